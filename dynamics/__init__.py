@@ -1,0 +1,35 @@
+"""dynamics: balancing in international relations as coupled differential equations.
+
+The public API: build a :class:`Model` of named states and mechanisms, integrate it with
+:func:`simulate`, read the labelled :class:`Result`.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from dynamics.compile import compile_model
+from dynamics.errors import (
+    DynamicsError,
+    MechanismError,
+    ParameterValueError,
+    ScenarioError,
+    ShapeError,
+    TimeSpanError,
+    UnknownNameError,
+)
+from dynamics.model.mechanisms import MECHANISMS, VARIABLES
+from dynamics.model.model import Model
+from dynamics.model.parameters import REFERENCES, REGISTRY
+from dynamics.results import Result, Status, load
+from dynamics.simulate import Events, Solver, simulate
+
+try:
+    __version__ = version("balancing-dynamics")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Model", "simulate", "Solver", "Events", "Result", "Status", "load", "compile_model",
+    "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES",
+    "DynamicsError", "UnknownNameError", "ParameterValueError", "ShapeError",
+    "TimeSpanError", "MechanismError", "ScenarioError", "__version__",
+]

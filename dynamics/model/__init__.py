@@ -1,0 +1,1 @@
+"""Symbolic definition of the model: parameters, mechanisms, equations, assembly."""

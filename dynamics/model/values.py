@@ -1,0 +1,219 @@
+"""Parameter values and initial states: defaults, shapes, validation and packing.
+
+A value may be given as a scalar (every state), a sequence of length N, a mapping from
+state name to value (the others keep their default) or, for the proximity matrix, an
+N x N array with a zero diagonal. Any value may carry leading ensemble axes: shape
+``(M,)`` for a scalar parameter, ``(M, N)`` per state, ``(M, N, N)`` per pair.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from dynamics.errors import ParameterValueError, ShapeError, UnknownNameError
+from dynamics.model.mechanisms import VARIABLES
+from dynamics.model.model import Model
+from dynamics.model.parameters import REGISTRY
+
+__all__ = ["resolve_parameters", "resolve_initial", "pack_inputs", "ensemble_shape",
+           "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
+
+#: default initial output of every state, in [m]
+DEFAULT_OUTPUT = 1.0
+#: default initial spending as a share of initial output
+DEFAULT_BURDEN = 0.03
+
+_TRAILING = {"scalar": 0, "state": 1, "pair": 2}
+
+
+def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> np.ndarray:
+    """Shape a user value to ``(*ensemble, *trailing)`` for a quantity of ``kind``."""
+    if isinstance(value, Mapping):
+        if kind != "state":
+            raise ShapeError(f"{what}: a mapping by state name is accepted only for per-state "
+                             f"quantities; give {name} as a number or an N x N array")
+        unknown = [s for s in value if s not in model.states]
+        if unknown:
+            raise UnknownNameError("state", str(unknown[0]), model.states)
+        return value  # filled against the default by the caller
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterValueError(f"{what} must be numeric, got {value!r}") from None
+    n, trailing = model.N, _TRAILING[kind]
+    if kind == "state" and array.ndim == 0:
+        array = np.full(n, float(array))
+    if kind == "pair" and array.ndim == 0:
+        array = np.full((n, n), float(array))
+        np.fill_diagonal(array, 0.0)
+    if array.ndim < trailing or array.shape[array.ndim - trailing:] != (n,) * trailing:
+        expected = {"state": f"({n},) (one per state) or (members, {n})",
+                    "pair": f"({n}, {n}) or (members, {n}, {n})"}.get(kind, "")
+        raise ShapeError(f"{what} has shape {array.shape}; expected a number or shape "
+                         f"{expected}")
+    return array
+
+
+def resolve_parameters(model: Model, values: Mapping[str, Any] | None = None
+                       ) -> dict[str, np.ndarray]:
+    """Complete ``values`` with defaults and validate every entry.
+
+    Returns a mapping of every registry name to an array of shape ``(*ensemble, *kind)``.
+    Raises :class:`UnknownNameError` for a name not in the registry,
+    :class:`ShapeError` for a wrong shape and :class:`ParameterValueError` for a NaN,
+    infinite or out-of-bounds value. A parameter that no equation of the model uses
+    (its mechanism is off) triggers a ``UserWarning``.
+    """
+    values = dict(values or {})
+    for name in values:
+        if name not in REGISTRY:
+            raise UnknownNameError("parameter", name, REGISTRY)
+    unused = [n for n in values if n not in model.parameter_names]
+    if unused:
+        warnings.warn(f"parameters {unused} have no effect: their mechanisms are off in "
+                      f"{model!r}", UserWarning, stacklevel=3)
+    resolved = {}
+    for name, spec in REGISTRY.items():
+        default = _as_array(model, name, spec.default, spec.kind, f"parameter {name!r}")
+        given = values.get(name)
+        if given is None:
+            array = default
+        else:
+            array = _as_array(model, name, given, spec.kind, f"parameter {name!r}")
+            if isinstance(array, Mapping):
+                array = _fill_by_state(model, default, array)
+        if spec.kind == "pair":
+            diagonal = np.diagonal(array, axis1=-2, axis2=-1)
+            if np.any(diagonal != 0):
+                raise ParameterValueError(f"parameter {name!r} must have a zero diagonal (a "
+                                          f"state is not {spec.meaning.split(':')[0].lower()} "
+                                          f"to itself); got diagonal {diagonal.tolist()}")
+        _check_state_bounds(model, array, _TRAILING[spec.kind], spec.bounds, spec.unit,
+                            f"parameter {name!r}")
+        resolved[name] = array
+    return resolved
+
+
+def _fill_by_state(model: Model, default: np.ndarray, by_state: Mapping[str, Any]
+                   ) -> np.ndarray:
+    array = np.array(default, dtype=float)
+    for state, value in by_state.items():
+        array[..., model.state_index(state)] = value
+    return array
+
+
+def _check_state_bounds(model: Model, array: np.ndarray, trailing: int,
+                        bounds: tuple[float, float], unit: str, what: str) -> None:
+    """Finite and in bounds; the message names the state (or pair) and ensemble member."""
+    low, high = bounds
+    finite = np.isfinite(array)
+    inside = finite & (array >= low) & (array <= high)
+    if trailing == 2:
+        inside |= np.eye(model.N, dtype=bool)  # the fixed diagonal is not a value
+    if inside.all():
+        return
+    index = tuple(int(i) for i in np.argwhere(~inside)[0])
+    value = float(array[index])
+    lead, tail = index[: len(index) - trailing], index[len(index) - trailing:]
+    where = ""
+    if tail:
+        where = " for " + ("state " + repr(model.states[tail[0]]) if len(tail) == 1 else
+                           f"pair ({model.states[tail[0]]!r}, {model.states[tail[1]]!r})")
+    if lead:
+        where += f" in ensemble member {lead if len(lead) > 1 else lead[0]}"
+    if not math.isfinite(value):
+        raise ParameterValueError(f"{what}{where} is {value}; expected a finite number")
+    show = lambda x: f"{x:g}" if math.isfinite(x) else ("-inf" if x < 0 else "inf")  # noqa: E731
+    raise ParameterValueError(f"{what}{where} is {value:g}, outside its bounds "
+                              f"[{show(low)}, {show(high)}] ({unit})")
+
+
+#: admissible ranges of initial values, by variable
+_INITIAL_BOUNDS = {"m": (0.0, math.inf), "e": (1e-300, math.inf), "theta": (0.0, math.inf),
+                   "c": (0.0, 1.0), "v": (0.0, math.inf)}
+
+
+def resolve_initial(model: Model, initial: Mapping[str, Any] | None = None
+                    ) -> dict[str, np.ndarray]:
+    """Initial values of m, e, c and v (theta is filled by the simulator).
+
+    Defaults: output ``DEFAULT_OUTPUT``, spending ``DEFAULT_BURDEN`` times output,
+    cohesion 0 (pairs given as a symmetric N x N matrix), effort 0. Spending may be
+    negative only when the ceiling is off (Richardson's linear model).
+    """
+    initial = dict(initial or {})
+    for name in initial:
+        if name not in VARIABLES:
+            raise UnknownNameError("variable", name, VARIABLES)
+    out: dict[str, np.ndarray] = {}
+    for name in ("e", "m", "c", "v", "theta"):
+        kind = "pair" if VARIABLES[name].pair else "state"
+        given = initial.get(name)
+        if given is None:
+            if name == "theta":
+                continue
+            default = {"e": DEFAULT_OUTPUT, "c": 0.0, "v": 0.0}.get(name)
+            array = (DEFAULT_BURDEN * out["e"] if name == "m"
+                     else _as_array(model, name, default, kind, name))
+            if name == "c":
+                np.fill_diagonal(array, 1.0)
+        else:
+            array = _as_array(model, name, given, kind, f"initial {name!r}")
+            if isinstance(array, Mapping):
+                base = (DEFAULT_BURDEN * out["e"] if name == "m"
+                        else _as_array(model, name, {"e": DEFAULT_OUTPUT}.get(name, 0.0),
+                                       kind, name))
+                array = _fill_by_state(model, base, array)
+            if name == "c":
+                array = np.array(array, dtype=float)
+                if not np.allclose(array, np.swapaxes(array, -1, -2), rtol=0, atol=0):
+                    raise ParameterValueError("initial 'c' (cohesion) must be symmetric: "
+                                              "c[i, j] == c[j, i]")
+                idx = np.arange(model.N)
+                array[..., idx, idx] = 1.0
+        bounds = _INITIAL_BOUNDS[name]
+        if name in ("m", "theta") and "ceiling" not in model.mechanisms:
+            bounds = (-math.inf, math.inf)
+        _check_state_bounds(model, array, _TRAILING[kind], bounds, VARIABLES[name].unit,
+                            f"initial {name!r} ({VARIABLES[name].meaning})")
+        out[name] = array
+    return out
+
+
+def ensemble_shape(*arrays_by_kind: tuple[np.ndarray, int]) -> tuple[int, ...]:
+    """Broadcast shape of the leading axes of arrays with known trailing dimensions."""
+    shapes = [a.shape[: a.ndim - trailing] for a, trailing in arrays_by_kind]
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"ensemble axes do not broadcast: leading shapes {shapes}") from None
+
+
+def _gather(array: np.ndarray, index: tuple[int, ...], trailing: int) -> np.ndarray:
+    return array[(Ellipsis, *index)] if trailing else array
+
+
+def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
+                initial: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Flat ``(y0, p)`` arrays in the order of the compiled functions.
+
+    ``y0`` has shape ``(*ensemble, n_variables)`` (theta must already be in ``initial``
+    when perception is on) and ``p`` has shape ``(*ensemble, n_inputs)``.
+    """
+    items = [(params[s.name], _TRAILING[REGISTRY[s.name].kind]) for s in model.parameters]
+    items += [(initial[s.name], 2 if VARIABLES[s.name].pair else 1)
+              for s in model.variables + model.held]
+    shape = ensemble_shape(*items)
+    y0 = np.stack([np.broadcast_to(_gather(initial[s.name], s.index, 2 if VARIABLES[s.name].pair
+                                           else 1), shape) for s in model.variables], axis=-1)
+    columns = [_gather(params[s.name], s.index, _TRAILING[REGISTRY[s.name].kind])
+               for s in model.parameters]
+    columns += [_gather(initial[s.name], s.index, 2 if VARIABLES[s.name].pair else 1)
+                for s in model.held]
+    p = np.stack([np.broadcast_to(c, shape) for c in columns], axis=-1)
+    return np.array(y0, dtype=float), np.array(p, dtype=float)

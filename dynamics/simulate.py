@@ -1,0 +1,293 @@
+"""Integration of one run of a model with scipy's ``solve_ivp``: solver choice and events.
+
+``simulate(model, params, t_span, *, initial=..., output=..., solver=..., events=...)`` is
+the one entry point. The solver and the events are small immutable objects
+(:class:`Solver`, :class:`Events`); a run always returns a :class:`~dynamics.results.Result`
+whose status says whether it finished, diverged, left the admissible domain or failed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import platform
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import scipy
+import sympy
+from scipy.integrate import solve_ivp
+
+from dynamics.compile import CompiledModel, compile_model
+from dynamics.errors import ParameterValueError, ShapeError, TimeSpanError, UnknownNameError
+from dynamics.model.mechanisms import VARIABLES
+from dynamics.model.model import Model
+from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.results import Result, Status, jsonable
+
+__all__ = ["Solver", "Events", "simulate", "METHODS"]
+
+#: solve_ivp methods; the implicit ones receive the analytic Jacobian
+METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
+_IMPLICIT = {"LSODA", "Radau", "BDF"}
+
+
+@dataclass(frozen=True)
+class Solver:
+    """Integration method and tolerances.
+
+    The default, LSODA with the analytic Jacobian, switches between a non-stiff Adams
+    method and a stiff BDF method as the problem requires, so fast cohesion and slow
+    economies do not force tiny steps. ``rtol`` and ``atol`` are solve_ivp's tolerances.
+    """
+
+    method: str = "LSODA"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    max_step: float = math.inf
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise UnknownNameError("solver method", self.method, METHODS)
+        for name in ("rtol", "atol", "max_step"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and value > 0 and not math.isnan(value)):
+                raise ParameterValueError(f"solver {name} must be a positive number, got "
+                                          f"{value!r}")
+
+
+@dataclass(frozen=True)
+class Events:
+    """Terminal events that end a run with a recorded status.
+
+    divergence : a run is DIVERGED when any variable's magnitude exceeds ``divergence``
+        times the largest initial magnitude (a runaway arms race without a ceiling).
+    domain : stop with LEFT_DOMAIN when spending (with the ceiling on), output, cohesion or
+        soft-balancing effort leaves its domain by more than ``tolerance`` times the
+        variable's initial scale (a bug or an inadmissible parameter set, never a result).
+    """
+
+    divergence: float = 1e6
+    domain: bool = True
+    tolerance: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if not self.divergence > 1:
+            raise ParameterValueError(f"events divergence must exceed 1, got "
+                                      f"{self.divergence!r}")
+        if not 0 < self.tolerance < 1:
+            raise ParameterValueError(f"events tolerance must be in (0, 1), got "
+                                      f"{self.tolerance!r}")
+
+
+def _time_grid(t_span: Sequence[float], output: int | Sequence[float] | None) -> tuple[
+        float, float, np.ndarray | None]:
+    try:
+        t0, t1 = (float(x) for x in t_span)
+    except (TypeError, ValueError):
+        raise TimeSpanError(f"t_span must be two numbers (start, end), got {t_span!r}") from None
+    if not (math.isfinite(t0) and math.isfinite(t1)):
+        raise TimeSpanError(f"t_span must be finite, got ({t0}, {t1})")
+    if t1 == t0:
+        raise TimeSpanError(f"t_span is empty: start and end are both {t0}")
+    if t1 < t0:
+        raise TimeSpanError(f"t_span is inverted: end {t1} is before start {t0}")
+    if output is None:
+        return t0, t1, None
+    if isinstance(output, int | np.integer):
+        if output < 2:
+            raise TimeSpanError(f"output must ask for at least 2 times, got {output}")
+        return t0, t1, np.linspace(t0, t1, int(output))
+    times = np.asarray(output, dtype=float)
+    if times.ndim != 1 or times.size == 0:
+        raise TimeSpanError(f"output times must be a non-empty 1-d sequence, got shape "
+                            f"{times.shape}")
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+        raise TimeSpanError("output times must be finite and strictly increasing")
+    if times[0] < t0 or times[-1] > t1:
+        raise TimeSpanError(f"output times {times[0]:g}..{times[-1]:g} leave t_span "
+                            f"({t0:g}, {t1:g})")
+    return t0, t1, times
+
+
+def _event_functions(model: Model, y0: np.ndarray, events: Events
+                     ) -> list[tuple[Callable, Status, str]]:
+    """(event function, status, description) for every terminal event of this model."""
+    scale = float(np.max(np.abs(y0))) or 1.0
+    bound = events.divergence * scale
+    found: list[tuple[Callable, Status, str]] = [
+        (lambda t, y: bound - np.max(np.abs(y)), Status.DIVERGED,
+         f"a variable exceeded {events.divergence:g} times the initial scale")]
+    if not events.domain:
+        return found
+    slots = {name: np.array([k for k, s in enumerate(model.variables) if s.name == name])
+             for name in VARIABLES}
+    tolerance = events.tolerance
+
+    def lower(name: str, floor: float):
+        idx = slots[name]
+        return lambda t, y: np.min(y[idx]) - floor
+
+    if "ceiling" in model.mechanisms:
+        floor = -tolerance * float(np.max(np.abs(y0[slots["m"]])) or 1.0)
+        found.append((lower("m", floor), Status.LEFT_DOMAIN, "spending fell below 0"))
+    if model.is_dynamic("e"):
+        found.append((lower("e", 0.0), Status.LEFT_DOMAIN, "output reached 0"))
+    if model.is_dynamic("c"):
+        idx = slots["c"]
+        found.append((lower("c", -tolerance), Status.LEFT_DOMAIN, "cohesion fell below 0"))
+        found.append((lambda t, y: 1 + tolerance - np.max(y[idx]), Status.LEFT_DOMAIN,
+                      "cohesion rose above 1"))
+    if model.is_dynamic("v"):
+        found.append((lower("v", -tolerance), Status.LEFT_DOMAIN,
+                      "soft-balancing effort fell below 0"))
+    for function, _, _ in found:
+        function.terminal = True
+    return found
+
+
+def simulate(model: Model, params: Mapping[str, Any] | None = None,
+             t_span: Sequence[float] = (0.0, 50.0), *,
+             initial: Mapping[str, Any] | None = None,
+             output: int | Sequence[float] | None = 401,
+             solver: Solver | str = Solver(),
+             events: Events = Events()) -> Result:
+    """Integrate ``model`` over ``t_span`` (years) and return labelled results.
+
+    Parameters
+    ----------
+    model : the assembled :class:`~dynamics.Model`.
+    params : parameter values by registry name (see ``dynamics.REGISTRY``); the others
+        take their defaults. Scalars apply to every state; per-state values may be a
+        sequence of length N or a mapping from state name.
+    t_span : (start, end) in years.
+    initial : initial values by variable (``m``, ``e``, ``theta``, ``c``, ``v``); default
+        output 1, spending 3 % of output, cohesion 0, effort 0, perceived threat equal
+        to the actual threat at the start.
+    output : number of evenly spaced output times, or the times themselves, or None for
+        the solver's own steps.
+    solver : a :class:`Solver` or a method name.
+    events : the terminal :class:`Events`.
+
+    Returns
+    -------
+    Result
+        Status SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED, with the trajectory up to the end.
+
+    Examples
+    --------
+    >>> from dynamics import Model, simulate
+    >>> model = Model(["A", "B"], mechanisms="richardson")
+    >>> res = simulate(model, {"reaction": 0.1, "fatigue": 0.3, "grievance": 0.01,
+    ...                        "distinguishability": 0.0, "power_weight": 0.0}, (0, 100))
+    >>> round(float(res["m", "A"][-1]), 4)   # x* = g / (alpha - k) = 0.01 / 0.2
+    0.05
+    """
+    if isinstance(solver, str):
+        solver = Solver(method=solver)
+    t0, t1, t_eval = _time_grid(t_span, output)
+    values = resolve_parameters(model, params)
+    start = resolve_initial(model, initial)
+    compiled = compile_model(model)
+    if model.is_dynamic("theta") and "theta" not in start:
+        start["theta"] = _initial_threat(model, compiled, values, start)
+    y0, p = pack_inputs(model, values, start)
+    if y0.ndim != 1:
+        raise ShapeError(f"simulate runs one member, but the values give an ensemble of shape "
+                         f"{y0.shape[:-1]}; use dynamics.ensemble for many members")
+    found = _event_functions(model, y0, events)
+    kwargs = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if solver.method in _IMPLICIT \
+        else {}
+    with np.errstate(all="ignore"):
+        sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), (t0, t1), y0,
+                        method=solver.method, t_eval=t_eval, rtol=solver.rtol,
+                        atol=solver.atol, max_step=solver.max_step,
+                        events=[f for f, _, _ in found], **kwargs)
+    status, message = _status(sol, found, model)
+    times, ys = sol.t, sol.y.T
+    if t_eval is not None and status is not Status.SUCCESS and sol.t_events is not None:
+        # keep the state where the run ended, after the requested times before it
+        ends = [(te[0], ye[0]) for te, ye in zip(sol.t_events, sol.y_events, strict=True)
+                if len(te)]
+        if ends and (times.size == 0 or ends[0][0] > times[-1]):
+            times = np.append(times, ends[0][0])
+            ys = np.vstack([ys, ends[0][1]])
+    provenance = _provenance(model, values, start, (t0, t1), solver, events)
+    return Result(t=times, values=_trajectories(model, compiled, ys, p, start),
+                  states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
+                  status=status, message=message, provenance=provenance)
+
+
+def _initial_threat(model: Model, compiled: CompiledModel, values, start) -> np.ndarray:
+    """Perceived threat at the start equals the actual threat (no initial misperception)."""
+    provisional = dict(start, theta=np.zeros(model.N))
+    y0, p = pack_inputs(model, values, provisional)
+    return compiled.threat(0.0, y0, p)
+
+
+def _status(sol, found, model: Model) -> tuple[Status, str]:
+    if sol.status == -1:
+        return Status.FAILED, f"solver failed at t = {sol.t[-1] if sol.t.size else 0:g}: " \
+                              f"{sol.message}"
+    if sol.status == 1:
+        for (_, status, text), times, states in zip(found, sol.t_events, sol.y_events,
+                                                    strict=True):
+            if len(times):
+                return status, f"{text} at t = {times[0]:g} ({_culprit(model, states[0])})"
+    if not np.all(np.isfinite(sol.y)):
+        return Status.FAILED, "non-finite values in the trajectory"
+    return Status.SUCCESS, ""
+
+
+def _culprit(model: Model, y: np.ndarray) -> str:
+    """The variable with the most extreme value in ``y``, as a label."""
+    k = int(np.argmax(np.abs(y)))
+    lowest = int(np.argmin(y))
+    k = lowest if y[lowest] < 0 else k
+    return f"{model.variables[k].label(model.states)} = {y[k]:.6g}"
+
+
+def _trajectories(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,
+                  start: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Full (T, N) arrays for every variable, held ones constant, with share and threat."""
+    n_times, n = ys.shape[0], model.N
+    out: dict[str, np.ndarray] = {}
+    for name in VARIABLES:
+        if name == "v" and not model.is_dynamic("v"):
+            continue
+        if name == "theta" and not model.is_dynamic("theta"):
+            continue
+        if VARIABLES[name].pair:
+            data = np.broadcast_to(start["c"], (n_times, n, n)).copy()
+        else:
+            data = np.broadcast_to(start.get(name, np.zeros(n)), (n_times, n)).copy()
+        for k, slot in enumerate(model.variables):
+            if slot.name == name:
+                data[(slice(None), *slot.index)] = ys[:, k]
+                if VARIABLES[name].pair:
+                    data[:, slot.index[1], slot.index[0]] = ys[:, k]
+        out[name] = data
+    with np.errstate(all="ignore"):
+        out["threat"] = compiled.threat(0.0, ys, p)
+        out["share"] = compiled.share(0.0, ys, p)
+    if not model.is_dynamic("theta"):
+        out["theta"] = out["threat"].copy()
+    return out
+
+
+def _provenance(model: Model, values, start, t_span, solver: Solver, events: Events
+                ) -> dict[str, Any]:
+    from dynamics import __version__
+
+    return {
+        "package": "balancing-dynamics", "version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "numpy": np.__version__,
+        "scipy": scipy.__version__, "sympy": sympy.__version__,
+        "states": list(model.states), "mechanisms": sorted(model.mechanisms),
+        "parameters": jsonable({name: values[name] for name in model.parameter_names}),
+        "initial": jsonable(dict(start)), "t_span": list(t_span),
+        "solver": asdict(solver), "events": asdict(events),
+    }
