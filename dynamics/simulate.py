@@ -198,14 +198,16 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         raise ShapeError(f"simulate runs one member, but the values give an ensemble of shape "
                          f"{y0.shape[:-1]}; use dynamics.ensemble for many members")
     found = _event_functions(model, y0, events)
-    kwargs = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if solver.method in _IMPLICIT \
-        else {}
-    with np.errstate(all="ignore"):
-        sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), (t0, t1), y0,
-                        method=solver.method, t_eval=t_eval, rtol=solver.rtol,
-                        atol=solver.atol, max_step=solver.max_step,
-                        events=[f for f, _, _ in found], **kwargs)
+    sol = _integrate(compiled, p, y0, (t0, t1), t_eval, solver, found)
     status, message = _status(sol, found, model)
+    if status is Status.FAILED and solver.method == "LSODA":
+        # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is the
+        # slower, more robust implicit method. The fallback is recorded, never silent.
+        solver = Solver("Radau", solver.rtol, solver.atol, solver.max_step)
+        sol = _integrate(compiled, p, y0, (t0, t1), t_eval, solver, found)
+        status, retried = _status(sol, found, model)
+        message = f"LSODA failed ({message}); retried with Radau" + (
+            f": {retried}" if retried else "")
     times, ys = sol.t, sol.y.T
     if t_eval is not None and status is not Status.SUCCESS and sol.t_events is not None:
         # keep the state where the run ended, after the requested times before it
@@ -218,6 +220,18 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     return Result(t=times, values=_trajectories(model, compiled, ys, p, start),
                   states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
                   status=status, message=message, provenance=provenance)
+
+
+def _integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
+               span: tuple[float, float], t_eval: np.ndarray | None, solver: Solver,
+               found: list) -> Any:
+    kwargs = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if solver.method in _IMPLICIT \
+        else {}
+    with np.errstate(all="ignore"):
+        return solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0,
+                         method=solver.method, t_eval=t_eval, rtol=solver.rtol,
+                         atol=solver.atol, max_step=solver.max_step,
+                         events=[f for f, _, _ in found], **kwargs)
 
 
 def _initial_threat(model: Model, compiled: CompiledModel, values, start) -> np.ndarray:

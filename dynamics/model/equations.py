@@ -11,7 +11,8 @@ Departures from MODEL.md, and why:
   ``e^omega m^(1-omega)``: it is what the Correlates of War index does (Singer et al. 1972),
   it is smooth where a state is disarmed (m = 0, where m^(1-omega) has an infinite
   derivative that a stiff solver's analytic Jacobian cannot take), and it stays defined
-  for the negative spending that Richardson's linear limit allows.
+  for the negative spending that Richardson's linear limit allows (a negative budget
+  counts as no arms in the share).
 - The common threat of two partners uses the harmonic mean ``2ab/(a + b + epsilon)`` of
   their threats relative to output instead of the geometric mean ``sqrt(ab)``: both vanish
   when either partner feels no threat, both equal the common level when the two feel the
@@ -20,7 +21,15 @@ Departures from MODEL.md, and why:
   coercion ratio defined when both operands are zero.
 - The ceiling is ``dm/dt = [drive]+ (1 - u) - [drive]- u - fatigue``, with ``u = beta/b``:
   a positive drive moves spending toward the ceiling and a negative drive toward zero,
-  each at a rate proportional to the room left. Spending stays in ``[0, b e]``.
+  each at a rate proportional to the room left. Spending never falls below zero.
+- The cost of arms is ``kappa m / (1 + beta)`` instead of ``kappa m``: the same at small
+  burdens (beta = 0.05 changes it by 5 %), but never more than ``kappa e``. With the
+  linear cost a state whose output collapses under a large standing military loses
+  output faster than it can demobilise and reaches zero output in finite time; with the
+  saturating cost every term of de/dt vanishes with e, so output stays positive.
+
+With these choices every boundary of the domain (m = 0, c = 0, c = 1, v = 0, theta = 0,
+e -> 0) repels trajectories for every admissible parameter set (tests/test_invariants.py).
 """
 
 from __future__ import annotations
@@ -46,11 +55,17 @@ def _pos(x: sp.Expr) -> sp.Expr:
 
 
 def power_share(ctx, i):
-    """S_i: CINC-style share of aggregate power, omega of output plus 1 - omega of arms."""
+    """S_i: CINC-style share of aggregate power, omega of output plus 1 - omega of arms.
+
+    S_i = omega e_i / sum_k e_k + (1 - omega) a_i / sum_k a_k with a_i = [m_i]+ + epsilon e_i
+    (Singer et al. 1972). The guard keeps the military share defined when every state is
+    disarmed (it becomes the output share) and below solver noise otherwise.
+    """
+    def arms(k):
+        return _pos(ctx.var("m", k)) + EPSILON * ctx.var("e", k)
     w = ctx.par("output_weight")
     e_total = ctx.total(lambda k: ctx.var("e", k), "k")
-    m_total = ctx.total(lambda k: ctx.var("m", k), "k")
-    return w * ctx.var("e", i) / e_total + (1 - w) * ctx.var("m", i) / m_total
+    return w * ctx.var("e", i) / e_total + (1 - w) * arms(i) / ctx.total(arms, "k")
 
 
 def burden(ctx, i):
@@ -79,12 +94,13 @@ def support(ctx, i):
 def common_threat(ctx, i, j):
     """Q_ij = sum_k H(T_ik / e_i, T_jk / e_j): threat both partners face from third parties.
 
-    H(a, b) = 2ab / (a + b + epsilon) is the harmonic mean (see the module docstring);
-    T_ii = 0 removes k = i and k = j from the sum.
+    H(a, b) = 2ab / (a + b + epsilon) is the harmonic mean (see the module docstring) of
+    a, b clipped at 0 (they are non-negative in the domain; clipping keeps solver noise
+    from zeroing the denominator); T_ii = 0 removes k = i and k = j from the sum.
     """
     def term(k):
-        a = ctx.aux("T", i, k) / ctx.var("e", i)
-        b = ctx.aux("T", j, k) / ctx.var("e", j)
+        a = _pos(ctx.aux("T", i, k) / ctx.var("e", i))
+        b = _pos(ctx.aux("T", j, k) / ctx.var("e", j))
         return 2 * a * b / (a + b + EPSILON)
     return ctx.total(term, "k")
 
@@ -104,10 +120,12 @@ def bandwagon(ctx, i, j):
 def extraction(ctx, i, j):
     """F_ij = rho o_i e_j (1 - c_ij) [W_ij m_i - m_j - A_j]+ / (W_ij m_i + m_j + A_j + epsilon).
 
-    Output that i extracts from j by its projected military advantage (Gilpin 1981).
+    Output that i extracts from j by its projected military advantage (Gilpin 1981). Both
+    forces are clipped at 0 (the identity in the domain), so solver noise around m = 0
+    can neither zero the denominator nor push the ratio above 1.
     """
-    projected = ctx.par("proximity", i, j) * ctx.var("m", i)
-    defence = ctx.var("m", j) + ctx.aux("A", j)
+    projected = _pos(ctx.par("proximity", i, j) * ctx.var("m", i))
+    defence = _pos(ctx.var("m", j) + ctx.aux("A", j))
     return (ctx.par("coercion") * ctx.par("offence", i) * ctx.var("e", j)
             * (1 - ctx.var("c", i, j)) * _pos(projected - defence)
             / (projected + defence + EPSILON))
@@ -178,10 +196,14 @@ def spending_rate(ctx, i):
 
 
 def output_rate(ctx, i):
-    """de_i/dt = r_i e_i (1 - e_i/E_i) - kappa_i m_i + sum_j (F_ij - F_ji) - zeta V_i e_i."""
+    """de_i/dt = r_i e_i (1 - e_i/E_i) - kappa_i m_i/(1 + beta_i) + sum_j (F_ij - F_ji) - zeta V_i e_i.
+
+    Logistic growth toward capacity, minus the output crowded out by arms (Kennedy 1987),
+    plus net extraction by coercion, minus the drag of soft balancing against i.
+    """
     e = ctx.var("e", i)
     rate = (ctx.par("growth", i) * e * (1 - e / ctx.par("capacity", i))
-            - ctx.par("arms_cost", i) * ctx.var("m", i))
+            - ctx.par("arms_cost", i) * ctx.var("m", i) / (1 + ctx.aux("beta", i)))
     if ctx.on("coercion"):
         rate += ctx.total(lambda j: ctx.aux("F", i, j) - ctx.aux("F", j, i), "j")
     if ctx.on("soft_balancing"):

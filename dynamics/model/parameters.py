@@ -131,10 +131,12 @@ _ALL = [
               "Proximity W_ij of state j to state i: the share of j's force that can be brought "
               "to bear on i (loss-of-strength gradient). The diagonal is zero.",
               "Boulding 1962", "richardson"),
-    Parameter("output_weight", "omega", "scalar", "1", 2.0 / 3.0, (0.0, 1.0),
-              "Weight of economic output in aggregate power P = e^omega m^(1-omega). The "
-              "default 2/3 is the non-military weight of the CINC index (four of its six "
-              "components).", "Singer et al. 1972", "richardson"),
+    Parameter("output_weight", "omega", "scalar", "1", 2.0 / 3.0, (0.01, 1.0),
+              "Weight of economic output in the power share S_i = omega e_i/sum e + (1 - "
+              "omega) m_i/sum m. The default 2/3 is the non-military weight of the CINC index "
+              "(four of its six components). It is kept above 0 so that a disarmed state "
+              "keeps the power of its economy and every share stays positive, where the "
+              "threat term (N S)^eta is differentiable.", "Singer et al. 1972", "richardson"),
     Parameter("support", "phi", "scalar", "1", 0.5, (0.0, 1.0),
               "Efficiency of allied forces as one's own defence: allied support A_i = phi "
               "sum_j c_ij W_ij m_j offsets the threat a state must answer alone.",

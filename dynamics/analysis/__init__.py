@@ -1,0 +1,1 @@
+"""Analysis of models and results: metrics, equilibria and stability, symbolic results."""
