@@ -12,7 +12,7 @@ import csv
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +25,13 @@ __all__ = ["Status", "Result", "load"]
 _FORMAT = "balancing-dynamics/result/1"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a run ended."""
 
     SUCCESS = "success"
     DIVERGED = "diverged"  # a variable exceeded the divergence bound (runaway)
     LEFT_DOMAIN = "left_domain"  # a variable left its admissible domain
     FAILED = "failed"  # the solver could not continue
-
-
-#: derived quantities, computed from the stored variables on access
-DERIVED = ("share", "threat", "burden", "effective_poles", "leader")
 
 
 @dataclass

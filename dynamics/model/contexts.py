@@ -24,10 +24,6 @@ from dynamics.model.parameters import REGISTRY
 __all__ = ["Concrete", "Generic"]
 
 
-def _base(symbol: str) -> str:
-    return symbol
-
-
 class Concrete:
     """N named states; every quantity is an explicit sympy expression."""
 

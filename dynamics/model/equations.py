@@ -196,7 +196,8 @@ def spending_rate(ctx, i):
 
 
 def output_rate(ctx, i):
-    """de_i/dt = r_i e_i (1 - e_i/E_i) - kappa_i m_i/(1 + beta_i) + sum_j (F_ij - F_ji) - zeta V_i e_i.
+    """de_i/dt = r_i e_i (1 - e_i/E_i) - kappa_i m_i/(1 + beta_i) + sum_j (F_ij - F_ji)
+    - zeta V_i e_i.
 
     Logistic growth toward capacity, minus the output crowded out by arms (Kennedy 1987),
     plus net extraction by coercion, minus the drag of soft balancing against i.
@@ -218,7 +219,8 @@ def perception_rate(ctx, i):
 
 
 def cohesion_rate(ctx, i, j):
-    """dc_ij/dt = mu Q_ij (1 - c_ij) - nu c_ij - psi c_ij |beta_i - beta_j| / b_ij + B_ij (1 - c_ij).
+    """dc_ij/dt = mu Q_ij (1 - c_ij) - nu c_ij - psi c_ij |beta_i - beta_j| / b_ij
+    + B_ij (1 - c_ij).
 
     b_ij = (b_i + b_j)/2 is the pair's mean ceiling; the B term is bandwagoning.
     """

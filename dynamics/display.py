@@ -1,0 +1,142 @@
+"""Readable tables of parameters, scenarios, models and results: text, Markdown and HTML.
+
+The Markdown parameter reference (``docs/parameters.md``) and the notebook HTML are
+generated here from the registry, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dynamics.model.mechanisms import MECHANISMS
+from dynamics.model.parameters import REFERENCES, REGISTRY
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dynamics.model.model import Model
+    from dynamics.results import Result
+    from dynamics.scenarios.loader import Scenario
+
+__all__ = ["parameter_table", "describe_text", "model_html", "scenario_html", "result_html"]
+
+_COLUMNS = ["name", "symbol", "per", "unit", "default", "bounds", "mechanism", "source",
+            "meaning"]
+
+
+def _default_text(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+def _rows() -> list[list[str]]:
+    return [[p.name, p.latex, p.kind, p.unit, _default_text(p.default), p.bounds_text(),
+             p.mechanism, p.source, p.meaning] for p in REGISTRY.values()]
+
+
+def parameter_table(markdown: bool = False) -> str:
+    """The registry as a Markdown table (with references) or an aligned text table."""
+    rows = _rows()
+    if markdown:
+        lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
+        for row in rows:
+            cells = [f"${row[1]}$" if i == 1 else c.replace("|", "\\|")
+                     for i, c in enumerate(row)]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "References:", ""]
+        lines += [f"- **{key}**: {text}" for key, text in REFERENCES.items()]
+        return "\n".join(lines)
+    short = [row[:8] for row in rows]
+    widths = [max(len(r[i]) for r in [_COLUMNS[:8], *short]) for i in range(8)]
+    fmt = "  ".join(f"{{:{w}s}}" for w in widths)
+    return "\n".join(fmt.format(*r) for r in [_COLUMNS[:8], *short])
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v:g}" for k, v in value.items())
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):g}"
+    return np.array2string(array, precision=4, separator=", ")
+
+
+def describe_text(scenario: Scenario) -> str:
+    """What ``balancing describe`` prints: story, parameter table, equations, sources."""
+    model = scenario.model()
+    out = [scenario.name + (f": {scenario.title}" if scenario.title else ""), ""]
+    out += [scenario.description, ""] if scenario.description else []
+    out += ["Theory: " + scenario.theory, ""] if scenario.theory else []
+    out += [f"States: {', '.join(scenario.states)}",
+            f"Mechanisms: {', '.join(sorted(model.mechanisms, key=list(MECHANISMS).index))}",
+            f"Time span: {scenario.t_span[0]:g} to {scenario.t_span[1]:g} years", ""]
+    rows = [["parameter", "symbol", "value", "unit", "bounds", "source"]]
+    for name in model.parameter_names:
+        spec = REGISTRY[name]
+        value = scenario.parameters.get(name, spec.default)
+        marker = "" if name in scenario.parameters else " (default)"
+        rows.append([name, spec.latex, _value_text(value) + marker, spec.unit,
+                     spec.bounds_text(), scenario.sources.get(f"parameters.{name}",
+                                                              spec.source)])
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows]
+    if scenario.initial:
+        out += ["", "Initial values:"]
+        for name, value in scenario.initial.items():
+            source = scenario.sources.get(f"initial.{name}", "")
+            out.append(f"  {name} = {_value_text(value)}" + (f"  [{source}]" if source else ""))
+    if scenario.references:
+        out += ["", "References:"] + [f"  {REFERENCES[r]}" for r in scenario.references]
+    out += ["", "Equations (index notation, LaTeX):", model.latex()]
+    return "\n".join(out)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _parameter_rows(names, values=None) -> list[list[str]]:
+    rows = []
+    for name in names:
+        spec = REGISTRY[name]
+        value = (values or {}).get(name, spec.default)
+        rows.append([html.escape(name), f"${spec.latex}$", html.escape(_value_text(value)),
+                     html.escape(spec.unit), html.escape(spec.bounds_text()),
+                     html.escape(spec.source), html.escape(spec.meaning)])
+    return rows
+
+
+_PARAM_HEADER = ["parameter", "symbol", "value", "unit", "bounds", "source", "meaning"]
+
+
+def model_html(model: Model) -> str:
+    """Notebook view of a model: states, mechanisms, equations and parameters."""
+    return (f"<p><b>Model</b> of {len(model.states)} states "
+            f"({html.escape(', '.join(model.states))}); mechanisms: "
+            f"{html.escape(', '.join(sorted(model.mechanisms)))}</p>"
+            f"<p>$${model.latex()}$$</p>"
+            + _html_table(_PARAM_HEADER, _parameter_rows(model.parameter_names)))
+
+
+def scenario_html(scenario: Scenario) -> str:
+    """Notebook view of a scenario: its story and its parameter values with sources."""
+    model = scenario.model()
+    return (f"<h4>{html.escape(scenario.name)}: {html.escape(scenario.title)}</h4>"
+            f"<p>{html.escape(scenario.description)}</p>"
+            + _html_table(_PARAM_HEADER, _parameter_rows(model.parameter_names,
+                                                         scenario.parameters)))
+
+
+def result_html(result: Result) -> str:
+    """Notebook view of a result: status and the final value of each state."""
+    header = ["state", "m", "e", "burden", "share"]
+    rows = [[html.escape(s), f"{result['m'][-1, i]:.4g}", f"{result['e'][-1, i]:.4g}",
+             f"{result.burden[-1, i]:.3f}", f"{result.share[-1, i]:.3f}"]
+            for i, s in enumerate(result.states)]
+    return (f"<p><b>Result</b>: {html.escape(result.status.value)} over t = "
+            f"{result.t[0]:g}..{result.t[-1]:g} {html.escape(result.message)}</p>"
+            + _html_table(header, rows))

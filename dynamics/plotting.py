@@ -1,0 +1,128 @@
+"""Publication-quality plots of results: paper style, colour-blind-safe palette, PDF + PNG.
+
+Figures are sized for journal columns (``ONE_COLUMN`` = 3.5 in, ``TWO_COLUMN`` = 7.2 in
+wide), use the Okabe-Ito palette (distinguishable under the common colour-vision
+deficiencies; Okabe and Ito 2008), label every axis with its unit and every line with its
+state, and save deterministically (no timestamps in the files), so regenerating a figure
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dynamics.results import Result
+
+__all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
+           "save_figure", "state_colours", "figure_data"]
+
+#: Okabe-Ito colours, black last
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
+           "#000000")
+ONE_COLUMN = 3.5  # inches
+TWO_COLUMN = 7.2
+
+_STYLE = {
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
+    "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.3,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+    "grid.alpha": 0.3, "grid.linewidth": 0.5, "legend.frameon": False,
+    "figure.dpi": 150, "savefig.dpi": 300, "savefig.bbox": "tight",
+    "pdf.fonttype": 42, "ps.fonttype": 42, "svg.hashsalt": "balancing-dynamics",
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+}
+
+
+@contextmanager
+def paper_style():
+    """Context in which figures take the paper style."""
+    with matplotlib.rc_context(_STYLE):
+        yield
+
+
+def state_colours(states: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per state, in the order given."""
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(states)}
+
+
+def save_figure(figure: plt.Figure, path: str | Path,
+                formats: Iterable[str] = ("pdf", "png")) -> list[Path]:
+    """Save ``figure`` as vector PDF and 300-dpi PNG beside ``path`` (suffix replaced)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        target = path.with_suffix(f".{fmt}")
+        metadata = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
+                            "Creator": "balancing-dynamics"},
+                    "png": {"Software": None}}.get(fmt, {})
+        with matplotlib.rc_context(_STYLE):
+            figure.savefig(target, format=fmt, metadata=metadata)
+        written.append(target)
+    plt.close(figure)
+    return written
+
+
+def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
+                colours: dict[str, str] | None = None, linestyle: str = "-",
+                label_suffix: str = "") -> None:
+    """Power shares over time on ``ax``, with the hegemony threshold as a dashed line."""
+    colours = colours or state_colours(result.states)
+    for i, state in enumerate(result.states):
+        ax.plot(result.t, result.share[:, i], color=colours[state], linestyle=linestyle,
+                label=state + label_suffix)
+    if threshold is not None:
+        ax.axhline(threshold, color="0.4", linestyle="--", linewidth=0.8)
+        ax.annotate("hegemony $s^*$", (result.t[0], threshold), xytext=(2, 2),
+                    textcoords="offset points", fontsize=6, color="0.3")
+    ax.set_xlabel("time (years)")
+    ax.set_ylabel("power share $S_i$")
+    ax.set_ylim(0, 1)
+
+
+def plot_run(result: Result, title: str = "", threshold: float | None = None) -> plt.Figure:
+    """Four panels: spending, burden, power share and mean alliance cohesion."""
+    colours = state_colours(result.states)
+    if threshold is None:
+        threshold = result.provenance.get("parameters", {}).get("hegemony_share")
+    with paper_style():
+        fig, axes = plt.subplots(2, 2, figsize=(TWO_COLUMN, 4.4), sharex=True,
+                                 layout="constrained")
+        (spend, burden), (share, cohesion) = axes
+        for i, state in enumerate(result.states):
+            spend.plot(result.t, result["m"][:, i], color=colours[state], label=state)
+            burden.plot(result.t, 100 * result.burden[:, i], color=colours[state])
+        spend.set_ylabel("military spending $m_i$ ([m])")
+        burden.set_ylabel("burden $m_i/e_i$ (% of output)")
+        plot_shares(share, result, threshold, colours)
+        pairs = [(i, j) for i in range(len(result.states))
+                 for j in range(i + 1, len(result.states))]
+        for i, j in pairs[:8]:
+            cohesion.plot(result.t, result["c"][:, i, j], color=colours[result.states[i]],
+                          linestyle=["-", "--", ":", "-."][j % 4],
+                          label=f"{result.states[i]}-{result.states[j]}")
+        cohesion.set_ylabel("alliance cohesion $c_{ij}$")
+        cohesion.set_ylim(-0.02, 1.02)
+        cohesion.set_xlabel("time (years)")
+        spend.legend(loc="best", ncols=2)
+        if len(pairs) <= 8:
+            cohesion.legend(loc="best", ncols=2)
+        if title:
+            fig.suptitle(title, fontsize=9)
+        for ax in axes.flat:
+            ax.set_xlim(result.t[0], result.t[-1])
+    return fig
+
+
+def figure_data(result: Result) -> np.ndarray:
+    """The numbers behind :func:`plot_run`: t, m, burden, share, cohesion, as columns."""
+    n = len(result.states)
+    upper = np.triu_indices(n, 1)
+    return np.column_stack([result.t, result["m"], result.burden, result.share,
+                            result["c"][:, upper[0], upper[1]]])

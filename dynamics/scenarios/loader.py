@@ -1,0 +1,218 @@
+"""Scenario files (TOML): parsing, validation with file/line/key errors, and running.
+
+A scenario file has these tables (only ``[model]`` is required)::
+
+    [scenario]    name, title, description, theory, references (keys of REFERENCES)
+    [model]       states = ["USA", "CHN"], mechanisms = ["ceiling", ...] or "all"
+    [time]        span = [0, 50], output = 201
+    [parameters]  registry name = number | [per state] | {STATE = number} | [[matrix]]
+    [initial]     m, e, theta, c, v as for simulate(initial=...)
+    [solver]      method, rtol, atol, max_step
+    [sources]     "parameters.reaction" = "where this number comes from"
+
+Every value is validated against the registry before anything runs; an error names the
+file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from dynamics.errors import DynamicsError, ScenarioError, UnknownNameError
+from dynamics.model.mechanisms import VARIABLES
+from dynamics.model.model import Model
+from dynamics.model.parameters import REFERENCES, REGISTRY
+from dynamics.model.values import resolve_initial, resolve_parameters
+from dynamics.results import Result
+from dynamics.simulate import Solver, simulate
+
+__all__ = ["Scenario", "parse_scenario", "parse_assignment"]
+
+_TABLES = {
+    "scenario": {"name", "title", "description", "theory", "references"},
+    "model": {"states", "mechanisms"},
+    "time": {"span", "output"},
+    "parameters": set(REGISTRY),
+    "initial": set(VARIABLES),
+    "solver": {"method", "rtol", "atol", "max_step"},
+    "sources": None,  # free keys
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named, documented model run: states, mechanisms, values, time span, sources."""
+
+    name: str
+    states: tuple[str, ...]
+    mechanisms: tuple[str, ...] | str = "all"
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    initial: Mapping[str, Any] = field(default_factory=dict)
+    t_span: tuple[float, float] = (0.0, 50.0)
+    output: int = 401
+    solver: Solver = Solver()
+    title: str = ""
+    description: str = ""
+    theory: str = ""
+    references: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+    path: str | None = None
+
+    def model(self) -> Model:
+        """The scenario's :class:`Model`."""
+        return Model(self.states, self.mechanisms)
+
+    def with_values(self, parameters: Mapping[str, Any] | None = None,
+                    mechanisms: Sequence[str] | str | None = None,
+                    initial: Mapping[str, Any] | None = None, **changes: Any) -> Scenario:
+        """A copy with some parameters (merged per state), mechanisms or fields changed."""
+        merged = dict(self.parameters)
+        for name, value in (parameters or {}).items():
+            old = merged.get(name)
+            if isinstance(value, Mapping) and isinstance(old, Mapping):
+                value = {**old, **value}
+            elif isinstance(value, Mapping) and old is not None:
+                # a per-state override of a value given for every state
+                base = (list(old) if isinstance(old, Sequence) and not isinstance(old, str)
+                        else [old] * len(self.states))
+                value = {**dict(zip(self.states, base, strict=True)), **value}
+            merged[name] = value
+        return replace(self, parameters=merged,
+                       mechanisms=self.mechanisms if mechanisms is None else mechanisms,
+                       initial={**self.initial, **(initial or {})}, **changes)
+
+    def run(self, **kwargs: Any) -> Result:
+        """Simulate the scenario; keyword arguments go to :func:`~dynamics.simulate`.
+
+        Parameters of mechanisms the scenario has switched off are left out (a comparison
+        that turns balancing off keeps the values it would use when on).
+        """
+        model = self.model()
+        options = {"initial": self.initial, "output": self.output, "solver": self.solver}
+        options.update(kwargs)
+        values = {k: v for k, v in self.parameters.items() if k in model.parameter_names}
+        return simulate(model, values, self.t_span, **options)
+
+    def _repr_html_(self) -> str:
+        from dynamics.display import scenario_html
+
+        return scenario_html(self)
+
+
+def parse_assignment(text: str, scenario: Scenario) -> tuple[str, Any]:
+    """Parse a command-line ``--set`` value: ``name=value`` or ``name.STATE=value``.
+
+    Returns ``(name, value)`` where value is a float or ``{STATE: float}``; unknown names
+    and states raise :class:`UnknownNameError` with the closest match.
+    """
+    key, sep, raw = text.partition("=")
+    if not sep:
+        raise ScenarioError(f"--set expects name=value or name.STATE=value, got {text!r}")
+    name, _, state = key.strip().partition(".")
+    if name not in REGISTRY:
+        raise UnknownNameError("parameter", name, REGISTRY)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ScenarioError(f"--set {key}: value {raw!r} is not a number") from None
+    if state:
+        if state not in scenario.states:
+            raise UnknownNameError("state", state, scenario.states)
+        return name, {state: value}
+    return name, value
+
+
+def _line_of(text: str, table: str, key: str | None) -> int | None:
+    """Line number (1-based) of ``key`` inside ``[table]`` (or of the table header)."""
+    current, header_line = None, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[([^\]]+)\]", stripped)
+        if header:
+            current = header.group(1).strip()
+            if current == table:
+                header_line = number
+            continue
+        if current == table and key is not None:
+            if re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
+                return number
+    return header_line
+
+
+def parse_scenario(text: str, path: str = "<string>") -> Scenario:
+    """Parse and validate scenario TOML ``text`` (``path`` is used in messages)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = re.search(r"line (\d+)", str(error))
+        raise ScenarioError(f"not valid TOML: {error}", path=path,
+                            line=int(line.group(1)) if line else None) from None
+
+    def fail(message: str, table: str, key: str | None = None) -> ScenarioError:
+        return ScenarioError(message, path=path, line=_line_of(text, table, key),
+                             key=f"{table}.{key}" if key else table)
+
+    for table, value in data.items():
+        if table not in _TABLES:
+            raise fail(_unknown("table", table, _TABLES), table)
+        if not isinstance(value, dict):
+            raise fail(f"{table!r} must be a table [{table}]", table)
+        allowed = _TABLES[table]
+        for key in value:
+            if allowed is not None and key not in allowed:
+                kind = {"parameters": "parameter", "initial": "variable"}.get(table, "key")
+                raise fail(_unknown(kind, key, allowed), table, key)
+    if "model" not in data or "states" not in data["model"]:
+        raise fail("a scenario needs [model] states = [...]", "model")
+    meta, model, time = data.get("scenario", {}), data["model"], data.get("time", {})
+    references = tuple(meta.get("references", ()))
+    for ref in references:
+        if ref not in REFERENCES:
+            raise fail(_unknown("reference", ref, REFERENCES), "scenario", "references")
+    name = meta.get("name") or Path(path).stem
+    try:
+        solver = Solver(**data.get("solver", {}))
+    except DynamicsError as error:
+        raise fail(str(error), "solver") from None
+    span = time.get("span", [0.0, 50.0])
+    if not (isinstance(span, list) and len(span) == 2):
+        raise fail(f"span must be [start, end] in years, got {span!r}", "time", "span")
+    scenario = Scenario(
+        name=name, states=tuple(model["states"]), mechanisms=model.get("mechanisms", "all"),
+        parameters=data.get("parameters", {}), initial=data.get("initial", {}),
+        t_span=(float(span[0]), float(span[1])), output=int(time.get("output", 401)),
+        solver=solver, title=meta.get("title", ""),
+        description=meta.get("description", "").strip(), theory=meta.get("theory", "").strip(),
+        references=references, sources=data.get("sources", {}), path=path)
+    _validate(scenario, fail)
+    return scenario
+
+
+def _validate(scenario: Scenario, fail) -> None:
+    """Build the model and resolve every value now, mapping errors to file and line."""
+    try:
+        model = scenario.model()
+    except DynamicsError as error:
+        key = "mechanisms" if "mechanism" in str(error) else "states"
+        raise fail(str(error), "model", key) from None
+    for table, values in (("parameters", scenario.parameters), ("initial", scenario.initial)):
+        for key, value in values.items():
+            try:
+                if table == "parameters":
+                    with warnings.catch_warnings():  # an idle parameter is not an error here
+                        warnings.simplefilter("ignore", UserWarning)
+                        resolve_parameters(model, {key: value})
+                else:
+                    resolve_initial(model, {key: value})
+            except DynamicsError as error:
+                raise fail(str(error), table, key) from None
+
+
+def _unknown(kind: str, name: str, choices) -> str:
+    return str(UnknownNameError(kind, name, sorted(choices)))

@@ -1,0 +1,128 @@
+"""Every kind of bad input raises its documented error, naming the culprit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dynamics import (
+    DynamicsError,
+    MechanismError,
+    Model,
+    ParameterValueError,
+    ShapeError,
+    Solver,
+    TimeSpanError,
+    UnknownNameError,
+    simulate,
+)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return Model(["USA", "CHN"], ["ceiling", "economy"])
+
+
+def test_unknown_parameter_suggests_the_closest(model):
+    with pytest.raises(UnknownNameError, match=r"unknown parameter 'reacton'; did you mean "
+                                               r"'reaction'\?"):
+        simulate(model, {"reacton": 0.3})
+
+
+def test_unknown_mechanism_suggests_the_closest():
+    with pytest.raises(UnknownNameError, match="did you mean 'alliances'"):
+        Model(["A", "B"], ["aliances"])
+
+
+def test_mechanism_without_its_prerequisite():
+    with pytest.raises(MechanismError, match="'bandwagoning' requires 'alliances'"):
+        Model(["A", "B"], ["bandwagoning"])
+    with pytest.raises(MechanismError, match="'coercion' requires 'economy'"):
+        Model(["A", "B"], ["coercion"])
+
+
+def test_unknown_state_in_a_mapping(model):
+    with pytest.raises(UnknownNameError, match="unknown state 'CHA'; did you mean 'CHN'"):
+        simulate(model, {"reaction": {"CHA": 0.3}})
+
+
+def test_wrong_shape_says_what_was_expected(model):
+    with pytest.raises(ShapeError, match=r"parameter 'fatigue' has shape \(3,\); expected a "
+                                         r"number or shape \(2,\)"):
+        simulate(model, {"fatigue": [0.1, 0.2, 0.3]})
+    with pytest.raises(ShapeError, match=r"'proximity' has shape \(3, 3\)"):
+        simulate(model, {"proximity": np.zeros((3, 3))})
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinite_values(model, bad):
+    with pytest.raises(ParameterValueError, match=r"parameter 'fatigue' for state 'CHN' is "
+                                                  r"-?(nan|inf); expected a finite number"):
+        simulate(model, {"fatigue": [0.2, bad]})
+
+
+def test_value_outside_bounds_names_state_value_and_bounds(model):
+    with pytest.raises(ParameterValueError, match=r"parameter 'ceiling' for state 'USA' is 1.5, "
+                                                  r"outside its bounds \[0.01, 1\] \(1\)"):
+        simulate(model, {"ceiling": {"USA": 1.5}})
+    with pytest.raises(ParameterValueError, match=r"'distinguishability' is -0.1, outside its "
+                                                  r"bounds \[0, 1\]"):
+        simulate(model, {"distinguishability": -0.1})
+
+
+def test_nonzero_proximity_diagonal(model):
+    with pytest.raises(ParameterValueError, match="'proximity' must have a zero diagonal"):
+        simulate(model, {"proximity": np.ones((2, 2))})
+
+
+def test_bad_initial_values(model):
+    with pytest.raises(ParameterValueError, match=r"initial 'e' .* for state 'CHN' is -1"):
+        simulate(model, initial={"e": [1.0, -1.0]})
+    with pytest.raises(ParameterValueError, match=r"initial 'm' .* for state 'USA' is -0.1"):
+        simulate(model, initial={"m": [-0.1, 0.1]})
+    with pytest.raises(UnknownNameError, match="did you mean 'theta'"):
+        simulate(model, initial={"tehta": 1.0})
+    with pytest.raises(ParameterValueError, match="must be symmetric"):
+        simulate(Model(["A", "B", "C"], ["alliances"]),
+                 initial={"c": [[1, 0.2, 0], [0.3, 1, 0], [0, 0, 1]]})
+
+
+@pytest.mark.parametrize(("span", "message"), [
+    ((5.0, 5.0), "t_span is empty"),
+    ((10.0, 0.0), "t_span is inverted: end 0.0 is before start 10.0"),
+    ((0.0, math.inf), "t_span must be finite"),
+    ((0.0,), "t_span must be two numbers"),
+])
+def test_bad_time_span(model, span, message):
+    with pytest.raises(TimeSpanError, match=message):
+        simulate(model, {}, span)
+
+
+def test_output_times_outside_the_span(model):
+    with pytest.raises(TimeSpanError, match="leave t_span"):
+        simulate(model, {}, (0, 10), output=[0.0, 5.0, 11.0])
+
+
+def test_bad_solver_and_state_names():
+    with pytest.raises(UnknownNameError, match="did you mean 'Radau'"):
+        Solver("radau")
+    with pytest.raises(ParameterValueError, match="rtol must be a positive number"):
+        Solver(rtol=-1.0)
+    with pytest.raises(ShapeError, match="at least 2 states"):
+        Model(["A"])
+    with pytest.raises(ShapeError, match="must be unique"):
+        Model(["A", "A"])
+    with pytest.raises(ShapeError, match="letters and digits"):
+        Model(["United States", "China"])
+
+
+def test_every_error_is_a_dynamics_error_and_a_builtin():
+    assert issubclass(UnknownNameError, KeyError) and issubclass(UnknownNameError, DynamicsError)
+    assert issubclass(ParameterValueError, ValueError)
+
+
+def test_unused_parameter_warns(model):
+    with pytest.warns(UserWarning, match=r"\['coercion'\] have no effect"):
+        simulate(model, {"coercion": 0.1}, (0, 1))

@@ -1,0 +1,70 @@
+"""The balancing command: list, describe, run (with --set, --out, --plot), errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dynamics import load
+from dynamics.cli import main
+
+
+def test_list_and_describe(capsys):
+    assert main(["list"]) == 0
+    assert "richardson-stable" in capsys.readouterr().out
+    assert main(["describe", "richardson-stable"]) == 0
+    out = capsys.readouterr().out
+    assert "reaction" in out and "[0, 5]" in out and "\\frac{d{m}_{i}}{dt}" in out
+
+
+def test_run_with_overrides_writes_results(tmp_path, capsys):
+    out = tmp_path / "run.npz"
+    assert main(["run", "richardson-stable", "--set", "reaction.Red=0.2", "--t-end", "200",
+                 "--out", str(out),
+                 "--plot", str(tmp_path / "run.pdf")]) == 0
+    res = load(out)
+    assert res.provenance["parameters"]["reaction"] == [0.15, 0.2]
+    # the overridden equilibrium: x* = (beta g + k h)/(alpha beta - k l) with k=0.15, l=0.2
+    alpha = beta = 0.3
+    k, l, g = 0.15, 0.2, 0.006
+    star = (beta * g + k * g) / (alpha * beta - k * l)
+    assert res["m", "Blue"][-1] == pytest.approx(star, rel=1e-5)
+    assert (tmp_path / "run.pdf").stat().st_size > 0 and (tmp_path / "run.png").exists()
+
+
+def test_run_a_parameter_file_to_csv(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('[model]\nstates = ["A", "B", "C"]\nmechanisms = ["ceiling"]\n'
+                    '[time]\nspan = [0, 10]\noutput = 11\n[parameters]\nreaction = 0.3\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "mine.csv")]) == 0
+    lines = (tmp_path / "mine.csv").read_text().splitlines()
+    assert lines[0] == "time,variable,state,partner,value"
+    assert len(lines) > 11 * 3
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "richardson-stable", "--set", "reactoin=1"], "did you mean 'reaction'"),
+    (["run", "richardson-stable", "--set", "reaction.Rde=1"], "did you mean 'Red'"),
+    (["run", "richardson-stable", "--set", "fatigue=7"], "outside its bounds [0, 5]"),
+    (["run", "richardson-stable", "--set", "fatigue=abc"], "is not a number"),
+    (["run", "richardson-stabel"], "did you mean 'richardson-stable'"),
+])
+def test_bad_input_exits_2_with_the_culprit(args, message, capsys):
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_python_dash_m_is_the_same_command():
+    done = subprocess.run([sys.executable, "-m", "dynamics", "list"], capture_output=True,
+                          text=True, check=True)
+    assert "richardson-stable" in done.stdout
+
+
+def test_equations_command(capsys):
+    assert main(["equations", "--mechanisms", "ceiling"]) == 0
+    out = capsys.readouterr().out
+    assert "\\max" in out and "{\\beta}_{i}" in out
+    assert np.char.count(out, "\\frac{d").item() == 1  # only spending is dynamic

@@ -1,0 +1,28 @@
+"""Generated documentation equals what the code generates now (it cannot drift)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dynamics.docs import equations_markdown, parameters_markdown
+from dynamics.model.parameters import REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_parameter_reference_equals_the_registry():
+    assert (ROOT / "docs" / "parameters.md").read_text() == parameters_markdown()
+    text = parameters_markdown()
+    for spec in REGISTRY.values():
+        assert f"| {spec.name} | ${spec.latex}$ |" in text
+
+
+def test_readme_shows_the_generated_equations():
+    assert equations_markdown() in (ROOT / "README.md").read_text()
+
+
+def test_readme_commands_are_the_ci_commands():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python -m pytest -q" in readme and ci.rstrip().endswith("python -m pytest -q")
+    assert "balancing figures --out figures" in readme
