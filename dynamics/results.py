@@ -68,7 +68,7 @@ class Result:
         """``res["m"]`` (T, N); ``res["m", "USA"]`` (T,); ``res["c", "USA", "CHN"]`` (T,)."""
         name, *states = (key,) if isinstance(key, str) else key
         data = self._array(name)
-        index = tuple(self._state(s) for s in states)
+        index = tuple(self.state_index(s) for s in states)
         expected = data.ndim - 1
         if index and len(index) != expected:
             raise UnknownNameError(f"index for {name!r} (give {expected} state names, got "
@@ -83,7 +83,8 @@ class Result:
         raise UnknownNameError("variable", name, [*self.values, "burden", "effective_poles",
                                                   "leader"])
 
-    def _state(self, state: str) -> int:
+    def state_index(self, state: str) -> int:
+        """Position of ``state``; an unknown name raises with the closest match."""
         try:
             return self.states.index(state)
         except ValueError:

@@ -1,0 +1,143 @@
+"""Scalar and time-resolved metrics of a run: the numbers that say what a scenario shows.
+
+Every metric takes a :class:`~dynamics.results.Result` and returns plain numbers. Times
+are in years; a threshold crossing is located by linear interpolation between output
+times, so its resolution is the output spacing. The hegemony threshold defaults to the
+run's own ``hegemony_share`` parameter (s*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from dynamics.results import Result
+
+__all__ = ["Peak", "peak_share", "first_hegemony", "unipolar_durability", "escalation_rate",
+           "mean_burden", "burden_size_correlation", "mean_cohesion", "transition_time",
+           "threshold_of", "METRICS"]
+
+
+@dataclass(frozen=True)
+class Peak:
+    state: str
+    share: float
+    time: float
+
+
+def threshold_of(result: Result, threshold: float | None = None) -> float:
+    """``threshold`` or, when None, the run's hegemony share s* (default 0.5)."""
+    if threshold is not None:
+        return float(threshold)
+    return float(result.provenance.get("parameters", {}).get("hegemony_share", 0.5))
+
+
+def _crossing(t: np.ndarray, x: np.ndarray, level: float, k: int) -> float:
+    """Time at which x crosses ``level`` between samples k - 1 and k (linear)."""
+    if k == 0:
+        return float(t[0])
+    x0, x1 = x[k - 1], x[k]
+    return float(t[k - 1] + (level - x0) * (t[k] - t[k - 1]) / (x1 - x0))
+
+
+def peak_share(result: Result, state: str | None = None) -> Peak:
+    """Largest power share reached by ``state`` (default: by any state) and its time."""
+    shares = result.share
+    if state is not None:
+        i = result.state_index(state)
+        k = int(np.argmax(shares[:, i]))
+    else:
+        k, i = np.unravel_index(int(np.argmax(shares)), shares.shape)
+    return Peak(result.states[int(i)], float(shares[k, i]), float(result.t[k]))
+
+
+def first_hegemony(result: Result, threshold: float | None = None) -> float | None:
+    """First time any state's share exceeds s*, or None if none ever does."""
+    level = threshold_of(result, threshold)
+    top = result.share.max(axis=1)
+    above = np.flatnonzero(top > level)
+    return None if above.size == 0 else _crossing(result.t, top, level, int(above[0]))
+
+
+def unipolar_durability(result: Result, threshold: float | None = None
+                        ) -> tuple[float, bool]:
+    """Length of the first unipolar spell (some state above s*) and whether it ended.
+
+    Returns ``(duration, ended)``: if the spell lasts to the end of the run the duration
+    is censored at the run's end and ``ended`` is False; with no spell, ``(0.0, True)``.
+    """
+    level = threshold_of(result, threshold)
+    top = result.share.max(axis=1)
+    above = top > level
+    if not above.any():
+        return 0.0, True
+    start = int(np.argmax(above))
+    t0 = _crossing(result.t, top, level, start)
+    below = np.flatnonzero(~above[start:])
+    if below.size == 0:
+        return float(result.t[-1] - t0), False
+    end = start + int(below[0])
+    return _crossing(result.t, top, level, end) - t0, True
+
+
+def escalation_rate(result: Result, start: float | None = None, end: float | None = None
+                    ) -> float:
+    """Average exponential growth rate of total spending, 1/yr: ln(M(end)/M(start))/(end-start)."""
+    t = result.t
+    total = result["m"].sum(axis=1)
+    t0 = t[0] if start is None else start
+    t1 = t[-1] if end is None else end
+    m0, m1 = np.interp([t0, t1], t, total)
+    return float(np.log(m1 / m0) / (t1 - t0))
+
+
+def mean_burden(result: Result, start: float | None = None) -> dict[str, float]:
+    """Time-mean burden m_i / e_i of each state (from ``start``)."""
+    mask = result.t >= (result.t[0] if start is None else start)
+    return dict(zip(result.states, result.burden[mask].mean(axis=0).tolist(), strict=True))
+
+
+def burden_size_correlation(result: Result, members: Sequence[str],
+                            start: float | None = None) -> float:
+    """Spearman rank correlation between output and burden among alliance ``members``.
+
+    Positive: the larger members carry the larger burdens (Olson and Zeckhauser 1966).
+    Both are time means over the run (from ``start``).
+    """
+    index = [result.state_index(s) for s in members]
+    mask = result.t >= (result.t[0] if start is None else start)
+    size = result["e"][mask][:, index].mean(axis=0)
+    burden = result.burden[mask][:, index].mean(axis=0)
+    return float(spearmanr(size, burden).statistic)
+
+
+def mean_cohesion(result: Result, members: Sequence[str] | None = None) -> np.ndarray:
+    """Mean cohesion over the pairs of ``members`` (default all states), shape (T,)."""
+    index = [result.state_index(s) for s in (members or result.states)]
+    pairs = [(a, b) for k, a in enumerate(index) for b in index[k + 1:]]
+    return np.mean([result["c"][:, a, b] for a, b in pairs], axis=0)
+
+
+def transition_time(result: Result) -> tuple[float, str, str] | None:
+    """First time the leader changes (a power transition): (time, old, new), or None."""
+    leader = result.leader
+    changed = np.flatnonzero(leader != leader[0])
+    if changed.size == 0:
+        return None
+    k = int(changed[0])
+    old, new = result.states.index(leader[0]), result.states.index(leader[k])
+    gap = result.share[:, new] - result.share[:, old]
+    return _crossing(result.t, gap, 0.0, k), str(leader[0]), str(leader[k])
+
+
+#: scalar metrics by name, for sweeps and the command line
+METRICS = {
+    "peak_share": lambda r: peak_share(r).share,
+    "first_hegemony": lambda r: first_hegemony(r) if first_hegemony(r) is not None else np.nan,
+    "unipolar_durability": lambda r: unipolar_durability(r)[0],
+    "escalation_rate": escalation_rate,
+    "final_effective_poles": lambda r: float(r.effective_poles[-1]),
+}
