@@ -2,13 +2,18 @@
 
 A scenario file has these tables (only ``[model]`` is required)::
 
-    [scenario]    name, title, description, theory, references (keys of REFERENCES)
+    [scenario]    name, title, description, theory, references (keys of REFERENCES),
+                  extends = "other-scenario" (a shipped name, or a path relative to this file)
     [model]       states = ["USA", "CHN"], mechanisms = ["ceiling", ...] or "all"
     [time]        span = [0, 50], output = 201
     [parameters]  registry name = number | [per state] | {STATE = number} | [[matrix]]
     [initial]     m, e, theta, c, v as for simulate(initial=...)
     [solver]      method, rtol, atol, max_step
     [sources]     "parameters.reaction" = "where this number comes from"
+
+A scenario that ``extends`` another takes everything from it and changes only what it
+states: parameters per name (per state for mappings), initial values per variable,
+``[model]``, ``[time]`` and ``[solver]`` per key. It cannot change the states.
 
 Every value is validated against the registry before anything runs; an error names the
 file, the line and the key.
@@ -35,7 +40,7 @@ from dynamics.simulate import Solver, simulate
 __all__ = ["Scenario", "parse_scenario", "parse_assignment"]
 
 _TABLES = {
-    "scenario": {"name", "title", "description", "theory", "references"},
+    "scenario": {"name", "title", "description", "theory", "references", "extends"},
     "model": {"states", "mechanisms"},
     "time": {"span", "output"},
     "parameters": set(REGISTRY),
@@ -168,30 +173,53 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
             if allowed is not None and key not in allowed:
                 kind = {"parameters": "parameter", "initial": "variable"}.get(table, "key")
                 raise fail(_unknown(kind, key, allowed), table, key)
-    if "model" not in data or "states" not in data["model"]:
+    meta, model, time = data.get("scenario", {}), data.get("model", {}), data.get("time", {})
+    base = _base_of(meta.get("extends"), path, fail) if "extends" in meta else None
+    if base is None and "states" not in model:
         raise fail("a scenario needs [model] states = [...]", "model")
-    meta, model, time = data.get("scenario", {}), data["model"], data.get("time", {})
+    if base is not None and "states" in model and tuple(model["states"]) != base.states:
+        raise fail(f"a scenario that extends {base.name!r} keeps its states {list(base.states)}",
+                   "model", "states")
     references = tuple(meta.get("references", ()))
     for ref in references:
         if ref not in REFERENCES:
             raise fail(_unknown("reference", ref, REFERENCES), "scenario", "references")
-    name = meta.get("name") or Path(path).stem
     try:
-        solver = Solver(**data.get("solver", {}))
+        solver = Solver(**{**(vars(base.solver) if base else {}), **data.get("solver", {})})
     except DynamicsError as error:
         raise fail(str(error), "solver") from None
-    span = time.get("span", [0.0, 50.0])
+    span = time.get("span", list(base.t_span) if base else [0.0, 50.0])
     if not (isinstance(span, list) and len(span) == 2):
         raise fail(f"span must be [start, end] in years, got {span!r}", "time", "span")
-    scenario = Scenario(
-        name=name, states=tuple(model["states"]), mechanisms=model.get("mechanisms", "all"),
-        parameters=data.get("parameters", {}), initial=data.get("initial", {}),
-        t_span=(float(span[0]), float(span[1])), output=int(time.get("output", 401)),
-        solver=solver, title=meta.get("title", ""),
-        description=meta.get("description", "").strip(), theory=meta.get("theory", "").strip(),
-        references=references, sources=data.get("sources", {}), path=path)
+    fields = dict(
+        name=meta.get("name") or Path(path).stem, t_span=(float(span[0]), float(span[1])),
+        output=int(time.get("output", base.output if base else 401)), solver=solver,
+        title=meta.get("title", ""), description=meta.get("description", "").strip(),
+        theory=meta.get("theory", "").strip(), path=path,
+        references=tuple(dict.fromkeys((base.references if base else ()) + references)),
+        sources={**(base.sources if base else {}), **data.get("sources", {})})
+    if base is None:
+        scenario = Scenario(states=tuple(model["states"]),
+                            mechanisms=model.get("mechanisms", "all"),
+                            parameters=data.get("parameters", {}),
+                            initial=data.get("initial", {}), **fields)
+    else:
+        scenario = base.with_values(data.get("parameters", {}), model.get("mechanisms"),
+                                    data.get("initial", {}), **fields)
     _validate(scenario, fail)
     return scenario
+
+
+def _base_of(extends: str, path: str, fail) -> Scenario:
+    """The scenario named by ``extends``: a shipped name or a path beside ``path``."""
+    from dynamics.scenarios import load_scenario
+
+    beside = Path(path).parent / extends
+    try:
+        return load_scenario(beside if beside.suffix == ".toml" and beside.is_file()
+                             else extends)
+    except DynamicsError as error:
+        raise fail(f"cannot extend {extends!r}: {error}", "scenario", "extends") from None
 
 
 def _validate(scenario: Scenario, fail) -> None:
