@@ -31,10 +31,10 @@ def richardson_parameters(rng: np.random.Generator, n: int, stable: bool) -> dic
             "power_weight": 0.0}
 
 
-def closed_form(params: dict, m0: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """x(t) = x* + exp((K - A) t)(x0 - x*), shape (T, N)."""
+def closed_form(params: dict, m0: np.ndarray, t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """x(t) = x* + exp((K - A) t)(x0 - x*), shape (T, N); Richardson's g_i is grievance e_i."""
     matrix = params["reaction"][:, None] * params["proximity"] - np.diag(params["fatigue"])
-    star = np.linalg.solve(matrix, -params["grievance"])
+    star = np.linalg.solve(matrix, -params["grievance"] * e)
     return np.array([star + expm(matrix * time) @ (m0 - star) for time in t])
 
 

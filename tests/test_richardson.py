@@ -25,7 +25,9 @@ def test_equations_minus_richardson_simplify_to_zero(n):
                                                                "grievance"))
         W = model.parameter_symbols("proximity")
         m = [slot.symbol for slot in model.variables]
-        richardson = k * sum(W[i, j] * m[j] for j in range(n)) - alpha * m[i] + g
+        e = model.held[i].symbol  # output, held constant without the economy
+        assert model.held[i].name == "e"
+        richardson = k * sum(W[i, j] * m[j] for j in range(n)) - alpha * m[i] + g * e
         assert sp.simplify(rate.xreplace(subs) - richardson) == 0
 
 
@@ -40,11 +42,12 @@ def test_trajectories_match_closed_form_to_1e_7(n, stable, method):
     for _ in range(5):
         params = richardson_parameters(rng, n, stable)
         m0 = rng.uniform(0.05, 1.0, n)
+        e = rng.uniform(0.5, 2.0, n)
         t = np.linspace(0.0, 25.0, 51)
-        res = simulate(model, params, (0.0, 25.0), initial={"m": m0}, output=t,
+        res = simulate(model, params, (0.0, 25.0), initial={"m": m0, "e": e}, output=t,
                        solver=Solver(method, rtol=1e-12, atol=1e-14))
         assert res.ok, res.message
-        exact = closed_form(params, m0, t)
+        exact = closed_form(params, m0, t, e)
         error = np.max(np.abs(res["m"] - exact), axis=1) / np.max(np.abs(exact), axis=1)
         worst = max(worst, float(error.max()))
     assert worst < 1e-7
@@ -52,12 +55,14 @@ def test_trajectories_match_closed_form_to_1e_7(n, stable, method):
 
 def test_classic_two_state_equilibrium_and_stability_are_derived(richardson2):
     """x* = (beta g + k h)/(alpha beta - k l), y* = (alpha h + l g)/(alpha beta - k l),
-    stable exactly when alpha beta > k l (Richardson 1960), with W = 1."""
+    stable exactly when alpha beta > k l (Richardson 1960), with W = 1 and Richardson's
+    grievances g = g_X e_X, h = g_Y e_Y (output held constant)."""
     model = richardson2
     x, y = (slot.symbol for slot in model.variables)
     alpha, beta = model.parameter_symbols("fatigue")
     k, l = model.parameter_symbols("reaction")
-    g, h = model.parameter_symbols("grievance")
+    g, h = (gi * slot.symbol for gi, slot in zip(model.parameter_symbols("grievance"),
+                                                 model.held[:2], strict=True))
     unit = {model.symbol("proximity", "Entente", "Central"): 1,
             model.symbol("proximity", "Central", "Entente"): 1}
     star = {s: e.xreplace(unit) for s, e in equilibrium(model).items()}

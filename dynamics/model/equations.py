@@ -19,6 +19,10 @@ Departures from MODEL.md, and why:
   same, but the harmonic mean has a bounded derivative where one threat is zero (the
   geometric mean's is infinite). ``epsilon`` (``GUARD`` = 1e-12) keeps this ratio and the
   coercion ratio defined when both operands are zero.
+- Grievance enters as ``g_i e_i`` (g per unit of output, 1/yr), so that spending grows
+  with the economy at a constant threat-free burden g/alpha; an absolute grievance would
+  make a growing state's burden fall without bound. With output held constant (economy
+  off) it is Richardson's constant grievance.
 - The ceiling is ``dm/dt = [drive]+ (1 - u) - [drive]- u - fatigue``, with ``u = beta/b``:
   a positive drive moves spending toward the ceiling and a negative drive toward zero,
   each at a rate proportional to the room left. Spending never falls below zero.
@@ -180,12 +184,15 @@ AUXILIARIES: dict[str, Auxiliary] = {
 
 
 def spending_rate(ctx, i):
-    """dm_i/dt = k_i (theta_i - A_i) + g_i - alpha_i (1 + chi V_i) m_i (Richardson 1960).
+    """dm_i/dt = k_i (theta_i - A_i) + g_i e_i - alpha_i (1 + chi V_i) m_i (Richardson 1960).
 
-    With the ceiling on, the drive k (theta - A) + g saturates (module docstring).
+    Grievance is per unit of output (scale-free, MODEL.md principle 5): with output held
+    constant g_i e_i is Richardson's constant grievance; with the economy on, spending
+    grows with output at a constant threat-free burden g/alpha. With the ceiling on, the
+    drive k (theta - A) + g e saturates (module docstring).
     """
     drive = (ctx.par("reaction", i) * (perceived_threat(ctx, i) - ctx.aux("A", i))
-             + ctx.par("grievance", i))
+             + ctx.par("grievance", i) * ctx.var("e", i))
     fatigue = ctx.par("fatigue", i)
     if ctx.on("soft_balancing"):
         fatigue = fatigue * (1 + ctx.par("soft_cost") * ctx.aux("V", i))

@@ -54,7 +54,8 @@ class Model:
     -----
     With only ``richardson`` on, ``distinguishability = 0`` and ``power_weight = 0`` the
     spending equations are exactly Richardson's linear system
-    ``dm_i/dt = k_i sum_j W_ij m_j - alpha_i m_i + g_i`` (cohesion held at zero).
+    ``dm_i/dt = k_i sum_j W_ij m_j - alpha_i m_i + g_i e_i`` (cohesion held at zero, output
+    held at e_i, so g_i e_i is Richardson's grievance).
 
     Examples
     --------

@@ -44,6 +44,7 @@ REFERENCES: dict[str, str] = {
     "in International Comparison. Cambridge: Cambridge University Press.",
     "Gilpin 1981": "Gilpin, R. (1981). War and Change in World Politics. Cambridge: Cambridge "
     "University Press.",
+    "Organski 1958": "Organski, A. F. K. (1958). World Politics. New York: Knopf.",
     "Modelski 1987": "Modelski, G. (1987). Long Cycles in World Politics. Seattle: University of "
     "Washington Press.",
     "Waltz 1979": "Waltz, K. N. (1979). Theory of International Politics. Reading, MA: "
@@ -111,9 +112,10 @@ _ALL = [
               "Fatigue and expense: the rate at which spending decays by itself. Richardson took "
               "about 0.2/yr, the reciprocal of a parliament's five-year life.",
               "Richardson 1960", "richardson"),
-    Parameter("grievance", "g", "state", "[m]/yr", 0.0, (-_INF, _INF),
-              "Grievance (positive) or goodwill (negative): a drive to arm independent of "
-              "threat.", "Richardson 1960", "richardson"),
+    Parameter("grievance", "g", "state", "1/yr", 0.0, (-1.0, 1.0),
+              "Grievance (positive) or goodwill (negative) per unit of own output: a drive "
+              "to arm independent of threat, g_i e_i. Without threat spending settles at the "
+              "burden g/alpha, whatever the currency unit.", "Richardson 1960", "richardson"),
     Parameter("offence", "o", "state", "1", 0.5, (0.0, 1.0),
               "Offensive share of a state's forces and posture (Walt's offensive power and "
               "intentions); only this share threatens when defence is distinguishable.",

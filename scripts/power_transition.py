@@ -1,0 +1,190 @@
+"""Derive the present-day power-transition scenario from published figures.
+
+Reads the Correlates of War National Material Capabilities file (v6.0) for 2016 military
+expenditure and population, combines them with World Bank GDP and growth figures for
+2016, and writes ``dynamics/scenarios/library/power-transition.toml`` with the source of
+every number. Run from the repository root:
+
+    python scripts/power_transition.py [path/to/cow-nmc-v6.0.csv]
+
+The installed package never reads the data file; it ships the scenario this script wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dynamics import REGISTRY, Model, compile_model
+from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cow-nmc-v6.0.csv"
+TARGET = ROOT / "dynamics" / "scenarios" / "library" / "power-transition.toml"
+YEAR = 2016
+
+STATES = ["USA", "CHN", "RUS", "IND", "JPN", "EUR"]
+#: COW abbreviations summed into each state; EUR is the three largest European powers
+MEMBERS = {"USA": ["USA"], "CHN": ["CHN"], "RUS": ["RUS"], "IND": ["IND"], "JPN": ["JPN"],
+           "EUR": ["UKG", "FRN", "GMY"]}
+#: GDP 2016, current US$ billion, World Bank WDI (NY.GDP.MKTP.CD), 3 significant figures;
+#: EUR = United Kingdom 2,690 + France 2,470 + Germany 3,470
+GDP = {"USA": 18700.0, "CHN": 11200.0, "RUS": 1280.0, "IND": 2290.0, "JPN": 4920.0,
+       "EUR": 8630.0}
+#: real GDP growth 2016, World Bank WDI (NY.GDP.MKTP.KD.ZG), rounded; EUR output-weighted
+OBSERVED_GROWTH = {"USA": 0.017, "CHN": 0.068, "RUS": 0.002, "IND": 0.083, "JPN": 0.008,
+                   "EUR": 0.018}
+#: attainable fraction of the frontier output per person (modelling assumption, close to
+#: each economy's relative productivity at market exchange rates; see the description)
+ATTAINABLE = {"USA": 1.0, "CHN": 0.4, "RUS": 0.4, "IND": 0.25, "JPN": 0.75, "EUR": 0.8}
+FRONTIER_GROWTH, HORIZON = 0.01, 40
+REACTION, FATIGUE = 0.02, 0.2
+OFFENCE = {"USA": 0.4, "CHN": 0.4, "RUS": 0.6, "IND": 0.2, "JPN": 0.1, "EUR": 0.2}
+#: W[i][j]: share of j's force that can be brought to bear on i (modelling assumption)
+PROXIMITY = [[0, .3, .4, .1, .1, .2], [.6, 0, .8, .7, .8, .2], [.6, .8, 0, .3, .4, .8],
+             [.4, .8, .3, 0, .2, .2], [.6, .9, .6, .2, 0, .1], [.6, .2, .9, .1, .1, 0]]
+#: cohesion of the 2016 alignments (assumption): NATO, US-Japan, Japan-Europe, China-Russia
+ALIGNMENTS = [("USA", "EUR", 0.8), ("USA", "JPN", 0.7), ("JPN", "EUR", 0.3),
+              ("CHN", "RUS", 0.3)]
+
+
+def read_cow(path: Path) -> dict[str, dict[str, float]]:
+    """2016 military expenditure (US$ bn) and population (millions) for each state."""
+    rows = {}
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            if row["year"] == str(YEAR):
+                rows[row["stateabb"]] = row
+    out = {}
+    for state, members in MEMBERS.items():
+        milex = [float(rows[c]["milex"]) for c in members]
+        tpop = [float(rows[c]["tpop"]) for c in members]
+        if min(milex + tpop) < 0:
+            raise ValueError(f"missing value (-9) for {state} in {YEAR}")
+        out[state] = {"milex": sum(milex) / 1e6, "tpop": sum(tpop) / 1e3}
+    return out
+
+
+def derive(path: Path) -> dict:
+    cow = read_cow(path)
+    milex = np.array([cow[s]["milex"] for s in STATES])
+    tpop = np.array([cow[s]["tpop"] for s in STATES])
+    gdp = np.array([GDP[s] for s in STATES])
+    frontier = GDP["USA"] / cow["USA"]["tpop"] * (1 + FRONTIER_GROWTH) ** HORIZON  # bn/million
+    capacity = tpop * frontier * np.array([ATTAINABLE[s] for s in STATES])
+    growth = np.array([OBSERVED_GROWTH[s] for s in STATES]) / (1 - gdp / capacity)
+    cohesion = np.eye(len(STATES))
+    for a, b, value in ALIGNMENTS:
+        i, j = STATES.index(a), STATES.index(b)
+        cohesion[i, j] = cohesion[j, i] = value
+    params = {"reaction": REACTION, "fatigue": FATIGUE, "offence": [OFFENCE[s] for s in STATES],
+              "distinguishability": 0.5, "power_weight": 1.0, "proximity": np.array(PROXIMITY)}
+    # grievance at which 2016 spending is stationary given 2016 threats and allied support:
+    # the saturated drive (k (theta - A) + g e)(1 - u) balances fatigue alpha m
+    model = Model(STATES, ["ceiling"])
+    values = resolve_parameters(model, params)
+    start = resolve_initial(model, {"e": gdp, "m": milex, "c": cohesion})
+    y, p = pack_inputs(model, values, start)
+    compiled = compile_model(model)
+    threat = compiled.threat(0.0, y, p)
+    support = REGISTRY["support"].default * (cohesion * np.array(PROXIMITY)) @ milex
+    used = milex / (REGISTRY["ceiling"].default * gdp)
+    grievance = (FATIGUE * milex / (1 - used) - REACTION * (threat - support)) / gdp
+    values = resolve_parameters(model, {**params, "grievance": grievance})
+    rate = compiled.rate(0.0, *pack_inputs(model, values, start))
+    if np.max(np.abs(rate) / milex) > 1e-9:
+        raise AssertionError(f"2016 spending is not stationary: dm/dt = {rate}")
+    return {"milex": milex, "tpop": tpop, "gdp": gdp, "capacity": capacity, "growth": growth,
+            "grievance": grievance, "cohesion": cohesion}
+
+
+def _list(values, digits: int) -> str:
+    return "[" + ", ".join(f"{round(float(v), digits):g}" for v in values) + "]"
+
+
+def render(d: dict) -> str:
+    rows = ",\n     ".join(_list(row, 2) for row in d["cohesion"])
+    proximity = ",\n     ".join(_list(row, 2) for row in PROXIMITY)
+    return f'''# Written by scripts/power_transition.py from the Correlates of War NMC v6.0 file and
+# World Bank figures; edit that script, not this file.
+[scenario]
+name = "power-transition"
+title = "Power transition: the United States, China and four other powers from 2016"
+description = """
+Six powers in {YEAR} (the United States, China, Russia, India, Japan and a European bloc of
+the United Kingdom, France and Germany), with military spending and population from the
+Correlates of War file and output from the World Bank, in current US$ billion. Each
+economy grows logistically toward a capacity: its {YEAR} population times the frontier
+output per person ({YEAR} US level advancing 1 %/yr for {HORIZON} years) times an attainable
+fraction close to its present relative productivity (USA 1, Europe 0.8, Japan 0.75,
+China and Russia 0.4, India 0.25: assumptions, to be varied). Intrinsic growth rates
+reproduce the observed {YEAR} growth. Grievances are set so that {YEAR} spending is
+stationary given {YEAR} threats; alliances are held at their {YEAR} cohesion. Under these
+assumptions China's share overtakes that of the United States in the late 2040s. The
+date moves with the attainable fractions: try --set capacity.CHN=... .
+"""
+theory = """
+Power-transition theory (Organski 1958) and Gilpin (1981): differential growth redistributes
+power, and the rising state may overtake the leader; the seed text names China and India
+as rising balancers of the United States. Power shares are CINC-style composites of
+output and military spending (Singer et al. 1972).
+"""
+references = ["Organski 1958", "Gilpin 1981", "Singer et al. 1972", "Kennedy 1987", "Walt 1985",
+              "Richardson 1960", "Pape 2005"]
+
+[model]
+states = {_quoted(STATES)}
+mechanisms = ["perception", "ceiling", "economy", "soft_balancing"]
+
+[time]
+span = [{YEAR}, {YEAR + 50}]
+output = 201
+
+[parameters]
+reaction = {REACTION}
+fatigue = {FATIGUE}
+grievance = {_list(d["grievance"], 5)}
+offence = {_list([OFFENCE[s] for s in STATES], 2)}
+distinguishability = 0.5
+power_weight = 1.0
+proximity = [{proximity}]
+ceiling = 0.4
+growth = {_list(d["growth"], 4)}
+capacity = {_list(d["capacity"], -1)}
+arms_cost = 0.1
+
+[initial]
+e = {_list(d["gdp"], 0)}
+m = {_list(d["milex"], 3)}
+c = [{rows}]
+
+[sources]
+"initial.m" = "COW NMC v6.0 milex {YEAR} (thousands of current US$) / 1e6; EUR = UKG + FRN + GMY"
+"initial.e" = "World Bank WDI NY.GDP.MKTP.CD {YEAR}, current US$ bn, 3 significant figures"
+"initial.c" = "assumption: NATO 0.8, US-Japan 0.7, Japan-Europe 0.3, China-Russia 0.3"
+"parameters.capacity" = "COW tpop {YEAR} x US {YEAR} GDP per person x 1.01^{HORIZON} x attainable fraction"
+"parameters.growth" = "World Bank WDI {YEAR} real growth g, intrinsic r = g / (1 - e/E)"
+"parameters.grievance" = "stationary {YEAR} spending: g = (alpha m / (1 - u) - k (theta - A)) / e"
+"parameters.reaction" = "assumption: weak reaction, spending mostly commitment-driven"
+"parameters.fatigue" = "Richardson 1960: about 0.2/yr"
+"parameters.offence" = "assumption after Walt 1985: postures and intentions"
+"parameters.proximity" = "assumption: reach of each power's forces over distance (Boulding 1962)"
+'''
+
+
+def _quoted(names) -> str:
+    return "[" + ", ".join(f'"{n}"' for n in names) + "]"
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA
+    TARGET.write_text(render(derive(path)))
+    print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
