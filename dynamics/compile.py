@@ -6,14 +6,22 @@ variables); leading axes broadcast, so one call evaluates a whole ensemble. Comm
 subexpressions are eliminated by sympy before the code is printed.
 
 Compiled code depends only on the number of states and the mechanisms, so it is cached
-in memory per (N, mechanisms) and reused by every model of that shape.
+in memory per (N, mechanisms) and reused by every model of that shape. The generated
+source is also cached on disk (``$BALANCING_CACHE_DIR``, default
+``~/.cache/balancing-dynamics``), keyed by N, the mechanisms, sympy's version and a hash
+of the model's own source files, so a new process skips the symbolic work and any change
+to the equations invalidates the cache. Set ``BALANCING_CACHE_DIR=""`` to disable it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
@@ -69,8 +77,58 @@ def compile_model(model: Model) -> CompiledModel:
     return _compile(model.N, model.mechanisms)
 
 
+def _cache_file(n_states: int, mechanisms: frozenset[str]) -> Path | None:
+    folder = os.environ.get("BALANCING_CACHE_DIR",
+                            str(Path.home() / ".cache" / "balancing-dynamics"))
+    if not folder:
+        return None
+    digest = hashlib.sha256(sp.__version__.encode())
+    package = Path(__file__).resolve().parent
+    for name in ("compile.py", "model/equations.py", "model/contexts.py", "model/model.py",
+                 "model/parameters.py", "model/mechanisms.py"):
+        digest.update((package / name).read_bytes())
+    digest.update(repr((n_states, sorted(mechanisms))).encode())
+    return Path(folder) / f"model-{digest.hexdigest()[:24]}.py"
+
+
+def _load(source: str, n_states: int) -> dict:
+    namespace: dict = {"numpy": np}
+    exec(compile(source, f"<dynamics N={n_states}>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def _store(path: Path, source: str) -> None:
+    """Write atomically; a cache that cannot be written is skipped, never an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False,
+                                         suffix=".tmp") as handle:
+            handle.write(source)
+        os.replace(handle.name, path)
+    except OSError:
+        pass
+
+
 @functools.lru_cache(maxsize=32)
 def _compile(n_states: int, mechanisms: frozenset[str]) -> CompiledModel:
+    path = _cache_file(n_states, mechanisms)
+    if path is not None and path.is_file():
+        source = path.read_text()
+        namespace = _load(source, n_states)
+        return CompiledModel(namespace["n_variables"], namespace["n_inputs"],
+                             namespace["rate"], namespace["jacobian"], namespace["threat"],
+                             namespace["share"], source)
+    source = _generate(n_states, mechanisms)
+    if path is not None:
+        _store(path, source)
+    namespace = _load(source, n_states)
+    return CompiledModel(namespace["n_variables"], namespace["n_inputs"], namespace["rate"],
+                         namespace["jacobian"], namespace["threat"], namespace["share"],
+                         source)
+
+
+def _generate(n_states: int, mechanisms: frozenset[str]) -> str:
+    """Source of the four functions of one model shape, from the symbolic model."""
     # State names do not enter the code: build a model with placeholder names.
     model = Model([f"S{i}" for i in range(n_states)], mechanisms)
     y = [s.symbol for s in model.variables]
@@ -97,11 +155,8 @@ def _compile(n_states: int, mechanisms: frozenset[str]) -> CompiledModel:
         _function("share", share, [f"out[..., {a}]" for a in range(n_states)],
                   f"({n_states},)", local_y, local_p),
     ]
-    source = "\n\n".join(sources)
-    namespace: dict = {"numpy": np}
-    exec(compile(source, f"<dynamics N={n_states}>", "exec"), namespace)  # noqa: S102
-    return CompiledModel(n, len(p), namespace["rate"], namespace["jacobian"],
-                         namespace["threat"], namespace["share"], source)
+    header = f"n_variables = {n}\nn_inputs = {len(p)}\n\n"
+    return header + "\n\n".join(sources) + "\n"
 
 
 def _function(name: str, exprs: Sequence[sp.Expr], targets: Sequence[str], tail: str,

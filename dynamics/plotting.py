@@ -87,7 +87,7 @@ def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
 
 
 def plot_run(result: Result, title: str = "", threshold: float | None = None) -> plt.Figure:
-    """Four panels: spending, burden, power share and mean alliance cohesion."""
+    """Four panels: spending, burden, power share and the cohesion of allied pairs."""
     colours = state_colours(result.states)
     if threshold is None:
         threshold = result.provenance.get("parameters", {}).get("hegemony_share")
@@ -101,23 +101,35 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None) ->
         spend.set_ylabel("military spending $m_i$ ([m])")
         burden.set_ylabel("burden $m_i/e_i$ (% of output)")
         plot_shares(share, result, threshold, colours)
-        pairs = [(i, j) for i in range(len(result.states))
-                 for j in range(i + 1, len(result.states))]
-        for i, j in pairs[:8]:
-            cohesion.plot(result.t, result["c"][:, i, j], color=colours[result.states[i]],
-                          linestyle=["-", "--", ":", "-."][j % 4],
-                          label=f"{result.states[i]}-{result.states[j]}")
-        cohesion.set_ylabel("alliance cohesion $c_{ij}$")
-        cohesion.set_ylim(-0.02, 1.02)
-        cohesion.set_xlabel("time (years)")
+        _plot_cohesion(cohesion, result, colours)
         spend.legend(loc="best", ncols=2)
-        if len(pairs) <= 8:
-            cohesion.legend(loc="best", ncols=2)
         if title:
             fig.suptitle(title, fontsize=9)
         for ax in axes.flat:
             ax.set_xlim(result.t[0], result.t[-1])
     return fig
+
+
+def _plot_cohesion(ax: plt.Axes, result: Result, colours: dict[str, str],
+                   most: int = 8) -> None:
+    """Cohesion of the pairs that ever ally (c > 0.01), strongest first, at most ``most``."""
+    n = len(result.states)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)
+             if result["c"][:, i, j].max() > 0.01]
+    pairs.sort(key=lambda ij: -result["c"][:, ij[0], ij[1]].max())
+    for k, (i, j) in enumerate(pairs[:most]):
+        ax.plot(result.t, result["c"][:, i, j], color=colours[result.states[i]],
+                linestyle=["-", "--", ":", "-."][k % 4],
+                label=f"{result.states[i]}-{result.states[j]}")
+    if pairs:
+        ax.legend(loc="best", ncols=2, title=None if len(pairs) <= most else
+                  f"{most} strongest of {len(pairs)} pairs")
+    else:
+        ax.text(0.5, 0.5, "no alliances", transform=ax.transAxes, ha="center",
+                color="0.4")
+    ax.set_ylabel("alliance cohesion $c_{ij}$")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("time (years)")
 
 
 def figure_data(result: Result) -> np.ndarray:

@@ -165,7 +165,7 @@ c = [{rows}]
 "initial.m" = "COW NMC v6.0 milex {YEAR} (thousands of current US$) / 1e6; EUR = UKG + FRN + GMY"
 "initial.e" = "World Bank WDI NY.GDP.MKTP.CD {YEAR}, current US$ bn, 3 significant figures"
 "initial.c" = "assumption: NATO 0.8, US-Japan 0.7, Japan-Europe 0.3, China-Russia 0.3"
-"parameters.capacity" = "COW tpop {YEAR} x US {YEAR} GDP per person x 1.01^{HORIZON} x attainable fraction"
+"parameters.capacity" = "COW tpop x US GDP per person ({YEAR}) x 1.01^{HORIZON} x attainable share"
 "parameters.growth" = "World Bank WDI {YEAR} real growth g, intrinsic r = g / (1 - e/E)"
 "parameters.grievance" = "stationary {YEAR} spending: g = (alpha m / (1 - u) - k (theta - A)) / e"
 "parameters.reaction" = "assumption: weak reaction, spending mostly commitment-driven"

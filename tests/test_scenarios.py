@@ -1,0 +1,185 @@
+"""Each behaviour of the theory, shown by a named scenario and measured by a metric.
+
+Numbers quoted in the docstrings are what the shipped scenarios give; the assertions test
+the claims of the theory (thresholds and orderings), not those exact values.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dynamics import REGISTRY, Status
+from dynamics.analysis.metrics import (
+    burden_size_correlation,
+    escalation_rate,
+    mean_cohesion,
+    peak_share,
+    transition_time,
+    unipolar_durability,
+)
+from dynamics.scenarios import list_scenarios, load_scenario
+
+S_STAR = 0.5
+REQUIRED = {"richardson-stable", "richardson-runaway", "hegemonic-rise", "internal-balancing",
+            "external-balancing", "security-dilemma", "bandwagoning", "free-riding",
+            "unipolar-decay", "soft-balancing", "power-transition"}
+
+
+def run(name: str, **changes):
+    scenario = load_scenario(name)
+    result = (scenario.with_values(**changes) if changes else scenario).run()
+    assert result.ok, result.message
+    return result
+
+
+def without(name: str, mechanism: str):
+    scenario = load_scenario(name)
+    return scenario.with_values(mechanisms=[m for m in scenario.mechanisms
+                                            if m != mechanism]).run()
+
+
+def test_every_required_scenario_ships():
+    assert REQUIRED <= set(list_scenarios())
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED | {"combined-balancing"}))
+def test_scenario_values_are_within_bounds_and_have_sources(name):
+    scenario = load_scenario(name)
+    for key, value in scenario.parameters.items():
+        low, high = REGISTRY[key].bounds
+        values = np.asarray(list(value.values()) if isinstance(value, dict) else value,
+                            dtype=float)
+        assert np.all((values >= low) & (values <= high)), key
+    assert scenario.sources, "every scenario says where its numbers come from"
+    assert len(scenario.description) > 200 and scenario.theory
+
+
+def test_richardson_stable_reaches_the_analytic_equilibrium():
+    """x* = y* = (beta g + k h)/(alpha beta - k l) = 0.04 (alpha = beta = 0.3, k = l = 0.15)."""
+    res = run("richardson-stable", t_span=(0.0, 200.0))
+    np.testing.assert_allclose(res["m"][-1], 0.04, rtol=1e-6)
+
+
+def test_richardson_runaway_escalates_at_the_unstable_eigenvalue():
+    """Total spending grows at k - alpha = 0.7/yr until the run is stopped as diverged."""
+    res = load_scenario("richardson-runaway").run()
+    assert res.status is Status.DIVERGED
+    assert escalation_rate(res, start=10.0, end=float(res.t[-1])) == pytest.approx(0.7, rel=1e-3)
+
+
+def test_hegemonic_rise_without_balancing_exceeds_hegemony():
+    """Peak share of the Riser with balancing off: 0.77 > s* = 0.5."""
+    assert peak_share(run("hegemonic-rise"), "Riser").share > S_STAR
+
+
+def test_balancing_keeps_the_riser_below_hegemony_and_both_work_best():
+    """Riser's peak share: internal 0.45, external 0.42, both 0.38, all below s* = 0.5."""
+    internal = peak_share(run("internal-balancing"), "Riser").share
+    external = peak_share(run("external-balancing"), "Riser").share
+    both = peak_share(run("combined-balancing"), "Riser").share
+    assert internal < S_STAR and external < S_STAR
+    assert both < min(internal, external)
+
+
+def test_security_dilemma_escalates_below_the_threshold_and_settles_above():
+    """At D = 0.2 both states climb to 73 % of their ceiling; at D = 0.95 they settle at 6 %.
+
+    In both cases the final state is the symmetric equilibrium of the saturated race,
+    (k h m + g e)(1 - m/(b e)) = alpha m with h = o + (1 - D)(1 - o), to 1e-6.
+    """
+    scenario = load_scenario("security-dilemma")
+    p = scenario.parameters
+    k, alpha, g, o, b = (p[n] for n in ("reaction", "fatigue", "grievance", "offence",
+                                        "ceiling"))
+    d_star = 1 - (alpha / k - o) / (1 - o)
+    assert d_star == pytest.approx(0.8642, abs=1e-4)
+    for distinguishability, low, high in ((0.2, 0.7, 1.0), (0.95, 0.0, 0.1)):
+        res = scenario.with_values({"distinguishability": distinguishability},
+                                   t_span=(0.0, 150.0)).run()
+        used = res.burden[-1] / b
+        assert np.all((used > low) & (used < high))
+        h = o + (1 - distinguishability) * (1 - o)
+        # quadratic in m (e = 1): -(k h / b) m^2 + (k h - g / b - alpha) m + g = 0
+        roots = np.roots([-k * h / b, k * h - g / b - alpha, g])
+        star = roots[(roots > 0) & (roots < b)].max()
+        np.testing.assert_allclose(res["m"][-1], star, rtol=1e-6)
+
+
+def test_bandwagoning_raises_the_strong_states_peak_share():
+    """Strong state's peak share: 0.51 with bandwagoning, 0.45 when the weak balance."""
+    bandwagon = peak_share(run("bandwagoning"), "Strong").share
+    balance = peak_share(without("bandwagoning", "bandwagoning"), "Strong").share
+    assert bandwagon > balance
+
+
+def test_free_riding_small_allies_carry_smaller_burdens():
+    """Inside the alliance, Spearman rank correlation of output and burden is +1.0; without
+    the alliance (cohesion held at 0) it is -1.0: the exploitation comes from the alliance."""
+    allies = ["Leader", "Ally1", "Ally2", "Ally3"]
+    res = run("free-riding")
+    assert burden_size_correlation(res, allies, start=5.0) > 0
+    apart = load_scenario("free-riding")
+    apart = apart.with_values(mechanisms=["perception", "ceiling"],
+                              initial={"c": np.eye(5)}).run()
+    assert burden_size_correlation(apart, allies, start=5.0) <= 0
+
+
+def test_free_riding_cohesion_falls_after_the_threat_recedes():
+    """Cohesion peaks (0.93) while the Rival's forces are large and falls to 0.66."""
+    res = run("free-riding")
+    cohesion = mean_cohesion(res, ["Leader", "Ally1", "Ally2", "Ally3"])
+    rival = res["m", "Rival"]
+    peak = int(np.argmax(cohesion))
+    assert rival[-1] < 0.2 * rival[0]  # the threat recedes
+    assert cohesion[-1] < cohesion[peak] - 0.2
+
+
+def test_unipolar_decay_ends_in_finite_time_and_soft_balancing_shortens_it():
+    """From a share of 0.62 the Unipole falls below s* after 9.5 years; without soft
+    balancing after 10.4."""
+    res = run("unipolar-decay")
+    assert 0.6 <= res.share[0, 0] <= 0.7
+    with_soft, ended = unipolar_durability(res)
+    without_soft, ended_too = unipolar_durability(without("unipolar-decay", "soft_balancing"))
+    assert ended and ended_too
+    assert with_soft < without_soft
+
+
+def test_soft_balancing_constrains_but_does_not_end_a_durable_unipole():
+    """After 60 years the excess share over s* is 0.011 with soft balancing, 0.023 without."""
+    res = run("soft-balancing")
+    off = without("soft-balancing", "soft_balancing")
+    excess_on, excess_off = res.share[-1, 0] - S_STAR, off.share[-1, 0] - S_STAR
+    assert 0 < excess_on < 0.6 * excess_off
+    assert res["v"].max() > 0 and off["e", "Unipole"][-1] > res["e", "Unipole"][-1]
+
+
+def test_power_transition_projects_shares_and_a_date():
+    """Initialised from 2016 figures; China overtakes the United States in 2048."""
+    res = run("power-transition")
+    np.testing.assert_allclose(res.share.sum(axis=1), 1.0, atol=1e-12)
+    assert res.leader[0] == "USA"
+    when = transition_time(res)
+    assert when is not None and when[1:] == ("USA", "CHN")
+    assert 2016 < when[0] < 2066
+    assert not math.isnan(when[0])
+
+
+def test_power_transition_file_is_what_the_script_derives():
+    """The shipped file equals what scripts/power_transition.py derives from the COW data."""
+    root = Path(__file__).resolve().parent.parent
+    data = root.parent / "shared" / "data" / "cow-nmc-v6.0.csv"
+    if not data.exists():
+        pytest.skip("the Correlates of War file is not beside this checkout")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("power_transition",
+                                                  root / "scripts" / "power_transition.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = (root / "dynamics" / "scenarios" / "library" / "power-transition.toml").read_text()
+    assert module.render(module.derive(data)) == shipped
