@@ -3,6 +3,8 @@
     balancing list                         shipped scenarios
     balancing describe NAME|FILE           parameters as a table, equations, sources
     balancing run NAME|FILE [--set P=V] [--out FILE.csv|.npz] [--plot FILE]
+    balancing equilibria NAME|FILE [--set P=V] [--json]
+    balancing continue NAME|FILE --param P[.STATE] --range A:B [--plot FILE] [--out FILE]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -72,6 +74,74 @@ def _cmd_run(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, paths)))
 
 
+def _cmd_equilibria(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.analysis.equilibria import find_equilibria
+    from dynamics.scenarios import load_scenario
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    model = scenario.model()
+    found = find_equilibria(model, scenario.values(model), initial=scenario.initial,
+                            starts=args.starts)
+    if args.json:
+        print(json.dumps([eq.as_dict() for eq in found], indent=2))
+        return
+    print(f"{len(found)} equilibria of {scenario.name} in the admissible domain:")
+    for number, eq in enumerate(found, start=1):
+        growth = max(eq.eigenvalues.real)
+        print(f"\n{number}. {eq.kind} (largest real part of the eigenvalues {growth:.4g}/yr, "
+              f"residual {eq.residual:.1e})")
+        for label, value in zip(eq.labels, eq.state, strict=True):
+            print(f"   {label:18s} {value:.6g}")
+
+
+def _cmd_continue(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from dynamics.analysis.continuation import check_range, continue_model, parameter_slots
+    from dynamics.figures import write_table
+    from dynamics.scenarios import load_scenario
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    model = scenario.model()
+    try:
+        low, high = (float(x) for x in args.range.split(":"))
+    except ValueError:
+        raise DynamicsError(f"--range expects A:B (two numbers), got {args.range!r}") from None
+    base, _ = parameter_slots(model, args.param)
+    check_range(args.param, (low, high))
+    state = args.param.partition(".")[2]
+    # settle at the first value, then follow the equilibrium reached
+    settled = scenario.with_values({base: {state: low} if state else low},
+                                   t_span=(scenario.t_span[0], scenario.t_span[0] + 500.0),
+                                   output=2).run()
+    start = np.array([settled.values[s.name][(-1, *s.index)] for s in model.variables])
+    branch = continue_model(model, args.param, (low, high), scenario.values(model),
+                            initial=scenario.initial, start=start)
+    print(f"followed {len(branch.parameter)} equilibria of {scenario.name} for "
+          f"{args.param} from {low:g} to {high:g}; stable at "
+          f"{int(branch.stable.sum())} of them")
+    for point in branch.points:
+        print(f"  {point.kind} at {args.param} = {point.parameter:.8g}")
+    if args.out:
+        header = [args.param, *branch.labels, "stable"]
+        data = np.column_stack([branch.parameter, branch.states, branch.stable])
+        print(f"wrote {write_table(Path(args.out), header, data)}")
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        from dynamics.plotting import ONE_COLUMN, paper_style, plot_branch, save_figure
+
+        variable = args.variable or branch.labels[0]
+        with paper_style():
+            fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.6), layout="constrained")
+            plot_branch(ax, branch, variable)
+            ax.set_xlabel(args.param)
+            ax.set_ylabel(f"equilibrium {variable}")
+        print("wrote " + ", ".join(map(str, save_figure(fig, Path(args.plot)))))
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.display import parameter_table
 
@@ -108,6 +178,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="write results to FILE.csv (tidy table) or FILE.npz")
     run.add_argument("--plot", help="write a figure to FILE (.pdf and .png)")
     run.set_defaults(func=_cmd_run)
+    equilibria = sub.add_parser("equilibria", help="equilibria of a scenario and their type")
+    equilibria.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    equilibria.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    equilibria.add_argument("--starts", type=int, default=128,
+                            help="quasi-random starts of the root finder (default 128)")
+    equilibria.add_argument("--json", action="store_true", help="print JSON")
+    equilibria.set_defaults(func=_cmd_equilibria)
+    cont = sub.add_parser("continue", help="follow an equilibrium as a parameter varies")
+    cont.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    cont.add_argument("--param", required=True, metavar="NAME[.STATE]")
+    cont.add_argument("--range", required=True, metavar="A:B")
+    cont.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    cont.add_argument("--variable", help="variable to plot, e.g. 'm[North]'")
+    cont.add_argument("--out", help="write the branch to FILE.csv")
+    cont.add_argument("--plot", help="write the bifurcation diagram to FILE (.pdf and .png)")
+    cont.set_defaults(func=_cmd_continue)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.set_defaults(func=_cmd_parameters)

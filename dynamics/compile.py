@@ -47,7 +47,10 @@ class _Printer(NumPyPrinter):
         return functools.reduce(lambda a, b: f"numpy.minimum({a}, {b})", args)
 
     def _print_Heaviside(self, expr):
-        return f"numpy.heaviside({self._print(expr.args[0])}, 0.5)"
+        # The derivative of [x]+ at x = 0 is taken from the right (H(0) = 1): the side on
+        # which the quantity grows from zero, as the drive to arm at a disarmed
+        # equilibrium does. With H(0) = 1/2 the linearisation there would be halved.
+        return f"numpy.heaviside({self._print(expr.args[0])}, 1.0)"
 
 
 @dataclass(frozen=True)

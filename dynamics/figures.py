@@ -14,13 +14,21 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dynamics.analysis.continuation import continue_model, parameter_slots
+from dynamics.analysis.equilibria import FixedSystem
+from dynamics.analysis.phase import phase_portrait
+from dynamics.analysis.richardson import CASES, classify_case
+from dynamics.analysis.security import dilemma_threshold
 from dynamics.errors import UnknownNameError
+from dynamics.model.model import Model
 from dynamics.plotting import (
     ONE_COLUMN,
     PALETTE,
     TWO_COLUMN,
     figure_data,
     paper_style,
+    plot_branch,
+    plot_phase,
     plot_run,
     save_figure,
 )
@@ -115,12 +123,132 @@ def _bandwagoning_comparison():
                     "Bandwagoning strengthens the strong", threshold=0.5)
 
 
+_DILEMMA = {"reaction": 0.9, "fatigue": 0.2, "offence": 0.1, "power_weight": 0.0,
+            "ceiling": 0.4}
+
+
+def _dilemma_threshold_value() -> float:
+    expr, symbols = dilemma_threshold()
+    return float(expr.xreplace({symbols[n]: _DILEMMA[n] for n in symbols}))
+
+
+def _bifurcation_security_dilemma():
+    """Equilibrium spending against distinguishability D (security-dilemma model)."""
+    model = Model(["North", "South"], ["perception", "ceiling"])
+    zero = np.zeros(len(model.variables))
+    d_star = _dilemma_threshold_value()
+    fine = {"max_step": 0.01}
+    disarmed = continue_model(model, "distinguishability", (1.0, 0.0),
+                              {**_DILEMMA, "grievance": 0.0}, initial={"m": [0.0, 0.0]},
+                              start=zero, **fine)
+    high = 0.4 * (1 - 0.2 / 0.9)  # u* = 1 - alpha/(k h) at D = 0 (h = 1)
+    start = np.array([high, high, 0.9 * high, 0.9 * high])
+    mobilised = continue_model(model, "distinguishability", (0.0, d_star),
+                               {**_DILEMMA, "grievance": 0.0}, start=start, **fine)
+    scenario = load_scenario("security-dilemma")
+    low_start = scenario.with_values({"distinguishability": 0.0}, t_span=(0, 200)).run()
+    grievance = continue_model(model, "distinguishability", (0.0, 1.0),
+                               {**_DILEMMA, "grievance": 0.002},
+                               start=np.r_[low_start["m"][-1], low_start["theta"][-1]],
+                               **fine)
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.8), layout="constrained")
+        plot_branch(ax, disarmed, "m[North]", PALETTE[0], "disarmed, g = 0")
+        plot_branch(ax, mobilised, "m[North]", PALETTE[1], "mobilised, g = 0")
+        plot_branch(ax, grievance, "m[North]", PALETTE[2], "g = 0.002 (scenario)")
+        ax.axvline(d_star, color="0.4", linewidth=0.8, linestyle=":")
+        ax.annotate(f"$D^* = {d_star:.3f}$", (d_star, 0.3), xytext=(-4, 0),
+                    textcoords="offset points", ha="right", fontsize=7)
+        ax.set_xlabel("distinguishability $D$")
+        ax.set_ylabel("equilibrium spending $m^*$ (share of output)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.01, 0.42)
+        ax.set_title("Security dilemma: equilibria against $D$")
+        ax.text(0.98, 0.97, "solid: stable, dashed: unstable", transform=ax.transAxes,
+                fontsize=6, color="0.3", ha="right", va="top")
+        fig.legend(loc="outside lower center", ncols=2)
+    rows = [np.column_stack([np.full(len(b.parameter), k), b.parameter,
+                             b.states[:, 0], b.stable.astype(float)])
+            for k, b in enumerate((disarmed, mobilised, grievance))]
+    return fig, ["branch", "D", "m[North]", "stable"], np.vstack(rows)
+
+
+def _stability_region():
+    """Stability of the disarmed equilibrium in the (k, alpha) plane, numeric and analytic."""
+    model = Model(["North", "South"], ["perception", "ceiling"])
+    system = FixedSystem(model, {**_DILEMMA, "grievance": 0.0}, {"m": [0.0, 0.0]})
+    _, reaction = parameter_slots(model, "reaction")
+    _, fatigue = parameter_slots(model, "fatigue")
+    _, distinguishability = parameter_slots(model, "distinguishability")
+    ks, alphas = np.linspace(0.0, 1.0, 101), np.linspace(0.0, 1.0, 101)
+    grid_k, grid_alpha = np.meshgrid(ks, alphas)
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 3.0), layout="constrained")
+        columns = [grid_k.ravel(), grid_alpha.ravel()]
+        header = ["k", "alpha"]
+        for n, d in enumerate((0.2, 0.5, 0.8)):
+            p = np.broadcast_to(system.p, grid_k.shape + system.p.shape).copy()
+            p[..., reaction] = grid_k[..., None]
+            p[..., fatigue] = grid_alpha[..., None]
+            p[..., distinguishability] = d
+            jac = system.compiled.jacobian(0.0, np.zeros(len(system.labels)), p)
+            growth = np.linalg.eigvals(jac).real.max(axis=-1)
+            stable = (growth < 0).astype(float)
+            ax.contour(ks, alphas, stable, levels=[0.5], colors=[PALETTE[n]], linewidths=2.5,
+                       alpha=0.45)
+            h = 0.1 + (1 - d) * 0.9
+            ax.plot(ks, ks * h, color=PALETTE[n], linestyle="--", linewidth=0.9,
+                    label=f"D = {d:g}: " + r"$\alpha = k h$")
+            columns.append(stable.ravel())
+            header.append(f"stable[D={d:g}]")
+        ax.text(0.25, 0.8, "stable (settles)", fontsize=7)
+        ax.text(0.65, 0.12, "unstable (escalates)", fontsize=7)
+        ax.set_xlabel("reaction $k$ (1/yr)")
+        ax.set_ylabel(r"fatigue $\alpha$ (1/yr)")
+        ax.set_title("Stability of disarmament (thick: numeric, dashed: analytic)")
+        fig.legend(loc="outside lower center", ncols=3)
+    return fig, header, np.column_stack(columns)
+
+
+def _richardson_phase_portraits():
+    """Phase portraits of Richardson's four classical cases."""
+    model = Model(["X", "Y"], "richardson")
+    cases = [((0.2, 0.2), (0.4, 0.4), (0.05, 0.05), (0.0, 0.6)),
+             ((0.5, 0.5), (0.3, 0.3), (0.05, 0.05), (0.0, 0.6)),
+             ((0.2, 0.2), (0.4, 0.4), (-0.05, -0.05), (-0.45, 0.45)),
+             ((0.5, 0.5), (0.3, 0.3), (-0.05, -0.05), (0.0, 0.6))]
+    rows = []
+    with paper_style():
+        fig, axes = plt.subplots(2, 2, figsize=(TWO_COLUMN, 5.6), layout="constrained")
+        for ax, (reaction, fatigue, grievance, (lo, hi)) in zip(axes.flat, cases, strict=True):
+            case = classify_case(reaction, fatigue, grievance)
+            params = {"reaction": list(reaction), "fatigue": list(fatigue),
+                      "grievance": list(grievance), "distinguishability": 0.0,
+                      "power_weight": 0.0}
+            span = hi - lo
+            starts = [(lo + f * span, lo + g * span) for f, g in
+                      ((0.05, 0.9), (0.9, 0.05), (0.3, 0.35), (0.62, 0.55), (0.1, 0.1),
+                       (0.95, 0.95))]
+            portrait = phase_portrait(model, params, ["m[X]", "m[Y]"], ((lo, hi), (lo, hi)),
+                                      starts=starts, duration=40.0)
+            plot_phase(ax, portrait, f"{case}: {CASES[case]}")
+            ax.title.set_fontsize(7)
+            for eq in portrait.equilibria:
+                rows.append([len(rows), *eq.state, float(eq.stable)])
+        fig.suptitle(r"Richardson's four cases (dashed: $\dot x = 0$, dotted: $\dot y = 0$; "
+                     "filled: stable, cross: saddle; green: trajectories)", fontsize=8)
+    return fig, ["case", "x*", "y*", "stable"], np.array(rows)
+
+
 def _registry() -> dict[str, Figure]:
     figures: dict[str, Figure] = {
         "compare-balancing": _balancing_comparison,
         "compare-security-dilemma": _security_dilemma_comparison,
         "compare-soft-balancing": _soft_balancing_comparison,
         "compare-bandwagoning": _bandwagoning_comparison,
+        "bifurcation-security-dilemma": _bifurcation_security_dilemma,
+        "stability-region": _stability_region,
+        "phase-richardson": _richardson_phase_portraits,
     }
     for name in list_scenarios():
         figures[f"scenario-{name}"] = _scenario_figure(name)

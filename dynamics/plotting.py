@@ -138,3 +138,66 @@ def figure_data(result: Result) -> np.ndarray:
     upper = np.triu_indices(n, 1)
     return np.column_stack([result.t, result["m"], result.burden, result.share,
                             result["c"][:, upper[0], upper[1]]])
+
+
+_KIND_MARKERS = {"stable node": ("o", "black"), "stable focus": ("o", "black"),
+                 "saddle": ("X", "#D55E00"), "unstable node": ("o", "white"),
+                 "unstable focus": ("o", "white"), "non-hyperbolic": ("s", "0.5")}
+
+
+def plot_phase(ax: plt.Axes, portrait, title: str = "", units: str = "[m]") -> None:
+    """A phase portrait on ``ax``: streamlines, nullclines, trajectories, equilibria by type.
+
+    Nullclines are dashed (first variable, blue) and dotted (second, vermilion); stable
+    equilibria are filled, unstable ones open, saddles are crosses.
+    """
+    ax.streamplot(portrait.x, portrait.y, portrait.u, portrait.v, color="0.75",
+                  density=0.9, linewidth=0.6, arrowsize=0.7)
+    ax.contour(portrait.x, portrait.y, portrait.u, levels=[0.0], colors=[PALETTE[0]],
+               linestyles="--", linewidths=1.0)
+    ax.contour(portrait.x, portrait.y, portrait.v, levels=[0.0], colors=[PALETTE[1]],
+               linestyles=":", linewidths=1.2)
+    for path in portrait.trajectories:
+        ax.plot(path[:, 0], path[:, 1], color=PALETTE[2], linewidth=1.0)
+        ax.plot(path[0, 0], path[0, 1], marker=".", color=PALETTE[2])
+    index = [portrait.equilibria[0].labels.index(v) for v in portrait.labels] \
+        if portrait.equilibria else []
+    for eq in portrait.equilibria:
+        marker, face = _KIND_MARKERS[eq.kind]
+        ax.plot(eq.state[index[0]], eq.state[index[1]], marker=marker, markersize=6,
+                markerfacecolor=face, markeredgecolor="black", linestyle="none",
+                label=eq.kind, zorder=5)
+    ax.set_xlim(portrait.x[0], portrait.x[-1])
+    ax.set_ylim(portrait.y[0], portrait.y[-1])
+    ax.set_xlabel(f"${_math(portrait.labels[0])}$ ({units})")
+    ax.set_ylabel(f"${_math(portrait.labels[1])}$ ({units})")
+    if title:
+        ax.set_title(title)
+
+
+def _math(label: str) -> str:
+    """``m[USA]`` -> ``m_{USA}`` for axis labels."""
+    name, _, rest = label.partition("[")
+    name = {"theta": "\\theta"}.get(name, name)
+    return f"{name}_{{{rest.rstrip(']')}}}" if rest else name
+
+
+def plot_branch(ax: plt.Axes, branch, variable: str, colour: str = PALETTE[0],
+                label: str | None = None) -> None:
+    """One continuation branch: solid where stable, dashed where unstable; special points."""
+    k = branch.labels.index(variable)
+    stable = branch.stable
+    x, y = branch.parameter, branch.states[:, k]
+    for flag, style in ((True, "-"), (False, "--")):
+        masked = np.where(stable == flag, y, np.nan)
+        # join each run to its neighbour so that the two styles meet
+        edges = np.flatnonzero(np.diff(stable.astype(int)) != 0)
+        for e in edges:
+            masked[e + (1 if stable[e] != flag else 0)] = y[e + (1 if stable[e] != flag else 0)]
+        ax.plot(x, masked, style, color=colour,
+                label=(label if flag else None) if label else None)
+    for point in branch.points:
+        ax.plot(point.parameter, point.state[k], marker="o", color="black", markersize=4,
+                zorder=5)
+        ax.annotate(point.kind, (point.parameter, point.state[k]), xytext=(4, 4),
+                    textcoords="offset points", fontsize=6)

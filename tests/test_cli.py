@@ -68,3 +68,39 @@ def test_equations_command(capsys):
     out = capsys.readouterr().out
     assert "\\max" in out and "{\\beta}_{i}" in out
     assert np.char.count(out, "\\frac{d").item() == 1  # only spending is dynamic
+
+
+def test_equilibria_command_lists_the_scenarios_equilibrium(capsys):
+    """security-dilemma at D = 0.2: one stable equilibrium at 73 % of the 0.4 ceiling."""
+    assert main(["equilibria", "security-dilemma", "--json"]) == 0
+    import json
+
+    found = json.loads(capsys.readouterr().out)
+    assert len(found) == 1 and found[0]["stable"]
+    assert found[0]["state"]["m[North]"] == pytest.approx(0.2926, abs=1e-4)
+
+
+def test_continue_command_finds_the_threshold(tmp_path, capsys):
+    """From the disarmed equilibrium (grievance 0) at D = 1 down to D = 0.5: the branch
+    point at D* = 0.8642."""
+    assert main(["continue", "security-dilemma", "--param", "distinguishability",
+                 "--range", "1:0.5", "--set", "grievance=0", "--out",
+                 str(tmp_path / "branch.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "branch point at distinguishability = 0.8641975" in out
+    assert (tmp_path / "branch.csv").read_text().startswith("distinguishability,m[North]")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["continue", "security-dilemma", "--param", "distinguishability", "--range", "0:2"],
+     "leaves its bounds [0, 1]"),
+    (["continue", "security-dilemma", "--param", "distinguishabilty", "--range", "0:1"],
+     "did you mean 'distinguishability'"),
+    (["continue", "security-dilemma", "--param", "growth", "--range", "0:0.1"],
+     "has no effect"),
+    (["continue", "security-dilemma", "--param", "reaction", "--range", "0-1"],
+     "--range expects A:B"),
+])
+def test_continue_bad_input(args, message, capsys):
+    assert main(args) == 2
+    assert message in capsys.readouterr().err

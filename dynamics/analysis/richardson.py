@@ -66,3 +66,33 @@ def stability_minors(model: Model) -> list[sp.Expr]:
     matrix, _ = linear_system(model)
     negative = -matrix
     return [sp.factor(negative[:k, :k].det()) for k in range(1, model.N + 1)]
+
+
+#: Richardson's four classical cases, with what each means for an arms race
+CASES = {
+    "stable": "stable, positive equilibrium: a balance of power",
+    "runaway": "unstable, no positive equilibrium: an unbounded race",
+    "disarmament": "stable, negative equilibrium: mutual disarmament",
+    "ambiguous": "positive saddle: race or disarmament, by the start",
+}
+
+
+def classify_case(reaction: tuple[float, float], fatigue: tuple[float, float],
+                  grievance: tuple[float, float]) -> str:
+    """Richardson's case for dx/dt = k y - alpha x + g, dy/dt = l x - beta y + h.
+
+    ``reaction = (k, l)``, ``fatigue = (alpha, beta)``, ``grievance = (g, h)`` (Richardson's
+    constant grievances). Stable exactly when alpha beta > k l; the case then follows from
+    where the equilibrium lies: with g and h of one sign, the four cases are Richardson's
+    (g, h > 0: stable or runaway; g, h < 0: disarmament or ambiguous).
+    """
+    (k, l), (alpha, beta), (g, h) = reaction, fatigue, grievance  # noqa: E741 (Richardson's l)
+    determinant = alpha * beta - k * l
+    if determinant == 0:
+        raise ValueError("alpha beta = k l: the equilibrium is not isolated (degenerate case)")
+    x = (beta * g + k * h) / determinant
+    y = (alpha * h + l * g) / determinant
+    positive = x > 0 and y > 0
+    if determinant > 0:
+        return "stable" if positive else "disarmament"
+    return "ambiguous" if positive else "runaway"

@@ -101,8 +101,12 @@ class Scenario:
         model = self.model()
         options = {"initial": self.initial, "output": self.output, "solver": self.solver}
         options.update(kwargs)
-        values = {k: v for k, v in self.parameters.items() if k in model.parameter_names}
-        return simulate(model, values, self.t_span, **options)
+        return simulate(model, self.values(model), self.t_span, **options)
+
+    def values(self, model: Model | None = None) -> dict[str, Any]:
+        """The parameter values that the scenario's model uses (idle ones left out)."""
+        names = (model or self.model()).parameter_names
+        return {k: v for k, v in self.parameters.items() if k in names}
 
     def _repr_html_(self) -> str:
         from dynamics.display import scenario_html

@@ -1,0 +1,166 @@
+"""Equilibria, stability, continuation and the security-dilemma threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from dynamics import Model, ParameterValueError, Solver, Status, UnknownNameError, simulate
+from dynamics.analysis.continuation import continue_branch, continue_model
+from dynamics.analysis.equilibria import RESIDUAL_TOLERANCE, FixedSystem, classify, find_equilibria
+from dynamics.analysis.richardson import classify_case, stability_minors
+from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
+
+RICHARDSON_LIMIT = {"distinguishability": 0.0, "power_weight": 0.0}
+
+
+def test_classification_of_textbook_spectra():
+    assert classify([-1, -2]) == "stable node"
+    assert classify([-1 + 2j, -1 - 2j]) == "stable focus"
+    assert classify([1, -2]) == "saddle"
+    assert classify([1 + 1j, 1 - 1j]) == "unstable focus"
+    assert classify([2, 3]) == "unstable node"
+    assert classify([0, -1]) == "non-hyperbolic"
+
+
+def test_richardson_cases_agree_with_stability_and_with_simulation(richardson2):
+    """200 random 2-state systems: the case follows the sign of alpha beta - k l, and the
+    simulation converges to x* (stable, disarmament) or grows without bound (runaway,
+    ambiguous) in every one."""
+    rng = np.random.default_rng(4)
+    seen = set()
+    for _ in range(200):
+        k, l = rng.uniform(0.05, 0.9, 2)
+        alpha, beta = rng.uniform(0.05, 0.9, 2)
+        sign = rng.choice([-1.0, 1.0])
+        g, h = sign * rng.uniform(0.01, 0.2, 2)
+        case = classify_case((k, l), (alpha, beta), (g, h))
+        seen.add(case)
+        assert (case in ("stable", "disarmament")) == (alpha * beta > k * l)
+        star = np.linalg.solve([[-alpha, k], [l, -beta]], [-g, -h])
+        params = {"reaction": [k, l], "fatigue": [alpha, beta], "grievance": [g, h],
+                  **RICHARDSON_LIMIT}
+        start = star + rng.uniform(0.05, 0.5, 2) * rng.choice([-1, 1], 2)
+        # long enough for the slowest mode to shrink (or grow) by e^40
+        rate = np.max(np.linalg.eigvals([[-alpha, k], [l, -beta]]).real)
+        res = simulate(richardson2, params, (0.0, 40.0 / abs(rate)), initial={"m": start},
+                       output=None, solver=Solver(rtol=1e-10, atol=1e-12))
+        if case in ("stable", "disarmament"):
+            assert res.status is Status.SUCCESS
+            np.testing.assert_allclose(res["m"][-1], star, rtol=1e-6, atol=1e-9)
+        else:
+            assert res.status is Status.DIVERGED, (case, res.message)
+    assert seen == {"stable", "runaway", "disarmament", "ambiguous"}
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_metzler_minors_and_eigenvalues_agree(n):
+    """For 300 random N-state Metzler systems (K - A), all leading principal minors of
+    A - K positive <=> all eigenvalues of K - A have negative real part."""
+    rng = np.random.default_rng(n)
+    agreements = []
+    for _ in range(300):
+        coupling = rng.uniform(0, 1, (n, n)) * rng.uniform(0.05, 0.6, (n, 1))
+        np.fill_diagonal(coupling, 0)
+        fatigue = rng.uniform(0.05, 1.5, n)
+        matrix = coupling - np.diag(fatigue)
+        minors = [np.linalg.det((-matrix)[:k, :k]) for k in range(1, n + 1)]
+        by_minors = all(m > 0 for m in minors)
+        by_eigenvalues = bool(np.all(np.linalg.eigvals(matrix).real < 0))
+        agreements.append(by_minors == by_eigenvalues)
+    assert all(agreements)
+
+
+def test_symbolic_minors_are_the_metzler_criterion_of_the_model():
+    """The model's own minors for N = 3 evaluate to those of the numeric A - K."""
+    model = Model(["A", "B", "C"], "richardson")
+    minors = stability_minors(model)
+    rng = np.random.default_rng(1)
+    values = {}
+    k, alpha = rng.uniform(0.1, 0.5, 3), rng.uniform(0.2, 0.9, 3)
+    W = rng.uniform(0.2, 1, (3, 3))
+    np.fill_diagonal(W, 0)
+    for i in range(3):
+        values[model.parameter_symbols("reaction")[i]] = k[i]
+        values[model.parameter_symbols("fatigue")[i]] = alpha[i]
+        for j in range(3):
+            if i != j:
+                values[model.parameter_symbols("proximity")[i, j]] = W[i, j]
+    numeric = np.diag(alpha) - k[:, None] * W
+    for size, minor in enumerate(minors, start=1):
+        assert float(minor.xreplace(values)) == pytest.approx(
+            np.linalg.det(numeric[:size, :size]), rel=1e-12)
+
+
+def test_equilibria_are_roots_reported_once():
+    """Security dilemma with no grievance: the disarmed and the mobilised equilibrium (and
+    nothing else) in the admissible domain, each with scaled residual below 1e-9."""
+    model = Model(["North", "South"], ["perception", "ceiling"])
+    params = {"reaction": 0.9, "fatigue": 0.2, "grievance": 0.0, "offence": 0.1,
+              "distinguishability": 0.2, "power_weight": 0.0, "ceiling": 0.4}
+    found = find_equilibria(model, params, starts=256)
+    system = FixedSystem(model, params)
+    for eq in found:
+        assert system.residual(eq.state) < RESIDUAL_TOLERANCE and eq.residual < 1e-9
+    states = np.array([eq.state for eq in found])
+    assert len(np.unique(np.round(states, 8), axis=0)) == len(found)
+    h = 0.1 + 0.8 * 0.9
+    high = 0.4 * (1 - 0.2 / (0.9 * h))  # u* = 1 - alpha/(k h)
+    spending = sorted(round(float(eq["m[North]"]), 10) for eq in found
+                      if np.isclose(eq["m[North]"], eq["m[South]"]))
+    assert spending[0] == pytest.approx(0.0, abs=1e-12)
+    assert spending[-1] == pytest.approx(high, rel=1e-9)
+    kinds = {round(float(eq["m[North]"]), 6): eq.kind for eq in found}
+    assert kinds[0.0] == "saddle" and kinds[round(high, 6)].startswith("stable")
+
+
+def test_fold_of_the_saddle_node_normal_form_at_zero():
+    """x' = mu - x^2: a fold at mu = 0, found to 1e-6."""
+    branch = continue_branch(lambda x, mu: np.array([mu - x[0] ** 2]),
+                             lambda x, mu: np.array([[-2 * x[0]]]), np.array([1.0]), 1.0, -1.0)
+    folds = [p for p in branch.points if p.kind == "fold"]
+    assert len(folds) == 1 and abs(folds[0].parameter) < 1e-6
+    assert branch.stable[0] and not branch.stable[-1]  # upper branch stable, lower not
+
+
+def test_hopf_of_the_normal_form_at_zero():
+    """x' = mu x - y - x r^2, y' = x + mu y - y r^2: a Hopf point at mu = 0, to 1e-6."""
+    def rate(z, mu):
+        r2 = z[0] ** 2 + z[1] ** 2
+        return np.array([mu * z[0] - z[1] - z[0] * r2, z[0] + mu * z[1] - z[1] * r2])
+
+    def jacobian(z, mu):
+        x, y = z
+        return np.array([[mu - 3 * x ** 2 - y ** 2, -1 - 2 * x * y],
+                         [1 - 2 * x * y, mu - x ** 2 - 3 * y ** 2]])
+
+    branch = continue_branch(rate, jacobian, np.zeros(2), -1.0, 1.0)
+    hopf = [p for p in branch.points if p.kind == "hopf"]
+    assert len(hopf) == 1 and abs(hopf[0].parameter) < 1e-6
+
+
+def test_dilemma_threshold_in_closed_form():
+    """D* = 1 - (alpha/k - o)/(1 - o), derived from the model's own linear system."""
+    expr, symbols = dilemma_threshold()
+    k, alpha, o = symbols["reaction"], symbols["fatigue"], symbols["offence"]
+    assert sp.simplify(expr - (1 - (alpha / k - o) / (1 - o))) == 0
+
+
+def test_continuation_finds_the_analytic_threshold_on_the_full_model():
+    """Continuation in D of the disarmed equilibrium of the security-dilemma model (delayed
+    perception and the ceiling on) finds the branch point at D* to relative 1e-4."""
+    params = {"reaction": 0.9, "fatigue": 0.2, "offence": 0.1}
+    analytic = 1 - (0.2 / 0.9 - 0.1) / 0.9
+    numeric = dilemma_threshold_numeric(params)
+    assert numeric == pytest.approx(analytic, rel=1e-4)
+
+
+def test_continuation_bad_input():
+    model = Model(["North", "South"], ["perception", "ceiling"])
+    with pytest.raises(UnknownNameError, match="did you mean 'distinguishability'"):
+        continue_model(model, "distinguishabilty", (0.0, 1.0))
+    with pytest.raises(ParameterValueError, match=r"leaves its bounds \[0, 1\]"):
+        continue_model(model, "distinguishability", (0.5, 1.5))
+    with pytest.raises(ParameterValueError, match="has no effect"):
+        continue_model(model, "growth", (0.01, 0.05))
