@@ -164,3 +164,24 @@ def test_continuation_bad_input():
         continue_model(model, "distinguishability", (0.5, 1.5))
     with pytest.raises(ParameterValueError, match="has no effect"):
         continue_model(model, "growth", (0.01, 0.05))
+
+
+def test_phase_portrait_of_a_stable_race(richardson2):
+    """One stable node at Richardson's x* = (beta g + k h)/(alpha beta - k l); the field
+    vanishes on the nullclines through it; trajectories end at it."""
+    from dynamics.analysis.phase import phase_portrait
+
+    params = {"reaction": [0.3, 0.2], "fatigue": [0.4, 0.5], "grievance": [0.05, 0.02],
+              **RICHARDSON_LIMIT}
+    star = np.array([(0.5 * 0.05 + 0.3 * 0.02) / (0.2 - 0.06),
+                     (0.4 * 0.02 + 0.2 * 0.05) / (0.2 - 0.06)])
+    portrait = phase_portrait(richardson2, params, ["m[Entente]", "m[Central]"],
+                              ((0.0, 1.0), (0.0, 1.0)), starts=[(0.9, 0.1), (0.05, 0.95)],
+                              duration=200.0)
+    assert len(portrait.equilibria) == 1 and portrait.equilibria[0].kind == "stable node"
+    np.testing.assert_allclose(portrait.equilibria[0].state, star, rtol=1e-12)
+    # u = 0.3 y - 0.4 x + 0.05 on the grid, exactly
+    gx, gy = np.meshgrid(portrait.x, portrait.y)
+    np.testing.assert_allclose(portrait.u, 0.3 * gy - 0.4 * gx + 0.05, atol=1e-15)
+    for path in portrait.trajectories:
+        np.testing.assert_allclose(path[-1], star, rtol=1e-6)
