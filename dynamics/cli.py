@@ -5,6 +5,8 @@
     balancing run NAME|FILE [--set P=V] [--out FILE.csv|.npz] [--plot FILE]
     balancing equilibria NAME|FILE [--set P=V] [--json]
     balancing continue NAME|FILE --param P[.STATE] --range A:B [--plot FILE] [--out FILE]
+    balancing calibrate richardson FILE.csv --method differences|trajectory [--json]
+    balancing calibrate cow --bloc A=FRN,RUS --bloc B=GMY,AUH --years 1909:1913
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -142,6 +144,62 @@ def _cmd_continue(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, save_figure(fig, Path(args.plot)))))
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.calibration import richardson_differences, richardson_trajectory
+    from dynamics.data import cow_series, read_series
+
+    if args.source == "richardson":
+        series = read_series(args.file, allow_unit_change=args.allow_unit_change)
+    else:
+        blocs = {}
+        for text in args.bloc or []:
+            name, sep, members = text.partition("=")
+            if not sep or not members:
+                raise DynamicsError(f"--bloc expects NAME=CODE,CODE (COW abbreviations), got "
+                                    f"{text!r}")
+            blocs[name.strip()] = [m.strip() for m in members.split(",")]
+        if len(blocs) < 2:
+            raise DynamicsError("give at least two --bloc NAME=CODE,... options")
+        try:
+            first, last = (int(y) for y in args.years.split(":"))
+        except ValueError:
+            raise DynamicsError(f"--years expects FIRST:LAST, got {args.years!r}") from None
+        series = cow_series(blocs, (first, last), allow_unit_change=args.allow_unit_change)
+    if args.method == "differences":
+        fit = richardson_differences(series)
+        if args.json:
+            print(json.dumps(fit.as_dict(), indent=2))
+            return
+        unit = f" ({series.unit})" if series.unit else ""
+        print(f"Richardson's method of differences, {series.years[0]}-{series.years[-1]}, "
+              f"{fit.intervals} intervals{unit}:")
+        for label, name in (("k - alpha (1/yr)", "k_minus_alpha"),
+                            ("regression slope", "richardson_slope"),
+                            ("g + h (per yr)", "grievance_total"),
+                            ("equilibrium total c", "equilibrium_total")):
+            estimate = getattr(fit, name)
+            print(f"  {label:22s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
+        for bloc, estimates in fit.per_bloc.items():
+            print(f"  per bloc {bloc}: " + ", ".join(f"{k} {e.value:.4g} +- {e.stderr:.2g}"
+                                                    for k, e in estimates.items()))
+    else:
+        fit = richardson_trajectory(series)
+        if args.json:
+            print(json.dumps(fit.as_dict(), indent=2))
+            return
+        print(f"Trajectory fit of Richardson's model, {series.years[0]}-{series.years[-1]} "
+              f"(fatigue fixed at 0.2/yr; grievance per unit of {fit.scale:.6g}):")
+        for name, estimate in fit.estimates.items():
+            print(f"  {name:14s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
+        print(f"  RSS {fit.rss:.4g} (scaled), AIC {fit.aic:.4g}, BIC {fit.bic:.4g}")
+    for warning in fit.warnings:
+        print(f"  warning: {warning}")
+    for note in series.notes:
+        print(f"  note: {note}")
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.display import parameter_table
 
@@ -194,6 +252,21 @@ def _parser() -> argparse.ArgumentParser:
     cont.add_argument("--out", help="write the branch to FILE.csv")
     cont.add_argument("--plot", help="write the bifurcation diagram to FILE (.pdf and .png)")
     cont.set_defaults(func=_cmd_continue)
+    calibrate = sub.add_parser("calibrate", help="fit Richardson's model to spending data")
+    sources = calibrate.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    from_file = sources.add_parser("richardson", help="a CSV: year and one column per bloc")
+    from_file.add_argument("file", help="CSV with a 'year' column (and optional 'unit')")
+    from_cow = sources.add_parser("cow", help="blocs summed from the Correlates of War file")
+    from_cow.add_argument("--bloc", action="append", metavar="NAME=CODE,CODE",
+                          help="a bloc and its COW abbreviations (repeat for each bloc)")
+    from_cow.add_argument("--years", required=True, metavar="FIRST:LAST")
+    for each in (from_file, from_cow):
+        each.add_argument("--method", choices=["differences", "trajectory"],
+                          default="differences")
+        each.add_argument("--json", action="store_true", help="print JSON")
+        each.add_argument("--allow-unit-change", action="store_true",
+                          help="fit across a change of currency or unit (not advised)")
+        each.set_defaults(func=_cmd_calibrate)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.set_defaults(func=_cmd_parameters)

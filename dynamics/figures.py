@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from dynamics.analysis.continuation import continue_model, parameter_slots
 from dynamics.analysis.equilibria import FixedSystem
@@ -34,6 +35,7 @@ from dynamics.plotting import (
 )
 from dynamics.results import Result
 from dynamics.scenarios import Scenario, list_scenarios, load_scenario
+from dynamics.simulate import simulate
 
 __all__ = ["FIGURES", "make_figures", "write_table"]
 
@@ -240,6 +242,48 @@ def _richardson_phase_portraits():
     return fig, ["case", "x*", "y*", "stable"], np.array(rows)
 
 
+def _calibration_1909():
+    """The 1909-1913 blocs (COW milex) against both fits of Richardson's model."""
+    from dynamics.calibration import richardson_differences, richardson_trajectory
+    from dynamics.data import cow_series
+
+    series = cow_series({"Entente": ["FRN", "RUS"], "Central": ["GMY", "AUH"]}, (1909, 1913))
+    differences = richardson_differences(series)
+    trajectory = richardson_trajectory(series)
+    years = series.years.astype(float)
+    fine = np.linspace(years[0], years[-1], 81)
+    rate, c = differences.k_minus_alpha.value, differences.equilibrium_total.value
+    total_path = c + (series.total[0] - c) * np.exp(rate * (fine - years[0]))
+    recorded = trajectory.result.provenance  # the fitted values, re-run on a fine grid
+    fitted = simulate(Model(list(series.blocs), "richardson"), recorded["parameters"],
+                      (years[0], years[-1]), output=fine,
+                      initial={k: recorded["initial"][k] for k in ("m", "e")})
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.8), layout="constrained")
+        for k, bloc in enumerate(series.blocs):
+            ax.plot(years, series.values[bloc] / 1e3, "o", color=PALETTE[k], markersize=4,
+                    label=f"{bloc} (COW)")
+            ax.plot(fitted.t, fitted["m", bloc] / 1e3, "-", color=PALETTE[k],
+                    label=f"{bloc}, trajectory fit")
+        ax.plot(years, series.total / 1e3, "s", color="black", markersize=4,
+                label="total (COW)")
+        ax.plot(fine, total_path / 1e3, "--", color="black",
+                label=f"total, differences: $k-\\alpha$ = {rate:.2f}/yr")
+        ax.axhline(c / 1e3, color="0.5", linestyle=":", linewidth=0.8)
+        ax.annotate(f"equilibrium total c = {c / 1e3:.0f}", (years[0], c / 1e3),
+                    xytext=(2, -9), textcoords="offset points", fontsize=6, color="0.3")
+        ax.set_xlabel("year")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("military expenditure (GBP million)")
+        ax.set_title("Richardson's pre-1914 race, fitted")
+        fig.legend(loc="outside lower center", ncols=2)
+    data = np.column_stack([years, series.matrix(), series.total, trajectory.result["m"],
+                            np.interp(years, fine, total_path)])
+    header = ["year", *(f"{b} observed" for b in series.blocs), "total observed",
+              *(f"{b} trajectory fit" for b in series.blocs), "total differences fit"]
+    return fig, header, data
+
+
 def _registry() -> dict[str, Figure]:
     figures: dict[str, Figure] = {
         "compare-balancing": _balancing_comparison,
@@ -249,6 +293,7 @@ def _registry() -> dict[str, Figure]:
         "bifurcation-security-dilemma": _bifurcation_security_dilemma,
         "stability-region": _stability_region,
         "phase-richardson": _richardson_phase_portraits,
+        "calibration-1909": _calibration_1909,
     }
     for name in list_scenarios():
         figures[f"scenario-{name}"] = _scenario_figure(name)

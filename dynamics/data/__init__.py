@@ -1,0 +1,173 @@
+"""Yearly series for calibration: users' CSV files and the Correlates of War NMC file.
+
+A :class:`Series` is a set of yearly values per state or bloc, with its unit and source.
+:func:`read_series` reads a CSV with a ``year`` column and one column per bloc (and an
+optional ``unit`` column); :func:`cow_series` sums Correlates of War members into blocs.
+Both refuse what cannot be fitted honestly: a missing year, a non-numeric cell, fewer
+than three years, or a change of unit inside the range (the milex currency changes from
+pounds to dollars between 1913 and 1914), unless the change is explicitly allowed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from dynamics.errors import DynamicsError, UnknownNameError
+
+__all__ = ["Series", "SeriesError", "read_series", "cow_series", "COW_UNITS"]
+
+COW_FILE = "cow-nmc-v6.0.csv"
+COW_CITATION = ("Correlates of War National Material Capabilities v6.0 (Singer, Bremer and "
+                "Stuckey 1972; Singer 1987)")
+#: the unit of COW milex by year: pounds until 1913, current dollars from 1914
+COW_UNITS = {"milex": lambda year: "thousands of GBP" if year <= 1913
+             else "thousands of current USD"}
+MINIMUM_YEARS = 3
+
+
+class SeriesError(DynamicsError, ValueError):
+    """A yearly series that cannot be used; the message names the row and column."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """Yearly values per bloc: ``years`` (consecutive unless gaps were skipped), ``values``
+    (bloc -> array), ``unit`` and ``source``."""
+
+    years: np.ndarray
+    values: dict[str, np.ndarray]
+    unit: str = ""
+    source: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def blocs(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+    @property
+    def total(self) -> np.ndarray:
+        return np.sum([v for v in self.values.values()], axis=0)
+
+    def matrix(self) -> np.ndarray:
+        """Values as an array (years, blocs)."""
+        return np.column_stack([self.values[b] for b in self.blocs])
+
+
+def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
+    """Read a CSV with a ``year`` column and one numeric column per bloc.
+
+    An optional ``unit`` column gives each row's unit; a change of unit inside the file
+    raises unless ``allow_unit_change``. Errors name the file, row (1-based, header = 1)
+    and column.
+    """
+    path = Path(path)
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise SeriesError(f"{path}: the file is empty")
+    header = [h.strip() for h in rows[0]]
+    if "year" not in header:
+        raise SeriesError(f"{path}, row 1: no 'year' column (columns: {header})")
+    blocs = [h for h in header if h not in ("year", "unit")]
+    if not blocs:
+        raise SeriesError(f"{path}, row 1: no bloc columns beside 'year'")
+    years, data, units = [], {b: [] for b in blocs}, []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise SeriesError(f"{path}, row {number}: {len(row)} cells, expected "
+                              f"{len(header)} ({', '.join(header)})")
+        cells = dict(zip(header, (c.strip() for c in row), strict=True))
+        year = _number(path, number, "year", cells["year"])
+        if year != int(year):
+            raise SeriesError(f"{path}, row {number}, column 'year': {cells['year']!r} is not "
+                              "a whole year")
+        if years and int(year) != years[-1] + 1:
+            raise SeriesError(f"{path}, row {number}, column 'year': {int(year)} follows "
+                              f"{years[-1]}; expected {years[-1] + 1} (a missing or "
+                              "unordered year)")
+        years.append(int(year))
+        for bloc in blocs:
+            data[bloc].append(_number(path, number, bloc, cells[bloc]))
+        if "unit" in cells:
+            if units and cells["unit"] != units[-1] and not allow_unit_change:
+                raise SeriesError(f"{path}, row {number}, column 'unit': the unit changes from "
+                                  f"{units[-1]!r} to {cells['unit']!r} inside the range; "
+                                  "fit each side separately or allow the change explicitly")
+            units.append(cells["unit"])
+    if len(years) < MINIMUM_YEARS:
+        raise SeriesError(f"{path}: {len(years)} years of data; at least {MINIMUM_YEARS} "
+                          "are needed")
+    return Series(np.array(years), {b: np.array(v) for b, v in data.items()},
+                  unit=units[0] if units else "", source=str(path))
+
+
+def _number(path: Path, row: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SeriesError(f"{path}, row {row}, column {column!r}: {text!r} is not a "
+                          "number") from None
+    if not np.isfinite(value):
+        raise SeriesError(f"{path}, row {row}, column {column!r}: {text!r} is not finite")
+    return value
+
+
+def _cow_rows() -> list[dict[str, str]]:
+    text = (resources.files("dynamics.data") / COW_FILE).read_text()
+    return list(csv.DictReader(text.splitlines()))
+
+
+def cow_series(blocs: Mapping[str, Sequence[str]], years: tuple[int, int], *,
+               variable: str = "milex", allow_unit_change: bool = False) -> Series:
+    """Bloc totals of a COW variable (default ``milex``) for ``years`` (inclusive).
+
+    A year in which any member's value is missing (-9) or the member is not in the system
+    is skipped for every bloc (noted in ``Series.notes``); the remaining years need not be
+    consecutive, and the differences method uses only consecutive pairs.
+    """
+    rows = _cow_rows()
+    if variable not in rows[0]:
+        raise UnknownNameError("COW variable", variable,
+                               [c for c in rows[0] if c not in ("stateabb", "ccode", "year")])
+    first, last = years
+    if first > last:
+        raise SeriesError(f"years {first}:{last} are inverted")
+    known = {r["stateabb"] for r in rows}
+    for members in blocs.values():
+        for code in members:
+            if code not in known:
+                raise UnknownNameError("COW state abbreviation", code, sorted(known))
+    unit_of = COW_UNITS.get(variable)
+    if unit_of and unit_of(first) != unit_of(last) and not allow_unit_change:
+        raise SeriesError(f"years {first}:{last} cross a change of unit of COW {variable} "
+                          f"({unit_of(first)} to {unit_of(last)} between 1913 and 1914, also "
+                          "the year of war mobilisation); fit each side separately or allow "
+                          "the change explicitly")
+    table = {(r["stateabb"], int(r["year"])): float(r[variable]) for r in rows
+             if first <= int(r["year"]) <= last}
+    kept, values, notes = [], {b: [] for b in blocs}, []
+    for year in range(first, last + 1):
+        entries = {b: [table.get((c, year), -9.0) for c in m] for b, m in blocs.items()}
+        missing = [c for b, m in blocs.items() for c, v in zip(m, entries[b], strict=True)
+                   if v < 0]
+        if missing:
+            notes.append(f"{year} skipped: no {variable} for {', '.join(missing)}")
+            continue
+        kept.append(year)
+        for b in blocs:
+            values[b].append(sum(entries[b]))
+    if len(kept) < MINIMUM_YEARS:
+        raise SeriesError(f"{len(kept)} usable years of {variable} in {first}:{last}; at least "
+                          f"{MINIMUM_YEARS} are needed" + (f" ({'; '.join(notes)})" if notes
+                                                            else ""))
+    unit = unit_of(first) if unit_of else ""
+    return Series(np.array(kept), {b: np.array(v) for b, v in values.items()}, unit=unit,
+                  source=COW_CITATION, notes=tuple(notes))
