@@ -27,8 +27,19 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
+
+
+def __getattr__(name: str):
+    # explore pulls in the scenario layer and ipywidgets; import it only when asked for
+    if name == "explore":
+        from dynamics.interactive import explore
+
+        return explore
+    raise AttributeError(f"module 'dynamics' has no attribute {name!r}")
+
+
 __all__ = [
-    "Model", "simulate", "Solver", "Events", "Result", "Status", "load", "compile_model",
+    "Model", "simulate", "explore", "Solver", "Events", "Result", "Status", "load", "compile_model",
     "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES",
     "DynamicsError", "UnknownNameError", "ParameterValueError", "ShapeError",
     "TimeSpanError", "MechanismError", "ScenarioError", "__version__",

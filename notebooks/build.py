@@ -1,0 +1,207 @@
+"""Write the tutorial notebooks (without outputs) from the cells below.
+
+    python notebooks/build.py
+
+The notebooks are generated so that they are stored without stale outputs and cannot
+drift from this file (a test rebuilds them and compares); the test suite executes each
+one top to bottom, and each ends with an assertion on the number its story is about.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {}
+
+NOTEBOOKS["01-quickstart"] = [
+    ("md", """# Quickstart: run a scenario, read its results, make a figure
+
+`dynamics` models balancing in international relations as coupled differential equations:
+each state's military spending, perceived threat, economic output, alliance cohesion and
+soft-balancing effort evolve together (Richardson 1960; Walt 1985; Waltz 1979).
+
+Install (from the project folder): `pip install -e '.[notebook]'`."""),
+    ("code", """import dynamics
+from dynamics.plotting import plot_run
+from dynamics.scenarios import list_scenarios, load_scenario
+dynamics.__version__, list_scenarios()"""),
+    ("md", """A scenario bundles states, mechanisms, parameters with their sources, initial values and
+a time span. In a notebook it shows as a table of its parameters (units, bounds, sources)."""),
+    ("code", """scenario = load_scenario("hegemonic-rise")
+scenario"""),
+    ("code", """result = scenario.run()
+result"""),
+    ("md", """Results are labelled by variable and state; shares, burdens, the leader and the effective
+number of poles are derived quantities."""),
+    ("code", """riser = result["m", "Riser"]          # spending of the Riser over time
+shares = result.share                    # (time, state), rows sum to 1
+print(result.t[-1], riser[-1], shares[-1].round(3), result.leader[-1],
+      result.effective_poles[-1].round(2))"""),
+    ("code", """frame = result.to_dataframe()           # tidy: time, variable, state, partner, value
+frame.head()"""),
+    ("code", """figure = plot_run(result, title=scenario.title)
+figure"""),
+    ("md", """Parameters can be changed without editing the file; the model itself prints its
+equations (generated from the same code that is simulated)."""),
+    ("code", """from IPython.display import Math
+Math(scenario.model().latex())"""),
+    ("code", """from dynamics.analysis.metrics import peak_share
+peak = peak_share(result, "Riser")
+print(f"the Riser's peak share is {peak.share:.3f} at t = {peak.time:.1f} years")
+assert peak.share > 0.5  # without balancing, the Riser becomes a hegemon"""),
+]
+
+NOTEBOOKS["02-balancing"] = [
+    ("md", """# Balancing, bandwagoning and free-riding
+
+Balance-of-power theory holds that hegemony is unattainable because states balance a
+potential hegemon: *internally*, by building their own economic and military strength,
+and *externally*, by allying against it (Waltz 1979; Walt 1985). Weak states may instead
+*bandwagon* with the strong, and inside alliances the small tend to *free-ride* on the
+large (Olson and Zeckhauser 1966)."""),
+    ("code", """from dynamics.scenarios import load_scenario
+from dynamics.analysis.metrics import peak_share, burden_size_correlation, mean_cohesion
+from dynamics.figures import FIGURES
+peaks = {name: peak_share(load_scenario(name).run(), "Riser").share
+         for name in ["hegemonic-rise", "internal-balancing", "external-balancing",
+                      "combined-balancing"]}
+peaks"""),
+    ("code", """figure, header, data = FIGURES["compare-balancing"]()
+figure"""),
+    ("md", """Both forms of balancing keep the Riser below the hegemony threshold s* = 0.5, and together
+they work best: allies pool forces that each of them has also built up."""),
+    ("code", """bandwagon = load_scenario("bandwagoning")
+balance = bandwagon.with_values(mechanisms=["perception", "ceiling", "economy", "alliances"])
+strong = {"bandwagoning": peak_share(bandwagon.run(), "Strong").share,
+          "balancing": peak_share(balance.run(), "Strong").share}
+strong"""),
+    ("code", """riding = load_scenario("free-riding").run()
+allies = ["Leader", "Ally1", "Ally2", "Ally3"]
+rho = burden_size_correlation(riding, allies, start=5.0)
+cohesion = mean_cohesion(riding, allies)
+print(f"rank correlation of size and burden: {rho:+.2f}; cohesion {cohesion.max():.2f} -> "
+      f"{cohesion[-1]:.2f}")"""),
+    ("code", """assert peaks["combined-balancing"] < min(peaks["internal-balancing"],
+                                        peaks["external-balancing"]) < 0.5 < peaks["hegemonic-rise"]
+assert strong["bandwagoning"] > strong["balancing"] and rho > 0"""),
+]
+
+NOTEBOOKS["03-security-dilemma"] = [
+    ("md", """# The security dilemma: when defence looks like offence
+
+Jervis (1978): when offensive and defensive postures cannot be told apart, the measures a
+state takes for its own security decrease the security of others. In the model, a state
+reads the share h = o + (1 - D)(1 - o) of the other's forces as hostile, where o is the
+offensive share and D the distinguishability of offence from defence."""),
+    ("code", """from dynamics.scenarios import load_scenario
+scenario = load_scenario("security-dilemma")
+burden = {d: scenario.with_values({"distinguishability": d}).run().burden[-1, 0]
+          for d in (0.2, 0.5, 0.8, 0.95)}
+burden"""),
+    ("md", """In the linear regime the two states' race is stable exactly when alpha > k h, so the
+threshold follows from the model's own equations, derived by sympy:"""),
+    ("code", """from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
+expression, symbols = dilemma_threshold()
+analytic = float(expression.subs({symbols["reaction"]: 0.9, symbols["fatigue"]: 0.2,
+                                  symbols["offence"]: 0.1}))
+expression, analytic"""),
+    ("md", """The same threshold, found numerically as the branch point of the disarmed equilibrium of
+the full model (delayed perception and the mobilisation ceiling on), by continuation in D:"""),
+    ("code", """numeric = dilemma_threshold_numeric({"reaction": 0.9, "fatigue": 0.2, "offence": 0.1})
+numeric"""),
+    ("code", """from dynamics.figures import FIGURES
+figure, header, data = FIGURES["bifurcation-security-dilemma"]()
+figure"""),
+    ("md", """Move the slider to see the spiral appear below D*
+(`dynamics.explore` needs ipywidgets):"""),
+    ("code", """from dynamics import explore
+explorer = explore("security-dilemma", ["distinguishability", "reaction"])
+explorer"""),
+    ("code", """assert abs(numeric - analytic) < 1e-4 * analytic
+assert burden[0.2] > 0.7 * 0.4 and burden[0.95] < 0.1 * 0.4"""),
+]
+
+NOTEBOOKS["04-unipolar-decay"] = [
+    ("md", """# Unipolar decay, soft balancing and the power transition
+
+Waltz (1979) called unipolarity the least durable configuration; Kennedy (1987) traced the
+decline of great powers to overstretch and others' catch-up; Pape (2005) and Paul (2005)
+describe how secondary powers constrain a unipole they do not confront with arms."""),
+    ("code", """from dynamics.scenarios import load_scenario
+from dynamics.analysis.metrics import unipolar_durability, transition_time
+decay = load_scenario("unipolar-decay")
+without_soft = decay.with_values(mechanisms=["perception", "ceiling", "economy"])
+durations = {"with soft balancing": unipolar_durability(decay.run())[0],
+             "without": unipolar_durability(without_soft.run())[0]}
+durations"""),
+    ("code", """from dynamics.figures import FIGURES
+figure, header, data = FIGURES["compare-soft-balancing"]()
+figure"""),
+    ("md", """The present-day scenario starts from the 2016 figures of the Correlates of War file
+(military spending, population) and the World Bank (output). The date of a transition, if
+any, depends on the assumed economic potentials: try changing China's capacity."""),
+    ("code", """transition = load_scenario("power-transition")
+result = transition.run()
+when = transition_time(result)
+print(when)
+slower = transition.with_values({"capacity": {"CHN": 36000.0}}).run()
+print(transition_time(slower))"""),
+    ("code", """from dynamics.plotting import plot_run
+plot_run(result, title=transition.title)"""),
+    ("code", """assert durations["with soft balancing"] < durations["without"]
+assert when is not None and 2016 < when[0] < 2066 and when[1:] == ("USA", "CHN")"""),
+]
+
+NOTEBOOKS["06-calibration"] = [
+    ("md", """# Calibration: Richardson's pre-1914 arms race
+
+Richardson (1960) fitted his equations to the defence budgets of the two blocs before
+1914. The Correlates of War file (Singer, Bremer and Stuckey 1972) ships with the package;
+its military expenditure is in thousands of pounds until 1913 and in dollars from 1914, so
+the fit stops at 1913."""),
+    ("code", """from dynamics.data import cow_series
+from dynamics.calibration import richardson_differences, richardson_trajectory
+series = cow_series({"Entente": ["FRN", "RUS"], "Central": ["GMY", "AUH"]}, (1909, 1913))
+series.years, series.total"""),
+    ("md", """Richardson's method: the yearly increment of the bloc total against its mid-year mean
+gives k - alpha and the equilibrium total c (with standard errors)."""),
+    ("code", """differences = richardson_differences(series)
+differences.k_minus_alpha, differences.equilibrium_total, differences.warnings"""),
+    ("md", """Fitting the model's trajectories (reaction and grievance of each bloc, fatigue fixed at
+Richardson's 0.2/yr):"""),
+    ("code", """trajectory = richardson_trajectory(series)
+{name: (round(e.value, 4), round(e.stderr, 4)) for name, e in trajectory.estimates.items()}"""),
+    ("code", """from dynamics.figures import FIGURES
+figure, header, data = FIGURES["calibration-1909"]()
+figure"""),
+    ("code", """assert differences.k_minus_alpha.value > 0                      # a runaway race
+assert differences.equilibrium_total.value < series.total.min()  # above its equilibrium"""),
+]
+
+
+def build(folder: Path = HERE) -> list[Path]:
+    """Write every notebook into ``folder``; returns the paths."""
+    written = []
+    for name, cells in NOTEBOOKS.items():
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                           "language": "python"}
+        for number, (kind, source) in enumerate(cells):
+            cell = (nbformat.v4.new_markdown_cell(source) if kind == "md"
+                    else nbformat.v4.new_code_cell(source))
+            cell["id"] = f"{name}-{number}"
+            notebook.cells.append(cell)
+        path = folder / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in build(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+        print(f"wrote {path}")
