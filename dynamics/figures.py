@@ -46,13 +46,11 @@ def _scenario_figure(name: str) -> Figure:
     def build():
         scenario = load_scenario(name)
         result = scenario.run()
-        n = len(result.states)
         pairs = [f"c[{a},{b}]" for k, a in enumerate(result.states)
                  for b in result.states[k + 1:]]
         header = (["t"] + [f"m[{s}]" for s in result.states]
                   + [f"burden[{s}]" for s in result.states]
                   + [f"share[{s}]" for s in result.states] + pairs)
-        assert len(header) == 1 + 3 * n + len(pairs)
         return plot_run(result, title=scenario.title), header, figure_data(result)
     return build
 

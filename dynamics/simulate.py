@@ -112,39 +112,53 @@ def _time_grid(t_span: Sequence[float], output: int | Sequence[float] | None) ->
     return t0, t1, times
 
 
-def _event_functions(model: Model, y0: np.ndarray, events: Events
-                     ) -> list[tuple[Callable, Status, str]]:
-    """(event function, status, description) for every terminal event of this model."""
+@dataclass(frozen=True)
+class _Event:
+    """A terminal event: its function, the status it records, what it means, and the
+    variables it watches with the extreme (min or max) that names the culprit."""
+
+    function: Callable
+    status: Status
+    text: str
+    watched: np.ndarray
+    extreme: Callable = np.argmin
+
+
+def _event_functions(model: Model, y0: np.ndarray, events: Events) -> list[_Event]:
+    """Every terminal event of this model."""
+    every = np.arange(len(model.variables))
     scale = float(np.max(np.abs(y0))) or 1.0
     bound = events.divergence * scale
-    found: list[tuple[Callable, Status, str]] = [
-        (lambda t, y: bound - np.max(np.abs(y)), Status.DIVERGED,
-         f"a variable exceeded {events.divergence:g} times the initial scale")]
-    if not events.domain:
-        return found
-    slots = {name: np.array([k for k, s in enumerate(model.variables) if s.name == name])
-             for name in VARIABLES}
-    tolerance = events.tolerance
+    found = [_Event(lambda t, y: bound - np.max(np.abs(y)), Status.DIVERGED,
+                    f"a variable exceeded {events.divergence:g} times the initial scale",
+                    every, lambda values: np.argmax(np.abs(values)))]
+    if events.domain:
+        slots = {name: np.array([k for k, s in enumerate(model.variables) if s.name == name])
+                 for name in VARIABLES}
+        tolerance = events.tolerance
 
-    def lower(name: str, floor: float):
-        idx = slots[name]
-        return lambda t, y: np.min(y[idx]) - floor
+        def lower(name: str, floor: float) -> Callable:
+            idx = slots[name]
+            return lambda t, y: np.min(y[idx]) - floor
 
-    if "ceiling" in model.mechanisms:
-        floor = -tolerance * float(np.max(np.abs(y0[slots["m"]])) or 1.0)
-        found.append((lower("m", floor), Status.LEFT_DOMAIN, "spending fell below 0"))
-    if model.is_dynamic("e"):
-        found.append((lower("e", 0.0), Status.LEFT_DOMAIN, "output reached 0"))
-    if model.is_dynamic("c"):
-        idx = slots["c"]
-        found.append((lower("c", -tolerance), Status.LEFT_DOMAIN, "cohesion fell below 0"))
-        found.append((lambda t, y: 1 + tolerance - np.max(y[idx]), Status.LEFT_DOMAIN,
-                      "cohesion rose above 1"))
-    if model.is_dynamic("v"):
-        found.append((lower("v", -tolerance), Status.LEFT_DOMAIN,
-                      "soft-balancing effort fell below 0"))
-    for function, _, _ in found:
-        function.terminal = True
+        if "ceiling" in model.mechanisms:
+            floor = -tolerance * float(np.max(np.abs(y0[slots["m"]])) or 1.0)
+            found.append(_Event(lower("m", floor), Status.LEFT_DOMAIN, "spending fell below 0",
+                                slots["m"]))
+        if model.is_dynamic("e"):
+            found.append(_Event(lower("e", 0.0), Status.LEFT_DOMAIN, "output reached 0",
+                                slots["e"]))
+        if model.is_dynamic("c"):
+            idx = slots["c"]
+            found.append(_Event(lower("c", -tolerance), Status.LEFT_DOMAIN,
+                                "cohesion fell below 0", idx))
+            found.append(_Event(lambda t, y: 1 + tolerance - np.max(y[idx]), Status.LEFT_DOMAIN,
+                                "cohesion rose above 1", idx, np.argmax))
+        if model.is_dynamic("v"):
+            found.append(_Event(lower("v", -tolerance), Status.LEFT_DOMAIN,
+                                "soft-balancing effort fell below 0", slots["v"]))
+    for event in found:
+        event.function.terminal = True
     return found
 
 
@@ -231,7 +245,7 @@ def _integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
         return solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0,
                          method=solver.method, t_eval=t_eval, rtol=solver.rtol,
                          atol=solver.atol, max_step=solver.max_step,
-                         events=[f for f, _, _ in found], **kwargs)
+                         events=[event.function for event in found], **kwargs)
 
 
 def _initial_threat(model: Model, compiled: CompiledModel, values, start) -> np.ndarray:
@@ -241,26 +255,20 @@ def _initial_threat(model: Model, compiled: CompiledModel, values, start) -> np.
     return compiled.threat(0.0, y0, p)
 
 
-def _status(sol, found, model: Model) -> tuple[Status, str]:
+def _status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
     if sol.status == -1:
         return Status.FAILED, f"solver failed at t = {sol.t[-1] if sol.t.size else 0:g}: " \
                               f"{sol.message}"
     if sol.status == 1:
-        for (_, status, text), times, states in zip(found, sol.t_events, sol.y_events,
-                                                    strict=True):
+        for event, times, states in zip(found, sol.t_events, sol.y_events, strict=True):
             if len(times):
-                return status, f"{text} at t = {times[0]:g} ({_culprit(model, states[0])})"
+                state = states[0]
+                k = int(event.watched[event.extreme(state[event.watched])])
+                culprit = f"{model.variables[k].label(model.states)} = {state[k]:.6g}"
+                return event.status, f"{event.text} at t = {times[0]:g} ({culprit})"
     if not np.all(np.isfinite(sol.y)):
         return Status.FAILED, "non-finite values in the trajectory"
     return Status.SUCCESS, ""
-
-
-def _culprit(model: Model, y: np.ndarray) -> str:
-    """The variable with the most extreme value in ``y``, as a label."""
-    k = int(np.argmax(np.abs(y)))
-    lowest = int(np.argmin(y))
-    k = lowest if y[lowest] < 0 else k
-    return f"{model.variables[k].label(model.states)} = {y[k]:.6g}"
 
 
 def _trajectories(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,

@@ -194,8 +194,11 @@ def ensemble_shape(*arrays_by_kind: tuple[np.ndarray, int]) -> tuple[int, ...]:
         raise ShapeError(f"ensemble axes do not broadcast: leading shapes {shapes}") from None
 
 
-def _gather(array: np.ndarray, index: tuple[int, ...], trailing: int) -> np.ndarray:
-    return array[(Ellipsis, *index)] if trailing else array
+def _trailing(name: str) -> int:
+    """Trailing (state) dimensions of a parameter or variable: 0, 1 or 2."""
+    if name in REGISTRY:
+        return _TRAILING[REGISTRY[name].kind]
+    return 2 if VARIABLES[name].pair else 1
 
 
 def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
@@ -203,17 +206,15 @@ def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
     """Flat ``(y0, p)`` arrays in the order of the compiled functions.
 
     ``y0`` has shape ``(*ensemble, n_variables)`` (theta must already be in ``initial``
-    when perception is on) and ``p`` has shape ``(*ensemble, n_inputs)``.
+    when perception is on) and ``p`` has shape ``(*ensemble, n_inputs)``: the parameter
+    slots, then the held variables.
     """
-    items = [(params[s.name], _TRAILING[REGISTRY[s.name].kind]) for s in model.parameters]
-    items += [(initial[s.name], 2 if VARIABLES[s.name].pair else 1)
-              for s in model.variables + model.held]
-    shape = ensemble_shape(*items)
-    y0 = np.stack([np.broadcast_to(_gather(initial[s.name], s.index, 2 if VARIABLES[s.name].pair
-                                           else 1), shape) for s in model.variables], axis=-1)
-    columns = [_gather(params[s.name], s.index, _TRAILING[REGISTRY[s.name].kind])
-               for s in model.parameters]
-    columns += [_gather(initial[s.name], s.index, 2 if VARIABLES[s.name].pair else 1)
-                for s in model.held]
-    p = np.stack([np.broadcast_to(c, shape) for c in columns], axis=-1)
+    def column(source: Mapping[str, np.ndarray], slot) -> np.ndarray:
+        return source[slot.name][(Ellipsis, *slot.index)]
+
+    inputs = [(params, s) for s in model.parameters] + [(initial, s) for s in model.held]
+    shape = ensemble_shape(*[(source[s.name], _trailing(s.name))
+                             for source, s in inputs + [(initial, s) for s in model.variables]])
+    y0 = np.stack([np.broadcast_to(column(initial, s), shape) for s in model.variables], -1)
+    p = np.stack([np.broadcast_to(column(source, s), shape) for source, s in inputs], -1)
     return np.array(y0, dtype=float), np.array(p, dtype=float)
