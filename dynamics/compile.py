@@ -63,7 +63,9 @@ class CompiledModel:
     jacobian : f(t, y, p) -> d(rate)/dy, shape ``(..., n_variables, n_variables)``.
     threat : f(t, y, p) -> total actual threat sum_j T_ij, shape ``(..., N)``.
     share : f(t, y, p) -> power shares S_i, shape ``(..., N)``.
-    source : the generated Python source, for inspection.
+    source : the generated Python source, for inspection; it also defines
+        ``rate_into(y, p, out)``, the rate of one member as scalar code, which
+        :mod:`dynamics.kernel` compiles with numba.
     """
 
     n_variables: int
@@ -157,9 +159,28 @@ def _generate(n_states: int, mechanisms: frozenset[str]) -> str:
                   f"({n_states},)", local_y, local_p),
         _function("share", share, [f"out[..., {a}]" for a in range(n_states)],
                   f"({n_states},)", local_y, local_p),
+        _scalar_function("rate_into", rates, local_y, local_p),
     ]
     header = f"n_variables = {n}\nn_inputs = {len(p)}\n\n"
     return header + "\n\n".join(sources) + "\n"
+
+
+def _scalar_function(name: str, exprs: Sequence[sp.Expr], local_y: Sequence[sp.Symbol],
+                     local_p: Sequence[sp.Symbol]) -> str:
+    """Source of ``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
+
+    Plain scalar arithmetic and numpy ufuncs only, so that numba can compile it
+    (:mod:`dynamics.kernel`); it is the same CSE'd expression as ``rate``.
+    """
+    printer = _Printer({"fully_qualified_modules": True, "inline": True})
+    common, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="none")
+    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in common))
+    lines = [f"def {name}(y, p, out):"]
+    lines += [f"    {s} = y[{k}]" for k, s in enumerate(local_y) if s in used]
+    lines += [f"    {s} = p[{k}]" for k, s in enumerate(local_p) if s in used]
+    lines += [f"    {s} = {printer.doprint(e)}" for s, e in common]
+    lines += [f"    out[{k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
+    return "\n".join(lines)
 
 
 def _function(name: str, exprs: Sequence[sp.Expr], targets: Sequence[str], tail: str,

@@ -3,7 +3,9 @@
 A value may be given as a scalar (every state), a sequence of length N, a mapping from
 state name to value (the others keep their default) or, for the proximity matrix, an
 N x N array with a zero diagonal. Any value may carry leading ensemble axes: shape
-``(M,)`` for a scalar parameter, ``(M, N)`` per state, ``(M, N, N)`` per pair.
+``(M,)`` for a scalar parameter, ``(M, N)`` per state (``(M, 1)``: one value per member,
+shared by its states), ``(M, N, N)`` per pair. A 1-d per-state value is always one value
+per state, never one per member.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> np.n
     if kind == "pair" and array.ndim == 0:
         array = np.full((n, n), float(array))
         np.fill_diagonal(array, 0.0)
+    if kind == "state" and array.ndim >= 1 and array.shape[-1] == 1 and n > 1:
+        array = np.broadcast_to(array, array.shape[:-1] + (n,))  # (M, 1): shared by states
     if array.ndim < trailing or array.shape[array.ndim - trailing:] != (n,) * trailing:
         expected = {"state": f"({n},) (one per state) or (members, {n})",
                     "pair": f"({n}, {n}) or (members, {n}, {n})"}.get(kind, "")

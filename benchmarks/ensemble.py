@@ -1,0 +1,97 @@
+"""Benchmark: the compiled ensemble kernel against a naive loop of solve_ivp calls.
+
+    python benchmarks/ensemble.py [--states 2 5 10] [--members 1000 10000]
+                                  [--loop-sample 200] [--rtol 1e-6] [--atol 1e-9]
+
+For each number of states (all mechanisms on) and ensemble size, the same random
+ensemble is integrated (i) by one ``solve_ivp`` (RK45) call per member with the compiled
+numpy rate, on ``--loop-sample`` members (the loop's rate in members per second does not
+depend on the ensemble size), and (ii) by ``dynamics.ensemble.simulate_ensemble`` with the
+numba kernel (after a warm-up that pays numba's compilation, reported separately). It
+prints members per second for both, their ratio (measured in the same run on the same
+machine) and the largest deviation between the two on the sampled members, relative to
+each variable's scale. Not a test: timings on shared machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from dynamics import Model, compile_model
+from dynamics.ensemble import simulate_ensemble
+from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.simulate import _initial_threat
+
+
+def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    shape = (members, n_states)
+    return {"reaction": rng.uniform(0.05, 0.4, shape), "fatigue": rng.uniform(0.1, 0.4, shape),
+            "growth": rng.uniform(0.01, 0.05, shape), "offence": rng.uniform(0.1, 0.9, shape),
+            "distinguishability": rng.uniform(0.2, 0.9, members)}
+
+
+def loop(model: Model, params: dict, sample: int, t_out: np.ndarray, rtol: float,
+         atol: float) -> tuple[float, np.ndarray]:
+    """Members per second of one solve_ivp call per member, and the sampled outputs."""
+    compiled = compile_model(model)
+    one = {k: v[:sample] for k, v in params.items()}
+    values = resolve_parameters(model, one)
+    start = resolve_initial(model, None)
+    start["theta"] = _initial_threat(model, compiled, values, start)
+    y0, p = pack_inputs(model, values, start)
+    y0 = np.broadcast_to(y0, (sample, y0.shape[-1]))
+    outputs = np.empty((sample, t_out.size, y0.shape[-1]))
+    began = time.perf_counter()
+    for i in range(sample):
+        sol = solve_ivp(lambda t, y, q=p[i]: compiled.rate(t, y, q), (t_out[0], t_out[-1]),
+                        y0[i], method="RK45", t_eval=t_out, rtol=rtol, atol=atol)
+        outputs[i] = sol.y.T
+    return sample / (time.perf_counter() - began), outputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--states", type=int, nargs="+", default=[2, 5, 10])
+    parser.add_argument("--members", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--loop-sample", type=int, default=200)
+    parser.add_argument("--rtol", type=float, default=1e-6)
+    parser.add_argument("--atol", type=float, default=1e-9)
+    args = parser.parse_args()
+    t_out = np.linspace(0.0, 50.0, 51)
+    print(f"{'N':>3} {'members':>8} {'loop /s':>10} {'kernel /s':>11} {'ratio':>8} "
+          f"{'max dev':>9}  (rtol {args.rtol:g}, atol {args.atol:g}, 50 years)")
+    for n in args.states:
+        model = Model([f"S{i}" for i in range(n)])
+        began = time.perf_counter()
+        compile_model(model)
+        sympy_seconds = time.perf_counter() - began
+        params = ensemble(n, max(args.members))
+        began = time.perf_counter()
+        simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
+                          output=t_out, rtol=args.rtol, atol=args.atol)
+        warmup = time.perf_counter() - began
+        loop_rate, reference = loop(model, params, args.loop_sample, t_out, args.rtol,
+                                    args.atol)
+        for members in args.members:
+            sub = {k: v[:members] for k, v in params.items()}
+            began = time.perf_counter()
+            result = simulate_ensemble(model, sub, (0.0, 50.0), output=t_out, rtol=args.rtol,
+                                       atol=args.atol)
+            kernel_rate = members / (time.perf_counter() - began)
+            ours = np.stack([result.values[s.name][(slice(None), slice(None), *s.index)]
+                             for s in model.variables], axis=-1)[:args.loop_sample]
+            scale = np.max(np.abs(reference), axis=1, keepdims=True) + 1e-12
+            deviation = float(np.max(np.abs(ours - reference) / scale))
+            print(f"{n:>3} {members:>8} {loop_rate:>10.1f} {kernel_rate:>11.1f} "
+                  f"{kernel_rate / loop_rate:>8.1f} {deviation:>9.2e}")
+        print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
+              f"{warmup:.1f} s; both paid once per model shape)")
+
+
+if __name__ == "__main__":
+    main()

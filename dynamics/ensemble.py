@@ -1,0 +1,256 @@
+"""Ensembles: many parameter sets (members) of one model integrated together.
+
+``simulate_ensemble(model, params, t_span, ...)`` takes parameter and initial values with
+a leading member axis (shape ``(M,)``, ``(M, N)`` or ``(M, N, N)``; values without it are
+shared by every member) and returns an :class:`EnsembleResult` over (member, time,
+variable, state). Members are integrated by the compiled Dormand-Prince kernel of
+:mod:`dynamics.kernel` when numba is installed, otherwise one ``solve_ivp`` call each with
+the same method (RK45) and tolerances. Nothing is dropped or returned wrong:
+
+- a member whose values are invalid (NaN, out of bounds) is recorded as FAILED with the
+  error message, and the others run;
+- a member that the explicit method cannot finish (suspected stiff) is re-run with Radau
+  and the analytic Jacobian;
+- a member that diverges is recorded as DIVERGED with its trajectory up to there (NaN
+  after).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from dynamics import kernel
+from dynamics.compile import compile_model
+from dynamics.errors import DynamicsError, ShapeError
+from dynamics.model.mechanisms import VARIABLES
+from dynamics.model.model import Model
+from dynamics.model.parameters import REGISTRY
+from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.results import Result, Status
+from dynamics.simulate import _initial_threat, _time_grid
+
+__all__ = ["EnsembleResult", "simulate_ensemble"]
+
+_TRAILING = {"scalar": 0, "state": 1, "pair": 2}
+
+
+@dataclass
+class EnsembleResult:
+    """Trajectories of M members: ``values[name]`` has shape (M, T, N) (``c``: (M, T, N, N)).
+
+    ``status`` (M,) holds each member's :class:`~dynamics.results.Status`, ``messages`` why
+    a member did not succeed, ``engine`` which integrator ran.
+    """
+
+    t: np.ndarray
+    values: dict[str, np.ndarray]
+    states: tuple[str, ...]
+    mechanisms: tuple[str, ...]
+    status: np.ndarray
+    messages: list[str]
+    engine: str
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def members(self) -> int:
+        return len(self.status)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.array([s is Status.SUCCESS for s in self.status])
+
+    def member(self, i: int) -> Result:
+        """Member ``i`` as a single-run :class:`~dynamics.results.Result`."""
+        valid = np.isfinite(self.values["m"][i]).all(axis=1)
+        return Result(t=self.t[valid], values={k: v[i][valid] for k, v in self.values.items()},
+                      states=self.states, mechanisms=self.mechanisms, status=self.status[i],
+                      message=self.messages[i], provenance=self.provenance)
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` over (member, time, state[, partner]); needs xarray."""
+        import xarray as xr
+
+        data = {}
+        for name, array in self.values.items():
+            dims = ("member", "time", "state") + (("partner",) if array.ndim == 4 else ())
+            data[name] = (dims, array)
+        data["status"] = ("member", np.array([s.value for s in self.status]))
+        return xr.Dataset(data, coords={"member": np.arange(self.members), "time": self.t,
+                                        "state": list(self.states),
+                                        "partner": list(self.states)})
+
+
+def _member_slice(value: Any, kind: str, i: int, members: int) -> Any:
+    """Member ``i``'s part of a value given with or without the member axis."""
+    if isinstance(value, Mapping):
+        return {k: _member_slice(v, "scalar", i, members) for k, v in value.items()}
+    array = np.asarray(value, dtype=float)
+    if array.ndim > _TRAILING[kind] and array.shape[0] == members:
+        return array[i]
+    return array
+
+
+def _members_of(params: Mapping[str, Any], initial: Mapping[str, Any], model: Model) -> int:
+    """The number of members M from the leading axes of the values (1 if none has one)."""
+    sizes = set()
+    for source, kinds in ((params, {n: REGISTRY[n].kind for n in params if n in REGISTRY}),
+                          (initial, {n: "pair" if VARIABLES[n].pair else "state"
+                                     for n in initial if n in VARIABLES})):
+        for name, kind in kinds.items():
+            value = source[name]
+            if isinstance(value, Mapping):
+                continue
+            array = np.asarray(value)
+            if array.ndim > _TRAILING[kind]:
+                sizes.add(array.shape[0])
+    if len(sizes) > 1:
+        raise ShapeError(f"values disagree on the number of members: {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
+
+
+def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
+                      t_span: Sequence[float] = (0.0, 50.0), *,
+                      initial: Mapping[str, Any] | None = None,
+                      output: int | Sequence[float] = 101, rtol: float = 1e-8,
+                      atol: float = 1e-10, divergence: float = 1e6, engine: str = "auto",
+                      max_steps: int = 50_000) -> EnsembleResult:
+    """Integrate every member of an ensemble; see the module docstring.
+
+    ``engine`` is ``"kernel"`` (numba), ``"loop"`` (one solve_ivp per member) or ``"auto"``
+    (the kernel when numba is installed).
+    """
+    params, initial = dict(params or {}), dict(initial or {})
+    t0, t1, t_out = _time_grid(t_span, output)
+    members = _members_of(params, initial, model)
+    messages = [""] * members
+    status = np.array([Status.SUCCESS] * members, dtype=object)
+    # validate member by member so that one bad member cannot stop the others
+    good = []
+    for i in range(members):
+        member_params = {k: _member_slice(v, REGISTRY[k].kind, i, members)
+                         for k, v in params.items() if k in REGISTRY}
+        try:
+            resolve_parameters(model, member_params)
+            resolve_initial(model, {k: _member_slice(v, "pair" if VARIABLES[k].pair else
+                                                     "state", i, members)
+                                    for k, v in initial.items() if k in VARIABLES})
+            good.append(i)
+        except DynamicsError as error:
+            status[i], messages[i] = Status.FAILED, f"invalid values: {error}"
+    if not good:
+        raise DynamicsError(f"every one of the {members} members is invalid; the first: "
+                            f"{messages[0]}")
+    # replace invalid members by a valid one for the run; their outputs are discarded
+    donor = good[0]
+    index = np.array([i if status[i] is Status.SUCCESS else donor for i in range(members)])
+
+    def pick(value, kind):
+        array = value if isinstance(value, Mapping) else np.asarray(value, dtype=float)
+        if isinstance(array, np.ndarray) and array.ndim > _TRAILING[kind] and \
+                array.shape[0] == members:
+            return array[index]
+        return value
+
+    params = {k: pick(v, REGISTRY[k].kind) for k, v in params.items()}
+    initial = {k: pick(v, "pair" if VARIABLES[k].pair else "state") for k, v in initial.items()}
+    values = resolve_parameters(model, params)
+    start = resolve_initial(model, initial)
+    compiled = compile_model(model)
+    if model.is_dynamic("theta") and "theta" not in start:
+        start["theta"] = _initial_threat(model, compiled, values, start)
+    y0, p = pack_inputs(model, values, start)
+    y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
+                                                                                p.shape[-1]))
+    bounds = divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
+    chosen = ("kernel" if kernel.AVAILABLE else "loop") if engine == "auto" else engine
+    if chosen == "kernel":
+        ys, codes = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out, rtol=rtol,
+                                             atol=atol, bounds=bounds, max_steps=max_steps)
+    elif chosen == "loop":
+        ys, codes = _loop(compiled, y0, p, (t0, t1), t_out, rtol, atol, bounds, max_steps)
+    else:
+        raise DynamicsError(f"engine must be 'auto', 'kernel' or 'loop', got {engine!r}")
+    for i in range(members):
+        if status[i] is not Status.SUCCESS:
+            ys[i] = np.nan
+        elif codes[i] == kernel.DIVERGED:
+            status[i] = Status.DIVERGED
+            messages[i] = f"a variable exceeded {divergence:g} times the initial scale"
+        elif codes[i] == kernel.NONFINITE:
+            status[i], messages[i] = Status.FAILED, "non-finite values"
+        elif codes[i] == kernel.STIFF:
+            ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], (t0, t1), t_out,
+                                                   rtol, atol)
+    return EnsembleResult(t_out, _labelled(model, compiled, ys, p, start, members),
+                          model.states, tuple(sorted(model.mechanisms)), status, messages,
+                          chosen, {"created": _dt.datetime.now(_dt.UTC).isoformat(
+                              timespec="seconds"), "rtol": rtol, "atol": atol,
+                              "t_span": [t0, t1], "members": members, "engine": chosen})
+
+
+def _loop(compiled, y0, p, span, t_out, rtol, atol, bounds, max_steps):
+    """One solve_ivp (RK45) call per member: the reference the kernel is checked against."""
+    members, n = y0.shape
+    ys = np.full((members, t_out.size, n), np.nan)
+    codes = np.zeros(members, dtype=int)
+    for i in range(members):
+        def diverged(t, y, bound=bounds[i]):
+            return bound - np.max(np.abs(y))
+        diverged.terminal = True
+        with np.errstate(all="ignore"):
+            sol = solve_ivp(lambda t, y, q=p[i]: compiled.rate(t, y, q), span, y0[i],
+                            method="RK45", t_eval=t_out, rtol=rtol, atol=atol,
+                            events=diverged)
+        ys[i, :sol.t.size] = sol.y.T
+        if sol.status == 1:
+            codes[i] = kernel.DIVERGED
+        elif sol.status == -1:
+            codes[i] = kernel.STIFF
+        elif not np.all(np.isfinite(sol.y)):
+            codes[i] = kernel.NONFINITE
+    return ys, codes
+
+
+def _stiff(compiled, y0, p, span, t_out, rtol, atol):
+    """Re-run a suspected stiff member with Radau and the analytic Jacobian."""
+    with np.errstate(all="ignore"):
+        sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0, method="Radau",
+                        t_eval=t_out, rtol=rtol, atol=atol,
+                        jac=lambda t, y: compiled.jacobian(t, y, p))
+    ys = np.full((t_out.size, y0.size), np.nan)
+    ys[:sol.t.size] = sol.y.T
+    if sol.status == 0 and np.all(np.isfinite(sol.y)):
+        return ys, Status.SUCCESS, "suspected stiff: re-run with Radau"
+    return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}"
+
+
+def _labelled(model, compiled, ys, p, start, members) -> dict[str, np.ndarray]:
+    """(M, T, N) arrays per variable (held variables constant) with share and threat."""
+    steps, n = ys.shape[1], model.N
+    out: dict[str, np.ndarray] = {}
+    for name in VARIABLES:
+        if name in ("v", "theta") and not model.is_dynamic(name):
+            continue
+        trailing = (n, n) if VARIABLES[name].pair else (n,)
+        held = np.asarray(start.get(name, np.zeros(trailing)), dtype=float)
+        if held.ndim > len(trailing):  # one value per member: add the time axis
+            held = held[:, None]
+        data = np.broadcast_to(held, (members, steps, *trailing)).copy()
+        for k, slot in enumerate(model.variables):
+            if slot.name == name:
+                data[(slice(None), slice(None), *slot.index)] = ys[:, :, k]
+                if VARIABLES[name].pair:
+                    data[:, :, slot.index[1], slot.index[0]] = ys[:, :, k]
+        out[name] = data
+    with np.errstate(all="ignore"):
+        out["threat"] = compiled.threat(0.0, ys, p[:, None, :])
+        out["share"] = compiled.share(0.0, ys, p[:, None, :])
+    if not model.is_dynamic("theta"):
+        out["theta"] = out["threat"].copy()
+    return out
