@@ -7,6 +7,8 @@
     balancing continue NAME|FILE --param P[.STATE] --range A:B [--plot FILE] [--out FILE]
     balancing calibrate richardson FILE.csv --method differences|trajectory [--json]
     balancing calibrate cow --bloc A=FRN,RUS --bloc B=GMY,AUH --years 1909:1913
+    balancing sweep NAME --param P=A:B:N ... [--metric M ...] [--workers K] [--checkpoint F]
+    balancing sensitivity NAME --param P=A:B ... --metric M [--n N] [--out F] [--plot F]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -21,7 +23,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dynamics.errors import DynamicsError
+import numpy as np
+
+from dynamics.errors import DynamicsError, UnknownNameError
 
 __all__ = ["main"]
 
@@ -200,6 +204,104 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
         print(f"  note: {note}")
 
 
+def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
+    """``P=A:B`` or ``P=A:B:N`` options as (name, numbers)."""
+    out = []
+    for text in texts:
+        name, sep, spec = text.partition("=")
+        numbers = spec.split(":")
+        try:
+            values = [float(x) for x in numbers]
+        except ValueError:
+            values = []
+        if not sep or len(values) != parts:
+            shape = "P=A:B:N" if parts == 3 else "P=A:B"
+            raise DynamicsError(f"--param expects {shape}, got {text!r}")
+        out.append((name.strip(), values))
+    return out
+
+
+def _executor(args: argparse.Namespace):
+    if args.workers and args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(args.workers)
+    return None
+
+
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    from dynamics.figures import write_table
+    from dynamics.scenarios import load_scenario
+    from dynamics.sensitivity import Problem, grid
+    from dynamics.sweep import sweep
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    ranges = _ranges(args.param, 3)
+    problem = Problem(tuple(n for n, _ in ranges), tuple((a, b) for _, (a, b, _) in ranges))
+    design = grid(problem, [int(k) for _, (_, _, k) in ranges])
+    executor = _executor(args)
+    try:
+        result = sweep(scenario, problem, design, args.metric or ["peak_share"],
+                       chunk=args.chunk, executor=executor, checkpoint=args.checkpoint,
+                       progress=True)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    failed = sum(1 for s in result.status if s != "success")
+    print(f"{len(design)} runs of {scenario.name}; {failed} did not succeed")
+    out = Path(args.out or f"{scenario.name}-sweep.csv")
+    header = [*problem.names, *result.metrics]
+    table = np.column_stack([design, *result.metrics.values()])
+    write_table(out, header, table)
+    print(f"wrote {out}")
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.analysis.metrics import METRICS
+    from dynamics.scenarios import load_scenario
+    from dynamics.sensitivity import Problem, sobol
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    ranges = _ranges(args.param, 2)
+    problem = Problem(tuple(n for n, _ in ranges), tuple(tuple(v) for _, v in ranges))
+    if args.metric not in METRICS:
+        raise UnknownNameError("metric", args.metric, METRICS)
+    indices = sobol(scenario, problem, METRICS[args.metric], n=args.n, seed=args.seed)
+    print(f"Sobol indices of {args.metric} in {scenario.name} ({indices.evaluations} runs):")
+    for k, name in enumerate(problem.names):
+        print(f"  {name:24s} first {indices.first[k]:7.3f} "
+              f"[{indices.first_interval[0][k]:.3f}, {indices.first_interval[1][k]:.3f}]  "
+              f"total {indices.total[k]:7.3f} "
+              f"[{indices.total_interval[0][k]:.3f}, {indices.total_interval[1][k]:.3f}]")
+    if args.out:
+        Path(args.out).write_text(json.dumps({
+            "scenario": scenario.name, "metric": args.metric, "problem": problem.to_dict(),
+            "n": args.n, "seed": args.seed, "evaluations": indices.evaluations,
+            "first": indices.first.tolist(), "total": indices.total.tolist(),
+            "first_interval": indices.first_interval.tolist(),
+            "total_interval": indices.total_interval.tolist()}, indent=2))
+        print(f"wrote {args.out}")
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        from dynamics.plotting import ONE_COLUMN, PALETTE, paper_style, save_figure
+
+        with paper_style():
+            fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4), layout="constrained")
+            at = np.arange(len(problem.names))
+            for offset, (label, value, interval, colour) in enumerate((
+                    ("first order", indices.first, indices.first_interval, PALETTE[0]),
+                    ("total order", indices.total, indices.total_interval, PALETTE[1]))):
+                ax.bar(at + (offset - 0.5) * 0.38, value, 0.38, color=colour, label=label,
+                       yerr=np.abs(np.array(interval) - value), capsize=2)
+            ax.set_xticks(at, problem.names, rotation=20)
+            ax.set_ylabel(f"Sobol index of {args.metric}")
+            ax.legend()
+        print("wrote " + ", ".join(map(str, save_figure(fig, Path(args.plot)))))
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.display import parameter_table
 
@@ -267,6 +369,28 @@ def _parser() -> argparse.ArgumentParser:
         each.add_argument("--allow-unit-change", action="store_true",
                           help="fit across a change of currency or unit (not advised)")
         each.set_defaults(func=_cmd_calibrate)
+    sweep = sub.add_parser("sweep", help="run a full-factorial grid of parameter values")
+    sweep.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    sweep.add_argument("--param", action="append", required=True, metavar="P=A:B:N")
+    sweep.add_argument("--metric", action="append", metavar="M",
+                       help="metric to record (repeatable; default peak_share)")
+    sweep.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    sweep.add_argument("--chunk", type=int, default=256, help="members per task")
+    sweep.add_argument("--workers", type=int, default=0, help="processes (default in-process)")
+    sweep.add_argument("--checkpoint", help="resume from / write progress to FILE.npz")
+    sweep.add_argument("--out", help="write the table to FILE.csv")
+    sweep.set_defaults(func=_cmd_sweep)
+    sens = sub.add_parser("sensitivity", help="Sobol indices of a scenario metric")
+    sens.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    sens.add_argument("--param", action="append", required=True, metavar="P=A:B")
+    sens.add_argument("--metric", required=True, metavar="M")
+    sens.add_argument("--method", choices=["sobol"], default="sobol")
+    sens.add_argument("--n", type=int, default=256, help="base samples (a power of two)")
+    sens.add_argument("--seed", type=int, default=0)
+    sens.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    sens.add_argument("--out", help="write the indices to FILE.json")
+    sens.add_argument("--plot", help="write a figure of the indices to FILE (.pdf and .png)")
+    sens.set_defaults(func=_cmd_sensitivity)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.set_defaults(func=_cmd_parameters)

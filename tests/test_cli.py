@@ -104,3 +104,37 @@ def test_continue_command_finds_the_threshold(tmp_path, capsys):
 def test_continue_bad_input(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_sweep_command_writes_one_row_per_grid_point(tmp_path, capsys):
+    pytest.importorskip("numba")
+    out = tmp_path / "sweep.csv"
+    assert main(["sweep", "security-dilemma", "--param", "distinguishability=0:1:3",
+                 "--param", "reaction=0.5:1:2", "--metric", "escalation_rate",
+                 "--out", str(out), "--checkpoint", str(tmp_path / "sweep.npz")]) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "distinguishability,reaction,escalation_rate" and len(rows) == 7
+    assert "6 runs of security-dilemma; 0 did not succeed" in capsys.readouterr().out
+
+
+def test_sensitivity_command_writes_indices(tmp_path, capsys):
+    pytest.importorskip("numba")
+    import json
+
+    out = tmp_path / "indices.json"
+    assert main(["sensitivity", "hegemonic-rise", "--param", "coercion=0:0.08",
+                 "--param", "growth.Riser=0.03:0.07", "--metric", "peak_share", "--n", "16",
+                 "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["problem"]["names"] == ["coercion", "growth.Riser"]
+    assert len(data["first"]) == 2 and data["evaluations"] == 16 * 4
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sweep", "security-dilemma", "--param", "distinguishability=0:1"], "expects P=A:B:N"),
+    (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--metric",
+      "peak_shar"], "did you mean 'peak_share'"),
+])
+def test_sweep_and_sensitivity_bad_input(args, message, capsys):
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
