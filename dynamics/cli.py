@@ -8,7 +8,7 @@
     balancing calibrate richardson FILE.csv --method differences|trajectory [--json]
     balancing calibrate cow --bloc A=FRN,RUS --bloc B=GMY,AUH --years 1909:1913
     balancing sweep NAME --param P=A:B:N ... [--metric M ...] [--workers K] [--checkpoint F]
-    balancing sensitivity NAME --param P=A:B ... --metric M [--n N] [--out F] [--plot F]
+    balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris] [--n N]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -261,13 +261,31 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
 
     from dynamics.analysis.metrics import METRICS
     from dynamics.scenarios import load_scenario
-    from dynamics.sensitivity import Problem, sobol
+    from dynamics.sensitivity import Problem, morris, sobol
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     ranges = _ranges(args.param, 2)
     problem = Problem(tuple(n for n, _ in ranges), tuple(tuple(v) for _, v in ranges))
     if args.metric not in METRICS:
         raise UnknownNameError("metric", args.metric, METRICS)
+    if args.method == "morris":
+        screening = morris(scenario, problem, METRICS[args.metric], trajectories=args.n,
+                           seed=args.seed)
+        print(f"Morris screening of {args.metric} in {scenario.name} "
+              f"({screening.evaluations} runs):")
+        for k, name in enumerate(problem.names):
+            print(f"  {name:24s} mu* {screening.mu_star[k]:10.4g} +- "
+                  f"{screening.mu_star_half_width[k]:.3g}  mu {screening.mu[k]:10.4g}  "
+                  f"sigma {screening.sigma[k]:10.4g}")
+        if args.out:
+            Path(args.out).write_text(json.dumps({
+                "scenario": scenario.name, "metric": args.metric, "method": "morris",
+                "problem": problem.to_dict(), "trajectories": args.n, "seed": args.seed,
+                "evaluations": screening.evaluations, "mu_star": screening.mu_star.tolist(),
+                "mu_star_half_width": screening.mu_star_half_width.tolist(),
+                "mu": screening.mu.tolist(), "sigma": screening.sigma.tolist()}, indent=2))
+            print(f"wrote {args.out}")
+        return
     indices = sobol(scenario, problem, METRICS[args.metric], n=args.n, seed=args.seed)
     print(f"Sobol indices of {args.metric} in {scenario.name} ({indices.evaluations} runs):")
     for k, name in enumerate(problem.names):
@@ -384,8 +402,9 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("scenario", help="a shipped scenario name or a .toml file")
     sens.add_argument("--param", action="append", required=True, metavar="P=A:B")
     sens.add_argument("--metric", required=True, metavar="M")
-    sens.add_argument("--method", choices=["sobol"], default="sobol")
-    sens.add_argument("--n", type=int, default=256, help="base samples (a power of two)")
+    sens.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    sens.add_argument("--n", type=int, default=256,
+                      help="Sobol base samples (a power of two) or Morris trajectories")
     sens.add_argument("--seed", type=int, default=0)
     sens.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
     sens.add_argument("--out", help="write the indices to FILE.json")

@@ -13,6 +13,10 @@ References
 ----------
 Saltelli, A. et al. (2010). Variance based sensitivity analysis of model output. Computer
 Physics Communications 181(2): 259-270.
+Morris, M. D. (1991). Factorial sampling plans for preliminary computational experiments.
+Technometrics 33(2): 161-174; Campolongo, F., Cariboni, J. and Saltelli, A. (2007). An
+effective screening design for sensitivity analysis of large models. Environmental
+Modelling & Software 22(10): 1509-1518.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from dynamics.results import Result, Status
 from dynamics.scenarios import Scenario, parse_assignment
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
-           "run_design", "SobolIndices", "sobol", "sobol_of"]
+           "run_design", "SobolIndices", "sobol", "sobol_of", "MorrisIndices", "morris",
+           "morris_of"]
 
 
 @dataclass(frozen=True)
@@ -176,19 +181,62 @@ def sobol(scenario: Scenario, problem: Problem,
           **options: Any) -> SobolIndices:
     """Sobol indices of ``metric`` (a scalar, or one value per output time) of a scenario.
 
-    ``n`` (a power of two) base samples cost ``n (d + 2)`` runs. A member that does not
-    succeed makes the indices undefined: the study stops with an error naming how many
-    members failed and why (the first message), rather than silently dropping them.
+    ``n`` (a power of two) base samples cost ``n (d + 2)`` runs; see
+    :func:`metric_values` for members that do not succeed.
     """
-    def function(x: np.ndarray) -> np.ndarray:
-        ensemble = run_design(scenario, problem, x.T, **options)
-        failed = [i for i, s in enumerate(ensemble.status) if s is not Status.SUCCESS]
-        if failed:
-            raise DynamicsError(f"{len(failed)} of {ensemble.members} members did not "
-                                f"succeed (first: member {failed[0]}, "
-                                f"{ensemble.messages[failed[0]]}); narrow the bounds")
-        values = np.array([np.asarray(metric(ensemble.member(i)), dtype=float)
-                           for i in range(ensemble.members)])
-        return values.T if values.ndim == 2 else values
+    return sobol_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
+                    problem, n, seed)
 
-    return sobol_of(function, problem, n, seed)
+
+def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray,
+                  metric: Callable[[Result], float | np.ndarray], **options: Any) -> np.ndarray:
+    """``metric`` of every design point: shape (n,) or, per output time, (outputs, n).
+
+    A member that does not succeed makes an index undefined, so this stops with an error
+    naming how many failed and why (the first message) instead of dropping them.
+    """
+    ensemble = run_design(scenario, problem, design, **options)
+    failed = [i for i, s in enumerate(ensemble.status) if s is not Status.SUCCESS]
+    if failed:
+        raise DynamicsError(f"{len(failed)} of {ensemble.members} members did not succeed "
+                            f"(first: member {failed[0]}, {ensemble.messages[failed[0]]}); "
+                            "narrow the bounds")
+    values = np.array([np.asarray(metric(ensemble.member(i)), dtype=float)
+                       for i in range(ensemble.members)])
+    return values.T if values.ndim == 2 else values
+
+
+@dataclass(frozen=True)
+class MorrisIndices:
+    """Morris screening: mean absolute elementary effect (mu*), its 95 % half-width, the
+    mean effect (mu) and its standard deviation (sigma: interaction or non-linearity)."""
+
+    names: tuple[str, ...]
+    mu_star: np.ndarray
+    mu_star_half_width: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+    evaluations: int
+
+
+def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,
+              trajectories: int = 32, levels: int = 4, seed: int = 0) -> MorrisIndices:
+    """Morris elementary effects of ``function`` (``x`` of shape (n, d) -> (n,)) by SALib."""
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    salib = problem.to_dict()
+    design = sample.sample(salib, trajectories, num_levels=levels, seed=seed)
+    values = np.asarray(function(design), dtype=float)
+    result = analyze.analyze(salib, design, values, num_levels=levels, seed=seed)
+    return MorrisIndices(tuple(result["names"]), np.asarray(result["mu_star"]),
+                         np.asarray(result["mu_star_conf"]), np.asarray(result["mu"]),
+                         np.asarray(result["sigma"]), len(design))
+
+
+def morris(scenario: Scenario, problem: Problem, metric: Callable[[Result], float],
+           trajectories: int = 32, levels: int = 4, seed: int = 0,
+           **options: Any) -> MorrisIndices:
+    """Morris screening of a scalar scenario metric: ``trajectories (d + 1)`` runs."""
+    return morris_of(lambda x: metric_values(scenario, problem, x, metric, **options),
+                     problem, trajectories, levels, seed)

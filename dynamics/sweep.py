@@ -6,8 +6,9 @@ reduced to the named scalar metrics (``dynamics.analysis.metrics.METRICS``). Chu
 in-process by default, or on any ``concurrent.futures.Executor`` (a process pool;
 ``dask.distributed.Client.get_executor()`` for a cluster). After each chunk the results
 so far are written atomically to the checkpoint file, so an interrupted sweep resumes
-where it stopped and gives the same result as an uninterrupted one. A member that fails
-is recorded with its status and message; it never stops the sweep.
+where it stopped and gives the same result as an uninterrupted one; when a task is lost
+(a worker dies), every chunk that did finish is recorded before the error is raised. A
+member that fails is recorded with its status and message; it never stops the sweep.
 """
 
 from __future__ import annotations
@@ -133,9 +134,19 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
     else:
         futures = {executor.submit(_chunk, scenario, problem, design[chunks[k]],
                                    list(metrics), options): k for k in pending}
+        errors = []
         for future in as_completed(futures):
-            record(futures[future], future.result())
+            try:
+                outcome = future.result()
+            except Exception as error:  # a lost task: keep every chunk that did finish
+                errors.append(error)
+                continue
+            record(futures[future], outcome)
             bar and bar.update(1)
+        if errors:
+            if bar:
+                bar.close()
+            raise errors[0]
     if bar:
         bar.close()
     return SweepResult(problem, design, {n: values[:, j] for j, n in enumerate(metrics)},

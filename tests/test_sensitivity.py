@@ -75,3 +75,32 @@ def test_sobol_of_a_scenario_metric_and_per_output_time():
     over_time = sobol(scenario, problem, lambda r: r.share[1:, 0], n=32, seed=2, rtol=1e-7,
                       atol=1e-10)
     assert over_time.first.shape == (3, 8)
+
+
+def test_morris_elementary_effects_of_a_linear_function_are_its_slopes():
+    """f = 2 x1 - 0.5 x2 + 0 x3 on [0, 1]^3: mu* = (2, 0.5, 0), mu = (2, -0.5, 0),
+    sigma = 0, exactly (every elementary effect of a linear function is its slope)."""
+    pytest.importorskip("SALib")
+    from dynamics.sensitivity import morris_of
+
+    problem = Problem(("x1", "x2", "x3"), ((0.0, 1.0),) * 3)
+    indices = morris_of(lambda x: 2 * x[:, 0] - 0.5 * x[:, 1], problem, trajectories=10,
+                        seed=1)
+    np.testing.assert_allclose(indices.mu_star, [2.0, 0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(indices.mu, [2.0, -0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(indices.sigma, 0.0, atol=1e-12)
+    assert indices.evaluations == 10 * 4
+
+
+def test_morris_screens_a_scenario_metric():
+    """hegemonic-rise, the Riser's peak share: coercion screens as the most influential
+    of (coercion, the Riser's growth and capacity), 16 trajectories (64 runs)."""
+    pytest.importorskip("SALib")
+    from dynamics.sensitivity import morris
+
+    scenario = load_scenario("hegemonic-rise").with_values(output=9)
+    problem = Problem(("coercion", "growth.Riser", "capacity.Riser"),
+                      ((0.0, 0.08), (0.03, 0.07), (2.0, 3.0)))
+    indices = morris(scenario, problem, lambda r: peak_share(r, "Riser").share,
+                     trajectories=16, seed=4, rtol=1e-7, atol=1e-10)
+    assert indices.evaluations == 64 and np.argmax(indices.mu_star) == 0
