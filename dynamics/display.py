@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from dynamics.results import Result
     from dynamics.scenarios.loader import Scenario
 
-__all__ = ["parameter_table", "describe_text", "model_html", "scenario_html", "result_html"]
+__all__ = ["parameter_table", "describe_text", "model_html", "scenario_html", "result_html",
+           "ParameterSet"]
 
 _COLUMNS = ["name", "symbol", "per", "unit", "default", "bounds", "mechanism", "source",
             "meaning"]
@@ -111,6 +112,35 @@ def _parameter_rows(names, values=None) -> list[list[str]]:
 
 
 _PARAM_HEADER = ["parameter", "symbol", "value", "unit", "bounds", "source", "meaning"]
+
+
+class ParameterSet(dict):
+    """Resolved parameter values of a model (name -> array) that show as an HTML table.
+
+    ``ParameterSet(model, {"reaction": {"USA": 0.4}})`` completes the values with the
+    registry's defaults and validates them (as :func:`~dynamics.simulate` does); in a
+    notebook it shows each value by state with its unit, bounds and source.
+    """
+
+    def __init__(self, model: Model, values: dict | None = None):
+        from dynamics.model.values import resolve_parameters
+
+        resolved = resolve_parameters(model, values)
+        super().__init__({name: resolved[name] for name in model.parameter_names})
+        self.model = model
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for name, value in self.items():
+            spec = REGISTRY[name]
+            shown = value
+            if spec.kind == "state":
+                shown = dict(zip(self.model.states, np.asarray(value).tolist(), strict=True))
+            rows.append([html.escape(name), f"${spec.latex}$", html.escape(_value_text(shown)),
+                         html.escape(spec.unit), html.escape(spec.bounds_text()),
+                         html.escape(spec.source), html.escape(spec.meaning)])
+        return (f"<p><b>Parameters</b> of {html.escape(repr(self.model))}</p>"
+                + _html_table(_PARAM_HEADER, rows))
 
 
 def model_html(model: Model) -> str:

@@ -54,3 +54,14 @@ def test_html_views_show_units_bounds_and_sources():
     result = scenario.run()
     html = result._repr_html_()
     assert "success" in html and "North" in html and "<table>" in html
+
+
+def test_a_parameter_set_shows_values_by_state_with_units_and_sources():
+    from dynamics.display import ParameterSet
+
+    model = Model(["USA", "CHN"], ["ceiling"])
+    values = ParameterSet(model, {"reaction": {"CHN": 0.4}})
+    np.testing.assert_array_equal(values["reaction"], [0.15, 0.4])
+    html = values._repr_html_()
+    assert "USA=0.15, CHN=0.4" in html and "1/yr" in html and "Richardson 1960" in html
+    assert set(values) == set(model.parameter_names)
