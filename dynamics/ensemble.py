@@ -27,17 +27,21 @@ from scipy.integrate import solve_ivp
 
 from dynamics import kernel
 from dynamics.compile import compile_model
-from dynamics.errors import DynamicsError, ShapeError
+from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
 from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.parameters import REGISTRY
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.model.values import (
+    pack_inputs,
+    resolve_initial,
+    resolve_parameters,
+    trailing_dims,
+)
 from dynamics.results import Result, Status
 from dynamics.simulate import _initial_threat, _time_grid
 
 __all__ = ["EnsembleResult", "simulate_ensemble"]
 
-_TRAILING = {"scalar": 0, "state": 1, "pair": 2}
 
 
 @dataclass
@@ -86,32 +90,27 @@ class EnsembleResult:
                                         "partner": list(self.states)})
 
 
-def _member_slice(value: Any, kind: str, i: int, members: int) -> Any:
-    """Member ``i``'s part of a value given with or without the member axis."""
+def _has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
+    """Whether ``value`` of parameter or variable ``name`` carries a leading member axis."""
     if isinstance(value, Mapping):
-        return {k: _member_slice(v, "scalar", i, members) for k, v in value.items()}
-    array = np.asarray(value, dtype=float)
-    if array.ndim > _TRAILING[kind] and array.shape[0] == members:
-        return array[i]
-    return array
+        return False
+    array = np.asarray(value)
+    return array.ndim > trailing_dims(name) and (members is None or
+                                                array.shape[0] == members)
 
 
-def _members_of(params: Mapping[str, Any], initial: Mapping[str, Any], model: Model) -> int:
+def _members_of(values: Mapping[str, Any]) -> int:
     """The number of members M from the leading axes of the values (1 if none has one)."""
-    sizes = set()
-    for source, kinds in ((params, {n: REGISTRY[n].kind for n in params if n in REGISTRY}),
-                          (initial, {n: "pair" if VARIABLES[n].pair else "state"
-                                     for n in initial if n in VARIABLES})):
-        for name, kind in kinds.items():
-            value = source[name]
-            if isinstance(value, Mapping):
-                continue
-            array = np.asarray(value)
-            if array.ndim > _TRAILING[kind]:
-                sizes.add(array.shape[0])
+    sizes = {np.shape(v)[0] for k, v in values.items() if _has_member_axis(k, v)}
     if len(sizes) > 1:
         raise ShapeError(f"values disagree on the number of members: {sorted(sizes)}")
     return sizes.pop() if sizes else 1
+
+
+def _select(values: Mapping[str, Any], rows: Any, members: int) -> dict[str, Any]:
+    """The members ``rows`` (an index or an index array) of every value with a member axis."""
+    return {k: (np.asarray(v, dtype=float)[rows] if _has_member_axis(k, v, members) else v)
+            for k, v in values.items()}
 
 
 def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
@@ -127,19 +126,20 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     """
     params, initial = dict(params or {}), dict(initial or {})
     t0, t1, t_out = _time_grid(t_span, output)
-    members = _members_of(params, initial, model)
+    for names, known, kind in ((params, REGISTRY, "parameter"), (initial, VARIABLES,
+                                                                  "variable")):
+        for name in names:  # structural errors concern every member: raise them at once
+            if name not in known:
+                raise UnknownNameError(kind, name, known)
+    members = _members_of({**params, **initial})
     messages = [""] * members
     status = np.array([Status.SUCCESS] * members, dtype=object)
     # validate member by member so that one bad member cannot stop the others
     good = []
     for i in range(members):
-        member_params = {k: _member_slice(v, REGISTRY[k].kind, i, members)
-                         for k, v in params.items() if k in REGISTRY}
         try:
-            resolve_parameters(model, member_params)
-            resolve_initial(model, {k: _member_slice(v, "pair" if VARIABLES[k].pair else
-                                                     "state", i, members)
-                                    for k, v in initial.items() if k in VARIABLES})
+            resolve_parameters(model, _select(params, i, members))
+            resolve_initial(model, _select(initial, i, members))
             good.append(i)
         except DynamicsError as error:
             status[i], messages[i] = Status.FAILED, f"invalid values: {error}"
@@ -147,18 +147,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         raise DynamicsError(f"every one of the {members} members is invalid; the first: "
                             f"{messages[0]}")
     # replace invalid members by a valid one for the run; their outputs are discarded
-    donor = good[0]
-    index = np.array([i if status[i] is Status.SUCCESS else donor for i in range(members)])
-
-    def pick(value, kind):
-        array = value if isinstance(value, Mapping) else np.asarray(value, dtype=float)
-        if isinstance(array, np.ndarray) and array.ndim > _TRAILING[kind] and \
-                array.shape[0] == members:
-            return array[index]
-        return value
-
-    params = {k: pick(v, REGISTRY[k].kind) for k, v in params.items()}
-    initial = {k: pick(v, "pair" if VARIABLES[k].pair else "state") for k, v in initial.items()}
+    index = np.array([i if status[i] is Status.SUCCESS else good[0] for i in range(members)])
+    params, initial = _select(params, index, members), _select(initial, index, members)
     values = resolve_parameters(model, params)
     start = resolve_initial(model, initial)
     compiled = compile_model(model)

@@ -102,3 +102,10 @@ def test_member_equals_a_single_simulation_and_loop_equals_kernel():
         assert scaled_deviation(member["m"], single["m"]) < 1e-6
         assert scaled_deviation(loop.values["e"][i], kernel.values["e"][i]) < 1e-6
     np.testing.assert_allclose(kernel.values["share"].sum(axis=-1), 1.0, atol=1e-12)
+
+
+def test_unknown_name_is_reported_with_a_suggestion():
+    from dynamics import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="did you mean 'growth'"):
+        simulate_ensemble(Model(["A", "B"], ["economy"]), {"growht": np.ones((3, 1))})

@@ -23,6 +23,7 @@ from dynamics.model.model import Model
 from dynamics.model.parameters import REGISTRY
 
 __all__ = ["resolve_parameters", "resolve_initial", "pack_inputs", "ensemble_shape",
+           "trailing_dims",
            "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
 
 #: default initial output of every state, in [m]
@@ -198,7 +199,7 @@ def ensemble_shape(*arrays_by_kind: tuple[np.ndarray, int]) -> tuple[int, ...]:
         raise ShapeError(f"ensemble axes do not broadcast: leading shapes {shapes}") from None
 
 
-def _trailing(name: str) -> int:
+def trailing_dims(name: str) -> int:
     """Trailing (state) dimensions of a parameter or variable: 0, 1 or 2."""
     if name in REGISTRY:
         return _TRAILING[REGISTRY[name].kind]
@@ -217,7 +218,7 @@ def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
         return source[slot.name][(Ellipsis, *slot.index)]
 
     inputs = [(params, s) for s in model.parameters] + [(initial, s) for s in model.held]
-    shape = ensemble_shape(*[(source[s.name], _trailing(s.name))
+    shape = ensemble_shape(*[(source[s.name], trailing_dims(s.name))
                              for source, s in inputs + [(initial, s) for s in model.variables]])
     y0 = np.stack([np.broadcast_to(column(initial, s), shape) for s in model.variables], -1)
     p = np.stack([np.broadcast_to(column(source, s), shape) for source, s in inputs], -1)
