@@ -165,6 +165,19 @@ def _generate(n_states: int, mechanisms: frozenset[str]) -> str:
     return header + "\n\n".join(sources) + "\n"
 
 
+def _preamble(exprs: Sequence[sp.Expr], local_y: Sequence[sp.Symbol],
+              local_p: Sequence[sp.Symbol], index: str) -> tuple[list[str], list[str]]:
+    """Lines that unpack the inputs used and compute the common subexpressions, and the
+    printed reduced expressions; ``index`` is ``"{k}"`` (one member) or ``"..., {k}"``."""
+    printer = _Printer({"fully_qualified_modules": True, "inline": True})
+    common, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="none")
+    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in common))
+    lines = [f"    {s} = y[{index.format(k=k)}]" for k, s in enumerate(local_y) if s in used]
+    lines += [f"    {s} = p[{index.format(k=k)}]" for k, s in enumerate(local_p) if s in used]
+    lines += [f"    {s} = {printer.doprint(e)}" for s, e in common]
+    return lines, [printer.doprint(e) for e in reduced]
+
+
 def _scalar_function(name: str, exprs: Sequence[sp.Expr], local_y: Sequence[sp.Symbol],
                      local_p: Sequence[sp.Symbol]) -> str:
     """Source of ``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
@@ -172,31 +185,19 @@ def _scalar_function(name: str, exprs: Sequence[sp.Expr], local_y: Sequence[sp.S
     Plain scalar arithmetic and numpy ufuncs only, so that numba can compile it
     (:mod:`dynamics.kernel`); it is the same CSE'd expression as ``rate``.
     """
-    printer = _Printer({"fully_qualified_modules": True, "inline": True})
-    common, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="none")
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in common))
-    lines = [f"def {name}(y, p, out):"]
-    lines += [f"    {s} = y[{k}]" for k, s in enumerate(local_y) if s in used]
-    lines += [f"    {s} = p[{k}]" for k, s in enumerate(local_p) if s in used]
-    lines += [f"    {s} = {printer.doprint(e)}" for s, e in common]
-    lines += [f"    out[{k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
-    return "\n".join(lines)
+    lines, reduced = _preamble(exprs, local_y, local_p, "{k}")
+    body = [f"    out[{k}] = {e}" for k, e in enumerate(reduced)]
+    return "\n".join([f"def {name}(y, p, out):", *lines, *body])
 
 
 def _function(name: str, exprs: Sequence[sp.Expr], targets: Sequence[str], tail: str,
               local_y: Sequence[sp.Symbol], local_p: Sequence[sp.Symbol],
               zeros: bool = False) -> str:
     """Source of ``def name(t, y, p)`` assigning each expression to its target slot."""
-    printer = _Printer({"fully_qualified_modules": True, "inline": True})
-    common, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="none")
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in common))
-    lines = [f"def {name}(t, y, p):"]
-    lines += [f"    {s} = y[..., {k}]" for k, s in enumerate(local_y) if s in used]
-    lines += [f"    {s} = p[..., {k}]" for k, s in enumerate(local_p) if s in used]
-    lines += [f"    {s} = {printer.doprint(e)}" for s, e in common]
+    preamble, reduced = _preamble(exprs, local_y, local_p, "..., {k}")
+    lines = [f"def {name}(t, y, p):", *preamble]
     alloc = "numpy.zeros" if zeros else "numpy.empty"
     lines.append(f"    out = {alloc}(numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1]) + {tail})")
-    lines += [f"    {target} = {printer.doprint(e)}" for target, e in zip(targets, reduced,
-                                                                            strict=True)]
+    lines += [f"    {target} = {e}" for target, e in zip(targets, reduced, strict=True)]
     lines.append("    return out")
     return "\n".join(lines)

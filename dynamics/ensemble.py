@@ -26,19 +26,13 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from dynamics import kernel
-from dynamics.compile import compile_model
 from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
 from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.parameters import REGISTRY
-from dynamics.model.values import (
-    pack_inputs,
-    resolve_initial,
-    resolve_parameters,
-    trailing_dims,
-)
+from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
 from dynamics.results import Result, Status
-from dynamics.simulate import _initial_threat, _time_grid
+from dynamics.simulate import _time_grid, prepare
 
 __all__ = ["EnsembleResult", "simulate_ensemble"]
 
@@ -149,12 +143,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     # replace invalid members by a valid one for the run; their outputs are discarded
     index = np.array([i if status[i] is Status.SUCCESS else good[0] for i in range(members)])
     params, initial = _select(params, index, members), _select(initial, index, members)
-    values = resolve_parameters(model, params)
-    start = resolve_initial(model, initial)
-    compiled = compile_model(model)
-    if model.is_dynamic("theta") and "theta" not in start:
-        start["theta"] = _initial_threat(model, compiled, values, start)
-    y0, p = pack_inputs(model, values, start)
+    compiled, _, start, y0, p = prepare(model, params, initial)
     y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
                                                                                 p.shape[-1]))
     bounds = divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)

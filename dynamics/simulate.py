@@ -27,7 +27,7 @@ from dynamics.model.model import Model
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results import Result, Status, jsonable
 
-__all__ = ["Solver", "Events", "simulate", "METHODS"]
+__all__ = ["Solver", "Events", "simulate", "prepare", "METHODS"]
 
 #: solve_ivp methods; the implicit ones receive the analytic Jacobian
 METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
@@ -202,12 +202,7 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     if isinstance(solver, str):
         solver = Solver(method=solver)
     t0, t1, t_eval = _time_grid(t_span, output)
-    values = resolve_parameters(model, params)
-    start = resolve_initial(model, initial)
-    compiled = compile_model(model)
-    if model.is_dynamic("theta") and "theta" not in start:
-        start["theta"] = _initial_threat(model, compiled, values, start)
-    y0, p = pack_inputs(model, values, start)
+    compiled, values, start, y0, p = prepare(model, params, initial)
     if y0.ndim != 1:
         raise ShapeError(f"simulate runs one member, but the values give an ensemble of shape "
                          f"{y0.shape[:-1]}; use dynamics.ensemble for many members")
@@ -234,6 +229,23 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     return Result(t=times, values=_trajectories(model, compiled, ys, p, start),
                   states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
                   status=status, message=message, provenance=provenance)
+
+
+def prepare(model: Model, params: Mapping[str, Any] | None,
+            initial: Mapping[str, Any] | None) -> tuple[CompiledModel, dict, dict, np.ndarray,
+                                                        np.ndarray]:
+    """Validated values, initial state (perceived threat filled in) and packed inputs.
+
+    Returns ``(compiled, values, start, y0, p)``, where ``y0`` and ``p`` keep any leading
+    ensemble axes of the values.
+    """
+    values = resolve_parameters(model, params)
+    start = resolve_initial(model, initial)
+    compiled = compile_model(model)
+    if model.is_dynamic("theta") and "theta" not in start:
+        start["theta"] = _initial_threat(model, compiled, values, start)
+    y0, p = pack_inputs(model, values, start)
+    return compiled, values, start, y0, p
 
 
 def _integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
