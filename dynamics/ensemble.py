@@ -18,6 +18,8 @@ the same method (RK45) and tolerances. Nothing is dropped or returned wrong:
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +33,7 @@ from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.parameters import REGISTRY
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
-from dynamics.results import Result, Status
+from dynamics.results import LazyValues, Result, Status
 from dynamics.simulate import _time_grid, prepare
 
 __all__ = ["EnsembleResult", "simulate_ensemble"]
@@ -41,6 +43,9 @@ __all__ = ["EnsembleResult", "simulate_ensemble"]
 @dataclass
 class EnsembleResult:
     """Trajectories of M members: ``values[name]`` has shape (M, T, N) (``c``: (M, T, N, N)).
+
+    ``values`` is computed per variable on first access (a study that reads only shares
+    does not build the alliance matrices of every member).
 
     ``status`` (M,) holds each member's :class:`~dynamics.results.Status`, ``messages`` why
     a member did not succeed, ``engine`` which integrator ran.
@@ -64,11 +69,16 @@ class EnsembleResult:
         return np.array([s is Status.SUCCESS for s in self.status])
 
     def member(self, i: int) -> Result:
-        """Member ``i`` as a single-run :class:`~dynamics.results.Result`."""
+        """Member ``i`` as a single-run :class:`~dynamics.results.Result` (up to its stop)."""
         valid = np.isfinite(self.values["m"][i]).all(axis=1)
-        return Result(t=self.t[valid], values={k: v[i][valid] for k, v in self.values.items()},
+        return Result(t=self.t[valid],
+                      values=LazyValues({k: functools.partial(self._rows, k, i, valid)
+                                         for k in self.values}),
                       states=self.states, mechanisms=self.mechanisms, status=self.status[i],
                       message=self.messages[i], provenance=self.provenance)
+
+    def _rows(self, name: str, i: int, valid: np.ndarray) -> np.ndarray:
+        return self.values[name][i][valid]
 
     def to_xarray(self):
         """An ``xarray.Dataset`` over (member, time, state[, partner]); needs xarray."""
@@ -128,15 +138,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     members = _members_of({**params, **initial})
     messages = [""] * members
     status = np.array([Status.SUCCESS] * members, dtype=object)
-    # validate member by member so that one bad member cannot stop the others
-    good = []
-    for i in range(members):
-        try:
-            resolve_parameters(model, _select(params, i, members))
-            resolve_initial(model, _select(initial, i, members))
-            good.append(i)
-        except DynamicsError as error:
-            status[i], messages[i] = Status.FAILED, f"invalid values: {error}"
+    good = _validate(model, params, initial, np.arange(members), members, status, messages)
     if not good:
         raise DynamicsError(f"every one of the {members} members is invalid; the first: "
                             f"{messages[0]}")
@@ -171,6 +173,29 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                           chosen, {"created": _dt.datetime.now(_dt.UTC).isoformat(
                               timespec="seconds"), "rtol": rtol, "atol": atol,
                               "t_span": [t0, t1], "members": members, "engine": chosen})
+
+
+def _validate(model, params, initial, rows, members, status, messages) -> list[int]:
+    """The valid members among ``rows``; each invalid one is marked FAILED with its error.
+
+    A block of members is checked in one vectorised call; a block with an invalid member
+    is halved, so that one bad member among M costs about 2 log2(M) calls, not M.
+    """
+    # one member is selected without its member axis, so that the error names no index
+    chosen = rows[0] if rows.size == 1 else rows
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # idle parameters are reported once, later
+            resolve_parameters(model, _select(params, chosen, members))
+            resolve_initial(model, _select(initial, chosen, members))
+        return rows.tolist()
+    except DynamicsError as error:
+        if rows.size == 1:
+            status[chosen], messages[chosen] = Status.FAILED, f"invalid values: {error}"
+            return []
+    half = rows.size // 2
+    return (_validate(model, params, initial, rows[:half], members, status, messages)
+            + _validate(model, params, initial, rows[half:], members, status, messages))
 
 
 def _loop(compiled, y0, p, span, t_out, rtol, atol, bounds, max_steps):
@@ -209,13 +234,12 @@ def _stiff(compiled, y0, p, span, t_out, rtol, atol):
     return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}"
 
 
-def _labelled(model, compiled, ys, p, start, members) -> dict[str, np.ndarray]:
-    """(M, T, N) arrays per variable (held variables constant) with share and threat."""
+def _labelled(model, compiled, ys, p, start, members) -> LazyValues:
+    """(M, T, N) arrays per variable (held variables constant) with share and threat, each
+    built when first read."""
     steps, n = ys.shape[1], model.N
-    out: dict[str, np.ndarray] = {}
-    for name in VARIABLES:
-        if name in ("v", "theta") and not model.is_dynamic(name):
-            continue
+
+    def variable(name: str) -> np.ndarray:
         trailing = (n, n) if VARIABLES[name].pair else (n,)
         held = np.asarray(start.get(name, np.zeros(trailing)), dtype=float)
         if held.ndim > len(trailing):  # one value per member: add the time axis
@@ -226,10 +250,16 @@ def _labelled(model, compiled, ys, p, start, members) -> dict[str, np.ndarray]:
                 data[(slice(None), slice(None), *slot.index)] = ys[:, :, k]
                 if VARIABLES[name].pair:
                     data[:, :, slot.index[1], slot.index[0]] = ys[:, :, k]
-        out[name] = data
-    with np.errstate(all="ignore"):
-        out["threat"] = compiled.threat(0.0, ys, p[:, None, :])
-        out["share"] = compiled.share(0.0, ys, p[:, None, :])
+        return data
+
+    def derived(function) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return function(0.0, ys, p[:, None, :])
+
+    builders = {name: functools.partial(variable, name) for name in VARIABLES
+                if not (name in ("v", "theta") and not model.is_dynamic(name))}
+    builders["threat"] = functools.partial(derived, compiled.threat)
+    builders["share"] = functools.partial(derived, compiled.share)
     if not model.is_dynamic("theta"):
-        out["theta"] = out["threat"].copy()
-    return out
+        builders["theta"] = functools.partial(derived, compiled.threat)
+    return LazyValues(builders)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +20,7 @@ import numpy as np
 
 from dynamics.errors import UnknownNameError
 
-__all__ = ["Status", "Result", "load"]
+__all__ = ["Status", "Result", "LazyValues", "load"]
 
 _FORMAT = "balancing-dynamics/result/1"
 
@@ -32,6 +32,32 @@ class Status(StrEnum):
     DIVERGED = "diverged"  # a variable exceeded the divergence bound (runaway)
     LEFT_DOMAIN = "left_domain"  # a variable left its admissible domain
     FAILED = "failed"  # the solver could not continue
+
+
+class LazyValues(Mapping):
+    """A read-only mapping whose arrays are computed on first access, then kept.
+
+    Ensembles use it so that a study that reads only spending and shares does not pay for
+    building every other labelled array of every member.
+    """
+
+    def __init__(self, builders: Mapping[str, Callable[[], np.ndarray]]):
+        self._builders = dict(builders)
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._done:
+            self._done[name] = self._builders[name]()  # KeyError for an unknown name
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+    def __repr__(self) -> str:
+        return f"LazyValues({list(self._builders)}, computed={list(self._done)})"
 
 
 @dataclass
@@ -56,7 +82,7 @@ class Result:
     """
 
     t: np.ndarray
-    values: dict[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
     states: tuple[str, ...]
     mechanisms: tuple[str, ...]
     status: Status = Status.SUCCESS
