@@ -133,71 +133,124 @@ def _compile(n_states: int, mechanisms: frozenset[str]) -> CompiledModel:
 
 
 def _generate(n_states: int, mechanisms: frozenset[str]) -> str:
-    """Source of the four functions of one model shape, from the symbolic model."""
+    """Source of the functions of one model shape, from the symbolic model."""
     # State names do not enter the code: build a model with placeholder names.
     model = Model([f"S{i}" for i in range(n_states)], mechanisms)
     y = [s.symbol for s in model.variables]
     p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
-    local_y = sp.symbols(f"y0:{len(y)}", real=True)
-    local_p = sp.symbols(f"p0:{len(p)}", real=True)
-    rename = dict(zip(y, local_y, strict=True)) | dict(zip(p, local_p, strict=True))
-    rename[EPSILON] = sp.Float(GUARD)
-
-    rates = [r.xreplace(rename) for r in model.rates]
-    jac = sp.Matrix(rates).jacobian(local_y)
-    threat = [r.xreplace(rename) for r in model.threat]
-    share = [r.xreplace(rename) for r in model.share]
+    names = {s: f"y{k}" for k, s in enumerate(y)} | {s: f"p{k}" for k, s in enumerate(p)}
+    code = _Code(names, y, p)
     n = len(y)
-    entries = [(a, b) for a in range(n) for b in range(n) if jac[a, b] != 0]
     sources = [
-        _function("rate", rates, [f"out[..., {a}]" for a in range(n)], f"({n},)", local_y,
-                  local_p),
-        _function("jacobian", [jac[a, b] for a, b in entries],
-                  [f"out[..., {a}, {b}]" for a, b in entries], f"({n}, {n})", local_y,
-                  local_p, zeros=True),
-        _function("threat", threat, [f"out[..., {a}]" for a in range(n_states)],
-                  f"({n_states},)", local_y, local_p),
-        _function("share", share, [f"out[..., {a}]" for a in range(n_states)],
-                  f"({n_states},)", local_y, local_p),
-        _scalar_function("rate_into", rates, local_y, local_p),
+        code.function("rate", model.rates, f"({n},)"),
+        code.jacobian(model.rates),
+        code.function("threat", model.threat, f"({n_states},)"),
+        code.function("share", model.share, f"({n_states},)"),
+        code.scalar("rate_into", model.rates),
     ]
     header = f"n_variables = {n}\nn_inputs = {len(p)}\n\n"
     return header + "\n\n".join(sources) + "\n"
 
 
-def _preamble(exprs: Sequence[sp.Expr], local_y: Sequence[sp.Symbol],
-              local_p: Sequence[sp.Symbol], index: str) -> tuple[list[str], list[str]]:
-    """Lines that unpack the inputs used and compute the common subexpressions, and the
-    printed reduced expressions; ``index`` is ``"{k}"`` (one member) or ``"..., {k}"``."""
-    printer = _Printer({"fully_qualified_modules": True, "inline": True})
-    common, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="none")
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in common))
-    lines = [f"    {s} = y[{index.format(k=k)}]" for k, s in enumerate(local_y) if s in used]
-    lines += [f"    {s} = p[{index.format(k=k)}]" for k, s in enumerate(local_p) if s in used]
-    lines += [f"    {s} = {printer.doprint(e)}" for s, e in common]
-    return lines, [printer.doprint(e) for e in reduced]
+class _Code:
+    """Printer of straight-line code over the model's inputs.
 
-
-def _scalar_function(name: str, exprs: Sequence[sp.Expr], local_y: Sequence[sp.Symbol],
-                     local_p: Sequence[sp.Symbol]) -> str:
-    """Source of ``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
-
-    Plain scalar arithmetic and numpy ufuncs only, so that numba can compile it
-    (:mod:`dynamics.kernel`); it is the same CSE'd expression as ``rate``.
+    The model's symbols are printed as ``y<k>`` (variables) and ``p<k>`` (inputs) by name
+    rather than substituted into the expressions: rebuilding the expressions re-runs
+    sympy's evaluation of every Max, which took minutes for ten states.
     """
-    lines, reduced = _preamble(exprs, local_y, local_p, "{k}")
-    body = [f"    out[{k}] = {e}" for k, e in enumerate(reduced)]
-    return "\n".join([f"def {name}(y, p, out):", *lines, *body])
 
+    def __init__(self, names: dict[sp.Symbol, str], y: Sequence[sp.Symbol],
+                 p: Sequence[sp.Symbol]):
+        self.names, self.y, self.p = names, list(y), list(p)
+        self.printer = _Printer({"fully_qualified_modules": True, "inline": True})
+        known = dict(names) | {EPSILON: repr(GUARD)}
+        self.printer._print_Symbol = lambda s: known.get(s, s.name)
 
-def _function(name: str, exprs: Sequence[sp.Expr], targets: Sequence[str], tail: str,
-              local_y: Sequence[sp.Symbol], local_p: Sequence[sp.Symbol],
-              zeros: bool = False) -> str:
-    """Source of ``def name(t, y, p)`` assigning each expression to its target slot."""
-    preamble, reduced = _preamble(exprs, local_y, local_p, "..., {k}")
-    lines = [f"def {name}(t, y, p):", *preamble]
-    alloc = "numpy.zeros" if zeros else "numpy.empty"
-    lines.append(f"    out = {alloc}(numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1]) + {tail})")
-    lines += [f"    {target} = {e}" for target, e in zip(targets, reduced, strict=True)]
-    lines.append("    return out")
-    return "\n".join(lines)
+    def print(self, expr: sp.Expr) -> str:
+        return self.printer.doprint(expr)
+
+    def cse(self, exprs: Sequence[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
+                                                     list[sp.Expr]]:
+        return sp.cse(list(exprs), symbols=sp.numbered_symbols("x", real=True),
+                      order="none")
+
+    def preamble(self, common, reduced, index: str) -> list[str]:
+        """Lines unpacking the inputs used and computing the common subexpressions;
+        ``index`` is ``"{k}"`` (one member) or ``"..., {k}"`` (broadcast)."""
+        used = set().union(*(e.free_symbols for e in reduced),
+                           *(e.free_symbols for _, e in common))
+        lines = [f"    y{k} = y[{index.format(k=k)}]" for k, s in enumerate(self.y)
+                 if s in used]
+        lines += [f"    p{k} = p[{index.format(k=k)}]" for k, s in enumerate(self.p)
+                  if s in used]
+        return lines + [f"    {s} = {self.print(e)}" for s, e in common]
+
+    def scalar(self, name: str, exprs: Sequence[sp.Expr]) -> str:
+        """``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
+
+        Plain scalar arithmetic and numpy ufuncs only, so that numba can compile it
+        (:mod:`dynamics.kernel`); it is the same CSE'd expression as ``rate``.
+        """
+        common, reduced = self.cse(exprs)
+        body = [f"    out[{k}] = {self.print(e)}" for k, e in enumerate(reduced)]
+        return "\n".join([f"def {name}(y, p, out):",
+                          *self.preamble(common, reduced, "{k}"), *body])
+
+    def function(self, name: str, exprs: Sequence[sp.Expr], tail: str) -> str:
+        """``def name(t, y, p)`` returning the expressions stacked on a last axis."""
+        common, reduced = self.cse(exprs)
+        lines = [f"def {name}(t, y, p):", *self.preamble(common, reduced, "..., {k}"),
+                 f"    out = numpy.empty(numpy.broadcast_shapes(y.shape[:-1], "
+                 f"p.shape[:-1]) + {tail})"]
+        lines += [f"    out[..., {k}] = {self.print(e)}" for k, e in enumerate(reduced)]
+        lines.append("    return out")
+        return "\n".join(lines)
+
+    def jacobian(self, exprs: Sequence[sp.Expr]) -> str:
+        """``def jacobian(t, y, p)``: d(exprs)/dy by forward-mode differentiation of the
+        CSE'd program.
+
+        Each common subexpression ``x = f(...)`` that depends on the variables gets a
+        tangent ``dx`` (shape ``(..., n)``, its gradient) from the chain rule over f's own
+        arguments, so only small expressions are differentiated and the code grows with
+        the program, not with the expanded Jacobian (whose symbolic form for ten states
+        had not finished in 30 minutes). A kink's derivative is taken from the right,
+        as the printer's Heaviside says.
+        """
+        common, reduced = self.cse(exprs)
+        position = {s: k for k, s in enumerate(self.y)}
+        tangent: set[sp.Symbol] = set()
+        lines = ["def jacobian(t, y, p):", *self.preamble(common, reduced, "..., {k}"),
+                 "    shape = numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1])",
+                 f"    out = numpy.zeros(shape + ({len(self.y)}, {len(self.y)}))"]
+
+        def gradient(target: str, expr: sp.Expr) -> list[str]:
+            chain, direct = [], []
+            for u in sorted(expr.free_symbols, key=sp.default_sort_key):
+                if u in position or u in tangent:
+                    derivative = expr.diff(u)
+                    if derivative != 0:
+                        (direct if u in position else chain).append((u, derivative))
+            if not chain and not direct:
+                return []
+            # chain terms make a new array (never an alias of another tangent), to which
+            # the direct partials are added in place
+            terms = [f"{float(d)!r} * d{u}" if d.is_number else
+                     f"({self.print(d)})[..., None] * d{u}" for u, d in chain]
+            first = " + ".join(terms) if terms else f"numpy.zeros(shape + ({len(self.y)},))"
+            return [f"    {target} = {first}",
+                    *(f"    {target}[..., {position[u]}] += {self.print(d)}"
+                      for u, d in direct)]
+
+        for symbol, expr in common:
+            body = gradient(f"d{symbol}", expr)
+            if body:
+                tangent.add(symbol)
+                lines += body
+        for k, expr in enumerate(reduced):
+            body = gradient("row", expr)
+            if body:
+                lines += body + [f"    out[..., {k}, :] = row"]
+        lines.append("    return out")
+        return "\n".join(lines)
