@@ -7,8 +7,10 @@
     balancing continue NAME|FILE --param P[.STATE] --range A:B [--plot FILE] [--out FILE]
     balancing calibrate richardson FILE.csv --method differences|trajectory [--json]
     balancing calibrate cow --bloc A=FRN,RUS --bloc B=GMY,AUH --years 1909:1913
-    balancing sweep NAME --param P=A:B:N ... [--metric M ...] [--workers K] [--checkpoint F]
-    balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris] [--n N]
+    balancing sweep NAME --param P=A:B:N ... [--metric M ...] [--workers K | --scheduler
+                    ADDRESS] [--checkpoint FILE]
+    balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris|local]
+                    [--n N] [--workers K | --scheduler ADDRESS] [--checkpoint FILE]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -221,16 +224,56 @@ def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
     return out
 
 
+@contextmanager
 def _executor(args: argparse.Namespace):
-    if args.workers and args.workers > 1:
+    """The executor asked for: a Dask scheduler's, a pool of K processes, or None."""
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise DynamicsError("--scheduler needs dask.distributed: pip install "
+                                "'balancing-dynamics[parallel]'") from None
+        try:
+            client = Client(args.scheduler, timeout=args.timeout)
+        except OSError as error:
+            raise DynamicsError(f"cannot reach the Dask scheduler at {args.scheduler!r}: "
+                                f"{error}") from None
+        with client:
+            yield client.get_executor()
+    elif args.workers > 1:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(args.workers)
-    return None
+        # spawned, not forked: a fork after numba's OpenMP threads have run is killed
+        with ProcessPoolExecutor(args.workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    else:
+        yield None
+
+
+def _run_provenance(args: argparse.Namespace, scenario) -> dict:
+    """What a study's output file records of how it was made, beside the versions."""
+    return {"command": "balancing " + " ".join(sys.argv[1:]), "scenario": scenario.name,
+            "scenario_file": scenario.path, "parameters": dict(scenario.parameters),
+            "seed": getattr(args, "seed", None)}
+
+
+def _execution_options(parser: argparse.ArgumentParser) -> None:
+    """--workers K | --scheduler ADDRESS, --chunk, --checkpoint: where a study runs."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=0,
+                       help="run chunks on K local processes (default: in-process)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run chunks on a Dask cluster (tcp://host:8786)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait for the Dask scheduler (default 10)")
+    parser.add_argument("--chunk", type=int, default=256, help="members per task")
+    parser.add_argument("--checkpoint", metavar="FILE.npz",
+                        help="write progress to FILE and resume from it when rerun")
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    from dynamics.figures import write_table
     from dynamics.scenarios import load_scenario
     from dynamics.sensitivity import Problem, grid
     from dynamics.sweep import sweep
@@ -239,68 +282,77 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     ranges = _ranges(args.param, 3)
     problem = Problem(tuple(n for n, _ in ranges), tuple((a, b) for _, (a, b, _) in ranges))
     design = grid(problem, [int(k) for _, (_, _, k) in ranges])
-    executor = _executor(args)
-    try:
+    with _executor(args) as executor:
         result = sweep(scenario, problem, design, args.metric or ["peak_share"],
                        chunk=args.chunk, executor=executor, checkpoint=args.checkpoint,
                        progress=True)
-    finally:
-        if executor is not None:
-            executor.shutdown()
     failed = sum(1 for s in result.status if s != "success")
     print(f"{len(design)} runs of {scenario.name}; {failed} did not succeed")
-    out = Path(args.out or f"{scenario.name}-sweep.csv")
-    header = [*problem.names, *result.metrics]
-    table = np.column_stack([design, *result.metrics.values()])
-    write_table(out, header, table)
-    print(f"wrote {out}")
+    out = result.write_csv(args.out or f"{scenario.name}-sweep.csv",
+                           _run_provenance(args, scenario))
+    print(f"wrote {out} and {out}.json")
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> None:
-    import json
-
     from dynamics.analysis.metrics import METRICS
     from dynamics.scenarios import load_scenario
-    from dynamics.sensitivity import Problem, morris, sobol
+    from dynamics.sensitivity import Problem, local_sensitivities, morris, sobol
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
-    ranges = _ranges(args.param, 2)
-    problem = Problem(tuple(n for n, _ in ranges), tuple(tuple(v) for _, v in ranges))
     if args.metric not in METRICS:
         raise UnknownNameError("metric", args.metric, METRICS)
+    record = {**_run_provenance(args, scenario), "metric": args.metric,
+              "method": args.method}
+    if args.method == "local":
+        names = [text.partition("=")[0].strip() for text in args.param]
+        local = local_sensitivities(scenario, names, args.metric, step=args.step)
+        print(f"Elasticities of {args.metric} in {scenario.name} at its own values "
+              f"({args.metric} = {local.metric:.6g}; steps of {args.step:g}):")
+        for k, name in enumerate(names):
+            print(f"  {name:24s} value {local.base[k]:10.4g}  elasticity "
+                  f"{local.elasticity[k]:+10.4f}  d{args.metric}/d{name} "
+                  f"{local.derivative[k]:+10.4g}")
+        record |= {"names": names, "step": args.step, "base": local.base.tolist(),
+                   "value": local.metric, "elasticity": local.elasticity.tolist(),
+                   "derivative": local.derivative.tolist()}
+        _write_json(args.out, record)
+        return
+    ranges = _ranges(args.param, 2)
+    problem = Problem(tuple(n for n, _ in ranges), tuple(tuple(v) for _, v in ranges))
+    record |= {"problem": problem.to_dict(), "n": args.n}
+    with _executor(args) as executor:
+        options = {"executor": executor, "checkpoint": args.checkpoint, "chunk": args.chunk,
+                   "progress": executor is not None or args.checkpoint is not None}
+        if args.method == "morris":
+            screening = morris(scenario, problem, args.metric, trajectories=args.n,
+                               seed=args.seed, **options)
+        else:
+            indices = sobol(scenario, problem, args.metric, n=args.n, seed=args.seed,
+                            **options)
     if args.method == "morris":
-        screening = morris(scenario, problem, METRICS[args.metric], trajectories=args.n,
-                           seed=args.seed)
         print(f"Morris screening of {args.metric} in {scenario.name} "
               f"({screening.evaluations} runs):")
         for k, name in enumerate(problem.names):
             print(f"  {name:24s} mu* {screening.mu_star[k]:10.4g} +- "
                   f"{screening.mu_star_half_width[k]:.3g}  mu {screening.mu[k]:10.4g}  "
                   f"sigma {screening.sigma[k]:10.4g}")
-        if args.out:
-            Path(args.out).write_text(json.dumps({
-                "scenario": scenario.name, "metric": args.metric, "method": "morris",
-                "problem": problem.to_dict(), "trajectories": args.n, "seed": args.seed,
-                "evaluations": screening.evaluations, "mu_star": screening.mu_star.tolist(),
-                "mu_star_half_width": screening.mu_star_half_width.tolist(),
-                "mu": screening.mu.tolist(), "sigma": screening.sigma.tolist()}, indent=2))
-            print(f"wrote {args.out}")
+        record |= {"evaluations": screening.evaluations,
+                   "mu_star": screening.mu_star.tolist(),
+                   "mu_star_half_width": screening.mu_star_half_width.tolist(),
+                   "mu": screening.mu.tolist(), "sigma": screening.sigma.tolist()}
+        _write_json(args.out, record)
         return
-    indices = sobol(scenario, problem, METRICS[args.metric], n=args.n, seed=args.seed)
     print(f"Sobol indices of {args.metric} in {scenario.name} ({indices.evaluations} runs):")
     for k, name in enumerate(problem.names):
         print(f"  {name:24s} first {indices.first[k]:7.3f} "
               f"[{indices.first_interval[0][k]:.3f}, {indices.first_interval[1][k]:.3f}]  "
               f"total {indices.total[k]:7.3f} "
               f"[{indices.total_interval[0][k]:.3f}, {indices.total_interval[1][k]:.3f}]")
-    if args.out:
-        Path(args.out).write_text(json.dumps({
-            "scenario": scenario.name, "metric": args.metric, "problem": problem.to_dict(),
-            "n": args.n, "seed": args.seed, "evaluations": indices.evaluations,
-            "first": indices.first.tolist(), "total": indices.total.tolist(),
-            "first_interval": indices.first_interval.tolist(),
-            "total_interval": indices.total_interval.tolist()}, indent=2))
-        print(f"wrote {args.out}")
+    record |= {"evaluations": indices.evaluations, "first": indices.first.tolist(),
+               "total": indices.total.tolist(),
+               "first_interval": indices.first_interval.tolist(),
+               "total_interval": indices.total_interval.tolist()}
+    _write_json(args.out, record)
     if args.plot:
         import matplotlib.pyplot as plt
 
@@ -318,6 +370,17 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
             ax.set_ylabel(f"Sobol index of {args.metric}")
             ax.legend()
         print("wrote " + ", ".join(map(str, save_figure(fig, Path(args.plot)))))
+
+
+def _write_json(path: str | None, record: dict) -> None:
+    """Write ``record`` with the package and library versions to ``path``, if given."""
+    import json
+
+    from dynamics.results import environment, jsonable
+
+    if path:
+        Path(path).write_text(json.dumps(jsonable({**environment(), **record}), indent=2))
+        print(f"wrote {path}")
 
 
 def _cmd_parameters(args: argparse.Namespace) -> None:
@@ -393,21 +456,23 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--metric", action="append", metavar="M",
                        help="metric to record (repeatable; default peak_share)")
     sweep.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
-    sweep.add_argument("--chunk", type=int, default=256, help="members per task")
-    sweep.add_argument("--workers", type=int, default=0, help="processes (default in-process)")
-    sweep.add_argument("--checkpoint", help="resume from / write progress to FILE.npz")
-    sweep.add_argument("--out", help="write the table to FILE.csv")
+    _execution_options(sweep)
+    sweep.add_argument("--out", help="write the table to FILE.csv (provenance: FILE.csv.json)")
     sweep.set_defaults(func=_cmd_sweep)
-    sens = sub.add_parser("sensitivity", help="Sobol indices of a scenario metric")
+    sens = sub.add_parser("sensitivity", help="Sobol, Morris or local sensitivity of a metric")
     sens.add_argument("scenario", help="a shipped scenario name or a .toml file")
-    sens.add_argument("--param", action="append", required=True, metavar="P=A:B")
+    sens.add_argument("--param", action="append", required=True, metavar="P=A:B",
+                      help="an input and its range (repeatable); --method local: P alone")
     sens.add_argument("--metric", required=True, metavar="M")
-    sens.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    sens.add_argument("--method", choices=["sobol", "morris", "local"], default="sobol")
     sens.add_argument("--n", type=int, default=256,
                       help="Sobol base samples (a power of two) or Morris trajectories")
+    sens.add_argument("--step", type=float, default=1e-3,
+                      help="relative step of the local elasticities (default 1e-3)")
     sens.add_argument("--seed", type=int, default=0)
     sens.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
-    sens.add_argument("--out", help="write the indices to FILE.json")
+    _execution_options(sens)
+    sens.add_argument("--out", help="write the indices and provenance to FILE.json")
     sens.add_argument("--plot", help="write a figure of the indices to FILE (.pdf and .png)")
     sens.set_defaults(func=_cmd_sensitivity)
     params = sub.add_parser("parameters", help="the parameter registry")

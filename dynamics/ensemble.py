@@ -17,11 +17,12 @@ the same method (RK45) and tolerances. Nothing is dropped or returned wrong:
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
+import json
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.parameters import REGISTRY
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
-from dynamics.results import LazyValues, Result, Status
+from dynamics.results import LazyValues, Result, Status, environment, jsonable
 from dynamics.simulate import _time_grid, prepare
 
 __all__ = ["EnsembleResult", "simulate_ensemble"]
@@ -81,7 +82,9 @@ class EnsembleResult:
         return self.values[name][i][valid]
 
     def to_xarray(self):
-        """An ``xarray.Dataset`` over (member, time, state[, partner]); needs xarray."""
+        """An ``xarray.Dataset`` over (member, time, state[, partner]) with each member's
+        status and message, and the provenance (JSON) as an attribute; needs xarray
+        (``pip install 'balancing-dynamics[data]'``)."""
         import xarray as xr
 
         data = {}
@@ -89,9 +92,21 @@ class EnsembleResult:
             dims = ("member", "time", "state") + (("partner",) if array.ndim == 4 else ())
             data[name] = (dims, array)
         data["status"] = ("member", np.array([s.value for s in self.status]))
+        data["message"] = ("member", np.array(self.messages, dtype=str))
         return xr.Dataset(data, coords={"member": np.arange(self.members), "time": self.t,
                                         "state": list(self.states),
-                                        "partner": list(self.states)})
+                                        "partner": list(self.states)},
+                          attrs={"title": "balancing-dynamics ensemble",
+                                 "mechanisms": " ".join(self.mechanisms),
+                                 "engine": self.engine,
+                                 "provenance": json.dumps(jsonable(self.provenance))})
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF
+        library is needed); ``xarray.open_dataset(path)`` reads it back."""
+        path = Path(path)
+        self.to_xarray().to_netcdf(path, engine="scipy")
+        return path
 
 
 def _has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
@@ -170,9 +185,10 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                                                    rtol, atol)
     return EnsembleResult(t_out, _labelled(model, compiled, ys, p, start, members),
                           model.states, tuple(sorted(model.mechanisms)), status, messages,
-                          chosen, {"created": _dt.datetime.now(_dt.UTC).isoformat(
-                              timespec="seconds"), "rtol": rtol, "atol": atol,
-                              "t_span": [t0, t1], "members": members, "engine": chosen})
+                          chosen, {**environment(), "states": list(model.states),
+                                   "mechanisms": sorted(model.mechanisms), "rtol": rtol,
+                                   "atol": atol, "t_span": [t0, t1], "members": members,
+                                   "engine": chosen})
 
 
 def _validate(model, params, initial, rows, members, status, messages) -> list[int]:

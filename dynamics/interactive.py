@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from dynamics.model.parameters import REGISTRY
 from dynamics.results import Result
 from dynamics.scenarios import Scenario, load_scenario, parse_assignment
@@ -66,15 +68,13 @@ class Explorer:
         self.widget = widgets.VBox([*self.sliders.values(), self.output])
 
     def _current(self, name: str) -> float:
-        """Current value of ``name`` or ``name.STATE`` in the scenario (or its default)."""
+        """Current value of ``name`` or ``name.STATE`` in the scenario (or its default);
+        a per-state parameter named without a state shows the first state's value."""
         base, _, state = name.partition(".")
-        value = self.scenario.parameters.get(base, REGISTRY[base].default)
-        if isinstance(value, dict):
-            return float(value.get(state, REGISTRY[base].default)) if state else \
-                float(next(iter(value.values())))
-        if isinstance(value, list):
-            return float(value[self.scenario.states.index(state)] if state else value[0])
-        return float(value)
+        value = self.scenario.parameter(base)
+        if np.ndim(value) == 0:
+            return float(value)
+        return float(value[self.scenario.states.index(state)] if state else value[0])
 
     def values(self) -> dict[str, Any]:
         """The slider values as scenario overrides."""

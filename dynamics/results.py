@@ -9,7 +9,9 @@ and loads from a single ``.npz`` file exactly, without rebuilding the model.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import json
+import platform
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,7 +22,7 @@ import numpy as np
 
 from dynamics.errors import UnknownNameError
 
-__all__ = ["Status", "Result", "LazyValues", "load"]
+__all__ = ["Status", "Result", "LazyValues", "environment", "load"]
 
 _FORMAT = "balancing-dynamics/result/1"
 
@@ -32,6 +34,19 @@ class Status(StrEnum):
     DIVERGED = "diverged"  # a variable exceeded the divergence bound (runaway)
     LEFT_DOMAIN = "left_domain"  # a variable left its admissible domain
     FAILED = "failed"  # the solver could not continue
+
+
+def environment() -> dict[str, str]:
+    """The package and library versions and the time (UTC), for a result's provenance."""
+    import scipy
+    import sympy
+
+    from dynamics import __version__
+
+    return {"package": "balancing-dynamics", "version": __version__,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "sympy": sympy.__version__}
 
 
 class LazyValues(Mapping):

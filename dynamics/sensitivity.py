@@ -6,8 +6,11 @@ Designs (full-factorial grids, Latin hypercubes, Sobol sequences) come from
 ``scipy.stats.qmc``. :func:`sobol` estimates first- and total-order Sobol indices with
 bootstrap confidence intervals (``scipy.stats.sobol_indices``, Saltelli 2010 estimators)
 of any scalar metric of a scenario, or of a metric per output time (a time-resolved
-index: the metric returns one value per output time). Every evaluation is one ensemble
-(:func:`dynamics.ensemble.simulate_ensemble`).
+index: the metric returns one value per output time); :func:`morris` screens inputs by
+elementary effects (SALib); :func:`local_sensitivities` gives elasticities at the
+scenario's own values as a cheap first look. Every study is one ensemble
+(:func:`dynamics.ensemble.simulate_ensemble`) or, given an executor (a process pool, a
+Dask cluster) or a checkpoint file, one :func:`dynamics.sweep.sweep` in chunks.
 
 References
 ----------
@@ -22,7 +25,9 @@ Modelling & Software 22(10): 1509-1518.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,14 +35,15 @@ from scipy import stats
 from scipy.stats import qmc
 
 from dynamics.ensemble import EnsembleResult, simulate_ensemble
-from dynamics.errors import DynamicsError, ParameterValueError
+from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
 from dynamics.model.parameters import REGISTRY
 from dynamics.results import Result, Status
 from dynamics.scenarios import Scenario, parse_assignment
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
-           "run_design", "SobolIndices", "sobol", "sobol_of", "MorrisIndices", "morris",
-           "morris_of"]
+           "run_design", "metric_values", "SobolIndices", "sobol", "sobol_of",
+           "MorrisIndices", "morris", "morris_of", "LocalSensitivities",
+           "local_sensitivities"]
 
 
 @dataclass(frozen=True)
@@ -125,11 +131,7 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
             values[base] = design[:, column].copy()
             continue
         if base not in values:
-            current = scenario.parameters.get(base, REGISTRY[base].default)
-            if isinstance(current, Mapping):
-                current = [current.get(s, REGISTRY[base].default) for s in states]
-            values[base] = np.broadcast_to(np.asarray(current, dtype=float),
-                                           (members, len(states))).copy()
+            values[base] = np.tile(scenario.parameter(base), (members, 1))
         if state:
             values[base][:, states.index(state)] = design[:, column]
         else:
@@ -140,11 +142,23 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
 def run_design(scenario: Scenario, problem: Problem, design: np.ndarray,
                **options: Any) -> EnsembleResult:
     """Integrate the scenario at every design point (one ensemble)."""
+    return _run_values(scenario, design_values(scenario, problem, design), **options)
+
+
+def _run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
+                **options: Any) -> EnsembleResult:
+    """The scenario with some parameters given per member (leading axis), as one ensemble."""
     model = scenario.model()
-    values = {**scenario.values(model), **design_values(scenario, problem, design)}
     options.setdefault("output", scenario.output)
-    return simulate_ensemble(model, values, scenario.t_span, initial=scenario.initial,
-                             **options)
+    return simulate_ensemble(model, {**scenario.values(model), **values}, scenario.t_span,
+                             initial=scenario.initial, **options)
+
+
+def _member_metrics(ensemble: EnsembleResult, function: Callable[[Result], Any]
+                    ) -> np.ndarray:
+    """``function`` of every member: (M,) or, for a metric per output time, (M, T)."""
+    return np.array([np.asarray(function(ensemble.member(i)), dtype=float)
+                     for i in range(ensemble.members)])
 
 
 @dataclass(frozen=True)
@@ -161,12 +175,28 @@ class SobolIndices:
 
 def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
              seed: int = 0, resamples: int = 200) -> SobolIndices:
-    """Sobol indices of ``function`` (``x`` of shape (d, n) -> (n,) or (s, n))."""
-    dists = [stats.uniform(loc=lo, scale=hi - lo) for lo, hi in problem.bounds]
-    result = stats.sobol_indices(func=function, n=n, dists=dists,
-                                 rng=np.random.default_rng(seed))
-    interval = result.bootstrap(confidence_level=0.95, n_resamples=resamples)
+    """Sobol indices of ``function`` (``x`` of shape (d, m) -> (m,) or (s, m)).
+
+    The Saltelli (2010) design (matrices A and B from one scrambled Sobol sequence of
+    dimension 2d, and the d matrices A_B^(i)) is stacked into one evaluation of
+    ``n (d + 2)`` points, so that a scenario runs it as one ensemble, or one sweep on an
+    executor with one checkpoint; ``scipy.stats.sobol_indices`` computes the indices and
+    their bootstrap intervals from the values.
+    """
+    if n & (n - 1):
+        raise ParameterValueError(f"Sobol indices need a power of two base samples, got {n}")
     d = len(problem.names)
+    unit = qmc.Sobol(2 * d, seed=np.random.default_rng(seed), bits=64).random(n).T
+    a, b = qmc.scale(unit[:d].T, problem.lower, problem.upper).T, \
+        qmc.scale(unit[d:].T, problem.lower, problem.upper).T
+    ab = np.repeat(a[None], d, axis=0)
+    ab[np.arange(d), np.arange(d)] = b  # A with column i taken from B
+    values = np.asarray(function(np.concatenate([a, b, *ab], axis=1)), dtype=float)
+    values = np.atleast_2d(values)  # (s, n (d + 2))
+    f_a, f_b = values[:, :n], values[:, n:2 * n]
+    f_ab = values[:, 2 * n:].reshape(values.shape[0], d, n).swapaxes(0, 1)
+    result = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
+    interval = result.bootstrap(confidence_level=0.95, n_resamples=resamples)
     first, total = (interval.first_order.confidence_interval,
                     interval.total_order.confidence_interval)
     arrays = [result.first_order, result.total_order, np.array([first.low, first.high]),
@@ -176,34 +206,136 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     return SobolIndices(problem.names, *arrays, n * (d + 2))
 
 
-def sobol(scenario: Scenario, problem: Problem,
-          metric: Callable[[Result], float | np.ndarray], n: int = 256, seed: int = 0,
-          **options: Any) -> SobolIndices:
+Metric = str | Callable[[Result], float | np.ndarray]
+
+
+def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
+          seed: int = 0, **options: Any) -> SobolIndices:
     """Sobol indices of ``metric`` (a scalar, or one value per output time) of a scenario.
 
-    ``n`` (a power of two) base samples cost ``n (d + 2)`` runs; see
-    :func:`metric_values` for members that do not succeed.
+    ``metric`` is a name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
+    :class:`~dynamics.results.Result`. ``n`` (a power of two) base samples cost
+    ``n (d + 2)`` runs; ``options`` are those of :func:`metric_values` (an executor, a
+    checkpoint, solver tolerances).
     """
     return sobol_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
                     problem, n, seed)
 
 
-def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray,
-                  metric: Callable[[Result], float | np.ndarray], **options: Any) -> np.ndarray:
+def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metric: Metric,
+                  *, executor: Executor | None = None, checkpoint: str | Path | None = None,
+                  chunk: int = 256, progress: bool = False, **options: Any) -> np.ndarray:
     """``metric`` of every design point: shape (n,) or, per output time, (outputs, n).
 
-    A member that does not succeed makes an index undefined, so this stops with an error
-    naming how many failed and why (the first message) instead of dropping them.
+    In-process as one ensemble by default; with an ``executor`` or a ``checkpoint`` the
+    design runs as a :func:`dynamics.sweep.sweep` in chunks (scalar metrics only, and the
+    metric must be picklable for a process pool or cluster: a name, or a module-level
+    function). A member that does not succeed makes an index undefined, so this stops
+    with an error naming how many failed and why (the first message) instead of dropping
+    them.
     """
+    function = _metric(metric)
+    if executor is not None or checkpoint is not None:
+        from dynamics.sweep import sweep  # sweep builds on this module
+
+        swept = sweep(scenario, problem, design, [metric], chunk=chunk, executor=executor,
+                      checkpoint=checkpoint, progress=progress, **options)
+        _refuse_failures(list(swept.status), swept.messages)
+        return next(iter(swept.metrics.values()))
     ensemble = run_design(scenario, problem, design, **options)
-    failed = [i for i, s in enumerate(ensemble.status) if s is not Status.SUCCESS]
-    if failed:
-        raise DynamicsError(f"{len(failed)} of {ensemble.members} members did not succeed "
-                            f"(first: member {failed[0]}, {ensemble.messages[failed[0]]}); "
-                            "narrow the bounds")
-    values = np.array([np.asarray(metric(ensemble.member(i)), dtype=float)
-                       for i in range(ensemble.members)])
+    _refuse_failures([s.value for s in ensemble.status], ensemble.messages)
+    values = _member_metrics(ensemble, function)
     return values.T if values.ndim == 2 else values
+
+
+def _metric(metric: Metric) -> Callable[[Result], float | np.ndarray]:
+    if isinstance(metric, str):
+        from dynamics.analysis.metrics import METRICS
+
+        if metric not in METRICS:
+            raise UnknownNameError("metric", metric, METRICS)
+        return METRICS[metric]
+    return metric
+
+
+def _refuse_failures(status: Sequence[str], messages: Sequence[str]) -> None:
+    failed = [i for i, s in enumerate(status) if s != Status.SUCCESS.value]
+    if failed:
+        raise DynamicsError(f"{len(failed)} of {len(status)} members did not succeed "
+                            f"(first: member {failed[0]}, {messages[failed[0]]}); "
+                            "narrow the bounds")
+
+
+@dataclass(frozen=True)
+class LocalSensitivities:
+    """Elasticities of a metric at the scenario's own values (a cheap first look).
+
+    ``elasticity[k]`` = (dM/dp_k) (p_k / M): the percentage change of the metric per
+    percent change of input k, from central differences at p_k (1 +- step) (one-sided at
+    a bound; NaN where the metric is 0). A per-state input named without a state scales
+    every state's value by the same factor; its ``base`` is then the mean over states, and
+    its ``derivative`` dM/dp_k, defined only when the states share one value, is NaN
+    where they differ.
+    """
+
+    names: tuple[str, ...]
+    base: np.ndarray
+    metric: float
+    derivative: np.ndarray
+    elasticity: np.ndarray
+    step: float
+
+
+def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric,
+                        step: float = 1e-3, **options: Any) -> LocalSensitivities:
+    """Elasticities of a scalar ``metric`` to each input in ``names``: ``2 d + 1`` runs
+    of one ensemble, in-process (see :class:`LocalSensitivities`)."""
+    names, d = tuple(names), len(names)
+    if not 0 < step < 0.5:
+        raise ParameterValueError(f"step must be in (0, 0.5), got {step}")
+    factors = np.ones((2 * d + 1, d))  # row 0: the scenario; then down and up per input
+    values: dict[str, np.ndarray] = {}
+    bases = []
+    for k, name in enumerate(names):
+        base, _ = parse_assignment(f"{name}=0", scenario)
+        state = name.partition(".")[2]
+        value = scenario.parameter(base)
+        if base not in values:
+            values[base] = (np.tile(value, (2 * d + 1, 1)) if np.ndim(value)
+                            else np.full(2 * d + 1, value))
+        if np.ndim(value) and state:
+            value = value[scenario.states.index(state)]
+        if np.all(np.asarray(value) == 0):
+            raise ParameterValueError(f"{name!r} is 0 in {scenario.name!r}: an elasticity is "
+                                      "undefined there; vary it with sobol or morris")
+        low, high = REGISTRY[base].bounds
+        if np.all(np.asarray(value) * (1 - step) >= low):
+            factors[2 * k + 1, k] = 1 - step
+        if np.all(np.asarray(value) * (1 + step) <= high):
+            factors[2 * k + 2, k] = 1 + step
+        column = values[base]
+        if np.ndim(column) == 2 and state:
+            column[:, scenario.states.index(state)] *= factors[:, k]
+        elif np.ndim(column) == 2:
+            column *= factors[:, k][:, None]
+        else:
+            column *= factors[:, k]
+        bases.append(value)
+    ensemble = _run_values(scenario, values, **options)
+    _refuse_failures([s.value for s in ensemble.status], ensemble.messages)
+    out = _member_metrics(ensemble, _metric(metric))
+    if out.ndim != 1:
+        raise DynamicsError("local sensitivities need a scalar metric")
+    m0 = float(out[0])
+    rows = np.arange(d)
+    spread = factors[2 * rows + 2, rows] - factors[2 * rows + 1, rows]
+    slope = (out[2 * rows + 2] - out[2 * rows + 1]) / spread  # dM / d(relative factor)
+    scalar = np.array([np.ptp(np.atleast_1d(b)) == 0 for b in bases])  # one common value
+    base = np.array([float(np.mean(b)) for b in bases])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        elasticity = slope / m0 if m0 != 0 else np.full(d, np.nan)
+        derivative = np.where(scalar, slope / base, np.nan)
+    return LocalSensitivities(names, base, m0, derivative, elasticity, step)
 
 
 @dataclass(frozen=True)
@@ -234,9 +366,9 @@ def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,
                          np.asarray(result["sigma"]), len(design))
 
 
-def morris(scenario: Scenario, problem: Problem, metric: Callable[[Result], float],
-           trajectories: int = 32, levels: int = 4, seed: int = 0,
-           **options: Any) -> MorrisIndices:
-    """Morris screening of a scalar scenario metric: ``trajectories (d + 1)`` runs."""
+def morris(scenario: Scenario, problem: Problem, metric: Metric, trajectories: int = 32,
+           levels: int = 4, seed: int = 0, **options: Any) -> MorrisIndices:
+    """Morris screening of a scalar scenario metric: ``trajectories (d + 1)`` runs, in one
+    ensemble or, with an executor or a checkpoint, one sweep (see :func:`metric_values`)."""
     return morris_of(lambda x: metric_values(scenario, problem, x, metric, **options),
                      problem, trajectories, levels, seed)

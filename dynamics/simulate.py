@@ -8,16 +8,12 @@ whose status says whether it finished, diverged, left the admissible domain or f
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import platform
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import scipy
-import sympy
 from scipy.integrate import solve_ivp
 
 from dynamics.compile import CompiledModel, compile_model
@@ -25,7 +21,7 @@ from dynamics.errors import ParameterValueError, ShapeError, TimeSpanError, Unkn
 from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
-from dynamics.results import Result, Status, jsonable
+from dynamics.results import Result, Status, environment, jsonable
 
 __all__ = ["Solver", "Events", "simulate", "prepare", "METHODS"]
 
@@ -313,14 +309,8 @@ def _trajectories(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.n
 
 def _provenance(model: Model, values, start, t_span, solver: Solver, events: Events
                 ) -> dict[str, Any]:
-    from dynamics import __version__
-
     return {
-        "package": "balancing-dynamics", "version": __version__,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(), "numpy": np.__version__,
-        "scipy": scipy.__version__, "sympy": sympy.__version__,
-        "states": list(model.states), "mechanisms": sorted(model.mechanisms),
+        **environment(), "states": list(model.states), "mechanisms": sorted(model.mechanisms),
         "parameters": jsonable({name: values[name] for name in model.parameter_names}),
         "initial": jsonable(dict(start)), "t_span": list(t_span),
         "solver": asdict(solver), "events": asdict(events),

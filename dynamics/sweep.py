@@ -3,8 +3,8 @@
 ``sweep(scenario, problem, design, metrics)`` splits the design into chunks of members;
 each chunk is one ensemble (:func:`dynamics.sensitivity.run_design`) whose members are
 reduced to the named scalar metrics (``dynamics.analysis.metrics.METRICS``). Chunks run
-in-process by default, or on any ``concurrent.futures.Executor`` (a process pool;
-``dask.distributed.Client.get_executor()`` for a cluster). After each chunk the results
+in-process by default, or on any ``concurrent.futures.Executor`` (a process pool that
+spawns its workers; ``dask.distributed.Client.get_executor()`` for a cluster). After each chunk the results
 so far are written atomically to the checkpoint file, so an interrupted sweep resumes
 where it stopped and gives the same result as an uninterrupted one; when a task is lost
 (a worker dies), every chunk that did finish is recorded before the error is raised. A
@@ -13,6 +13,7 @@ member that fails is recorded with its status and message; it never stops the sw
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -27,9 +28,9 @@ import numpy as np
 
 from dynamics.analysis.metrics import METRICS
 from dynamics.errors import DynamicsError, UnknownNameError
-from dynamics.results import Status
+from dynamics.results import Status, environment
 from dynamics.scenarios import Scenario
-from dynamics.sensitivity import Problem, run_design
+from dynamics.sensitivity import Metric, Problem, run_design
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -44,6 +45,22 @@ class SweepResult:
     status: np.ndarray
     messages: list[str]
 
+    def write_csv(self, path: str | Path, provenance: dict[str, Any] | None = None) -> Path:
+        """One row per member (inputs, metrics as exact floats, status, message), and the
+        provenance beside it in ``<path>.json``."""
+        path = Path(path)
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([*self.problem.names, *self.metrics, "status", "message"])
+            for i, row in enumerate(self.design):
+                writer.writerow([*(repr(float(x)) for x in row),
+                                 *(repr(float(v[i])) for v in self.metrics.values()),
+                                 self.status[i], self.messages[i]])
+        Path(f"{path}.json").write_text(json.dumps(
+            {**environment(), "problem": self.problem.to_dict(), "metrics": list(self.metrics),
+             "members": len(self.design), **(provenance or {})}, indent=2, default=str))
+        return path
+
     def to_dataframe(self):
         """One row per member: inputs, metrics, status and message (needs pandas)."""
         import pandas as pd
@@ -57,23 +74,38 @@ class SweepResult:
 
 
 def _chunk(scenario: Scenario, problem: Problem, design: np.ndarray,
-           metrics: Sequence[str], options: dict) -> tuple[np.ndarray, list[str], list[str]]:
+           metrics: Sequence[Metric], options: dict
+           ) -> tuple[np.ndarray, list[str], list[str]]:
     """Run one chunk; module-level so that process pools can pickle it."""
     ensemble = run_design(scenario, problem, design, **options)
+    functions = [METRICS[m] if isinstance(m, str) else m for m in metrics]
     values = np.full((ensemble.members, len(metrics)), np.nan)
     for i in range(ensemble.members):
         if ensemble.status[i] is Status.SUCCESS:
             result = ensemble.member(i)
-            values[i] = [METRICS[name](result) for name in metrics]
+            for j, function in enumerate(functions):
+                value = np.asarray(function(result), dtype=float)
+                if value.ndim:
+                    raise DynamicsError(f"metric {_name(metrics[j])} returned shape "
+                                        f"{value.shape}; a sweep records one number per "
+                                        "member")
+                values[i, j] = value
     return values, [s.value for s in ensemble.status], list(ensemble.messages)
 
 
+def _name(metric: Metric) -> str:
+    """A metric's name: itself, or a function's module and qualified name."""
+    if isinstance(metric, str):
+        return metric
+    return f"{getattr(metric, '__module__', '?')}.{getattr(metric, '__qualname__', metric)}"
+
+
 def _fingerprint(scenario: Scenario, problem: Problem, design: np.ndarray,
-                 metrics: Sequence[str], chunk: int, options: dict) -> str:
+                 metrics: Sequence[Metric], chunk: int, options: dict) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([scenario.name, repr(scenario.parameters), problem.to_dict(),
-                              list(metrics), chunk, repr(sorted(options.items()))],
-                             default=str).encode())
+                              [_name(m) for m in metrics], chunk,
+                              repr(sorted(options.items()))], default=str).encode())
     digest.update(np.ascontiguousarray(design).tobytes())
     return digest.hexdigest()
 
@@ -85,17 +117,21 @@ def _save(path: Path, state: dict) -> None:
 
 
 def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
-          metrics: Sequence[str] = ("peak_share",), *, chunk: int = 256,
+          metrics: Sequence[Metric] = ("peak_share",), *, chunk: int = 256,
           executor: Executor | None = None, checkpoint: str | Path | None = None,
           progress: bool = False, **options: Any) -> SweepResult:
     """Run every design point and reduce it to ``metrics``; see the module docstring.
 
-    ``options`` go to :func:`~dynamics.ensemble.simulate_ensemble` (tolerances, output).
-    ``progress`` shows a tqdm bar when tqdm is installed.
+    ``metrics`` are names of :data:`~dynamics.analysis.metrics.METRICS` or functions of a
+    :class:`~dynamics.results.Result` returning one number (module-level, so that a process
+    pool or cluster can pickle them). ``options`` go to
+    :func:`~dynamics.ensemble.simulate_ensemble` (tolerances, output). ``progress`` shows
+    a tqdm bar (``pip install 'balancing-dynamics[parallel]'``).
     """
     for name in metrics:
-        if name not in METRICS:
+        if isinstance(name, str) and name not in METRICS:
             raise UnknownNameError("metric", name, METRICS)
+    _refuse_forking_pool(executor)
     design = np.asarray(design, dtype=float)
     members = design.shape[0]
     chunks = [np.arange(k, min(k + chunk, members)) for k in range(0, members, chunk)]
@@ -149,13 +185,26 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
             raise errors[0]
     if bar:
         bar.close()
-    return SweepResult(problem, design, {n: values[:, j] for j, n in enumerate(metrics)},
+    return SweepResult(problem, design,
+                       {_name(n): values[:, j] for j, n in enumerate(metrics)},
                        status, messages)
+
+
+def _refuse_forking_pool(executor: Executor | None) -> None:
+    """A process pool that forks kills its workers once numba's OpenMP threads have run
+    in this process ("fork() called from a process already using GNU OpenMP"): refuse it
+    with the remedy rather than fail halfway."""
+    context = getattr(executor, "_mp_context", None)  # ProcessPoolExecutor's start method
+    if context is not None and context.get_start_method() == "fork":
+        raise DynamicsError("the process pool forks its workers, which the compiled "
+                            "kernel's threads do not survive; create it with "
+                            "ProcessPoolExecutor(k, mp_context=multiprocessing.get_context("
+                            "'spawn'))")
 
 
 def _progress(total: int, initial: int):
     try:
         from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional: no bar
+    except ImportError:  # the [parallel] extra brings tqdm; without it, no bar
         return None
     return tqdm(total=total, initial=initial, unit="chunk")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,8 +114,14 @@ def test_sweep_command_writes_one_row_per_grid_point(tmp_path, capsys):
                  "--param", "reaction=0.5:1:2", "--metric", "escalation_rate",
                  "--out", str(out), "--checkpoint", str(tmp_path / "sweep.npz")]) == 0
     rows = out.read_text().splitlines()
-    assert rows[0] == "distinguishability,reaction,escalation_rate" and len(rows) == 7
+    assert rows[0] == "distinguishability,reaction,escalation_rate,status,message"
+    assert len(rows) == 7 and all(row.endswith(",success,") for row in rows[1:])
     assert "6 runs of security-dilemma; 0 did not succeed" in capsys.readouterr().out
+    import json
+
+    provenance = json.loads(Path(f"{out}.json").read_text())
+    assert provenance["scenario"] == "security-dilemma" and provenance["members"] == 6
+    assert provenance["command"].startswith("balancing ") and "scipy" in provenance
 
 
 def test_sensitivity_command_writes_indices(tmp_path, capsys):
@@ -128,12 +135,41 @@ def test_sensitivity_command_writes_indices(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["problem"]["names"] == ["coercion", "growth.Riser"]
     assert len(data["first"]) == 2 and data["evaluations"] == 16 * 4
+    assert data["version"] and data["scenario"] == "hegemonic-rise"
+    # the same study in chunks on two processes, with a checkpoint, gives the same indices
+    pooled = tmp_path / "pooled.json"
+    assert main(["sensitivity", "hegemonic-rise", "--param", "coercion=0:0.08",
+                 "--param", "growth.Riser=0.03:0.07", "--metric", "peak_share", "--n", "16",
+                 "--workers", "2", "--chunk", "16", "--checkpoint",
+                 str(tmp_path / "study.npz"), "--out", str(pooled)]) == 0
+    again = json.loads(pooled.read_text())
+    assert again["first"] == data["first"] and again["total"] == data["total"]
+
+
+def test_local_sensitivity_command(tmp_path, capsys):
+    """The command prints and writes one elasticity per input (their values are checked
+    against Richardson's closed form in test_sensitivity)."""
+    pytest.importorskip("numba")
+    import json
+
+    out = tmp_path / "local.json"
+    assert main(["sensitivity", "richardson-stable", "--method", "local", "--param",
+                 "reaction", "--param", "fatigue", "--metric", "escalation_rate", "--out",
+                 str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["names"] == ["reaction", "fatigue"] and len(data["elasticity"]) == 2
+    assert "Elasticities of escalation_rate" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["sweep", "security-dilemma", "--param", "distinguishability=0:1"], "expects P=A:B:N"),
     (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--metric",
       "peak_shar"], "did you mean 'peak_share'"),
+    (["sensitivity", "security-dilemma", "--method", "local", "--param", "reaction",
+      "--param", "fatigu", "--metric", "peak_share"], "did you mean 'fatigue'"),
+    (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--metric",
+      "peak_share", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "1"],
+     "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"),
 ])
 def test_sweep_and_sensitivity_bad_input(args, message, capsys):
     assert main(args) == 2

@@ -109,3 +109,26 @@ def test_unknown_name_is_reported_with_a_suggestion():
 
     with pytest.raises(UnknownNameError, match="did you mean 'growth'"):
         simulate_ensemble(Model(["A", "B"], ["economy"]), {"growht": np.ones((3, 1))})
+
+
+def test_ensemble_writes_netcdf_that_xarray_reads_back(tmp_path):
+    """Every variable, status and message survive a netCDF round trip exactly; the
+    provenance travels as an attribute."""
+    xr = pytest.importorskip("xarray")
+    import json
+
+    from dynamics.scenarios import load_scenario
+    from dynamics.sensitivity import Problem, run_design
+
+    scenario = load_scenario("security-dilemma").with_values(output=11)
+    problem = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (0.3, 9.0)))
+    design = np.array([[0.2, 0.5], [0.9, 0.8], [0.5, 7.0]])  # the last: reaction > 5
+    ensemble = run_design(scenario, problem, design)
+    path = ensemble.to_netcdf(tmp_path / "ensemble.nc")
+    with xr.open_dataset(path) as data:
+        for name, array in ensemble.values.items():
+            np.testing.assert_array_equal(data[name].values, array)
+        assert list(data["status"].values) == ["success", "success", "failed"]
+        assert "outside its bounds" in str(data["message"].values[2])
+        assert list(data["state"].values) == list(scenario.states)
+        assert json.loads(data.attrs["provenance"])["members"] == 3

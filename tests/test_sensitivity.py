@@ -13,6 +13,7 @@ from dynamics.sensitivity import (
     design_values,
     grid,
     latin_hypercube,
+    local_sensitivities,
     sobol,
     sobol_design,
     sobol_of,
@@ -104,3 +105,49 @@ def test_morris_screens_a_scenario_metric():
     indices = morris(scenario, problem, lambda r: peak_share(r, "Riser").share,
                      trajectories=16, seed=4, rtol=1e-7, atol=1e-10)
     assert indices.evaluations == 64 and np.argmax(indices.mu_star) == 0
+
+
+def _final_blue_spending(result):
+    return result["m", "Blue"][-1]
+
+
+def test_local_elasticities_match_richardsons_closed_form():
+    """Richardson's stable race (alpha = 0.3, k = 0.15, g = 0.006 per unit of output, both
+    states alike) settles at x* = g / (alpha - k), so the elasticities of the long-run
+    spending are exactly 1 (grievance), k / (alpha - k) = 1 (reaction) and
+    -alpha / (alpha - k) = -2 (fatigue). After 400 years (e^-60 of the start remains) and
+    central differences of 1e-4 (truncation ~1e-8), they agree to 1e-6; the derivative
+    dx*/d alpha = -g / (alpha - k)^2 = -0.2667 likewise."""
+    scenario = load_scenario("richardson-stable").with_values(t_span=(0.0, 400.0), output=5)
+    local = local_sensitivities(scenario, ["grievance", "reaction", "fatigue"],
+                                _final_blue_spending, step=1e-4, rtol=1e-12, atol=1e-15)
+    assert local.metric == pytest.approx(0.04, rel=1e-9)
+    np.testing.assert_allclose(local.elasticity, [1.0, 1.0, -2.0], atol=1e-6)
+    np.testing.assert_allclose(local.derivative[2], -0.006 / 0.15 ** 2, rtol=1e-6)
+    np.testing.assert_allclose(local.base, [0.006, 0.15, 0.3])
+
+
+def test_local_elasticities_refuse_a_zero_value_and_step_out_of_range():
+    scenario = load_scenario("richardson-stable")
+    with pytest.raises(ParameterValueError, match="is 0 in 'richardson-stable'"):
+        local_sensitivities(scenario, ["distinguishability"], _final_blue_spending)
+    with pytest.raises(ParameterValueError, match="step must be in"):
+        local_sensitivities(scenario, ["reaction"], _final_blue_spending, step=0.7)
+
+
+def test_sobol_on_an_executor_with_a_checkpoint_equals_the_in_process_study(tmp_path):
+    """The same Sobol design run as one ensemble, and as chunks on a thread pool with a
+    checkpoint, gives identical indices; a rerun resumes from the finished checkpoint."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    scenario = load_scenario("hegemonic-rise").with_values(output=9)
+    problem = Problem(("coercion", "growth.Riser"), ((0.0, 0.08), (0.03, 0.07)))
+    local = sobol(scenario, problem, "peak_share", n=16, seed=5)
+    path = tmp_path / "study.npz"
+    with ThreadPoolExecutor(2) as pool:
+        pooled = sobol(scenario, problem, "peak_share", n=16, seed=5, executor=pool,
+                       checkpoint=path, chunk=10)
+    resumed = sobol(scenario, problem, "peak_share", n=16, seed=5, checkpoint=path, chunk=10)
+    for other in (pooled, resumed):
+        np.testing.assert_array_equal(other.first, local.first)
+        np.testing.assert_array_equal(other.total, local.total)

@@ -75,3 +75,52 @@ def test_a_member_with_an_invalid_value_fails_while_the_others_complete():
     others = [i for i in range(40) if i != 3]
     assert all(result.status[i] == "success" for i in others)
     assert np.all(np.isfinite(result.metrics["escalation_rate"][others]))
+
+
+def test_sweep_on_a_dask_local_cluster_gives_the_in_process_result(tmp_path):
+    """Two worker processes of a dask.distributed LocalCluster, reached through the
+    cluster's concurrent.futures executor, with a checkpoint: the metrics are identical
+    to the in-process sweep, bit for bit."""
+    distributed = pytest.importorskip("distributed")
+    local = sweep(SCENARIO, PROBLEM, DESIGN, METRICS, chunk=10)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = sweep(SCENARIO, PROBLEM, DESIGN, METRICS, chunk=10,
+                       executor=client.get_executor(), checkpoint=tmp_path / "dask.npz")
+    for name in METRICS:
+        np.testing.assert_array_equal(remote.metrics[name], local.metrics[name])
+    assert list(remote.status) == list(local.status) == ["success"] * 40
+
+
+def _share_path(result):
+    return result.share[:, 0]
+
+
+def test_a_metric_that_is_not_one_number_is_refused():
+    with pytest.raises(DynamicsError, match="returned shape .* one number per member"):
+        sweep(SCENARIO, PROBLEM, DESIGN[:4], [_share_path], chunk=4)
+
+
+def test_sweep_table_keeps_status_and_message(tmp_path):
+    design = DESIGN[:6].copy()
+    design[2, 1] = 9.0
+    result = sweep(SCENARIO, PROBLEM, design, METRICS, chunk=6)
+    path = result.write_csv(tmp_path / "table.csv", {"note": "test"})
+    import csv
+
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][-2:] == ["status", "message"] and len(rows) == 7
+    assert rows[3][-2] == "failed" and "outside its bounds" in rows[3][-1]
+    assert rows[1][-2:] == ["success", ""]
+    assert float(rows[1][0]) == design[0, 0]  # exact repr
+
+
+def test_a_forking_process_pool_is_refused_with_the_remedy():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool, \
+            pytest.raises(DynamicsError, match="get_context\\('spawn'\\)"):
+        sweep(SCENARIO, PROBLEM, DESIGN[:4], METRICS, chunk=4, executor=pool)

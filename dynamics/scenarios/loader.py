@@ -29,7 +29,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dynamics.errors import DynamicsError, ScenarioError, UnknownNameError
+import numpy as np
+
+from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
 from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.parameters import REFERENCES, REGISTRY
@@ -107,6 +109,22 @@ class Scenario:
         """The parameter values that the scenario's model uses (idle ones left out)."""
         names = (model or self.model()).parameter_names
         return {k: v for k, v in self.parameters.items() if k in names}
+
+    def parameter(self, name: str) -> float | np.ndarray:
+        """The scenario's value of a scalar parameter, or of a per-state one for every
+        state (shape (N,)), defaults filled in; matrix parameters are refused."""
+        if name not in REGISTRY:
+            raise UnknownNameError("parameter", name, REGISTRY)
+        spec = REGISTRY[name]
+        value = self.parameters.get(name, spec.default)
+        if spec.kind == "scalar":
+            return float(value)
+        if spec.kind == "pair":
+            raise ParameterValueError(f"{name!r} is a matrix parameter; give one number per "
+                                      "state pair instead")
+        if isinstance(value, Mapping):
+            return np.array([float(value.get(s, spec.default)) for s in self.states])
+        return np.broadcast_to(np.asarray(value, dtype=float), (len(self.states),)).copy()
 
     def _repr_html_(self) -> str:
         from dynamics.display import scenario_html
