@@ -2,13 +2,14 @@
 
 ``sweep(scenario, problem, design, metrics)`` splits the design into chunks of members;
 each chunk is one ensemble (:func:`dynamics.sensitivity.run_design`) whose members are
-reduced to the named scalar metrics (``dynamics.analysis.metrics.METRICS``). Chunks run
-in-process by default, or on any ``concurrent.futures.Executor`` (a process pool that
-spawns its workers; ``dask.distributed.Client.get_executor()`` for a cluster). After each chunk the results
-so far are written atomically to the checkpoint file, so an interrupted sweep resumes
-where it stopped and gives the same result as an uninterrupted one; when a task is lost
-(a worker dies), every chunk that did finish is recorded before the error is raised. A
-member that fails is recorded with its status and message; it never stops the sweep.
+reduced to scalar metrics (names of ``dynamics.analysis.metrics.METRICS``, or functions).
+Chunks run in-process by default, or on any ``concurrent.futures.Executor`` (a process
+pool that spawns its workers; ``dask.distributed.Client.get_executor()`` for a cluster).
+After each chunk the results so far are written atomically to the checkpoint file, so an
+interrupted sweep resumes where it stopped and gives the same result as an uninterrupted
+one; when a task is lost (a worker dies), every chunk that did finish is recorded before
+the error is raised. A member that fails is recorded with its status and message; it
+never stops the sweep.
 """
 
 from __future__ import annotations

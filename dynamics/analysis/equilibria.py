@@ -17,10 +17,9 @@ import numpy as np
 from scipy.optimize import root
 from scipy.stats import qmc
 
-from dynamics.compile import compile_model
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.simulate import prepare
 
 __all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "RESIDUAL_TOLERANCE"]
 
@@ -80,18 +79,14 @@ class FixedSystem:
     """The rate f(y) and Jacobian J(y) of a model at fixed parameter values.
 
     Held variables (output without the economy, cohesion without alliances) take their
-    values from ``initial``, as in :func:`~dynamics.simulate`.
+    values from ``initial``, and the start ``y0`` is the one a simulation would take
+    (:func:`~dynamics.simulate.prepare`: perceived threat equal to the actual threat).
     """
 
     def __init__(self, model: Model, params: Mapping[str, Any] | None = None,
                  initial: Mapping[str, Any] | None = None):
         self.model = model
-        self.compiled = compile_model(model)
-        self.values = resolve_parameters(model, params)
-        self.start = resolve_initial(model, initial)
-        if model.is_dynamic("theta"):
-            self.start.setdefault("theta", np.zeros(model.N))
-        y0, self.p = pack_inputs(model, self.values, self.start)
+        self.compiled, self.values, self.start, y0, self.p = prepare(model, params, initial)
         if y0.ndim != 1:
             raise ParameterValueError("equilibria are found for one parameter set, not an "
                                       "ensemble")
