@@ -101,6 +101,28 @@ class EnsembleResult:
                                  "engine": self.engine,
                                  "provenance": json.dumps(jsonable(self.provenance))})
 
+    def to_dataframe(self, variables: Sequence[str] | None = None):
+        """A tidy pandas DataFrame (member, time, variable, state, partner, value), as
+        :meth:`Result.to_dataframe <dynamics.results.Result.to_dataframe>` with a member
+        column; cohesion once per pair (i < j). Needs pandas (``[data]``)."""
+        import pandas as pd
+
+        frames = []
+        states = np.array(self.states)
+        upper = np.triu_indices(len(self.states), 1)
+        for name in variables or list(self.values):
+            array = self.values[name]
+            if array.ndim == 4:  # pairs: (M, T, N, N) -> (M, T, P)
+                array = array[:, :, upper[0], upper[1]]
+                first, second = states[upper[0]], states[upper[1]]
+            else:
+                first, second = states, np.full(len(states), "")
+            member, time, column = np.indices(array.shape).reshape(3, -1)
+            frames.append(pd.DataFrame({"member": member, "time": self.t[time],
+                                        "variable": name, "state": first[column],
+                                        "partner": second[column], "value": array.ravel()}))
+        return pd.concat(frames, ignore_index=True)
+
     def to_netcdf(self, path: str | Path) -> Path:
         """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF
         library is needed); ``xarray.open_dataset(path)`` reads it back."""

@@ -181,7 +181,8 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     dimension 2d, and the d matrices A_B^(i)) is stacked into one evaluation of
     ``n (d + 2)`` points, so that a scenario runs it as one ensemble, or one sweep on an
     executor with one checkpoint; ``scipy.stats.sobol_indices`` computes the indices and
-    their bootstrap intervals from the values.
+    their bootstrap intervals (``resamples`` of them; 0 for none: NaN intervals) from the
+    values.
     """
     if n & (n - 1):
         raise ParameterValueError(f"Sobol indices need a power of two base samples, got {n}")
@@ -196,11 +197,14 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     f_a, f_b = values[:, :n], values[:, n:2 * n]
     f_ab = values[:, 2 * n:].reshape(values.shape[0], d, n).swapaxes(0, 1)
     result = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
-    interval = result.bootstrap(confidence_level=0.95, n_resamples=resamples)
-    first, total = (interval.first_order.confidence_interval,
-                    interval.total_order.confidence_interval)
-    arrays = [result.first_order, result.total_order, np.array([first.low, first.high]),
-              np.array([total.low, total.high])]
+    if resamples:
+        interval = result.bootstrap(confidence_level=0.95, n_resamples=resamples)
+        first, total = (interval.first_order.confidence_interval,
+                        interval.total_order.confidence_interval)
+        first, total = np.array([first.low, first.high]), np.array([total.low, total.high])
+    else:  # no intervals asked for (the BCa jackknife costs O(n^2) for large n)
+        first = total = np.full((2, *np.shape(result.first_order)), np.nan)
+    arrays = [result.first_order, result.total_order, first, total]
     if np.ndim(result.first_order) == 2:  # scipy: (outputs, d); here one row per input
         arrays = [np.swapaxes(a, -1, -2) for a in arrays]
     return SobolIndices(problem.names, *arrays, n * (d + 2))

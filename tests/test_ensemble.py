@@ -132,3 +132,17 @@ def test_ensemble_writes_netcdf_that_xarray_reads_back(tmp_path):
         assert "outside its bounds" in str(data["message"].values[2])
         assert list(data["state"].values) == list(scenario.states)
         assert json.loads(data.attrs["provenance"])["members"] == 3
+
+
+def test_ensemble_tidy_dataframe_has_one_row_per_member_time_and_series():
+    pytest.importorskip("pandas")
+    model = Model(["A", "B", "C"])
+    runs = simulate_ensemble(model, {"growth": np.array([[0.01], [0.03]])}, (0.0, 10.0),
+                             output=6)
+    frame = runs.to_dataframe(["m", "c"])
+    assert len(frame) == 2 * 6 * 3 + 2 * 6 * 3  # m per state, c per pair (3 pairs)
+    row = frame[(frame.member == 1) & (frame.variable == "m") & (frame.state == "B")]
+    np.testing.assert_array_equal(row["value"], runs.values["m"][1, :, 1])
+    pairs = frame[frame.variable == "c"]
+    assert set(zip(pairs.state, pairs.partner, strict=True)) == {("A", "B"), ("A", "C"),
+                                                                 ("B", "C")}
