@@ -74,6 +74,10 @@ class LazyValues(Mapping):
     def __repr__(self) -> str:
         return f"LazyValues({list(self._builders)}, computed={list(self._done)})"
 
+    def __reduce__(self):
+        # the builders are closures: a pickled copy (to another process) is computed
+        return dict, (dict(self.items()),)
+
 
 @dataclass
 class Result:

@@ -146,3 +146,17 @@ def test_ensemble_tidy_dataframe_has_one_row_per_member_time_and_series():
     pairs = frame[frame.variable == "c"]
     assert set(zip(pairs.state, pairs.partner, strict=True)) == {("A", "B"), ("A", "C"),
                                                                  ("B", "C")}
+
+
+def test_an_ensemble_and_its_members_pickle_with_their_values():
+    """Values are built lazily by closures; a pickled copy (sent to or from a worker
+    process) carries them computed."""
+    import pickle
+
+    runs = simulate_ensemble(Model(["A", "B"]), {"growth": np.array([[0.01], [0.02]])},
+                             (0.0, 5.0), output=3)
+    copy = pickle.loads(pickle.dumps(runs))
+    for name in runs.values:
+        np.testing.assert_array_equal(copy.values[name], runs.values[name])
+    member = pickle.loads(pickle.dumps(runs.member(1)))
+    np.testing.assert_array_equal(member["m", "A"], runs.values["m"][1, :, 0])
