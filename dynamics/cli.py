@@ -106,7 +106,6 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
 
 
 def _cmd_continue(args: argparse.Namespace) -> None:
-    import numpy as np
 
     from dynamics.analysis.continuation import check_range, continue_model, parameter_slots
     from dynamics.figures import write_table
@@ -332,7 +331,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     if args.method == "morris":
         print(f"Morris screening of {args.metric} in {scenario.name} "
               f"({screening.evaluations} runs):")
-        for k, name in enumerate(problem.names):
+        for k, name in enumerate(screening.names):
             print(f"  {name:24s} mu* {screening.mu_star[k]:10.4g} +- "
                   f"{screening.mu_star_half_width[k]:.3g}  mu {screening.mu[k]:10.4g}  "
                   f"sigma {screening.sigma[k]:10.4g}")
@@ -341,9 +340,14 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
                    "mu_star_half_width": screening.mu_star_half_width.tolist(),
                    "mu": screening.mu.tolist(), "sigma": screening.sigma.tolist()}
         _write_json(args.out, record)
+        if args.plot:
+            from dynamics.plotting import plot_morris, save_figure
+
+            written = save_figure(plot_morris(screening, args.metric), Path(args.plot))
+            print("wrote " + ", ".join(map(str, written)))
         return
     print(f"Sobol indices of {args.metric} in {scenario.name} ({indices.evaluations} runs):")
-    for k, name in enumerate(problem.names):
+    for k, name in enumerate(indices.names):
         print(f"  {name:24s} first {indices.first[k]:7.3f} "
               f"[{indices.first_interval[0][k]:.3f}, {indices.first_interval[1][k]:.3f}]  "
               f"total {indices.total[k]:7.3f} "
@@ -354,22 +358,10 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
                "total_interval": indices.total_interval.tolist()}
     _write_json(args.out, record)
     if args.plot:
-        import matplotlib.pyplot as plt
+        from dynamics.plotting import plot_sobol, save_figure
 
-        from dynamics.plotting import ONE_COLUMN, PALETTE, paper_style, save_figure
-
-        with paper_style():
-            fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4), layout="constrained")
-            at = np.arange(len(problem.names))
-            for offset, (label, value, interval, colour) in enumerate((
-                    ("first order", indices.first, indices.first_interval, PALETTE[0]),
-                    ("total order", indices.total, indices.total_interval, PALETTE[1]))):
-                ax.bar(at + (offset - 0.5) * 0.38, value, 0.38, color=colour, label=label,
-                       yerr=np.abs(np.array(interval) - value), capsize=2)
-            ax.set_xticks(at, problem.names, rotation=20)
-            ax.set_ylabel(f"Sobol index of {args.metric}")
-            ax.legend()
-        print("wrote " + ", ".join(map(str, save_figure(fig, Path(args.plot)))))
+        written = save_figure(plot_sobol(indices, args.metric), Path(args.plot))
+        print("wrote " + ", ".join(map(str, written)))
 
 
 def _write_json(path: str | None, record: dict) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from dynamics.results import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
-           "save_figure", "state_colours", "figure_data"]
+           "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -201,3 +201,40 @@ def plot_branch(ax: plt.Axes, branch, variable: str, colour: str = PALETTE[0],
                 zorder=5)
         ax.annotate(point.kind, (point.parameter, point.state[k]), xytext=(4, 4),
                     textcoords="offset points", fontsize=6)
+
+
+def plot_sobol(indices, label: str) -> plt.Figure:
+    """First- and total-order Sobol indices as bars with their 95 % intervals
+    (:class:`~dynamics.sensitivity.SobolIndices` of a scalar metric named ``label``)."""
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4), layout="constrained")
+        at = np.arange(len(indices.names))
+        for offset, (name, value, interval, colour) in enumerate((
+                ("first order", indices.first, indices.first_interval, PALETTE[0]),
+                ("total order", indices.total, indices.total_interval, PALETTE[1]))):
+            error = np.abs(np.asarray(interval) - value)
+            ax.bar(at + (offset - 0.5) * 0.38, value, 0.38, color=colour, label=name,
+                   yerr=None if np.isnan(error).all() else error, capsize=2)
+        ax.set_xticks(at, indices.names, rotation=20)
+        ax.set_ylabel(f"Sobol index of {label}")
+        ax.legend()
+    return fig
+
+
+def plot_morris(screening, label: str) -> plt.Figure:
+    """Morris screening in the (mu*, sigma) plane (Campolongo et al. 2007): inputs far to
+    the right matter; high ones act through interactions or non-linearly. Horizontal bars:
+    the 95 % interval of mu*."""
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.6), layout="constrained")
+        ax.errorbar(screening.mu_star, screening.sigma, xerr=screening.mu_star_half_width,
+                    fmt="o", color=PALETTE[0], capsize=2, markersize=4)
+        for name, x, y in zip(screening.names, screening.mu_star, screening.sigma,
+                              strict=True):
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4))
+        ax.set_xlabel(f"$\\mu^*$ of {label}")
+        ax.set_ylabel("$\\sigma$")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+    return fig
+

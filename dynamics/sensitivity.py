@@ -61,6 +61,15 @@ class Problem:
             if not low < high:
                 raise ParameterValueError(f"bounds of {name!r} must be low < high, got "
                                           f"({low}, {high})")
+        if self.groups is not None and len(self.groups) != len(self.names):
+            raise ParameterValueError(f"{len(self.names)} names but {len(self.groups)} "
+                                      "groups: give every input its group")
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """What the indices are reported for: the groups (in order of first appearance)
+        when there are groups, otherwise the inputs."""
+        return tuple(dict.fromkeys(self.groups)) if self.groups else self.names
 
     @classmethod
     def from_dict(cls, problem: Mapping[str, Any]) -> Problem:
@@ -178,24 +187,28 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     """Sobol indices of ``function`` (``x`` of shape (d, m) -> (m,) or (s, m)).
 
     The Saltelli (2010) design (matrices A and B from one scrambled Sobol sequence of
-    dimension 2d, and the d matrices A_B^(i)) is stacked into one evaluation of
-    ``n (d + 2)`` points, so that a scenario runs it as one ensemble, or one sweep on an
-    executor with one checkpoint; ``scipy.stats.sobol_indices`` computes the indices and
-    their bootstrap intervals (``resamples`` of them; 0 for none: NaN intervals) from the
-    values.
+    dimension 2d, and one matrix A_B^(i) per input, or per group of inputs when the
+    problem has groups: indices of a group are those of its inputs varied together) is
+    stacked into one evaluation of ``n (d + 2)`` points, so that a scenario runs it as one
+    ensemble, or one sweep on an executor with one checkpoint. ``scipy.stats.sobol_indices``
+    computes the indices and their bootstrap intervals (``resamples`` of them; 0 for none:
+    NaN intervals) from the values.
     """
     if n & (n - 1):
         raise ParameterValueError(f"Sobol indices need a power of two base samples, got {n}")
-    d = len(problem.names)
+    d, factors = len(problem.names), problem.factors
     unit = qmc.Sobol(2 * d, seed=np.random.default_rng(seed), bits=64).random(n).T
     a, b = qmc.scale(unit[:d].T, problem.lower, problem.upper).T, \
         qmc.scale(unit[d:].T, problem.lower, problem.upper).T
-    ab = np.repeat(a[None], d, axis=0)
-    ab[np.arange(d), np.arange(d)] = b  # A with column i taken from B
+    labels = problem.groups or problem.names
+    ab = np.repeat(a[None], len(factors), axis=0)
+    for g, factor in enumerate(factors):  # A with the factor's columns taken from B
+        columns = [k for k, label in enumerate(labels) if label == factor]
+        ab[g, columns] = b[columns]
     values = np.asarray(function(np.concatenate([a, b, *ab], axis=1)), dtype=float)
-    values = np.atleast_2d(values)  # (s, n (d + 2))
+    values = np.atleast_2d(values)  # (s, n (factors + 2))
     f_a, f_b = values[:, :n], values[:, n:2 * n]
-    f_ab = values[:, 2 * n:].reshape(values.shape[0], d, n).swapaxes(0, 1)
+    f_ab = values[:, 2 * n:].reshape(values.shape[0], len(factors), n).swapaxes(0, 1)
     result = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     if resamples:
         interval = result.bootstrap(confidence_level=0.95, n_resamples=resamples)
@@ -207,7 +220,7 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     arrays = [result.first_order, result.total_order, first, total]
     if np.ndim(result.first_order) == 2:  # scipy: (outputs, d); here one row per input
         arrays = [np.swapaxes(a, -1, -2) for a in arrays]
-    return SobolIndices(problem.names, *arrays, n * (d + 2))
+    return SobolIndices(factors, *arrays, n * (len(factors) + 2))
 
 
 Metric = str | Callable[[Result], float | np.ndarray]
@@ -219,8 +232,8 @@ def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
 
     ``metric`` is a name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
     :class:`~dynamics.results.Result`. ``n`` (a power of two) base samples cost
-    ``n (d + 2)`` runs; ``options`` are those of :func:`metric_values` (an executor, a
-    checkpoint, solver tolerances).
+    ``n (d + 2)`` runs (d inputs, or groups of inputs); ``options`` are those of
+    :func:`metric_values` (an executor, a checkpoint, solver tolerances).
     """
     return sobol_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
                     problem, n, seed)

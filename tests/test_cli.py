@@ -146,6 +146,21 @@ def test_sensitivity_command_writes_indices(tmp_path, capsys):
     assert again["first"] == data["first"] and again["total"] == data["total"]
 
 
+def test_morris_command_writes_screening_and_its_figure(tmp_path, capsys):
+    pytest.importorskip("SALib")
+    import json
+
+    out, plot = tmp_path / "morris.json", tmp_path / "morris"
+    assert main(["sensitivity", "hegemonic-rise", "--method", "morris", "--param",
+                 "coercion=0:0.08", "--param", "growth.Riser=0.03:0.07", "--metric",
+                 "peak_share", "--n", "4", "--out", str(out), "--plot", str(plot)]) == 0
+    data = json.loads(out.read_text())
+    assert data["evaluations"] == 4 * 3 and len(data["mu_star"]) == 2
+    assert (tmp_path / "morris.pdf").stat().st_size > 0
+    assert (tmp_path / "morris.png").stat().st_size > 0
+    assert "Morris screening of peak_share" in capsys.readouterr().out
+
+
 def test_local_sensitivity_command(tmp_path, capsys):
     """The command prints and writes one elasticity per input (their values are checked
     against Richardson's closed form in test_sensitivity)."""

@@ -79,6 +79,21 @@ def test_sobol_of_a_scenario_metric_and_per_output_time():
     assert over_time.first.shape == (3, 8)
 
 
+def test_grouped_sobol_indices_of_the_ishigami_function():
+    """Groups {x1, x3} and {x2}: x2 acts alone, so the group {x1, x3} carries everything
+    else: first = total = 1 - S2 = 0.5576 for it and 0.4424 for x2 (to 0.02)."""
+    def ishigami(x):
+        return np.sin(x[0]) + 7 * np.sin(x[1]) ** 2 + 0.1 * x[2] ** 4 * np.sin(x[0])
+
+    problem = Problem(("x1", "x2", "x3"), ((-np.pi, np.pi),) * 3, groups=("a", "b", "a"))
+    indices = sobol_of(ishigami, problem, n=2 ** 14, seed=3, resamples=0)
+    assert indices.names == ("a", "b") and indices.evaluations == 2 ** 14 * 4
+    np.testing.assert_allclose(indices.first, [0.5576, 0.4424], atol=0.02)
+    np.testing.assert_allclose(indices.total, [0.5576, 0.4424], atol=0.02)
+    with pytest.raises(ParameterValueError, match="give every input its group"):
+        Problem(("x1", "x2"), ((0, 1), (0, 1)), groups=("a",))
+
+
 def test_morris_elementary_effects_of_a_linear_function_are_its_slopes():
     """f = 2 x1 - 0.5 x2 + 0 x3 on [0, 1]^3: mu* = (2, 0.5, 0), mu = (2, -0.5, 0),
     sigma = 0, exactly (every elementary effect of a linear function is its slope)."""
