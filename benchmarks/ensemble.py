@@ -10,7 +10,11 @@ depend on the ensemble size), and (ii) by ``dynamics.ensemble.simulate_ensemble`
 numba kernel (after a warm-up that pays numba's compilation, reported separately). It
 prints members per second for both, their ratio (measured in the same run on the same
 machine) and the largest deviation between the two on the sampled members, relative to
-each variable's scale. Not a test: timings on shared machines are noisy.
+each variable's scale, and the cost of one evaluation of the model's rate in numpy and
+compiled (both paths cost about that times the ~60 steps x 6 evaluations per member).
+The kernel's time covers ``simulate_ensemble`` whole: validation, integration, statuses
+(the labelled arrays are built when first read). Not a test: timings on shared machines
+are noisy.
 """
 
 from __future__ import annotations
@@ -54,6 +58,38 @@ def loop(model: Model, params: dict, sample: int, t_out: np.ndarray, rtol: float
     return sample / (time.perf_counter() - began), outputs
 
 
+def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[float, float]:
+    """Nanoseconds per evaluation of one member's rate: numpy (the loop) and numba (the
+    kernel). The per-member cost of either path is about this times the evaluations."""
+    import numba
+
+    compiled = compile_model(model)
+    values = resolve_parameters(model, {k: v[0] for k, v in params.items()})
+    start = resolve_initial(model, None)
+    start["theta"] = _initial_threat(model, compiled, values, start)
+    y0, p = pack_inputs(model, values, start)
+    began = time.perf_counter()
+    for _ in range(calls // 20):
+        compiled.rate(0.0, y0, p)
+    numpy_ns = (time.perf_counter() - began) / (calls // 20) * 1e9
+    namespace: dict = {"numpy": np}
+    exec(compiled.source, namespace)  # noqa: S102 - the project's own generated code
+    rate = numba.njit(error_model="numpy")(namespace["rate_into"])
+
+    @numba.njit
+    def repeat(y, q, k):
+        out, total = np.empty_like(y), 0.0
+        for _ in range(k):
+            rate(y, q, out)
+            total += out[0]
+        return total
+
+    repeat(y0, p, 1)
+    began = time.perf_counter()
+    repeat(y0, p, calls * 10)
+    return numpy_ns, (time.perf_counter() - began) / (calls * 10) * 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, nargs="+", default=[2, 5, 10])
@@ -89,8 +125,10 @@ def main() -> None:
             deviation = float(np.max(np.abs(ours - reference) / scale))
             print(f"{n:>3} {members:>8} {loop_rate:>10.1f} {kernel_rate:>11.1f} "
                   f"{kernel_rate / loop_rate:>8.1f} {deviation:>9.2e}")
+        numpy_ns, numba_ns = evaluation_cost(model, params)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
-              f"{warmup:.1f} s; both paid once per model shape)")
+              f"{warmup:.1f} s, both paid once per model shape; one evaluation of the rate: "
+              f"{numpy_ns / 1e3:.0f} us in numpy, {numba_ns:.0f} ns compiled)")
 
 
 if __name__ == "__main__":
