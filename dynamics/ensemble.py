@@ -49,7 +49,9 @@ class EnsembleResult:
     does not build the alliance matrices of every member).
 
     ``status`` (M,) holds each member's :class:`~dynamics.results.Status`, ``messages`` why
-    a member did not succeed, ``engine`` which integrator ran.
+    a member did not succeed, ``engine`` which integrator ran; :meth:`member` gives one
+    member as a :class:`~dynamics.results.Result` whose provenance holds its own parameter
+    values, as a single simulation's does.
     """
 
     t: np.ndarray
@@ -60,6 +62,8 @@ class EnsembleResult:
     messages: list[str]
     engine: str
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: the model's parameter values, with a leading member axis where they vary
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def members(self) -> int:
@@ -72,18 +76,23 @@ class EnsembleResult:
     def member(self, i: int) -> Result:
         """Member ``i`` as a single-run :class:`~dynamics.results.Result` (up to its stop)."""
         valid = np.isfinite(self.values["m"][i]).all(axis=1)
+        own = {name: value[i] if _has_member_axis(name, value, self.members) else value
+               for name, value in self.parameters.items()}
         return Result(t=self.t[valid],
                       values=LazyValues({k: functools.partial(self._rows, k, i, valid)
                                          for k in self.values}),
                       states=self.states, mechanisms=self.mechanisms, status=self.status[i],
-                      message=self.messages[i], provenance=self.provenance)
+                      message=self.messages[i],
+                      provenance={**self.provenance, "member": i,
+                                  "parameters": jsonable(own)})
 
     def _rows(self, name: str, i: int, valid: np.ndarray) -> np.ndarray:
         return self.values[name][i][valid]
 
     def to_xarray(self):
         """An ``xarray.Dataset`` over (member, time, state[, partner]) with each member's
-        status and message, and the provenance (JSON) as an attribute; needs xarray
+        status, message and varied parameters (``parameter_<name>``), and the provenance
+        with the shared parameters (JSON) as an attribute; needs xarray
         (``pip install 'balancing-dynamics[data]'``)."""
         import xarray as xr
 
@@ -93,13 +102,21 @@ class EnsembleResult:
             data[name] = (dims, array)
         data["status"] = ("member", np.array([s.value for s in self.status]))
         data["message"] = ("member", np.array(self.messages, dtype=str))
+        shared = {}
+        for name, value in self.parameters.items():  # varied ones as variables
+            if _has_member_axis(name, value, self.members):
+                dims = ("member", "state", "partner")[:np.ndim(value)]
+                data[f"parameter_{name}"] = (dims, np.asarray(value))
+            else:
+                shared[name] = value
+        provenance = {**self.provenance, "parameters": shared}
         return xr.Dataset(data, coords={"member": np.arange(self.members), "time": self.t,
                                         "state": list(self.states),
                                         "partner": list(self.states)},
                           attrs={"title": "balancing-dynamics ensemble",
                                  "mechanisms": " ".join(self.mechanisms),
                                  "engine": self.engine,
-                                 "provenance": json.dumps(jsonable(self.provenance))})
+                                 "provenance": json.dumps(jsonable(provenance))})
 
     def to_dataframe(self, variables: Sequence[str] | None = None):
         """A tidy pandas DataFrame (member, time, variable, state, partner, value), as
@@ -181,8 +198,12 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                             f"{messages[0]}")
     # replace invalid members by a valid one for the run; their outputs are discarded
     index = np.array([i if status[i] is Status.SUCCESS else good[0] for i in range(members)])
+    requested = params
     params, initial = _select(params, index, members), _select(initial, index, members)
-    compiled, _, start, y0, p = prepare(model, params, initial)
+    compiled, values, start, y0, p = prepare(model, params, initial)
+    recorded = _recorded(model, values, requested, [i for i in range(members)
+                                                    if status[i] is not Status.SUCCESS],
+                         members)
     y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
                                                                                 p.shape[-1]))
     bounds = divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
@@ -210,7 +231,23 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                           chosen, {**environment(), "states": list(model.states),
                                    "mechanisms": sorted(model.mechanisms), "rtol": rtol,
                                    "atol": atol, "t_span": [t0, t1], "members": members,
-                                   "engine": chosen})
+                                   "engine": chosen},
+                          recorded)
+
+
+def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:
+    """The parameter values to record: those run, except that an invalid member keeps the
+    values it was given (it was run with a valid member's values, then discarded)."""
+    out = {}
+    for name in model.parameter_names:
+        value = values[name]
+        given = requested.get(name)
+        if invalid and given is not None and _has_member_axis(name, given, members):
+            value = np.array(value, dtype=float)
+            given = np.asarray(given, dtype=float)[invalid]
+            value[invalid] = np.broadcast_to(given, value[invalid].shape)
+        out[name] = value
+    return out
 
 
 def _validate(model, params, initial, rows, members, status, messages) -> list[int]:

@@ -81,17 +81,25 @@ def _chunk(scenario: Scenario, problem: Problem, design: np.ndarray,
     ensemble = run_design(scenario, problem, design, **options)
     functions = [METRICS[m] if isinstance(m, str) else m for m in metrics]
     values = np.full((ensemble.members, len(metrics)), np.nan)
+    status = [s.value for s in ensemble.status]
+    messages = list(ensemble.messages)
     for i in range(ensemble.members):
-        if ensemble.status[i] is Status.SUCCESS:
-            result = ensemble.member(i)
-            for j, function in enumerate(functions):
+        if ensemble.status[i] is not Status.SUCCESS:
+            continue
+        result = ensemble.member(i)
+        for j, function in enumerate(functions):
+            try:
                 value = np.asarray(function(result), dtype=float)
-                if value.ndim:
-                    raise DynamicsError(f"metric {_name(metrics[j])} returned shape "
-                                        f"{value.shape}; a sweep records one number per "
-                                        "member")
-                values[i, j] = value
-    return values, [s.value for s in ensemble.status], list(ensemble.messages)
+            except Exception as error:  # this member's metric only: record, go on
+                status[i] = Status.FAILED.value
+                messages[i] = f"metric {_name(metrics[j])} failed: {error!r}"
+                values[i] = np.nan
+                break
+            if value.ndim:  # a wrong metric, the same for every member: stop
+                raise DynamicsError(f"metric {_name(metrics[j])} returned shape "
+                                    f"{value.shape}; a sweep records one number per member")
+            values[i, j] = value
+    return values, status, messages
 
 
 def _name(metric: Metric) -> str:

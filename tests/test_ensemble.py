@@ -131,7 +131,11 @@ def test_ensemble_writes_netcdf_that_xarray_reads_back(tmp_path):
         assert list(data["status"].values) == ["success", "success", "failed"]
         assert "outside its bounds" in str(data["message"].values[2])
         assert list(data["state"].values) == list(scenario.states)
-        assert json.loads(data.attrs["provenance"])["members"] == 3
+        provenance = json.loads(data.attrs["provenance"])
+        assert provenance["members"] == 3 and provenance["parameters"]["fatigue"]
+        np.testing.assert_array_equal(data["parameter_distinguishability"], design[:, 0])
+        assert data["parameter_reaction"].dims == ("member", "state")
+    assert ensemble.member(1).provenance["parameters"]["distinguishability"] == 0.9
 
 
 def test_ensemble_tidy_dataframe_has_one_row_per_member_time_and_series():

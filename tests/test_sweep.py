@@ -124,3 +124,21 @@ def test_a_forking_process_pool_is_refused_with_the_remedy():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool, \
             pytest.raises(DynamicsError, match="get_context\\('spawn'\\)"):
         sweep(SCENARIO, PROBLEM, DESIGN[:4], METRICS, chunk=4, executor=pool)
+
+
+def _fragile(result):
+    """A metric that fails for strong reactions, as a user's metric might."""
+    if result.provenance["parameters"]["reaction"][0] > 1.0:
+        raise ZeroDivisionError("no escalation window")
+    return float(result["m"][-1, 0])
+
+
+def test_a_metric_that_fails_for_one_member_fails_that_member_only():
+    result = sweep(SCENARIO, PROBLEM, DESIGN[:8], [_fragile], chunk=8)
+    strong = DESIGN[:8, 1] > 1.0
+    assert strong.any() and not strong.all()
+    assert all(s == "failed" for s in result.status[strong])
+    assert all("ZeroDivisionError" in m for m, bad in zip(result.messages, strong,
+                                                          strict=True) if bad)
+    assert all(s == "success" for s in result.status[~strong])
+    assert np.all(np.isfinite(next(iter(result.metrics.values()))[~strong]))
