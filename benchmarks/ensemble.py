@@ -1,7 +1,8 @@
 """Benchmark: the compiled ensemble kernel against a naive loop of solve_ivp calls.
 
     python benchmarks/ensemble.py [--states 2 5 10] [--members 1000 10000]
-                                  [--loop-sample 200] [--rtol 1e-6] [--atol 1e-9]
+                                  [--loop-sample 200] [--accuracy-sample 4]
+                                  [--rtol 1e-6] [--atol 1e-9]
 
 For each number of states (all mechanisms on) and ensemble size, the same random
 ensemble is integrated (i) by one ``solve_ivp`` (RK45) call per member with the compiled
@@ -10,8 +11,11 @@ depend on the ensemble size), and (ii) by ``dynamics.ensemble.simulate_ensemble`
 numba kernel (after a warm-up that pays numba's compilation, reported separately). It
 prints members per second for both, their ratio (measured in the same run on the same
 machine) and the largest deviation between the two on the sampled members, relative to
-each variable's scale, and the cost of one evaluation of the model's rate in numpy and
-compiled (both paths cost about that times the ~60 steps x 6 evaluations per member).
+each variable's scale; the accuracy of both against a DOP853 reference at rtol 1e-13 on a
+few members (where the right-hand side has kinks, [x]+, the two explicit runs can take
+different steps and differ by about their own error); and the cost of one evaluation of
+the model's rate in numpy and compiled (both paths cost about that times the evaluations
+per member, 6 per step).
 The kernel's time covers ``simulate_ensemble`` whole: validation, integration, statuses
 (the labelled arrays are built when first read). Not a test: timings on shared machines
 are noisy.
@@ -27,8 +31,7 @@ from scipy.integrate import solve_ivp
 
 from dynamics import Model, compile_model
 from dynamics.ensemble import simulate_ensemble
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
-from dynamics.simulate import _initial_threat
+from dynamics.simulate import prepare
 
 
 def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
@@ -39,23 +42,30 @@ def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
             "distinguishability": rng.uniform(0.2, 0.9, members)}
 
 
+def inputs(model: Model, params: dict, sample: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``sample`` members' packed start and inputs, as the ensemble builds them."""
+    _, _, _, y0, p = prepare(model, {k: v[:sample] for k, v in params.items()}, None)
+    return np.broadcast_to(y0, (sample, y0.shape[-1])), p
+
+
 def loop(model: Model, params: dict, sample: int, t_out: np.ndarray, rtol: float,
-         atol: float) -> tuple[float, np.ndarray]:
+         atol: float, method: str = "RK45") -> tuple[float, np.ndarray]:
     """Members per second of one solve_ivp call per member, and the sampled outputs."""
     compiled = compile_model(model)
-    one = {k: v[:sample] for k, v in params.items()}
-    values = resolve_parameters(model, one)
-    start = resolve_initial(model, None)
-    start["theta"] = _initial_threat(model, compiled, values, start)
-    y0, p = pack_inputs(model, values, start)
-    y0 = np.broadcast_to(y0, (sample, y0.shape[-1]))
+    y0, p = inputs(model, params, sample)
     outputs = np.empty((sample, t_out.size, y0.shape[-1]))
     began = time.perf_counter()
     for i in range(sample):
         sol = solve_ivp(lambda t, y, q=p[i]: compiled.rate(t, y, q), (t_out[0], t_out[-1]),
-                        y0[i], method="RK45", t_eval=t_out, rtol=rtol, atol=atol)
+                        y0[i], method=method, t_eval=t_out, rtol=rtol, atol=atol)
         outputs[i] = sol.y.T
     return sample / (time.perf_counter() - began), outputs
+
+
+def deviation(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest difference relative to each member's and variable's scale in ``b``."""
+    scale = np.max(np.abs(b), axis=1, keepdims=True) + 1e-12
+    return float(np.max(np.abs(a - b) / scale))
 
 
 def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[float, float]:
@@ -64,10 +74,7 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[fl
     import numba
 
     compiled = compile_model(model)
-    values = resolve_parameters(model, {k: v[0] for k, v in params.items()})
-    start = resolve_initial(model, None)
-    start["theta"] = _initial_threat(model, compiled, values, start)
-    y0, p = pack_inputs(model, values, start)
+    y0, p = (a[0] for a in inputs(model, params, 1))
     began = time.perf_counter()
     for _ in range(calls // 20):
         compiled.rate(0.0, y0, p)
@@ -95,6 +102,8 @@ def main() -> None:
     parser.add_argument("--states", type=int, nargs="+", default=[2, 5, 10])
     parser.add_argument("--members", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--loop-sample", type=int, default=200)
+    parser.add_argument("--accuracy-sample", type=int, default=4,
+                        help="members checked against a tight DOP853 reference (0: none)")
     parser.add_argument("--rtol", type=float, default=1e-6)
     parser.add_argument("--atol", type=float, default=1e-9)
     args = parser.parse_args()
@@ -121,14 +130,18 @@ def main() -> None:
             kernel_rate = members / (time.perf_counter() - began)
             ours = np.stack([result.values[s.name][(slice(None), slice(None), *s.index)]
                              for s in model.variables], axis=-1)[:args.loop_sample]
-            scale = np.max(np.abs(reference), axis=1, keepdims=True) + 1e-12
-            deviation = float(np.max(np.abs(ours - reference) / scale))
             print(f"{n:>3} {members:>8} {loop_rate:>10.1f} {kernel_rate:>11.1f} "
-                  f"{kernel_rate / loop_rate:>8.1f} {deviation:>9.2e}")
+                  f"{kernel_rate / loop_rate:>8.1f} {deviation(ours, reference):>9.2e}")
         numpy_ns, numba_ns = evaluation_cost(model, params)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s, both paid once per model shape; one evaluation of the rate: "
               f"{numpy_ns / 1e3:.0f} us in numpy, {numba_ns:.0f} ns compiled)")
+        k = args.accuracy_sample
+        if k:
+            _, truth = loop(model, params, k, t_out, 1e-13, 1e-15, method="DOP853")
+            print(f"    (accuracy on {k} members against DOP853 at rtol 1e-13: loop "
+                  f"{deviation(reference[:k], truth):.2e}, kernel "
+                  f"{deviation(ours[:k], truth):.2e})")
 
 
 if __name__ == "__main__":
