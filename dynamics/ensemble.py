@@ -35,7 +35,7 @@ from dynamics.model.model import Model
 from dynamics.model.parameters import REGISTRY
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
 from dynamics.results import LazyValues, Result, Status, environment, jsonable
-from dynamics.simulate import _time_grid, prepare
+from dynamics.simulate import _time_grid, labelled, prepare
 
 __all__ = ["EnsembleResult", "simulate_ensemble"]
 
@@ -226,7 +226,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         elif codes[i] == kernel.STIFF:
             ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], (t0, t1), t_out,
                                                    rtol, atol)
-    return EnsembleResult(t_out, _labelled(model, compiled, ys, p, start, members),
+    return EnsembleResult(t_out, labelled(model, compiled, ys, p, start),
                           model.states, tuple(sorted(model.mechanisms)), status, messages,
                           chosen, {**environment(), "states": list(model.states),
                                    "mechanisms": sorted(model.mechanisms), "rtol": rtol,
@@ -307,34 +307,3 @@ def _stiff(compiled, y0, p, span, t_out, rtol, atol):
     if sol.status == 0 and np.all(np.isfinite(sol.y)):
         return ys, Status.SUCCESS, "suspected stiff: re-run with Radau"
     return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}"
-
-
-def _labelled(model, compiled, ys, p, start, members) -> LazyValues:
-    """(M, T, N) arrays per variable (held variables constant) with share and threat, each
-    built when first read."""
-    steps, n = ys.shape[1], model.N
-
-    def variable(name: str) -> np.ndarray:
-        trailing = (n, n) if VARIABLES[name].pair else (n,)
-        held = np.asarray(start.get(name, np.zeros(trailing)), dtype=float)
-        if held.ndim > len(trailing):  # one value per member: add the time axis
-            held = held[:, None]
-        data = np.broadcast_to(held, (members, steps, *trailing)).copy()
-        for k, slot in enumerate(model.variables):
-            if slot.name == name:
-                data[(slice(None), slice(None), *slot.index)] = ys[:, :, k]
-                if VARIABLES[name].pair:
-                    data[:, :, slot.index[1], slot.index[0]] = ys[:, :, k]
-        return data
-
-    def derived(function) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return function(0.0, ys, p[:, None, :])
-
-    builders = {name: functools.partial(variable, name) for name in VARIABLES
-                if not (name in ("v", "theta") and not model.is_dynamic(name))}
-    builders["threat"] = functools.partial(derived, compiled.threat)
-    builders["share"] = functools.partial(derived, compiled.share)
-    if not model.is_dynamic("theta"):
-        builders["theta"] = functools.partial(derived, compiled.threat)
-    return LazyValues(builders)

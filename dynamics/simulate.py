@@ -8,6 +8,7 @@ whose status says whether it finished, diverged, left the admissible domain or f
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -21,7 +22,7 @@ from dynamics.errors import ParameterValueError, ShapeError, TimeSpanError, Unkn
 from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
-from dynamics.results import Result, Status, environment, jsonable
+from dynamics.results import LazyValues, Result, Status, environment, jsonable
 
 __all__ = ["Solver", "Events", "simulate", "prepare", "METHODS"]
 
@@ -222,7 +223,7 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
             times = np.append(times, ends[0][0])
             ys = np.vstack([ys, ends[0][1]])
     provenance = _provenance(model, values, start, (t0, t1), solver, events)
-    return Result(t=times, values=_trajectories(model, compiled, ys, p, start),
+    return Result(t=times, values=dict(labelled(model, compiled, ys, p, start)),
                   states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
                   status=status, message=message, provenance=provenance)
 
@@ -279,32 +280,47 @@ def _status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
     return Status.SUCCESS, ""
 
 
-def _trajectories(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,
-                  start: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Full (T, N) arrays for every variable, held ones constant, with share and threat."""
-    n_times, n = ys.shape[0], model.N
-    out: dict[str, np.ndarray] = {}
-    for name in VARIABLES:
-        if name == "v" and not model.is_dynamic("v"):
-            continue
-        if name == "theta" and not model.is_dynamic("theta"):
-            continue
-        if VARIABLES[name].pair:
-            data = np.broadcast_to(start["c"], (n_times, n, n)).copy()
-        else:
-            data = np.broadcast_to(start.get(name, np.zeros(n)), (n_times, n)).copy()
+def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,
+             start: Mapping[str, np.ndarray]) -> LazyValues:
+    """Labelled arrays of integrated trajectories, each built when first read.
+
+    ``ys`` has shape ``(..., T, n_variables)`` (leading member axes allowed), ``p`` shape
+    ``(..., n_inputs)``. Every variable becomes ``(..., T, N)`` (cohesion ``(..., T, N, N)``,
+    symmetric), held variables constant at their start; share and actual threat come from
+    the model's own definitions, and perceived threat equals the actual one when perception
+    is off.
+    """
+    steps, n = ys.shape[-2], model.N
+    lead = ys.shape[:-2]
+
+    def variable(name: str) -> np.ndarray:
+        trailing = (n, n) if VARIABLES[name].pair else (n,)
+        held = np.asarray(start.get(name, np.zeros(trailing)), dtype=float)
+        if held.ndim > len(trailing):  # one value per member: add the time axis
+            held = np.expand_dims(held, held.ndim - len(trailing))
+        data = np.broadcast_to(held, (*lead, steps, *trailing)).copy()
         for k, slot in enumerate(model.variables):
             if slot.name == name:
-                data[(slice(None), *slot.index)] = ys[:, k]
+                data[(Ellipsis, slice(None), *slot.index)] = ys[..., k]
                 if VARIABLES[name].pair:
-                    data[:, slot.index[1], slot.index[0]] = ys[:, k]
-        out[name] = data
-    with np.errstate(all="ignore"):
-        out["threat"] = compiled.threat(0.0, ys, p)
-        out["share"] = compiled.share(0.0, ys, p)
+                    data[..., slot.index[1], slot.index[0]] = ys[..., k]
+        return data
+
+    def derived(function) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return function(0.0, ys, p[..., None, :])
+
+    def perceived() -> np.ndarray:
+        return values["threat"].copy()
+
+    builders = {name: functools.partial(variable, name) for name in VARIABLES
+                if model.is_dynamic(name) or name not in ("v", "theta")}
+    builders["threat"] = functools.partial(derived, compiled.threat)
+    builders["share"] = functools.partial(derived, compiled.share)
     if not model.is_dynamic("theta"):
-        out["theta"] = out["threat"].copy()
-    return out
+        builders["theta"] = perceived
+    values = LazyValues(builders)
+    return values
 
 
 def _provenance(model: Model, values, start, t_span, solver: Solver, events: Events
