@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.errors import DynamicsError, UnknownNameError
+from dynamics.errors import DynamicsError
 
 __all__ = ["main"]
 
@@ -293,17 +293,18 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> None:
-    from dynamics.analysis.metrics import METRICS
     from dynamics.scenarios import load_scenario
     from dynamics.sensitivity import Problem, local_sensitivities, morris, sobol
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
-    if args.metric not in METRICS:
-        raise UnknownNameError("metric", args.metric, METRICS)
     record = {**_run_provenance(args, scenario), "metric": args.metric,
               "method": args.method}
     if args.method == "local":
-        names = [text.partition("=")[0].strip() for text in args.param]
+        ranged = [text for text in args.param if "=" in text]
+        if ranged:
+            raise DynamicsError(f"--method local takes inputs without ranges (--param P), "
+                                f"got {ranged[0]!r}")
+        names = [text.strip() for text in args.param]
         local = local_sensitivities(scenario, names, args.metric, step=args.step)
         print(f"Elasticities of {args.metric} in {scenario.name} at its own values "
               f"({args.metric} = {local.metric:.6g}; steps of {args.step:g}):")

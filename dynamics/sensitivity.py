@@ -308,6 +308,7 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
     """Elasticities of a scalar ``metric`` to each input in ``names``: ``2 d + 1`` runs
     of one ensemble, in-process (see :class:`LocalSensitivities`)."""
     names, d = tuple(names), len(names)
+    function = _metric(metric)
     if not 0 < step < 0.5:
         raise ParameterValueError(f"step must be in (0, 0.5), got {step}")
     factors = np.ones((2 * d + 1, d))  # row 0: the scenario; then down and up per input
@@ -340,7 +341,7 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
         bases.append(value)
     ensemble = _run_values(scenario, values, **options)
     _refuse_failures([s.value for s in ensemble.status], ensemble.messages)
-    out = _member_metrics(ensemble, _metric(metric))
+    out = _member_metrics(ensemble, function)
     if out.ndim != 1:
         raise DynamicsError("local sensitivities need a scalar metric")
     m0 = float(out[0])
