@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.errors import DynamicsError
+from dynamics.errors import DynamicsError, UnknownNameError
 
 __all__ = ["main"]
 
@@ -258,6 +258,20 @@ def _run_provenance(args: argparse.Namespace, scenario) -> dict:
             "seed": getattr(args, "seed", None)}
 
 
+def _groups(texts: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
+    """``--group G=P,Q`` options as one group label per input (ungrouped: its own name)."""
+    label = {name: name for name in names}
+    for text in texts:
+        group, sep, members = text.partition("=")
+        if not sep or not members.strip():
+            raise DynamicsError(f"--group expects NAME=P,Q, got {text!r}")
+        for member in (m.strip() for m in members.split(",")):
+            if member not in label:
+                raise UnknownNameError("--param input", member, names)
+            label[member] = group.strip()
+    return tuple(label[name] for name in names)
+
+
 def _execution_options(parser: argparse.ArgumentParser) -> None:
     """--workers K | --scheduler ADDRESS, --chunk, --checkpoint: where a study runs."""
     where = parser.add_mutually_exclusive_group()
@@ -318,7 +332,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         _write_json(args.out, record)
         return
     ranges = _ranges(args.param, 2)
-    problem = Problem(tuple(n for n, _ in ranges), tuple(tuple(v) for _, v in ranges))
+    names = tuple(n for n, _ in ranges)
+    problem = Problem(names, tuple(tuple(v) for _, v in ranges),
+                      _groups(args.group, names) if args.group else None)
     record |= {"problem": problem.to_dict(), "n": args.n}
     with _executor(args) as executor:
         options = {"executor": executor, "checkpoint": args.checkpoint, "chunk": args.chunk,
@@ -458,6 +474,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="an input and its range (repeatable); --method local: P alone")
     sens.add_argument("--metric", required=True, metavar="M")
     sens.add_argument("--method", choices=["sobol", "morris", "local"], default="sobol")
+    sens.add_argument("--group", action="append", metavar="G=P,Q",
+                      help="report inputs P and Q together as group G (repeatable)")
     sens.add_argument("--n", type=int, default=256,
                       help="Sobol base samples (a power of two) or Morris trajectories")
     sens.add_argument("--step", type=float, default=1e-3,

@@ -146,6 +146,22 @@ def test_sensitivity_command_writes_indices(tmp_path, capsys):
     assert again["first"] == data["first"] and again["total"] == data["total"]
 
 
+def test_sensitivity_command_reports_groups(tmp_path, capsys):
+    """--group makes the growth and capacity of the Riser one factor beside coercion."""
+    pytest.importorskip("numba")
+    import json
+
+    out = tmp_path / "groups.json"
+    assert main(["sensitivity", "hegemonic-rise", "--param", "coercion=0:0.08",
+                 "--param", "growth.Riser=0.03:0.07", "--param", "capacity.Riser=2:3",
+                 "--group", "economy=growth.Riser,capacity.Riser", "--metric",
+                 "peak_share", "--n", "8", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["problem"]["groups"] == ["coercion", "economy", "economy"]
+    assert len(data["first"]) == 2 and data["evaluations"] == 8 * 4
+    assert "economy" in capsys.readouterr().out
+
+
 def test_morris_command_writes_screening_and_its_figure(tmp_path, capsys):
     pytest.importorskip("SALib")
     import json
@@ -182,6 +198,8 @@ def test_local_sensitivity_command(tmp_path, capsys):
       "peak_shar"], "did you mean 'peak_share'"),
     (["sensitivity", "security-dilemma", "--method", "local", "--param", "reaction",
       "--param", "fatigu", "--metric", "peak_share"], "did you mean 'fatigue'"),
+    (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--group",
+      "g=reactoin", "--metric", "peak_share"], "unknown --param input 'reactoin'"),
     (["sensitivity", "security-dilemma", "--method", "local", "--param", "reaction=0:1",
       "--metric", "peak_share"], "takes inputs without ranges"),
     (["sensitivity", "security-dilemma", "--method", "local", "--param", "reaction",
