@@ -41,7 +41,7 @@ from dynamics.results import Result, Status
 from dynamics.scenarios import Scenario, parse_assignment
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
-           "run_design", "metric_values", "SobolIndices", "sobol", "sobol_of",
+           "run_design", "metric_values", "metric_function", "SobolIndices", "sobol", "sobol_of",
            "MorrisIndices", "morris", "morris_of", "LocalSensitivities",
            "local_sensitivities"]
 
@@ -251,7 +251,7 @@ def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metr
     with an error naming how many failed and why (the first message) instead of dropping
     them.
     """
-    function = _metric(metric)
+    function = metric_function(metric)
     if executor is not None or checkpoint is not None:
         from dynamics.sweep import sweep  # sweep builds on this module
 
@@ -265,7 +265,9 @@ def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metr
     return values.T if values.ndim == 2 else values
 
 
-def _metric(metric: Metric) -> Callable[[Result], float | np.ndarray]:
+def metric_function(metric: Metric) -> Callable[[Result], float | np.ndarray]:
+    """The function a metric names (:data:`~dynamics.analysis.metrics.METRICS`), or the
+    function itself; an unknown name raises with the closest match."""
     if isinstance(metric, str):
         from dynamics.analysis.metrics import METRICS
 
@@ -308,7 +310,7 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
     """Elasticities of a scalar ``metric`` to each input in ``names``: ``2 d + 1`` runs
     of one ensemble, in-process (see :class:`LocalSensitivities`)."""
     names, d = tuple(names), len(names)
-    function = _metric(metric)
+    function = metric_function(metric)
     if not 0 < step < 0.5:
         raise ParameterValueError(f"step must be in (0, 0.5), got {step}")
     factors = np.ones((2 * d + 1, d))  # row 0: the scenario; then down and up per input

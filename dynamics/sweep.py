@@ -27,11 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.analysis.metrics import METRICS
-from dynamics.errors import DynamicsError, UnknownNameError
+from dynamics.errors import DynamicsError
 from dynamics.results import Status, environment
 from dynamics.scenarios import Scenario
-from dynamics.sensitivity import Metric, Problem, run_design
+from dynamics.sensitivity import Metric, Problem, metric_function, run_design
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -79,7 +78,7 @@ def _chunk(scenario: Scenario, problem: Problem, design: np.ndarray,
            ) -> tuple[np.ndarray, list[str], list[str]]:
     """Run one chunk; module-level so that process pools can pickle it."""
     ensemble = run_design(scenario, problem, design, **options)
-    functions = [METRICS[m] if isinstance(m, str) else m for m in metrics]
+    functions = [metric_function(m) for m in metrics]
     values = np.full((ensemble.members, len(metrics)), np.nan)
     status = [s.value for s in ensemble.status]
     messages = list(ensemble.messages)
@@ -137,9 +136,8 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
     :func:`~dynamics.ensemble.simulate_ensemble` (tolerances, output). ``progress`` shows
     a tqdm bar (``pip install 'balancing-dynamics[parallel]'``).
     """
-    for name in metrics:
-        if isinstance(name, str) and name not in METRICS:
-            raise UnknownNameError("metric", name, METRICS)
+    for metric in metrics:  # unknown names raise before anything runs
+        metric_function(metric)
     _refuse_forking_pool(executor)
     design = np.asarray(design, dtype=float)
     members = design.shape[0]
