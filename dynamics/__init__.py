@@ -16,9 +16,21 @@ from dynamics.errors import (
     TimeSpanError,
     UnknownNameError,
 )
-from dynamics.model.mechanisms import MECHANISMS, VARIABLES
-from dynamics.model.model import Model
-from dynamics.model.parameters import REFERENCES, REGISTRY
+from dynamics.model import (
+    MECHANISMS,
+    REFERENCES,
+    REGISTRY,
+    VARIABLES,
+    Derived,
+    Mechanism,
+    Model,
+    Modifier,
+    Override,
+    Parameter,
+    Restriction,
+    Term,
+    Variable,
+)
 from dynamics.results import Result, Status, load
 from dynamics.simulate import Events, Solver, simulate
 
@@ -40,7 +52,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "Model", "simulate", "explore", "Solver", "Events", "Result", "Status", "load", "compile_model",
-    "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES",
+    "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES", "Mechanism", "Parameter", "Variable",
+    "Derived", "Term", "Modifier", "Override", "Restriction",
     "DynamicsError", "UnknownNameError", "ParameterValueError", "ShapeError",
     "TimeSpanError", "MechanismError", "ScenarioError", "__version__",
 ]

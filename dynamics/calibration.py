@@ -35,7 +35,7 @@ from dynamics.compile import compile_model
 from dynamics.data import Series, SeriesError
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.registry import REGISTRY
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results import Result
 from dynamics.simulate import Solver, simulate

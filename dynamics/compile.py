@@ -11,9 +11,12 @@ compiles in about 11 s rather than not at all.
 Compiled code depends only on the number of states and the mechanisms, so it is cached
 in memory per (N, mechanisms) and reused by every model of that shape. The generated
 source is also cached on disk (``$BALANCING_CACHE_DIR``, default
-``~/.cache/balancing-dynamics``), keyed by N, the mechanisms, sympy's version and a hash
-of the model's own source files, so a new process skips the symbolic work and any change
-to the equations invalidates the cache. Set ``BALANCING_CACHE_DIR=""`` to disable it.
+``~/.cache/balancing-dynamics``), keyed by a hash of what determines it: the symbolic
+expressions themselves (rates and reported quantities, in the order of the variable and
+input slots), sympy's version and this module's own source. A changed equation, in the
+package or in a researcher's own mechanism module, therefore never gets stale code. A
+cache file that cannot be read back (truncated, garbage) is regenerated. Set
+``BALANCING_CACHE_DIR=""`` to disable the disk cache.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from dynamics.model.equations import EPSILON, GUARD
 from dynamics.model.model import Model
+from dynamics.model.parts import EPSILON, GUARD, Mechanism
 
 __all__ = ["CompiledModel", "compile_model"]
 
@@ -64,8 +67,8 @@ class CompiledModel:
     ----------
     rate : f(t, y, p) -> dy/dt, shape ``(..., n_variables)``.
     jacobian : f(t, y, p) -> d(rate)/dy, shape ``(..., n_variables, n_variables)``.
-    threat : f(t, y, p) -> total actual threat sum_j T_ij, shape ``(..., N)``.
-    share : f(t, y, p) -> power shares S_i, shape ``(..., N)``.
+    outputs : name -> f(t, y, p), the quantities results report per state (``share``,
+        ``threat``, ``theta`` and those of researchers' mechanisms), shape ``(..., N)``.
     source : the generated Python source, for inspection; it also defines
         ``rate_into(y, p, out)``, the rate of one member as scalar code, which
         :mod:`dynamics.kernel` compiles with numba.
@@ -75,34 +78,54 @@ class CompiledModel:
     n_inputs: int
     rate: Function
     jacobian: Function
-    threat: Function
-    share: Function
+    outputs: dict[str, Function]
     source: str
+
+    @property
+    def threat(self) -> Function:
+        """Total actual threat sum_j T_ij faced by each state."""
+        return self.outputs["threat"]
+
+    @property
+    def share(self) -> Function:
+        """Power shares S_i."""
+        return self.outputs["share"]
 
 
 def compile_model(model: Model) -> CompiledModel:
     """Compile ``model`` (cached per number of states and mechanisms)."""
-    return _compile(model.N, model.mechanisms)
+    return _compile(model.N, model.components)
 
 
-def _cache_file(n_states: int, mechanisms: frozenset[str]) -> Path | None:
+def _cache_folder() -> Path | None:
     folder = os.environ.get("BALANCING_CACHE_DIR",
                             str(Path.home() / ".cache" / "balancing-dynamics"))
-    if not folder:
-        return None
+    return Path(folder) if folder else None
+
+
+def _fingerprint(model: Model) -> str:
+    """A hash of everything the generated code depends on (see the module docstring)."""
     digest = hashlib.sha256(sp.__version__.encode())
-    package = Path(__file__).resolve().parent
-    for name in ("compile.py", "model/equations.py", "model/contexts.py", "model/model.py",
-                 "model/parameters.py", "model/mechanisms.py"):
-        digest.update((package / name).read_bytes())
-    digest.update(repr((n_states, sorted(mechanisms))).encode())
-    return Path(folder) / f"model-{digest.hexdigest()[:24]}.py"
+    digest.update(Path(__file__).read_bytes())
+    slots = [(s.name, s.index, s.symbol.name) for s in
+             [*model.variables, *model.parameters, *model.held]]
+    digest.update(repr(slots).encode())
+    for expr in model.rates:
+        digest.update(sp.srepr(expr).encode())
+    for name, (_, exprs) in model.outputs.items():
+        digest.update(name.encode())
+        for expr in exprs:
+            digest.update(sp.srepr(expr).encode())
+    return digest.hexdigest()[:24]
 
 
-def _load(source: str, n_states: int) -> dict:
+def _load(source: str, n_states: int) -> CompiledModel:
     namespace: dict = {"numpy": np}
     exec(compile(source, f"<dynamics N={n_states}>", "exec"), namespace)  # noqa: S102
-    return namespace
+    outputs = {name: namespace[f"output_{k}"] for k, name in
+               enumerate(namespace["output_names"])}
+    return CompiledModel(namespace["n_variables"], namespace["n_inputs"], namespace["rate"],
+                         namespace["jacobian"], outputs, source)
 
 
 def _store(path: Path, source: str) -> None:
@@ -118,27 +141,24 @@ def _store(path: Path, source: str) -> None:
 
 
 @functools.lru_cache(maxsize=32)
-def _compile(n_states: int, mechanisms: frozenset[str]) -> CompiledModel:
-    path = _cache_file(n_states, mechanisms)
+def _compile(n_states: int, mechanisms: tuple[Mechanism, ...]) -> CompiledModel:
+    # State names do not enter the code: build the model with placeholder names.
+    model = Model([f"S{i}" for i in range(n_states)], mechanisms)
+    folder = _cache_folder()
+    path = folder / f"model-{_fingerprint(model)}.py" if folder is not None else None
     if path is not None and path.is_file():
-        source = path.read_text()
-        namespace = _load(source, n_states)
-        return CompiledModel(namespace["n_variables"], namespace["n_inputs"],
-                             namespace["rate"], namespace["jacobian"], namespace["threat"],
-                             namespace["share"], source)
-    source = _generate(n_states, mechanisms)
+        try:
+            return _load(path.read_text(), n_states)
+        except Exception:  # noqa: BLE001 - a corrupt cache file is regenerated below
+            pass
+    source = _generate(model)
     if path is not None:
         _store(path, source)
-    namespace = _load(source, n_states)
-    return CompiledModel(namespace["n_variables"], namespace["n_inputs"], namespace["rate"],
-                         namespace["jacobian"], namespace["threat"], namespace["share"],
-                         source)
+    return _load(source, n_states)
 
 
-def _generate(n_states: int, mechanisms: frozenset[str]) -> str:
+def _generate(model: Model) -> str:
     """Source of the functions of one model shape, from the symbolic model."""
-    # State names do not enter the code: build a model with placeholder names.
-    model = Model([f"S{i}" for i in range(n_states)], mechanisms)
     y = [s.symbol for s in model.variables]
     p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
     names = {s: f"y{k}" for k, s in enumerate(y)} | {s: f"p{k}" for k, s in enumerate(p)}
@@ -147,11 +167,12 @@ def _generate(n_states: int, mechanisms: frozenset[str]) -> str:
     sources = [
         code.function("rate", model.rates, f"({n},)"),
         code.jacobian(model.rates),
-        code.function("threat", model.threat, f"({n_states},)"),
-        code.function("share", model.share, f"({n_states},)"),
+        *(code.function(f"output_{k}", exprs, f"({model.N},)")
+          for k, (_, exprs) in enumerate(model.outputs.values())),
         code.scalar("rate_into", model.rates),
     ]
-    header = f"n_variables = {n}\nn_inputs = {len(p)}\n\n"
+    header = (f"n_variables = {n}\nn_inputs = {len(p)}\n"
+              f"output_names = {list(model.outputs)!r}\n\n")
     return header + "\n\n".join(sources) + "\n"
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dynamics.model.mechanisms import MECHANISMS
-from dynamics.model.parameters import REFERENCES, REGISTRY
+from dynamics.model.references import REFERENCES
+from dynamics.model.registry import MECHANISMS, REGISTRY, owner
 
 if TYPE_CHECKING:  # pragma: no cover
     from dynamics.model.model import Model
@@ -33,7 +33,7 @@ def _default_text(value: float) -> str:
 
 def _rows() -> list[list[str]]:
     return [[p.name, p.latex, p.kind, p.unit, _default_text(p.default), p.bounds_text(),
-             p.mechanism, p.source, p.meaning] for p in REGISTRY.values()]
+             owner(p.name), p.source, p.meaning] for p in REGISTRY.values()]
 
 
 def parameter_table(markdown: bool = False) -> str:

@@ -30,9 +30,8 @@ from scipy.integrate import solve_ivp
 
 from dynamics import kernel
 from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
-from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
 from dynamics.results import LazyValues, Result, Status, environment, jsonable
 from dynamics.simulate import _time_grid, labelled, prepare

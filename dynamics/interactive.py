@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.registry import REGISTRY
 from dynamics.results import Result
 from dynamics.scenarios import Scenario, load_scenario, parse_assignment
 

@@ -36,7 +36,7 @@ from scipy.stats import qmc
 
 from dynamics.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.registry import REGISTRY
 from dynamics.results import Result, Status
 from dynamics.scenarios import Scenario, parse_assignment
 

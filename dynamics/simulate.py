@@ -19,8 +19,8 @@ from scipy.integrate import solve_ivp
 
 from dynamics.compile import CompiledModel, compile_model
 from dynamics.errors import ParameterValueError, ShapeError, TimeSpanError, UnknownNameError
-from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
+from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results import LazyValues, Result, Status, environment, jsonable
 
@@ -122,38 +122,39 @@ class _Event:
 
 
 def _event_functions(model: Model, y0: np.ndarray, events: Events) -> list[_Event]:
-    """Every terminal event of this model."""
-    every = np.arange(len(model.variables))
+    """Every terminal event of this model: the divergence bound, and leaving the domain
+    of each dynamic variable with a finite bound (by more than the tolerance, relative to
+    the variable's initial scale when it has a unit; an open bound, such as output's 0,
+    exactly)."""
+    watched = np.array([k for k, s in enumerate(model.variables)
+                        if model.variable(s.name).watched])
     scale = float(np.max(np.abs(y0))) or 1.0
     bound = events.divergence * scale
-    found = [_Event(lambda t, y: bound - np.max(np.abs(y)), Status.DIVERGED,
+    found = [_Event(lambda t, y: bound - np.max(np.abs(y[watched])), Status.DIVERGED,
                     f"a variable exceeded {events.divergence:g} times the initial scale",
-                    every, lambda values: np.argmax(np.abs(values)))]
-    if events.domain:
-        slots = {name: np.array([k for k, s in enumerate(model.variables) if s.name == name])
-                 for name in VARIABLES}
-        tolerance = events.tolerance
+                    watched, lambda values: np.argmax(np.abs(values)))]
+    if not events.domain:
+        return _terminal(found)
+    for variable in model.dynamic:
+        idx = np.array([k for k, s in enumerate(model.variables) if s.name == variable.name])
+        low, high = model.domain(variable)
+        size = 1.0
+        if not same_dimension(parse_unit(variable.unit), DIMENSIONLESS):
+            size = float(np.max(np.abs(y0[idx]))) or 1.0
+        slack = events.tolerance * size
+        if math.isfinite(low):
+            floor = low if variable.open_low else low - slack
+            verb = "reached" if variable.open_low else "fell below"
+            found.append(_Event(lambda t, y, idx=idx, floor=floor: np.min(y[idx]) - floor,
+                                Status.LEFT_DOMAIN, f"{variable.meaning} {verb} {low:g}", idx))
+        if math.isfinite(high):
+            found.append(_Event(lambda t, y, idx=idx, ceiling=high + slack:
+                                ceiling - np.max(y[idx]), Status.LEFT_DOMAIN,
+                                f"{variable.meaning} rose above {high:g}", idx, np.argmax))
+    return _terminal(found)
 
-        def lower(name: str, floor: float) -> Callable:
-            idx = slots[name]
-            return lambda t, y: np.min(y[idx]) - floor
 
-        if "ceiling" in model.mechanisms:
-            floor = -tolerance * float(np.max(np.abs(y0[slots["m"]])) or 1.0)
-            found.append(_Event(lower("m", floor), Status.LEFT_DOMAIN, "spending fell below 0",
-                                slots["m"]))
-        if model.is_dynamic("e"):
-            found.append(_Event(lower("e", 0.0), Status.LEFT_DOMAIN, "output reached 0",
-                                slots["e"]))
-        if model.is_dynamic("c"):
-            idx = slots["c"]
-            found.append(_Event(lower("c", -tolerance), Status.LEFT_DOMAIN,
-                                "cohesion fell below 0", idx))
-            found.append(_Event(lambda t, y: 1 + tolerance - np.max(y[idx]), Status.LEFT_DOMAIN,
-                                "cohesion rose above 1", idx, np.argmax))
-        if model.is_dynamic("v"):
-            found.append(_Event(lower("v", -tolerance), Status.LEFT_DOMAIN,
-                                "soft-balancing effort fell below 0", slots["v"]))
+def _terminal(found: list[_Event]) -> list[_Event]:
     for event in found:
         event.function.terminal = True
     return found
@@ -239,8 +240,7 @@ def prepare(model: Model, params: Mapping[str, Any] | None,
     values = resolve_parameters(model, params)
     start = resolve_initial(model, initial)
     compiled = compile_model(model)
-    if model.is_dynamic("theta") and "theta" not in start:
-        start["theta"] = _initial_threat(model, compiled, values, start)
+    _start_from_derived(model, compiled, values, start)
     y0, p = pack_inputs(model, values, start)
     return compiled, values, start, y0, p
 
@@ -257,11 +257,18 @@ def _integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
                          events=[event.function for event in found], **kwargs)
 
 
-def _initial_threat(model: Model, compiled: CompiledModel, values, start) -> np.ndarray:
-    """Perceived threat at the start equals the actual threat (no initial misperception)."""
-    provisional = dict(start, theta=np.zeros(model.N))
+def _start_from_derived(model: Model, compiled: CompiledModel, values, start) -> None:
+    """Fill in variables that start at a derived quantity (perceived threat starts at the
+    actual threat: no initial misperception), evaluated at the start with them at 0."""
+    missing = [v for v in model.dynamic if v.initial_from is not None and v.name not in start]
+    if not missing:
+        return
+    trailing = lambda v: (model.N, model.N) if v.pair else (model.N,)  # noqa: E731
+    provisional = dict(start, **{v.name: np.zeros(trailing(v)) for v in missing})
     y0, p = pack_inputs(model, values, provisional)
-    return compiled.threat(0.0, y0, p)
+    key = {derived: name for name, (derived, _) in model.outputs.items()}
+    for variable in missing:
+        start[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)
 
 
 def _status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
@@ -294,7 +301,8 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
     lead = ys.shape[:-2]
 
     def variable(name: str) -> np.ndarray:
-        trailing = (n, n) if VARIABLES[name].pair else (n,)
+        pair = model.variable(name).pair
+        trailing = (n, n) if pair else (n,)
         held = np.asarray(start.get(name, np.zeros(trailing)), dtype=float)
         if held.ndim > len(trailing):  # one value per member: add the time axis
             held = np.expand_dims(held, held.ndim - len(trailing))
@@ -302,7 +310,7 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
         for k, slot in enumerate(model.variables):
             if slot.name == name:
                 data[(Ellipsis, slice(None), *slot.index)] = ys[..., k]
-                if VARIABLES[name].pair:
+                if pair:
                     data[..., slot.index[1], slot.index[0]] = ys[..., k]
         return data
 
@@ -310,17 +318,10 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
         with np.errstate(all="ignore"):
             return function(0.0, ys, p[..., None, :])
 
-    def perceived() -> np.ndarray:
-        return values["threat"].copy()
-
-    builders = {name: functools.partial(variable, name) for name in VARIABLES
-                if model.is_dynamic(name) or name not in ("v", "theta")}
-    builders["threat"] = functools.partial(derived, compiled.threat)
-    builders["share"] = functools.partial(derived, compiled.share)
-    if not model.is_dynamic("theta"):
-        builders["theta"] = perceived
-    values = LazyValues(builders)
-    return values
+    builders = {name: functools.partial(variable, name) for name in model.known_variables}
+    builders.update({name: functools.partial(derived, function)
+                     for name, function in compiled.outputs.items()})
+    return LazyValues(builders)
 
 
 def _provenance(model: Model, values, start, t_span, solver: Solver, events: Events

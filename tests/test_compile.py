@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dynamics import Model
 from dynamics import compile as compiling
 
-SHAPE = (2, frozenset({"richardson", "ceiling"}))
+SHAPE = (2, Model(["A", "B"], ["ceiling"]).components)
 
 
 def test_disk_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
@@ -28,4 +29,4 @@ def test_disk_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
 
 def test_empty_cache_dir_disables_the_disk_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BALANCING_CACHE_DIR", "")
-    assert compiling._cache_file(*SHAPE) is None
+    assert compiling._cache_folder() is None

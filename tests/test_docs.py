@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dynamics.docs import equations_markdown, parameters_markdown
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 

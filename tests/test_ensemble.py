@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from dynamics import Model, Status, compile_model, simulate
+from dynamics import Model, Status, simulate
 from dynamics.ensemble import simulate_ensemble
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
-from dynamics.simulate import _initial_threat
+from dynamics.simulate import prepare
 
 pytest.importorskip("numba")
 
@@ -20,11 +19,7 @@ def reference(model, params, member, initial=None):
     """Member ``member`` integrated on its own by LSODA with the analytic Jacobian."""
     one = {k: (np.asarray(v)[member] if np.ndim(v) == 2 or np.size(v) == MEMBERS else v)
            for k, v in params.items()}
-    compiled = compile_model(model)
-    values, start = resolve_parameters(model, one), resolve_initial(model, initial)
-    if model.is_dynamic("theta"):
-        start["theta"] = _initial_threat(model, compiled, values, start)
-    y0, p = pack_inputs(model, values, start)
+    compiled, _, _, y0, p = prepare(model, one, initial)
     sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), (T[0], T[-1]), y0, method="LSODA",
                     t_eval=T, rtol=1e-11, atol=1e-14,
                     jac=lambda t, y: compiled.jacobian(t, y, p))

@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 from dynamics.analysis.equilibria import FixedSystem, classify
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.registry import REGISTRY
 
 __all__ = ["SpecialPoint", "Branch", "continue_branch", "continue_model", "parameter_slots",
            "check_range"]

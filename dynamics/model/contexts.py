@@ -1,43 +1,47 @@
 """Index contexts in which the equations are written once and read twice.
 
-:mod:`dynamics.model.equations` writes every term against a small interface: a variable
-or parameter at an index, a sum over an index, an auxiliary quantity at an index. Two
+Terms are written against the :class:`~dynamics.model.parts.Context` protocol: a variable
+or parameter at an index, a derived quantity at an index, a sum over an index. Two
 contexts implement it:
 
 - :class:`Concrete`: N named states; symbols such as ``m_USA`` and explicit sums. This is
   the system that is compiled, simulated and analysed.
-- :class:`Generic`: indexed symbols ``m_i`` and ``\\sum_j``; auxiliary quantities stay
+- :class:`Generic`: indexed symbols ``m_i`` and ``\\sum_j``; derived quantities stay
   named (``T_ij``). This is what :meth:`Model.latex` prints for papers and docs.
 
 Conventions shared by both: ``W_ii = 0`` and ``c_ii = 1``, so a sum over all states
-never counts a state against itself.
+never counts a state against itself. Both apply the overrides of the active mechanisms
+(a derived quantity redefined while a mechanism is on).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
 
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.parts import Derived, Parameter, Variable
 
 __all__ = ["Concrete", "Generic"]
 
+Builder = Callable[..., sp.Expr]
+
 
 class Concrete:
-    """N named states; every quantity is an explicit sympy expression."""
+    """N named states; every quantity is an explicit sympy expression.
 
-    def __init__(self, states: Sequence[str], mechanisms: frozenset[str],
-                 builders: dict[str, Callable]):
+    It records every parameter and variable the equations read (``parameters_used``,
+    ``variables_used``), so that the model knows what to pack as inputs.
+    """
+
+    def __init__(self, states: Sequence[str], overrides: Mapping[Derived, Builder]):
         self.states = tuple(states)
         self.N = len(states)
-        self.mechanisms = mechanisms
-        self._builders = builders
+        self._overrides = dict(overrides)
         self._cache: dict[tuple, sp.Expr] = {}
         self._symbols: dict[tuple, sp.Symbol] = {}
-
-    def on(self, mechanism: str) -> bool:
-        return mechanism in self.mechanisms
+        self.parameters_used: dict[Parameter, None] = {}
+        self.variables_used: dict[Variable, None] = {}
 
     def symbol(self, base: str, *index: int) -> sp.Symbol:
         """The symbol ``base`` at ``index`` (state positions), created once."""
@@ -53,31 +57,33 @@ class Concrete:
             self._symbols[key] = sp.Symbol(name, real=True)
         return self._symbols[key]
 
-    def par(self, name: str, *index: int) -> sp.Expr:
-        """Parameter ``name`` (a registry name) at ``index``; W_ii is 0."""
-        spec = REGISTRY[name]
-        if spec.kind == "pair" and index[0] == index[1]:
+    def par(self, parameter: Parameter, *index: int) -> sp.Expr:
+        """``parameter`` at ``index``; a pair parameter's diagonal is 0."""
+        self.parameters_used[parameter] = None
+        if parameter.kind == "pair" and index[0] == index[1]:
             return sp.Integer(0)
-        return self.symbol(spec.symbol, *index)
+        return self.symbol(parameter.symbol, *index)
 
-    def var(self, name: str, *index: int) -> sp.Expr:
-        """State variable ``name`` at ``index``; cohesion is symmetric with c_ii = 1."""
-        if name == "c":
+    def var(self, variable: Variable, *index: int) -> sp.Expr:
+        """``variable`` at ``index``; a pair variable is symmetric with unit diagonal."""
+        self.variables_used[variable] = None
+        if variable.pair:
             i, j = index
             if i == j:
                 return sp.Integer(1)
-            return self.symbol("c", min(i, j), max(i, j))
-        return self.symbol(name, *index)
+            return self.symbol(variable.symbol, min(i, j), max(i, j))
+        return self.symbol(variable.symbol, *index)
 
     def total(self, term: Callable[[int], sp.Expr], over: str) -> sp.Expr:  # noqa: ARG002
         """Sum of ``term(j)`` over every state j (``over`` names the index in print)."""
         return sp.Add(*[term(j) for j in range(self.N)])
 
-    def aux(self, name: str, *index: int) -> sp.Expr:
-        """Auxiliary quantity ``name`` at ``index``, expanded and built once."""
-        key = (name, *index)
+    def get(self, quantity: Derived, *index: int) -> sp.Expr:
+        """The derived ``quantity`` at ``index``, expanded and built once."""
+        key = (quantity, *index)
         if key not in self._cache:
-            self._cache[key] = self._builders[name](self, *index)
+            build = self._overrides.get(quantity, quantity.build)
+            self._cache[key] = build(self, *index)
         return self._cache[key]
 
     @property
@@ -88,12 +94,9 @@ class Concrete:
 class Generic:
     """Indexed symbols and symbolic sums, for printing the model in index notation."""
 
-    def __init__(self, mechanisms: frozenset[str]):
-        self.mechanisms = mechanisms
+    def __init__(self, overrides: Mapping[Derived, Builder]):
+        self._overrides = dict(overrides)
         self.N = sp.Symbol("N", integer=True, positive=True)
-
-    def on(self, mechanism: str) -> bool:
-        return mechanism in self.mechanisms
 
     @staticmethod
     def index(letter: str) -> sp.Idx:
@@ -104,20 +107,28 @@ class Generic:
             return sp.Symbol(base, real=True)
         return sp.IndexedBase(base)[index]
 
-    def par(self, name: str, *index: sp.Idx) -> sp.Expr:
-        return self.symbol(REGISTRY[name].symbol, *index)
+    def par(self, parameter: Parameter, *index: sp.Idx) -> sp.Expr:
+        return self.symbol(parameter.symbol, *index)
 
-    def var(self, name: str, *index: sp.Idx) -> sp.Expr:
-        return self.symbol(name, *index)
+    def var(self, variable: Variable, *index: sp.Idx) -> sp.Expr:
+        return self.symbol(variable.symbol, *index)
 
     def total(self, term: Callable[[sp.Idx], sp.Expr], over: str) -> sp.Expr:
         j = self.index(over)
         return sp.Sum(term(j), (j, 1, self.N))
 
-    def aux(self, name: str, *index: sp.Idx) -> sp.Expr:
-        from dynamics.model.equations import AUXILIARIES
+    def get(self, quantity: Derived, *index: sp.Idx) -> sp.Expr:
+        """The quantity's symbol, or its body where it is printed in place (``inline``)."""
+        build = self._overrides.get(quantity)
+        if build is not None:
+            return build(self, *index)
+        if quantity.inline:
+            return quantity.build(self, *index)
+        return self.symbol(quantity.symbol, *index)
 
-        return self.symbol(AUXILIARIES[name].symbol, *index)
+    def definition(self, quantity: Derived, *index: sp.Idx) -> sp.Expr:
+        """The body of ``quantity`` (its override's while that mechanism is on)."""
+        return self._overrides.get(quantity, quantity.build)(self, *index)
 
     @property
     def count(self) -> sp.Expr:

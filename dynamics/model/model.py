@@ -1,8 +1,12 @@
-"""Assembly of the mechanisms into a symbolic Model of N named states.
+"""Assembly of mechanisms into a symbolic Model of N named states.
 
-A :class:`Model` holds the sympy right-hand side of every dynamic state variable, the
-symbols of the parameters it uses, the variables it holds constant (output when the
-economy is off, cohesion when alliances are off) and renders itself as LaTeX.
+A :class:`Model` collects the parts of its mechanisms (:mod:`dynamics.model.parts`): the
+dynamic state variables and, for each, the sum of the terms that the active mechanisms
+add to its rate (grouped by role, each role's sum passed through the modifiers of the
+active mechanisms), the quantities that results report per state, the parameters the
+equations read and the variables they read but that no active mechanism makes dynamic
+(held at their initial values: output without the economy, cohesion without alliances).
+It renders itself as LaTeX in index notation or in full.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ import sympy as sp
 
 from dynamics.errors import ShapeError, UnknownNameError
 from dynamics.model.contexts import Concrete, Generic
-from dynamics.model.equations import AUXILIARIES, RATES
-from dynamics.model.mechanisms import DYNAMIC_WHEN, MECHANISMS, VARIABLES, resolve_mechanisms
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.parts import Context, Derived, Mechanism, Parameter, Variable
+from dynamics.model.registry import REGISTRY, VARIABLES, MechanismSpec, resolve_mechanisms
 
-__all__ = ["Model", "Slot"]
+__all__ = ["Model", "Slot", "rate_of", "STATE_NAME"]
 
-_STATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+#: what a state name may be: letters and digits, starting with a letter
+STATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,26 @@ class Slot:
         return f"{self.name}[{','.join(states[i] for i in self.index)}]"
 
 
+def rate_of(ctx: Context, variable: Variable, index: tuple, mechanisms: Sequence[Mechanism]
+            ) -> sp.Expr:
+    """The rate of ``variable`` at ``index``: the active mechanisms' terms, summed by role,
+    each role's sum passed through the active modifiers of that role (in order)."""
+    roles: dict[str, list[sp.Expr]] = {}
+    for mechanism in mechanisms:
+        for term in mechanism.terms:
+            if term.variable is variable:
+                roles.setdefault(term.role, []).append(term.build(ctx, *index))
+    total = sp.Integer(0)
+    for role, parts in roles.items():
+        value = sp.Add(*parts)
+        for mechanism in mechanisms:
+            for modifier in mechanism.modifiers:
+                if modifier.variable is variable and modifier.role == role:
+                    value = modifier.apply(ctx, value, *index)
+        total += value
+    return total
+
+
 class Model:
     """The balancing model for a set of named states and a set of mechanisms.
 
@@ -47,8 +71,10 @@ class Model:
     ----------
     states : names of the N >= 2 states (letters and digits, starting with a letter), for
         example ``["USA", "CHN", "RUS"]``.
-    mechanisms : ``"all"`` (default), ``"richardson"`` or an iterable of mechanism names
-        (see ``dynamics.MECHANISMS``); ``richardson`` is always included.
+    mechanisms : ``"all"`` (the shipped mechanisms, the default), one mechanism or an
+        iterable of them: names of known mechanisms, ``"module:attribute"`` for a
+        researcher's own (see :mod:`dynamics.model.registry`) or
+        :class:`~dynamics.model.parts.Mechanism` objects; ``richardson`` is always included.
 
     Notes
     -----
@@ -65,29 +91,41 @@ class Model:
     ['m[Entente]', 'm[Central]']
     """
 
-    def __init__(self, states: Sequence[str], mechanisms: str | Iterable[str] = "all"):
+    def __init__(self, states: Sequence[str],
+                 mechanisms: MechanismSpec | Iterable[MechanismSpec] = "all"):
+        if isinstance(states, str):
+            raise ShapeError(f"states must be a list of names, got the string {states!r}; "
+                             f"write [{states!r}, ...]")
         states = tuple(states)
         if len(states) < 2:
             raise ShapeError(f"a model needs at least 2 states, got {len(states)}: {states}")
         for name in states:
-            if not isinstance(name, str) or not _STATE_NAME.match(name):
+            if not isinstance(name, str) or not STATE_NAME.match(name):
                 raise ShapeError(f"state name {name!r} must be letters and digits starting "
                                  "with a letter (for example 'USA' or 'Entente')")
         if len(set(states)) != len(states):
             raise ShapeError(f"state names must be unique, got {states}")
         self.states = states
-        self.mechanisms = resolve_mechanisms(mechanisms)
-        builders = {name: aux.build for name, aux in AUXILIARIES.items()}
-        self._ctx = Concrete(states, self.mechanisms, builders)
-        self.variables = tuple(self._slots(name) for name in VARIABLES if self.is_dynamic(name))
-        self.variables = tuple(slot for group in self.variables for slot in group)
-        self.held = tuple(slot for name in ("e", "c") if not self.is_dynamic(name)
-                          for slot in self._slots(name))
-        self.rates = tuple(RATES[s.name](self._ctx, *s.index) for s in self.variables)
-        self.threat = tuple(self._ctx.total(lambda j, i=i: self._ctx.aux("T", i, j), "j")
-                            for i in range(self.N))
-        self.share = tuple(self._ctx.aux("S", i) for i in range(self.N))
-        used = set().union(*(r.free_symbols for r in self.rates + self.threat + self.share))
+        self.components: tuple[Mechanism, ...] = resolve_mechanisms(mechanisms)
+        self.mechanisms = frozenset(m.name for m in self.components)
+        overrides = {o.quantity: o.build for m in self.components for o in m.overrides}
+        self._overrides = overrides
+        self._ctx = Concrete(states, overrides)
+        self.dynamic: tuple[Variable, ...] = tuple(dict.fromkeys(
+            v for m in self.components for v in m.variables))
+        self.variables = tuple(slot for v in self.dynamic for slot in self._slots(v))
+        self.rates = tuple(rate_of(self._ctx, self.variable(s.name), s.index, self.components)
+                           for s in self.variables)
+        self.outputs: dict[str, tuple[Derived, tuple[sp.Expr, ...]]] = {}
+        for quantity in self._reported():
+            self.outputs[quantity.report or quantity.name] = (quantity, tuple(
+                self._ctx.get(quantity, i) for i in range(self.N)))
+        order = list(VARIABLES.values())  # held ones in the order the registry knows them
+        held = sorted((v for v in self._ctx.variables_used if v not in self.dynamic),
+                      key=lambda v: order.index(v) if v in order else len(order))
+        self.held = tuple(slot for v in held for slot in self._slots(v))
+        exprs = self.rates + tuple(e for _, group in self.outputs.values() for e in group)
+        used = set().union(*(r.free_symbols for r in exprs))
         self.parameters = tuple(self._parameter_slots(used))
 
     # --- structure ----------------------------------------------------------------------
@@ -95,40 +133,81 @@ class Model:
     def N(self) -> int:
         return len(self.states)
 
+    def _reported(self) -> list[Derived]:
+        """Per-state quantities that results record, and those that start a variable."""
+        found = [d for m in self.components for d in m.derived
+                 if d.report and d.indices in ("i", "j")]
+        found += [v.initial_from for v in self.dynamic if v.initial_from is not None]
+        return list(dict.fromkeys(found))
+
+    @cached_property
+    def known_variables(self) -> dict[str, Variable]:
+        """Every variable of the model, dynamic or held, by name."""
+        held = {VARIABLES[s.name] for s in self.held}
+        return {v.name: v for v in [*self.dynamic, *held]}
+
+    def variable(self, name: str) -> Variable:
+        """The state variable ``name`` (known to any registered mechanism)."""
+        return VARIABLES[name]
+
     def is_dynamic(self, variable: str) -> bool:
-        """Whether ``variable`` (m, e, theta, c, v) has its own equation in this model."""
-        return DYNAMIC_WHEN[variable] in self.mechanisms
+        """Whether ``variable`` (m, e, theta, c, v, ...) has its own equation in this model."""
+        return any(v.name == variable for v in self.dynamic)
+
+    def domain(self, variable: Variable) -> tuple[float, float]:
+        """The variable's domain, narrowed by the restrictions of the active mechanisms."""
+        low, high = variable.domain
+        for mechanism in self.components:
+            for restriction in mechanism.restrictions:
+                if restriction.variable is variable:
+                    low, high = max(low, restriction.domain[0]), min(high, restriction.domain[1])
+        return low, high
+
+    def region_function(self, variable: Variable):
+        """The function giving the variable's equilibrium search region at an index: the
+        last restriction's of an active mechanism that has one, else the variable's own."""
+        chosen = variable.region
+        for mechanism in self.components:
+            for restriction in mechanism.restrictions:
+                if restriction.variable is variable and restriction.region is not None:
+                    chosen = restriction.region
+        return chosen
 
     def _index_set(self, pair: bool) -> list[tuple[int, ...]]:
         if pair:
             return [(i, j) for i in range(self.N) for j in range(i + 1, self.N)]
         return [(i,) for i in range(self.N)]
 
-    def _slots(self, variable: str) -> list[Slot]:
-        pair = VARIABLES[variable].pair
-        return [Slot(variable, idx, self._ctx.var(variable, *idx))
-                for idx in self._index_set(pair)]
+    def _slots(self, variable: Variable) -> list[Slot]:
+        return [Slot(variable.name, idx, self._ctx.var(variable, *idx))
+                for idx in self._index_set(variable.pair)]
 
     def _parameter_slots(self, used: set[sp.Symbol]) -> list[Slot]:
         slots = []
-        for name, spec in REGISTRY.items():
+        for spec in self.parameter_specs.values():
             if spec.kind == "scalar":
-                indices = [()]
+                indices: list[tuple[int, ...]] = [()]
             elif spec.kind == "state":
                 indices = [(i,) for i in range(self.N)]
             else:
                 indices = [(i, j) for i in range(self.N) for j in range(self.N) if i != j]
             for idx in indices:
-                symbol = self._ctx.par(name, *idx)
+                symbol = self._ctx.par(spec, *idx)
                 if symbol in used:
-                    slots.append(Slot(name, idx, symbol))
+                    slots.append(Slot(spec.name, idx, symbol))
         return slots
 
     @cached_property
+    def parameter_specs(self) -> dict[str, Parameter]:
+        """The parameters of the active mechanisms and any other the equations read."""
+        found = [p for m in self.components for p in m.parameters]
+        found += list(self._ctx.parameters_used)
+        return {p.name: p for p in dict.fromkeys(found)}
+
+    @cached_property
     def parameter_names(self) -> tuple[str, ...]:
-        """Registry names of the parameters that appear in this model's equations."""
-        seen = dict.fromkeys(slot.name for slot in self.parameters)
-        return tuple(seen)
+        """Names of the parameters that appear in this model's equations."""
+        return tuple(dict.fromkeys(slot.name for slot in self.parameters))
 
     def state_index(self, state: str) -> int:
         """Position of ``state``; an unknown name raises with the closest match."""
@@ -141,21 +220,19 @@ class Model:
         """The sympy symbol of a variable or parameter, e.g. ``symbol("m", "USA")``."""
         index = tuple(self.state_index(s) for s in states)
         if name in VARIABLES:
-            return self._ctx.var(name, *index)
+            return self._ctx.var(VARIABLES[name], *index)
         if name not in REGISTRY:
             raise UnknownNameError("variable or parameter", name, [*VARIABLES, *REGISTRY])
-        return self._ctx.par(name, *index)
+        return self._ctx.par(REGISTRY[name], *index)
 
     def parameter_symbols(self, name: str) -> np.ndarray:
         """Array of the symbols of parameter ``name``: shape (), (N,) or (N, N)."""
-        kind = REGISTRY[name].kind if name in REGISTRY else None
-        if kind is None:
-            raise UnknownNameError("parameter", name, REGISTRY)
-        if kind == "scalar":
-            return np.array(self._ctx.par(name), dtype=object)
-        if kind == "state":
-            return np.array([self._ctx.par(name, i) for i in range(self.N)], dtype=object)
-        return np.array([[self._ctx.par(name, i, j) for j in range(self.N)]
+        spec = REGISTRY[name]
+        if spec.kind == "scalar":
+            return np.array(self._ctx.par(spec), dtype=object)
+        if spec.kind == "state":
+            return np.array([self._ctx.par(spec, i) for i in range(self.N)], dtype=object)
+        return np.array([[self._ctx.par(spec, i, j) for j in range(self.N)]
                          for i in range(self.N)], dtype=object)
 
     # --- symbolic views -----------------------------------------------------------------
@@ -169,18 +246,28 @@ class Model:
         """Symbolic Jacobian d(rate)/d(variable), variables in the order of ``variables``."""
         return sp.Matrix(self.rates).jacobian([s.symbol for s in self.variables])
 
+    @property
+    def threat(self) -> tuple[sp.Expr, ...]:
+        """Actual threat sum_j T_ij faced by each state."""
+        return self.outputs["threat"][1]
+
+    @property
+    def share(self) -> tuple[sp.Expr, ...]:
+        """Power share S_i of each state."""
+        return self.outputs["share"][1]
+
     def latex(self, generic: bool = True) -> str:
         """The assembled system as a LaTeX ``aligned`` block.
 
         ``generic=True`` prints index notation (``\\frac{dm_i}{dt}``, sums over j, the
-        auxiliary quantities defined below the equations); ``generic=False`` prints every
+        derived quantities defined below the equations); ``generic=False`` prints every
         equation of this N-state model in full.
         """
         if not generic:
             rows = [rf"\frac{{d{sp.latex(s.symbol)}}}{{dt}} &= {sp.latex(r)}"
                     for s, r in zip(self.variables, self.rates, strict=True)]
             return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
-        return _generic_latex(self.mechanisms, [n for n in VARIABLES if self.is_dynamic(n)])
+        return generic_latex(self.components, self._overrides)
 
     def _repr_html_(self) -> str:
         from dynamics.display import model_html
@@ -188,33 +275,45 @@ class Model:
         return model_html(self)
 
     def __repr__(self) -> str:
-        return (f"Model(states={list(self.states)}, mechanisms="
-                f"{sorted(self.mechanisms, key=list(MECHANISMS).index)})")
+        return f"Model(states={list(self.states)}, mechanisms={[m.name for m in self.components]})"
 
 
-def _generic_latex(mechanisms: frozenset[str], dynamic: list[str]) -> str:
-    """Index-notation equations and the definitions of the auxiliaries they use."""
-    ctx = Generic(mechanisms)
+class _Recording(Generic):
+    """A generic context that remembers the derived quantities it printed by symbol."""
+
+    def __init__(self, overrides):
+        super().__init__(overrides)
+        self.printed: dict[str, Derived] = {}
+
+    def get(self, quantity: Derived, *index: sp.Idx) -> sp.Expr:
+        if quantity not in self._overrides and not quantity.inline:
+            self.printed.setdefault(quantity.symbol, quantity)
+        return super().get(quantity, *index)
+
+
+def generic_latex(components: Sequence[Mechanism], overrides) -> str:
+    """Index-notation equations and the definitions of the derived quantities they use."""
+    ctx = _Recording(overrides)
     i, j = Generic.index("i"), Generic.index("j")
     rows, pending = [], []
-    for name in dynamic:
-        index = (i, j) if VARIABLES[name].pair else (i,)
-        lhs = sp.latex(ctx.var(name, *index))
-        rate = RATES[name](ctx, *index)
+    for variable in dict.fromkeys(v for m in components for v in m.variables):
+        index = (i, j) if variable.pair else (i,)
+        lhs = sp.latex(ctx.var(variable, *index))
+        rate = rate_of(ctx, variable, index, components)
         rows.append(rf"\frac{{d{lhs}}}{{dt}} &= {sp.latex(rate)}")
         pending.append(rate)
-    by_symbol = {aux.symbol: aux for aux in AUXILIARIES.values()}
     defined: list[str] = []
     while pending:
         expr = pending.pop(0)
         for base in sorted({str(x.label) for x in expr.atoms(sp.IndexedBase)}):
-            if base in by_symbol and base not in defined:
+            quantity = ctx.printed.get(base)
+            if quantity is not None and base not in defined:
                 defined.append(base)
-                aux = by_symbol[base]
-                index = tuple(Generic.index(c) for c in aux.indices)
-                if aux.indices == "j":
+                index = tuple(Generic.index(c) for c in quantity.indices)
+                if quantity.indices == "j":
                     index = (i,)
-                body = aux.build(ctx, *index)
-                rows.append(rf"{sp.latex(ctx.aux(aux.name, *index))} &= {sp.latex(body)}")
+                body = ctx.definition(quantity, *index)
+                rows.append(rf"{sp.latex(ctx.symbol(quantity.symbol, *index))} &= "
+                            rf"{sp.latex(body)}")
                 pending.append(body)
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

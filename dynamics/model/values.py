@@ -18,18 +18,12 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import ParameterValueError, ShapeError, UnknownNameError
-from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
-from dynamics.model.parameters import REGISTRY
+from dynamics.model.parts import Variable
+from dynamics.model.registry import REGISTRY, VARIABLES
 
 __all__ = ["resolve_parameters", "resolve_initial", "pack_inputs", "ensemble_shape",
-           "trailing_dims",
-           "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
-
-#: default initial output of every state, in [m]
-DEFAULT_OUTPUT = 1.0
-#: default initial spending as a share of initial output
-DEFAULT_BURDEN = 0.03
+           "trailing_dims"]
 
 _TRAILING = {"scalar": 0, "state": 1, "pair": 2}
 
@@ -138,56 +132,67 @@ def _check_state_bounds(model: Model, array: np.ndarray, trailing: int,
                               f"[{show(low)}, {show(high)}] ({unit})")
 
 
-#: admissible ranges of initial values, by variable
-_INITIAL_BOUNDS = {"m": (0.0, math.inf), "e": (1e-300, math.inf), "theta": (0.0, math.inf),
-                   "c": (0.0, 1.0), "v": (0.0, math.inf)}
-
-
 def resolve_initial(model: Model, initial: Mapping[str, Any] | None = None
                     ) -> dict[str, np.ndarray]:
-    """Initial values of m, e, c and v (theta is filled by the simulator).
+    """Initial values of every variable of the model, dynamic or held.
 
-    Defaults: output ``DEFAULT_OUTPUT``, spending ``DEFAULT_BURDEN`` times output,
-    cohesion 0 (pairs given as a symmetric N x N matrix), effort 0. Spending may be
-    negative only when the ceiling is off (Richardson's linear model).
+    A variable not given takes its default (:attr:`Variable.default`, which may depend on
+    other variables: spending defaults to 3 % of output); one that starts from a derived
+    quantity (perceived threat) is left out unless given, for the simulator to fill in.
+    Pair variables (cohesion) are given as a symmetric N x N matrix. Every value is
+    checked against the variable's domain in this model (spending may be negative only
+    when the ceiling is off: Richardson's linear model).
     """
     initial = dict(initial or {})
     for name in initial:
         if name not in VARIABLES:
             raise UnknownNameError("variable", name, VARIABLES)
+    wanted = dict(model.known_variables)
+    wanted.update({name: VARIABLES[name] for name in initial})
     out: dict[str, np.ndarray] = {}
-    for name in ("e", "m", "c", "v", "theta"):
-        kind = "pair" if VARIABLES[name].pair else "state"
-        given = initial.get(name)
-        if given is None:
-            if name == "theta":
-                continue
-            default = {"e": DEFAULT_OUTPUT, "c": 0.0, "v": 0.0}.get(name)
-            array = (DEFAULT_BURDEN * out["e"] if name == "m"
-                     else _as_array(model, name, default, kind, name))
-            if name == "c":
-                np.fill_diagonal(array, 1.0)
-        else:
-            array = _as_array(model, name, given, kind, f"initial {name!r}")
-            if isinstance(array, Mapping):
-                base = (DEFAULT_BURDEN * out["e"] if name == "m"
-                        else _as_array(model, name, {"e": DEFAULT_OUTPUT}.get(name, 0.0),
-                                       kind, name))
-                array = _fill_by_state(model, base, array)
-            if name == "c":
-                array = np.array(array, dtype=float)
-                if not np.allclose(array, np.swapaxes(array, -1, -2), rtol=0, atol=0):
-                    raise ParameterValueError("initial 'c' (cohesion) must be symmetric: "
-                                              "c[i, j] == c[j, i]")
-                idx = np.arange(model.N)
-                array[..., idx, idx] = 1.0
-        bounds = _INITIAL_BOUNDS[name]
-        if name in ("m", "theta") and "ceiling" not in model.mechanisms:
-            bounds = (-math.inf, math.inf)
-        _check_state_bounds(model, array, _TRAILING[kind], bounds, VARIABLES[name].unit,
-                            f"initial {name!r} ({VARIABLES[name].meaning})")
-        out[name] = array
+
+    def value(variable: Variable) -> np.ndarray:
+        if variable.name not in out:
+            out[variable.name] = _initial_value(model, variable, initial.get(variable.name),
+                                                value)
+        return out[variable.name]
+
+    for variable in wanted.values():
+        if variable.initial_from is None or variable.name in initial:
+            value(variable)
     return out
+
+
+def _initial_value(model: Model, variable: Variable, given: Any, start) -> np.ndarray:
+    """One variable's initial array: given (validated) or its default."""
+    kind = "pair" if variable.pair else "state"
+    name = variable.name
+
+    def default() -> np.ndarray:
+        fill = variable.default
+        if callable(fill):
+            return np.array(fill(start), dtype=float)
+        return np.array(_as_array(model, name, fill, kind, name), dtype=float)
+
+    if given is None:
+        array = default()
+    else:
+        array = _as_array(model, name, given, kind, f"initial {name!r}")
+        if isinstance(array, Mapping):
+            array = _fill_by_state(model, default(), array)
+    array = np.array(array, dtype=float)
+    if variable.pair:
+        if given is not None and not np.array_equal(array, np.swapaxes(array, -1, -2)):
+            raise ParameterValueError(f"initial {name!r} ({variable.meaning}) must be "
+                                      f"symmetric: {name}[i, j] == {name}[j, i]")
+        idx = np.arange(model.N)
+        array[..., idx, idx] = 1.0
+    low, high = model.domain(variable)
+    if variable.open_low:
+        low = float(np.nextafter(low, math.inf))
+    _check_state_bounds(model, array, _TRAILING[kind], (low, high), variable.unit,
+                        f"initial {name!r} ({variable.meaning})")
+    return array
 
 
 def ensemble_shape(*arrays_by_kind: tuple[np.ndarray, int]) -> tuple[int, ...]:

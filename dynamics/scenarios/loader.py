@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
-from dynamics.model.mechanisms import VARIABLES
 from dynamics.model.model import Model
-from dynamics.model.parameters import REFERENCES, REGISTRY
+from dynamics.model.references import REFERENCES
+from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import resolve_initial, resolve_parameters
 from dynamics.results import Result
 from dynamics.simulate import Solver, simulate

@@ -1,0 +1,91 @@
+"""Alliances: external balancing and collective action. Off, cohesion is held at its
+initial value.
+
+    dc_ij/dt = mu Q_ij (1 - c_ij) - nu c_ij - psi c_ij |beta_i - beta_j| / b_ij
+    Q_ij = sum_k H(T_ik / e_i, T_jk / e_j)                  (Walt 1985; Olson and Zeckhauser 1966)
+
+Cohesion grows with the threat that both partners face from third parties, decays by
+itself (alliances are temporary) and erodes when burdens are shared unequally; b_ij =
+(b_i + b_j)/2 is the pair's mean mobilisation ceiling.
+
+Departure from the reference design: the common threat uses the harmonic mean
+``H(a, b) = 2ab/(a + b + epsilon)`` of the partners' threats relative to output instead of
+the geometric mean ``sqrt(ab)``. Both vanish when either partner feels no threat and both
+equal the common level when the two feel the same, but the harmonic mean has a bounded
+derivative where one threat is zero (the geometric mean's is infinite). ``epsilon``
+(``GUARD`` = 1e-12) keeps the ratio defined when both are zero.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from dynamics.model.mechanisms.ceiling import MOBILISATION_CEILING
+from dynamics.model.mechanisms.richardson import BURDEN, COHESION, OUTPUT, THREAT
+from dynamics.model.parts import EPSILON, Context, Derived, Mechanism, Parameter, Term, positive
+
+__all__ = ["ALLIANCES", "ALLIANCE_FORMATION", "ALLIANCE_DECAY", "FREE_RIDING",
+           "COMMON_THREAT"]
+
+ALLIANCE_FORMATION = Parameter(
+    "alliance_formation", "mu", "scalar", "1/yr", 5.0, (0.0, 100.0),
+    "Rate at which cohesion grows with the common threat Q_ij that two states face from "
+    "third parties (threat relative to output).", "Walt 1985")
+ALLIANCE_DECAY = Parameter(
+    "alliance_decay", "nu", "scalar", "1/yr", 0.05, (0.0, 5.0),
+    "Rate at which cohesion decays by itself: alliances are temporary.", "Walt 1985")
+FREE_RIDING = Parameter(
+    "free_riding", "psi", "scalar", "1/yr", 0.5, (0.0, 10.0),
+    "Rate at which unequal burdens erode cohesion (collective action and exploitation of "
+    "the large by the small).", "Olson and Zeckhauser 1966")
+
+
+def common_threat(ctx: Context, i, j):
+    """Q_ij = sum_k H(T_ik / e_i, T_jk / e_j): threat both partners face from third parties.
+
+    H(a, b) = 2ab / (a + b + epsilon), of a, b clipped at 0 (they are non-negative in the
+    domain; clipping keeps solver noise from zeroing the denominator); T_ii = 0 removes
+    k = i and k = j from the sum.
+    """
+    def term(k):
+        a = positive(ctx.get(THREAT, i, k) / ctx.var(OUTPUT, i))
+        b = positive(ctx.get(THREAT, j, k) / ctx.var(OUTPUT, j))
+        return 2 * a * b / (a + b + EPSILON)
+    return ctx.total(term, "k")
+
+
+COMMON_THREAT = Derived("common_threat", "Q", "ij", common_threat,
+                        "common threat of i and j")
+
+
+def formation(ctx: Context, i, j):
+    """mu Q_ij (1 - c_ij): cohesion grows with the common threat."""
+    return ctx.par(ALLIANCE_FORMATION) * ctx.get(COMMON_THREAT, i, j) * (
+        1 - ctx.var(COHESION, i, j))
+
+
+def decay(ctx: Context, i, j):
+    """-nu c_ij: alliances are temporary."""
+    return -ctx.par(ALLIANCE_DECAY) * ctx.var(COHESION, i, j)
+
+
+def burden_dispute(ctx: Context, i, j):
+    """-psi c_ij |beta_i - beta_j| / b_ij: unequal burdens erode cohesion."""
+    mean_ceiling = (ctx.par(MOBILISATION_CEILING, i) + ctx.par(MOBILISATION_CEILING, j)) / 2
+    return (-ctx.par(FREE_RIDING) * ctx.var(COHESION, i, j)
+            * sp.Abs(ctx.get(BURDEN, i) - ctx.get(BURDEN, j)) / mean_ceiling)
+
+
+ALLIANCES = Mechanism(
+    name="alliances",
+    summary="Cohesion grows with common threat, decays by itself and erodes under unequal "
+            "burdens (external balancing; free-riding); off, cohesion is held at its "
+            "initial value.",
+    parameters=(ALLIANCE_FORMATION, ALLIANCE_DECAY, FREE_RIDING),
+    variables=(COHESION,),
+    derived=(COMMON_THREAT,),
+    terms=(Term("formation", COHESION, formation), Term("decay", COHESION, decay),
+           Term("burden dispute", COHESION, burden_dispute)),
+    references=("Walt 1985", "Olson and Zeckhauser 1966"),
+    notes=__doc__ or "",
+)

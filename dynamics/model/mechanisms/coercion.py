@@ -1,0 +1,55 @@
+"""Coercion: a state with offensive intent extracts output from a weaker, unallied target
+in proportion to its projected military advantage (what balancing exists to prevent).
+
+    de_i/dt += sum_j (F_ij - F_ji)
+    F_ij = rho o_i e_j (1 - c_ij) [W_ij m_i - m_j - A_j]+ / (W_ij m_i + m_j + A_j + epsilon)
+                                                                        (Gilpin 1981)
+
+Both forces are clipped at 0 (the identity in the domain), so solver noise around m = 0
+can neither zero the denominator nor push the ratio above 1.
+"""
+
+from __future__ import annotations
+
+from dynamics.model.mechanisms.richardson import (
+    COHESION,
+    OFFENCE,
+    OUTPUT,
+    PROXIMITY,
+    SPENDING,
+    SUPPORT,
+)
+from dynamics.model.parts import EPSILON, Context, Derived, Mechanism, Parameter, Term, positive
+
+__all__ = ["COERCION", "COERCION_RATE", "EXTRACTION"]
+
+COERCION_RATE = Parameter(
+    "coercion", "rho", "scalar", "1/yr", 0.05, (0.0, 1.0),
+    "Rate at which a state with offensive intent extracts a weaker, unallied target's "
+    "output in proportion to its projected military advantage.", "Gilpin 1981")
+
+
+def extraction(ctx: Context, i, j):
+    """F_ij: output that i extracts from j by its projected military advantage."""
+    projected = positive(ctx.par(PROXIMITY, i, j) * ctx.var(SPENDING, i))
+    defence = positive(ctx.var(SPENDING, j) + ctx.get(SUPPORT, j))
+    return (ctx.par(COERCION_RATE) * ctx.par(OFFENCE, i) * ctx.var(OUTPUT, j)
+            * (1 - ctx.var(COHESION, i, j)) * positive(projected - defence)
+            / (projected + defence + EPSILON))
+
+
+EXTRACTION = Derived("extraction", "F", "ij", extraction, "output extracted by i from j",
+                     unit="[m]/yr")
+
+COERCION = Mechanism(
+    name="coercion",
+    summary="A state with offensive intent extracts output from a weaker, unallied target "
+            "in proportion to its projected military advantage.",
+    parameters=(COERCION_RATE,),
+    derived=(EXTRACTION,),
+    terms=(Term("net extraction", OUTPUT, lambda ctx, i: ctx.total(
+        lambda j: ctx.get(EXTRACTION, i, j) - ctx.get(EXTRACTION, j, i), "j")),),
+    requires=("economy",),
+    references=("Gilpin 1981",),
+    notes=__doc__ or "",
+)

@@ -1,0 +1,300 @@
+"""The parts a mechanism is made of: parameters, variables, derived quantities, terms.
+
+A :class:`Mechanism` owns everything about one block of the model: the parameters it
+introduces (with unit, default, bounds, meaning and source), the state variables it makes
+dynamic (with default, domain and equilibrium search region), the derived quantities it
+defines, the :class:`Term` objects it adds to rates, the :class:`Modifier` it applies to
+another mechanism's terms (the ceiling saturates the drive to arm), the
+:class:`Override` by which it replaces a derived quantity (delayed perception replaces
+the instantaneous threat by the perceived threat), the :class:`Restriction` it puts on
+a variable's domain, its prerequisites and its references.
+
+Terms are written once against a :class:`Context` (index notation): the same code yields
+the concrete N-state system that is compiled and the equations printed in papers
+(:mod:`dynamics.model.contexts`). Parts refer to each other by object (``ctx.var(OUTPUT,
+i)``, ``ctx.get(THREAT, i, j)``), never by a string that another module must know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import sympy as sp
+
+__all__ = ["Context", "Parameter", "Variable", "Derived", "Term", "Modifier", "Override",
+           "Restriction", "Mechanism", "positive", "GUARD", "EPSILON", "Kind"]
+
+Kind = Literal["scalar", "state", "pair"]
+#: an index: a state position (concrete context) or an index symbol (generic context)
+Index = Any
+
+#: numerical guard added to denominators that can vanish (a ratio of two zeros)
+GUARD = 1e-12
+EPSILON = sp.Symbol("varepsilon", positive=True)
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "eta", "theta", "omega", "kappa", "rho", "phi",
+          "mu", "nu", "psi", "lambda", "sigma", "tau", "zeta", "chi", "xi", "pi"}
+
+
+def latex_symbol(symbol: str) -> str:
+    """``alpha`` -> ``\\alpha``, ``tau_v`` -> ``\\tau_{v}``, ``s^*`` unchanged."""
+    base, _, sub = symbol.partition("_")
+    text = "\\" + base if base in _GREEK else base
+    return text + (f"_{{{sub}}}" if sub else "")
+
+
+def positive(x: sp.Expr) -> sp.Expr:
+    """[x]+ = max(x, 0).
+
+    Left unevaluated unless ``x`` is a number: sympy's Max looks for provable orderings of
+    its arguments by factoring their differences, which cost 35 of the 37 s of building
+    the 10-state model and simplified nothing.
+    """
+    if x.is_number:
+        return sp.Max(x, 0)
+    return sp.Max(x, 0, evaluate=False)
+
+
+class Context(Protocol):
+    """Where terms are written: a variable, parameter or derived quantity at an index,
+    and sums over an index. :class:`~dynamics.model.contexts.Concrete` (N named states)
+    and :class:`~dynamics.model.contexts.Generic` (index notation) implement it."""
+
+    @property
+    def count(self) -> sp.Expr:
+        """The number of states N."""
+        ...
+
+    def var(self, variable: Variable, *index: Index) -> sp.Expr:
+        """``variable`` at ``index`` (cohesion is symmetric with c_ii = 1)."""
+        ...
+
+    def par(self, parameter: Parameter, *index: Index) -> sp.Expr:
+        """``parameter`` at ``index`` (a pair parameter's diagonal is 0)."""
+        ...
+
+    def get(self, quantity: Derived, *index: Index) -> sp.Expr:
+        """The derived ``quantity`` at ``index``."""
+        ...
+
+    def total(self, term: Callable[[Index], sp.Expr], over: str) -> sp.Expr:
+        """The sum of ``term(j)`` over every state j (``over`` names the index in print)."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class Parameter:
+    """One model parameter.
+
+    Attributes
+    ----------
+    name : the name users write (``reaction``, ``fatigue``, ...); unique in the model.
+    symbol : the sympy/LaTeX base symbol (``k``, ``alpha``, ...); unique in the model.
+    kind : ``scalar`` (one value), ``state`` (one value per state) or ``pair`` (an N x N
+        matrix whose diagonal is fixed at zero).
+    unit : machine-readable (:mod:`dynamics.model.units`): ``1``, ``yr``, ``1/yr``, ``[m]``.
+    default, bounds (inclusive), meaning, source (a key of ``REFERENCES``) : as documented.
+    """
+
+    name: str
+    symbol: str
+    kind: Kind
+    unit: str
+    default: float
+    bounds: tuple[float, float]
+    meaning: str
+    source: str
+
+    def __post_init__(self) -> None:
+        low, high = self.bounds
+        if not low <= self.default <= high:
+            raise ValueError(f"default of {self.name} outside its own bounds")
+        if self.kind not in ("scalar", "state", "pair"):
+            raise ValueError(f"parameter {self.name}: kind must be scalar, state or pair")
+
+    @property
+    def latex(self) -> str:
+        """The symbol as LaTeX (``\\alpha`` for ``alpha``)."""
+        return latex_symbol(self.symbol)
+
+    def bounds_text(self) -> str:
+        low, high = self.bounds
+        def show(x: float) -> str:
+            return "-inf" if x == -math.inf else "inf" if x == math.inf else f"{x:g}"
+        return f"[{show(low)}, {show(high)}]"
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r})"
+
+
+#: a variable's default initial value: a number, or a function of the other variables'
+#: resolved initial values (``lambda start: 0.03 * start(OUTPUT)``)
+Default = float | Callable[[Callable[["Variable"], Any]], Any]
+
+
+@dataclass(frozen=True)
+class Region:
+    """Bounds (low, high) of one variable at one index, for the equilibrium search.
+
+    ``values`` are the resolved parameter values by name, ``start`` the initial values
+    by variable and ``region(variable)`` the (lows, highs) arrays of another variable."""
+
+    values: Mapping[str, Any]
+    start: Callable[[Variable], Any]
+    region: Callable[[Variable], tuple[Any, Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class Variable:
+    """A state variable.
+
+    Attributes
+    ----------
+    name, symbol, meaning : as printed (``m``, ``m``, ``military spending``).
+    unit : machine-readable, as for :class:`Parameter`.
+    pair : one value per unordered pair of states (symmetric, unit diagonal) instead of one
+        per state.
+    default : initial value when none is given (see ``Default``).
+    domain : (low, high), inclusive, where the variable is defined; ``open_low`` excludes
+        the lower bound (output must stay above 0). A mechanism may narrow it
+        (:class:`Restriction`).
+    initial_from : a derived quantity whose value at the start is the default initial
+        value (perceived threat starts at the actual threat).
+    region : bounds of the equilibrium search at index i, ``region(view, i)``; by default
+        the domain where finite, and ten times the start's magnitude elsewhere.
+    watched : whether the run's divergence bound applies to the variable.
+    """
+
+    name: str
+    symbol: str
+    meaning: str
+    unit: str
+    default: Default = 0.0
+    domain: tuple[float, float] = (-math.inf, math.inf)
+    open_low: bool = False
+    pair: bool = False
+    initial_from: Derived | None = None
+    region: Callable[[Region, int], tuple[float, float]] | None = None
+    watched: bool = True
+
+    @property
+    def latex(self) -> str:
+        return latex_symbol(self.symbol)
+
+    def __repr__(self) -> str:
+        return f"Variable({self.name!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Derived:
+    """A derived quantity: a named expression of variables and parameters.
+
+    ``indices`` is ``""`` (scalar), ``"i"``, ``"j"`` (per state, printed with that index)
+    or ``"ij"`` (per ordered pair). ``build(ctx, *index)`` returns its expression.
+    ``report`` names the key under which results record it per state (for example
+    ``share``); ``inline`` prints its body in place instead of its symbol.
+    """
+
+    name: str
+    symbol: str
+    indices: str
+    build: Callable[..., sp.Expr]
+    meaning: str
+    unit: str = "1"
+    report: str | None = None
+    inline: bool = False
+
+    @property
+    def latex(self) -> str:
+        return latex_symbol(self.symbol)
+
+    def __repr__(self) -> str:
+        return f"Derived({self.name!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Term:
+    """An additive term of a variable's rate, ``build(ctx, *index)``.
+
+    ``role`` groups the terms a modifier acts on: spending has a ``drive`` (reaction to
+    threat, grievance), which the ceiling saturates, and ``loss`` terms (fatigue), which it
+    leaves alone; other variables have only ``rate``.
+    """
+
+    name: str
+    variable: Variable
+    build: Callable[..., sp.Expr]
+    role: str = "rate"
+
+
+@dataclass(frozen=True, eq=False)
+class Modifier:
+    """A transformation of the sum of one role's terms of a variable's rate:
+    ``apply(ctx, total, *index)`` returns the modified sum (the ceiling's saturation)."""
+
+    name: str
+    variable: Variable
+    role: str
+    apply: Callable[..., sp.Expr]
+
+
+@dataclass(frozen=True, eq=False)
+class Override:
+    """Replaces a derived quantity's definition while the mechanism is on:
+    ``build(ctx, *index)`` (delayed perception: threat perceived is theta, not sum T)."""
+
+    quantity: Derived
+    build: Callable[..., sp.Expr]
+
+
+@dataclass(frozen=True, eq=False)
+class Restriction:
+    """Narrows a variable's domain while the mechanism is on (with the ceiling, spending
+    and perceived threat cannot be negative), optionally with its own search region."""
+
+    variable: Variable
+    domain: tuple[float, float]
+    region: Callable[[Region, int], tuple[float, float]] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Mechanism:
+    """A switchable block of the model that owns everything about itself.
+
+    Attributes
+    ----------
+    name : the name users write in ``mechanisms = [...]``.
+    summary : one sentence on what it adds.
+    parameters, variables, derived, terms, modifiers, overrides, restrictions : its parts.
+        ``variables`` are the state variables this mechanism makes dynamic; a variable
+        that an active mechanism uses but none makes dynamic is held at its initial value.
+    requires : names of the mechanisms it needs.
+    references : keys of ``REFERENCES`` it rests on (the first is its main source).
+    works : references it brings (key -> full text), added to ``REFERENCES``.
+    notes : departures from the reference design and other remarks, for the docs.
+    """
+
+    name: str
+    summary: str
+    parameters: tuple[Parameter, ...] = ()
+    variables: tuple[Variable, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    terms: tuple[Term, ...] = ()
+    modifiers: tuple[Modifier, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    restrictions: tuple[Restriction, ...] = ()
+    requires: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    works: Mapping[str, str] = field(default_factory=dict)
+    notes: str = ""
+
+    @property
+    def source(self) -> str:
+        """The main reference (the first of ``references``)."""
+        return self.references[0] if self.references else ""
+
+    def __repr__(self) -> str:
+        return f"Mechanism({self.name!r})"

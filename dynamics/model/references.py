@@ -1,0 +1,53 @@
+"""The works the model's mechanisms, parameters and scenarios cite, by short key.
+
+A parameter's ``source`` and a mechanism's ``references`` are keys of :data:`REFERENCES`.
+A mechanism written outside the package brings its own works (``Mechanism.works``); they
+are added here when the mechanism is registered, and a key may not be given two texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["REFERENCES", "add_references"]
+
+REFERENCES: dict[str, str] = {
+    "Richardson 1960": "Richardson, L. F. (1960). Arms and Insecurity: A Mathematical Study of "
+    "the Causes and Origins of War. Pittsburgh: Boxwood Press.",
+    "Walt 1985": "Walt, S. M. (1985). Alliance Formation and the Balance of World Power. "
+    "International Security 9(4): 3-43.",
+    "Jervis 1978": "Jervis, R. (1978). Cooperation Under the Security Dilemma. World Politics "
+    "30(2): 186-214.",
+    "Olson and Zeckhauser 1966": "Olson, M. and Zeckhauser, R. (1966). An Economic Theory of "
+    "Alliances. Review of Economics and Statistics 48(3): 266-279.",
+    "Pape 2005": "Pape, R. A. (2005). Soft Balancing against the United States. International "
+    "Security 30(1): 7-45.",
+    "Paul 2005": "Paul, T. V. (2005). Soft Balancing in the Age of U.S. Primacy. International "
+    "Security 30(1): 46-71.",
+    "Kennedy 1987": "Kennedy, P. (1987). The Rise and Fall of the Great Powers: Economic Change "
+    "and Military Conflict from 1500 to 2000. New York: Random House.",
+    "Singer et al. 1972": "Singer, J. D., Bremer, S. and Stuckey, J. (1972). Capability "
+    "Distribution, Uncertainty, and Major Power War, 1820-1965. In B. Russett (ed.), Peace, "
+    "War, and Numbers, 19-48. Beverly Hills: Sage.",
+    "Boulding 1962": "Boulding, K. E. (1962). Conflict and Defense: A General Theory. New York: "
+    "Harper.",
+    "Harrison 1998": "Harrison, M. (ed.) (1998). The Economics of World War II: Six Great Powers "
+    "in International Comparison. Cambridge: Cambridge University Press.",
+    "Gilpin 1981": "Gilpin, R. (1981). War and Change in World Politics. Cambridge: Cambridge "
+    "University Press.",
+    "Organski 1958": "Organski, A. F. K. (1958). World Politics. New York: Knopf.",
+    "Modelski 1987": "Modelski, G. (1987). Long Cycles in World Politics. Seattle: University of "
+    "Washington Press.",
+    "Waltz 1979": "Waltz, K. N. (1979). Theory of International Politics. Reading, MA: "
+    "Addison-Wesley.",
+    "Sterman 2000": "Sterman, J. D. (2000). Business Dynamics: Systems Thinking and Modeling "
+    "for a Complex World. Boston: Irwin/McGraw-Hill.",
+}
+
+
+def add_references(works: Mapping[str, str]) -> None:
+    """Add ``works`` (key -> full reference); a key already given another text raises."""
+    for key, text in works.items():
+        if REFERENCES.get(key, text) != text:
+            raise ValueError(f"reference {key!r} is already defined as {REFERENCES[key]!r}")
+        REFERENCES[key] = text
