@@ -107,7 +107,7 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
 
 def _cmd_continue(args: argparse.Namespace) -> None:
 
-    from dynamics.analysis.continuation import check_range, continue_model, parameter_slots
+    from dynamics.analysis.continuation import check_range, continuation, parameter_slots
     from dynamics.figures import write_table
     from dynamics.scenarios import load_scenario
 
@@ -125,7 +125,7 @@ def _cmd_continue(args: argparse.Namespace) -> None:
                                    t_span=(scenario.t_span[0], scenario.t_span[0] + 500.0),
                                    output=2).run()
     start = np.array([settled.values[s.name][(-1, *s.index)] for s in model.variables])
-    branch = continue_model(model, args.param, (low, high), scenario.values(model),
+    branch = continuation(model, args.param, (low, high), scenario.values(model),
                             initial=scenario.initial, start=start)
     print(f"followed {len(branch.parameter)} equilibria of {scenario.name} for "
           f"{args.param} from {low:g} to {high:g}; stable at "
@@ -394,7 +394,9 @@ def _write_json(path: str | None, record: dict) -> None:
 
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.display import parameter_table
+    from dynamics.model.registry import resolve_mechanisms
 
+    resolve_mechanisms(args.mechanisms or "all")  # a researcher's mechanisms list theirs
     print(parameter_table(markdown=args.markdown))
 
 
@@ -488,6 +490,8 @@ def _parser() -> argparse.ArgumentParser:
     sens.set_defaults(func=_cmd_sensitivity)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",
+                        help="also load these mechanisms ('module:attribute' for your own)")
     params.set_defaults(func=_cmd_parameters)
     equations = sub.add_parser("equations", help="the model in index notation (LaTeX)")
     equations.add_argument("--mechanisms", nargs="*", help="mechanisms to include (default all)")

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from dynamics.analysis.continuation import continue_model, parameter_slots
+from dynamics.analysis.continuation import continuation, parameter_slots
 from dynamics.analysis.equilibria import FixedSystem
 from dynamics.analysis.phase import phase_portrait
 from dynamics.analysis.richardson import CASES, classify_case
@@ -138,16 +138,16 @@ def _bifurcation_security_dilemma():
     zero = np.zeros(len(model.variables))
     d_star = _dilemma_threshold_value()
     fine = {"max_step": 0.01}
-    disarmed = continue_model(model, "distinguishability", (1.0, 0.0),
+    disarmed = continuation(model, "distinguishability", (1.0, 0.0),
                               {**_DILEMMA, "grievance": 0.0}, initial={"m": [0.0, 0.0]},
                               start=zero, **fine)
     high = 0.4 * (1 - 0.2 / 0.9)  # u* = 1 - alpha/(k h) at D = 0 (h = 1)
     start = np.array([high, high, 0.9 * high, 0.9 * high])
-    mobilised = continue_model(model, "distinguishability", (0.0, d_star),
+    mobilised = continuation(model, "distinguishability", (0.0, d_star),
                                {**_DILEMMA, "grievance": 0.0}, start=start, **fine)
     scenario = load_scenario("security-dilemma")
     low_start = scenario.with_values({"distinguishability": 0.0}, t_span=(0, 200)).run()
-    grievance = continue_model(model, "distinguishability", (0.0, 1.0),
+    grievance = continuation(model, "distinguishability", (0.0, 1.0),
                                {**_DILEMMA, "grievance": 0.002},
                                start=np.r_[low_start["m"][-1], low_start["theta"][-1]],
                                **fine)

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from dynamics import Model, ParameterValueError, Solver, Status, UnknownNameError, simulate
-from dynamics.analysis.continuation import continue_branch, continue_model
+from dynamics.analysis.continuation import continuation, continue_branch
 from dynamics.analysis.equilibria import RESIDUAL_TOLERANCE, FixedSystem, classify, find_equilibria
 from dynamics.analysis.richardson import classify_case, stability_minors
 from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
@@ -159,11 +159,11 @@ def test_continuation_finds_the_analytic_threshold_on_the_full_model():
 def test_continuation_bad_input():
     model = Model(["North", "South"], ["perception", "ceiling"])
     with pytest.raises(UnknownNameError, match="did you mean 'distinguishability'"):
-        continue_model(model, "distinguishabilty", (0.0, 1.0))
+        continuation(model, "distinguishabilty", (0.0, 1.0))
     with pytest.raises(ParameterValueError, match=r"leaves its bounds \[0, 1\]"):
-        continue_model(model, "distinguishability", (0.5, 1.5))
+        continuation(model, "distinguishability", (0.5, 1.5))
     with pytest.raises(ParameterValueError, match="has no effect"):
-        continue_model(model, "growth", (0.01, 0.05))
+        continuation(model, "growth", (0.01, 0.05))
 
 
 def test_phase_portrait_of_a_stable_race(richardson2):

@@ -31,7 +31,7 @@ from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY
 
-__all__ = ["SpecialPoint", "Branch", "continue_branch", "continue_model", "parameter_slots",
+__all__ = ["SpecialPoint", "Branch", "continue_branch", "continuation", "parameter_slots",
            "check_range"]
 
 Rate = Callable[[np.ndarray, float], np.ndarray]
@@ -227,7 +227,7 @@ def check_range(name: str, value_range: tuple[float, float]) -> tuple[float, flo
     return a, b
 
 
-def continue_model(model: Model, name: str, value_range: tuple[float, float],
+def continuation(model: Model, name: str, value_range: tuple[float, float],
                    params: Mapping[str, Any] | None = None, *,
                    initial: Mapping[str, Any] | None = None, start: np.ndarray | None = None,
                    **options: Any) -> Branch:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from dynamics.analysis.continuation import continue_model
+from dynamics.analysis.continuation import continuation
 from dynamics.model.model import Model
 
 __all__ = ["dilemma_threshold", "dilemma_threshold_numeric"]
@@ -58,7 +58,7 @@ def dilemma_threshold_numeric(params: Mapping[str, Any], *, ceiling: float = 0.4
     """
     model = Model(["North", "South"], ["perception", "ceiling"])
     values = {"grievance": 0.0, "power_weight": 0.0, "ceiling": ceiling, **params}
-    branch = continue_model(model, "distinguishability", (1.0, 0.0), values,
+    branch = continuation(model, "distinguishability", (1.0, 0.0), values,
                             initial={"m": [0.0, 0.0]}, start=np.zeros(len(model.variables)))
     points = [p.parameter for p in branch.points if p.kind == "branch point"]
     if not points:

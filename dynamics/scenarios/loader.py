@@ -34,7 +34,7 @@ import numpy as np
 from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.references import REFERENCES
-from dynamics.model.registry import REGISTRY, VARIABLES
+from dynamics.model.registry import REGISTRY, VARIABLES, resolve_mechanisms
 from dynamics.model.values import resolve_initial, resolve_parameters
 from dynamics.results import Result
 from dynamics.simulate import Solver, simulate
@@ -45,8 +45,8 @@ _TABLES = {
     "scenario": {"name", "title", "description", "theory", "references", "extends"},
     "model": {"states", "mechanisms"},
     "time": {"span", "output"},
-    "parameters": set(REGISTRY),
-    "initial": set(VARIABLES),
+    "parameters": REGISTRY,  # live: a researcher's mechanism adds its own
+    "initial": VARIABLES,
     "solver": {"method", "rtol", "atol", "max_step"},
     "sources": None,  # free keys
 }
@@ -185,6 +185,13 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
         return ScenarioError(message, path=path, line=_line_of(text, table, key),
                              key=f"{table}.{key}" if key else table)
 
+    mechanisms = data.get("model", {}).get("mechanisms") if isinstance(data.get("model"),
+                                                                       dict) else None
+    if mechanisms is not None:  # a researcher's mechanisms bring their parameters
+        try:
+            resolve_mechanisms(mechanisms)
+        except DynamicsError as error:
+            raise fail(str(error), "model", "mechanisms") from None
     for table, value in data.items():
         if table not in _TABLES:
             raise fail(_unknown("table", table, _TABLES), table)
