@@ -31,7 +31,7 @@ from scipy.integrate import solve_ivp
 
 from dynamics import Model, compile_model
 from dynamics.ensemble import simulate_ensemble
-from dynamics.simulate import prepare
+from dynamics.solver import Solver, prepare
 
 
 def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
@@ -118,15 +118,15 @@ def main() -> None:
         params = ensemble(n, max(args.members))
         began = time.perf_counter()
         simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
-                          output=t_out, rtol=args.rtol, atol=args.atol)
+                          output=t_out, solver=Solver(rtol=args.rtol, atol=args.atol))
         warmup = time.perf_counter() - began
         loop_rate, reference = loop(model, params, args.loop_sample, t_out, args.rtol,
                                     args.atol)
         for members in args.members:
             sub = {k: v[:members] for k, v in params.items()}
             began = time.perf_counter()
-            result = simulate_ensemble(model, sub, (0.0, 50.0), output=t_out, rtol=args.rtol,
-                                       atol=args.atol)
+            result = simulate_ensemble(model, sub, (0.0, 50.0), output=t_out,
+                                       solver=Solver(rtol=args.rtol, atol=args.atol))
             kernel_rate = members / (time.perf_counter() - began)
             ours = np.stack([result.values[s.name][(slice(None), slice(None), *s.index)]
                              for s in model.variables], axis=-1)[:args.loop_sample]

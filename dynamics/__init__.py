@@ -32,7 +32,8 @@ from dynamics.model import (
     Variable,
 )
 from dynamics.results import Result, Status, load
-from dynamics.simulate import Events, Solver, simulate
+from dynamics.simulate import simulate
+from dynamics.solver import Events, Solver
 
 try:
     __version__ = version("balancing-dynamics")

@@ -38,7 +38,8 @@ from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results import Result
-from dynamics.simulate import Solver, simulate
+from dynamics.simulate import simulate
+from dynamics.solver import Solver
 
 __all__ = ["Estimate", "DifferencesFit", "TrajectoryFit", "richardson_differences",
            "fit_trajectory", "richardson_trajectory"]
@@ -247,7 +248,7 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
                                    resolve_initial(model, {"m": observed[0], "e": e}))
     positions = [parameter_slots(model, f"{b}.{s}" if s else b)[1] for b, s in slots]
     spending = [k for k, slot in enumerate(model.variables) if slot.name == "m"]
-    implicit = solver.method in ("LSODA", "Radau", "BDF")  # these use the Jacobian
+    implicit = solver.single() in ("LSODA", "Radau", "BDF")  # these use the Jacobian
 
     def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Input vector p and initial state y0 for a trial ``theta``."""
@@ -262,7 +263,7 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
         options = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if implicit else {}
         with np.errstate(all="ignore"):
             sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), (years[0], years[-1]), y0,
-                            method=solver.method, t_eval=years, rtol=solver.rtol,
+                            method=solver.single(), t_eval=years, rtol=solver.rtol,
                             atol=solver.atol, **options)
         if sol.status != 0 or sol.y.shape[1] != len(years):
             return None

@@ -120,17 +120,9 @@ def check_units(mechanism: MechanismSpec) -> str:
         # symbols the model does not use as inputs (a term of a held variable) get theirs
         for spec in REGISTRY.values():
             units.setdefault(sp.Symbol(spec.symbol, real=True), parse_unit(spec.unit))
-        free = frozenset({EPSILON})
 
-        def unit_of(expr, what: str):
-            known = dict(units)
-            for symbol in expr.free_symbols - set(known) - free:
-                known[symbol] = _unit_of_symbol(model, symbol)
-            try:
-                return dimension_of(expr, known, free)
-            except UnitError as error:
-                raise MechanismCheckError(f"mechanism {mechanism.name!r}: {what} is not "
-                                          f"dimensionally consistent: {error}") from None
+        def unit_of(expr, what: str, model=model, units=units):
+            return _dimension(mechanism, model, units, expr, what)
 
         for term in mechanism.terms:
             expected = parse_unit(term.variable.unit) / TIME
@@ -160,6 +152,19 @@ def check_units(mechanism: MechanismSpec) -> str:
                     f"mechanism {mechanism.name!r}: derived quantity {quantity.name!r} has "
                     f"unit {show_dimension(got)}, declared {quantity.unit!r}")
     return "units consistent"
+
+
+def _dimension(mechanism: Mechanism, model: Model, units: dict, expr: sp.Expr, what: str):
+    """The dimension of one of the mechanism's expressions; a mismatch names ``what``."""
+    free = frozenset({EPSILON})
+    known = dict(units)
+    for symbol in expr.free_symbols - set(known) - free:
+        known[symbol] = _unit_of_symbol(model, symbol)
+    try:
+        return dimension_of(expr, known, free)
+    except UnitError as error:
+        raise MechanismCheckError(f"mechanism {mechanism.name!r}: {what} is not "
+                                  f"dimensionally consistent: {error}") from None
 
 
 def _unit_of_symbol(model: Model, symbol: sp.Symbol):
@@ -253,8 +258,8 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
                 for y, p in samples:
                     with np.errstate(all="ignore"):
                         analytic = np.array(slope(*y, *p), dtype=float)
-                        numeric = _central(lambda x, p=p: np.array(value(*x, *p), dtype=float),
-                                           y)
+                        numeric = _central(lambda x, p=p, f=value: np.array(f(*x, *p),
+                                                                              dtype=float), y)
                     if not _close(analytic, numeric):
                         k = int(np.argmax(np.abs(analytic - numeric)))
                         raise MechanismCheckError(
@@ -266,7 +271,7 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
         for y, p in samples:
             with np.errstate(all="ignore"):
                 analytic = compiled.jacobian(0.0, y, p)
-                numeric = _central(lambda x, p=p: compiled.rate(0.0, x, p), y)
+                numeric = _central(lambda x, p=p, c=compiled: c.rate(0.0, x, p), y)
             if not _close(analytic, numeric):
                 row, column = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))),
                                                analytic.shape)
@@ -319,7 +324,8 @@ def check_invariants(mechanism: MechanismSpec, examples: int = 20, seed: int = 0
     except ImportError as error:  # pragma: no cover - the [test] extra brings it
         raise ImportError("check_invariants needs hypothesis: pip install "
                           "'balancing-dynamics[test]'") from error
-    from dynamics.simulate import Solver, simulate
+    from dynamics.simulate import simulate
+    from dynamics.solver import Solver
 
     mechanism = resolve(mechanism)
     model = _models(mechanism)[-1]

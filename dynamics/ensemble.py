@@ -21,7 +21,7 @@ import functools
 import json
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,21 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from dynamics import kernel
-from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
+from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
 from dynamics.results import LazyValues, Result, Status, environment, jsonable
-from dynamics.simulate import _time_grid, labelled, prepare
+from dynamics.solver import (
+    Events,
+    Solver,
+    event_functions,
+    integrate,
+    labelled,
+    prepare,
+    run_status,
+    time_grid,
+)
 
 __all__ = ["EnsembleResult", "simulate_ensemble"]
 
@@ -173,16 +182,20 @@ def _select(values: Mapping[str, Any], rows: Any, members: int) -> dict[str, Any
 def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                       t_span: Sequence[float] = (0.0, 50.0), *,
                       initial: Mapping[str, Any] | None = None,
-                      output: int | Sequence[float] = 101, rtol: float = 1e-8,
-                      atol: float = 1e-10, divergence: float = 1e6, engine: str = "auto",
-                      max_steps: int = 50_000) -> EnsembleResult:
+                      output: int | Sequence[float] = 401, solver: Solver = Solver(),
+                      events: Events = Events()) -> EnsembleResult:
     """Integrate every member of an ensemble; see the module docstring.
 
-    ``engine`` is ``"kernel"`` (numba), ``"loop"`` (one solve_ivp per member) or ``"auto"``
-    (the kernel when numba is installed).
+    The options are those of :func:`dynamics.simulate` (which calls this when values carry
+    a member axis): ``solver`` chooses method, tolerances, divergence bound and engine
+    (the compiled kernel runs RK45; another method runs one ``solve_ivp`` per member).
+    ``events.domain`` applies to the scipy engine; the kernel records divergence and
+    non-finite values.
     """
     params, initial = dict(params or {}), dict(initial or {})
-    t0, t1, t_out = _time_grid(t_span, output)
+    t0, t1, t_out = time_grid(t_span, output)
+    if t_out is None:
+        raise TimeSpanError("an ensemble needs output times (a number or the times)")
     for names, known, kind in ((params, REGISTRY, "parameter"), (initial, VARIABLES,
                                                                   "variable")):
         for name in names:  # structural errors concern every member: raise them at once
@@ -205,33 +218,49 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                          members)
     y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
                                                                                 p.shape[-1]))
-    bounds = divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
-    chosen = ("kernel" if kernel.AVAILABLE else "loop") if engine == "auto" else engine
+    chosen = _engine(solver)
     if chosen == "kernel":
-        ys, codes = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out, rtol=rtol,
-                                             atol=atol, bounds=bounds, max_steps=max_steps)
-    elif chosen == "loop":
-        ys, codes = _loop(compiled, y0, p, (t0, t1), t_out, rtol, atol, bounds, max_steps)
+        bounds = solver.divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
+        ys, codes = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out,
+                                             rtol=solver.rtol, atol=solver.atol,
+                                             bounds=bounds, max_steps=solver.max_steps)
+        messages_of = {kernel.DIVERGED: (Status.DIVERGED, f"a variable exceeded "
+                                         f"{solver.divergence:g} times the initial scale"),
+                       kernel.NONFINITE: (Status.FAILED, "non-finite values")}
+        for i in range(members):
+            if status[i] is not Status.SUCCESS:
+                ys[i] = np.nan
+            elif codes[i] in messages_of:
+                status[i], messages[i] = messages_of[codes[i]]
+            elif codes[i] == kernel.STIFF:
+                ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], (t0, t1),
+                                                       t_out, solver)
     else:
-        raise DynamicsError(f"engine must be 'auto', 'kernel' or 'loop', got {engine!r}")
-    for i in range(members):
-        if status[i] is not Status.SUCCESS:
-            ys[i] = np.nan
-        elif codes[i] == kernel.DIVERGED:
-            status[i] = Status.DIVERGED
-            messages[i] = f"a variable exceeded {divergence:g} times the initial scale"
-        elif codes[i] == kernel.NONFINITE:
-            status[i], messages[i] = Status.FAILED, "non-finite values"
-        elif codes[i] == kernel.STIFF:
-            ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], (t0, t1), t_out,
-                                                   rtol, atol)
+        ys = _loop(model, compiled, y0, p, (t0, t1), t_out, solver, events, status,
+                   messages)
     return EnsembleResult(t_out, labelled(model, compiled, ys, p, start),
                           model.states, tuple(sorted(model.mechanisms)), status, messages,
                           chosen, {**environment(), "states": list(model.states),
-                                   "mechanisms": sorted(model.mechanisms), "rtol": rtol,
-                                   "atol": atol, "t_span": [t0, t1], "members": members,
-                                   "engine": chosen},
+                                   "mechanisms": sorted(model.mechanisms),
+                                   "solver": asdict(solver), "t_span": [t0, t1],
+                                   "members": members, "engine": chosen},
                           recorded)
+
+
+def _engine(solver: Solver) -> str:
+    """The engine that runs the members: the kernel only integrates RK45."""
+    method = solver.members()
+    if solver.engine == "kernel":
+        if method != "RK45":
+            raise DynamicsError(f"the compiled kernel integrates RK45 only, not {method}; "
+                                "use engine 'scipy' or method 'auto'")
+        if not kernel.AVAILABLE:
+            raise ImportError("the compiled kernel needs numba: pip install "
+                              "'balancing-dynamics[fast]'")
+        return "kernel"
+    if solver.engine == "scipy":
+        return "scipy"
+    return "kernel" if kernel.AVAILABLE and method == "RK45" else "scipy"
 
 
 def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:
@@ -272,34 +301,34 @@ def _validate(model, params, initial, rows, members, status, messages) -> list[i
             + _validate(model, params, initial, rows[half:], members, status, messages))
 
 
-def _loop(compiled, y0, p, span, t_out, rtol, atol, bounds, max_steps):
-    """One solve_ivp (RK45) call per member: the reference the kernel is checked against."""
+def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, status,
+          messages) -> np.ndarray:
+    """One ``solve_ivp`` call per member with the solver's method for ensembles and the
+    same terminal events as a single run (divergence, domain); an explicit method's
+    failure is retried with Radau, as the kernel's stiff members are."""
     members, n = y0.shape
     ys = np.full((members, t_out.size, n), np.nan)
-    codes = np.zeros(members, dtype=int)
+    method = solver.members()
     for i in range(members):
-        def diverged(t, y, bound=bounds[i]):
-            return bound - np.max(np.abs(y))
-        diverged.terminal = True
-        with np.errstate(all="ignore"):
-            sol = solve_ivp(lambda t, y, q=p[i]: compiled.rate(t, y, q), span, y0[i],
-                            method="RK45", t_eval=t_out, rtol=rtol, atol=atol,
-                            events=diverged)
-        ys[i, :sol.t.size] = sol.y.T
-        if sol.status == 1:
-            codes[i] = kernel.DIVERGED
-        elif sol.status == -1:
-            codes[i] = kernel.STIFF
-        elif not np.all(np.isfinite(sol.y)):
-            codes[i] = kernel.NONFINITE
-    return ys, codes
+        if status[i] is not Status.SUCCESS:
+            continue
+        found = event_functions(model, y0[i], events, solver.divergence)
+        sol = integrate(compiled, p[i], y0[i], span, t_out, replace(solver, method=method),
+                        found)
+        state, message = run_status(sol, found, model)
+        if state is Status.FAILED and method not in ("Radau", "BDF"):
+            ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], span, t_out, solver)
+            continue
+        ys[i, :sol.t.size] = sol.y.T[:t_out.size]
+        status[i], messages[i] = state, message
+    return ys
 
 
-def _stiff(compiled, y0, p, span, t_out, rtol, atol):
+def _stiff(compiled, y0, p, span, t_out, solver: Solver):
     """Re-run a suspected stiff member with Radau and the analytic Jacobian."""
     with np.errstate(all="ignore"):
         sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0, method="Radau",
-                        t_eval=t_out, rtol=rtol, atol=atol,
+                        t_eval=t_out, rtol=solver.rtol, atol=solver.atol,
                         jac=lambda t, y: compiled.jacobian(t, y, p))
     ys = np.full((t_out.size, y0.size), np.nan)
     ys[:sol.t.size] = sol.y.T

@@ -159,6 +159,7 @@ def _run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
     """The scenario with some parameters given per member (leading axis), as one ensemble."""
     model = scenario.model()
     options.setdefault("output", scenario.output)
+    options.setdefault("solver", scenario.solver)
     return simulate_ensemble(model, {**scenario.values(model), **values}, scenario.t_span,
                              initial=scenario.initial, **options)
 

@@ -8,7 +8,7 @@ from scipy.integrate import solve_ivp
 
 from dynamics import Model, Status, simulate
 from dynamics.ensemble import simulate_ensemble
-from dynamics.simulate import prepare
+from dynamics.solver import Solver, prepare
 
 pytest.importorskip("numba")
 
@@ -42,8 +42,8 @@ def test_kernel_matches_independent_integration_including_stiff_members():
     params = {"reaction": rng.uniform(0.05, 0.6, (MEMBERS, 3)),
               "fatigue": rng.uniform(0.1, 0.4, (MEMBERS, 3)),
               "perception_delay": np.where(np.arange(MEMBERS) % 12 == 5, 1e-3, 1.0)}
-    result = simulate_ensemble(model, params, (0.0, 40.0), output=T, rtol=1e-9, atol=1e-12,
-                               max_steps=5_000)
+    result = simulate_ensemble(model, params, (0.0, 40.0), output=T,
+                               solver=Solver(rtol=1e-9, atol=1e-12, max_steps=5_000))
     assert result.engine == "kernel" and all(s is Status.SUCCESS for s in result.status)
     stiff = [i for i, m in enumerate(result.messages) if "stiff" in m]
     assert stiff == [5, 17]
@@ -60,7 +60,8 @@ def test_diverging_members_are_recorded_and_match_until_they_stop():
     k = rng.uniform(0.05, 0.9, MEMBERS)
     params = {"reaction": k[:, None], "fatigue": 0.3, "grievance": 0.01, "distinguishability": 0.0,
               "power_weight": 0.0}
-    result = simulate_ensemble(model, params, (0.0, 40.0), output=T, rtol=1e-9, atol=1e-12)
+    result = simulate_ensemble(model, params, (0.0, 40.0), output=T,
+                               solver=Solver(rtol=1e-9, atol=1e-12))
     diverged = np.array([s is Status.DIVERGED for s in result.status])
     assert diverged.any() and not diverged.all()
     for i in range(MEMBERS):
@@ -87,9 +88,9 @@ def test_member_equals_a_single_simulation_and_loop_equals_kernel():
     model = Model(["A", "B", "C"], ["ceiling", "economy"])
     growth = np.linspace(0.01, 0.06, 6)
     kernel = simulate_ensemble(model, {"growth": growth[:, None]}, (0.0, 40.0), output=T,
-                               rtol=1e-9, atol=1e-12)
+                               solver=Solver(rtol=1e-9, atol=1e-12))
     loop = simulate_ensemble(model, {"growth": growth[:, None]}, (0.0, 40.0), output=T,
-                             rtol=1e-9, atol=1e-12, engine="loop")
+                             solver=Solver(rtol=1e-9, atol=1e-12, engine="scipy"))
     for i in range(6):
         single = simulate(model, {"growth": growth[i]}, (0.0, 40.0), output=T,
                           solver="LSODA")

@@ -18,6 +18,7 @@ from dynamics.sensitivity import (
     sobol_design,
     sobol_of,
 )
+from dynamics.solver import Solver
 
 pytest.importorskip("numba")
 
@@ -69,13 +70,13 @@ def test_sobol_of_a_scenario_metric_and_per_output_time():
     problem = Problem(("coercion", "growth.Riser", "capacity.Riser"),
                       ((0.0, 0.08), (0.03, 0.07), (2.0, 3.0)))
     indices = sobol(scenario, problem, lambda r: peak_share(r, "Riser").share, n=64, seed=2,
-                    rtol=1e-7, atol=1e-10)
+                    solver=Solver(rtol=1e-7, atol=1e-10))
     assert indices.evaluations == 64 * 5
     assert np.all(indices.first <= indices.total_interval[1] + 1e-12)
     # coercion, which turns the Riser's lead into growth, dominates its peak share
     assert np.argmax(indices.total) == 0
-    over_time = sobol(scenario, problem, lambda r: r.share[1:, 0], n=32, seed=2, rtol=1e-7,
-                      atol=1e-10)
+    over_time = sobol(scenario, problem, lambda r: r.share[1:, 0], n=32, seed=2,
+                      solver=Solver(rtol=1e-7, atol=1e-10))
     assert over_time.first.shape == (3, 8)
 
 
@@ -119,7 +120,7 @@ def test_morris_screens_a_scenario_metric():
     problem = Problem(("coercion", "growth.Riser", "capacity.Riser"),
                       ((0.0, 0.08), (0.03, 0.07), (2.0, 3.0)))
     indices = morris(scenario, problem, lambda r: peak_share(r, "Riser").share,
-                     trajectories=16, seed=4, rtol=1e-7, atol=1e-10)
+                     trajectories=16, seed=4, solver=Solver(rtol=1e-7, atol=1e-10))
     assert indices.evaluations == 64 and np.argmax(indices.mu_star) == 0
 
 
@@ -136,7 +137,8 @@ def test_local_elasticities_match_richardsons_closed_form():
     dx*/d alpha = -g / (alpha - k)^2 = -0.2667 likewise."""
     scenario = load_scenario("richardson-stable").with_values(t_span=(0.0, 400.0), output=5)
     local = local_sensitivities(scenario, ["grievance", "reaction", "fatigue"],
-                                _final_blue_spending, step=1e-4, rtol=1e-12, atol=1e-15)
+                                _final_blue_spending, step=1e-4,
+                                solver=Solver(rtol=1e-12, atol=1e-15))
     assert local.metric == pytest.approx(0.04, rel=1e-9)
     np.testing.assert_allclose(local.elasticity, [1.0, 1.0, -2.0], atol=1e-6)
     np.testing.assert_allclose(local.derivative[2], -0.006 / 0.15 ** 2, rtol=1e-6)

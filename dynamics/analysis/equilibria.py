@@ -19,7 +19,7 @@ from scipy.stats import qmc
 
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
-from dynamics.simulate import prepare
+from dynamics.solver import prepare
 
 __all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "RESIDUAL_TOLERANCE"]
 
@@ -80,7 +80,7 @@ class FixedSystem:
 
     Held variables (output without the economy, cohesion without alliances) take their
     values from ``initial``, and the start ``y0`` is the one a simulation would take
-    (:func:`~dynamics.simulate.prepare`: perceived threat equal to the actual threat).
+    (:func:`~dynamics.solver.prepare`: perceived threat equal to the actual threat).
     """
 
     def __init__(self, model: Model, params: Mapping[str, Any] | None = None,

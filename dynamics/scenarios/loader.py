@@ -8,7 +8,8 @@ A scenario file has these tables (only ``[model]`` is required)::
     [time]        span = [0, 50], output = 201
     [parameters]  registry name = number | [per state] | {STATE = number} | [[matrix]]
     [initial]     m, e, theta, c, v as for simulate(initial=...)
-    [solver]      method, rtol, atol, max_step
+    [solver]      method, rtol, atol, max_step, divergence, engine, max_steps (honoured by
+                  every run, ensemble, sweep and sensitivity study of the scenario)
     [sources]     "parameters.reaction" = "where this number comes from"
 
 A scenario that ``extends`` another takes everything from it and changes only what it
@@ -37,7 +38,8 @@ from dynamics.model.references import REFERENCES
 from dynamics.model.registry import REGISTRY, VARIABLES, resolve_mechanisms
 from dynamics.model.values import resolve_initial, resolve_parameters
 from dynamics.results import Result
-from dynamics.simulate import Solver, simulate
+from dynamics.simulate import simulate
+from dynamics.solver import Solver
 
 __all__ = ["Scenario", "parse_scenario", "parse_assignment"]
 
@@ -47,7 +49,7 @@ _TABLES = {
     "time": {"span", "output"},
     "parameters": REGISTRY,  # live: a researcher's mechanism adds its own
     "initial": VARIABLES,
-    "solver": {"method", "rtol", "atol", "max_step"},
+    "solver": {"method", "rtol", "atol", "max_step", "divergence", "engine", "max_steps"},
     "sources": None,  # free keys
 }
 

@@ -1,0 +1,301 @@
+"""What every integration shares: the options object, terminal events, validated inputs,
+labelled outputs.
+
+:class:`Solver` is the one options object of every integration, of one run or of many
+members: method, tolerances, largest step, divergence bound, engine and step budget. A
+scenario's ``[solver]`` table is read into it, and it is honoured by ``run``, ensembles,
+sweeps, sensitivity studies and calibration alike. :class:`Events` says which terminal
+events end a run. :func:`prepare` validates values and packs them for the compiled model;
+:func:`labelled` turns integrated arrays back into labelled ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from dynamics.compile import CompiledModel, compile_model
+from dynamics.errors import ParameterValueError, TimeSpanError, UnknownNameError
+from dynamics.model.model import Model
+from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
+from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.results import LazyValues, Status, environment, jsonable
+
+__all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid"]
+
+METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
+_IMPLICIT = {"LSODA", "Radau", "BDF"}
+
+
+#: integration engines: the compiled per-member kernel (numba, Dormand-Prince) or scipy
+ENGINES = ("auto", "kernel", "scipy")
+
+
+@dataclass(frozen=True)
+class Solver:
+    """The options of every integration, of one run or many members.
+
+    Attributes
+    ----------
+    method : ``"auto"`` (default), or one of ``METHODS`` (scipy's ``solve_ivp``). Auto means
+        LSODA with the analytic Jacobian for one run (it switches between a non-stiff Adams
+        and a stiff BDF method as the problem requires), and Dormand-Prince 5(4) (RK45) for
+        the members of an ensemble, each member that looks stiff re-run with Radau and the
+        analytic Jacobian.
+    rtol, atol : relative and absolute tolerances.
+    max_step : largest step, in years.
+    divergence : a run is DIVERGED once a variable's magnitude exceeds this many times the
+        largest initial magnitude (a runaway race without a ceiling).
+    engine : for ensembles, ``"kernel"`` (the compiled kernel of :mod:`dynamics.kernel`,
+        numba; RK45 only), ``"scipy"`` (one ``solve_ivp`` per member, any method) or
+        ``"auto"`` (the kernel where numba is installed and the method is RK45).
+    max_steps : the kernel's step budget per member; a member that needs more is treated
+        as stiff.
+    """
+
+    method: str = "auto"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    max_step: float = math.inf
+    divergence: float = 1e6
+    engine: str = "auto"
+    max_steps: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.method not in ("auto", *METHODS):
+            raise UnknownNameError("solver method", self.method, ("auto", *METHODS))
+        if self.engine not in ENGINES:
+            raise UnknownNameError("engine", self.engine, ENGINES)
+        for name in ("rtol", "atol", "max_step"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and not isinstance(value, bool)
+                    and value > 0 and not math.isnan(value)):
+                raise ParameterValueError(f"solver {name} must be a positive number, got "
+                                          f"{value!r}")
+        if not (isinstance(self.divergence, int | float) and self.divergence > 1):
+            raise ParameterValueError(f"solver divergence must exceed 1, got "
+                                      f"{self.divergence!r}")
+        if not (isinstance(self.max_steps, int) and self.max_steps > 0):
+            raise ParameterValueError(f"solver max_steps must be a positive integer, got "
+                                      f"{self.max_steps!r}")
+
+    def single(self) -> str:
+        """The method for one run."""
+        return "LSODA" if self.method == "auto" else self.method
+
+    def members(self) -> str:
+        """The method for the members of an ensemble."""
+        return "RK45" if self.method == "auto" else self.method
+
+
+@dataclass(frozen=True)
+class Events:
+    """Terminal events that end a run with a recorded status.
+
+    domain : stop with LEFT_DOMAIN when a dynamic variable leaves its domain (spending
+        below 0 with the ceiling on, output reaching 0, cohesion outside [0, 1], ...) by
+        more than ``tolerance`` times the variable's initial scale (a bug or an
+        inadmissible parameter set, never a result). The divergence bound is the
+        solver's (:attr:`Solver.divergence`).
+    """
+
+    domain: bool = True
+    tolerance: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if not 0 < self.tolerance < 1:
+            raise ParameterValueError(f"events tolerance must be in (0, 1), got "
+                                      f"{self.tolerance!r}")
+
+
+def time_grid(t_span: Sequence[float], output: int | Sequence[float] | None) -> tuple[
+        float, float, np.ndarray | None]:
+    try:
+        t0, t1 = (float(x) for x in t_span)
+    except (TypeError, ValueError):
+        raise TimeSpanError(f"t_span must be two numbers (start, end), got {t_span!r}") from None
+    if not (math.isfinite(t0) and math.isfinite(t1)):
+        raise TimeSpanError(f"t_span must be finite, got ({t0}, {t1})")
+    if t1 == t0:
+        raise TimeSpanError(f"t_span is empty: start and end are both {t0}")
+    if t1 < t0:
+        raise TimeSpanError(f"t_span is inverted: end {t1} is before start {t0}")
+    if output is None:
+        return t0, t1, None
+    if isinstance(output, int | np.integer):
+        if output < 2:
+            raise TimeSpanError(f"output must ask for at least 2 times, got {output}")
+        return t0, t1, np.linspace(t0, t1, int(output))
+    times = np.asarray(output, dtype=float)
+    if times.ndim != 1 or times.size == 0:
+        raise TimeSpanError(f"output times must be a non-empty 1-d sequence, got shape "
+                            f"{times.shape}")
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+        raise TimeSpanError("output times must be finite and strictly increasing")
+    if times[0] < t0 or times[-1] > t1:
+        raise TimeSpanError(f"output times {times[0]:g}..{times[-1]:g} leave t_span "
+                            f"({t0:g}, {t1:g})")
+    return t0, t1, times
+
+
+@dataclass(frozen=True)
+class _Event:
+    """A terminal event: its function, the status it records, what it means, and the
+    variables it watches with the extreme (min or max) that names the culprit."""
+
+    function: Callable
+    status: Status
+    text: str
+    watched: np.ndarray
+    extreme: Callable = np.argmin
+
+
+def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: float
+                    ) -> list[_Event]:
+    """Every terminal event of this model: the divergence bound, and leaving the domain
+    of each dynamic variable with a finite bound (by more than the tolerance, relative to
+    the variable's initial scale when it has a unit; an open bound, such as output's 0,
+    exactly)."""
+    watched = np.array([k for k, s in enumerate(model.variables)
+                        if model.variable(s.name).watched])
+    scale = float(np.max(np.abs(y0))) or 1.0
+    bound = divergence * scale
+    found = [_Event(lambda t, y: bound - np.max(np.abs(y[watched])), Status.DIVERGED,
+                    f"a variable exceeded {divergence:g} times the initial scale",
+                    watched, lambda values: np.argmax(np.abs(values)))]
+    if not events.domain:
+        return _terminal(found)
+    for variable in model.dynamic:
+        idx = np.array([k for k, s in enumerate(model.variables) if s.name == variable.name])
+        low, high = model.domain(variable)
+        size = 1.0
+        if not same_dimension(parse_unit(variable.unit), DIMENSIONLESS):
+            size = float(np.max(np.abs(y0[idx]))) or 1.0
+        slack = events.tolerance * size
+        if math.isfinite(low):
+            floor = low if variable.open_low else low - slack
+            verb = "reached" if variable.open_low else "fell below"
+            found.append(_Event(lambda t, y, idx=idx, floor=floor: np.min(y[idx]) - floor,
+                                Status.LEFT_DOMAIN, f"{variable.meaning} {verb} {low:g}", idx))
+        if math.isfinite(high):
+            found.append(_Event(lambda t, y, idx=idx, ceiling=high + slack:
+                                ceiling - np.max(y[idx]), Status.LEFT_DOMAIN,
+                                f"{variable.meaning} rose above {high:g}", idx, np.argmax))
+    return _terminal(found)
+
+
+def _terminal(found: list[_Event]) -> list[_Event]:
+    for event in found:
+        event.function.terminal = True
+    return found
+
+
+def prepare(model: Model, params: Mapping[str, Any] | None,
+            initial: Mapping[str, Any] | None) -> tuple[CompiledModel, dict, dict, np.ndarray,
+                                                        np.ndarray]:
+    """Validated values, initial state (perceived threat filled in) and packed inputs.
+
+    Returns ``(compiled, values, start, y0, p)``, where ``y0`` and ``p`` keep any leading
+    ensemble axes of the values.
+    """
+    values = resolve_parameters(model, params)
+    start = resolve_initial(model, initial)
+    compiled = compile_model(model)
+    _start_from_derived(model, compiled, values, start)
+    y0, p = pack_inputs(model, values, start)
+    return compiled, values, start, y0, p
+
+
+def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
+               span: tuple[float, float], t_eval: np.ndarray | None, solver: Solver,
+               found: list) -> Any:
+    method = solver.single()
+    kwargs = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if method in _IMPLICIT else {}
+    with np.errstate(all="ignore"):
+        return solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0,
+                         method=method, t_eval=t_eval, rtol=solver.rtol,
+                         atol=solver.atol, max_step=solver.max_step,
+                         events=[event.function for event in found], **kwargs)
+
+
+def _start_from_derived(model: Model, compiled: CompiledModel, values, start) -> None:
+    """Fill in variables that start at a derived quantity (perceived threat starts at the
+    actual threat: no initial misperception), evaluated at the start with them at 0."""
+    missing = [v for v in model.dynamic if v.initial_from is not None and v.name not in start]
+    if not missing:
+        return
+    trailing = lambda v: (model.N, model.N) if v.pair else (model.N,)  # noqa: E731
+    provisional = dict(start, **{v.name: np.zeros(trailing(v)) for v in missing})
+    y0, p = pack_inputs(model, values, provisional)
+    key = {derived: name for name, (derived, _) in model.outputs.items()}
+    for variable in missing:
+        start[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)
+
+
+def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
+    if sol.status == -1:
+        return Status.FAILED, f"solver failed at t = {sol.t[-1] if sol.t.size else 0:g}: " \
+                              f"{sol.message}"
+    if sol.status == 1:
+        for event, times, states in zip(found, sol.t_events, sol.y_events, strict=True):
+            if len(times):
+                state = states[0]
+                k = int(event.watched[event.extreme(state[event.watched])])
+                culprit = f"{model.variables[k].label(model.states)} = {state[k]:.6g}"
+                return event.status, f"{event.text} at t = {times[0]:g} ({culprit})"
+    if not np.all(np.isfinite(sol.y)):
+        return Status.FAILED, "non-finite values in the trajectory"
+    return Status.SUCCESS, ""
+
+
+def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,
+             start: Mapping[str, np.ndarray]) -> LazyValues:
+    """Labelled arrays of integrated trajectories, each built when first read.
+
+    ``ys`` has shape ``(..., T, n_variables)`` (leading member axes allowed), ``p`` shape
+    ``(..., n_inputs)``. Every variable becomes ``(..., T, N)`` (cohesion ``(..., T, N, N)``,
+    symmetric), held variables constant at their start; share and actual threat come from
+    the model's own definitions, and perceived threat equals the actual one when perception
+    is off.
+    """
+    steps, n = ys.shape[-2], model.N
+    lead = ys.shape[:-2]
+
+    def variable(name: str) -> np.ndarray:
+        pair = model.variable(name).pair
+        trailing = (n, n) if pair else (n,)
+        held = np.asarray(start.get(name, np.zeros(trailing)), dtype=float)
+        if held.ndim > len(trailing):  # one value per member: add the time axis
+            held = np.expand_dims(held, held.ndim - len(trailing))
+        data = np.broadcast_to(held, (*lead, steps, *trailing)).copy()
+        for k, slot in enumerate(model.variables):
+            if slot.name == name:
+                data[(Ellipsis, slice(None), *slot.index)] = ys[..., k]
+                if pair:
+                    data[..., slot.index[1], slot.index[0]] = ys[..., k]
+        return data
+
+    def derived(function) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return function(0.0, ys, p[..., None, :])
+
+    builders = {name: functools.partial(variable, name) for name in model.known_variables}
+    builders.update({name: functools.partial(derived, function)
+                     for name, function in compiled.outputs.items()})
+    return LazyValues(builders)
+
+
+def provenance(model: Model, values, start, t_span, solver: Solver, events: Events
+                ) -> dict[str, Any]:
+    return {
+        **environment(), "states": list(model.states), "mechanisms": sorted(model.mechanisms),
+        "parameters": jsonable({name: values[name] for name in model.parameter_names}),
+        "initial": jsonable(dict(start)), "t_span": list(t_span),
+        "solver": asdict(solver), "events": asdict(events),
+    }
