@@ -4,8 +4,7 @@ The public API: build a :class:`Model` of named states and mechanisms, integrate
 :func:`simulate`, read the labelled :class:`Result`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from dynamics._version import __version__
 from dynamics.compile import compile_model
 from dynamics.errors import (
     DynamicsError,
@@ -34,12 +33,6 @@ from dynamics.model import (
 from dynamics.results import Result, Status, load
 from dynamics.simulate import simulate
 from dynamics.solver import Events, Solver
-
-try:
-    __version__ = version("balancing-dynamics")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
 
 
 def __getattr__(name: str):

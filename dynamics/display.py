@@ -6,22 +6,20 @@ generated here from the registry, so the documentation cannot drift from the cod
 
 from __future__ import annotations
 
-import html
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dynamics.html import PARAMETER_HEADER, escape, table, value_text
 from dynamics.model.references import REFERENCES
 from dynamics.model.registry import MECHANISMS, REGISTRY, owner
 
 if TYPE_CHECKING:  # pragma: no cover
     from dynamics.model.model import Model
-    from dynamics.results import Result
     from dynamics.scenarios.loader import Scenario
 
-__all__ = ["parameter_table", "describe_text", "model_html", "scenario_html", "result_html",
-           "ParameterSet"]
+__all__ = ["parameter_table", "describe_text", "ParameterSet"]
 
 _COLUMNS = ["name", "symbol", "per", "unit", "default", "bounds", "mechanism", "source",
             "meaning"]
@@ -54,15 +52,6 @@ def parameter_table(markdown: bool = False) -> str:
     return "\n".join(fmt.format(*r) for r in [_COLUMNS[:8], *short])
 
 
-def _value_text(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v:g}" for k, v in value.items())
-    array = np.asarray(value, dtype=float)
-    if array.ndim == 0:
-        return f"{float(array):g}"
-    return np.array2string(array, precision=4, separator=", ")
-
-
 def describe_text(scenario: Scenario) -> str:
     """What ``balancing describe`` prints: story, parameter table, equations, sources."""
     model = scenario.model()
@@ -77,7 +66,7 @@ def describe_text(scenario: Scenario) -> str:
         spec = REGISTRY[name]
         value = scenario.parameters.get(name, spec.default)
         marker = "" if name in scenario.parameters else " (default)"
-        rows.append([name, spec.latex, _value_text(value) + marker, spec.unit,
+        rows.append([name, spec.latex, value_text(value) + marker, spec.unit,
                      spec.bounds_text(), scenario.sources.get(f"parameters.{name}",
                                                               spec.source)])
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
@@ -87,31 +76,11 @@ def describe_text(scenario: Scenario) -> str:
         out += ["", "Initial values:"]
         for name, value in scenario.initial.items():
             source = scenario.sources.get(f"initial.{name}", "")
-            out.append(f"  {name} = {_value_text(value)}" + (f"  [{source}]" if source else ""))
+            out.append(f"  {name} = {value_text(value)}" + (f"  [{source}]" if source else ""))
     if scenario.references:
         out += ["", "References:"] + [f"  {REFERENCES[r]}" for r in scenario.references]
     out += ["", "Equations (index notation, LaTeX):", model.latex()]
     return "\n".join(out)
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _parameter_rows(names, values=None) -> list[list[str]]:
-    rows = []
-    for name in names:
-        spec = REGISTRY[name]
-        value = (values or {}).get(name, spec.default)
-        rows.append([html.escape(name), f"${spec.latex}$", html.escape(_value_text(value)),
-                     html.escape(spec.unit), html.escape(spec.bounds_text()),
-                     html.escape(spec.source), html.escape(spec.meaning)])
-    return rows
-
-
-_PARAM_HEADER = ["parameter", "symbol", "value", "unit", "bounds", "source", "meaning"]
 
 
 class ParameterSet(dict):
@@ -136,37 +105,8 @@ class ParameterSet(dict):
             shown = value
             if spec.kind == "state":
                 shown = dict(zip(self.model.states, np.asarray(value).tolist(), strict=True))
-            rows.append([html.escape(name), f"${spec.latex}$", html.escape(_value_text(shown)),
-                         html.escape(spec.unit), html.escape(spec.bounds_text()),
-                         html.escape(spec.source), html.escape(spec.meaning)])
-        return (f"<p><b>Parameters</b> of {html.escape(repr(self.model))}</p>"
-                + _html_table(_PARAM_HEADER, rows))
-
-
-def model_html(model: Model) -> str:
-    """Notebook view of a model: states, mechanisms, equations and parameters."""
-    return (f"<p><b>Model</b> of {len(model.states)} states "
-            f"({html.escape(', '.join(model.states))}); mechanisms: "
-            f"{html.escape(', '.join(sorted(model.mechanisms)))}</p>"
-            f"<p>$${model.latex()}$$</p>"
-            + _html_table(_PARAM_HEADER, _parameter_rows(model.parameter_names)))
-
-
-def scenario_html(scenario: Scenario) -> str:
-    """Notebook view of a scenario: its story and its parameter values with sources."""
-    model = scenario.model()
-    return (f"<h4>{html.escape(scenario.name)}: {html.escape(scenario.title)}</h4>"
-            f"<p>{html.escape(scenario.description)}</p>"
-            + _html_table(_PARAM_HEADER, _parameter_rows(model.parameter_names,
-                                                         scenario.parameters)))
-
-
-def result_html(result: Result) -> str:
-    """Notebook view of a result: status and the final value of each state."""
-    header = ["state", "m", "e", "burden", "share"]
-    rows = [[html.escape(s), f"{result['m'][-1, i]:.4g}", f"{result['e'][-1, i]:.4g}",
-             f"{result.burden[-1, i]:.3f}", f"{result.share[-1, i]:.3f}"]
-            for i, s in enumerate(result.states)]
-    return (f"<p><b>Result</b>: {html.escape(result.status.value)} over t = "
-            f"{result.t[0]:g}..{result.t[-1]:g} {html.escape(result.message)}</p>"
-            + _html_table(header, rows))
+            rows.append([escape(name), f"${spec.latex}$", escape(value_text(shown)),
+                         escape(spec.unit), escape(spec.bounds_text()), escape(spec.source),
+                         escape(spec.meaning)])
+        return (f"<p><b>Parameters</b> of {escape(repr(self.model))}</p>"
+                + table(PARAMETER_HEADER, rows))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import UnknownNameError
+from dynamics.html import escape, table
 
 __all__ = ["Status", "Result", "LazyValues", "environment", "load"]
 
@@ -41,7 +42,7 @@ def environment() -> dict[str, str]:
     import scipy
     import sympy
 
-    from dynamics import __version__
+    from dynamics._version import __version__
 
     return {"package": "balancing-dynamics", "version": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -230,9 +231,13 @@ class Result:
                 f"final shares: {shares}; leader {self.leader[-1]}")
 
     def _repr_html_(self) -> str:
-        from dynamics.display import result_html
-
-        return result_html(self)
+        """Notebook view: status and the final value of each state."""
+        header = ["state", "m", "e", "burden", "share"]
+        rows = [[escape(s), f"{self['m'][-1, i]:.4g}", f"{self['e'][-1, i]:.4g}",
+                 f"{self.burden[-1, i]:.3f}", f"{self.share[-1, i]:.3f}"]
+                for i, s in enumerate(self.states)]
+        return (f"<p><b>Result</b>: {escape(self.status.value)} over t = "
+                f"{self.t[0]:g}..{self.t[-1]:g} {escape(self.message)}</p>" + table(header, rows))
 
 
 def load(path: str | Path) -> Result:

@@ -24,7 +24,7 @@ Modelling & Software 22(10): 1509-1518.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,141 +34,28 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from dynamics.ensemble import EnsembleResult, simulate_ensemble
-from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
+from dynamics.errors import DynamicsError, ParameterValueError
 from dynamics.model.registry import REGISTRY
-from dynamics.results import Result, Status
 from dynamics.scenarios import Scenario, parse_assignment
+from dynamics.studies import (
+    Metric,
+    Problem,
+    design_values,
+    grid,
+    latin_hypercube,
+    member_metrics,
+    metric_function,
+    refuse_failures,
+    run_design,
+    run_values,
+    sobol_design,
+)
+from dynamics.sweep import sweep
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
            "run_design", "metric_values", "metric_function", "SobolIndices", "sobol", "sobol_of",
            "MorrisIndices", "morris", "morris_of", "LocalSensitivities",
            "local_sensitivities"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Names and bounds of the uncertain inputs (SALib's problem dictionary)."""
-
-    names: tuple[str, ...]
-    bounds: tuple[tuple[float, float], ...]
-    groups: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if len(self.names) != len(self.bounds):
-            raise ParameterValueError(f"{len(self.names)} names but {len(self.bounds)} bounds")
-        for name, (low, high) in zip(self.names, self.bounds, strict=True):
-            if not low < high:
-                raise ParameterValueError(f"bounds of {name!r} must be low < high, got "
-                                          f"({low}, {high})")
-        if self.groups is not None and len(self.groups) != len(self.names):
-            raise ParameterValueError(f"{len(self.names)} names but {len(self.groups)} "
-                                      "groups: give every input its group")
-
-    @property
-    def factors(self) -> tuple[str, ...]:
-        """What the indices are reported for: the groups (in order of first appearance)
-        when there are groups, otherwise the inputs."""
-        return tuple(dict.fromkeys(self.groups)) if self.groups else self.names
-
-    @classmethod
-    def from_dict(cls, problem: Mapping[str, Any]) -> Problem:
-        """From SALib's ``{"num_vars", "names", "bounds", "groups"}``."""
-        names = tuple(problem["names"])
-        if "num_vars" in problem and problem["num_vars"] != len(names):
-            raise ParameterValueError(f"num_vars {problem['num_vars']} but {len(names)} names")
-        groups = problem.get("groups")
-        return cls(names, tuple(tuple(map(float, b)) for b in problem["bounds"]),
-                   tuple(groups) if groups is not None else None)
-
-    def to_dict(self) -> dict[str, Any]:
-        """SALib's problem dictionary."""
-        out = {"num_vars": len(self.names), "names": list(self.names),
-               "bounds": [list(b) for b in self.bounds]}
-        if self.groups is not None:
-            out["groups"] = list(self.groups)
-        return out
-
-    @property
-    def lower(self) -> np.ndarray:
-        return np.array([b[0] for b in self.bounds])
-
-    @property
-    def upper(self) -> np.ndarray:
-        return np.array([b[1] for b in self.bounds])
-
-
-def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
-    """Full-factorial design, shape (prod(levels), d), levels evenly spaced in the bounds."""
-    levels = [levels] * len(problem.names) if isinstance(levels, int) else list(levels)
-    axes = [np.linspace(lo, hi, k) for (lo, hi), k in zip(problem.bounds, levels, strict=True)]
-    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
-
-
-def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
-    """Latin hypercube of ``n`` points (scipy.stats.qmc), shape (n, d)."""
-    sample = qmc.LatinHypercube(len(problem.names), seed=seed).random(n)
-    return qmc.scale(sample, problem.lower, problem.upper)
-
-
-def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
-    """Scrambled Sobol sequence of ``n`` (a power of two) points, shape (n, d)."""
-    if n & (n - 1):
-        raise ParameterValueError(f"a Sobol sequence needs a power of two points, got {n}")
-    sample = qmc.Sobol(len(problem.names), scramble=True, seed=seed).random_base2(
-        int(np.log2(n)))
-    return qmc.scale(sample, problem.lower, problem.upper)
-
-
-def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
-                  ) -> dict[str, np.ndarray]:
-    """The scenario's parameters with the design's columns as a member axis.
-
-    A per-state parameter named without a state takes the value for every state; with a
-    state (``growth.Riser``) only that state's entry varies.
-    """
-    members = design.shape[0]
-    states = scenario.states
-    values: dict[str, np.ndarray] = {}
-    for column, name in enumerate(problem.names):
-        base, _ = parse_assignment(f"{name}=0", scenario)
-        state = name.partition(".")[2]
-        kind = REGISTRY[base].kind
-        if kind == "pair":
-            raise ParameterValueError(f"{name!r}: matrix parameters cannot be varied here")
-        if kind == "scalar":
-            values[base] = design[:, column].copy()
-            continue
-        if base not in values:
-            values[base] = np.tile(scenario.parameter(base), (members, 1))
-        if state:
-            values[base][:, states.index(state)] = design[:, column]
-        else:
-            values[base][:] = design[:, column][:, None]
-    return values
-
-
-def run_design(scenario: Scenario, problem: Problem, design: np.ndarray,
-               **options: Any) -> EnsembleResult:
-    """Integrate the scenario at every design point (one ensemble)."""
-    return _run_values(scenario, design_values(scenario, problem, design), **options)
-
-
-def _run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
-                **options: Any) -> EnsembleResult:
-    """The scenario with some parameters given per member (leading axis), as one ensemble."""
-    model = scenario.model()
-    options.setdefault("output", scenario.output)
-    options.setdefault("solver", scenario.solver)
-    return simulate_ensemble(model, {**scenario.values(model), **values}, scenario.t_span,
-                             initial=scenario.initial, **options)
-
-
-def _member_metrics(ensemble: EnsembleResult, function: Callable[[Result], Any]
-                    ) -> np.ndarray:
-    """``function`` of every member: (M,) or, for a metric per output time, (M, T)."""
-    return np.array([np.asarray(function(ensemble.member(i)), dtype=float)
-                     for i in range(ensemble.members)])
 
 
 @dataclass(frozen=True)
@@ -224,9 +111,6 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     return SobolIndices(factors, *arrays, n * (len(factors) + 2))
 
 
-Metric = str | Callable[[Result], float | np.ndarray]
-
-
 def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
           seed: int = 0, **options: Any) -> SobolIndices:
     """Sobol indices of ``metric`` (a scalar, or one value per output time) of a scenario.
@@ -254,36 +138,14 @@ def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metr
     """
     function = metric_function(metric)
     if executor is not None or checkpoint is not None:
-        from dynamics.sweep import sweep  # sweep builds on this module
-
         swept = sweep(scenario, problem, design, [metric], chunk=chunk, executor=executor,
                       checkpoint=checkpoint, progress=progress, **options)
-        _refuse_failures(list(swept.status), swept.messages)
+        refuse_failures(list(swept.status), swept.messages)
         return next(iter(swept.metrics.values()))
     ensemble = run_design(scenario, problem, design, **options)
-    _refuse_failures([s.value for s in ensemble.status], ensemble.messages)
-    values = _member_metrics(ensemble, function)
+    refuse_failures([s.value for s in ensemble.status], ensemble.messages)
+    values = member_metrics(ensemble, function)
     return values.T if values.ndim == 2 else values
-
-
-def metric_function(metric: Metric) -> Callable[[Result], float | np.ndarray]:
-    """The function a metric names (:data:`~dynamics.analysis.metrics.METRICS`), or the
-    function itself; an unknown name raises with the closest match."""
-    if isinstance(metric, str):
-        from dynamics.analysis.metrics import METRICS
-
-        if metric not in METRICS:
-            raise UnknownNameError("metric", metric, METRICS)
-        return METRICS[metric]
-    return metric
-
-
-def _refuse_failures(status: Sequence[str], messages: Sequence[str]) -> None:
-    failed = [i for i, s in enumerate(status) if s != Status.SUCCESS.value]
-    if failed:
-        raise DynamicsError(f"{len(failed)} of {len(status)} members did not succeed "
-                            f"(first: member {failed[0]}, {messages[failed[0]]}); "
-                            "narrow the bounds")
 
 
 @dataclass(frozen=True)
@@ -342,9 +204,9 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
         else:
             column *= factors[:, k]
         bases.append(value)
-    ensemble = _run_values(scenario, values, **options)
-    _refuse_failures([s.value for s in ensemble.status], ensemble.messages)
-    out = _member_metrics(ensemble, function)
+    ensemble = run_values(scenario, values, **options)
+    refuse_failures([s.value for s in ensemble.status], ensemble.messages)
+    out = member_metrics(ensemble, function)
     if out.ndim != 1:
         raise DynamicsError("local sensitivities need a scalar metric")
     m0 = float(out[0])

@@ -1,7 +1,7 @@
 """Sweeps: a design of many runs, in chunks, on any executor, resumable from a checkpoint.
 
 ``sweep(scenario, problem, design, metrics)`` splits the design into chunks of members;
-each chunk is one ensemble (:func:`dynamics.sensitivity.run_design`) whose members are
+each chunk is one ensemble (:func:`dynamics.studies.run_design`) whose members are
 reduced to scalar metrics (names of ``dynamics.analysis.metrics.METRICS``, or functions).
 Chunks run in-process by default, or on any ``concurrent.futures.Executor`` (a process
 pool that spawns its workers; ``dask.distributed.Client.get_executor()`` for a cluster).
@@ -30,7 +30,7 @@ import numpy as np
 from dynamics.errors import DynamicsError
 from dynamics.results import Status, environment
 from dynamics.scenarios import Scenario
-from dynamics.sensitivity import Metric, Problem, metric_function, run_design
+from dynamics.studies import Metric, Problem, metric_function, run_design
 
 __all__ = ["SweepResult", "sweep"]
 

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from dynamics.errors import ShapeError, UnknownNameError
+from dynamics.html import PARAMETER_HEADER, escape, parameter_rows, table
 from dynamics.model.contexts import Concrete, Generic
 from dynamics.model.parts import Context, Derived, Mechanism, Parameter, Variable
 from dynamics.model.registry import REGISTRY, VARIABLES, MechanismSpec, resolve_mechanisms
@@ -270,9 +271,11 @@ class Model:
         return generic_latex(self.components, self._overrides)
 
     def _repr_html_(self) -> str:
-        from dynamics.display import model_html
-
-        return model_html(self)
+        """Notebook view: states, mechanisms, equations and parameters."""
+        return (f"<p><b>Model</b> of {self.N} states ({escape(', '.join(self.states))}); "
+                f"mechanisms: {escape(', '.join(m.name for m in self.components))}</p>"
+                f"<p>$${self.latex()}$$</p>" + table(PARAMETER_HEADER, parameter_rows(
+                    REGISTRY[name] for name in self.parameter_names)))
 
     def __repr__(self) -> str:
         return f"Model(states={list(self.states)}, mechanisms={[m.name for m in self.components]})"

@@ -27,11 +27,13 @@ import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dynamics import html
 from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.references import REFERENCES
@@ -41,7 +43,7 @@ from dynamics.results import Result
 from dynamics.simulate import simulate
 from dynamics.solver import Solver
 
-__all__ = ["Scenario", "parse_scenario", "parse_assignment"]
+__all__ = ["Scenario", "parse_scenario", "parse_assignment", "list_scenarios", "load_scenario"]
 
 _TABLES = {
     "scenario": {"name", "title", "description", "theory", "references", "extends"},
@@ -129,9 +131,12 @@ class Scenario:
         return np.broadcast_to(np.asarray(value, dtype=float), (len(self.states),)).copy()
 
     def _repr_html_(self) -> str:
-        from dynamics.display import scenario_html
-
-        return scenario_html(self)
+        """Notebook view: the story and the parameter values with their sources."""
+        model = self.model()
+        return (f"<h4>{html.escape(self.name)}: {html.escape(self.title)}</h4>"
+                f"<p>{html.escape(self.description)}</p>"
+                + html.table(html.PARAMETER_HEADER, html.parameter_rows(
+                    (REGISTRY[name] for name in model.parameter_names), dict(self.parameters))))
 
 
 def parse_assignment(text: str, scenario: Scenario) -> tuple[str, Any]:
@@ -243,8 +248,6 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
 
 def _base_of(extends: str, path: str, fail) -> Scenario:
     """The scenario named by ``extends``: a shipped name or a path beside ``path``."""
-    from dynamics.scenarios import load_scenario
-
     beside = Path(path).parent / extends
     try:
         return load_scenario(beside if beside.suffix == ".toml" and beside.is_file()
@@ -275,3 +278,31 @@ def _validate(scenario: Scenario, fail) -> None:
 
 def _unknown(kind: str, name: str, choices) -> str:
     return str(UnknownNameError(kind, name, sorted(choices)))
+
+
+def _library() -> dict[str, resources.abc.Traversable]:
+    folder = resources.files("dynamics.scenarios") / "library"
+    return {p.name.removesuffix(".toml"): p for p in folder.iterdir() if p.name.endswith(".toml")}
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenarios shipped with the package, sorted."""
+    return sorted(_library())
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A shipped scenario by name, or a scenario file by path.
+
+    An unknown name raises :class:`UnknownNameError` with the closest shipped name; a
+    malformed file raises :class:`ScenarioError` naming the file, line and key.
+    """
+    library = _library()
+    text_name = str(name_or_path)
+    if text_name in library:
+        return parse_scenario(library[text_name].read_text(), f"{text_name}.toml")
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ScenarioError(f"no such scenario file: {path}")
+        return parse_scenario(path.read_text(), str(path))
+    raise UnknownNameError("scenario", text_name, sorted(library))
