@@ -189,7 +189,7 @@ class TrajectoryFit:
 
 def _expand(model: Model, names: Sequence[str]) -> list[tuple[str, str | None]]:
     """('reaction', None) for every state -> ('reaction', 'A'), ('reaction', 'B')."""
-    out = []
+    out: list[tuple[str, str | None]] = []
     for name in names:
         base, _, state = name.partition(".")
         if base not in REGISTRY:
@@ -234,13 +234,13 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
     years = series.years.astype(float)
     e = np.full(model.N, scale)
     base_params = dict(params or {})
-    lower = [REGISTRY[b].bounds[0] for b, _ in slots]
-    upper = [REGISTRY[b].bounds[1] for b, _ in slots]
+    lows = [REGISTRY[b].bounds[0] for b, _ in slots]
+    highs = [REGISTRY[b].bounds[1] for b, _ in slots]
     if fit_initial:
         names += [f"m0.{s}" for s in model.states]
-        lower += [0.0 if "ceiling" in model.mechanisms else -np.inf] * model.N
-        upper += [np.inf] * model.N
-    lower, upper = np.array(lower, dtype=float), np.array(upper, dtype=float)
+        lows += [0.0 if "ceiling" in model.mechanisms else -np.inf] * model.N
+        highs += [np.inf] * model.N
+    lower, upper = np.array(lows, dtype=float), np.array(highs, dtype=float)
     solver = solver or Solver(rtol=1e-9, atol=1e-12 * scale)
     compiled = compile_model(model)
     resolved = resolve_parameters(model, base_params)
@@ -313,7 +313,8 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
             fitted[b] = {**current, st: float(value)}
     m0 = best.x[len(slots):] * scale if fit_initial else observed[0]
     result = simulate(model, fitted, (years[0], years[-1]), initial={"m": m0, "e": e},
-                      output=years, solver=solver)
+                      output=list(years), solver=solver)
+    assert isinstance(result, Result)  # one member
     return _report(best, names, lower, upper, scale, observed, result)
 
 

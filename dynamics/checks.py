@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import sympy as sp
@@ -47,6 +48,7 @@ from dynamics.model.units import (
     show_dimension,
 )
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.results import Result
 
 __all__ = ["MechanismCheckError", "CheckReport", "check_mechanism", "check_units",
            "check_jacobian", "check_switch_off", "check_invariants"]
@@ -235,6 +237,14 @@ def _close(analytic: np.ndarray, numeric: np.ndarray) -> bool:
                                                                            + 1e-3 * scale)))
 
 
+def _call(function: Callable, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.array(function(*y, *p), dtype=float)
+
+
+def _rate_at(compiled, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return compiled.rate(0.0, y, p)
+
+
 def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> str:
     """The derivative of each term (sympy) and the compiled Jacobian equal central
     differences at ``points`` random admissible points per model."""
@@ -258,8 +268,7 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
                 for y, p in samples:
                     with np.errstate(all="ignore"):
                         analytic = np.array(slope(*y, *p), dtype=float)
-                        numeric = _central(lambda x, p=p, f=value: np.array(f(*x, *p),
-                                                                              dtype=float), y)
+                        numeric = _central(partial(_call, value, p), y)
                     if not _close(analytic, numeric):
                         k = int(np.argmax(np.abs(analytic - numeric)))
                         raise MechanismCheckError(
@@ -271,7 +280,7 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
         for y, p in samples:
             with np.errstate(all="ignore"):
                 analytic = compiled.jacobian(0.0, y, p)
-                numeric = _central(lambda x, p=p, c=compiled: c.rate(0.0, x, p), y)
+                numeric = _central(partial(_rate_at, compiled, p), y)
             if not _close(analytic, numeric):
                 row, column = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))),
                                                analytic.shape)
@@ -339,6 +348,7 @@ def check_invariants(mechanism: MechanismSpec, examples: int = 20, seed: int = 0
         params, initial = _as_values(model, y0, p)
         result = simulate(model, params, (0.0, 20.0), initial=initial, output=41,
                           solver=Solver(rtol=1e-7, atol=1e-10))
+        assert isinstance(result, Result)  # one member
         if result.status.value in ("left_domain", "failed"):
             raise MechanismCheckError(f"mechanism {mechanism.name!r}: a run from random "
                                       f"admissible values ended {result.status.value}: "

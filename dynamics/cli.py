@@ -174,24 +174,26 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
             raise DynamicsError(f"--years expects FIRST:LAST, got {args.years!r}") from None
         series = cow_series(blocs, (first, last), allow_unit_change=args.allow_unit_change)
     if args.method == "differences":
-        fit = richardson_differences(series)
+        differences = richardson_differences(series)
+        warnings = differences.warnings
         if args.json:
-            print(json.dumps(fit.as_dict(), indent=2))
+            print(json.dumps(differences.as_dict(), indent=2))
             return
         unit = f" ({series.unit})" if series.unit else ""
         print(f"Richardson's method of differences, {series.years[0]}-{series.years[-1]}, "
-              f"{fit.intervals} intervals{unit}:")
+              f"{differences.intervals} intervals{unit}:")
         for label, name in (("k - alpha (1/yr)", "k_minus_alpha"),
                             ("regression slope", "richardson_slope"),
                             ("g + h (per yr)", "grievance_total"),
                             ("equilibrium total c", "equilibrium_total")):
-            estimate = getattr(fit, name)
+            estimate = getattr(differences, name)
             print(f"  {label:22s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
-        for bloc, estimates in fit.per_bloc.items():
+        for bloc, estimates in differences.per_bloc.items():
             print(f"  per bloc {bloc}: " + ", ".join(f"{k} {e.value:.4g} +- {e.stderr:.2g}"
                                                     for k, e in estimates.items()))
     else:
         fit = richardson_trajectory(series)
+        warnings = fit.warnings
         if args.json:
             print(json.dumps(fit.as_dict(), indent=2))
             return
@@ -200,7 +202,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
         for name, estimate in fit.estimates.items():
             print(f"  {name:14s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
         print(f"  RSS {fit.rss:.4g} (scaled), AIC {fit.aic:.4g}, BIC {fit.bic:.4g}")
-    for warning in fit.warnings:
+    for warning in warnings:
         print(f"  warning: {warning}")
     for note in series.notes:
         print(f"  note: {note}")
@@ -332,9 +334,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         _write_json(args.out, record)
         return
     ranges = _ranges(args.param, 2)
-    names = tuple(n for n, _ in ranges)
-    problem = Problem(names, tuple(tuple(v) for _, v in ranges),
-                      _groups(args.group, names) if args.group else None)
+    inputs = tuple(n for n, _ in ranges)
+    problem = Problem(inputs, tuple((v[0], v[1]) for _, v in ranges),
+                      _groups(args.group, inputs) if args.group else None)
     record |= {"problem": problem.to_dict(), "n": args.n}
     with _executor(args) as executor:
         options = {"executor": executor, "checkpoint": args.checkpoint, "chunk": args.chunk,

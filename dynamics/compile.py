@@ -250,7 +250,8 @@ class _Code:
                  f"    out = numpy.zeros(shape + ({len(self.y)}, {len(self.y)}))"]
 
         def gradient(target: str, expr: sp.Expr) -> list[str]:
-            chain, direct = [], []
+            chain: list[tuple[sp.Symbol, sp.Expr]] = []
+            direct: list[tuple[sp.Symbol, sp.Expr]] = []
             for u in sorted(expr.free_symbols, key=sp.default_sort_key):
                 if u in position or u in tangent:
                     derivative = expr.diff(u)

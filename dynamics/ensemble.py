@@ -63,7 +63,7 @@ class EnsembleResult:
     """
 
     t: np.ndarray
-    values: dict[str, np.ndarray]
+    values: Mapping[str, np.ndarray]
     states: tuple[str, ...]
     mechanisms: tuple[str, ...]
     status: np.ndarray

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -39,7 +40,7 @@ from dynamics.simulate import simulate
 
 __all__ = ["FIGURES", "make_figures", "write_table"]
 
-Figure = Callable[[], tuple[object, list[str], np.ndarray]]
+Figure = Callable[[], tuple[Any, list[str], np.ndarray]]
 
 
 def _scenario_figure(name: str) -> Figure:

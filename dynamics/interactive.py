@@ -74,7 +74,8 @@ class Explorer:
         value = self.scenario.parameter(base)
         if np.ndim(value) == 0:
             return float(value)
-        return float(value[self.scenario.states.index(state)] if state else value[0])
+        array = np.asarray(value)
+        return float(array[self.scenario.states.index(state)] if state else array[0])
 
     def values(self) -> dict[str, Any]:
         """The slider values as scenario overrides."""

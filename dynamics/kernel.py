@@ -35,7 +35,7 @@ try:
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised only without numba
-    numba = None
+    numba = None  # type: ignore[assignment]
     AVAILABLE = False
 
 _A = np.asarray(RK45.A, dtype=float)

@@ -16,6 +16,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 
 from dynamics.results import Result
 
@@ -35,7 +36,7 @@ _STYLE = {
     "grid.alpha": 0.3, "grid.linewidth": 0.5, "legend.frameon": False,
     "figure.dpi": 150, "savefig.dpi": 300, "savefig.bbox": "tight",
     "pdf.fonttype": 42, "ps.fonttype": 42, "svg.hashsalt": "balancing-dynamics",
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
 }
 
 
@@ -62,7 +63,7 @@ def save_figure(figure: plt.Figure, path: str | Path,
         metadata = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
                             "Creator": "balancing-dynamics"},
                     "png": {"Software": None}}.get(fmt, {})
-        with matplotlib.rc_context(_STYLE):
+        with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
             figure.savefig(target, format=fmt, metadata=metadata)
         written.append(target)
     plt.close(figure)

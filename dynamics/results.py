@@ -119,7 +119,7 @@ class Result:
         if index and len(index) != expected:
             raise UnknownNameError(f"index for {name!r} (give {expected} state names, got "
                                    f"{len(index)})", ",".join(states), self.states)
-        return data[(slice(None), *index)]
+        return data[(slice(None), *index)]  # type: ignore[arg-type]
 
     def _array(self, name: str) -> np.ndarray:
         if name in self.values:
@@ -219,7 +219,8 @@ class Result:
                 "variables": list(self.values)}
         arrays = {f"value_{name}": data for name, data in self.values.items()}
         with path.open("wb") as handle:
-            np.savez_compressed(handle, t=self.t, meta=np.array(json.dumps(meta)), **arrays)
+            np.savez_compressed(handle, t=self.t, meta=np.array(json.dumps(meta)),
+                                **arrays)  # type: ignore[arg-type]
         return path
 
     def summary(self) -> str:

@@ -108,7 +108,8 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     arrays = [result.first_order, result.total_order, first, total]
     if np.ndim(result.first_order) == 2:  # scipy: (outputs, d); here one row per input
         arrays = [np.swapaxes(a, -1, -2) for a in arrays]
-    return SobolIndices(factors, *arrays, n * (len(factors) + 2))
+    return SobolIndices(factors, arrays[0], arrays[1], arrays[2], arrays[3],
+                        n * (len(factors) + 2))
 
 
 def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
@@ -187,7 +188,7 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
             values[base] = (np.tile(value, (2 * d + 1, 1)) if np.ndim(value)
                             else np.full(2 * d + 1, value))
         if np.ndim(value) and state:
-            value = value[scenario.states.index(state)]
+            value = np.asarray(value)[scenario.states.index(state)]
         if np.all(np.asarray(value) == 0):
             raise ParameterValueError(f"{name!r} is 0 in {scenario.name!r}: an elasticity is "
                                       "undefined there; vary it with sobol or morris")
@@ -214,11 +215,11 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
     spread = factors[2 * rows + 2, rows] - factors[2 * rows + 1, rows]
     slope = (out[2 * rows + 2] - out[2 * rows + 1]) / spread  # dM / d(relative factor)
     scalar = np.array([np.ptp(np.atleast_1d(b)) == 0 for b in bases])  # one common value
-    base = np.array([float(np.mean(b)) for b in bases])
+    means = np.array([float(np.mean(b)) for b in bases])
     with np.errstate(divide="ignore", invalid="ignore"):
         elasticity = slope / m0 if m0 != 0 else np.full(d, np.nan)
-        derivative = np.where(scalar, slope / base, np.nan)
-    return LocalSensitivities(names, base, m0, derivative, elasticity, step)
+        derivative = np.where(scalar, slope / means, np.nan)
+    return LocalSensitivities(names, means, m0, derivative, elasticity, step)
 
 
 @dataclass(frozen=True)

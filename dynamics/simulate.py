@@ -81,9 +81,9 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     t0, t1, t_eval = time_grid(t_span, output)
     compiled, values, start, y0, p = prepare(model, params, initial)
     if y0.ndim != 1:
-        if t_eval is None:
-            t_eval = time_grid(t_span, 401)[2]
-        return simulate_ensemble(model, params, (t0, t1), initial=initial, output=t_eval,
+        times = time_grid(t_span, 401)[2] if t_eval is None else t_eval
+        assert times is not None  # a number of outputs gives the times
+        return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
                                  solver=solver, events=events)
     solver = replace(solver, method=solver.single())  # provenance records the method run
     found = event_functions(model, y0, events, solver.divergence)

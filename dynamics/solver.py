@@ -192,7 +192,7 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
 
 def _terminal(found: list[_Event]) -> list[_Event]:
     for event in found:
-        event.function.terminal = True
+        event.function.terminal = True  # type: ignore[attr-defined]
     return found
 
 
@@ -235,6 +235,7 @@ def _start_from_derived(model: Model, compiled: CompiledModel, values, start) ->
     y0, p = pack_inputs(model, values, provisional)
     key = {derived: name for name, (derived, _) in model.outputs.items()}
     for variable in missing:
+        assert variable.initial_from is not None  # selected above
         start[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)
 
 
@@ -276,7 +277,7 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
         data = np.broadcast_to(held, (*lead, steps, *trailing)).copy()
         for k, slot in enumerate(model.variables):
             if slot.name == name:
-                data[(Ellipsis, slice(None), *slot.index)] = ys[..., k]
+                data[(Ellipsis, slice(None), *slot.index)] = ys[..., k]  # type: ignore[index]
                 if pair:
                     data[..., slot.index[1], slot.index[0]] = ys[..., k]
         return data

@@ -61,7 +61,7 @@ class Problem:
         if "num_vars" in problem and problem["num_vars"] != len(names):
             raise ParameterValueError(f"num_vars {problem['num_vars']} but {len(names)} names")
         groups = problem.get("groups")
-        return cls(names, tuple(tuple(map(float, b)) for b in problem["bounds"]),
+        return cls(names, tuple((float(b[0]), float(b[1])) for b in problem["bounds"]),
                    tuple(groups) if groups is not None else None)
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def metric_function(metric: Metric) -> Callable[[Result], float | np.ndarray]:
     if isinstance(metric, str):
         if metric not in METRICS:
             raise UnknownNameError("metric", metric, METRICS)
-        return METRICS[metric]
+        return METRICS[metric]  # type: ignore[return-value]
     return metric
 
 

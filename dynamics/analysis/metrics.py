@@ -50,7 +50,7 @@ def peak_share(result: Result, state: str | None = None) -> Peak:
         i = result.state_index(state)
         k = int(np.argmax(shares[:, i]))
     else:
-        k, i = np.unravel_index(int(np.argmax(shares)), shares.shape)
+        k, i = (int(x) for x in np.unravel_index(int(np.argmax(shares)), shares.shape))
     return Peak(result.states[int(i)], float(shares[k, i]), float(result.t[k]))
 
 

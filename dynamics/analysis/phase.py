@@ -83,7 +83,7 @@ def phase_portrait(model: Model, params: Mapping[str, Any] | None, variables: Se
 
     def escaped(_t, xy):
         return size - max(abs(xy[0] - (x0 + x1) / 2), abs(xy[1] - (y0 + y1) / 2))
-    escaped.terminal = True
+    escaped.terminal = True  # type: ignore[attr-defined]
     trajectories = []
     for start in starts:
         sol = solve_ivp(planar, (0.0, duration), list(start), rtol=1e-8, atol=1e-10,

@@ -77,7 +77,9 @@ def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
     blocs = [h for h in header if h not in ("year", "unit")]
     if not blocs:
         raise SeriesError(f"{path}, row 1: no bloc columns beside 'year'")
-    years, data, units = [], {b: [] for b in blocs}, []
+    years: list[int] = []
+    units: list[str] = []
+    data: dict[str, list[float]] = {b: [] for b in blocs}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -153,7 +155,9 @@ def cow_series(blocs: Mapping[str, Sequence[str]], years: tuple[int, int], *,
                           "the change explicitly")
     table = {(r["stateabb"], int(r["year"])): float(r[variable]) for r in rows
              if first <= int(r["year"]) <= last}
-    kept, values, notes = [], {b: [] for b in blocs}, []
+    kept: list[int] = []
+    notes: list[str] = []
+    values: dict[str, list[float]] = {b: [] for b in blocs}
     for year in range(first, last + 1):
         entries = {b: [table.get((c, year), -9.0) for c in m] for b, m in blocs.items()}
         missing = [c for b, m in blocs.items() for c, v in zip(m, entries[b], strict=True)

@@ -28,7 +28,7 @@ __all__ = ["resolve_parameters", "resolve_initial", "pack_inputs", "ensemble_sha
 _TRAILING = {"scalar": 0, "state": 1, "pair": 2}
 
 
-def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> np.ndarray:
+def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
     """Shape a user value to ``(*ensemble, *trailing)`` for a quantity of ``kind``."""
     if isinstance(value, Mapping):
         if kind != "state":

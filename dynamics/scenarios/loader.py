@@ -94,8 +94,9 @@ class Scenario:
                         else [old] * len(self.states))
                 value = {**dict(zip(self.states, base, strict=True)), **value}
             merged[name] = value
-        return replace(self, parameters=merged,
-                       mechanisms=self.mechanisms if mechanisms is None else mechanisms,
+        chosen = self.mechanisms if mechanisms is None else (
+            mechanisms if isinstance(mechanisms, str) else tuple(mechanisms))
+        return replace(self, parameters=merged, mechanisms=chosen,
                        initial={**self.initial, **(initial or {})}, **changes)
 
     def run(self, **kwargs: Any) -> Result:
@@ -105,9 +106,14 @@ class Scenario:
         that turns balancing off keeps the values it would use when on).
         """
         model = self.model()
-        options = {"initial": self.initial, "output": self.output, "solver": self.solver}
+        options: dict[str, Any] = {"initial": self.initial, "output": self.output,
+                                   "solver": self.solver}
         options.update(kwargs)
-        return simulate(model, self.values(model), self.t_span, **options)
+        result = simulate(model, self.values(model), self.t_span, **options)
+        if not isinstance(result, Result):
+            raise ParameterValueError("a scenario runs one member; give ensembles to "
+                                      "dynamics.simulate")
+        return result
 
     def values(self, model: Model | None = None) -> dict[str, Any]:
         """The parameter values that the scenario's model uses (idle ones left out)."""

@@ -105,11 +105,11 @@ def _spending_region(view: Region, i: int) -> tuple[float, float]:
     return 0.0, 10 * abs(float(view.start(SPENDING)[i])) + 1e-3
 
 
+OUTPUT = Variable("e", "e", "economic output", "[m]", default=DEFAULT_OUTPUT,
+                  domain=(0.0, math.inf), open_low=True)
 SPENDING = Variable(
     "m", "m", "military spending (Richardson's x)", "[m]",
     default=lambda start: DEFAULT_BURDEN * start(OUTPUT), region=_spending_region)
-OUTPUT = Variable("e", "e", "economic output", "[m]", default=DEFAULT_OUTPUT,
-                  domain=(0.0, math.inf), open_low=True)
 COHESION = Variable("c", "c", "alliance cohesion (symmetric; 0 none, 1 full alliance)", "1",
                     default=0.0, domain=(0.0, 1.0), pair=True)
 
