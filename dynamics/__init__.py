@@ -1,11 +1,18 @@
 """dynamics: balancing in international relations as coupled differential equations.
 
-The public API: build a :class:`Model` of named states and mechanisms, integrate it with
-:func:`simulate`, read the labelled :class:`Result`.
+What a notebook needs, in one place: build a :class:`Model` of named states and mechanisms
+(or load a :class:`Scenario`), integrate it with :func:`simulate` (one run, or many members
+at once), read the labelled :class:`Result` or :class:`EnsembleResult`, analyse it
+(:func:`find_equilibria`, :func:`continuation`, metrics), study it (:func:`sweep`,
+:func:`sobol`, :func:`morris`), and extend it with a :class:`Mechanism` of your own,
+checked by :func:`check_mechanism`.
 """
+
+from typing import TYPE_CHECKING
 
 from dynamics._version import __version__
 from dynamics.compile import compile_model
+from dynamics.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.errors import (
     DynamicsError,
     MechanismError,
@@ -34,20 +41,69 @@ from dynamics.results import Result, Status, load
 from dynamics.simulate import simulate
 from dynamics.solver import Events, Solver
 
+#: names imported on first use (they pull in scipy.stats and scipy.optimize, which would
+#: double the import time of the command line)
+_LAZY = {
+    "continuation": "dynamics.analysis.continuation",
+    "find_equilibria": "dynamics.analysis.equilibria",
+    "METRICS": "dynamics.analysis.metrics", "first_hegemony": "dynamics.analysis.metrics",
+    "peak_share": "dynamics.analysis.metrics", "transition_time": "dynamics.analysis.metrics",
+    "unipolar_durability": "dynamics.analysis.metrics",
+    "check_mechanism": "dynamics.checks",
+    "Scenario": "dynamics.scenarios", "list_scenarios": "dynamics.scenarios",
+    "load_scenario": "dynamics.scenarios",
+    "local_sensitivities": "dynamics.sensitivity", "morris": "dynamics.sensitivity",
+    "sobol": "dynamics.sensitivity",
+    "Problem": "dynamics.studies", "grid": "dynamics.studies",
+    "latin_hypercube": "dynamics.studies", "sobol_design": "dynamics.studies",
+    "sweep": "dynamics.sweep",
+    "explore": "dynamics.interactive",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
+    from dynamics.analysis.continuation import continuation
+    from dynamics.analysis.equilibria import find_equilibria
+    from dynamics.analysis.metrics import (
+        METRICS,
+        first_hegemony,
+        peak_share,
+        transition_time,
+        unipolar_durability,
+    )
+    from dynamics.checks import check_mechanism
+    from dynamics.interactive import explore
+    from dynamics.scenarios import Scenario, list_scenarios, load_scenario
+    from dynamics.sensitivity import local_sensitivities, morris, sobol
+    from dynamics.studies import Problem, grid, latin_hypercube, sobol_design
+    from dynamics.sweep import sweep
+
 
 def __getattr__(name: str):
-    # explore pulls in the scenario layer and ipywidgets; import it only when asked for
-    if name == "explore":
-        from dynamics.interactive import explore
+    if name in _LAZY:
+        import importlib
 
-        return explore
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'dynamics' has no attribute {name!r}")
 
 
 __all__ = [
-    "Model", "simulate", "explore", "Solver", "Events", "Result", "Status", "load", "compile_model",
-    "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES", "Mechanism", "Parameter", "Variable",
-    "Derived", "Term", "Modifier", "Override", "Restriction",
+    # build and run
+    "Model", "simulate", "simulate_ensemble", "Solver", "Events", "Result", "EnsembleResult",
+    "Status", "load", "compile_model", "explore",
+    # scenarios
+    "Scenario", "load_scenario", "list_scenarios",
+    # analysis
+    "find_equilibria", "continuation", "METRICS", "peak_share", "first_hegemony",
+    "unipolar_durability", "transition_time",
+    # studies
+    "Problem", "grid", "latin_hypercube", "sobol_design", "sweep", "sobol", "morris",
+    "local_sensitivities",
+    # extending the model
+    "Mechanism", "Parameter", "Variable", "Derived", "Term", "Modifier", "Override",
+    "Restriction", "check_mechanism", "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES",
+    # errors
     "DynamicsError", "UnknownNameError", "ParameterValueError", "ShapeError",
     "TimeSpanError", "MechanismError", "ScenarioError", "__version__",
 ]

@@ -33,10 +33,12 @@ from scipy.stats import qmc
 from dynamics.analysis.continuation import parameter_slots
 from dynamics.compile import compile_model
 from dynamics.data import Series, SeriesError
-from dynamics.errors import ParameterValueError, UnknownNameError
+from dynamics.errors import ParameterValueError
 from dynamics.model.model import Model
+from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.report import Report
 from dynamics.results import Result
 from dynamics.simulate import simulate
 from dynamics.solver import Solver
@@ -54,8 +56,12 @@ class Estimate:
         return {"value": self.value, "stderr": self.stderr}
 
 
+_DIFFERENCES = (("k - alpha (1/yr)", "k_minus_alpha"), ("regression slope", "richardson_slope"),
+                ("g + h (per yr)", "grievance_total"), ("equilibrium total c", "equilibrium_total"))
+
+
 @dataclass
-class DifferencesFit:
+class DifferencesFit(Report):
     """Result of Richardson's method of differences."""
 
     k_minus_alpha: Estimate  # continuous-time rate, 2 artanh(slope / 2)
@@ -79,6 +85,27 @@ class DifferencesFit:
             out.update(unit=self.series.unit, source=self.series.source,
                        years=[int(self.series.years[0]), int(self.series.years[-1])])
         return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = [{"estimate": name, "value": getattr(self, name).value,
+                "stderr": getattr(self, name).stderr} for _, name in _DIFFERENCES]
+        out += [{"estimate": f"{k}.{bloc}", "value": e.value, "stderr": e.stderr}
+                for bloc, estimates in self.per_bloc.items() for k, e in estimates.items()]
+        return out
+
+    def summary(self) -> str:
+        series = self.series
+        unit = f" ({series.unit})" if series is not None and series.unit else ""
+        span = f", {series.years[0]}-{series.years[-1]}" if series is not None else ""
+        lines = [f"Richardson's method of differences{span}, {self.intervals} intervals{unit}:"]
+        for label, name in _DIFFERENCES:
+            estimate = getattr(self, name)
+            lines.append(f"  {label:22s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
+        for bloc, estimates in self.per_bloc.items():
+            lines.append(f"  per bloc {bloc}: " + ", ".join(
+                f"{k} {e.value:.4g} +- {e.stderr:.2g}" for k, e in estimates.items()))
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -164,7 +191,7 @@ def _per_bloc(series: Series, index: np.ndarray, warnings: list[str]
 
 
 @dataclass
-class TrajectoryFit:
+class TrajectoryFit(Report):
     """Result of fitting model trajectories to data."""
 
     estimates: dict[str, Estimate]
@@ -186,14 +213,27 @@ class TrajectoryFit:
                 "n_observations": self.n_observations, "warnings": self.warnings,
                 "scale": self.scale}
 
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"estimate": name, "value": e.value, "stderr": e.stderr}
+                for name, e in self.estimates.items()]
+
+    def summary(self) -> str:
+        years = self.result.t
+        lines = [f"Trajectory fit, {years[0]:g}-{years[-1]:g} ({self.n_observations} "
+                 f"observations; grievance per unit of {self.scale:.6g}):"]
+        lines += [f"  {name:14s} {e.value:14.6g} +- {e.stderr:.3g}"
+                  for name, e in self.estimates.items()]
+        lines.append(f"  RSS {self.rss:.4g} (scaled), AIC {self.aic:.4g}, BIC {self.bic:.4g}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
 
 def _expand(model: Model, names: Sequence[str]) -> list[tuple[str, str | None]]:
     """('reaction', None) for every state -> ('reaction', 'A'), ('reaction', 'B')."""
     out: list[tuple[str, str | None]] = []
     for name in names:
-        base, _, state = name.partition(".")
-        if base not in REGISTRY:
-            raise UnknownNameError("parameter", base, REGISTRY)
+        parsed = parse_name(name, model.states)
+        base, state = parsed.base, parsed.state
         if base not in model.parameter_names:
             raise ParameterValueError(f"parameter {base!r} has no effect in {model!r}")
         kind = REGISTRY[base].kind

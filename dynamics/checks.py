@@ -48,6 +48,7 @@ from dynamics.model.units import (
     show_dimension,
 )
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.report import Report
 from dynamics.results import Result
 
 __all__ = ["MechanismCheckError", "CheckReport", "check_mechanism", "check_units",
@@ -63,7 +64,7 @@ class MechanismCheckError(DynamicsError, AssertionError):
 
 
 @dataclass
-class CheckReport:
+class CheckReport(Report):
     """What :func:`check_mechanism` checked: one line per check passed."""
 
     mechanism: str
@@ -74,6 +75,9 @@ class CheckReport:
 
     def as_dict(self) -> dict:
         return {"mechanism": self.mechanism, "passed": list(self.passed)}
+
+    def rows(self) -> list[dict]:
+        return [{"mechanism": self.mechanism, "check": line} for line in self.passed]
 
 
 def _models(mechanism: Mechanism) -> list[Model]:

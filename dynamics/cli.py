@@ -98,17 +98,14 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
         return
     print(f"{len(found)} equilibria of {scenario.name} in the admissible domain:")
     for number, eq in enumerate(found, start=1):
-        growth = max(eq.eigenvalues.real)
-        print(f"\n{number}. {eq.kind} (largest real part of the eigenvalues {growth:.4g}/yr, "
-              f"residual {eq.residual:.1e})")
-        for label, value in zip(eq.labels, eq.state, strict=True):
-            print(f"   {label:18s} {value:.6g}")
+        print(f"\n{number}. {eq.summary()}")
 
 
 def _cmd_continue(args: argparse.Namespace) -> None:
 
     from dynamics.analysis.continuation import check_range, continuation, parameter_slots
     from dynamics.figures import write_table
+    from dynamics.model.names import parse_name
     from dynamics.scenarios import load_scenario
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
@@ -119,7 +116,7 @@ def _cmd_continue(args: argparse.Namespace) -> None:
         raise DynamicsError(f"--range expects A:B (two numbers), got {args.range!r}") from None
     base, _ = parameter_slots(model, args.param)
     check_range(args.param, (low, high))
-    state = args.param.partition(".")[2]
+    state = parse_name(args.param, model.states).state
     # settle at the first value, then follow the equilibrium reached
     settled = scenario.with_values({base: {state: low} if state else low},
                                    t_span=(scenario.t_span[0], scenario.t_span[0] + 500.0),
@@ -127,11 +124,7 @@ def _cmd_continue(args: argparse.Namespace) -> None:
     start = np.array([settled.values[s.name][(-1, *s.index)] for s in model.variables])
     branch = continuation(model, args.param, (low, high), scenario.values(model),
                             initial=scenario.initial, start=start)
-    print(f"followed {len(branch.parameter)} equilibria of {scenario.name} for "
-          f"{args.param} from {low:g} to {high:g}; stable at "
-          f"{int(branch.stable.sum())} of them")
-    for point in branch.points:
-        print(f"  {point.kind} at {args.param} = {point.parameter:.8g}")
+    print(f"{scenario.name}: {branch.summary()}")
     if args.out:
         header = [args.param, *branch.labels, "stable"]
         data = np.column_stack([branch.parameter, branch.states, branch.stable])
@@ -173,37 +166,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
         except ValueError:
             raise DynamicsError(f"--years expects FIRST:LAST, got {args.years!r}") from None
         series = cow_series(blocs, (first, last), allow_unit_change=args.allow_unit_change)
-    if args.method == "differences":
-        differences = richardson_differences(series)
-        warnings = differences.warnings
-        if args.json:
-            print(json.dumps(differences.as_dict(), indent=2))
-            return
-        unit = f" ({series.unit})" if series.unit else ""
-        print(f"Richardson's method of differences, {series.years[0]}-{series.years[-1]}, "
-              f"{differences.intervals} intervals{unit}:")
-        for label, name in (("k - alpha (1/yr)", "k_minus_alpha"),
-                            ("regression slope", "richardson_slope"),
-                            ("g + h (per yr)", "grievance_total"),
-                            ("equilibrium total c", "equilibrium_total")):
-            estimate = getattr(differences, name)
-            print(f"  {label:22s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
-        for bloc, estimates in differences.per_bloc.items():
-            print(f"  per bloc {bloc}: " + ", ".join(f"{k} {e.value:.4g} +- {e.stderr:.2g}"
-                                                    for k, e in estimates.items()))
-    else:
-        fit = richardson_trajectory(series)
-        warnings = fit.warnings
-        if args.json:
-            print(json.dumps(fit.as_dict(), indent=2))
-            return
-        print(f"Trajectory fit of Richardson's model, {series.years[0]}-{series.years[-1]} "
-              f"(fatigue fixed at 0.2/yr; grievance per unit of {fit.scale:.6g}):")
-        for name, estimate in fit.estimates.items():
-            print(f"  {name:14s} {estimate.value:14.6g} +- {estimate.stderr:.3g}")
-        print(f"  RSS {fit.rss:.4g} (scaled), AIC {fit.aic:.4g}, BIC {fit.bic:.4g}")
-    for warning in warnings:
-        print(f"  warning: {warning}")
+    fit = (richardson_differences(series) if args.method == "differences"
+           else richardson_trajectory(series))
+    if args.json:
+        print(json.dumps(fit.as_dict(), indent=2))
+        return
+    print(fit.summary())
     for note in series.notes:
         print(f"  note: {note}")
 
@@ -301,8 +269,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         result = sweep(scenario, problem, design, args.metric or ["peak_share"],
                        chunk=args.chunk, executor=executor, checkpoint=args.checkpoint,
                        progress=True)
-    failed = sum(1 for s in result.status if s != "success")
-    print(f"{len(design)} runs of {scenario.name}; {failed} did not succeed")
+    print(f"{scenario.name}: {result.summary()}")
     out = result.write_csv(args.out or f"{scenario.name}-sweep.csv",
                            _run_provenance(args, scenario))
     print(f"wrote {out} and {out}.json")
@@ -322,15 +289,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
                                 f"got {ranged[0]!r}")
         names = [text.strip() for text in args.param]
         local = local_sensitivities(scenario, names, args.metric, step=args.step)
-        print(f"Elasticities of {args.metric} in {scenario.name} at its own values "
-              f"({args.metric} = {local.metric:.6g}; steps of {args.step:g}):")
-        for k, name in enumerate(names):
-            print(f"  {name:24s} value {local.base[k]:10.4g}  elasticity "
-                  f"{local.elasticity[k]:+10.4f}  d{args.metric}/d{name} "
-                  f"{local.derivative[k]:+10.4g}")
-        record |= {"names": names, "step": args.step, "base": local.base.tolist(),
-                   "value": local.metric, "elasticity": local.elasticity.tolist(),
-                   "derivative": local.derivative.tolist()}
+        print(f"{args.metric} in {scenario.name}: {local.summary()}")
+        record |= local.as_dict()
         _write_json(args.out, record)
         return
     ranges = _ranges(args.param, 2)
@@ -348,16 +308,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
             indices = sobol(scenario, problem, args.metric, n=args.n, seed=args.seed,
                             **options)
     if args.method == "morris":
-        print(f"Morris screening of {args.metric} in {scenario.name} "
-              f"({screening.evaluations} runs):")
-        for k, name in enumerate(screening.names):
-            print(f"  {name:24s} mu* {screening.mu_star[k]:10.4g} +- "
-                  f"{screening.mu_star_half_width[k]:.3g}  mu {screening.mu[k]:10.4g}  "
-                  f"sigma {screening.sigma[k]:10.4g}")
-        record |= {"evaluations": screening.evaluations,
-                   "mu_star": screening.mu_star.tolist(),
-                   "mu_star_half_width": screening.mu_star_half_width.tolist(),
-                   "mu": screening.mu.tolist(), "sigma": screening.sigma.tolist()}
+        print(f"{args.metric} in {scenario.name}: {screening.summary()}")
+        record |= screening.as_dict()
         _write_json(args.out, record)
         if args.plot:
             from dynamics.plotting import plot_morris, save_figure
@@ -365,16 +317,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
             written = save_figure(plot_morris(screening, args.metric), Path(args.plot))
             print("wrote " + ", ".join(map(str, written)))
         return
-    print(f"Sobol indices of {args.metric} in {scenario.name} ({indices.evaluations} runs):")
-    for k, name in enumerate(indices.names):
-        print(f"  {name:24s} first {indices.first[k]:7.3f} "
-              f"[{indices.first_interval[0][k]:.3f}, {indices.first_interval[1][k]:.3f}]  "
-              f"total {indices.total[k]:7.3f} "
-              f"[{indices.total_interval[0][k]:.3f}, {indices.total_interval[1][k]:.3f}]")
-    record |= {"evaluations": indices.evaluations, "first": indices.first.tolist(),
-               "total": indices.total.tolist(),
-               "first_interval": indices.first_interval.tolist(),
-               "total_interval": indices.total_interval.tolist()}
+    print(f"{args.metric} in {scenario.name}: {indices.summary()}")
+    record |= indices.as_dict()
     _write_json(args.out, record)
     if args.plot:
         from dynamics.plotting import plot_sobol, save_figure

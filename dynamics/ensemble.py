@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -33,6 +34,7 @@ from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNam
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
+from dynamics.report import Report
 from dynamics.results import LazyValues, Result, Status, environment, jsonable
 from dynamics.solver import (
     Events,
@@ -50,7 +52,7 @@ __all__ = ["EnsembleResult", "simulate_ensemble"]
 
 
 @dataclass
-class EnsembleResult:
+class EnsembleResult(Report):
     """Trajectories of M members: ``values[name]`` has shape (M, T, N) (``c``: (M, T, N, N)).
 
     ``values`` is computed per variable on first access (a study that reads only shares
@@ -76,6 +78,26 @@ class EnsembleResult:
     @property
     def members(self) -> int:
         return len(self.status)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"members": self.members, "engine": self.engine, "states": list(self.states),
+                "mechanisms": list(self.mechanisms), "t": self.t.tolist(),
+                "status": [s.value for s in self.status], "messages": list(self.messages),
+                "provenance": jsonable(self.provenance)}
+
+    def summary(self) -> str:
+        counts = Counter(s.value for s in self.status)
+        lines = [f"{self.members} members over t = {self.t[0]:g}..{self.t[-1]:g} "
+                 f"({self.engine}): " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))]
+        stopped = [i for i, s in enumerate(self.status) if s is not Status.SUCCESS]
+        if stopped:
+            lines.append(f"  first that did not succeed: member {stopped[0]}, "
+                         f"{self.messages[stopped[0]]}")
+        return "\n".join(lines)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The tidy table of :meth:`to_dataframe` as dicts (one per value)."""
+        return self.to_dataframe().to_dict("records")
 
     @property
     def ok(self) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results import Result
 from dynamics.scenarios import Scenario, load_scenario, parse_assignment
@@ -33,7 +34,7 @@ def _key_parameters(scenario: Scenario, limit: int = 6) -> list[str]:
 
 
 def _slider_range(name: str, value: float) -> tuple[float, float]:
-    low, high = REGISTRY[name.partition(".")[0]].bounds
+    low, high = REGISTRY[parse_name(name).base].bounds
     if not math.isfinite(low) or not math.isfinite(high) or high - low > 10 * max(abs(value),
                                                                                     1e-3):
         low = max(low, value - 3 * max(abs(value), 1e-3))
@@ -70,7 +71,8 @@ class Explorer:
     def _current(self, name: str) -> float:
         """Current value of ``name`` or ``name.STATE`` in the scenario (or its default);
         a per-state parameter named without a state shows the first state's value."""
-        base, _, state = name.partition(".")
+        parsed = parse_name(name, self.scenario.states)
+        base, state = parsed.base, parsed.state
         value = self.scenario.parameter(base)
         if np.ndim(value) == 0:
             return float(value)

@@ -22,6 +22,7 @@ import numpy as np
 
 from dynamics.errors import UnknownNameError
 from dynamics.html import escape, table
+from dynamics.report import Report
 
 __all__ = ["Status", "Result", "LazyValues", "environment", "load"]
 
@@ -81,7 +82,7 @@ class LazyValues(Mapping):
 
 
 @dataclass
-class Result:
+class Result(Report):
     """Trajectories of one run.
 
     Attributes
@@ -159,6 +160,18 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status is Status.SUCCESS
+
+    def as_dict(self) -> dict[str, Any]:
+        """Status, times, states, every stored series and the provenance, as plain data."""
+        return {"status": self.status.value, "message": self.message, "t": self.t.tolist(),
+                "states": list(self.states), "mechanisms": list(self.mechanisms),
+                "values": {k: np.asarray(v).tolist() for k, v in self.values.items()},
+                "provenance": jsonable(self.provenance)}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The tidy table (time, variable, state, partner, value), one dict per value."""
+        keys = ("time", "variable", "state", "partner", "value")
+        return [dict(zip(keys, row, strict=True)) for row in self._rows()]
 
     @property
     def final(self) -> dict[str, np.ndarray]:

@@ -35,8 +35,10 @@ from scipy import stats
 from scipy.stats import qmc
 
 from dynamics.errors import DynamicsError, ParameterValueError
+from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
-from dynamics.scenarios import Scenario, parse_assignment
+from dynamics.report import Report
+from dynamics.scenarios import Scenario
 from dynamics.studies import (
     Metric,
     Problem,
@@ -59,7 +61,7 @@ __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values"
 
 
 @dataclass(frozen=True)
-class SobolIndices:
+class SobolIndices(Report):
     """First- and total-order indices, shape (d,) or (d, outputs), with 95 % intervals."""
 
     names: tuple[str, ...]
@@ -68,6 +70,40 @@ class SobolIndices:
     first_interval: np.ndarray  # (2, d[, outputs]): low, high
     total_interval: np.ndarray
     evaluations: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "evaluations": self.evaluations,
+                "first": self.first.tolist(), "total": self.total.tolist(),
+                "first_interval": self.first_interval.tolist(),
+                "total_interval": self.total_interval.tolist()}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per input (and per output time, for a time-resolved index)."""
+        out = []
+        for k, name in enumerate(self.names):
+            for j in np.ndindex(self.first.shape[1:]):
+                row: dict[str, Any] = {"input": name}
+                if j:
+                    row["output"] = int(j[0])
+                row |= {"first": float(self.first[(k, *j)]),
+                        "first_low": float(self.first_interval[(0, k, *j)]),
+                        "first_high": float(self.first_interval[(1, k, *j)]),
+                        "total": float(self.total[(k, *j)]),
+                        "total_low": float(self.total_interval[(0, k, *j)]),
+                        "total_high": float(self.total_interval[(1, k, *j)])}
+                out.append(row)
+        return out
+
+    def summary(self) -> str:
+        lines = [f"Sobol indices ({self.evaluations} runs):"]
+        if self.first.ndim > 1:
+            return lines[0] + f" {self.first.shape[1]} outputs per input; see rows()"
+        for k, name in enumerate(self.names):
+            lines.append(f"  {name:24s} first {self.first[k]:7.3f} "
+                         f"[{self.first_interval[0][k]:.3f}, {self.first_interval[1][k]:.3f}]"
+                         f"  total {self.total[k]:7.3f} "
+                         f"[{self.total_interval[0][k]:.3f}, {self.total_interval[1][k]:.3f}]")
+        return "\n".join(lines)
 
 
 def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
@@ -150,7 +186,7 @@ def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metr
 
 
 @dataclass(frozen=True)
-class LocalSensitivities:
+class LocalSensitivities(Report):
     """Elasticities of a metric at the scenario's own values (a cheap first look).
 
     ``elasticity[k]`` = (dM/dp_k) (p_k / M): the percentage change of the metric per
@@ -168,6 +204,24 @@ class LocalSensitivities:
     elasticity: np.ndarray
     step: float
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "base": self.base.tolist(), "value": self.metric,
+                "derivative": self.derivative.tolist(), "elasticity": self.elasticity.tolist(),
+                "step": self.step}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"input": name, "value": float(self.base[k]),
+                 "elasticity": float(self.elasticity[k]),
+                 "derivative": float(self.derivative[k])} for k, name in enumerate(self.names)]
+
+    def summary(self) -> str:
+        lines = [f"Elasticities at the scenario's own values (metric {self.metric:.6g}; "
+                 f"steps of {self.step:g}):"]
+        lines += [f"  {name:24s} value {self.base[k]:10.4g}  elasticity "
+                  f"{self.elasticity[k]:+10.4f}  derivative {self.derivative[k]:+10.4g}"
+                  for k, name in enumerate(self.names)]
+        return "\n".join(lines)
+
 
 def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric,
                         step: float = 1e-3, **options: Any) -> LocalSensitivities:
@@ -181,8 +235,8 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
     values: dict[str, np.ndarray] = {}
     bases = []
     for k, name in enumerate(names):
-        base, _ = parse_assignment(f"{name}=0", scenario)
-        state = name.partition(".")[2]
+        parsed = parse_name(name, scenario.states)
+        base, state = parsed.base, parsed.state
         value = scenario.parameter(base)
         if base not in values:
             values[base] = (np.tile(value, (2 * d + 1, 1)) if np.ndim(value)
@@ -223,7 +277,7 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
 
 
 @dataclass(frozen=True)
-class MorrisIndices:
+class MorrisIndices(Report):
     """Morris screening: mean absolute elementary effect (mu*), its 95 % half-width, the
     mean effect (mu) and its standard deviation (sigma: interaction or non-linearity)."""
 
@@ -233,6 +287,25 @@ class MorrisIndices:
     mu: np.ndarray
     sigma: np.ndarray
     evaluations: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "evaluations": self.evaluations,
+                "mu_star": self.mu_star.tolist(),
+                "mu_star_half_width": self.mu_star_half_width.tolist(),
+                "mu": self.mu.tolist(), "sigma": self.sigma.tolist()}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"input": name, "mu_star": float(self.mu_star[k]),
+                 "mu_star_half_width": float(self.mu_star_half_width[k]),
+                 "mu": float(self.mu[k]), "sigma": float(self.sigma[k])}
+                for k, name in enumerate(self.names)]
+
+    def summary(self) -> str:
+        lines = [f"Morris screening ({self.evaluations} runs):"]
+        lines += [f"  {name:24s} mu* {self.mu_star[k]:10.4g} +- "
+                  f"{self.mu_star_half_width[k]:.3g}  mu {self.mu[k]:10.4g}  "
+                  f"sigma {self.sigma[k]:10.4g}" for k, name in enumerate(self.names)]
+        return "\n".join(lines)
 
 
 def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,

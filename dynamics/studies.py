@@ -20,9 +20,10 @@ from scipy.stats import qmc
 from dynamics.analysis.metrics import METRICS
 from dynamics.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
+from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results import Result, Status
-from dynamics.scenarios import Scenario, parse_assignment
+from dynamics.scenarios import Scenario
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
            "run_design", "run_values", "member_metrics", "Metric", "metric_function",
@@ -114,8 +115,8 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
     states = scenario.states
     values: dict[str, np.ndarray] = {}
     for column, name in enumerate(problem.names):
-        base, _ = parse_assignment(f"{name}=0", scenario)
-        state = name.partition(".")[2]
+        parsed = parse_name(name, scenario.states)
+        base, state = parsed.base, parsed.state
         kind = REGISTRY[base].kind
         if kind == "pair":
             raise ParameterValueError(f"{name!r}: matrix parameters cannot be varied here")

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import DynamicsError
+from dynamics.report import Report
 from dynamics.results import Status, environment
 from dynamics.scenarios import Scenario
 from dynamics.studies import Metric, Problem, metric_function, run_design
@@ -36,7 +37,7 @@ __all__ = ["SweepResult", "sweep"]
 
 
 @dataclass
-class SweepResult:
+class SweepResult(Report):
     """Design points, metric values per member (NaN where a member failed), statuses."""
 
     problem: Problem
@@ -44,6 +45,27 @@ class SweepResult:
     metrics: dict[str, np.ndarray]
     status: np.ndarray
     messages: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"problem": self.problem.to_dict(), "design": self.design.tolist(),
+                "metrics": {k: v.tolist() for k, v in self.metrics.items()},
+                "status": [str(s) for s in self.status], "messages": list(self.messages)}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{**dict(zip(self.problem.names, map(float, row), strict=True)),
+                 **{k: float(v[i]) for k, v in self.metrics.items()},
+                 "status": str(self.status[i]), "message": self.messages[i]}
+                for i, row in enumerate(self.design)]
+
+    def summary(self) -> str:
+        failed = sum(1 for s in self.status if str(s) != Status.SUCCESS.value)
+        lines = [f"{len(self.design)} runs; {failed} did not succeed"]
+        for name, values in self.metrics.items():
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                lines.append(f"  {name}: {finite.min():.6g} to {finite.max():.6g} "
+                             f"(median {np.median(finite):.6g})")
+        return "\n".join(lines)
 
     def write_csv(self, path: str | Path, provenance: dict[str, Any] | None = None) -> Path:
         """One row per member (inputs, metrics as exact floats, status, message), and the
@@ -60,17 +82,6 @@ class SweepResult:
             {**environment(), "problem": self.problem.to_dict(), "metrics": list(self.metrics),
              "members": len(self.design), **(provenance or {})}, indent=2, default=str))
         return path
-
-    def to_dataframe(self):
-        """One row per member: inputs, metrics, status and message (needs pandas)."""
-        import pandas as pd
-
-        frame = pd.DataFrame(self.design, columns=list(self.problem.names))
-        for name, values in self.metrics.items():
-            frame[name] = values
-        frame["status"] = self.status
-        frame["message"] = self.messages
-        return frame
 
 
 def _chunk(scenario: Scenario, problem: Problem, design: np.ndarray,

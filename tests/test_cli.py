@@ -116,7 +116,7 @@ def test_sweep_command_writes_one_row_per_grid_point(tmp_path, capsys):
     rows = out.read_text().splitlines()
     assert rows[0] == "distinguishability,reaction,escalation_rate,status,message"
     assert len(rows) == 7 and all(row.endswith(",success,") for row in rows[1:])
-    assert "6 runs of security-dilemma; 0 did not succeed" in capsys.readouterr().out
+    assert "security-dilemma: 6 runs; 0 did not succeed" in capsys.readouterr().out
     import json
 
     provenance = json.loads(Path(f"{out}.json").read_text())
@@ -174,7 +174,7 @@ def test_morris_command_writes_screening_and_its_figure(tmp_path, capsys):
     assert data["evaluations"] == 4 * 3 and len(data["mu_star"]) == 2
     assert (tmp_path / "morris.pdf").stat().st_size > 0
     assert (tmp_path / "morris.png").stat().st_size > 0
-    assert "Morris screening of peak_share" in capsys.readouterr().out
+    assert "peak_share in hegemonic-rise: Morris screening" in capsys.readouterr().out
 
 
 def test_local_sensitivity_command(tmp_path, capsys):
@@ -189,7 +189,7 @@ def test_local_sensitivity_command(tmp_path, capsys):
                  str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["names"] == ["reaction", "fatigue"] and len(data["elasticity"]) == 2
-    assert "Elasticities of escalation_rate" in capsys.readouterr().out
+    assert "escalation_rate in richardson-stable: Elasticities" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("args", "message"), [

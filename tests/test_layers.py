@@ -12,10 +12,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dynamics"
 #: the layers, lowest first: data flows scenario -> model -> compiled system -> solver ->
 #: results -> analysis/plots, and a module may import only its own layer or those below
 LAYERS = [
-    ["dynamics._version", "dynamics.errors", "dynamics.html", "dynamics.model.units",
+    ["dynamics._version", "dynamics.errors", "dynamics.html", "dynamics.report",
+     "dynamics.model.units",
      "dynamics.model.parts", "dynamics.model.references"],
     ["dynamics.model.mechanisms*", "dynamics.model.registry", "dynamics.model.contexts",
-     "dynamics.model.model", "dynamics.model.values", "dynamics.model"],
+     "dynamics.model.model", "dynamics.model.values", "dynamics.model.names", "dynamics.model"],
     ["dynamics.compile", "dynamics.results", "dynamics.data"],
     ["dynamics.kernel", "dynamics.solver"],
     ["dynamics.ensemble"],

@@ -27,9 +27,11 @@ import numpy as np
 from scipy.optimize import brentq
 
 from dynamics.analysis.equilibria import FixedSystem, classify
-from dynamics.errors import ParameterValueError, UnknownNameError
+from dynamics.errors import ParameterValueError
 from dynamics.model.model import Model
+from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
+from dynamics.report import Report
 
 __all__ = ["SpecialPoint", "Branch", "continue_branch", "continuation", "parameter_slots",
            "check_range"]
@@ -46,7 +48,7 @@ class SpecialPoint:
 
 
 @dataclass
-class Branch:
+class Branch(Report):
     """A branch of equilibria: parameter values, states, eigenvalues, stability, points."""
 
     parameter: np.ndarray
@@ -60,6 +62,28 @@ class Branch:
     @property
     def stable(self) -> np.ndarray:
         return np.array([k.startswith("stable") for k in self.kinds])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "labels": list(self.labels),
+                "parameter": self.parameter.tolist(), "states": self.states.tolist(),
+                "kinds": list(self.kinds), "stable": self.stable.tolist(),
+                "points": [{"kind": p.kind, "parameter": p.parameter,
+                            "state": p.state.tolist()} for p in self.points]}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per equilibrium along the branch: the parameter, the state, stability."""
+        return [{self.name: float(mu), **dict(zip(self.labels, map(float, state),
+                                                  strict=True)),
+                 "kind": kind, "stable": kind.startswith("stable")}
+                for mu, state, kind in zip(self.parameter, self.states, self.kinds,
+                                           strict=True)]
+
+    def summary(self) -> str:
+        lines = [f"followed {len(self.parameter)} equilibria for {self.name} from "
+                 f"{self.parameter[0]:g} to {self.parameter[-1]:g}; stable at "
+                 f"{int(self.stable.sum())} of them"]
+        lines += [f"  {p.kind} at {self.name} = {p.parameter:.8g}" for p in self.points]
+        return "\n".join(lines)
 
 
 def _fold_test(jac: np.ndarray) -> float:
@@ -201,9 +225,8 @@ def parameter_slots(model: Model, name: str) -> tuple[str, list[int]]:
 
     A per-state parameter without a state varies for every state together.
     """
-    base, _, state = name.partition(".")
-    if base not in REGISTRY:
-        raise UnknownNameError("parameter", base, REGISTRY)
+    parsed = parse_name(name, model.states)
+    base, state = parsed.base, parsed.state
     if base not in model.parameter_names:
         raise ParameterValueError(f"parameter {base!r} has no effect in {model!r}: its "
                                   "mechanism is off")
@@ -215,9 +238,7 @@ def parameter_slots(model: Model, name: str) -> tuple[str, list[int]]:
 
 def check_range(name: str, value_range: tuple[float, float]) -> tuple[float, float]:
     """The range as floats; raises when it leaves the parameter's admissible bounds."""
-    base = name.partition(".")[0]
-    if base not in REGISTRY:
-        raise UnknownNameError("parameter", base, REGISTRY)
+    base = parse_name(name).base
     low, high = REGISTRY[base].bounds
     a, b = (float(v) for v in value_range)
     for value in (a, b):

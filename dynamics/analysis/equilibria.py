@@ -19,6 +19,7 @@ from scipy.stats import qmc
 
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
+from dynamics.report import Report
 from dynamics.solver import prepare
 
 __all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "RESIDUAL_TOLERANCE"]
@@ -49,7 +50,7 @@ def classify(eigenvalues: np.ndarray, tolerance: float = 1e-9) -> str:
 
 
 @dataclass(frozen=True)
-class Equilibrium:
+class Equilibrium(Report):
     """One equilibrium: the state, its eigenvalues, type and scaled residual."""
 
     state: np.ndarray
@@ -73,6 +74,18 @@ class Equilibrium:
         return {"state": dict(zip(self.labels, self.state.tolist(), strict=True)),
                 "kind": self.kind, "stable": self.stable, "residual": self.residual,
                 "eigenvalues": [[float(z.real), float(z.imag)] for z in self.eigenvalues]}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"variable": label, "value": float(value)}
+                for label, value in zip(self.labels, self.state, strict=True)]
+
+    def summary(self) -> str:
+        growth = float(max(self.eigenvalues.real)) if self.eigenvalues.size else float("nan")
+        lines = [f"{self.kind} (largest real part of the eigenvalues {growth:.4g}/yr, "
+                 f"residual {self.residual:.1e})"]
+        lines += [f"   {label:18s} {value:.6g}"
+                  for label, value in zip(self.labels, self.state, strict=True)]
+        return "\n".join(lines)
 
 
 class FixedSystem:

@@ -36,6 +36,7 @@ import numpy as np
 from dynamics import html
 from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
 from dynamics.model.model import Model
+from dynamics.model.names import parse_name
 from dynamics.model.references import REFERENCES
 from dynamics.model.registry import REGISTRY, VARIABLES, resolve_mechanisms
 from dynamics.model.values import resolve_initial, resolve_parameters
@@ -154,18 +155,16 @@ def parse_assignment(text: str, scenario: Scenario) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep:
         raise ScenarioError(f"--set expects name=value or name.STATE=value, got {text!r}")
-    name, _, state = key.strip().partition(".")
-    if name not in REGISTRY:
-        raise UnknownNameError("parameter", name, REGISTRY)
+    parsed = parse_name(key, scenario.states)
+    if parsed.indices == 2 and parsed.states:
+        raise ScenarioError(f"--set {key}: a matrix parameter is set as a whole")
     try:
         value = float(raw)
     except ValueError:
         raise ScenarioError(f"--set {key}: value {raw!r} is not a number") from None
-    if state:
-        if state not in scenario.states:
-            raise UnknownNameError("state", state, scenario.states)
-        return name, {state: value}
-    return name, value
+    if parsed.state:
+        return parsed.base, {parsed.state: value}
+    return parsed.base, value
 
 
 def _line_of(text: str, table: str, key: str | None) -> int | None:
