@@ -159,9 +159,10 @@ class _Event:
 def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: float
                     ) -> list[_Event]:
     """Every terminal event of this model: the divergence bound, and leaving the domain
-    of each dynamic variable with a finite bound (by more than the tolerance, relative to
-    the variable's initial scale when it has a unit; an open bound, such as output's 0,
-    exactly)."""
+    of each dynamic variable with a finite bound by more than the tolerance (relative to
+    the variable's initial scale when it has a unit). An open bound (output's 0) gets the
+    same slack: a value below the solver's absolute tolerance is resolved only to that
+    tolerance, so a positive output that decays towards 0 can dip below it by noise."""
     watched = np.array([k for k, s in enumerate(model.variables)
                         if model.variable(s.name).watched])
     scale = float(np.max(np.abs(y0))) or 1.0
@@ -179,7 +180,7 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
             size = float(np.max(np.abs(y0[idx]))) or 1.0
         slack = events.tolerance * size
         if math.isfinite(low):
-            floor = low if variable.open_low else low - slack
+            floor = low - slack
             verb = "reached" if variable.open_low else "fell below"
             found.append(_Event(lambda t, y, idx=idx, floor=floor: np.min(y[idx]) - floor,
                                 Status.LEFT_DOMAIN, f"{variable.meaning} {verb} {low:g}", idx))
