@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 from scipy.optimize import least_squares
 from scipy.stats import qmc
 
@@ -41,7 +40,7 @@ from dynamics.model.values import pack_inputs, resolve_initial, resolve_paramete
 from dynamics.report import Report
 from dynamics.results import Result
 from dynamics.simulate import simulate
-from dynamics.solver import Solver
+from dynamics.solver import Solver, integrate
 
 __all__ = ["Estimate", "DifferencesFit", "TrajectoryFit", "richardson_differences",
            "fit_trajectory", "richardson_trajectory"]
@@ -288,7 +287,6 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
                                    resolve_initial(model, {"m": observed[0], "e": e}))
     positions = [parameter_slots(model, f"{b}.{s}" if s else b)[1] for b, s in slots]
     spending = [k for k, slot in enumerate(model.variables) if slot.name == "m"]
-    implicit = solver.single() in ("LSODA", "Radau", "BDF")  # these use the Jacobian
 
     def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Input vector p and initial state y0 for a trial ``theta``."""
@@ -300,11 +298,7 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
 
     def trajectory(theta: np.ndarray) -> np.ndarray | None:
         p, y0 = unpack(theta)
-        options = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if implicit else {}
-        with np.errstate(all="ignore"):
-            sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), (years[0], years[-1]), y0,
-                            method=solver.single(), t_eval=years, rtol=solver.rtol,
-                            atol=solver.atol, **options)
+        sol = integrate(compiled, p, y0, (years[0], years[-1]), years, solver)
         if sol.status != 0 or sol.y.shape[1] != len(years):
             return None
         return sol.y[spending].T

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from dynamics import kernel
 from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError
@@ -348,10 +347,7 @@ def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, s
 
 def _stiff(compiled, y0, p, span, t_out, solver: Solver):
     """Re-run a suspected stiff member with Radau and the analytic Jacobian."""
-    with np.errstate(all="ignore"):
-        sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0, method="Radau",
-                        t_eval=t_out, rtol=solver.rtol, atol=solver.atol,
-                        jac=lambda t, y: compiled.jacobian(t, y, p))
+    sol = integrate(compiled, p, y0, span, t_out, replace(solver, method="Radau"))
     ys = np.full((t_out.size, y0.size), np.nan)
     ys[:sol.t.size] = sol.y.T
     if sol.status == 0 and np.all(np.isfinite(sol.y)):

@@ -27,7 +27,8 @@ from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results import LazyValues, Status, environment, jsonable
 
-__all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid"]
+__all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid",
+           "solve", "integrate"]
 
 METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
 _IMPLICIT = {"LSODA", "Radau", "BDF"}
@@ -213,16 +214,25 @@ def prepare(model: Model, params: Mapping[str, Any] | None,
     return compiled, values, start, y0, p
 
 
-def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
-               span: tuple[float, float], t_eval: np.ndarray | None, solver: Solver,
-               found: list) -> Any:
+def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float, float],
+          t_eval: Any, solver: Solver, events: Sequence[Callable] = ()) -> Any:
+    """The one place that calls ``scipy.integrate.solve_ivp``: ``rate(t, y)`` with the
+    solver's method (one run's: LSODA for ``auto``), tolerances and largest step; the
+    Jacobian ``jacobian(t, y)`` goes to the implicit methods."""
     method = solver.single()
-    kwargs = {"jac": lambda t, y: compiled.jacobian(t, y, p)} if method in _IMPLICIT else {}
+    kwargs = {"jac": jacobian} if jacobian is not None and method in _IMPLICIT else {}
     with np.errstate(all="ignore"):
-        return solve_ivp(lambda t, y: compiled.rate(t, y, p), span, y0,
-                         method=method, t_eval=t_eval, rtol=solver.rtol,
-                         atol=solver.atol, max_step=solver.max_step,
-                         events=[event.function for event in found], **kwargs)
+        return solve_ivp(rate, span, y0, method=method, t_eval=t_eval, rtol=solver.rtol,
+                         atol=solver.atol, max_step=solver.max_step, events=list(events),
+                         **kwargs)
+
+
+def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
+              span: tuple[float, float], t_eval: np.ndarray | None, solver: Solver,
+              found: Sequence[_Event] = ()) -> Any:
+    """One run of the compiled model at inputs ``p`` (see :func:`solve`)."""
+    return solve(lambda t, y: compiled.rate(t, y, p), lambda t, y: compiled.jacobian(t, y, p),
+                 y0, span, t_eval, solver, [event.function for event in found])
 
 
 def _start_from_derived(model: Model, compiled: CompiledModel, values, start) -> None:

@@ -153,3 +153,18 @@ def test_check_catches_a_wrong_derivative():
                                   * wrong_softplus(ctx.var(caution, i))),))
     with pytest.raises(MechanismCheckError, match="term 'softplus decay'"):
         check_jacobian(wrong)
+
+
+def test_an_installed_package_offers_a_mechanism_through_an_entry_point(tmp_path,
+                                                                         monkeypatch):
+    """A distribution whose metadata names ``arms_control:ARMS_CONTROL`` in the group
+    ``balancing_dynamics.mechanisms`` is found by its entry-point name."""
+    info = tmp_path / "treaty_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: treaty-plugin\n"
+                                   "Version: 1.0\n")
+    (info / "entry_points.txt").write_text("[balancing_dynamics.mechanisms]\n"
+                                           "treaty = arms_control:ARMS_CONTROL\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = Model(["Blue", "Red"], ["richardson", "treaty"])
+    assert "arms_control" in model.mechanisms and model.is_dynamic("q")

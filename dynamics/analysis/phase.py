@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from dynamics.analysis.equilibria import Equilibrium, FixedSystem, classify
 from dynamics.errors import UnknownNameError
 from dynamics.model.model import Model
+from dynamics.solver import Solver, solve
 
 __all__ = ["PhasePortrait", "phase_portrait"]
 
@@ -85,9 +85,9 @@ def phase_portrait(model: Model, params: Mapping[str, Any] | None, variables: Se
         return size - max(abs(xy[0] - (x0 + x1) / 2), abs(xy[1] - (y0 + y1) / 2))
     escaped.terminal = True  # type: ignore[attr-defined]
     trajectories = []
+    planar_solver = Solver(method="RK45", rtol=1e-8, atol=1e-10, max_step=duration / 200)
     for start in starts:
-        sol = solve_ivp(planar, (0.0, duration), list(start), rtol=1e-8, atol=1e-10,
-                        events=escaped, dense_output=False, max_step=duration / 200)
+        sol = solve(planar, None, list(start), (0.0, duration), None, planar_solver, [escaped])
         trajectories.append(sol.y.T)
     return PhasePortrait((variables[0], variables[1]), xs, ys, u, v, equilibria, trajectories)
 
