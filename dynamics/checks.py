@@ -191,7 +191,7 @@ def _random_point(model: Model, rng: np.random.Generator) -> tuple[np.ndarray, n
     params = {}
     for name in model.parameter_names:
         spec = REGISTRY[name]
-        low, high = spec.bounds
+        low, high = spec.design_range
         low = low if math.isfinite(low) else -1.0
         high = high if math.isfinite(high) else low + 10.0
         width = high - low
@@ -201,8 +201,10 @@ def _random_point(model: Model, rng: np.random.Generator) -> tuple[np.ndarray, n
             np.fill_diagonal(value, 0.0)
         params[name] = value
     e = rng.uniform(0.5, 3.0, model.N)
-    if "capacity" in params:
+    if "capacity" in params:  # in currency units: relative to output
         params["capacity"] = e * rng.uniform(1.2, 3.0, model.N)
+    if "grievance_level" in params:
+        params["grievance_level"] = e * rng.uniform(-0.05, 0.1, model.N)
     if "ceiling" in params:
         params["ceiling"] = rng.uniform(0.2, 0.8, model.N)
     initial: dict[str, np.ndarray] = {"e": e}

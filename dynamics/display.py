@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["parameter_table", "describe_text", "ParameterSet"]
 
-_COLUMNS = ["name", "symbol", "per", "unit", "default", "bounds", "mechanism", "source",
-            "meaning"]
+_COLUMNS = ["name", "symbol", "per", "unit", "default", "bounds", "plausible", "mechanism",
+            "source", "meaning"]
+#: columns of the text table (the meaning is long; the Markdown table has it)
+_SHORT = len(_COLUMNS) - 1
 
 
 def _default_text(value: float) -> str:
@@ -31,7 +33,8 @@ def _default_text(value: float) -> str:
 
 def _rows() -> list[list[str]]:
     return [[p.name, p.latex, p.kind, p.unit, _default_text(p.default), p.bounds_text(),
-             owner(p.name), p.source, p.meaning] for p in REGISTRY.values()]
+             p.plausible_text(), owner(p.name), p.source, p.meaning]
+            for p in REGISTRY.values()]
 
 
 def parameter_table(markdown: bool = False) -> str:
@@ -46,10 +49,10 @@ def parameter_table(markdown: bool = False) -> str:
         lines += ["", "References:", ""]
         lines += [f"- **{key}**: {text}" for key, text in REFERENCES.items()]
         return "\n".join(lines)
-    short = [row[:8] for row in rows]
-    widths = [max(len(r[i]) for r in [_COLUMNS[:8], *short]) for i in range(8)]
+    short = [row[:_SHORT] for row in rows]
+    widths = [max(len(r[i]) for r in [_COLUMNS[:_SHORT], *short]) for i in range(_SHORT)]
     fmt = "  ".join(f"{{:{w}s}}" for w in widths)
-    return "\n".join(fmt.format(*r) for r in [_COLUMNS[:8], *short])
+    return "\n".join(fmt.format(*r).rstrip() for r in [_COLUMNS[:_SHORT], *short])
 
 
 def describe_text(scenario: Scenario) -> str:

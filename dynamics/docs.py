@@ -65,7 +65,12 @@ def parameters_markdown() -> str:
               "|---|---|---|---|"]
     lines += [f"| `{m.name}` | {m.summary} | {', '.join(m.requires) or '-'} | {m.source} |"
               for m in MECHANISMS.values()]
-    lines += ["", "## Parameters", "", parameter_table(markdown=True), ""]
+    lines += ["", "## Parameters", "",
+              "`bounds` are the model's validity domain: where the equations are defined and "
+              "the invariants hold; a value outside is refused, a published estimate never "
+              "is. `plausible` is the range a researcher would call plausible, for designs, "
+              "priors and sliders; it is documentation and never enforced.", "",
+              parameter_table(markdown=True), ""]
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ def _key_parameters(scenario: Scenario, limit: int = 6) -> list[str]:
 
 
 def _slider_range(name: str, value: float) -> tuple[float, float]:
-    low, high = REGISTRY[parse_name(name).base].bounds
+    low, high = REGISTRY[parse_name(name).base].design_range
     if not math.isfinite(low) or not math.isfinite(high) or high - low > 10 * max(abs(value),
                                                                                     1e-3):
         low = max(low, value - 3 * max(abs(value), 1e-3))

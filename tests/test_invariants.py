@@ -1,7 +1,8 @@
 """Invariants over random admissible parameters and initial states, all mechanisms on.
 
 m >= 0, e > 0, 0 <= c <= 1, v >= 0 and shares summing to 1 must hold for every
-parameter set inside the registry's bounds (MODEL.md, principle 4).
+parameter set inside the registry's bounds; values are drawn from each parameter's
+plausible range (the bounds where none is given, and infinite bounds cannot be sampled).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 from dynamics import REGISTRY, Solver, simulate
 
 N = 3
-#: capacity is in currency units and has no scale-free bounds; it is drawn relative to
-#: each state's initial output, E in [0.25, 10] e0
-_SCALED = {"capacity": (0.25, 10.0)}
+#: capacity and the constant grievance are in currency units and have no scale-free
+#: bounds; they are drawn relative to each state's initial output, E in [0.25, 10] e0 and
+#: G in [-0.05, 0.1] e0 per year
+_SCALED = {"capacity": (0.25, 10.0), "grievance_level": (-0.05, 0.1)}
 
 
 def _bounded(low: float, high: float) -> st.SearchStrategy[float]:
@@ -27,7 +29,7 @@ def admissible(draw):
     params = {}
     e0 = np.array([draw(st.floats(0.1, 5.0)) for _ in range(N)])
     for name, spec in REGISTRY.items():
-        low, high = _SCALED.get(name, spec.bounds)
+        low, high = _SCALED.get(name, spec.design_range)
         if name in _SCALED:
             params[name] = [draw(_bounded(low, high)) * e0[i] for i in range(N)]
         elif spec.kind == "scalar":

@@ -24,6 +24,7 @@ from dynamics.model import Mechanism, Term, Variable
 from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.mechanisms.richardson import OUTPUT, REACTION, SPENDING
 from dynamics.scenarios import load_scenario
+from dynamics.solver import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = Path(__file__).resolve().parent / "plugins"
@@ -168,3 +169,20 @@ def test_an_installed_package_offers_a_mechanism_through_an_entry_point(tmp_path
     monkeypatch.syspath_prepend(str(tmp_path))
     model = Model(["Blue", "Red"], ["richardson", "treaty"])
     assert "arms_control" in model.mechanisms and model.is_dynamic("q")
+
+
+@pytest.mark.parametrize(("reach", "direction"), [((0.0, 1.0), -1), ((1.0, 0.0), 0)])
+def test_coercion_follows_reach(reach, direction):
+    """Strong offensive A (m = 1), weak B (m = 0.2), no alliance. W[B, A] is the share of
+    A's force that reaches B. When it is 1, A takes from B
+    F = rho o_A e_B (W_BA m_A - m_B) / (W_BA m_A + m_B) = 0.1 * 1 * 0.8 / 1.2; when A's
+    force cannot reach B (W_BA = 0), nothing is taken, even though B's reaches A."""
+    model = Model(["A", "B"], ["economy", "coercion"])
+    w_ab, w_ba = reach
+    params = {"proximity": [[0.0, w_ab], [w_ba, 0.0]], "coercion": 0.1,
+              "offence": [1.0, 1.0], "growth": 0.0, "arms_cost": 0.0}
+    compiled, _, _, y0, p = prepare(model, params, {"m": [1.0, 0.2], "e": [1.0, 1.0]})
+    rate = compiled.rate(0.0, y0, p)
+    e = [s.label(model.states) for s in model.variables].index("e[B]")
+    expected = 0.1 * 1.0 * 0.8 / 1.2 if direction else 0.0
+    assert rate[e] == pytest.approx(-expected, rel=1e-12, abs=1e-15)

@@ -21,13 +21,14 @@ def test_equations_minus_richardson_simplify_to_zero(n):
     model = Model([f"S{i}" for i in range(n)], mechanisms="richardson")
     subs = richardson_limit(model)
     for i, rate in enumerate(model.rates):
-        k, alpha, g = (model.parameter_symbols(p)[i] for p in ("reaction", "fatigue",
-                                                               "grievance"))
+        k, alpha, g, level = (model.parameter_symbols(p)[i] for p in (
+            "reaction", "fatigue", "grievance", "grievance_level"))
         W = model.parameter_symbols("proximity")
         m = [slot.symbol for slot in model.variables]
         e = model.held[i].symbol  # output, held constant without the economy
         assert model.held[i].name == "e"
-        richardson = k * sum(W[i, j] * m[j] for j in range(n)) - alpha * m[i] + g * e
+        richardson = (k * sum(W[i, j] * m[j] for j in range(n)) - alpha * m[i] + g * e
+                      + level)
         assert sp.simplify(rate.xreplace(subs) - richardson) == 0
 
 
@@ -61,8 +62,10 @@ def test_classic_two_state_equilibrium_and_stability_are_derived(richardson2):
     x, y = (slot.symbol for slot in model.variables)
     alpha, beta = model.parameter_symbols("fatigue")
     k, l = model.parameter_symbols("reaction")
-    g, h = (gi * slot.symbol for gi, slot in zip(model.parameter_symbols("grievance"),
-                                                 model.held[:2], strict=True))
+    # Richardson's constant grievance: per unit of (held) output plus the constant level
+    g, h = (gi * slot.symbol + level for gi, slot, level in zip(
+        model.parameter_symbols("grievance"), model.held[:2],
+        model.parameter_symbols("grievance_level"), strict=True))
     unit = {model.symbol("proximity", "Entente", "Central"): 1,
             model.symbol("proximity", "Central", "Entente"): 1}
     star = {s: e.xreplace(unit) for s, e in equilibrium(model).items()}
@@ -85,3 +88,20 @@ def test_runaway_race_ends_with_status_diverged(richardson2):
     assert "(m[Central] = " in res.message or "(m[Entente] = " in res.message
     assert res.t[-1] < 200.0
     assert np.max(res["m"][-1]) == pytest.approx(1e6 * 0.03, rel=1e-6)
+
+
+def test_published_estimates_and_constant_grievance_are_accepted():
+    """Taagepera et al. (1975) report a US reaction coefficient of 8.2/yr: a bound must never
+    refuse it. With Richardson's constant grievances G (spending units per year) the race
+    dx/dt = k y - alpha x + G1, dy/dt = l x - beta y + G2 settles at the solution of the
+    2 x 2 linear system, derived here with numpy."""
+    model = Model(["USA", "USSR"], mechanisms="richardson")
+    k, l, alpha, beta = 8.2, 0.5, 9.0, 1.0  # stable: alpha beta = 9 > k l = 4.1
+    level = np.array([2.0, -0.3])           # grievance of one, goodwill of the other
+    star = np.linalg.solve(np.array([[-alpha, k], [l, -beta]]), -level)
+    res = simulate(model, {"reaction": [k, l], "fatigue": [alpha, beta],
+                           "grievance_level": level, "distinguishability": 0.0,
+                           "power_weight": 0.0}, (0.0, 60.0), output=2,
+                   solver=Solver(rtol=1e-11, atol=1e-13))
+    assert res.ok
+    np.testing.assert_allclose(res["m"][-1], star, rtol=1e-7)

@@ -68,7 +68,7 @@ def test_interrupted_sweep_resumes_to_the_same_result(tmp_path):
 
 def test_a_member_with_an_invalid_value_fails_while_the_others_complete():
     design = DESIGN.copy()
-    design[3, 1] = 9.0  # reaction outside its bounds [0, 5]
+    design[3, 1] = -1.0  # reaction outside its bounds [0, inf]
     result = sweep(SCENARIO, PROBLEM, design, METRICS, chunk=16)
     assert result.status[3] == "failed" and "outside its bounds" in result.messages[3]
     assert np.isnan(result.metrics["escalation_rate"][3])
@@ -104,7 +104,7 @@ def test_a_metric_that_is_not_one_number_is_refused():
 
 def test_sweep_table_keeps_status_and_message(tmp_path):
     design = DESIGN[:6].copy()
-    design[2, 1] = 9.0
+    design[2, 1] = -1.0
     result = sweep(SCENARIO, PROBLEM, design, METRICS, chunk=6)
     path = result.write_csv(tmp_path / "table.csv", {"note": "test"})
     import csv

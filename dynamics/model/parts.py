@@ -46,6 +46,12 @@ def latex_symbol(symbol: str) -> str:
     return text + (f"_{{{sub}}}" if sub else "")
 
 
+def _interval(pair: tuple[float, float]) -> str:
+    def show(x: float) -> str:
+        return "-inf" if x == -math.inf else "inf" if x == math.inf else f"{x:g}"
+    return f"[{show(pair[0])}, {show(pair[1])}]"
+
+
 def positive(x: sp.Expr) -> sp.Expr:
     """[x]+ = max(x, 0).
 
@@ -96,7 +102,11 @@ class Parameter:
     kind : ``scalar`` (one value), ``state`` (one value per state) or ``pair`` (an N x N
         matrix whose diagonal is fixed at zero).
     unit : machine-readable (:mod:`dynamics.model.units`): ``1``, ``yr``, ``1/yr``, ``[m]``.
-    default, bounds (inclusive), meaning, source (a key of ``REFERENCES``) : as documented.
+    default, meaning, source (a key of ``REFERENCES``) : as documented.
+    bounds : the model's validity domain (inclusive): where the equations are defined and
+        the invariants hold. A value outside is refused; a published estimate never is.
+    plausible : the range a researcher would call plausible, for designs, priors and
+        sliders; documentation, never enforced (None: the bounds themselves).
     """
 
     name: str
@@ -107,11 +117,15 @@ class Parameter:
     bounds: tuple[float, float]
     meaning: str
     source: str
+    plausible: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         low, high = self.bounds
         if not low <= self.default <= high:
             raise ValueError(f"default of {self.name} outside its own bounds")
+        if self.plausible is not None and not (low <= self.plausible[0] < self.plausible[1]
+                                               <= high):
+            raise ValueError(f"plausible range of {self.name} must lie inside its bounds")
         if self.kind not in ("scalar", "state", "pair"):
             raise ValueError(f"parameter {self.name}: kind must be scalar, state or pair")
 
@@ -120,11 +134,16 @@ class Parameter:
         """The symbol as LaTeX (``\\alpha`` for ``alpha``)."""
         return latex_symbol(self.symbol)
 
+    @property
+    def design_range(self) -> tuple[float, float]:
+        """The plausible range, or the bounds where none is given (finite or not)."""
+        return self.plausible if self.plausible is not None else self.bounds
+
     def bounds_text(self) -> str:
-        low, high = self.bounds
-        def show(x: float) -> str:
-            return "-inf" if x == -math.inf else "inf" if x == math.inf else f"{x:g}"
-        return f"[{show(low)}, {show(high)}]"
+        return _interval(self.bounds)
+
+    def plausible_text(self) -> str:
+        return _interval(self.plausible) if self.plausible is not None else ""
 
     def __repr__(self) -> str:
         return f"Parameter({self.name!r})"

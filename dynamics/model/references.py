@@ -40,6 +40,9 @@ REFERENCES: dict[str, str] = {
     "Washington Press.",
     "Waltz 1979": "Waltz, K. N. (1979). Theory of International Politics. Reading, MA: "
     "Addison-Wesley.",
+    "Taagepera et al. 1975": "Taagepera, R., Shiffler, G. M., Perkins, R. T. and Wagner, D. L. "
+    "(1975). Soviet-American and Israeli-Arab Arms Races and the Richardson Model. General "
+    "Systems 20: 151-158.",
     "Sterman 2000": "Sterman, J. D. (2000). Business Dynamics: Systems Thinking and Modeling "
     "for a Complex World. Boston: Irwin/McGraw-Hill.",
 }

@@ -18,6 +18,8 @@ derivative where one threat is zero (the geometric mean's is infinite). ``epsilo
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from dynamics.model.mechanisms.ceiling import MOBILISATION_CEILING
@@ -28,16 +30,19 @@ __all__ = ["ALLIANCES", "ALLIANCE_FORMATION", "ALLIANCE_DECAY", "FREE_RIDING",
            "COMMON_THREAT"]
 
 ALLIANCE_FORMATION = Parameter(
-    "alliance_formation", "mu", "scalar", "1/yr", 5.0, (0.0, 100.0),
+    "alliance_formation", "mu", "scalar", "1/yr", 5.0, (0.0, math.inf),
     "Rate at which cohesion grows with the common threat Q_ij that two states face from "
-    "third parties (threat relative to output).", "Walt 1985")
+    "third parties (threat relative to output).", "Walt 1985",
+    plausible=(0.0, 100.0))
 ALLIANCE_DECAY = Parameter(
-    "alliance_decay", "nu", "scalar", "1/yr", 0.05, (0.0, 5.0),
-    "Rate at which cohesion decays by itself: alliances are temporary.", "Walt 1985")
+    "alliance_decay", "nu", "scalar", "1/yr", 0.05, (0.0, math.inf),
+    "Rate at which cohesion decays by itself: alliances are temporary.", "Walt 1985",
+    plausible=(0.0, 5.0))
 FREE_RIDING = Parameter(
-    "free_riding", "psi", "scalar", "1/yr", 0.5, (0.0, 10.0),
+    "free_riding", "psi", "scalar", "1/yr", 0.5, (0.0, math.inf),
     "Rate at which unequal burdens erode cohesion (collective action and exploitation of "
-    "the large by the small).", "Olson and Zeckhauser 1966")
+    "the large by the small).", "Olson and Zeckhauser 1966",
+    plausible=(0.0, 10.0))
 
 
 def common_threat(ctx: Context, i, j):

@@ -6,18 +6,22 @@
 
 from __future__ import annotations
 
+import math
+
 from dynamics.model.mechanisms.richardson import COHESION, OUTPUT, SHARE, THREAT
 from dynamics.model.parts import Context, Derived, Mechanism, Parameter, Term, positive
 
 __all__ = ["BANDWAGONING", "BANDWAGON_RATE", "BANDWAGON_SHARE", "WEAKNESS", "PULL"]
 
 BANDWAGON_RATE = Parameter(
-    "bandwagon_rate", "lambda", "scalar", "1/yr", 5.0, (0.0, 100.0),
-    "Rate at which a weak state aligns with the state that threatens it.", "Walt 1985")
+    "bandwagon_rate", "lambda", "scalar", "1/yr", 5.0, (0.0, math.inf),
+    "Rate at which a weak state aligns with the state that threatens it.", "Walt 1985",
+    plausible=(0.0, 100.0))
 BANDWAGON_SHARE = Parameter(
-    "bandwagon_share", "s_w", "scalar", "1", 0.1, (1e-3, 1.0),
+    "bandwagon_share", "s_w", "scalar", "1", 0.1, (1e-9, 1.0),
     "Power share below which a state is weak enough to bandwagon rather than balance.",
-    "Walt 1985")
+    "Walt 1985",
+    plausible=(1e-3, 1.0))
 
 
 def weakness(ctx: Context, i):

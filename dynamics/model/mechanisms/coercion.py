@@ -2,14 +2,19 @@
 in proportion to its projected military advantage (what balancing exists to prevent).
 
     de_i/dt += sum_j (F_ij - F_ji)
-    F_ij = rho o_i e_j (1 - c_ij) [W_ij m_i - m_j - A_j]+ / (W_ij m_i + m_j + A_j + epsilon)
+    F_ij = rho o_i e_j (1 - c_ij) [W_ji m_i - m_j - A_j]+ / (W_ji m_i + m_j + A_j + epsilon)
                                                                         (Gilpin 1981)
 
-Both forces are clipped at 0 (the identity in the domain), so solver noise around m = 0
-can neither zero the denominator nor push the ratio above 1.
+W_ji is the share of i's force that can be brought to bear on j (the proximity of i to j,
+seen from j), so i projects W_ji m_i onto j: extraction follows reach. (An earlier version
+used W_ij, the reach of j's forces onto i, which reversed the direction.) Both forces are
+clipped at 0 (the identity in the domain), so solver noise around m = 0 can neither zero
+the denominator nor push the ratio above 1.
 """
 
 from __future__ import annotations
+
+import math
 
 from dynamics.model.mechanisms.richardson import (
     COHESION,
@@ -24,14 +29,15 @@ from dynamics.model.parts import EPSILON, Context, Derived, Mechanism, Parameter
 __all__ = ["COERCION", "COERCION_RATE", "EXTRACTION"]
 
 COERCION_RATE = Parameter(
-    "coercion", "rho", "scalar", "1/yr", 0.05, (0.0, 1.0),
+    "coercion", "rho", "scalar", "1/yr", 0.05, (0.0, math.inf),
     "Rate at which a state with offensive intent extracts a weaker, unallied target's "
-    "output in proportion to its projected military advantage.", "Gilpin 1981")
+    "output in proportion to its projected military advantage.", "Gilpin 1981",
+    plausible=(0.0, 1.0))
 
 
 def extraction(ctx: Context, i, j):
     """F_ij: output that i extracts from j by its projected military advantage."""
-    projected = positive(ctx.par(PROXIMITY, i, j) * ctx.var(SPENDING, i))
+    projected = positive(ctx.par(PROXIMITY, j, i) * ctx.var(SPENDING, i))
     defence = positive(ctx.var(SPENDING, j) + ctx.get(SUPPORT, j))
     return (ctx.par(COERCION_RATE) * ctx.par(OFFENCE, i) * ctx.var(OUTPUT, j)
             * (1 - ctx.var(COHESION, i, j)) * positive(projected - defence)

@@ -20,16 +20,18 @@ from dynamics.model.parts import Context, Mechanism, Parameter, Region, Restrict
 
 __all__ = ["ECONOMY", "GROWTH", "CAPACITY", "ARMS_COST"]
 
-GROWTH = Parameter("growth", "r", "state", "1/yr", 0.03, (0.0, 0.5),
-                   "Intrinsic growth rate of economic output (logistic).", "Kennedy 1987")
+GROWTH = Parameter("growth", "r", "state", "1/yr", 0.03, (0.0, math.inf),
+                   "Intrinsic growth rate of economic output (logistic).", "Kennedy 1987",
+    plausible=(0.0, 0.5))
 CAPACITY = Parameter(
     "capacity", "E", "state", "[m]", 2.0, (1e-9, math.inf),
     "Capacity that output approaches by logistic growth (a state's economic potential, e.g. "
     "population times frontier productivity).", "Kennedy 1987")
 ARMS_COST = Parameter(
-    "arms_cost", "kappa", "state", "1/yr", 0.1, (0.0, 2.0),
+    "arms_cost", "kappa", "state", "1/yr", 0.1, (0.0, math.inf),
     "Output lost per year per unit of military spending (guns versus butter; imperial "
-    "overstretch).", "Kennedy 1987")
+    "overstretch).", "Kennedy 1987",
+    plausible=(0.0, 2.0))
 
 
 def _output_region(view: Region, i: int) -> tuple[float, float]:

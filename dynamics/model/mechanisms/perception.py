@@ -10,6 +10,8 @@ given.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from dynamics.model.mechanisms.richardson import PERCEIVED, SPENDING, TOTAL_THREAT
@@ -18,9 +20,10 @@ from dynamics.model.parts import Context, Mechanism, Override, Parameter, Region
 __all__ = ["PERCEPTION", "THETA", "PERCEPTION_DELAY"]
 
 PERCEPTION_DELAY = Parameter(
-    "perception_delay", "tau", "scalar", "yr", 1.0, (1e-3, 50.0),
+    "perception_delay", "tau", "scalar", "yr", 1.0, (1e-9, math.inf),
     "Average delay with which perceived threat follows the actual threat (first-order "
-    "information delay).", "Sterman 2000")
+    "information delay).", "Sterman 2000",
+    plausible=(1e-3, 50.0))
 
 
 def _region(view: Region, i: int) -> tuple[float, float]:

@@ -1,7 +1,7 @@
 """Richardson's arms race: reaction to perceived threat net of allied support, fatigue and
 expense, grievance (always on).
 
-    dm_i/dt = k_i (theta_i - A_i) + g_i e_i - alpha_i m_i             (Richardson 1960)
+    dm_i/dt = k_i (theta_i - A_i) + g_i e_i + G_i - alpha_i m_i       (Richardson 1960)
 
 This module also defines what every other mechanism builds on: the state variables
 spending ``m``, output ``e`` and cohesion ``c`` (output is held constant unless the economy
@@ -17,10 +17,12 @@ Departures from the reference design, and why:
   derivative that a stiff solver's analytic Jacobian cannot take), and it stays defined
   for the negative spending that Richardson's linear limit allows (a negative budget
   counts as no arms in the share).
-- Grievance enters as ``g_i e_i`` (g per unit of output, 1/yr), so that spending grows
-  with the economy at a constant threat-free burden g/alpha; an absolute grievance would
-  make a growing state's burden fall without bound. With output held constant (economy
-  off) it is Richardson's constant grievance.
+- Grievance enters in two forms: ``g_i e_i`` (g per unit of output, 1/yr), so that
+  spending grows with the economy at a constant threat-free burden g/alpha, and
+  Richardson's own constant grievance ``G_i`` in spending units per year, the form of every
+  published fit (Taagepera et al. 1975 report k = 8.2/yr for the United States); an
+  absolute grievance alone would make a growing state's burden fall without bound. With
+  output held constant (economy off) both are Richardson's constant grievance.
 
 With only this mechanism, ``distinguishability = 0`` and ``power_weight = 0`` the model is
 exactly Richardson's linear system ``dm_i/dt = k_i sum_j W_ij m_j - alpha_i m_i + g_i e_i``.
@@ -44,7 +46,7 @@ from dynamics.model.parts import (
 
 __all__ = ["RICHARDSON", "SPENDING", "OUTPUT", "COHESION", "SHARE", "BURDEN", "HOSTILITY",
            "THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED", "REACTION", "FATIGUE",
-           "GRIEVANCE", "OFFENCE", "DISTINGUISHABILITY", "POWER_WEIGHT", "PROXIMITY",
+           "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY", "POWER_WEIGHT", "PROXIMITY",
            "OUTPUT_WEIGHT", "SUPPORT_EFFICIENCY", "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
 
 #: default initial output of every state, in [m]
@@ -55,18 +57,27 @@ DEFAULT_BURDEN = 0.03
 # --- parameters ------------------------------------------------------------------------------
 
 REACTION = Parameter(
-    "reaction", "k", "state", "1/yr", 0.15, (0.0, 5.0),
+    "reaction", "k", "state", "1/yr", 0.15, (0.0, math.inf),
     "Richardson's defence coefficient: the rate at which a state arms in response to the "
-    "threat it perceives (spending added per year per unit of threat).", "Richardson 1960")
+    "threat it perceives (spending added per year per unit of threat).", "Richardson 1960",
+    plausible=(0.0, 5.0))
 FATIGUE = Parameter(
-    "fatigue", "alpha", "state", "1/yr", 0.2, (0.0, 5.0),
+    "fatigue", "alpha", "state", "1/yr", 0.2, (0.0, math.inf),
     "Fatigue and expense: the rate at which spending decays by itself. Richardson took about "
-    "0.2/yr, the reciprocal of a parliament's five-year life.", "Richardson 1960")
+    "0.2/yr, the reciprocal of a parliament's five-year life.", "Richardson 1960",
+    plausible=(0.0, 5.0))
 GRIEVANCE = Parameter(
-    "grievance", "g", "state", "1/yr", 0.0, (-1.0, 1.0),
+    "grievance", "g", "state", "1/yr", 0.0, (-math.inf, math.inf),
     "Grievance (positive) or goodwill (negative) per unit of own output: a drive to arm "
     "independent of threat, g_i e_i. Without threat spending settles at the burden g/alpha, "
-    "whatever the currency unit.", "Richardson 1960")
+    "whatever the currency unit.", "Richardson 1960",
+    plausible=(-1.0, 1.0))
+GRIEVANCE_LEVEL = Parameter(
+    "grievance_level", "G", "state", "[m]/yr", 0.0, (-math.inf, math.inf),
+    "Richardson's constant grievance in spending units per year (goodwill when negative): "
+    "the form in which published fits state it (Richardson 1960; Taagepera et al. 1975). "
+    "It adds to the grievance per unit of output, g_i e_i; a growing state's burden from it "
+    "falls as its output grows.", "Richardson 1960")
 OFFENCE = Parameter(
     "offence", "o", "state", "1", 0.5, (0.0, 1.0),
     "Offensive share of a state's forces and posture (Walt's offensive power and "
@@ -77,21 +88,23 @@ DISTINGUISHABILITY = Parameter(
     "share threatens; at D = 0 every buildup reads as offensive (the security dilemma).",
     "Jervis 1978")
 POWER_WEIGHT = Parameter(
-    "power_weight", "eta", "scalar", "1", 1.0, (0.0, 3.0),
+    "power_weight", "eta", "scalar", "1", 1.0, (0.0, math.inf),
     "Weight of aggregate power in threat: threat scales with (N S_j)^eta, so a state with "
     "more than its equal share of power threatens more (Walt's first source of threat). "
-    "eta = 0 gives Richardson's pure reaction to spending.", "Walt 1985")
+    "eta = 0 gives Richardson's pure reaction to spending.", "Walt 1985",
+    plausible=(0.0, 3.0))
 PROXIMITY = Parameter(
     "proximity", "W", "pair", "1", 1.0, (0.0, 1.0),
     "Proximity W_ij of state j to state i: the share of j's force that can be brought to bear "
     "on i (loss-of-strength gradient). The diagonal is zero.", "Boulding 1962")
 OUTPUT_WEIGHT = Parameter(
-    "output_weight", "omega", "scalar", "1", 2.0 / 3.0, (0.01, 1.0),
+    "output_weight", "omega", "scalar", "1", 2.0 / 3.0, (1e-6, 1.0),
     "Weight of economic output in the power share S_i = omega e_i/sum e + (1 - omega) "
     "m_i/sum m. The default 2/3 is the non-military weight of the CINC index (four of its "
     "six components). It is kept above 0 so that a disarmed state keeps the power of its "
     "economy and every share stays positive, where the threat term (N S)^eta is "
-    "differentiable.", "Singer et al. 1972")
+    "differentiable.", "Singer et al. 1972",
+    plausible=(0.01, 1.0))
 SUPPORT_EFFICIENCY = Parameter(
     "support", "phi", "scalar", "1", 0.5, (0.0, 1.0),
     "Efficiency of allied forces as one's own defence: allied support A_i = phi sum_j c_ij "
@@ -182,7 +195,7 @@ RICHARDSON = Mechanism(
     name="richardson",
     summary="Reaction to perceived threat net of allied support, fatigue and expense, "
             "grievance (always on).",
-    parameters=(REACTION, FATIGUE, GRIEVANCE, OFFENCE, DISTINGUISHABILITY, POWER_WEIGHT,
+    parameters=(REACTION, FATIGUE, GRIEVANCE, GRIEVANCE_LEVEL, OFFENCE, DISTINGUISHABILITY, POWER_WEIGHT,
                 PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
     variables=(SPENDING,),
     derived=(SHARE, BURDEN, HOSTILITY, THREAT, SUPPORT, TOTAL_THREAT, PERCEIVED),
@@ -192,9 +205,12 @@ RICHARDSON = Mechanism(
              role="drive"),
         Term("grievance", SPENDING,
              lambda ctx, i: ctx.par(GRIEVANCE, i) * ctx.var(OUTPUT, i), role="drive"),
+        Term("constant grievance", SPENDING, lambda ctx, i: ctx.par(GRIEVANCE_LEVEL, i),
+             role="drive"),
         Term("fatigue", SPENDING, lambda ctx, i: -ctx.par(FATIGUE, i) * ctx.var(SPENDING, i),
              role="loss"),
     ),
-    references=("Richardson 1960", "Walt 1985", "Jervis 1978", "Singer et al. 1972"),
+    references=("Richardson 1960", "Walt 1985", "Jervis 1978", "Singer et al. 1972",
+                "Taagepera et al. 1975"),
     notes=__doc__ or "",
 )

@@ -18,24 +18,29 @@ __all__ = ["SOFT_BALANCING", "EFFORT", "HEGEMONY_SHARE", "SOFT_PROPENSITY", "SOF
            "SOFT_DRAG", "SOFT_COST", "EXCESS", "PRESSURE"]
 
 HEGEMONY_SHARE = Parameter(
-    "hegemony_share", "s^*", "scalar", "1", 0.5, (0.05, 0.95),
+    "hegemony_share", "s^*", "scalar", "1", 0.5, (0.0, 0.999),
     "Power share above which a state is a hegemon (the leader's threshold of half of global "
-    "capabilities).", "Modelski 1987")
+    "capabilities).", "Modelski 1987",
+    plausible=(0.05, 0.95))
 SOFT_PROPENSITY = Parameter(
-    "soft_propensity", "sigma", "state", "1", 1.0, (0.0, 10.0),
+    "soft_propensity", "sigma", "state", "1", 1.0, (0.0, math.inf),
     "Propensity of a state to build soft-balancing effort (diplomacy, institutions, "
-    "exclusive economic arrangements) against a hegemon.", "Pape 2005")
+    "exclusive economic arrangements) against a hegemon.", "Pape 2005",
+    plausible=(0.0, 10.0))
 SOFT_DELAY = Parameter(
-    "soft_delay", "tau_v", "scalar", "yr", 2.0, (1e-3, 50.0),
-    "Delay with which soft-balancing effort is built or dismantled.", "Paul 2005")
+    "soft_delay", "tau_v", "scalar", "yr", 2.0, (1e-9, math.inf),
+    "Delay with which soft-balancing effort is built or dismantled.", "Paul 2005",
+    plausible=(1e-3, 50.0))
 SOFT_DRAG = Parameter(
-    "soft_drag", "zeta", "scalar", "1/yr", 0.05, (0.0, 1.0),
+    "soft_drag", "zeta", "scalar", "1/yr", 0.05, (0.0, math.inf),
     "Growth lost per year by the hegemon per unit of soft-balancing pressure V (economic "
-    "arrangements that exclude it).", "Pape 2005")
+    "arrangements that exclude it).", "Pape 2005",
+    plausible=(0.0, 1.0))
 SOFT_COST = Parameter(
-    "soft_cost", "chi", "scalar", "1", 1.0, (0.0, 20.0),
+    "soft_cost", "chi", "scalar", "1", 1.0, (0.0, math.inf),
     "Rise of the hegemon's fatigue per unit of soft-balancing pressure: soft balancing "
-    "raises the cost of using and keeping arms, alpha -> alpha (1 + chi V).", "Paul 2005")
+    "raises the cost of using and keeping arms, alpha -> alpha (1 + chi V).", "Paul 2005",
+    plausible=(0.0, 20.0))
 
 EFFORT = Variable("v", "v", "soft-balancing effort", "1", default=0.0,
                   domain=(0.0, math.inf), region=lambda view, i: (0.0, 1.0))
