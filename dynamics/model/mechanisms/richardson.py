@@ -46,8 +46,8 @@ from dynamics.model.parts import (
 
 __all__ = ["RICHARDSON", "SPENDING", "OUTPUT", "COHESION", "SHARE", "BURDEN", "HOSTILITY",
            "THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED", "REACTION", "FATIGUE",
-           "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY", "POWER_WEIGHT", "PROXIMITY",
-           "OUTPUT_WEIGHT", "SUPPORT_EFFICIENCY", "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
+           "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY", "POWER_WEIGHT",
+           "PROXIMITY", "OUTPUT_WEIGHT", "SUPPORT_EFFICIENCY", "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
 
 #: default initial output of every state, in [m]
 DEFAULT_OUTPUT = 1.0
@@ -195,8 +195,8 @@ RICHARDSON = Mechanism(
     name="richardson",
     summary="Reaction to perceived threat net of allied support, fatigue and expense, "
             "grievance (always on).",
-    parameters=(REACTION, FATIGUE, GRIEVANCE, GRIEVANCE_LEVEL, OFFENCE, DISTINGUISHABILITY, POWER_WEIGHT,
-                PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
+    parameters=(REACTION, FATIGUE, GRIEVANCE, GRIEVANCE_LEVEL, OFFENCE, DISTINGUISHABILITY,
+                POWER_WEIGHT, PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
     variables=(SPENDING,),
     derived=(SHARE, BURDEN, HOSTILITY, THREAT, SUPPORT, TOTAL_THREAT, PERCEIVED),
     terms=(
