@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dynamics.html import PARAMETER_HEADER, escape, table, value_text
-from dynamics.model.references import REFERENCES
+from dynamics.model.mechanisms import SHIPPED
+from dynamics.model.references import PACKAGE_WORKS, REFERENCES
 from dynamics.model.registry import MECHANISMS, REGISTRY, owner
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,15 +32,17 @@ def _default_text(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else str(value)
 
 
-def _rows() -> list[list[str]]:
+def _rows(shipped_only: bool) -> list[list[str]]:
+    specs = ([p for m in SHIPPED for p in m.parameters] if shipped_only
+             else list(REGISTRY.values()))
     return [[p.name, p.latex, p.kind, p.unit, _default_text(p.default), p.bounds_text(),
-             p.plausible_text(), owner(p.name), p.source, p.meaning]
-            for p in REGISTRY.values()]
+             p.plausible_text(), owner(p.name), p.source, p.meaning] for p in specs]
 
 
-def parameter_table(markdown: bool = False) -> str:
-    """The registry as a Markdown table (with references) or an aligned text table."""
-    rows = _rows()
+def parameter_table(markdown: bool = False, shipped_only: bool = False) -> str:
+    """The registry (every known parameter, or only the shipped mechanisms') as a Markdown
+    table (with references) or an aligned text table."""
+    rows = _rows(shipped_only)
     if markdown:
         lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
         for row in rows:
@@ -47,7 +50,8 @@ def parameter_table(markdown: bool = False) -> str:
                      for i, c in enumerate(row)]
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", "References:", ""]
-        lines += [f"- **{key}**: {text}" for key, text in REFERENCES.items()]
+        lines += [f"- **{key}**: {text}" for key, text in REFERENCES.items()
+                  if not shipped_only or key in PACKAGE_WORKS]
         return "\n".join(lines)
     short = [row[:_SHORT] for row in rows]
     widths = [max(len(r[i]) for r in [_COLUMNS[:_SHORT], *short]) for i in range(_SHORT)]

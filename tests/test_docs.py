@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dynamics.docs import equations_markdown, parameters_markdown
+from dynamics.docs import equations_markdown, model_markdown, parameters_markdown
 from dynamics.model.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,3 +26,14 @@ def test_readme_commands_are_the_ci_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python -m pytest -q" in readme and ci.rstrip().endswith("python -m pytest -q")
     assert "balancing figures --out figures" in readme
+
+
+def test_model_document_equals_the_code():
+    """docs/model.md is generated from the mechanisms; every shipped mechanism has its
+    section, with its sources."""
+    text = model_markdown()
+    assert (ROOT / "docs" / "model.md").read_text() == text
+    from dynamics.model.mechanisms import SHIPPED
+
+    for mechanism in SHIPPED:
+        assert f"### `{mechanism.name}`" in text and mechanism.summary in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["REFERENCES", "add_references"]
+__all__ = ["REFERENCES", "PACKAGE_WORKS", "add_references"]
 
 REFERENCES: dict[str, str] = {
     "Richardson 1960": "Richardson, L. F. (1960). Arms and Insecurity: A Mathematical Study of "
@@ -43,9 +43,16 @@ REFERENCES: dict[str, str] = {
     "Taagepera et al. 1975": "Taagepera, R., Shiffler, G. M., Perkins, R. T. and Wagner, D. L. "
     "(1975). Soviet-American and Israeli-Arab Arms Races and the Richardson Model. General "
     "Systems 20: 151-158.",
+    "Sandler and Hartley 1999": "Sandler, T. and Hartley, K. (1999). The Political Economy "
+    "of NATO: Past, Present, and into the 21st Century. Cambridge: Cambridge University "
+    "Press.",
     "Sterman 2000": "Sterman, J. D. (2000). Business Dynamics: Systems Thinking and Modeling "
     "for a Complex World. Boston: Irwin/McGraw-Hill.",
 }
+
+
+#: the package's own works (a researcher's mechanism may add more at run time)
+PACKAGE_WORKS = frozenset(REFERENCES)
 
 
 def add_references(works: Mapping[str, str]) -> None:

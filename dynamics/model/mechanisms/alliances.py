@@ -2,11 +2,15 @@
 initial value.
 
     dc_ij/dt = mu Q_ij (1 - c_ij) - nu c_ij - psi c_ij |beta_i - beta_j| / b_ij
-    Q_ij = sum_k H(T_ik / e_i, T_jk / e_j)                  (Walt 1985; Olson and Zeckhauser 1966)
+    Q_ij = sum_k H(T_ik / e_i, T_jk / e_j)                  (Walt 1985; Sandler and Hartley 1999)
 
 Cohesion grows with the threat that both partners face from third parties, decays by
-itself (alliances are temporary) and erodes when burdens are shared unequally; b_ij =
-(b_i + b_j)/2 is the pair's mean mobilisation ceiling.
+itself (alliances are temporary) and erodes when burdens are shared unequally, the
+burden-sharing disputes of Sandler and Hartley (1999); b_ij = (b_i + b_j)/2 is the pair's
+mean mobilisation ceiling. Olson and Zeckhauser's (1966) exploitation of the great by the
+small is not a term here: it is a stable outcome of allied support A_i in Richardson's
+equation (a small ally covered by a large one spends less), which the free-riding
+scenario shows.
 
 Departure from the reference design: the common threat uses the harmonic mean
 ``H(a, b) = 2ab/(a + b + epsilon)`` of the partners' threats relative to output instead of
@@ -26,7 +30,7 @@ from dynamics.model.mechanisms.ceiling import MOBILISATION_CEILING
 from dynamics.model.mechanisms.richardson import BURDEN, COHESION, OUTPUT, THREAT
 from dynamics.model.parts import EPSILON, Context, Derived, Mechanism, Parameter, Term, positive
 
-__all__ = ["ALLIANCES", "ALLIANCE_FORMATION", "ALLIANCE_DECAY", "FREE_RIDING",
+__all__ = ["ALLIANCES", "ALLIANCE_FORMATION", "ALLIANCE_DECAY", "BURDEN_DISPUTE",
            "COMMON_THREAT"]
 
 ALLIANCE_FORMATION = Parameter(
@@ -38,10 +42,12 @@ ALLIANCE_DECAY = Parameter(
     "alliance_decay", "nu", "scalar", "1/yr", 0.05, (0.0, math.inf),
     "Rate at which cohesion decays by itself: alliances are temporary.", "Walt 1985",
     plausible=(0.0, 5.0))
-FREE_RIDING = Parameter(
-    "free_riding", "psi", "scalar", "1/yr", 0.5, (0.0, math.inf),
-    "Rate at which unequal burdens erode cohesion (collective action and exploitation of "
-    "the large by the small).", "Olson and Zeckhauser 1966",
+BURDEN_DISPUTE = Parameter(
+    "burden_dispute", "psi", "scalar", "1/yr", 0.5, (0.0, math.inf),
+    "Rate at which unequal burdens (relative to the pair's mean ceiling) erode cohesion: "
+    "disputes over burden sharing. Not Olson and Zeckhauser's exploitation hypothesis, "
+    "which is a stable outcome of the model (allied support lets the small spend less), "
+    "not a parameter.", "Sandler and Hartley 1999",
     plausible=(0.0, 10.0))
 
 
@@ -77,7 +83,7 @@ def decay(ctx: Context, i, j):
 def burden_dispute(ctx: Context, i, j):
     """-psi c_ij |beta_i - beta_j| / b_ij: unequal burdens erode cohesion."""
     mean_ceiling = (ctx.par(MOBILISATION_CEILING, i) + ctx.par(MOBILISATION_CEILING, j)) / 2
-    return (-ctx.par(FREE_RIDING) * ctx.var(COHESION, i, j)
+    return (-ctx.par(BURDEN_DISPUTE) * ctx.var(COHESION, i, j)
             * sp.Abs(ctx.get(BURDEN, i) - ctx.get(BURDEN, j)) / mean_ceiling)
 
 
@@ -86,11 +92,11 @@ ALLIANCES = Mechanism(
     summary="Cohesion grows with common threat, decays by itself and erodes under unequal "
             "burdens (external balancing; free-riding); off, cohesion is held at its "
             "initial value.",
-    parameters=(ALLIANCE_FORMATION, ALLIANCE_DECAY, FREE_RIDING),
+    parameters=(ALLIANCE_FORMATION, ALLIANCE_DECAY, BURDEN_DISPUTE),
     variables=(COHESION,),
     derived=(COMMON_THREAT,),
     terms=(Term("formation", COHESION, formation), Term("decay", COHESION, decay),
            Term("burden dispute", COHESION, burden_dispute)),
-    references=("Walt 1985", "Olson and Zeckhauser 1966"),
+    references=("Walt 1985", "Sandler and Hartley 1999", "Olson and Zeckhauser 1966"),
     notes=__doc__ or "",
 )

@@ -25,7 +25,8 @@ Departures from the reference design, and why:
   output held constant (economy off) both are Richardson's constant grievance.
 
 With only this mechanism, ``distinguishability = 0`` and ``power_weight = 0`` the model is
-exactly Richardson's linear system ``dm_i/dt = k_i sum_j W_ij m_j - alpha_i m_i + g_i e_i``.
+exactly Richardson's linear system
+``dm_i/dt = k_i sum_j W_ij m_j - alpha_i m_i + g_i e_i + G_i``.
 """
 
 from __future__ import annotations
