@@ -46,6 +46,12 @@ REFERENCES: dict[str, str] = {
     "Sandler and Hartley 1999": "Sandler, T. and Hartley, K. (1999). The Political Economy "
     "of NATO: Past, Present, and into the 21st Century. Cambridge: Cambridge University "
     "Press.",
+    "Wohlforth 1999": "Wohlforth, W. C. (1999). The Stability of a Unipolar World. "
+    "International Security 24(1): 5-41.",
+    "Waltz 2000": "Waltz, K. N. (2000). Structural Realism after the Cold War. International "
+    "Security 25(1): 5-41.",
+    "Layne 1993": "Layne, C. (1993). The Unipolar Illusion: Why New Great Powers Will Rise. "
+    "International Security 17(4): 5-51.",
     "Sterman 2000": "Sterman, J. D. (2000). Business Dynamics: Systems Thinking and Modeling "
     "for a Complex World. Boston: Irwin/McGraw-Hill.",
 }

@@ -19,8 +19,12 @@ __all__ = ["SOFT_BALANCING", "EFFORT", "HEGEMONY_SHARE", "SOFT_PROPENSITY", "SOF
 
 HEGEMONY_SHARE = Parameter(
     "hegemony_share", "s^*", "scalar", "1", 0.5, (0.0, 0.999),
-    "Power share above which a state is a hegemon (the leader's threshold of half of global "
-    "capabilities).", "Modelski 1987",
+    "Power share above which a state counts as a unipole (hegemon). A modelling choice, not "
+    "an estimate: a majority of the system's composite capabilities. Modelski's 50 % "
+    "criterion concerns a world power's share of sea power, not a composite index, and "
+    "Wohlforth (1999) calls the post-1991 United States a unipole on a lower composite "
+    "share; results that depend on s* should be reported over a range of it.",
+    "Wohlforth 1999",
     plausible=(0.05, 0.95))
 SOFT_PROPENSITY = Parameter(
     "soft_propensity", "sigma", "state", "1", 1.0, (0.0, math.inf),
@@ -81,6 +85,6 @@ SOFT_BALANCING = Mechanism(
            Term("cost of arms", SPENDING,
                 lambda ctx, i: -ctx.par(FATIGUE, i) * ctx.par(SOFT_COST) * ctx.get(PRESSURE, i)
                 * ctx.var(SPENDING, i), role="loss")),
-    references=("Pape 2005", "Paul 2005", "Modelski 1987"),
+    references=("Pape 2005", "Paul 2005", "Wohlforth 1999"),
     notes=__doc__ or "",
 )
