@@ -11,6 +11,7 @@ from dynamics.analysis.continuation import continuation, continue_branch
 from dynamics.analysis.equilibria import RESIDUAL_TOLERANCE, FixedSystem, classify, find_equilibria
 from dynamics.analysis.richardson import classify_case, stability_minors
 from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
+from dynamics.scenarios import load_scenario
 
 RICHARDSON_LIMIT = {"distinguishability": 0.0, "power_weight": 0.0}
 
@@ -185,3 +186,57 @@ def test_phase_portrait_of_a_stable_race(richardson2):
     np.testing.assert_allclose(portrait.u, 0.3 * gy - 0.4 * gx + 0.05, atol=1e-15)
     for path in portrait.trajectories:
         np.testing.assert_allclose(path[-1], star, rtol=1e-6)
+
+
+K, ALPHA, O, B = 0.9, 0.2, 0.1, 0.4  # the security-dilemma scenario's values
+D_STAR = 1 - (ALPHA / K - O) / (1 - O)
+
+
+def _settled(distinguishability: float, grievance: float) -> float:
+    """North's spending at the stable equilibrium of the scenario's model, as a share of its
+    ceiling (found by root finding: near D* the approach is too slow to simulate)."""
+    scenario = load_scenario("security-dilemma").with_values(
+        {"distinguishability": distinguishability, "grievance": grievance})
+    model = scenario.model()
+    # the disarmed equilibrium m = 0 sits on the ceiling's kink (its linearisation depends
+    # on the side), so the escalated one is picked by its spending, not by its eigenvalues
+    found = [eq["m[North]"] for eq in find_equilibria(model, scenario.values(model), starts=32)
+             if eq["m[North]"] > 1e-9]
+    assert len(found) <= 1, found
+    return found[0] / B if found else 0.0
+
+
+def test_without_grievance_the_threshold_is_a_transcritical_bifurcation():
+    """g = 0: continuation finds the branch point at D* to 1e-6, and below it the escalated
+    equilibrium u* = 1 - alpha/(k h) of the ceiling (from (k h m)(1 - m/b) = alpha m, e = 1)
+    grows continuously from 0: 0.4 % at D* - 0.001, 3.9 % at D* - 0.01 (to 1e-6)."""
+    numeric = dilemma_threshold_numeric({"reaction": K, "fatigue": ALPHA, "offence": O},
+                                        ceiling=B)
+    assert numeric == pytest.approx(D_STAR, abs=1e-6)
+    for below, expected in ((0.001, 0.004033663662), (0.01, 0.038923594426)):
+        h = O + (1 - (D_STAR - below)) * (1 - O)
+        assert 1 - ALPHA / (K * h) == pytest.approx(expected, rel=1e-9)
+        assert _settled(D_STAR - below, 0.0) == pytest.approx(expected, abs=1e-6)
+    assert _settled(D_STAR + 0.01, 0.0) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_positive_grievance_unfolds_the_threshold():
+    """g = 0.002: the equilibrium (root of (k h m + g)(1 - m/b) = alpha m) falls smoothly
+    with D, 73 % of the ceiling at D = 0.2, 15 % at D*, 6 % at D = 0.95, and continuation
+    over D in [0, 1] meets no branch point and no fold."""
+    for distinguishability, quoted in ((0.2, 0.73), (D_STAR, 0.15), (0.95, 0.06)):
+        h = O + (1 - distinguishability) * (1 - O)
+        roots = np.roots([-K * h / B, K * h - 0.002 / B - ALPHA, 0.002])
+        star = roots[(roots > 0) & (roots < B)].max() / B
+        assert _settled(distinguishability, 0.002) == pytest.approx(star, rel=1e-6)
+        assert round(star, 2) == quoted  # the numbers the scenario's text quotes
+    model = Model(["North", "South"], ["perception", "ceiling"])
+    params = {"reaction": K, "fatigue": ALPHA, "offence": O, "power_weight": 0.0,
+              "ceiling": B, "grievance": 0.002}
+    start = _settled(0.0, 0.002) * B
+    h0 = O + (1 - O)
+    branch = continuation(model, "distinguishability", (0.0, 1.0), params,
+                          start=np.array([start, start, h0 * start, h0 * start]))
+    assert branch.parameter[-1] > 0.95  # the last step past D = 1 is dropped
+    assert not [p for p in branch.points if p.kind in ("branch point", "fold")]
+    assert np.all(np.diff(branch.states[:, 0]) < 0)  # falls smoothly with D
