@@ -79,7 +79,8 @@ def _cmd_run(args: argparse.Namespace) -> None:
     if args.plot:
         from dynamics.plotting import plot_run, save_figure
 
-        paths = save_figure(plot_run(result, title=scenario.title), Path(args.plot))
+        figure = plot_run(result, title=scenario.title, unit=scenario.unit)
+        paths = save_figure(figure, Path(args.plot))
         print("wrote " + ", ".join(map(str, paths)))
 
 

@@ -52,7 +52,8 @@ def _scenario_figure(name: str) -> Figure:
         header = (["t"] + [f"m[{s}]" for s in result.states]
                   + [f"burden[{s}]" for s in result.states]
                   + [f"share[{s}]" for s in result.states] + pairs)
-        return plot_run(result, title=scenario.title), header, figure_data(result)
+        figure = plot_run(result, title=scenario.title, unit=scenario.unit)
+        return figure, header, figure_data(result)
     return build
 
 

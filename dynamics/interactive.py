@@ -106,7 +106,7 @@ class Explorer:
 
         self.output.clear_output(wait=True)
         with self.output:
-            figure = plot_run(self.result, title=self.scenario.title)
+            figure = plot_run(self.result, title=self.scenario.title, unit=self.scenario.unit)
             display(figure)
             plt.close(figure)
 
@@ -137,7 +137,7 @@ def explore(scenario: str | Scenario, parameters: Sequence[str] | None = None
         try:
             from IPython.display import display
 
-            display(plot_run(result, title=scenario.title))
+            display(plot_run(result, title=scenario.title, unit=scenario.unit))
         except ImportError:  # pragma: no cover - outside IPython
             pass
         return result

@@ -87,8 +87,12 @@ def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
     ax.set_ylim(0, 1)
 
 
-def plot_run(result: Result, title: str = "", threshold: float | None = None) -> plt.Figure:
-    """Four panels: spending, burden, power share and the cohesion of allied pairs."""
+def plot_run(result: Result, title: str = "", threshold: float | None = None,
+             unit: str = "") -> plt.Figure:
+    """Four panels: spending, burden, power share and the cohesion of allied pairs.
+
+    ``unit`` is the currency unit of spending and output (a scenario's ``unit``); without
+    one the spending axis says "arbitrary units"."""
     colours = state_colours(result.states)
     if threshold is None:
         threshold = result.provenance.get("parameters", {}).get("hegemony_share")
@@ -99,7 +103,7 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None) ->
         for i, state in enumerate(result.states):
             spend.plot(result.t, result["m"][:, i], color=colours[state], label=state)
             burden.plot(result.t, 100 * result.burden[:, i], color=colours[state])
-        spend.set_ylabel("military spending $m_i$ ([m])")
+        spend.set_ylabel(f"military spending $m_i$ ({unit or 'arbitrary units'})")
         burden.set_ylabel("burden $m_i/e_i$ (% of output)")
         plot_shares(share, result, threshold, colours)
         _plot_cohesion(cohesion, result, colours)
@@ -146,7 +150,7 @@ _KIND_MARKERS = {"stable node": ("o", "black"), "stable focus": ("o", "black"),
                  "unstable focus": ("o", "white"), "non-hyperbolic": ("s", "0.5")}
 
 
-def plot_phase(ax: plt.Axes, portrait, title: str = "", units: str = "[m]") -> None:
+def plot_phase(ax: plt.Axes, portrait, title: str = "", units: str = "arbitrary units") -> None:
     """A phase portrait on ``ax``: streamlines, nullclines, trajectories, equilibria by type.
 
     Nullclines are dashed (first variable, blue) and dotted (second, vermilion); stable

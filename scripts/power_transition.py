@@ -1,13 +1,16 @@
 """Derive the present-day power-transition scenario from published figures.
 
 Reads the Correlates of War National Material Capabilities file (v6.0) for 2016 military
-expenditure and population, combines them with World Bank GDP and growth figures for
-2016, and writes ``dynamics/scenarios/library/power-transition.toml`` with the source of
-every number. Run from the repository root:
+expenditure and population and the World Bank GDP file for 2016 output (both shipped in
+``dynamics/data`` with their citations), and writes
+``dynamics/scenarios/library/power-transition.toml`` with the source of every number. Run
+from the repository root:
 
-    python scripts/power_transition.py [path/to/cow-nmc-v6.0.csv]
+    python scripts/power_transition.py
 
-The installed package never reads the data file; it ships the scenario this script wrote.
+The growth rates of 2016 are not in the shipped data (they are real growth, and the file
+holds current dollars): they are stated as assumptions in the scenario, as are the
+attainable fractions, postures, proximities and alignments.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from dynamics import REGISTRY, Model, compile_model
+from dynamics.data import cow_path, world_bank_gdp
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cow-nmc-v6.0.csv"
+DEFAULT_DATA = cow_path()
 TARGET = ROOT / "dynamics" / "scenarios" / "library" / "power-transition.toml"
 YEAR = 2016
 
@@ -30,11 +34,11 @@ STATES = ["USA", "CHN", "RUS", "IND", "JPN", "EUR"]
 #: COW abbreviations summed into each state; EUR is the three largest European powers
 MEMBERS = {"USA": ["USA"], "CHN": ["CHN"], "RUS": ["RUS"], "IND": ["IND"], "JPN": ["JPN"],
            "EUR": ["UKG", "FRN", "GMY"]}
-#: GDP 2016, current US$ billion, World Bank WDI (NY.GDP.MKTP.CD), 3 significant figures;
-#: EUR = United Kingdom 2,690 + France 2,470 + Germany 3,470
-GDP = {"USA": 18700.0, "CHN": 11200.0, "RUS": 1280.0, "IND": 2290.0, "JPN": 4920.0,
-       "EUR": 8630.0}
-#: real GDP growth 2016, World Bank WDI (NY.GDP.MKTP.KD.ZG), rounded; EUR output-weighted
+#: World Bank (ISO) codes of each state; EUR is the United Kingdom, France and Germany
+ECONOMIES = {"USA": ["USA"], "CHN": ["CHN"], "RUS": ["RUS"], "IND": ["IND"], "JPN": ["JPN"],
+             "EUR": ["GBR", "FRA", "DEU"]}
+#: assumption: real GDP growth of 2016 as published (WDI NY.GDP.MKTP.KD.ZG, rounded; not in
+#: the shipped data, which holds current dollars); EUR output-weighted
 OBSERVED_GROWTH = {"USA": 0.017, "CHN": 0.068, "RUS": 0.002, "IND": 0.083, "JPN": 0.008,
                    "EUR": 0.018}
 #: attainable fraction of the frontier output per person (modelling assumption, close to
@@ -72,8 +76,9 @@ def derive(path: Path) -> dict:
     cow = read_cow(path)
     milex = np.array([cow[s]["milex"] for s in STATES])
     tpop = np.array([cow[s]["tpop"] for s in STATES])
-    gdp = np.array([GDP[s] for s in STATES])
-    frontier = GDP["USA"] / cow["USA"]["tpop"] * (1 + FRONTIER_GROWTH) ** HORIZON  # bn/million
+    levels = world_bank_gdp([c for s in STATES for c in ECONOMIES[s]], YEAR)
+    gdp = np.array([sum(levels[c] for c in ECONOMIES[s]) for s in STATES])  # US$ bn
+    frontier = gdp[0] / cow["USA"]["tpop"] * (1 + FRONTIER_GROWTH) ** HORIZON  # bn/million
     capacity = tpop * frontier * np.array([ATTAINABLE[s] for s in STATES])
     growth = np.array([OBSERVED_GROWTH[s] for s in STATES]) / (1 - gdp / capacity)
     cohesion = np.eye(len(STATES))
@@ -112,16 +117,19 @@ def render(d: dict) -> str:
 # World Bank figures; edit that script, not this file.
 [scenario]
 name = "power-transition"
+unit = "US$ bn (current)"
 title = "Power transition: the United States, China and four other powers from 2016"
 description = """
 Six powers in {YEAR} (the United States, China, Russia, India, Japan and a European bloc of
 the United Kingdom, France and Germany), with military spending and population from the
-Correlates of War file and output from the World Bank, in current US$ billion. Each
+Correlates of War file and output from the World Bank file (both shipped with the package),
+in current US$ billion. Each
 economy grows logistically toward a capacity: its {YEAR} population times the frontier
 output per person ({YEAR} US level advancing 1 %/yr for {HORIZON} years) times an attainable
 fraction close to its present relative productivity (USA 1, Europe 0.8, Japan 0.75,
 China and Russia 0.4, India 0.25: assumptions, to be varied). Intrinsic growth rates
-reproduce the observed {YEAR} growth. Grievances are set so that {YEAR} spending is
+reproduce the real growth published for {YEAR} (an assumption: it is not in the shipped
+data). Grievances are set so that {YEAR} spending is
 stationary given {YEAR} threats; alliances are held at their {YEAR} cohesion. Under these
 assumptions China's share overtakes that of the United States in the late 2040s. The
 date moves with the attainable fractions: try --set capacity.CHN=... .
@@ -163,10 +171,10 @@ c = [{rows}]
 
 [sources]
 "initial.m" = "COW NMC v6.0 milex {YEAR} (thousands of current US$) / 1e6; EUR = UKG + FRN + GMY"
-"initial.e" = "World Bank WDI NY.GDP.MKTP.CD {YEAR}, current US$ bn, 3 significant figures"
+"initial.e" = "World Bank NY.GDP.MKTP.CD {YEAR} (shipped), current US$ bn; EUR = GBR+FRA+DEU"
 "initial.c" = "assumption: NATO 0.8, US-Japan 0.7, Japan-Europe 0.3, China-Russia 0.3"
 "parameters.capacity" = "COW tpop x US GDP per person ({YEAR}) x 1.01^{HORIZON} x attainable share"
-"parameters.growth" = "World Bank WDI {YEAR} real growth g, intrinsic r = g / (1 - e/E)"
+"parameters.growth" = "assumption: {YEAR} real growth g (NY.GDP.MKTP.KD.ZG), r = g / (1 - e/E)"
 "parameters.grievance" = "stationary {YEAR} spending: g = (alpha m / (1 - u) - k (theta - A)) / e"
 "parameters.reaction" = "assumption: weak reaction, spending mostly commitment-driven"
 "parameters.fatigue" = "Richardson 1960: about 0.2/yr"

@@ -20,9 +20,13 @@ import numpy as np
 
 from dynamics.errors import DynamicsError, UnknownNameError
 
-__all__ = ["Series", "SeriesError", "read_series", "cow_series", "COW_UNITS"]
+__all__ = ["Series", "SeriesError", "read_series", "cow_series", "COW_UNITS", "cow_path",
+           "world_bank_gdp", "WORLD_BANK_CITATION"]
 
 COW_FILE = "cow-nmc-v6.0.csv"
+WORLD_BANK_FILE = "world-bank-gdp.csv"
+WORLD_BANK_CITATION = ("World Bank, World Development Indicators, GDP (current US$), "
+                       "NY.GDP.MKTP.CD; abridged in dynamics/data/world-bank-gdp.csv")
 COW_CITATION = ("Correlates of War National Material Capabilities v6.0 (Singer, Bremer and "
                 "Stuckey 1972; Singer 1987)")
 #: the unit of COW milex by year: pounds until 1913, current dollars from 1914
@@ -120,6 +124,24 @@ def _number(path: Path, row: int, column: str, text: str) -> float:
     if not np.isfinite(value):
         raise SeriesError(f"{path}, row {row}, column {column!r}: {text!r} is not finite")
     return value
+
+
+def cow_path() -> Path:
+    """The path of the Correlates of War file shipped in the package."""
+    return Path(str(resources.files("dynamics.data") / COW_FILE))
+
+
+def world_bank_gdp(codes: Sequence[str], year: int) -> dict[str, float]:
+    """GDP in current US$ billion of each ISO code in ``year``, from the shipped World Bank
+    file; an economy or year not in the file raises :class:`SeriesError` naming it."""
+    text = (resources.files("dynamics.data") / WORLD_BANK_FILE).read_text()
+    found = {row["Country Code"]: float(row["Value"]) / 1e9
+             for row in csv.DictReader(text.splitlines()) if row["Year"] == str(year)}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise SeriesError(f"{WORLD_BANK_FILE}: no GDP for {', '.join(missing)} in {year}; "
+                          f"the file holds {', '.join(sorted(found)) or 'nothing'} then")
+    return {code: found[code] for code in codes}
 
 
 def _cow_rows() -> list[dict[str, str]]:

@@ -3,6 +3,7 @@
 A scenario file has these tables (only ``[model]`` is required)::
 
     [scenario]    name, title, description, theory, references (keys of REFERENCES),
+                  unit (the currency unit of spending and output, for labels),
                   extends = "other-scenario" (a shipped name, or a path relative to this file)
     [model]       states = ["USA", "CHN"], mechanisms = ["ceiling", ...] or "all"
     [time]        span = [0, 50], output = 201
@@ -47,7 +48,7 @@ from dynamics.solver import Solver
 __all__ = ["Scenario", "parse_scenario", "parse_assignment", "list_scenarios", "load_scenario"]
 
 _TABLES = {
-    "scenario": {"name", "title", "description", "theory", "references", "extends"},
+    "scenario": {"name", "title", "description", "theory", "references", "extends", "unit"},
     "model": {"states", "mechanisms"},
     "time": {"span", "output"},
     "parameters": REGISTRY,  # live: a researcher's mechanism adds its own
@@ -70,6 +71,8 @@ class Scenario:
     output: int = 401
     solver: Solver = Solver()
     title: str = ""
+    #: the currency unit of spending and output ("US$ bn (current)"); "" for arbitrary units
+    unit: str = ""
     description: str = ""
     theory: str = ""
     references: tuple[str, ...] = ()
@@ -236,6 +239,7 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
         name=meta.get("name") or Path(path).stem, t_span=(float(span[0]), float(span[1])),
         output=int(time.get("output", base.output if base else 401)), solver=solver,
         title=meta.get("title", ""), description=meta.get("description", "").strip(),
+        unit=meta.get("unit", base.unit if base else ""),
         theory=meta.get("theory", "").strip(), path=path,
         references=tuple(dict.fromkeys((base.references if base else ()) + references)),
         sources={**(base.sources if base else {}), **data.get("sources", {})})
