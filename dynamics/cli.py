@@ -11,6 +11,7 @@
                     ADDRESS] [--checkpoint FILE]
     balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris|local]
                     [--n N] [--workers K | --scheduler ADDRESS] [--checkpoint FILE]
+    balancing robustness NAME [--members M] [--spread S] [--json] [--plot FILE] [--write]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -339,6 +340,34 @@ def _write_json(path: str | None, record: dict) -> None:
         print(f"wrote {path}")
 
 
+def _cmd_robustness(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.robustness import robustness, write_metadata
+    from dynamics.scenarios import load_scenario
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(result.summary())
+    if args.write:
+        if scenario.path is None or not Path(scenario.path).is_file():
+            library = Path(__file__).parent / "scenarios" / "library" / f"{scenario.name}.toml"
+            target = library if library.is_file() else None
+        else:
+            target = Path(scenario.path)
+        if target is None:
+            raise DynamicsError(f"--write: no file to write for scenario {scenario.name!r}")
+        print(f"wrote {write_metadata(target, result)}")
+    if args.plot:
+        from dynamics.plotting import plot_robustness, save_figure
+
+        written = save_figure(plot_robustness(result), Path(args.plot))
+        print("wrote " + ", ".join(map(str, written)))
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.display import parameter_table
     from dynamics.model.registry import resolve_mechanisms
@@ -435,6 +464,20 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--out", help="write the indices and provenance to FILE.json")
     sens.add_argument("--plot", help="write a figure of the indices to FILE (.pdf and .png)")
     sens.set_defaults(func=_cmd_sensitivity)
+    robust = sub.add_parser("robustness", help="how often a scenario's claims hold over a "
+                                               "neighbourhood of its values")
+    robust.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    robust.add_argument("--members", type=int, default=256,
+                        help="Latin hypercube members (default 256)")
+    robust.add_argument("--spread", type=float, default=0.25,
+                        help="each free value times 1 +- spread (default 0.25)")
+    robust.add_argument("--seed", type=int, default=0)
+    robust.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    robust.add_argument("--json", action="store_true", help="print JSON")
+    robust.add_argument("--plot", help="write a figure of the shares to FILE")
+    robust.add_argument("--write", action="store_true",
+                        help="record the shares in the scenario file's [robustness] table")
+    robust.set_defaults(func=_cmd_robustness)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dynamics.model.model import Model
     from dynamics.scenarios.loader import Scenario
 
-__all__ = ["parameter_table", "describe_text", "ParameterSet"]
+__all__ = ["parameter_table", "describe_text", "robustness_text", "ParameterSet"]
 
 _COLUMNS = ["name", "symbol", "per", "unit", "default", "bounds", "plausible", "mechanism",
             "source", "meaning"]
@@ -59,6 +59,22 @@ def parameter_table(markdown: bool = False, shipped_only: bool = False) -> str:
     return "\n".join(fmt.format(*r).rstrip() for r in [_COLUMNS[:_SHORT], *short])
 
 
+def robustness_text(scenario: Scenario) -> str:
+    """How often the scenario's claims hold, from its [robustness] table, with their text."""
+    from dynamics.claims import claims_of
+
+    record = scenario.robustness
+    lines = [f"Robustness ({record.get('members')} members, every free value x 1 +- "
+             f"{record.get('spread')}; `balancing robustness {scenario.name}` recomputes it):"]
+    for claim in claims_of(scenario.name):
+        share = record.get("share", {}).get(claim.name)
+        within = record.get("within", {}).get(claim.name)
+        extra = f", {within:.0%} within its condition" if within is not None else ""
+        shown = f"{share:.0%}" if share is not None else "?"
+        lines.append(f"  {shown:>4} ({claim.kind}{extra}): {claim.text}")
+    return "\n".join(lines)
+
+
 def describe_text(scenario: Scenario) -> str:
     """What ``balancing describe`` prints: story, parameter table, equations, sources."""
     model = scenario.model()
@@ -84,6 +100,8 @@ def describe_text(scenario: Scenario) -> str:
         for name, value in scenario.initial.items():
             source = scenario.sources.get(f"initial.{name}", "")
             out.append(f"  {name} = {value_text(value)}" + (f"  [{source}]" if source else ""))
+    if scenario.robustness:
+        out += ["", robustness_text(scenario)]
     if scenario.references:
         out += ["", "References:"] + [f"  {REFERENCES[r]}" for r in scenario.references]
     out += ["", "Equations (index notation, LaTeX):", model.latex()]

@@ -243,3 +243,23 @@ def plot_morris(screening, label: str) -> plt.Figure:
         ax.set_ylim(bottom=0)
     return fig
 
+
+
+def plot_robustness(result) -> plt.Figure:
+    """The share of a neighbourhood in which each claim holds (a ``Robustness`` result),
+    with the 90 % line that a claim stated without condition must reach."""
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 1.8 + 0.35 * len(result.claims)),
+                               layout="constrained")
+        names = [f"{c.name} ({c.kind})" for c in result.claims]
+        y = np.arange(len(names))
+        ax.barh(y, [c.share for c in result.claims], color=PALETTE[0], label="all members")
+        within = [c.within if c.within is not None else np.nan for c in result.claims]
+        ax.plot(within, y, "D", color=PALETTE[1], label="within its condition")
+        ax.axvline(0.9, color="0.4", linestyle="--", linewidth=0.8)
+        ax.set_yticks(y, names)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(f"share of {result.members} members (values x 1 +- {result.spread:g})")
+        ax.set_title(result.scenario)
+        fig.legend(loc="outside lower center", ncols=2)
+    return fig

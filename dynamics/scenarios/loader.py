@@ -12,6 +12,9 @@ A scenario file has these tables (only ``[model]`` is required)::
     [solver]      method, rtol, atol, max_step, divergence, engine, max_steps (honoured by
                   every run, ensemble, sweep and sensitivity study of the scenario)
     [sources]     "parameters.reaction" = "where this number comes from"
+    [robustness]  members, spread, seed, share = {claim = share}, within = {...}: how often
+                  the claims of a shipped scenario hold (written by ``balancing robustness
+                  NAME --write``)
 
 A scenario that ``extends`` another takes everything from it and changes only what it
 states: parameters per name (per state for mappings), initial values per variable,
@@ -55,6 +58,7 @@ _TABLES = {
     "initial": VARIABLES,
     "solver": {"method", "rtol", "atol", "max_step", "divergence", "engine", "max_steps"},
     "sources": None,  # free keys
+    "robustness": {"members", "spread", "seed", "share", "within"},
 }
 
 
@@ -77,6 +81,8 @@ class Scenario:
     theory: str = ""
     references: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
+    #: the measured robustness of its claims (the file's [robustness] table), if any
+    robustness: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
 
     def model(self) -> Model:
@@ -242,7 +248,8 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
         unit=meta.get("unit", base.unit if base else ""),
         theory=meta.get("theory", "").strip(), path=path,
         references=tuple(dict.fromkeys((base.references if base else ()) + references)),
-        sources={**(base.sources if base else {}), **data.get("sources", {})})
+        sources={**(base.sources if base else {}), **data.get("sources", {})},
+        robustness=data.get("robustness", {}))  # measured for this file, not inherited
     if base is None:
         scenario = Scenario(states=tuple(model["states"]),
                             mechanisms=model.get("mechanisms", "all"),

@@ -1,0 +1,280 @@
+"""The claims the shipped scenarios make, as functions that say, member by member, whether
+a claim holds in an ensemble.
+
+A scenario's text makes claims ("balancing keeps the Riser below s*", "the small allies
+carry the smaller burdens"). Each is a :class:`Claim` here: it may compare the scenario
+with variants of itself (the same members with a mechanism off), and ``holds`` returns a
+boolean per member. :mod:`dynamics.robustness` runs them over a neighbourhood of the
+scenario's values and reports how often each holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from dynamics.ensemble import EnsembleResult
+from dynamics.model.registry import REGISTRY
+from dynamics.results import Status
+from dynamics.scenarios import Scenario
+
+__all__ = ["Claim", "CLAIMS", "claims_of"]
+
+Runs = Mapping[str, EnsembleResult]
+Variant = Callable[[Scenario], Scenario]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a scenario.
+
+    ``holds(runs)`` gets the ensemble of the scenario (``runs["base"]``) and of each
+    variant (by name) over the same members, and returns whether the claim holds for each
+    member. ``kind`` says what the project promises about it:
+
+    - ``robust``: it holds in at least 90 % of the neighbourhood;
+    - ``conditional``: it holds in at least 90 % of the part of the neighbourhood where
+      ``condition`` = (input, ``"<="`` or ``">="``, factor of the scenario's value) is met,
+      a region measured by :func:`dynamics.robustness.robustness`, and its text says so;
+    - ``uncertain``: no single condition makes it hold in 90 %; its share is reported
+      beside it and its text does not state it as a result.
+    """
+
+    name: str
+    text: str
+    holds: Callable[[Runs], np.ndarray]
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+    kind: str = "robust"
+    condition: tuple[str, str, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("robust", "conditional", "uncertain"):
+            raise ValueError(f"claim {self.name!r}: kind must be robust, conditional or "
+                             "uncertain")
+        if (self.kind == "conditional") != (self.condition is not None):
+            raise ValueError(f"claim {self.name!r}: a conditional claim has a condition, "
+                             "and only it")
+
+
+def _without(mechanism: str) -> Variant:
+    def variant(scenario: Scenario) -> Scenario:
+        return scenario.with_values(mechanisms=[m for m in scenario.mechanisms
+                                                if m != mechanism])
+    return variant
+
+
+def _ok(run: EnsembleResult) -> np.ndarray:
+    return np.array([s is Status.SUCCESS for s in run.status])
+
+
+def _state(run: EnsembleResult, state: str) -> int:
+    return run.states.index(state)
+
+
+def _parameter(run: EnsembleResult, name: str) -> np.ndarray:
+    """A scalar parameter per member, shape (M,) (its default where the model has none)."""
+    value = run.parameters.get(name, REGISTRY[name].default)
+    return np.broadcast_to(np.asarray(value, dtype=float), (run.members,))
+
+
+def _peak(run: EnsembleResult, state: str) -> np.ndarray:
+    share = run.values["share"][:, :, _state(run, state)]
+    with np.errstate(all="ignore"):
+        return np.where(_ok(run), np.nanmax(np.where(np.isfinite(share), share, -np.inf),
+                                            axis=1), np.nan)
+
+
+def _below_hegemony(state: str) -> Callable[[Runs], np.ndarray]:
+    def holds(runs: Runs) -> np.ndarray:
+        return _peak(runs["base"], state) < _parameter(runs["base"], "hegemony_share")
+    return holds
+
+
+def _above_hegemony(state: str) -> Callable[[Runs], np.ndarray]:
+    def holds(runs: Runs) -> np.ndarray:
+        return _peak(runs["base"], state) > _parameter(runs["base"], "hegemony_share")
+    return holds
+
+
+def _approaches_equilibrium(runs: Runs) -> np.ndarray:
+    """Spending moves toward Richardson's equilibrium x* = (A - K)^-1 (g e + G) of each
+    member (K_ij = k_i W_ij, W = 1 off the diagonal; output held at its start) and ends
+    within 1 % of it."""
+    run = runs["base"]
+    n, m, e = len(run.states), run.values["m"], run.values["e"][:, 0]
+    out = np.zeros(run.members, dtype=bool)
+    for i in np.flatnonzero(_ok(run)):
+        k = _per_state(run, "reaction", i, n)
+        alpha = _per_state(run, "fatigue", i, n)
+        drive = _per_state(run, "grievance", i, n) * e[i] + _per_state(
+            run, "grievance_level", i, n)
+        matrix = np.diag(alpha) - k[:, None] * (1 - np.eye(n))
+        star = np.linalg.solve(matrix, drive)
+        distance = np.abs(m[i] - star).max(axis=1)
+        out[i] = distance[-1] < distance[len(distance) // 2] and distance[-1] < 0.01 * np.abs(
+            star).max()
+    return out
+
+
+def _per_state(run: EnsembleResult, name: str, member: Any, n: int) -> np.ndarray:
+    value = np.asarray(run.parameters.get(name, REGISTRY[name].default), dtype=float)
+    if value.ndim == 2:
+        value = value[member]
+    return np.broadcast_to(value, (n,))
+
+
+def _runs_away(runs: Runs) -> np.ndarray:
+    return np.array([s is Status.DIVERGED for s in runs["base"].status])
+
+
+def _escalates(runs: Runs) -> np.ndarray:
+    """Both states end above half their mobilisation ceiling."""
+    run = runs["base"]
+    burden = run.values["m"][:, -1] / run.values["e"][:, -1]
+    ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
+                              (run.members, len(run.states)))
+    return _ok(run) & np.all(burden > 0.5 * ceiling, axis=1)
+
+
+def _bandwagoning_raises_the_peak(runs: Runs) -> np.ndarray:
+    return _peak(runs["base"], "Strong") > _peak(runs["balancing"], "Strong")
+
+
+def _both_work_best(runs: Runs) -> np.ndarray:
+    both = _peak(runs["base"], "Riser")
+    return (both < _peak(runs["internal only"], "Riser")) & (
+        both < _peak(runs["external only"], "Riser"))
+
+
+def _small_allies_carry_less(runs: Runs) -> np.ndarray:
+    """Spearman rank correlation of output and burden among the allies > 0 (time means
+    from year 5)."""
+    run = runs["base"]
+    allies = [_state(run, s) for s in ("Leader", "Ally1", "Ally2", "Ally3")]
+    keep = run.t >= 5.0
+    out = np.zeros(run.members, dtype=bool)
+    for i in np.flatnonzero(_ok(run)):
+        size = run.values["e"][i][keep][:, allies].mean(axis=0)
+        burden = (run.values["m"][i][keep] / run.values["e"][i][keep])[:, allies].mean(axis=0)
+        out[i] = spearmanr(size, burden).statistic > 0
+    return out
+
+
+def _cohesion_fades(runs: Runs) -> np.ndarray:
+    """Mean cohesion of the allies ends at least 0.2 below its peak."""
+    run = runs["base"]
+    allies = [_state(run, s) for s in ("Leader", "Ally1", "Ally2", "Ally3")]
+    pairs = [(a, b) for k, a in enumerate(allies) for b in allies[k + 1:]]
+    mean = np.mean([run.values["c"][:, :, a, b] for a, b in pairs], axis=0)
+    return _ok(run) & (mean[:, -1] < np.nanmax(mean, axis=1) - 0.2)
+
+
+def _unipolar_years(run: EnsembleResult) -> np.ndarray:
+    """Years until the leader's share falls below s* (inf if it never does)."""
+    top = run.values["share"].max(axis=2)
+    below = top < _parameter(run, "hegemony_share")[:, None]
+    started = top[:, 0] > _parameter(run, "hegemony_share")
+    years = np.where(below.any(axis=1), run.t[np.argmax(below, axis=1)] - run.t[0], np.inf)
+    return np.where(_ok(run) & started, years, np.nan)
+
+
+def _unipolarity_ends(runs: Runs) -> np.ndarray:
+    return np.isfinite(_unipolar_years(runs["base"]))
+
+
+def _soft_balancing_shortens(runs: Runs) -> np.ndarray:
+    return _unipolar_years(runs["base"]) < _unipolar_years(runs["no soft balancing"])
+
+
+def _excess(run: EnsembleResult) -> np.ndarray:
+    return run.values["share"][:, -1, _state(run, "Unipole")] - _parameter(run,
+                                                                            "hegemony_share")
+
+
+def _soft_balancing_lowers(runs: Runs) -> np.ndarray:
+    return _ok(runs["base"]) & (_excess(runs["base"]) < _excess(runs["no soft balancing"]))
+
+
+def _stays_above(runs: Runs) -> np.ndarray:
+    return _ok(runs["base"]) & (_excess(runs["base"]) > 0)
+
+
+def _transition(runs: Runs) -> np.ndarray:
+    """China's share passes that of the United States within the run."""
+    run = runs["base"]
+    share = run.values["share"]
+    china, usa = _state(run, "CHN"), _state(run, "USA")
+    return _ok(run) & np.any(share[:, :, china] > share[:, :, usa], axis=1)
+
+
+def _internal_only(scenario: Scenario) -> Scenario:
+    return _without("alliances")(scenario)
+
+
+def _external_only(scenario: Scenario) -> Scenario:
+    """The combined scenario with the status-quo powers' reaction back at zero."""
+    return scenario.with_values({"reaction": {"West": 0.0, "Centre": 0.0, "East": 0.0}})
+
+
+#: the claims of every shipped scenario; kinds and conditions are those measured with 256
+#: members at +-25 % (``balancing robustness NAME``), not chosen
+CLAIMS: dict[str, list[Claim]] = {
+    "richardson-stable": [Claim("equilibrium", "spending approaches Richardson's equilibrium "
+                                "(within 1 % by the end of the run)", _approaches_equilibrium)],
+    "richardson-runaway": [Claim("runs away", "the race runs away (the run diverges)",
+                                 _runs_away)],
+    "hegemonic-rise": [Claim("hegemony", "with nobody balancing, the Riser's share exceeds "
+                             "s*", _above_hegemony("Riser"))],
+    "internal-balancing": [Claim("contained", "internal balancing keeps the Riser below s*; "
+                                 "how often depends above all on the Riser's own drive to arm "
+                                 "(its grievance)", _below_hegemony("Riser"),
+                                 kind="uncertain")],
+    "external-balancing": [Claim("contained", "external balancing keeps the Riser below s*; "
+                                 "how often depends above all on the Riser's own arming (its "
+                                 "fatigue)", _below_hegemony("Riser"), kind="uncertain")],
+    "combined-balancing": [
+        Claim("contained", "internal and external balancing together keep the Riser below "
+              "s*", _below_hegemony("Riser")),
+        Claim("both best", "both together keep the Riser lower than either alone",
+              _both_work_best, {"internal only": _internal_only,
+                                "external only": _external_only})],
+    "security-dilemma": [Claim("escalation", "with indistinguishable postures both states "
+                               "climb above half their ceiling", _escalates)],
+    "bandwagoning": [Claim("raises the strong", "bandwagoning raises the strong state's "
+                           "peak share above what it reaches when the weak balance, when "
+                           "the weak are defined generously (bandwagon_share at least 0.8 "
+                           "times the scenario's 0.25)", _bandwagoning_raises_the_peak,
+                           {"balancing": _without("bandwagoning")}, kind="conditional",
+                           condition=("bandwagon_share", ">=", 0.8))],
+    "free-riding": [
+        Claim("exploitation", "the small allies carry the smaller burdens (rank correlation "
+              "of output and burden > 0)", _small_allies_carry_less),
+        Claim("fading", "cohesion falls by at least 0.2 from its peak as the threat recedes",
+              _cohesion_fades)],
+    "unipolar-decay": [
+        Claim("ends", "the unipolar spell ends within the run", _unipolarity_ends),
+        Claim("soft balancing shortens", "soft balancing shortens the unipolar spell, when "
+              "the hegemony threshold s* is at least 0.99 times 0.5 (below, the spell "
+              "outlasts the run either way)", _soft_balancing_shortens,
+              {"no soft balancing": _without("soft_balancing")}, kind="conditional",
+              condition=("hegemony_share", ">=", 0.99))],
+    "soft-balancing": [
+        Claim("lowers", "soft balancing lowers the unipole's final excess share over s*, when "
+              "s* is at least 0.98 times 0.5", _soft_balancing_lowers,
+              {"no soft balancing": _without("soft_balancing")}, kind="conditional",
+              condition=("hegemony_share", ">=", 0.98)),
+        Claim("durable", "the unipole stays above s* with soft balancing on",
+              _stays_above, kind="uncertain")],
+    "power-transition": [Claim("transition", "China's share passes that of the United "
+                               "States before the end of the run; how often depends above all "
+                               "on China's assumed capacity", _transition, kind="uncertain")],
+}
+
+
+def claims_of(name: str) -> list[Claim]:
+    """The claims of the shipped scenario ``name`` (none for a user's scenario)."""
+    return CLAIMS.get(name, [])
