@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from dynamics.display import parameter_table
@@ -175,12 +176,14 @@ def update_readme(path: Path) -> bool:
     """Rewrite the generated blocks of ``path``; returns whether the file changed."""
     text = path.read_text()
     updated = text
-    for begin, end, make in ((_BEGIN, _END, equations_markdown),
-                             (_ROBUST_BEGIN, _ROBUST_END, robustness_markdown)):
+    blocks: list[tuple[str, str, Callable[[], str]]] = [
+        (_BEGIN, _END, equations_markdown), (_ROBUST_BEGIN, _ROBUST_END, robustness_markdown)]
+    for begin, end, make in blocks:
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if not pattern.search(updated):
             raise ValueError(f"{path}: no {begin!r} ... {end!r} block")
-        updated = pattern.sub(lambda _, make=make: make(), updated)
+        block = make()
+        updated = pattern.sub(lambda _, block=block: block, updated)
     path.write_text(updated)
     return updated != text
 
