@@ -182,8 +182,7 @@ def update_readme(path: Path) -> bool:
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if not pattern.search(updated):
             raise ValueError(f"{path}: no {begin!r} ... {end!r} block")
-        block = make()
-        updated = pattern.sub(lambda _, block=block: block, updated)
+        updated = pattern.sub(make().replace("\\", "\\\\"), updated)
     path.write_text(updated)
     return updated != text
 
