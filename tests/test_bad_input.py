@@ -65,7 +65,7 @@ def test_nan_and_infinite_values(model, bad):
 
 def test_value_outside_bounds_names_state_value_and_bounds(model):
     with pytest.raises(ParameterValueError, match=r"parameter 'ceiling' for state 'USA' is 1.5, "
-                                                  r"outside its bounds \[0.01, 1\] \(1\)"):
+                                                  r"outside its bounds \[1e-06, 1\] \(1\)"):
         simulate(model, {"ceiling": {"USA": 1.5}})
     with pytest.raises(ParameterValueError, match=r"'distinguishability' is -0.1, outside its "
                                                   r"bounds \[0, 1\]"):

@@ -117,8 +117,8 @@ def test_ensemble_writes_netcdf_that_xarray_reads_back(tmp_path):
     from dynamics.sensitivity import Problem, run_design
 
     scenario = load_scenario("security-dilemma").with_values(output=11)
-    problem = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (0.3, 9.0)))
-    design = np.array([[0.2, 0.5], [0.9, 0.8], [0.5, 7.0]])  # the last: reaction > 5
+    problem = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (-1.0, 9.0)))
+    design = np.array([[0.2, 0.5], [0.9, 0.8], [0.5, -0.5]])  # the last: reaction < 0
     ensemble = run_design(scenario, problem, design)
     path = ensemble.to_netcdf(tmp_path / "ensemble.nc")
     with xr.open_dataset(path) as data:

@@ -47,7 +47,7 @@ def test_without_ipywidgets_explore_says_so_and_shows_the_static_run(monkeypatch
 def test_html_views_show_units_bounds_and_sources():
     model = Model(["A", "B"], ["ceiling"])
     html = model._repr_html_()
-    assert "<table>" in html and "1/yr" in html and "[0, 5]" in html and "Richardson 1960" in html
+    assert "<table>" in html and "1/yr" in html and "[0, inf]" in html and "Richardson 1960" in html
     scenario = load_scenario("security-dilemma")
     html = scenario._repr_html_()
     assert "distinguishability" in html and "Jervis 1978" in html and ">0.2<" in html
