@@ -140,6 +140,27 @@ def _escalates(runs: Runs) -> np.ndarray:
     return _ok(run) & np.all(burden > 0.5 * ceiling, axis=1)
 
 
+def _use(run: EnsembleResult) -> np.ndarray:
+    """The final burden as a share of the ceiling, the larger of the states, per member."""
+    burden = run.values["m"][:, -1] / run.values["e"][:, -1]
+    ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
+                              (run.members, len(run.states)))
+    return np.where(_ok(run), np.max(burden / ceiling, axis=1), np.nan)
+
+
+def _less_than(*variants: str) -> Callable[[Runs], np.ndarray]:
+    def holds(runs: Runs) -> np.ndarray:
+        mine = _use(runs["base"])
+        return np.all([mine < _use(runs[name]) for name in variants], axis=0)
+    return holds
+
+
+def _with(values: Mapping[str, float]) -> Variant:
+    def variant(scenario: Scenario) -> Scenario:
+        return scenario.with_values(dict(values))
+    return variant
+
+
 def _bandwagoning_raises_the_peak(runs: Runs) -> np.ndarray:
     return _peak(runs["base"], "Strong") > _peak(runs["balancing"], "Strong")
 
@@ -244,6 +265,22 @@ CLAIMS: dict[str, list[Claim]] = {
                                 "external only": _external_only})],
     "security-dilemma": [Claim("escalation", "with indistinguishable postures both states "
                                "climb above half their ceiling", _escalates)],
+    "four-worlds-doubly-dangerous": [Claim("escalation", "both states climb above half their "
+                                           "ceiling", _escalates)],
+    "four-worlds-dilemma-defence": [Claim(
+        "defence helps", "they escalate less than with offence advantage (the doubly "
+        "dangerous world: offence_defence 1.5)", _less_than("offence advantage"),
+        {"offence advantage": _with({"offence_defence": 1.5})})],
+    "four-worlds-offence-distinguishable": [Claim(
+        "distinguishability helps", "they escalate less than with indistinguishable postures "
+        "(the doubly dangerous world: D = 0.2)", _less_than("indistinguishable"),
+        {"indistinguishable": _with({"distinguishability": 0.2})})],
+    "four-worlds-doubly-stable": [Claim(
+        "doubly stable", "they escalate less than in either world with one of the two "
+        "dangers (offence advantage, or indistinguishable postures)",
+        _less_than("offence advantage", "indistinguishable"),
+        {"offence advantage": _with({"offence_defence": 1.5}),
+         "indistinguishable": _with({"distinguishability": 0.2})})],
     "bandwagoning": [Claim("raises the strong", "bandwagoning raises the strong state's "
                            "peak share above what it reaches when the weak balance, when "
                            "the weak are defined generously (bandwagon_share at least 0.8 "

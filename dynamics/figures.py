@@ -84,6 +84,18 @@ def _compare(runs: list[tuple[str, Result]], series: Callable[[Result], np.ndarr
     return fig, ["t"] + [label for label, _ in runs], data
 
 
+def _four_worlds():
+    """Jervis's four worlds: spending as a share of the mobilisation ceiling over time."""
+    runs = [(label, load_scenario(f"four-worlds-{name}").run()) for label, name in (
+        ("offence advantage, indistinguishable", "doubly-dangerous"),
+        ("defence advantage, indistinguishable", "dilemma-defence"),
+        ("offence advantage, distinguishable", "offence-distinguishable"),
+        ("defence advantage, distinguishable", "doubly-stable"))]
+    ceiling = _DILEMMA["ceiling"]
+    return _compare(runs, lambda r: r.burden[:, 0] / ceiling,
+                    "spending / mobilisation ceiling", "Jervis's four worlds")
+
+
 def _balancing_comparison():
     """The riser's share from one start under no, internal, external and both balancing."""
     runs = [(label, load_scenario(name).run()) for label, name in (
@@ -126,7 +138,7 @@ def _bandwagoning_comparison():
 
 
 _DILEMMA = {"reaction": 0.9, "fatigue": 0.2, "offence": 0.1, "power_weight": 0.0,
-            "ceiling": 0.4}
+            "offence_defence": 1.0, "ceiling": 0.4}
 
 
 def _dilemma_threshold_value() -> float:
@@ -290,6 +302,7 @@ def _registry() -> dict[str, Figure]:
         "compare-security-dilemma": _security_dilemma_comparison,
         "compare-soft-balancing": _soft_balancing_comparison,
         "compare-bandwagoning": _bandwagoning_comparison,
+        "compare-four-worlds": _four_worlds,
         "bifurcation-security-dilemma": _bifurcation_security_dilemma,
         "stability-region": _stability_region,
         "phase-richardson": _richardson_phase_portraits,

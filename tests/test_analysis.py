@@ -142,10 +142,12 @@ def test_hopf_of_the_normal_form_at_zero():
 
 
 def test_dilemma_threshold_in_closed_form():
-    """D* = 1 - (alpha/k - o)/(1 - o), derived from the model's own linear system."""
+    """D* = 1 - (alpha/(k omega) - o)/(1 - o), derived from the model's own linear system
+    (k omega h = alpha with h = o + (1 - D)(1 - o), solved for D by hand)."""
     expr, symbols = dilemma_threshold()
     k, alpha, o = symbols["reaction"], symbols["fatigue"], symbols["offence"]
-    assert sp.simplify(expr - (1 - (alpha / k - o) / (1 - o))) == 0
+    omega = symbols["offence_defence"]
+    assert sp.simplify(expr - (1 - (alpha / (k * omega) - o) / (1 - o))) == 0
 
 
 def test_continuation_finds_the_analytic_threshold_on_the_full_model():

@@ -189,3 +189,27 @@ def test_power_transition_file_is_what_the_script_derives():
     for state, billions in (("USA", 18805), ("CHN", 11233), ("JPN", 5004),
                             ("EUR", 2689 + 2473 + 3470)):
         assert e[state] == pytest.approx(billions, abs=1.5)
+
+
+def test_four_worlds_are_ordered_as_jervis_orders_them():
+    """Final spending as a share of the ceiling: doubly dangerous 82 %, security dilemma with
+    defence advantage 47 %, offence advantage with distinguishable postures 27 %, doubly
+    stable 4 %. Each is the symmetric root of (k h m + g)(1 - m/b) = alpha m with
+    h = omega (o + (1 - D)(1 - o)), to 1e-6."""
+    used = {}
+    for name, quoted in (("doubly-dangerous", 0.82), ("dilemma-defence", 0.47),
+                         ("offence-distinguishable", 0.27), ("doubly-stable", 0.04)):
+        scenario = load_scenario(f"four-worlds-{name}").with_values(t_span=(0.0, 300.0))
+        res = scenario.run()
+        p = scenario.parameters
+        h = p["offence_defence"] * (p["offence"] + (1 - p["distinguishability"])
+                                    * (1 - p["offence"]))
+        k, alpha, g, b = p["reaction"], p["fatigue"], p["grievance"], p["ceiling"]
+        roots = np.roots([-k * h / b, k * h - g / b - alpha, g])
+        star = roots[(roots > 0) & (roots < b)].max()
+        np.testing.assert_allclose(res["m"][-1], star, rtol=1e-6)
+        used[name] = star / b
+        assert round(used[name], 2) == quoted
+    assert used["doubly-dangerous"] > max(used["dilemma-defence"],
+                                          used["offence-distinguishable"])
+    assert used["doubly-stable"] < min(used["dilemma-defence"], used["offence-distinguishable"])

@@ -1,7 +1,7 @@
 """Symbolic results for the Richardson core, derived from the assembled model.
 
 In the Richardson limit (only the ``richardson`` mechanism, ``distinguishability = 0``,
-``power_weight = 0``, cohesion held at zero) the spending equations are linear:
+``power_weight = 0``, a neutral offence-defence balance, cohesion held at zero) the spending equations are linear:
 ``dm/dt = (K - A) m + g`` with ``K_ij = k_i W_ij``, ``A = diag(alpha)`` and Richardson's
 grievance ``g_i = grievance_i * e_i`` (output is held constant there). The matrix and
 vector are read off the model's own equations, not typed in, and the equilibrium and
@@ -27,7 +27,8 @@ def richardson_limit(model: Model) -> dict[sp.Symbol, sp.Expr]:
     if model.mechanisms != {"richardson"}:
         raise MechanismError(f"the Richardson limit needs only the 'richardson' mechanism; "
                              f"{model!r} has {sorted(model.mechanisms - {'richardson'})} on")
-    subs = {model.symbol("distinguishability"): 0, model.symbol("power_weight"): 0}
+    subs = {model.symbol("distinguishability"): 0, model.symbol("power_weight"): 0,
+            model.symbol("offence_defence"): 1}
     subs.update({slot.symbol: 0 for slot in model.held if slot.name == "c"})
     return subs
 

@@ -1,11 +1,12 @@
 """The security-dilemma threshold D*: in closed form from sympy, and by continuation.
 
 Two status-quo states with equal reaction k, fatigue alpha and offensive share o read the
-other's forces as hostile in the share h = o + (1 - D)(1 - o) (Jervis 1978). In the linear
+other's forces as hostile in the share h = omega_o (o + (1 - D)(1 - o)), omega_o the
+offence-defence balance (Jervis 1978). In the linear
 regime (Richardson's core, eta = 0, no alliance) their race is stable exactly when
 alpha^2 > (k h)^2, so the disarmed (or low) equilibrium loses stability where k h = alpha:
 
-    D* = 1 - (alpha/k - o) / (1 - o).
+    D* = 1 - (alpha/(k omega_o) - o) / (1 - o)    (= 1 - (alpha/k - o)/(1 - o) at omega_o = 1).
 
 :func:`dilemma_threshold` derives this from the model's own equations;
 :func:`dilemma_threshold_numeric` finds the same point as a branch point of the full
@@ -42,11 +43,13 @@ def dilemma_threshold() -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     m = [slot.symbol for slot in model.variables]
     matrix = sp.Matrix(model.rates).jacobian(m).xreplace(symmetric).applyfunc(sp.simplify)
     roots = sp.solve(sp.Eq(matrix.det(), 0), distinguishability)
-    hostility = o + (1 - distinguishability) * (1 - o)
+    balance = model.symbol("offence_defence")
+    hostility = balance * (o + (1 - distinguishability) * (1 - o))
     # the root at which k h = +alpha (the other, k h = -alpha, needs h < 0)
     for root in roots:
         if sp.simplify(k * hostility.subs(distinguishability, root) - alpha) == 0:
-            return sp.simplify(root), {"reaction": k, "fatigue": alpha, "offence": o}
+            return sp.simplify(root), {"reaction": k, "fatigue": alpha, "offence": o,
+                                       "offence_defence": balance}
     raise ArithmeticError(f"no root with k h = alpha among {roots}")  # pragma: no cover
 
 

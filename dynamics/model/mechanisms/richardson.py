@@ -24,7 +24,8 @@ Departures from the reference design, and why:
   absolute grievance alone would make a growing state's burden fall without bound. With
   output held constant (economy off) both are Richardson's constant grievance.
 
-With only this mechanism, ``distinguishability = 0`` and ``power_weight = 0`` the model is
+With only this mechanism, ``distinguishability = 0``, ``power_weight = 0`` and a neutral
+offence-defence balance (``offence_defence = 1``) the model is
 exactly Richardson's linear system
 ``dm_i/dt = k_i sum_j W_ij m_j - alpha_i m_i + g_i e_i + G_i``.
 """
@@ -47,7 +48,8 @@ from dynamics.model.parts import (
 
 __all__ = ["RICHARDSON", "SPENDING", "OUTPUT", "COHESION", "SHARE", "BURDEN", "HOSTILITY",
            "THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED", "REACTION", "FATIGUE",
-           "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY", "POWER_WEIGHT",
+           "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY", "OFFENCE_DEFENCE",
+           "POWER_WEIGHT",
            "PROXIMITY", "OUTPUT_WEIGHT", "SUPPORT_EFFICIENCY", "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
 
 #: default initial output of every state, in [m]
@@ -88,6 +90,13 @@ DISTINGUISHABILITY = Parameter(
     "How well offensive forces can be told from defensive ones: at D = 1 only the offensive "
     "share threatens; at D = 0 every buildup reads as offensive (the security dilemma).",
     "Jervis 1978")
+OFFENCE_DEFENCE = Parameter(
+    "offence_defence", "omega_o", "scalar", "1", 1.0, (0.0, math.inf),
+    "Offence-defence balance (Jervis 1978): how much more a given hostile force threatens "
+    "when offence has the advantage (> 1) or less when defence has it (< 1); 1 is neutral. "
+    "It scales the hostility of forces, and with it the reward of arming first that drives "
+    "the spiral. Jervis's second variable, beside distinguishability.", "Jervis 1978",
+    plausible=(0.25, 4.0))
 POWER_WEIGHT = Parameter(
     "power_weight", "eta", "scalar", "1", 1.0, (0.0, math.inf),
     "Weight of aggregate power in threat: threat scales with (N S_j)^eta, so a state with "
@@ -150,9 +159,11 @@ def burden(ctx: Context, i):
 
 
 def hostility(ctx: Context, j):
-    """h_j = o_j + (1 - D)(1 - o_j): the share of j's forces read as hostile (Jervis 1978)."""
+    """h_j = omega_o (o_j + (1 - D)(1 - o_j)): the share of j's forces read as hostile,
+    scaled by the offence-defence balance (Jervis 1978: distinguishability and the balance
+    are his two variables)."""
     o = ctx.par(OFFENCE, j)
-    return o + (1 - ctx.par(DISTINGUISHABILITY)) * (1 - o)
+    return ctx.par(OFFENCE_DEFENCE) * (o + (1 - ctx.par(DISTINGUISHABILITY)) * (1 - o))
 
 
 def threat(ctx: Context, i, j):
@@ -197,7 +208,7 @@ RICHARDSON = Mechanism(
     summary="Reaction to perceived threat net of allied support, fatigue and expense, "
             "grievance (always on).",
     parameters=(REACTION, FATIGUE, GRIEVANCE, GRIEVANCE_LEVEL, OFFENCE, DISTINGUISHABILITY,
-                POWER_WEIGHT, PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
+                OFFENCE_DEFENCE, POWER_WEIGHT, PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
     variables=(SPENDING,),
     derived=(SHARE, BURDEN, HOSTILITY, THREAT, SUPPORT, TOTAL_THREAT, PERCEIVED),
     terms=(
