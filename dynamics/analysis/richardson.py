@@ -1,9 +1,10 @@
 """Symbolic results for the Richardson core, derived from the assembled model.
 
 In the Richardson limit (only the ``richardson`` mechanism, ``distinguishability = 0``,
-``power_weight = 0``, a neutral offence-defence balance, cohesion held at zero) the spending equations are linear:
-``dm/dt = (K - A) m + g`` with ``K_ij = k_i W_ij``, ``A = diag(alpha)`` and Richardson's
-grievance ``g_i = grievance_i * e_i`` (output is held constant there). The matrix and
+``power_weight = 0``, a neutral offence-defence balance, cohesion held at zero) the
+spending equations are linear: ``dm/dt = (K - A) m + g`` with ``K_ij = k_i W_ij``,
+``A = diag(alpha)`` and Richardson's grievance ``g_i = grievance_i * e_i + G_i`` (output
+is held constant there). The matrix and
 vector are read off the model's own equations, not typed in, and the equilibrium and
 stability condition follow from them.
 
