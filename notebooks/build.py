@@ -104,11 +104,12 @@ burden = {d: scenario.with_values({"distinguishability": d}).run().burden[-1, 0]
           for d in (0.2, 0.5, 0.8, 0.95)}
 burden"""),
     ("md", """In the linear regime the two states' race is stable exactly when alpha > k h, so the
-threshold follows from the model's own equations, derived by sympy:"""),
+threshold follows from the model's own equations, derived by sympy (with the offence-defence
+balance omega_o, neutral at 1 here):"""),
     ("code", """from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
 expression, symbols = dilemma_threshold()
 analytic = float(expression.subs({symbols["reaction"]: 0.9, symbols["fatigue"]: 0.2,
-                                  symbols["offence"]: 0.1}))
+                                  symbols["offence"]: 0.1, symbols["offence_defence"]: 1.0}))
 expression, analytic"""),
     ("md", """The same threshold, found numerically as the branch point of the disarmed equilibrium of
 the full model (delayed perception and the mobilisation ceiling on), by continuation in D:"""),
