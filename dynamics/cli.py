@@ -22,6 +22,7 @@ Bad input exits with status 2 and one line naming the culprit.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -247,13 +248,13 @@ def _groups(texts: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
 def _execution_options(parser: argparse.ArgumentParser) -> None:
     """--workers K | --scheduler ADDRESS, --chunk, --checkpoint: where a study runs."""
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=0,
+    where.add_argument("--workers", type=_positive, default=0,
                        help="run chunks on K local processes (default: in-process)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run chunks on a Dask cluster (tcp://host:8786)")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds to wait for the Dask scheduler (default 10)")
-    parser.add_argument("--chunk", type=int, default=256, help="members per task")
+    parser.add_argument("--chunk", type=_positive, default=256, help="members per task")
     parser.add_argument("--checkpoint", metavar="FILE.npz",
                         help="write progress to FILE and resume from it when rerun")
 
@@ -404,7 +405,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a parameter (repeatable), e.g. reaction.USA=0.4")
     run.add_argument("--t-end", type=float, help="end of the time span, in years")
     run.add_argument("--out", help="write results to FILE.csv (tidy table) or FILE.npz")
-    run.add_argument("--plot", help="write a figure to FILE (.pdf and .png)")
+    run.add_argument("--plot", help="write a figure to FILE (.pdf, .png or .svg; without a "
+                                    "suffix both .pdf and .png)")
     run.set_defaults(func=_cmd_run)
     equilibria = sub.add_parser("equilibria", help="equilibria of a scenario and their type")
     equilibria.add_argument("scenario", help="a shipped scenario name or a .toml file")
@@ -454,7 +456,7 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--method", choices=["sobol", "morris", "local"], default="sobol")
     sens.add_argument("--group", action="append", metavar="G=P,Q",
                       help="report inputs P and Q together as group G (repeatable)")
-    sens.add_argument("--n", type=int, default=256,
+    sens.add_argument("--n", type=_positive, default=256,
                       help="Sobol base samples (a power of two) or Morris trajectories")
     sens.add_argument("--step", type=float, default=1e-3,
                       help="relative step of the local elasticities (default 1e-3)")
@@ -467,7 +469,7 @@ def _parser() -> argparse.ArgumentParser:
     robust = sub.add_parser("robustness", help="how often a scenario's claims hold over a "
                                                "neighbourhood of its values")
     robust.add_argument("scenario", help="a shipped scenario name or a .toml file")
-    robust.add_argument("--members", type=int, default=256,
+    robust.add_argument("--members", type=_positive, default=256,
                         help="Latin hypercube members (default 256)")
     robust.add_argument("--spread", type=float, default=0.25,
                         help="each free value times 1 +- spread (default 0.25)")
@@ -493,14 +495,59 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count: members, chunks, workers)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+#: options naming a file the command writes, checked before any work starts
+_OUTPUTS = ("out", "plot", "checkpoint")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every output path can be written: its folder exists (or is made) and is writable, so
+    that a long run is never lost to a bad path at its end."""
+    for option in _OUTPUTS:
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        path = Path(value)
+        folder = path if (option == "out" and args.command == "figures") else path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DynamicsError(f"--{option} {value}: cannot create the folder {folder} "
+                                f"({error.strerror})") from None
+        if path.is_dir() and not (option == "out" and args.command == "figures"):
+            raise DynamicsError(f"--{option} {value}: is a folder; give a file name")
+        if not os.access(folder, os.W_OK):
+            raise DynamicsError(f"--{option} {value}: the folder {folder} is not writable")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
+        _check_outputs(args)
         args.func(args)
     except DynamicsError as error:
         print(f"balancing: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `balancing parameters | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        resume = " (rerun with the same --checkpoint to resume)" if getattr(
+            args, "checkpoint", None) else ""
+        print(f"balancing: interrupted{resume}", file=sys.stderr)
+        return 130
     return 0
 
 

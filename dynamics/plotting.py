@@ -52,10 +52,18 @@ def state_colours(states: Sequence[str]) -> dict[str, str]:
     return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(states)}
 
 
+#: the formats a figure is written in when its path names one
+FORMATS = ("pdf", "png", "svg")
+
+
 def save_figure(figure: plt.Figure, path: str | Path,
-                formats: Iterable[str] = ("pdf", "png")) -> list[Path]:
-    """Save ``figure`` as vector PDF and 300-dpi PNG beside ``path`` (suffix replaced)."""
+                formats: Iterable[str] | None = None) -> list[Path]:
+    """Save ``figure`` at ``path``: in the format its suffix names (``.pdf``, ``.png``,
+    ``.svg``), or, without one of those, as vector PDF and 300-dpi PNG beside it."""
     path = Path(path)
+    if formats is None:
+        suffix = path.suffix.lstrip(".").lower()
+        formats = (suffix,) if suffix in FORMATS else ("pdf", "png")
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:

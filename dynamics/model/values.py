@@ -28,6 +28,17 @@ __all__ = ["resolve_parameters", "resolve_initial", "pack_inputs", "ensemble_sha
 _TRAILING = {"scalar": 0, "state": 1, "pair": 2}
 
 
+def _not_a_number(value: Any) -> bool:
+    """A string or a boolean, alone or inside a sequence: numpy would read "0.15" and True
+    as numbers, and a typo in a file would pass silently."""
+    if isinstance(value, str | bool | np.bool_):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_not_a_number(v) for v in value)
+    return isinstance(value, np.ndarray) and value.dtype.kind in "bUSO" and not (
+        value.dtype.kind == "O" and not any(_not_a_number(v) for v in value.ravel()))
+
+
 def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
     """Shape a user value to ``(*ensemble, *trailing)`` for a quantity of ``kind``."""
     if isinstance(value, Mapping):
@@ -38,6 +49,9 @@ def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
         if unknown:
             raise UnknownNameError("state", str(unknown[0]), model.states)
         return value  # filled against the default by the caller
+    if _not_a_number(value):
+        raise ParameterValueError(f"{what} must be a number, got {value!r} "
+                                  f"({type(value).__name__}); write it without quotes")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -318,7 +318,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         return parse_scenario(library[text_name].read_text(), f"{text_name}.toml")
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise ScenarioError(f"{path} is a folder, not a scenario file (.toml)")
         if not path.is_file():
             raise ScenarioError(f"no such scenario file: {path}")
-        return parse_scenario(path.read_text(), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ScenarioError(f"{path} is not a text (UTF-8) file: byte {error.start} "
+                                "cannot be read; a scenario file is TOML") from None
+        except OSError as error:
+            raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
+        return parse_scenario(text, str(path))
     raise UnknownNameError("scenario", text_name, sorted(library))

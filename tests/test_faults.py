@@ -1,0 +1,109 @@
+"""Bad input found by trying the package as a new user would: each case exits with status 2
+and one line naming the culprit, before any work is done (issue 13, first part)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from dynamics import Model, ParameterValueError, ScenarioError, simulate
+from dynamics.cli import main
+from dynamics.scenarios import load_scenario
+
+
+def _one_line_error(capsys, *needles: str) -> None:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_a_binary_file_and_a_folder_are_not_scenarios(tmp_path, capsys):
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    assert main(["run", str(binary)]) == 2
+    _one_line_error(capsys, "binary.toml is not a text (UTF-8) file")
+    folder = tmp_path / "scenarios.toml"
+    folder.mkdir()
+    assert main(["run", str(folder)]) == 2
+    _one_line_error(capsys, "is a folder, not a scenario file")
+
+
+def test_an_output_path_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    for option in ("--out", "--plot"):
+        assert main(["run", "richardson-stable", option, str(blocker / "run.csv")]) == 2
+        _one_line_error(capsys, f"{option} {blocker / 'run.csv'}: cannot create the folder")
+    assert main(["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3",
+                 "--out", str(blocker / "s.csv"), "--checkpoint", str(tmp_path / "c.npz")]) == 2
+    _one_line_error(capsys, "--out")
+    assert not (tmp_path / "c.npz").exists()  # refused before the first chunk
+
+
+def test_missing_output_folders_are_made(tmp_path, capsys):
+    out = tmp_path / "new" / "deeper" / "run.csv"
+    assert main(["run", "richardson-stable", "--out", str(out)]) == 0
+    assert out.is_file()
+
+
+def test_the_plot_suffix_is_honoured(tmp_path, capsys):
+    assert main(["run", "richardson-stable", "--plot", str(tmp_path / "run.svg")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.svg"]
+    assert main(["run", "richardson-stable", "--plot", str(tmp_path / "both")]) == 0
+    assert {"both.pdf", "both.png"} <= {p.name for p in tmp_path.iterdir()}
+
+
+@pytest.mark.parametrize("args", [
+    ["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3", "--chunk", "0"],
+    ["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3", "--workers", "0"],
+    ["sensitivity", "richardson-stable", "--param", "reaction=0.1:0.2", "--metric",
+     "peak_share", "--n", "0"],
+    ["robustness", "richardson-stable", "--members", "-3"]])
+def test_counts_must_be_positive(args, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert "expected at least 1" in capsys.readouterr().err
+
+
+def test_quoted_numbers_and_booleans_are_not_numbers(tmp_path):
+    with pytest.raises(ParameterValueError, match="must be a number, got True"):
+        simulate(Model(["A", "B"], "richardson"), {"reaction": True})
+    path = tmp_path / "quoted.toml"
+    path.write_text(textwrap.dedent("""\
+        [model]
+        states = ["A", "B"]
+        mechanisms = ["richardson"]
+        [parameters]
+        reaction = "0.15"
+        """))
+    with pytest.raises(ScenarioError, match=r"quoted.toml, line 5, key 'parameters.reaction'"
+                                            r".*must be a number, got '0.15'"):
+        load_scenario(path)
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path, monkeypatch, capsys):
+    """``balancing parameters | head -1``: the reader leaves early; the command ends with
+    status 0 and no traceback (here standard output raises as a closed pipe does)."""
+    sink = (tmp_path / "sink").open("w")
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return sink.fileno()
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["parameters"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    done = subprocess.run(f"{sys.executable} -m dynamics parameters --markdown | head -1",
+                          shell=True, capture_output=True, text=True, check=False)
+    assert done.stdout.startswith("| name") and "Traceback" not in done.stderr
