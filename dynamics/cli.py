@@ -117,6 +117,9 @@ def _cmd_continue(args: argparse.Namespace) -> None:
         low, high = (float(x) for x in args.range.split(":"))
     except ValueError:
         raise DynamicsError(f"--range expects A:B (two numbers), got {args.range!r}") from None
+    if not low != high:
+        raise DynamicsError(f"--range {args.range}: the range is empty; give two different "
+                            "values")
     base, _ = parameter_slots(model, args.param)
     check_range(args.param, (low, high))
     state = parse_name(args.param, model.states).state
@@ -181,7 +184,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
 
 def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
     """``P=A:B`` or ``P=A:B:N`` options as (name, numbers)."""
-    out = []
+    out: list[tuple[str, list[float]]] = []
     for text in texts:
         name, sep, spec = text.partition("=")
         numbers = spec.split(":")
@@ -192,6 +195,11 @@ def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
         if not sep or len(values) != parts:
             shape = "P=A:B:N" if parts == 3 else "P=A:B"
             raise DynamicsError(f"--param expects {shape}, got {text!r}")
+        if any(name.strip() == other for other, _ in out):
+            raise DynamicsError(f"--param {name.strip()} is given twice")
+        if parts == 3 and (values[2] != int(values[2]) or values[2] < 1):
+            raise DynamicsError(f"--param {text}: the number of points must be a whole "
+                                f"number of at least 1, got {spec.split(':')[2]}")
         out.append((name.strip(), values))
     return out
 
@@ -207,7 +215,7 @@ def _executor(args: argparse.Namespace):
                                 "'balancing-dynamics[parallel]'") from None
         try:
             client = Client(args.scheduler, timeout=args.timeout)
-        except OSError as error:
+        except (OSError, ValueError, TypeError) as error:  # unreachable, or not an address
             raise DynamicsError(f"cannot reach the Dask scheduler at {args.scheduler!r}: "
                                 f"{error}") from None
         with client:

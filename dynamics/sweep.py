@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
@@ -160,14 +161,21 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
     key = _fingerprint(scenario, problem, design, metrics, chunk, options)
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        with np.load(path, allow_pickle=False) as saved:
-            if str(saved["fingerprint"]) != key:
-                raise DynamicsError(f"checkpoint {path} belongs to another sweep (different "
-                                    "scenario, design, metrics or options); remove it or "
-                                    "choose another file")
-            values, done = saved["values"], saved["done"]
-            status = saved["status"].astype(object)
-            messages = list(saved["messages"])
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                stored = {name: saved[name] for name in
+                          ("fingerprint", "values", "done", "status", "messages")}
+        except (OSError, ValueError, KeyError, EOFError,
+                zipfile.BadZipFile) as error:  # not a checkpoint at all
+            raise DynamicsError(f"{path} is not a checkpoint of a sweep ({type(error).__name__}"
+                                f"); remove it, or give --checkpoint another file") from None
+        if str(stored["fingerprint"]) != key:
+            raise DynamicsError(f"checkpoint {path} belongs to another sweep (different "
+                                "scenario, design, metrics or options); remove it or "
+                                "choose another file")
+        values, done = stored["values"], stored["done"]
+        status = stored["status"].astype(object)
+        messages = list(stored["messages"])
 
     def record(k: int, outcome) -> None:
         rows = chunks[k]

@@ -33,7 +33,8 @@ def test_run_with_overrides_writes_results(tmp_path, capsys):
     k, l, g = 0.15, 0.2, 0.006
     star = (beta * g + k * g) / (alpha * beta - k * l)
     assert res["m", "Blue"][-1] == pytest.approx(star, rel=1e-5)
-    assert (tmp_path / "run.pdf").stat().st_size > 0 and (tmp_path / "run.png").exists()
+    # the suffix chooses the format: a PDF, and no PNG beside it
+    assert (tmp_path / "run.pdf").stat().st_size > 0 and not (tmp_path / "run.png").exists()
 
 
 def test_run_a_parameter_file_to_csv(tmp_path):

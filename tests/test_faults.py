@@ -107,3 +107,32 @@ def test_a_closed_pipe_is_not_an_error(tmp_path, monkeypatch, capsys):
     done = subprocess.run(f"{sys.executable} -m dynamics parameters --markdown | head -1",
                           shell=True, capture_output=True, text=True, check=False)
     assert done.stdout.startswith("| name") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3", "--param",
+      "reaction=0.1:0.3:2"], "--param reaction is given twice"),
+    (["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:0"],
+     "number of points must be a whole number of at least 1"),
+    (["continue", "security-dilemma", "--param", "distinguishability", "--range", "1:1"],
+     "the range is empty"),
+    (["calibrate", "richardson", "no-such-file.csv"], "no-such-file.csv: no such file"),
+    (["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3", "--scheduler",
+      "nonsense", "--timeout", "1"], "cannot reach the Dask scheduler at 'nonsense'")])
+def test_more_bad_commands_are_one_line_errors(args, message, capsys):
+    assert main(args) == 2
+    _one_line_error(capsys, message)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"PK\x03\x04broken"])
+def test_a_corrupt_checkpoint_is_named_not_a_traceback(tmp_path, capsys, content):
+    checkpoint = tmp_path / "c.npz"
+    checkpoint.write_bytes(content)
+    assert main(["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3",
+                 "--out", str(tmp_path / "s.csv"), "--checkpoint", str(checkpoint)]) == 2
+    _one_line_error(capsys, "is not a checkpoint of a sweep", "give --checkpoint another file")
+
+
+def test_a_single_name_is_not_a_list_of_states():
+    with pytest.raises(Exception, match="write \\['USA', ...\\]"):
+        Model("USA")

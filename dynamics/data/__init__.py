@@ -71,8 +71,15 @@ def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
     and column.
     """
     path = Path(path)
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        raise SeriesError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SeriesError(f"{path}: is a folder, not a CSV file") from None
+    except UnicodeDecodeError as error:
+        raise SeriesError(f"{path}: not a text (UTF-8) file (byte {error.start})") from None
     if not rows:
         raise SeriesError(f"{path}: the file is empty")
     header = [h.strip() for h in rows[0]]
