@@ -106,6 +106,35 @@ class SobolIndices(Report):
         return "\n".join(lines)
 
 
+def _bootstrap(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, resamples: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """95 % BCa intervals (2, ...) of the first- and total-order indices, resampling the base
+    samples with ``rng`` (scipy's own ``SobolResult.bootstrap`` draws from numpy's global
+    state, so the same seed would not give the same intervals)."""
+    def statistic(index: np.ndarray) -> np.ndarray:
+        # Saltelli et al. (2010), the estimators scipy.stats.sobol_indices uses (its
+        # default), on the resampled base samples (which need not be a power of two)
+        index = np.asarray(index, dtype=int)
+        a, b, ab = f_a[:, index], f_b[:, index], f_ab[..., index]
+        centre = np.mean([a, b], axis=(0, -1))[:, None]  # as scipy centres the outputs
+        a, b, ab = a - centre, b - centre, ab - centre
+        variance = np.var([a, b], axis=(0, -1))
+        first = np.mean(b * (ab - a), axis=-1) / variance
+        total = 0.5 * np.mean((a - ab) ** 2, axis=-1) / variance
+        return np.concatenate([np.ravel(first.T), np.ravel(total.T)])
+
+    n = f_a.shape[1]
+    shape = np.shape(stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab},
+                                         n=n).first_order)
+    interval = stats.bootstrap([np.arange(n)], statistic, method="BCa",
+                               n_resamples=resamples, confidence_level=0.95, rng=rng,
+                               vectorized=False).confidence_interval
+    size = int(np.prod(shape))
+    low, high = np.asarray(interval.low), np.asarray(interval.high)
+    return (np.array([low[:size].reshape(shape), high[:size].reshape(shape)]),
+            np.array([low[size:].reshape(shape), high[size:].reshape(shape)]))
+
+
 def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
              seed: int = 0, resamples: int = 200) -> SobolIndices:
     """Sobol indices of ``function`` (``x`` of shape (d, m) -> (m,) or (s, m)).
@@ -135,10 +164,7 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     f_ab = values[:, 2 * n:].reshape(values.shape[0], len(factors), n).swapaxes(0, 1)
     result = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     if resamples:
-        interval = result.bootstrap(confidence_level=0.95, n_resamples=resamples)
-        first, total = (interval.first_order.confidence_interval,
-                        interval.total_order.confidence_interval)
-        first, total = np.array([first.low, first.high]), np.array([total.low, total.high])
+        first, total = _bootstrap(f_a, f_b, f_ab, resamples, np.random.default_rng([seed, 1]))
     else:  # no intervals asked for (the BCa jackknife costs O(n^2) for large n)
         first = total = np.full((2, *np.shape(result.first_order)), np.nan)
     arrays = [result.first_order, result.total_order, first, total]
