@@ -186,3 +186,20 @@ def test_coercion_follows_reach(reach, direction):
     e = [s.label(model.states) for s in model.variables].index("e[B]")
     expected = 0.1 * 1.0 * 0.8 / 1.2 if direction else 0.0
     assert rate[e] == pytest.approx(-expected, rel=1e-12, abs=1e-15)
+
+
+def test_a_clash_with_a_known_name_or_symbol_is_refused():
+    from dynamics import MechanismError
+    from dynamics.model import Parameter
+
+    clash = Parameter("reaction", "k2", "state", "1/yr", 0.1, (0.0, 1.0), "a second reaction",
+                      "Richardson 1960")
+    with pytest.raises(MechanismError, match="parameter 'reaction' is already defined by "
+                                             "mechanism 'richardson'"):
+        Model(["A", "B"], [Mechanism("clash", "a clash", parameters=(clash,))])
+    same_symbol = Variable("resolve", "k", "resolve", "1")
+    with pytest.raises(MechanismError, match="uses the symbol 'k' of 'reaction'"):
+        Model(["A", "B"], [Mechanism("symbol_clash", "a clash", variables=(same_symbol,),
+                                     terms=(Term("t", same_symbol, lambda ctx, i: 0),))])
+    with pytest.raises(MechanismError, match="cites 'Nobody 2020'"):
+        Model(["A", "B"], [Mechanism("uncited", "no source", references=("Nobody 2020",))])

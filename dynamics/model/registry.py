@@ -112,11 +112,18 @@ def register(mechanism: Mechanism) -> Mechanism:
         except UnitError as error:
             raise MechanismError(f"mechanism {mechanism.name!r}: parameter {spec.name!r}: "
                                  f"{error}") from None
+    symbols.update({p.symbol: p.name for p in mechanism.parameters})
     for variable in _variables_of(mechanism):
         other_variable = _variables.get(variable.name)
         if other_variable is not None and other_variable is not variable:
             raise MechanismError(f"mechanism {mechanism.name!r}: a different variable named "
                                  f"{variable.name!r} is already known")
+        clash = symbols.get(variable.symbol) or next(
+            (v.name for v in _variables.values()
+             if v.symbol == variable.symbol and v is not variable), None)
+        if clash is not None:  # one sympy symbol for two quantities would merge them
+            raise MechanismError(f"mechanism {mechanism.name!r}: variable {variable.name!r} "
+                                 f"uses the symbol {variable.symbol!r} of {clash!r}")
     works = dict(mechanism.works)
     cited = [*mechanism.references, *(p.source for p in mechanism.parameters)]
     for key in cited:
