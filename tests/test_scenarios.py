@@ -148,6 +148,8 @@ def test_unipolar_decay_ends_in_finite_time_and_soft_balancing_shortens_it():
     without_soft, ended_too = unipolar_durability(without("unipolar-decay", "soft_balancing"))
     assert ended and ended_too
     assert with_soft < without_soft
+    # the numbers the scenario's text quotes
+    assert (round(with_soft, 1), round(without_soft, 1)) == (9.5, 10.4)
 
 
 def test_soft_balancing_constrains_but_does_not_end_a_durable_unipole():
@@ -156,6 +158,7 @@ def test_soft_balancing_constrains_but_does_not_end_a_durable_unipole():
     off = without("soft-balancing", "soft_balancing")
     excess_on, excess_off = res.share[-1, 0] - S_STAR, off.share[-1, 0] - S_STAR
     assert 0 < excess_on < 0.6 * excess_off
+    assert (round(excess_on, 3), round(excess_off, 3)) == (0.011, 0.023)  # quoted in text
     assert res["v"].max() > 0 and off["e", "Unipole"][-1] > res["e", "Unipole"][-1]
 
 
