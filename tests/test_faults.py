@@ -150,3 +150,80 @@ def test_sobol_intervals_are_reproducible_with_the_same_seed():
             for _ in range(2)]
     np.testing.assert_array_equal(runs[0].first_interval, runs[1].first_interval)
     np.testing.assert_array_equal(runs[0].total_interval, runs[1].total_interval)
+
+
+# --- fuzzing: random scenario documents, random bytes, random command lines ---------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dynamics.errors import DynamicsError  # noqa: E402
+from dynamics.scenarios import parse_scenario  # noqa: E402
+
+_LEAVES = (st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, allow_infinity=False)
+           | st.text(max_size=5))
+_VALUES = st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=8)
+_TABLES = st.sampled_from(["scenario", "model", "time", "parameters", "initial", "solver",
+                           "sources", "robustness", "bogus"])
+_KEYS = st.sampled_from(["states", "mechanisms", "span", "output", "reaction", "fatigue", "m",
+                         "e", "c", "method", "rtol", "name", "extends", "share", "unit", "x"])
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+
+
+def _parse_or_refuse(text: str) -> None:
+    """The loader either parses the text or raises the project's own error."""
+    try:
+        parse_scenario(text, "fuzz.toml")
+    except DynamicsError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(_TABLES, st.dictionaries(_KEYS, _VALUES, max_size=4), max_size=4))
+def test_random_scenario_documents_never_raise_a_traceback(document):
+    _parse_or_refuse("\n".join(f"[{table}]\n" + "\n".join(f"{_toml(k)} = {_toml(v)}"
+                                                          for k, v in body.items())
+                               for table, body in document.items()))
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.dictionaries(_TABLES, _VALUES, max_size=4))
+def test_tables_that_are_not_tables_are_refused(document):
+    _parse_or_refuse("\n".join(f"{_toml(k)} = {_toml(v)}" for k, v in document.items()))
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_are_refused_cleanly(data):
+    _parse_or_refuse(data.decode("utf-8", "replace"))
+
+
+_WORDS = st.sampled_from(["describe", "run", "equations", "parameters", "richardson-stable",
+                          "security-dilemma", "nope", "--set", "reaction=0.2", "reactoin=1",
+                          "reaction=abc", "reaction.Nobody=1", "fatigue=-1", "--t-end", "-5",
+                          "nan", "7", "--mechanisms", "ceiling", "bogus", "--markdown",
+                          "--json", ""])
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.lists(_WORDS, min_size=1, max_size=5))
+def test_random_command_lines_end_with_status_0_or_2(words):
+    try:
+        status = main(words)
+    except SystemExit as exit_:  # argparse's own usage errors
+        status = exit_.code
+    assert status in (0, 2)

@@ -206,18 +206,19 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
         return ScenarioError(message, path=path, line=_line_of(text, table, key),
                              key=f"{table}.{key}" if key else table)
 
-    mechanisms = data.get("model", {}).get("mechanisms") if isinstance(data.get("model"),
-                                                                       dict) else None
+    for table, value in data.items():
+        if table not in _TABLES:
+            raise fail(_unknown("table", table, _TABLES), table)
+        if not isinstance(value, dict):
+            raise fail(f"{table!r} must be a table [{table}]", table)
+    _check_types(data, fail)
+    mechanisms = data.get("model", {}).get("mechanisms")
     if mechanisms is not None:  # a researcher's mechanisms bring their parameters
         try:
             resolve_mechanisms(mechanisms)
         except DynamicsError as error:
             raise fail(str(error), "model", "mechanisms") from None
     for table, value in data.items():
-        if table not in _TABLES:
-            raise fail(_unknown("table", table, _TABLES), table)
-        if not isinstance(value, dict):
-            raise fail(f"{table!r} must be a table [{table}]", table)
         allowed = _TABLES[table]
         for key in value:
             if allowed is not None and key not in allowed:
@@ -260,6 +261,52 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
                                     data.get("initial", {}), **fields)
     _validate(scenario, fail)
     return scenario
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+#: what each fixed key must hold, and how to say it
+_TYPES: dict[tuple[str, str], tuple[Any, str]] = {
+    ("scenario", "name"): (lambda v: isinstance(v, str), "a string"),
+    ("scenario", "title"): (lambda v: isinstance(v, str), "a string"),
+    ("scenario", "description"): (lambda v: isinstance(v, str), "a string"),
+    ("scenario", "theory"): (lambda v: isinstance(v, str), "a string"),
+    ("scenario", "unit"): (lambda v: isinstance(v, str), "a string"),
+    ("scenario", "extends"): (lambda v: isinstance(v, str), "a scenario name or file"),
+    ("scenario", "references"): (_texts, "a list of reference keys"),
+    ("model", "states"): (_texts, "a list of state names"),
+    ("model", "mechanisms"): (lambda v: isinstance(v, str) or _texts(v),
+                              '"all" or a list of mechanism names'),
+    ("time", "span"): (lambda v: isinstance(v, list) and len(v) == 2
+                       and all(_number(x) for x in v), "[start, end] in years"),
+    ("time", "output"): (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 2,
+                         "a whole number of output times, at least 2"),
+    ("solver", "method"): (lambda v: isinstance(v, str), "a method name"),
+    ("solver", "engine"): (lambda v: isinstance(v, str), "an engine name"),
+    ("solver", "max_steps"): (lambda v: isinstance(v, int) and not isinstance(v, bool),
+                              "a whole number"),
+}
+
+
+def _check_types(data: dict, fail) -> None:
+    """Each fixed key holds what it must (a list of names, a span, a number ...)."""
+    for (table, key), (check, expected) in _TYPES.items():
+        body = data.get(table)
+        if isinstance(body, dict) and key in body and not check(body[key]):
+            raise fail(f"{key} must be {expected}, got {body[key]!r}", table, key)
+    for key in ("rtol", "atol", "max_step", "divergence"):
+        body = data.get("solver")
+        if isinstance(body, dict) and key in body and not _number(body[key]):
+            raise fail(f"{key} must be a number, got {body[key]!r}", "solver", key)
+    for key, value in (data.get("sources") or {}).items():
+        if not isinstance(value, str):
+            raise fail(f"a source must be a string, got {value!r}", "sources", key)
 
 
 def _base_of(extends: str, path: str, fail) -> Scenario:
