@@ -99,6 +99,11 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps([eq.as_dict() for eq in found], indent=2))
         return
+    if not found:
+        print(f"no equilibrium of {scenario.name} found in the admissible domain from "
+              f"{args.starts} starts: the system may have none there (a runaway race, whose "
+              "only equilibrium has negative spending), or try more --starts")
+        return
     print(f"{len(found)} equilibria of {scenario.name} in the admissible domain:")
     for number, eq in enumerate(found, start=1):
         print(f"\n{number}. {eq.summary()}")

@@ -30,3 +30,19 @@ def test_disk_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
 def test_empty_cache_dir_disables_the_disk_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BALANCING_CACHE_DIR", "")
     assert compiling._cache_folder() is None
+
+
+def test_a_corrupt_cache_file_is_regenerated(tmp_path, monkeypatch):
+    """A truncated or garbage cache file never breaks a run: it is written again."""
+    monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
+    compiling._compile.cache_clear()
+    try:
+        good = compiling._compile(*SHAPE)
+        (cached,) = tmp_path.glob("model-*.py")
+        for garbage in ("def rate(t, y, p):\n    return (", "\x00\x01 not python"):
+            cached.write_text(garbage)
+            compiling._compile.cache_clear()
+            again = compiling._compile(*SHAPE)
+            assert again.source == good.source and cached.read_text() == good.source
+    finally:
+        compiling._compile.cache_clear()

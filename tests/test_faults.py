@@ -227,3 +227,25 @@ def test_random_command_lines_end_with_status_0_or_2(words):
     except SystemExit as exit_:  # argparse's own usage errors
         status = exit_.code
     assert status in (0, 2)
+
+
+def test_no_equilibrium_is_explained(capsys):
+    assert main(["equilibria", "richardson-runaway", "--starts", "16"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("no equilibrium of richardson-runaway found") and "runaway" in out
+
+
+def test_the_readme_calibration_example_has_its_file(capsys):
+    """The README's example reads docs/examples/blocs-1909.csv, which is COW's own series."""
+    import json
+    from pathlib import Path
+
+    from dynamics.data import cow_series, read_series
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "blocs-1909.csv"
+    shipped = read_series(path)
+    cow = cow_series({"Entente": ["FRN", "RUS"], "Central": ["GMY", "AUH"]}, (1909, 1913))
+    for bloc in ("Entente", "Central"):
+        assert list(shipped.values[bloc]) == list(cow.values[bloc])
+    assert main(["calibrate", "richardson", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["intervals"] == 4
