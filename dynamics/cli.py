@@ -400,8 +400,8 @@ def _cmd_equations(args: argparse.Namespace) -> None:
 def _cmd_figures(args: argparse.Namespace) -> None:
     from dynamics.figures import make_figures
 
-    for path in make_figures(Path(args.out), only=args.only):
-        print(f"wrote {path}")
+    make_figures(Path(args.out), only=args.only,
+                 progress=lambda path: print(f"wrote {path}", flush=True))
 
 
 def _parser() -> argparse.ArgumentParser:

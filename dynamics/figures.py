@@ -38,7 +38,14 @@ from dynamics.results import Result
 from dynamics.scenarios import Scenario, list_scenarios, load_scenario
 from dynamics.simulate import simulate
 
-__all__ = ["FIGURES", "make_figures", "write_table"]
+__all__ = ["FIGURES", "make_figures", "write_table", "BOUNDARY_TOLERANCE", "DATA_TOLERANCE"]
+
+#: growth rates within this of 0 are on a stability boundary (counted as not stable)
+BOUNDARY_TOLERANCE = 1e-12
+#: what "the same figure" means across machines: each data column agrees to this fraction
+#: of its largest magnitude (bit for bit on one machine; solvers round differently
+#: elsewhere, by up to about 5e-7 here)
+DATA_TOLERANCE = 1e-5
 
 Figure = Callable[[], tuple[Any, list[str], np.ndarray]]
 
@@ -207,7 +214,9 @@ def _stability_region():
             p[..., distinguishability] = d
             jac = system.compiled.jacobian(0.0, np.zeros(len(system.labels)), p)
             growth = np.linalg.eigvals(jac).real.max(axis=-1)
-            stable = (growth < 0).astype(float)
+            # a cell on the analytic boundary (k h = alpha: growth 0 up to rounding, which
+            # differs between machines) counts as not stable, by a stated tolerance
+            stable = (growth < -BOUNDARY_TOLERANCE).astype(float)
             ax.contour(ks, alphas, stable, levels=[0.5], colors=[PALETTE[n]], linewidths=2.5,
                        alpha=0.45)
             h = 0.1 + (1 - d) * 0.9
@@ -327,8 +336,10 @@ def write_table(path: Path, header: list[str], data: np.ndarray) -> Path:
     return path
 
 
-def make_figures(out: Path | str = "figures", only: Iterable[str] | None = None) -> list[Path]:
-    """Write every figure (or those named in ``only``) to ``out``; returns the paths."""
+def make_figures(out: Path | str = "figures", only: Iterable[str] | None = None,
+                 progress: Callable[[Path], object] | None = None) -> list[Path]:
+    """Write every figure (or those named in ``only``) to ``out``; returns the paths.
+    ``progress`` is called with each path as it is written."""
     out = Path(out)
     names = list(FIGURES) if not only else list(only)
     for name in names:
@@ -337,6 +348,10 @@ def make_figures(out: Path | str = "figures", only: Iterable[str] | None = None)
     written = []
     for name in names:
         figure, header, data = FIGURES[name]()
-        written += save_figure(figure, out / name)
-        written.append(write_table(out / "data" / f"{name}.csv", header, data))
+        paths = [*save_figure(figure, out / name),
+                 write_table(out / "data" / f"{name}.csv", header, data)]
+        for path in paths:
+            if progress is not None:
+                progress(path)
+        written += paths
     return written

@@ -27,3 +27,27 @@ def test_figures_are_complete_and_deterministic(tmp_path):
         assert rows[0] == header, name
         first = np.array([[float(x) for x in row] for row in rows[1:]])
         np.testing.assert_array_equal(first, np.atleast_2d(data), err_msg=name)
+
+
+def test_the_committed_figure_data_is_what_the_code_draws(tmp_path):
+    """Each committed figures/data/NAME.csv equals a regeneration: every column to
+    DATA_TOLERANCE of its largest magnitude (bit for bit on one machine; solvers round
+    differently across machines), the stability classification exactly."""
+    from pathlib import Path
+
+    from dynamics.figures import DATA_TOLERANCE
+
+    committed = Path(__file__).resolve().parents[1] / "figures" / "data"
+    for name, build in FIGURES.items():
+        figure, header, data = build()
+        plt.close(figure)
+        with (committed / f"{name}.csv").open() as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == header, name
+        shipped = np.array([[float(x) for x in row] for row in rows[1:]])
+        data = np.atleast_2d(data)
+        assert shipped.shape == data.shape, name
+        scale = np.nanmax(np.abs(data), axis=0)
+        scale[~(scale > 0)] = 1.0
+        assert np.all((np.abs(shipped - data) <= DATA_TOLERANCE * scale)
+                      | (np.isnan(shipped) & np.isnan(data))), name
