@@ -67,10 +67,6 @@ def _without(mechanism: str) -> Variant:
     return variant
 
 
-def _ok(run: EnsembleResult) -> np.ndarray:
-    return np.array([s is Status.SUCCESS for s in run.status])
-
-
 def _state(run: EnsembleResult, state: str) -> int:
     return run.states.index(state)
 
@@ -84,7 +80,7 @@ def _parameter(run: EnsembleResult, name: str) -> np.ndarray:
 def _peak(run: EnsembleResult, state: str) -> np.ndarray:
     share = run.values["share"][:, :, _state(run, state)]
     with np.errstate(all="ignore"):
-        return np.where(_ok(run), np.nanmax(np.where(np.isfinite(share), share, -np.inf),
+        return np.where(run.ok, np.nanmax(np.where(np.isfinite(share), share, -np.inf),
                                             axis=1), np.nan)
 
 
@@ -107,7 +103,7 @@ def _approaches_equilibrium(runs: Runs) -> np.ndarray:
     run = runs["base"]
     n, m, e = len(run.states), run.values["m"], run.values["e"][:, 0]
     out = np.zeros(run.members, dtype=bool)
-    for i in np.flatnonzero(_ok(run)):
+    for i in np.flatnonzero(run.ok):
         k = _per_state(run, "reaction", i, n)
         alpha = _per_state(run, "fatigue", i, n)
         drive = _per_state(run, "grievance", i, n) * e[i] + _per_state(
@@ -137,7 +133,7 @@ def _escalates(runs: Runs) -> np.ndarray:
     burden = run.values["m"][:, -1] / run.values["e"][:, -1]
     ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
                               (run.members, len(run.states)))
-    return _ok(run) & np.all(burden > 0.5 * ceiling, axis=1)
+    return run.ok & np.all(burden > 0.5 * ceiling, axis=1)
 
 
 def _use(run: EnsembleResult) -> np.ndarray:
@@ -145,7 +141,7 @@ def _use(run: EnsembleResult) -> np.ndarray:
     burden = run.values["m"][:, -1] / run.values["e"][:, -1]
     ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
                               (run.members, len(run.states)))
-    return np.where(_ok(run), np.max(burden / ceiling, axis=1), np.nan)
+    return np.where(run.ok, np.max(burden / ceiling, axis=1), np.nan)
 
 
 def _less_than(*variants: str) -> Callable[[Runs], np.ndarray]:
@@ -178,7 +174,7 @@ def _small_allies_carry_less(runs: Runs) -> np.ndarray:
     allies = [_state(run, s) for s in ("Leader", "Ally1", "Ally2", "Ally3")]
     keep = run.t >= 5.0
     out = np.zeros(run.members, dtype=bool)
-    for i in np.flatnonzero(_ok(run)):
+    for i in np.flatnonzero(run.ok):
         size = run.values["e"][i][keep][:, allies].mean(axis=0)
         burden = (run.values["m"][i][keep] / run.values["e"][i][keep])[:, allies].mean(axis=0)
         out[i] = spearmanr(size, burden).statistic > 0
@@ -191,7 +187,7 @@ def _cohesion_fades(runs: Runs) -> np.ndarray:
     allies = [_state(run, s) for s in ("Leader", "Ally1", "Ally2", "Ally3")]
     pairs = [(a, b) for k, a in enumerate(allies) for b in allies[k + 1:]]
     mean = np.mean([run.values["c"][:, :, a, b] for a, b in pairs], axis=0)
-    return _ok(run) & (mean[:, -1] < np.nanmax(mean, axis=1) - 0.2)
+    return run.ok & (mean[:, -1] < np.nanmax(mean, axis=1) - 0.2)
 
 
 def _unipolar_years(run: EnsembleResult) -> np.ndarray:
@@ -200,7 +196,7 @@ def _unipolar_years(run: EnsembleResult) -> np.ndarray:
     below = top < _parameter(run, "hegemony_share")[:, None]
     started = top[:, 0] > _parameter(run, "hegemony_share")
     years = np.where(below.any(axis=1), run.t[np.argmax(below, axis=1)] - run.t[0], np.inf)
-    return np.where(_ok(run) & started, years, np.nan)
+    return np.where(run.ok & started, years, np.nan)
 
 
 def _unipolarity_ends(runs: Runs) -> np.ndarray:
@@ -217,11 +213,11 @@ def _excess(run: EnsembleResult) -> np.ndarray:
 
 
 def _soft_balancing_lowers(runs: Runs) -> np.ndarray:
-    return _ok(runs["base"]) & (_excess(runs["base"]) < _excess(runs["no soft balancing"]))
+    return runs["base"].ok & (_excess(runs["base"]) < _excess(runs["no soft balancing"]))
 
 
 def _stays_above(runs: Runs) -> np.ndarray:
-    return _ok(runs["base"]) & (_excess(runs["base"]) > 0)
+    return runs["base"].ok & (_excess(runs["base"]) > 0)
 
 
 def _transition(runs: Runs) -> np.ndarray:
@@ -229,7 +225,7 @@ def _transition(runs: Runs) -> np.ndarray:
     run = runs["base"]
     share = run.values["share"]
     china, usa = _state(run, "CHN"), _state(run, "USA")
-    return _ok(run) & np.any(share[:, :, china] > share[:, :, usa], axis=1)
+    return run.ok & np.any(share[:, :, china] > share[:, :, usa], axis=1)
 
 
 def _internal_only(scenario: Scenario) -> Scenario:

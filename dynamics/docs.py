@@ -155,15 +155,16 @@ def robustness_markdown() -> str:
 
     lines = [_ROBUST_BEGIN, "", "| scenario | claim | kind | holds in | within its condition |",
              "|---|---|---|---|---|"]
+    records = {name: load_scenario(name).robustness for name in CLAIMS}
     for name, claims in CLAIMS.items():
-        record = load_scenario(name).robustness
+        record = records[name]
         for claim in claims:
             share = record.get("share", {}).get(claim.name)
             within = record.get("within", {}).get(claim.name)
             lines.append(f"| `{name}` | {claim.text} | {claim.kind} | "
                          f"{'' if share is None else f'{share:.0%}'} | "
                          f"{'' if within is None else f'{within:.0%}'} |")
-    members = {load_scenario(name).robustness.get("members") for name in CLAIMS}
+    members = {record.get("members") for record in records.values()}
     lines += ["", f"Each share is over a Latin hypercube of {', '.join(map(str, members))} "
               "members in which every free value of the scenario is multiplied by a factor in "
               "[0.75, 1.25]; a *robust* claim holds in at least 90 %, a *conditional* one in "

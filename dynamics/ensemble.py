@@ -46,7 +46,7 @@ from dynamics.solver import (
     time_grid,
 )
 
-__all__ = ["EnsembleResult", "simulate_ensemble"]
+__all__ = ["EnsembleResult", "simulate_ensemble", "has_members"]
 
 
 
@@ -184,6 +184,14 @@ def _has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
     array = np.asarray(value)
     return array.ndim > trailing_dims(name) and (members is None or
                                                 array.shape[0] == members)
+
+
+def has_members(params: Mapping[str, Any] | None, initial: Mapping[str, Any] | None
+                ) -> bool:
+    """Whether any value (of a known parameter or variable) carries a member axis."""
+    values = {**(params or {}), **(initial or {})}
+    return any(_has_member_axis(name, value) for name, value in values.items()
+               if name in REGISTRY or name in VARIABLES)
 
 
 def _members_of(values: Mapping[str, Any]) -> int:

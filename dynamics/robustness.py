@@ -202,11 +202,10 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         kept = {k: v for k, v in _restricted(values, changed).items() if k not in own}
         runs[name] = run_values(changed, kept, **options)
     labels = tuple(item.label for item in inputs)
+    failed = sum(int((~run.ok).sum()) for run in runs.values())
     shares = []
     for claim in claims:
         holds = np.asarray(claim.holds(runs), dtype=bool)
-        failed = sum(int((~np.array([s.value == "success" for s in run.status])).sum())
-                     for run in runs.values())
         within = None
         if claim.condition is not None:
             label, op, factor = claim.condition

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.ensemble import EnsembleResult, simulate_ensemble
+from dynamics.ensemble import EnsembleResult, has_members, simulate_ensemble
 from dynamics.model.model import Model
 from dynamics.results import Result, Status
 from dynamics.solver import (
@@ -79,12 +79,12 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     if isinstance(solver, str):
         solver = Solver(method=solver)
     t0, t1, t_eval = time_grid(t_span, output)
-    compiled, values, start, y0, p = prepare(model, params, initial)
-    if y0.ndim != 1:
+    if has_members(params, initial):  # validated member by member there: a bad one fails alone
         times = time_grid(t_span, 401)[2] if t_eval is None else t_eval
         assert times is not None  # a number of outputs gives the times
         return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
                                  solver=solver, events=events)
+    compiled, values, start, y0, p = prepare(model, params, initial)
     solver = replace(solver, method=solver.single())  # provenance records the method run
     found = event_functions(model, y0, events, solver.divergence)
     sol = integrate(compiled, p, y0, (t0, t1), t_eval, solver, found)

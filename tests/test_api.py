@@ -52,6 +52,11 @@ def test_simulate_with_a_member_axis_runs_an_ensemble():
     same = simulate_ensemble(model, {**RICHARDSON, "reaction": k[:, None]}, (0.0, 300.0),
                              output=3)
     np.testing.assert_array_equal(same.values["m"], runs.values["m"])
+    # a member with an invalid value fails alone, through the one front door too
+    mixed = simulate(model, {**RICHARDSON, "reaction": np.array([[0.1], [-1.0]])},
+                     (0.0, 10.0), output=3)
+    assert [s.value for s in mixed.status] == ["success", "failed"]
+    assert "outside its bounds" in mixed.messages[1]
 
 
 def test_a_scenarios_solver_is_honoured_by_its_studies():

@@ -144,7 +144,7 @@ class Model:
     @cached_property
     def known_variables(self) -> dict[str, Variable]:
         """Every variable of the model, dynamic or held, by name."""
-        held = {VARIABLES[s.name] for s in self.held}
+        held = dict.fromkeys(VARIABLES[s.name] for s in self.held)  # ordered, not a set
         return {v.name: v for v in [*self.dynamic, *held]}
 
     def variable(self, name: str) -> Variable:

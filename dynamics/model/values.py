@@ -35,8 +35,10 @@ def _not_a_number(value: Any) -> bool:
         return True
     if isinstance(value, list | tuple):
         return any(_not_a_number(v) for v in value)
-    return isinstance(value, np.ndarray) and value.dtype.kind in "bUSO" and not (
-        value.dtype.kind == "O" and not any(_not_a_number(v) for v in value.ravel()))
+    if not isinstance(value, np.ndarray):
+        return False
+    return value.dtype.kind in "bUS" or (value.dtype.kind == "O"
+                                         and any(_not_a_number(v) for v in value.ravel()))
 
 
 def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
