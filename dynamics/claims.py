@@ -157,8 +157,25 @@ def _with(values: Mapping[str, float]) -> Variant:
     return variant
 
 
-def _bandwagoning_raises_the_peak(runs: Runs) -> np.ndarray:
-    return _peak(runs["base"], "Strong") > _peak(runs["balancing"], "Strong")
+def _bandwagoning_raises_the_share(runs: Runs) -> np.ndarray:
+    """The strong state's final share is larger with bandwagoning than without."""
+    def final(run: EnsembleResult) -> np.ndarray:
+        return np.where(run.ok, run.values["share"][:, -1, _state(run, "Strong")], np.nan)
+    return final(runs["base"]) > final(runs["balancing"])
+
+
+def _lower_than(variant: str, state: str) -> Callable[[Runs], np.ndarray]:
+    """``state``'s peak share is lower in the scenario than in ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        return _peak(runs["base"], state) < _peak(runs[variant], state)
+    return holds
+
+
+def _jackal_gains(runs: Runs) -> np.ndarray:
+    """The Jackal's final output is higher with the spoils than without them."""
+    def final(run: EnsembleResult) -> np.ndarray:
+        return np.where(run.ok, run.values["e"][:, -1, _state(run, "Jackal")], np.nan)
+    return final(runs["base"]) > final(runs["no spoils"])
 
 
 def _both_work_best(runs: Runs) -> np.ndarray:
@@ -250,9 +267,13 @@ CLAIMS: dict[str, list[Claim]] = {
                                  "how often depends above all on the Riser's own drive to arm "
                                  "(its grievance)", _below_hegemony("Riser"),
                                  kind="uncertain")],
-    "external-balancing": [Claim("contained", "external balancing keeps the Riser below s*; "
-                                 "how often depends above all on the Riser's own arming (its "
-                                 "fatigue)", _below_hegemony("Riser"), kind="uncertain")],
+    "external-balancing": [
+        Claim("slows", "external balancing lowers the Riser's peak share below what it reaches "
+              "with nobody balancing", _lower_than("nobody balancing", "Riser"),
+              {"nobody balancing": _without("alliances")}),
+        Claim("contained", "external balancing alone keeps the Riser below s*; how often "
+              "depends above all on the Riser's own arming", _below_hegemony("Riser"),
+              kind="uncertain")],
     "combined-balancing": [
         Claim("contained", "internal and external balancing together keep the Riser below "
               "s*", _below_hegemony("Riser")),
@@ -277,12 +298,13 @@ CLAIMS: dict[str, list[Claim]] = {
         _less_than("offence advantage", "indistinguishable"),
         {"offence advantage": _with({"offence_defence": 1.5}),
          "indistinguishable": _with({"distinguishability": 0.2})})],
-    "bandwagoning": [Claim("raises the strong", "bandwagoning raises the strong state's "
-                           "peak share above what it reaches when the weak balance, when "
-                           "the weak are defined generously (bandwagon_share at least 0.8 "
-                           "times the scenario's 0.25)", _bandwagoning_raises_the_peak,
-                           {"balancing": _without("bandwagoning")}, kind="conditional",
-                           condition=("bandwagon_share", ">=", 0.8))],
+    "bandwagoning": [Claim("raises the strong", "bandwagoning leaves the strong state with a "
+                           "larger share at the end of the run than when the weak balance",
+                           _bandwagoning_raises_the_share,
+                           {"balancing": _without("bandwagoning")})],
+    "bandwagoning-for-profit": [Claim(
+        "jackal gains", "the Jackal ends with more output when it shares in the Revisionist's "
+        "spoils than without them", _jackal_gains, {"no spoils": _without("spoils")})],
     "free-riding": [
         Claim("exploitation", "the small allies carry the smaller burdens (rank correlation "
               "of output and burden > 0)", _small_allies_carry_less),

@@ -19,7 +19,7 @@ from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.model import Model
 from dynamics.model.parts import GUARD, Variable
 from dynamics.model.references import REFERENCES
-from dynamics.model.registry import VARIABLES
+from dynamics.model.registry import REGISTRY, VARIABLES
 
 __all__ = ["model_markdown", "parameters_markdown", "equations_markdown",
            "robustness_markdown", "update_readme", "main"]
@@ -167,10 +167,19 @@ def robustness_markdown() -> str:
     members = {record.get("members") for record in records.values()}
     lines += ["", f"Each share is over a Latin hypercube of {', '.join(map(str, members))} "
               "members in which every free value of the scenario is multiplied by a factor in "
-              "[0.75, 1.25]; a *robust* claim holds in at least 90 %, a *conditional* one in "
-              "at least 90 % where its stated condition holds, and an *uncertain* one is "
+              "[0.75, 1.25] and each structurally uncertain parameter its model uses (a "
+              f"modelling choice without an estimate: {_uncertain_ranges()}) is drawn "
+              "uniformly over its uncertain range; a *robust* claim holds in at least 90 %, "
+              "a *conditional* one in at least 90 % where its stated condition holds, and an "
+              "*uncertain* one is "
               "reported, not claimed.", "", _ROBUST_END]
     return "\n".join(lines)
+
+
+def _uncertain_ranges() -> str:
+    """``name in [low, high]`` for every parameter with an uncertain range."""
+    return ", ".join(f"`{spec.name}` in [{spec.uncertain[0]:g}, {spec.uncertain[1]:g}]"
+                     for spec in REGISTRY.values() if spec.uncertain is not None)
 
 
 def update_readme(path: Path) -> bool:

@@ -4,8 +4,12 @@ A claim that holds only at the shipped values is tuned, not shown. :func:`robust
 a Latin hypercube (``scipy.stats.qmc``) of ``members`` points in which every free value of
 the scenario (each number in its ``[parameters]``, each state's entry separately; matrices
 are held) is multiplied by a factor in [1 - spread, 1 + spread] (clipped to the parameter's
-bounds), runs the scenario and the variants its claims compare with as ensembles over the
-same members, and reports the share of members where each claim holds. Where a claim fails
+bounds), and each structurally uncertain parameter the model uses (a modelling choice with
+no estimate, such as the bandwagoning share s_w: ``Parameter.uncertain``) is drawn
+uniformly over its uncertain range, whether the scenario sets it or not. It runs the
+scenario and the variants its claims compare with as ensembles over the same members, and
+reports the share of members where each claim holds. Every input is recorded as a factor
+of the scenario's value, so that conditions read the same way for both kinds. Where a claim fails
 somewhere, the input and threshold that best separate where it holds from where it fails
 (a one-split decision stump) say which region breaks it.
 """
@@ -39,6 +43,7 @@ class Input:
     name: str
     state: str
     value: float
+    uncertain: tuple[float, float] | None = None  # drawn over this range, not +-spread
 
     @property
     def label(self) -> str:
@@ -110,7 +115,8 @@ class Robustness(Report):
 
     def summary(self) -> str:
         lines = [f"{self.scenario}: {self.members} members, every free value x "
-                 f"[{1 - self.spread:g}, {1 + self.spread:g}] ({len(self.inputs)} inputs)"]
+                 f"[{1 - self.spread:g}, {1 + self.spread:g}] and each structurally uncertain "
+                 f"one over its range ({len(self.inputs)} inputs)"]
         for c in self.claims:
             lines.append(f"  {c.share:6.1%}  {c.name} ({c.kind}): {c.text}")
             if c.within is not None:
@@ -122,11 +128,19 @@ class Robustness(Report):
 
 def free_inputs(scenario: Scenario) -> list[Input]:
     """Every number the scenario gives a parameter, each state's entry separately (matrix
-    values and zeros are held: a factor cannot move a zero)."""
+    values and zeros are held: a factor cannot move a zero), then every structurally
+    uncertain scalar parameter its model uses, over its uncertain range."""
     found = []
+    used = scenario.model().parameter_names
+    uncertain = [REGISTRY[name] for name in used if REGISTRY[name].uncertain is not None
+                 and REGISTRY[name].kind == "scalar"]
+    for spec in uncertain:
+        value = float(scenario.parameters.get(spec.name, spec.default))
+        if value != 0.0:
+            found.append(Input(spec.name, "", value, spec.uncertain))
     for name, value in scenario.parameters.items():
         kind = REGISTRY[name].kind
-        if kind == "pair":
+        if kind == "pair" or any(item.name == name for item in found):
             continue
         if kind == "scalar":
             found.append(Input(name, "", float(value)))
@@ -190,6 +204,10 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     inputs = free_inputs(scenario)
     unit = qmc.LatinHypercube(len(inputs), seed=seed).random(members)
     factors = 1 - spread + 2 * spread * unit
+    for k, item in enumerate(inputs):
+        if item.uncertain is not None:
+            low, high = item.uncertain
+            factors[:, k] = (low + (high - low) * unit[:, k]) / item.value
     values = _values(scenario, inputs, factors)
     variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
     runs: dict[str, EnsembleResult] = {

@@ -161,9 +161,11 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
                     ) -> list[_Event]:
     """Every terminal event of this model: the divergence bound, and leaving the domain
     of each dynamic variable with a finite bound by more than the tolerance (relative to
-    the variable's initial scale when it has a unit). An open bound (output's 0) gets the
-    same slack: a value below the solver's absolute tolerance is resolved only to that
-    tolerance, so a positive output that decays towards 0 can dip below it by noise."""
+    the variable's initial scale when it has a unit). An open bound (output's 0) is never
+    reached by the exact solution, only approached: the run stops when the variable comes
+    within the tolerance of it (an economy that has collapsed to a millionth of the
+    initial scale), where a stiff solver would otherwise fail on values its absolute
+    tolerance cannot resolve."""
     watched = np.array([k for k, s in enumerate(model.variables)
                         if model.variable(s.name).watched])
     scale = float(np.max(np.abs(y0))) or 1.0
@@ -181,10 +183,12 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
             size = float(np.max(np.abs(y0[idx]))) or 1.0
         slack = events.tolerance * size
         if math.isfinite(low):
-            floor = low - slack
-            verb = "reached" if variable.open_low else "fell below"
+            floor = low + slack if variable.open_low else low - slack
+            text = (f"{variable.meaning} collapsed towards {low:g} (below "
+                    f"{events.tolerance:g} of its initial scale)" if variable.open_low
+                    else f"{variable.meaning} fell below {low:g}")
             found.append(_Event(lambda t, y, idx=idx, floor=floor: np.min(y[idx]) - floor,
-                                Status.LEFT_DOMAIN, f"{variable.meaning} {verb} {low:g}", idx))
+                                Status.LEFT_DOMAIN, text, idx))
         if math.isfinite(high):
             found.append(_Event(lambda t, y, idx=idx, ceiling=high + slack:
                                 ceiling - np.max(y[idx]), Status.LEFT_DOMAIN,

@@ -73,8 +73,10 @@ peaks = {name: peak_share(load_scenario(name).run(), "Riser").share
 peaks"""),
     ("code", """figure, header, data = FIGURES["compare-balancing"]()
 figure"""),
-    ("md", """Both forms of balancing keep the Riser below the hegemony threshold s* = 0.5, and together
-they work best: allies pool forces that each of them has also built up."""),
+    ("md", """Internal balancing keeps the Riser below the hegemony threshold s*; external balancing
+alone slows its rise but, at these values, does not keep it below (Waltz held self-help the
+more reliable of the two); together they work best: allies pool forces that each of them
+has also built up. The cell below checks these orderings against the peaks above."""),
     ("code", """bandwagon = load_scenario("bandwagoning")
 balance = bandwagon.with_values(mechanisms=["perception", "ceiling", "economy", "alliances"])
 strong = {"bandwagoning": peak_share(bandwagon.run(), "Strong").share,
@@ -86,8 +88,12 @@ rho = burden_size_correlation(riding, allies, start=5.0)
 cohesion = mean_cohesion(riding, allies)
 print(f"rank correlation of size and burden: {rho:+.2f}; cohesion {cohesion.max():.2f} -> "
       f"{cohesion[-1]:.2f}")"""),
-    ("code", """assert peaks["combined-balancing"] < min(peaks["internal-balancing"],
-                                        peaks["external-balancing"]) < 0.5 < peaks["hegemonic-rise"]
+    ("code", """from dynamics import REGISTRY
+s_star = REGISTRY["hegemony_share"].default  # s*
+assert peaks["combined-balancing"] < min(peaks["internal-balancing"],
+                                        peaks["external-balancing"])
+assert peaks["internal-balancing"] < s_star < peaks["hegemonic-rise"]
+assert peaks["external-balancing"] < peaks["hegemonic-rise"]
 assert strong["bandwagoning"] > strong["balancing"] and rho > 0"""),
 ]
 

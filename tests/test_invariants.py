@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dynamics import REGISTRY, Solver, simulate
+from dynamics import REGISTRY, Solver, Status, simulate
 
 N = 3
 #: capacity and the constant grievance are in currency units and have no scale-free
@@ -57,7 +57,10 @@ def test_invariants_hold_for_admissible_parameters(full3, case):
     params, initial = case
     res = simulate(full3, params, (0.0, 30.0), initial=initial, output=61,
                    solver=Solver(rtol=1e-7, atol=1e-10))
-    assert res.ok, res.message
+    # an economy drained by arms costs without growth collapses towards 0, an outcome of
+    # the model, not a fault: the run stops there, cleanly, and says which state
+    collapsed = res.status is Status.LEFT_DOMAIN and "output collapsed" in res.message
+    assert res.ok or collapsed, res.message
     tolerance = 1e-7  # of the order of the solver's tolerances
     scale = float(np.max(res["e"]))
     assert np.all(res["m"] >= -tolerance * scale)

@@ -8,17 +8,24 @@ run's own ``hegemony_share`` parameter (s*).
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 from scipy.stats import spearmanr
 
+from dynamics.errors import ShapeError
+from dynamics.model import Model
+from dynamics.model.parts import EPSILON, GUARD, Derived
+from dynamics.model.values import pack_inputs, resolve_parameters
 from dynamics.results import Result
 
 __all__ = ["Peak", "peak_share", "first_hegemony", "unipolar_durability", "escalation_rate",
            "mean_burden", "burden_size_correlation", "mean_cohesion", "transition_time",
-           "threshold_of", "METRICS"]
+           "threshold_of", "along", "METRICS"]
 
 
 @dataclass(frozen=True)
@@ -141,3 +148,44 @@ METRICS = {
     "escalation_rate": escalation_rate,
     "final_effective_poles": lambda r: float(r.effective_poles[-1]),
 }
+
+
+def along(model: Model, result: Result, quantity: Derived | str) -> np.ndarray:
+    """A derived quantity of ``model`` evaluated along ``result`` (a run of that model), at
+    its parameters as recorded in the result's provenance.
+
+    Shape ``(T,)``, ``(T, N)`` or ``(T, N, N)`` by the quantity's indices: for example
+    ``along(model, res, "potential_threat")[k, i, j]`` is the threat that j's forces would
+    pose to i at the k-th output time. Quantities the results do not keep (pair
+    quantities, weakness, pull, ...) are computed from the model's own expressions.
+    """
+    if tuple(result.states) != model.states:
+        raise ShapeError(f"the result's states {list(result.states)} are not the model's "
+                         f"{list(model.states)}")
+    if isinstance(quantity, str):
+        quantity = model.derived(quantity)
+    trajectories = {name: np.asarray(result.values[name], dtype=float)
+                    for name in model.known_variables}
+    values = resolve_parameters(model, result.provenance.get("parameters", {}))
+    y, p = pack_inputs(model, values, trajectories)  # the time axis as the leading axis
+    function, shape = _evaluator(model, quantity)
+    with np.errstate(all="ignore"):
+        columns = [np.broadcast_to(np.asarray(c, dtype=float), (len(result.t),))
+                   for c in function(y.T, p.T)]
+    return np.stack(columns, axis=-1).reshape((len(result.t), *shape))
+
+
+@functools.lru_cache(maxsize=32)
+def _evaluator(model: Model, quantity: Derived):
+    """One numpy function of (y, p) giving the quantity at every index, built once."""
+    slots = ([s.symbol for s in model.variables], [s.symbol for s in model.parameters]
+             + [s.symbol for s in model.held])
+    known = {*slots[0], *slots[1]}
+    positions = list(itertools.product(range(model.N), repeat=len(quantity.indices)))
+    exprs = [model.expression(quantity, *index).subs(EPSILON, GUARD) for index in positions]
+    missing = set().union(*(e.free_symbols for e in exprs)) - known
+    if missing:
+        raise ShapeError(f"{quantity.name} reads {sorted(map(str, missing))}, which this "
+                         "model's equations do not use")
+    function = sp.lambdify(slots, exprs, modules="numpy", cse=True)
+    return function, (model.N,) * len(quantity.indices)

@@ -247,6 +247,24 @@ class Model:
         """Symbolic Jacobian d(rate)/d(variable), variables in the order of ``variables``."""
         return sp.Matrix(self.rates).jacobian([s.symbol for s in self.variables])
 
+    def derived(self, name: str) -> Derived:
+        """The derived quantity ``name`` (``potential_threat``, ``pull``, ...) of an active
+        mechanism; an unknown name raises with the closest match."""
+        found = {d.name: d for m in self.components for d in m.derived}
+        if name not in found:
+            raise UnknownNameError("derived quantity", name, found)
+        return found[name]
+
+    def expression(self, quantity: Derived | str, *index: int) -> sp.Expr:
+        """The explicit expression of a derived quantity at state positions ``index``
+        (one per letter of its indices), as the equations use it."""
+        if isinstance(quantity, str):
+            quantity = self.derived(quantity)
+        if len(index) != len(quantity.indices):
+            raise ShapeError(f"{quantity.name} takes {len(quantity.indices)} state "
+                             f"position(s), got {len(index)}")
+        return self._ctx.get(quantity, *index)
+
     @property
     def threat(self) -> tuple[sp.Expr, ...]:
         """Actual threat sum_j T_ij faced by each state."""

@@ -107,6 +107,10 @@ class Parameter:
         the invariants hold. A value outside is refused; a published estimate never is.
     plausible : the range a researcher would call plausible, for designs, priors and
         sliders; documentation, never enforced (None: the bounds themselves).
+    uncertain : for a structurally uncertain parameter (a modelling choice that no study
+        estimates, such as a threshold share), the range over which robustness studies vary
+        it whatever a scenario sets; None for the others, which they vary around the
+        scenario's value.
     """
 
     name: str
@@ -118,6 +122,7 @@ class Parameter:
     meaning: str
     source: str
     plausible: tuple[float, float] | None = None
+    uncertain: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         low, high = self.bounds
@@ -126,6 +131,9 @@ class Parameter:
         if self.plausible is not None and not (low <= self.plausible[0] < self.plausible[1]
                                                <= high):
             raise ValueError(f"plausible range of {self.name} must lie inside its bounds")
+        if self.uncertain is not None and not (low <= self.uncertain[0] < self.uncertain[1]
+                                               <= high):
+            raise ValueError(f"uncertain range of {self.name} must lie inside its bounds")
         if self.kind not in ("scalar", "state", "pair"):
             raise ValueError(f"parameter {self.name}: kind must be scalar, state or pair")
 

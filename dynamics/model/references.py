@@ -35,6 +35,8 @@ REFERENCES: dict[str, str] = {
     "in International Comparison. Cambridge: Cambridge University Press.",
     "Gilpin 1981": "Gilpin, R. (1981). War and Change in World Politics. Cambridge: Cambridge "
     "University Press.",
+    "Schweller 1994": "Schweller, R. L. (1994). Bandwagoning for Profit: Bringing the "
+    "Revisionist State Back In. International Security 19(1), 72-107.",
     "Organski 1958": "Organski, A. F. K. (1958). World Politics. New York: Knopf.",
     "Modelski 1987": "Modelski, G. (1987). Long Cycles in World Politics. Seattle: University of "
     "Washington Press.",

@@ -124,6 +124,17 @@ def register(mechanism: Mechanism) -> Mechanism:
         if clash is not None:  # one sympy symbol for two quantities would merge them
             raise MechanismError(f"mechanism {mechanism.name!r}: variable {variable.name!r} "
                                  f"uses the symbol {variable.symbol!r} of {clash!r}")
+    printed = {d.symbol: (m.name, d) for m in _mechanisms.values() if m is not known
+               for d in m.derived if not d.inline}
+    for quantity in mechanism.derived:
+        if quantity.inline:
+            continue
+        owner, other_quantity = printed.get(quantity.symbol, (None, quantity))
+        if other_quantity is not quantity:  # two definitions under one symbol in print
+            raise MechanismError(f"mechanism {mechanism.name!r}: derived quantity "
+                                 f"{quantity.name!r} uses the symbol {quantity.symbol!r} of "
+                                 f"{other_quantity.name!r} ({owner})")
+        printed[quantity.symbol] = (mechanism.name, quantity)
     works = dict(mechanism.works)
     cited = [*mechanism.references, *(p.source for p in mechanism.parameters)]
     for key in cited:

@@ -8,9 +8,10 @@ from dynamics.model.mechanisms.economy import ECONOMY
 from dynamics.model.mechanisms.perception import PERCEPTION
 from dynamics.model.mechanisms.richardson import RICHARDSON
 from dynamics.model.mechanisms.soft_balancing import SOFT_BALANCING
+from dynamics.model.mechanisms.spoils import SPOILS
 
 __all__ = ["SHIPPED"]
 
 #: every shipped mechanism, in the order the model prints them
 SHIPPED = (RICHARDSON, PERCEPTION, CEILING, ECONOMY, COERCION, ALLIANCES, BANDWAGONING,
-           SOFT_BALANCING)
+           SPOILS, SOFT_BALANCING)

@@ -1,16 +1,22 @@
 """Alliances: external balancing and collective action. Off, cohesion is held at its
 initial value.
 
-    dc_ij/dt = mu Q_ij (1 - c_ij) - nu c_ij - psi c_ij |beta_i - beta_j| / b_ij
+    dc_ij/dt = mu Q_ij (1 - c_ij) - nu c_ij - xi c_ij (T_ij / e_i + T_ji / e_j) / 2
+               - psi c_ij |beta_i - beta_j| / b_ij
     Q_ij = sum_k H(T_ik / e_i, T_jk / e_j)                  (Walt 1985; Sandler and Hartley 1999)
 
 Cohesion grows with the threat that both partners face from third parties, decays by
-itself (alliances are temporary) and erodes when burdens are shared unequally, the
-burden-sharing disputes of Sandler and Hartley (1999); b_ij = (b_i + b_j)/2 is the pair's
-mean mobilisation ceiling. Olson and Zeckhauser's (1966) exploitation of the great by the
-small is not a term here: it is a stable outcome of allied support A_i in Richardson's
-equation (a small ally covered by a large one spends less), which the free-riding
-scenario shows.
+itself (alliances are temporary), erodes with the threat the partners pose each other
+(states ally against the source of threat, not with it: Walt 1985) and erodes when burdens
+are shared unequally, the burden-sharing disputes of Sandler and Hartley (1999);
+b_ij = (b_i + b_j)/2 is the pair's mean mobilisation ceiling. The mutual threat is the
+actual one, T_ij = (1 - c_ij) P_ij: a close alliance has tamed the threat its members'
+forces would otherwise pose, so the erosion is strongest for a loose alignment with a
+dangerous partner, and vanishes for a full alliance (the mutual threat is M_ij, which
+bandwagoning redefines for a bandwagoner). Olson and Zeckhauser's (1966) exploitation of
+the great by the small is not a term here: it is a stable outcome of allied support A_i in
+Richardson's equation (a small ally covered by a large one spends less), which the
+free-riding scenario shows.
 
 Departure from the reference design: the common threat uses the harmonic mean
 ``H(a, b) = 2ab/(a + b + epsilon)`` of the partners' threats relative to output instead of
@@ -31,7 +37,7 @@ from dynamics.model.mechanisms.richardson import BURDEN, COHESION, OUTPUT, THREA
 from dynamics.model.parts import EPSILON, Context, Derived, Mechanism, Parameter, Term, positive
 
 __all__ = ["ALLIANCES", "ALLIANCE_FORMATION", "ALLIANCE_DECAY", "BURDEN_DISPUTE",
-           "COMMON_THREAT"]
+           "THREAT_EROSION", "COMMON_THREAT", "MUTUAL_THREAT"]
 
 ALLIANCE_FORMATION = Parameter(
     "alliance_formation", "mu", "scalar", "1/yr", 5.0, (0.0, math.inf),
@@ -42,6 +48,13 @@ ALLIANCE_DECAY = Parameter(
     "alliance_decay", "nu", "scalar", "1/yr", 0.05, (0.0, math.inf),
     "Rate at which cohesion decays by itself: alliances are temporary.", "Walt 1985",
     plausible=(0.0, 5.0))
+THREAT_EROSION = Parameter(
+    "threat_erosion", "xi", "scalar", "1/yr", 5.0, (0.0, math.inf),
+    "Rate at which cohesion erodes with the threat the partners pose each other (relative "
+    "to output): states ally against the source of threat, not with it. The default equals "
+    "alliance_formation, so that a threat counts as much against aligning with its source "
+    "as a common threat counts for aligning against it.", "Walt 1985",
+    plausible=(0.0, 100.0))
 BURDEN_DISPUTE = Parameter(
     "burden_dispute", "psi", "scalar", "1/yr", 0.5, (0.0, math.inf),
     "Rate at which unequal burdens (relative to the pair's mean ceiling) erode cohesion: "
@@ -80,6 +93,22 @@ def decay(ctx: Context, i, j):
     return -ctx.par(ALLIANCE_DECAY) * ctx.var(COHESION, i, j)
 
 
+def mutual_threat(ctx: Context, i, j):
+    """M_ij = (T_ij / e_i + T_ji / e_j) / 2: the threat the partners pose each other,
+    each relative to the output of the one threatened."""
+    return (ctx.get(THREAT, i, j) / ctx.var(OUTPUT, i)
+            + ctx.get(THREAT, j, i) / ctx.var(OUTPUT, j)) / 2
+
+
+MUTUAL_THREAT = Derived("mutual_threat", "M", "ij", mutual_threat,
+                        "threat the partners pose each other")
+
+
+def erosion(ctx: Context, i, j):
+    """-xi c_ij M_ij: states do not stay allied with the source of their threat."""
+    return -ctx.par(THREAT_EROSION) * ctx.var(COHESION, i, j) * ctx.get(MUTUAL_THREAT, i, j)
+
+
 def burden_dispute(ctx: Context, i, j):
     """-psi c_ij |beta_i - beta_j| / b_ij: unequal burdens erode cohesion."""
     mean_ceiling = (ctx.par(MOBILISATION_CEILING, i) + ctx.par(MOBILISATION_CEILING, j)) / 2
@@ -89,13 +118,14 @@ def burden_dispute(ctx: Context, i, j):
 
 ALLIANCES = Mechanism(
     name="alliances",
-    summary="Cohesion grows with common threat, decays by itself and erodes under unequal "
-            "burdens (external balancing; free-riding); off, cohesion is held at its "
-            "initial value.",
-    parameters=(ALLIANCE_FORMATION, ALLIANCE_DECAY, BURDEN_DISPUTE),
+    summary="Cohesion grows with common threat, decays by itself, and erodes with the "
+            "threat the partners pose each other and under unequal burdens (external "
+            "balancing; free-riding); off, cohesion is held at its initial value.",
+    parameters=(ALLIANCE_FORMATION, ALLIANCE_DECAY, THREAT_EROSION, BURDEN_DISPUTE),
     variables=(COHESION,),
-    derived=(COMMON_THREAT,),
+    derived=(COMMON_THREAT, MUTUAL_THREAT),
     terms=(Term("formation", COHESION, formation), Term("decay", COHESION, decay),
+           Term("mutual threat", COHESION, erosion),
            Term("burden dispute", COHESION, burden_dispute)),
     references=("Walt 1985", "Sandler and Hartley 1999", "Olson and Zeckhauser 1966"),
     notes=__doc__ or "",

@@ -47,8 +47,9 @@ from dynamics.model.parts import (
 )
 
 __all__ = ["RICHARDSON", "SPENDING", "OUTPUT", "COHESION", "SHARE", "BURDEN", "HOSTILITY",
-           "THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED", "REACTION", "FATIGUE",
-           "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY", "OFFENCE_DEFENCE",
+           "THREAT", "POTENTIAL_THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED", "REACTION",
+           "FATIGUE", "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY",
+           "OFFENCE_DEFENCE",
            "POWER_WEIGHT",
            "PROXIMITY", "OUTPUT_WEIGHT", "SUPPORT_EFFICIENCY", "DEFAULT_OUTPUT", "DEFAULT_BURDEN"]
 
@@ -166,10 +167,17 @@ def hostility(ctx: Context, j):
     return ctx.par(OFFENCE_DEFENCE) * (o + (1 - ctx.par(DISTINGUISHABILITY)) * (1 - o))
 
 
+def potential_threat(ctx: Context, i, j):
+    """P_ij = W_ij h_j m_j (N S_j)^eta: the threat that j's forces would pose to i were the
+    two not allied (Walt 1985: proximity, offensive posture, forces and aggregate power)."""
+    return (ctx.par(PROXIMITY, i, j) * ctx.get(HOSTILITY, j) * ctx.var(SPENDING, j)
+            * (ctx.count * ctx.get(SHARE, j)) ** ctx.par(POWER_WEIGHT))
+
+
 def threat(ctx: Context, i, j):
-    """T_ij = W_ij (1 - c_ij) h_j m_j (N S_j)^eta: threat that j poses to i (Walt 1985)."""
-    return (ctx.par(PROXIMITY, i, j) * (1 - ctx.var(COHESION, i, j)) * ctx.get(HOSTILITY, j)
-            * ctx.var(SPENDING, j) * (ctx.count * ctx.get(SHARE, j)) ** ctx.par(POWER_WEIGHT))
+    """T_ij = (1 - c_ij) P_ij: the threat that j poses to i; an ally's forces threaten only
+    to the extent that the alliance is loose."""
+    return (1 - ctx.var(COHESION, i, j)) * ctx.get(POTENTIAL_THREAT, i, j)
 
 
 def support(ctx: Context, i):
@@ -194,6 +202,8 @@ SHARE = Derived("share", "S", "i", power_share, "power share (CINC-style composi
                 report="share")
 BURDEN = Derived("burden", "beta", "i", burden, "burden")
 HOSTILITY = Derived("hostility", "h", "j", hostility, "perceived hostility of forces")
+POTENTIAL_THREAT = Derived("potential_threat", "P", "ij", potential_threat,
+                           "threat j's forces would pose to i unallied", unit="[m]")
 THREAT = Derived("threat", "T", "ij", threat, "threat posed by j to i", unit="[m]")
 SUPPORT = Derived("support", "A", "i", support, "allied support", unit="[m]")
 TOTAL_THREAT = Derived("total_threat", "T", "i", total_threat, "actual threat faced",
@@ -210,7 +220,7 @@ RICHARDSON = Mechanism(
     parameters=(REACTION, FATIGUE, GRIEVANCE, GRIEVANCE_LEVEL, OFFENCE, DISTINGUISHABILITY,
                 OFFENCE_DEFENCE, POWER_WEIGHT, PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
     variables=(SPENDING,),
-    derived=(SHARE, BURDEN, HOSTILITY, THREAT, SUPPORT, TOTAL_THREAT, PERCEIVED),
+    derived=(SHARE, BURDEN, HOSTILITY, POTENTIAL_THREAT, THREAT, SUPPORT, TOTAL_THREAT, PERCEIVED),
     terms=(
         Term("reaction", SPENDING,
              lambda ctx, i: ctx.par(REACTION, i) * (ctx.get(PERCEIVED, i) - ctx.get(SUPPORT, i)),

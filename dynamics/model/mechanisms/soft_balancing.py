@@ -25,7 +25,7 @@ HEGEMONY_SHARE = Parameter(
     "Wohlforth (1999) calls the post-1991 United States a unipole on a lower composite "
     "share; results that depend on s* should be reported over a range of it.",
     "Wohlforth 1999",
-    plausible=(0.05, 0.95))
+    plausible=(0.05, 0.95), uncertain=(0.4, 0.6))
 SOFT_PROPENSITY = Parameter(
     "soft_propensity", "sigma", "state", "1", 1.0, (0.0, math.inf),
     "Propensity of a state to build soft-balancing effort (diplomacy, institutions, "

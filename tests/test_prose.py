@@ -1,0 +1,285 @@
+"""Every number in a scenario's title, description and theory is accounted for.
+
+Each number found in the prose (decimals, percentages, decades; not years of citations or
+data) must be declared below as one of:
+
+- an **input**: a value the scenario sets or inherits (a parameter, its registry default,
+  an initial value, the time span), or the ratio or product of two of them (a burden
+  g/alpha); checked against the scenario's values;
+- a **result**: recomputed here from the shipped scenario (a run, or a closed form of its
+  inputs) and compared at the precision printed;
+- **given**: a point at which the text evaluates something (D* - 0.001), or a number cited
+  from the literature (Richardson's 0.73/yr), stated as such.
+
+A number added to a text without a declaration, or a result that moves, fails the test.
+0 and 1 are the constants of formulas (1 - D) and always allowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dynamics.analysis.metrics import (
+    burden_size_correlation,
+    mean_cohesion,
+    peak_share,
+    transition_time,
+    unipolar_durability,
+)
+from dynamics.model.values import resolve_initial, resolve_parameters
+from dynamics.scenarios import list_scenarios, load_scenario
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e-?\d+)?(?:\s*%|s\b)?")
+YEAR = re.compile(r"[-+]?(1[6-9]|20)\d\d")
+
+
+@functools.cache
+def run(name: str, without: str = "", **values):
+    scenario = load_scenario(name)
+    if without:
+        scenario = scenario.with_values(mechanisms=[m for m in scenario.mechanisms
+                                                    if m != without])
+    if values:
+        scenario = scenario.with_values(dict(values))
+    result = scenario.run()
+    assert result.ok, result.message
+    return result
+
+
+def _use_of_ceiling(distinguishability: float) -> float:
+    """security-dilemma: final burden over the ceiling after 150 years at D."""
+    scenario = load_scenario("security-dilemma")
+    res = scenario.with_values({"distinguishability": distinguishability},
+                               t_span=(0.0, 150.0)).run()
+    return float((res.burden[-1] / scenario.parameters["ceiling"]).max())
+
+
+def _d_star() -> float:
+    p = load_scenario("security-dilemma").parameters
+    return 1 - (p["fatigue"] / p["reaction"] - p["offence"]) / (1 - p["offence"])
+
+
+def _onset(below: float) -> float:
+    """u* = 1 - alpha / (k h) of the ceiling at D = D* - below (g = 0)."""
+    p = load_scenario("security-dilemma").parameters
+    d = _d_star() - below
+    h = p["offence"] + (1 - d) * (1 - p["offence"])
+    return 1 - p["fatigue"] / (p["reaction"] * h)
+
+
+def _excess(name: str, without: str = "") -> float:
+    res = run(name, without)
+    return float(res["share", "Unipole"][-1] - 0.5)
+
+
+def _final(name: str, variable: str, state: str, without: str = "") -> float:
+    return float(run(name, without)[variable, state][-1])
+
+
+def _transition_year() -> float:
+    found = transition_time(run("power-transition"))
+    return math.nan if found is None else found[0]
+
+
+ALLIES = ["Leader", "Ally1", "Ally2", "Ally3"]
+
+#: scenario -> (inputs, results, given); results map the printed number to its value
+PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
+    "richardson-stable": ("0.3 0.2 0.15", {
+        "0.09": lambda: 0.3 * 0.3, "0.0225": lambda: 0.15 * 0.15,
+        "0.04": lambda: float(run("richardson-stable")["m"][-1].mean())}, ""),
+    "richardson-runaway": ("0.9 0.2", {
+        "0.81": lambda: 0.9 * 0.9, "0.04": lambda: 0.2 * 0.2, "0.7": lambda: 0.9 - 0.2}, "0.73"),
+    "hegemonic-rise": ("0.5 5 % 2.5 % 40 % 0.2 0.006 3 % 0.006 0.2 0.012 6 %", {}, ""),
+    "internal-balancing": ("0.1 0.5", {}, ""),
+    "external-balancing": ("0.5", {
+        "0.96": lambda: float(run("external-balancing")["c", "West", "Centre"].max()),
+        "0.52": lambda: peak_share(run("external-balancing"), "Riser").share,
+        "0.77": lambda: peak_share(run("hegemonic-rise"), "Riser").share}, ""),
+    "combined-balancing": ("", {}, ""),
+    "security-dilemma": (
+        "0.1 0.9 0.2 40 % 0.002", {
+            "0.74": lambda: 0.9 * (0.1 + 0.8 * 0.9),
+            "73 %": lambda: _use_of_ceiling(0.2),
+            "29 %": lambda: _use_of_ceiling(0.2) * 0.4,
+            "0.864": _d_star,
+            "0.4 %": lambda: _onset(0.001), "3.9 %": lambda: _onset(0.01),
+            "15 %": lambda: _use_of_ceiling(_d_star()),
+            "6 %": lambda: _use_of_ceiling(0.95)}, "0.001 0.01 0.95"),
+    "four-worlds-doubly-dangerous": ("1.5 0.2", {}, ""),
+    "four-worlds-dilemma-defence": ("0.2 0.5", {}, ""),
+    "four-worlds-offence-distinguishable": ("0.9 1.5", {}, ""),
+    "four-worlds-doubly-stable": ("0.9 0.5", {}, ""),
+    "bandwagoning": ("0.25 0.8 0.1", {
+        "0.14": lambda: float(run("bandwagoning")["share", "Weak1"][0]),
+        "0.45": lambda: float(run("bandwagoning")["share", "Strong"][0]),
+        "0.40": lambda: _final("bandwagoning", "share", "Strong", "bandwagoning"),
+        "0.63": lambda: float(run("bandwagoning")["c", "Strong", "Weak1"][-1]),
+        "0.51": lambda: peak_share(run("bandwagoning"), "Strong").share,
+        "0.48": lambda: _final("bandwagoning", "share", "Strong")}, ""),
+    "bandwagoning-for-profit": ("", {
+        "0.73": lambda: float(run("bandwagoning-for-profit")["c", "Revisionist", "Jackal"][-1]),
+        "0.79": lambda: float(run("bandwagoning-for-profit")["c", "Jackal", "Target"][-1])},
+        ""),
+    "free-riding": ("3 0.6 0.3 0.8 10 % 1 %", {
+        "+0.8": lambda: burden_size_correlation(run("free-riding"), ALLIES, start=5.0),
+        "0.92": lambda: float(mean_cohesion(run("free-riding"), ALLIES).max()),
+        "0.62": lambda: float(mean_cohesion(run("free-riding"), ALLIES)[-1]),
+        "0.21": lambda: float(run("free-riding")["c"][:, 1:4, 4].max())}, ""),
+    "unipolar-decay": ("10 % 0.2 0.7 0.01 0.2 4 % 0.5 0.5 0.5", {
+        "62 %": lambda: float(run("unipolar-decay")["share", "Unipole"][0]),
+        "9.5": lambda: unipolar_durability(run("unipolar-decay"))[0],
+        "10.4": lambda: unipolar_durability(run("unipolar-decay", "soft_balancing"))[0]},
+        ""),
+    "soft-balancing": ("2 % 0.5 60 0.5", {
+        "0.011": lambda: _excess("soft-balancing"),
+        "0.023": lambda: _excess("soft-balancing", "soft_balancing")}, ""),
+    "power-transition": ("", {
+        "2040s": lambda: _transition_year()},
+        "1 % 40 0.8 0.75 0.4 0.25"),
+}
+
+
+def numbers(text: str, years: bool = False) -> list[str]:
+    """The numbers of a text, normalised ("73 %"), without years unless asked for."""
+    found = [re.sub(r"\s+", " ", n) for n in NUMBER.findall(text)]
+    return [n for n in found if (years or not YEAR.fullmatch(n)) and n not in ("0", "1")]
+
+
+def _inputs(name: str) -> set[float]:
+    """Every value the scenario sets or inherits, and the ratios and products of two."""
+    scenario = load_scenario(name)
+    model = scenario.model()
+    parameters = resolve_parameters(model, scenario.values(model))
+    initial = resolve_initial(model, scenario.initial)
+    values: list[float] = list(scenario.t_span)
+    for value in [*parameters.values(), *initial.values()]:
+        values += np.ravel(np.asarray(value, dtype=float)).tolist()
+    base = {v for v in values if v != 0}
+    return base | {a / b for a, b in itertools.product(base, repeat=2)} | {
+        a * b for a, b in itertools.product(base, repeat=2)}
+
+
+def _value(number: str) -> float:
+    return float(number.rstrip("%s ").strip()) / (100 if number.endswith("%") else 1)
+
+
+def _printed(number: str) -> int:
+    digits = number.rstrip("%s ").strip()
+    return len(digits.split(".")[1]) if "." in digits else 0
+
+
+def test_every_scenario_is_declared():
+    assert set(PROSE) == set(list_scenarios())
+
+
+@pytest.mark.parametrize("name", sorted(PROSE))
+def test_every_number_in_the_prose_is_declared(name):
+    scenario = load_scenario(name)
+    text = " ".join([scenario.title, scenario.description, scenario.theory])
+    inputs, results, given = PROSE[name]
+    assert set(numbers(text)) == {*_join(inputs), *results, *_join(given)}
+
+
+def _join(words: str) -> list[str]:
+    return re.findall(r"[-+]?\d+(?:\.\d+)?(?:e-?\d+)?(?: %)?", words)
+
+
+@pytest.mark.parametrize("name", sorted(PROSE))
+def test_every_input_number_is_one_of_the_scenarios_values(name):
+    known = _inputs(name)
+    for number in _join(PROSE[name][0]):
+        value = _value(number)
+        tolerance = 0.5 * 10.0 ** -(_printed(number) + (2 if number.endswith("%") else 0))
+        assert any(abs(value - k) <= tolerance + 1e-12 for k in known), number
+
+
+@pytest.mark.parametrize(("name", "number"), [(name, number) for name, (_, results, _)
+                                              in sorted(PROSE.items()) for number in results])
+def test_every_result_number_is_what_the_model_gives(name, number):
+    """At the precision printed: 0.52 means a value in [0.515, 0.525); 73 % in [72.5, 73.5)
+    %; a decade "2040s" means a year in [2040, 2050)."""
+    value = PROSE[name][1][number]()
+    assert value is not None and math.isfinite(value), (name, number, value)
+    if number.endswith("s"):
+        start = float(number[:-1])
+        assert start <= value < start + 10, (name, number, value)
+        return
+    scale = 100.0 if number.endswith("%") else 1.0
+    assert round(value * scale, _printed(number)) == pytest.approx(
+        _value(number) * scale, abs=1e-9), (name, number, value)
+
+
+def _use(name: str) -> float:
+    scenario = load_scenario(name)
+    return float((run(name).burden[-1] / scenario.parameters["ceiling"]).max())
+
+
+#: the README's scenario table: its "measured" column, row by row (same three kinds)
+README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
+    "richardson-stable": ("", {"0.04": PROSE["richardson-stable"][1]["0.04"]}, "1e-6"),
+    "richardson-runaway": ("", {"0.700": lambda: 0.9 - 0.2}, ""),
+    "hegemonic-rise": ("0.5", {"0.77": PROSE["external-balancing"][1]["0.77"]}, ""),
+    "internal-balancing": ("", {
+        "0.45": lambda: peak_share(run("internal-balancing"), "Riser").share}, ""),
+    "external-balancing": ("", {"0.52": PROSE["external-balancing"][1]["0.52"]}, ""),
+    "combined-balancing": ("", {
+        "0.37": lambda: peak_share(run("combined-balancing"), "Riser").share}, ""),
+    "security-dilemma": ("0.2", {k: PROSE["security-dilemma"][1][k] for k in
+                                 ("0.864", "73 %", "15 %", "6 %")}, "0.95"),
+    "four-worlds-*": ("", {
+        "82 %": lambda: _use("four-worlds-doubly-dangerous"),
+        "47 %": lambda: _use("four-worlds-dilemma-defence"),
+        "27 %": lambda: _use("four-worlds-offence-distinguishable"),
+        "4 %": lambda: _use("four-worlds-doubly-stable")}, "2"),  # Jervis's 2x2
+    "bandwagoning": ("", {"0.48": PROSE["bandwagoning"][1]["0.48"],
+                          "0.40": PROSE["bandwagoning"][1]["0.40"]}, ""),
+    "bandwagoning-for-profit": ("", {
+        "0.469": lambda: _final("bandwagoning-for-profit", "e", "Jackal"),
+        "0.450": lambda: _final("bandwagoning-for-profit", "e", "Jackal", "spoils")}, ""),
+    "free-riding": ("", {k: PROSE["free-riding"][1][k] for k in ("+0.8", "0.92", "0.62")},
+                    ""),
+    "unipolar-decay": ("", {k: PROSE["unipolar-decay"][1][k] for k in ("9.5", "10.4")}, ""),
+    "soft-balancing": ("", dict(PROSE["soft-balancing"][1]), ""),
+    "power-transition": ("", {"2048": _transition_year}, "2016"),  # the data's year
+}
+
+
+def _readme_rows() -> dict[str, str]:
+    """The README scenario table's rows: scenario -> its "what it shows" and "measured"."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = text.split("| scenario | what it shows | measured |")[1].split("\n\n")[0]
+    rows = re.findall(r"^\| `([\w*-]+)` \| (.*) \| (.*) \|$", table, flags=re.MULTILINE)
+    return {name: f"{shows} {measured}" for name, shows, measured in rows}
+
+
+def test_the_readme_table_has_a_row_per_declared_scenario():
+    assert set(_readme_rows()) == set(README_ROWS)
+
+
+@pytest.mark.parametrize("name", sorted(README_ROWS))
+def test_every_number_in_the_readme_table_is_declared(name):
+    text = _readme_rows()[name].replace("−", "-")
+    inputs, results, given = README_ROWS[name]
+    assert set(numbers(text, years=True)) == {*_join(inputs), *results, *_join(given)}
+
+
+@pytest.mark.parametrize(("name", "number"), [(name, number) for name, (_, results, _)
+                                              in sorted(README_ROWS.items())
+                                              for number in results])
+def test_every_number_in_the_readme_table_is_what_the_model_gives(name, number):
+    value = README_ROWS[name][1][number]()
+    if len(number) == 4 and number.isdigit():  # a year, printed to the year
+        assert math.floor(value) == int(number), (name, number, value)
+        return
+    scale = 100.0 if number.endswith("%") else 1.0
+    assert round(value * scale, _printed(number)) == pytest.approx(
+        _value(number) * scale, abs=1e-9), (name, number, value)
