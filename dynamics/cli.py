@@ -58,7 +58,13 @@ def _apply_sets(scenario, assignments: Sequence[str]):
         if isinstance(value, dict) and isinstance(values.get(name), dict):
             value = {**values[name], **value}
         values[name] = value
-    return scenario.with_values(values) if values else scenario
+    if not values:
+        return scenario
+    from dynamics.model.values import resolve_parameters
+
+    # a value for a mechanism the scenario has off would silently do nothing: refuse it
+    resolve_parameters(scenario.model(), values)
+    return scenario.with_values(values)
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
@@ -81,7 +87,8 @@ def _cmd_run(args: argparse.Namespace) -> None:
     if args.plot:
         from dynamics.plotting import plot_run, save_figure
 
-        figure = plot_run(result, title=scenario.title, unit=scenario.unit)
+        title = scenario.title + (f" ({', '.join(args.set)})" if args.set else "")
+        figure = plot_run(result, title=title, unit=scenario.unit)
         paths = save_figure(figure, Path(args.plot))
         print("wrote " + ", ".join(map(str, paths)))
 
@@ -226,12 +233,9 @@ def _executor(args: argparse.Namespace):
         with client:
             yield client.get_executor()
     elif args.workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from dynamics.sweep import process_pool
 
-        # spawned, not forked: a fork after numba's OpenMP threads have run is killed
-        with ProcessPoolExecutor(args.workers,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        with process_pool(args.workers) as pool:  # its workers exit if we are killed
             yield pool
     else:
         yield None

@@ -345,7 +345,8 @@ def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, s
         sol = integrate(compiled, p[i], y0[i], span, t_out, replace(solver, method=method),
                         found)
         state, message = run_status(sol, found, model)
-        if state is Status.FAILED and method not in ("Radau", "BDF"):
+        if (state is Status.FAILED and method not in ("Radau", "BDF")
+                and not getattr(sol, "over_budget", False)):
             ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], span, t_out, solver)
             continue
         ys[i, :sol.t.size] = sol.y.T[:t_out.size]

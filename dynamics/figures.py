@@ -14,6 +14,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from dynamics.analysis.continuation import continuation, parameter_slots
@@ -174,20 +175,25 @@ def _bifurcation_security_dilemma():
                                **fine)
     with paper_style():
         fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.8), layout="constrained")
-        plot_branch(ax, disarmed, "m[North]", PALETTE[0], "disarmed, g = 0")
-        plot_branch(ax, mobilised, "m[North]", PALETTE[1], "mobilised, g = 0")
-        plot_branch(ax, grievance, "m[North]", PALETTE[2], "g = 0.002 (scenario)")
+        # the g = 0 branch wide and light beneath, the scenario's thin on top: where the
+        # two nearly coincide (small D) both stay visible
+        plot_branch(ax, disarmed, "m[North]", PALETTE[0], "disarmed, g = 0",
+                    note=(4, -10))
+        plot_branch(ax, mobilised, "m[North]", PALETTE[1], "mobilised, g = 0",
+                    linewidth=3.0, note=(4, -10))
+        plot_branch(ax, grievance, "m[North]", PALETTE[2], "g = 0.002 (scenario)",
+                    linewidth=1.0)
         ax.axvline(d_star, color="0.4", linewidth=0.8, linestyle=":")
         ax.annotate(f"$D^* = {d_star:.3f}$", (d_star, 0.3), xytext=(-4, 0),
                     textcoords="offset points", ha="right", fontsize=7)
         ax.set_xlabel("distinguishability $D$")
         ax.set_ylabel("equilibrium spending $m^*$ (share of output)")
         ax.set_xlim(0, 1)
-        ax.set_ylim(-0.01, 0.42)
+        ax.set_ylim(-0.045, 0.42)
         ax.set_title("Security dilemma: equilibria against $D$")
-        ax.text(0.98, 0.97, "solid: stable, dashed: unstable", transform=ax.transAxes,
-                fontsize=6, color="0.3", ha="right", va="top")
-        fig.legend(loc="outside lower center", ncols=2)
+        ax.plot([], [], "-", color="0.3", label="stable")
+        ax.plot([], [], "--", color="0.3", label="unstable")
+        fig.legend(loc="outside lower center", ncols=3)
     rows = [np.column_stack([np.full(len(b.parameter), k), b.parameter,
                              b.states[:, 0], b.stable.astype(float)])
             for k, b in enumerate((disarmed, mobilised, grievance))]
@@ -254,12 +260,20 @@ def _richardson_phase_portraits():
                        (0.95, 0.95))]
             portrait = phase_portrait(model, params, ["m[X]", "m[Y]"], ((lo, hi), (lo, hi)),
                                       starts=starts, duration=40.0)
-            plot_phase(ax, portrait, f"{case}: {CASES[case]}")
+            plot_phase(ax, portrait, CASES[case][0].upper() + CASES[case][1:])
             ax.title.set_fontsize(7)
             for eq in portrait.equilibria:
                 rows.append([len(rows), *eq.state, float(eq.stable)])
-        fig.suptitle(r"Richardson's four cases (dashed: $\dot x = 0$, dotted: $\dot y = 0$; "
-                     "filled: stable, cross: saddle; green: trajectories)", fontsize=8)
+        fig.suptitle("Richardson's four cases", fontsize=9)
+        key = [Line2D([], [], linestyle="--", color=PALETTE[0], label=r"$\dot x = 0$"),
+               Line2D([], [], linestyle=":", color=PALETTE[1], label=r"$\dot y = 0$"),
+               Line2D([], [], color=PALETTE[2], marker="o", markersize=3,
+                      label="trajectories (from the dots)"),
+               Line2D([], [], linestyle="", marker="o", color="black",
+                      label="stable equilibrium"),
+               Line2D([], [], linestyle="", marker="X", color="#D55E00",
+                      markeredgecolor="black", label="saddle")]
+        fig.legend(handles=key, loc="outside lower center", ncols=5)
     return fig, ["case", "x*", "y*", "stable"], np.array(rows)
 
 

@@ -97,7 +97,8 @@ def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
 
 def plot_run(result: Result, title: str = "", threshold: float | None = None,
              unit: str = "") -> plt.Figure:
-    """Four panels: spending, burden, power share and the cohesion of allied pairs.
+    """Four panels: spending, burden, power share and the cohesion of allied pairs (the
+    economic output instead when alliances are off and cohesion is held).
 
     ``unit`` is the currency unit of spending and output (a scenario's ``unit``); without
     one the spending axis says "arbitrary units"."""
@@ -114,7 +115,13 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
         spend.set_ylabel(f"military spending $m_i$ ({unit or 'arbitrary units'})")
         burden.set_ylabel("burden $m_i/e_i$ (% of output)")
         plot_shares(share, result, threshold, colours)
-        _plot_cohesion(cohesion, result, colours)
+        if "alliances" in result.mechanisms:
+            _plot_cohesion(cohesion, result, colours)
+        else:  # cohesion is held: the panel shows what moves instead
+            for i, state in enumerate(result.states):
+                cohesion.plot(result.t, result["e"][:, i], color=colours[state])
+            cohesion.set_ylabel(f"economic output $e_i$ ({unit or 'arbitrary units'})")
+            cohesion.set_xlabel("time (years)")
         spend.legend(loc="best", ncols=2)
         if title:
             fig.suptitle(title, fontsize=9)
@@ -138,8 +145,8 @@ def _plot_cohesion(ax: plt.Axes, result: Result, colours: dict[str, str],
         ax.legend(loc="best", ncols=2, title=None if len(pairs) <= most else
                   f"{most} strongest of {len(pairs)} pairs")
     else:
-        ax.text(0.5, 0.5, "no alliances", transform=ax.transAxes, ha="center",
-                color="0.4")
+        ax.text(0.5, 0.5, "no alliance formed (cohesion below 0.01)", transform=ax.transAxes,
+                ha="center", color="0.4")
     ax.set_ylabel("alliance cohesion $c_{ij}$")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("time (years)")
@@ -196,8 +203,10 @@ def _math(label: str) -> str:
 
 
 def plot_branch(ax: plt.Axes, branch, variable: str, colour: str = PALETTE[0],
-                label: str | None = None) -> None:
-    """One continuation branch: solid where stable, dashed where unstable; special points."""
+                label: str | None = None, linewidth: float = 1.2,
+                note: tuple[float, float] = (4, 4)) -> None:
+    """One continuation branch: solid where stable, dashed where unstable; special points,
+    each named at the offset ``note`` (points)."""
     k = branch.labels.index(variable)
     stable = branch.stable
     x, y = branch.parameter, branch.states[:, k]
@@ -207,12 +216,12 @@ def plot_branch(ax: plt.Axes, branch, variable: str, colour: str = PALETTE[0],
         edges = np.flatnonzero(np.diff(stable.astype(int)) != 0)
         for e in edges:
             masked[e + (1 if stable[e] != flag else 0)] = y[e + (1 if stable[e] != flag else 0)]
-        ax.plot(x, masked, style, color=colour,
+        ax.plot(x, masked, style, color=colour, linewidth=linewidth,
                 label=(label if flag else None) if label else None)
     for point in branch.points:
         ax.plot(point.parameter, point.state[k], marker="o", color="black", markersize=4,
                 zorder=5)
-        ax.annotate(point.kind, (point.parameter, point.state[k]), xytext=(4, 4),
+        ax.annotate(point.kind, (point.parameter, point.state[k]), xytext=note,
                     textcoords="offset points", fontsize=6)
 
 

@@ -89,7 +89,8 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     found = event_functions(model, y0, events, solver.divergence)
     sol = integrate(compiled, p, y0, (t0, t1), t_eval, solver, found)
     status, message = run_status(sol, found, model)
-    if status is Status.FAILED and solver.single() == "LSODA":
+    if (status is Status.FAILED and solver.single() == "LSODA"
+            and not getattr(sol, "over_budget", False)):
         # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is the
         # slower, more robust implicit method. The fallback is recorded, never silent.
         solver = replace(solver, method="Radau")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from scipy.optimize import OptimizeResult as OdeResult
 
 from dynamics.compile import CompiledModel, compile_model
 from dynamics.errors import ParameterValueError, TimeSpanError, UnknownNameError
@@ -56,8 +58,11 @@ class Solver:
     engine : for ensembles, ``"kernel"`` (the compiled kernel of :mod:`dynamics.kernel`,
         numba; RK45 only), ``"scipy"`` (one ``solve_ivp`` per member, any method) or
         ``"auto"`` (the kernel where numba is installed and the method is RK45).
-    max_steps : the kernel's step budget per member; a member that needs more is treated
-        as stiff.
+    max_steps : the step budget: the kernel's per member (a member that needs more is
+        treated as stiff), and for scipy's methods ``EVALUATIONS_PER_STEP`` times as many
+        evaluations of the rate per run; a run that needs more ends FAILED, saying so.
+    time_limit : wall-clock seconds one scipy run may take (default: no limit); a run
+        that takes longer ends FAILED, saying so.
     """
 
     method: str = "auto"
@@ -67,13 +72,14 @@ class Solver:
     divergence: float = 1e6
     engine: str = "auto"
     max_steps: int = 50_000
+    time_limit: float = math.inf
 
     def __post_init__(self) -> None:
         if self.method not in ("auto", *METHODS):
             raise UnknownNameError("solver method", self.method, ("auto", *METHODS))
         if self.engine not in ENGINES:
             raise UnknownNameError("engine", self.engine, ENGINES)
-        for name in ("rtol", "atol", "max_step"):
+        for name in ("rtol", "atol", "max_step", "time_limit"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and not isinstance(value, bool)
                     and value > 0 and not math.isnan(value)):
@@ -218,17 +224,56 @@ def prepare(model: Model, params: Mapping[str, Any] | None,
     return compiled, values, start, y0, p
 
 
+#: evaluations of the rate allowed per step of the budget (an implicit step with a
+#: finite-difference Jacobian takes a few, a rejected one more)
+EVALUATIONS_PER_STEP = 20
+
+
+class _OverBudget(Exception):
+    def __init__(self, text: str, t: float):
+        super().__init__(text)
+        self.t = t
+
+
+def _counted(rate: Callable, solver: Solver) -> Callable:
+    """``rate`` that raises _OverBudget past the solver's step budget or time limit."""
+    limit = EVALUATIONS_PER_STEP * solver.max_steps
+    deadline = time.monotonic() + solver.time_limit
+    calls = 0
+
+    def counted(t, y):
+        nonlocal calls
+        calls += 1
+        if calls > limit:
+            raise _OverBudget(f"stopped after {limit:,} evaluations of the rate (the step "
+                              f"budget, Solver.max_steps = {solver.max_steps:,})", t)
+        if calls % 64 == 0 and time.monotonic() > deadline:
+            raise _OverBudget(f"stopped after the time limit of {solver.time_limit:g} s "
+                              "(Solver.time_limit)", t)
+        return rate(t, y)
+    return counted
+
+
 def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float, float],
           t_eval: Any, solver: Solver, events: Sequence[Callable] = ()) -> Any:
     """The one place that calls ``scipy.integrate.solve_ivp``: ``rate(t, y)`` with the
     solver's method (one run's: LSODA for ``auto``), tolerances and largest step; the
-    Jacobian ``jacobian(t, y)`` goes to the implicit methods."""
+    Jacobian ``jacobian(t, y)`` goes to the implicit methods. A run past the solver's
+    step budget or time limit returns failed (status -1, ``over_budget`` set) with only
+    its start: every run ends in bounded time."""
     method = solver.single()
     kwargs = {"jac": jacobian} if jacobian is not None and method in _IMPLICIT else {}
-    with np.errstate(all="ignore"):
-        return solve_ivp(rate, span, y0, method=method, t_eval=t_eval, rtol=solver.rtol,
-                         atol=solver.atol, max_step=solver.max_step, events=list(events),
-                         **kwargs)
+    try:
+        with np.errstate(all="ignore"):
+            return solve_ivp(_counted(rate, solver), span, y0, method=method, t_eval=t_eval,
+                             rtol=solver.rtol, atol=solver.atol, max_step=solver.max_step,
+                             events=list(events), **kwargs)
+    except _OverBudget as stop:
+        y = np.asarray(y0, dtype=float)[:, None]
+        return OdeResult(t=np.array([span[0]]), y=y, status=-1, t_events=None,
+                         y_events=None, over_budget=True,
+                         message=f"{stop} at t = {stop.t:g}: the problem is too stiff, or "
+                                 "its values far outside the ranges of its parameters")
 
 
 def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
@@ -255,6 +300,8 @@ def _start_from_derived(model: Model, compiled: CompiledModel, values, start) ->
 
 
 def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
+    if getattr(sol, "over_budget", False):
+        return Status.FAILED, sol.message
     if sol.status == -1:
         return Status.FAILED, f"solver failed at t = {sol.t[-1] if sol.t.size else 0:g}: " \
                               f"{sol.message}"

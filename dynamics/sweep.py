@@ -34,7 +34,34 @@ from dynamics.results import Status, environment
 from dynamics.scenarios import Scenario
 from dynamics.studies import Metric, Problem, metric_function, run_design
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["SweepResult", "sweep", "process_pool"]
+
+
+def process_pool(workers: int) -> Executor:
+    """A pool of ``workers`` spawned processes that exit when their parent dies.
+
+    Spawned, not forked: a fork after numba's OpenMP threads have run is killed. Each
+    worker watches its parent's process id and exits within a second of the parent's
+    death (a killed ``balancing sweep`` leaves no worker behind, holding memory).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: a daemon thread that ends the process once ``parent`` is gone."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:  # re-parented: the parent has died
+                os._exit(1)
+            time.sleep(0.5)
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 @dataclass

@@ -123,6 +123,8 @@ def test_every_error_is_a_dynamics_error_and_a_builtin():
     assert issubclass(ParameterValueError, ValueError)
 
 
-def test_unused_parameter_warns(model):
-    with pytest.warns(UserWarning, match=r"\['coercion'\] have no effect"):
+def test_a_parameter_of_a_switched_off_mechanism_is_refused(model):
+    """A value that would silently do nothing is an error naming the mechanism."""
+    with pytest.raises(ParameterValueError, match="parameter 'coercion' has no effect: its "
+                                                  "mechanism 'coercion' is off"):
         simulate(model, {"coercion": 0.1}, (0, 1))

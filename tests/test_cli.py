@@ -109,7 +109,6 @@ def test_continue_bad_input(args, message, capsys):
 
 
 def test_sweep_command_writes_one_row_per_grid_point(tmp_path, capsys):
-    pytest.importorskip("numba")
     out = tmp_path / "sweep.csv"
     assert main(["sweep", "security-dilemma", "--param", "distinguishability=0:1:3",
                  "--param", "reaction=0.5:1:2", "--metric", "escalation_rate",
@@ -126,7 +125,6 @@ def test_sweep_command_writes_one_row_per_grid_point(tmp_path, capsys):
 
 
 def test_sensitivity_command_writes_indices(tmp_path, capsys):
-    pytest.importorskip("numba")
     import json
 
     out = tmp_path / "indices.json"
@@ -149,7 +147,6 @@ def test_sensitivity_command_writes_indices(tmp_path, capsys):
 
 def test_sensitivity_command_reports_groups(tmp_path, capsys):
     """--group makes the growth and capacity of the Riser one factor beside coercion."""
-    pytest.importorskip("numba")
     import json
 
     out = tmp_path / "groups.json"
@@ -181,7 +178,6 @@ def test_morris_command_writes_screening_and_its_figure(tmp_path, capsys):
 def test_local_sensitivity_command(tmp_path, capsys):
     """The command prints and writes one elasticity per input (their values are checked
     against Richardson's closed form in test_sensitivity)."""
-    pytest.importorskip("numba")
     import json
 
     out = tmp_path / "local.json"

@@ -1,28 +1,55 @@
-"""Ensembles: the compiled kernel against independent per-member integration."""
+"""Ensembles: the compiled kernel against independent per-member integration, and the
+path without numba (scipy per member)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
+import sympy as sp
 from scipy.integrate import solve_ivp
 
-from dynamics import Model, Status, simulate
+from dynamics import Model, Status, kernel, simulate
 from dynamics.ensemble import simulate_ensemble
-from dynamics.solver import Solver, prepare
+from dynamics.model.parts import EPSILON, GUARD
+from dynamics.model.values import resolve_initial, resolve_parameters
+from dynamics.solver import Solver
 
-pytest.importorskip("numba")
+needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
 
 T = np.linspace(0.0, 40.0, 41)
 
 
+@functools.cache
+def _symbolic_rate(model):
+    """The model's symbolic rates as one numpy function of (y, inputs), by sympy."""
+    y = [s.symbol for s in model.variables]
+    inputs = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
+    rates = [r.subs(EPSILON, GUARD) for r in model.rates]
+    return sp.lambdify([y, inputs], rates, modules="numpy", cse=True)
+
+
 def reference(model, params, member, initial=None):
-    """Member ``member`` integrated on its own by LSODA with the analytic Jacobian."""
+    """Member ``member`` integrated on its own by LSODA at rtol 1e-11, from the model's
+    symbolic rates (sympy's lambdify), not the generated code the ensemble runs."""
     one = {k: (np.asarray(v)[member] if np.ndim(v) == 2 or np.size(v) == MEMBERS else v)
            for k, v in params.items()}
-    compiled, _, _, y0, p = prepare(model, one, initial)
-    sol = solve_ivp(lambda t, y: compiled.rate(t, y, p), (T[0], T[-1]), y0, method="LSODA",
-                    t_eval=T, rtol=1e-11, atol=1e-14,
-                    jac=lambda t, y: compiled.jacobian(t, y, p))
+    values = resolve_parameters(model, one)
+    start = resolve_initial(model, initial)
+    inputs = [float(values[s.name][s.index]) for s in model.parameters] + [
+        float(start[s.name][s.index]) for s in model.held]
+    if "theta" not in start:  # perceived threat starts at the actual threat
+        threat = sp.lambdify([[s.symbol for s in model.variables if s.name != "theta"],
+                              [s.symbol for s in model.parameters]
+                              + [s.symbol for s in model.held]],
+                             [t.subs(EPSILON, GUARD) for t in model.threat])
+        others = [float(start[s.name][s.index]) for s in model.variables if s.name != "theta"]
+        start["theta"] = np.asarray(threat(others, inputs), dtype=float)
+    y0 = [float(start[s.name][s.index]) for s in model.variables]
+    function = _symbolic_rate(model)
+    sol = solve_ivp(lambda t, yy: np.asarray(function(yy, inputs), dtype=float),
+                    (T[0], T[-1]), y0, method="LSODA", t_eval=T, rtol=1e-11, atol=1e-14)
     return sol.y.T
 
 
@@ -34,6 +61,7 @@ def scaled_deviation(a, b):
     return float(np.max(np.abs(a - b) / (np.max(np.abs(b), axis=0) + 1e-12)))
 
 
+@needs_numba
 def test_kernel_matches_independent_integration_including_stiff_members():
     """All mechanisms, N = 3, 24 members (two stiff: perception delay 1e-3 yr): every
     member's trajectory within 1e-6 of LSODA at rtol 1e-11, stiff ones via Radau."""
@@ -84,6 +112,7 @@ def test_invalid_member_fails_alone():
     assert all(result.status[i] is Status.SUCCESS for i in range(10) if i != 4)
 
 
+@needs_numba
 def test_member_equals_a_single_simulation_and_loop_equals_kernel():
     model = Model(["A", "B", "C"], ["ceiling", "economy"])
     growth = np.linspace(0.01, 0.06, 6)
@@ -97,7 +126,25 @@ def test_member_equals_a_single_simulation_and_loop_equals_kernel():
         member = kernel.member(i)
         assert scaled_deviation(member["m"], single["m"]) < 1e-6
         assert scaled_deviation(loop.values["e"][i], kernel.values["e"][i]) < 1e-6
-    np.testing.assert_allclose(kernel.values["share"].sum(axis=-1), 1.0, atol=1e-12)
+
+
+def test_without_numba_ensembles_run_on_scipy_and_agree(monkeypatch):
+    """With numba absent, engine "auto" runs each member with scipy and gives the same
+    trajectories (to 1e-6 of scale) as a single run; asking for the kernel says what to
+    install."""
+    model = Model(["A", "B", "C"], ["ceiling", "economy"])
+    growth = np.linspace(0.01, 0.06, 4)
+    monkeypatch.setattr(kernel, "AVAILABLE", False)
+    runs = simulate_ensemble(model, {"growth": growth[:, None]}, (0.0, 40.0), output=T,
+                             solver=Solver(rtol=1e-9, atol=1e-12))
+    assert runs.engine == "scipy"
+    for i in range(4):
+        single = simulate(model, {"growth": growth[i]}, (0.0, 40.0), output=T,
+                          solver=Solver(rtol=1e-9, atol=1e-12))
+        assert scaled_deviation(runs.member(i)["e"], single["e"]) < 1e-6
+    with pytest.raises(ImportError, match="pip install 'balancing-dynamics\\[fast\\]'"):
+        simulate_ensemble(model, {"growth": growth[:, None]}, (0.0, 40.0), output=T,
+                          solver=Solver(engine="kernel"))
 
 
 def test_unknown_name_is_reported_with_a_suggestion():

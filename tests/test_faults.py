@@ -1,17 +1,31 @@
 """Bad input found by trying the package as a new user would: each case exits with status 2
-and one line naming the culprit, before any work is done (issue 13, first part)."""
+and one line naming the culprit, before any work is done; extreme values end in bounded
+time with a status; values that would do nothing are refused."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from dynamics import Model, ParameterValueError, ScenarioError, simulate
+from dynamics import (
+    Model,
+    ParameterValueError,
+    ScenarioError,
+    Solver,
+    Status,
+    simulate,
+)
 from dynamics.cli import main
 from dynamics.scenarios import load_scenario
+
+HERE = Path(__file__).resolve().parent
 
 
 def _one_line_error(capsys, *needles: str) -> None:
@@ -249,3 +263,148 @@ def test_the_readme_calibration_example_has_its_file(capsys):
         assert list(shipped.values[bloc]) == list(cow.values[bloc])
     assert main(["calibrate", "richardson", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["intervals"] == 4
+
+
+# --- extreme values: every run ends in bounded time with a status ---------------------------
+
+@pytest.mark.parametrize(("initial", "culprit"), [
+    ({"e": [1e300, 1.0, 1.0]}, "largest initial output is 1e+300"),
+    ({"e": [1e-300, 1.0, 1.0]}, "initial e[A] = 1e-300"),
+    ({"m": [1e200, 0.03, 0.03]}, "initial m[A] = 1e+200"),
+    ({"e": [1e20, 1.0, 1.0]}, "initial e[B] = 1")])
+def test_currency_values_the_arithmetic_cannot_resolve_are_refused_at_once(initial, culprit):
+    """These values once hung simulate for minutes (1e300: never returned)."""
+    with pytest.raises(ParameterValueError, match=re.escape(culprit)) as error:
+        simulate(Model(["A", "B", "C"]), {}, (0.0, 50.0), initial=initial)
+    assert "\n" not in str(error.value)
+
+
+def test_an_unresolvable_member_fails_alone():
+    """Members at 1e100 and 1e300 times the others fail with the reason; the rest run."""
+    e = np.array([[1.0, 1.0, 1.0], [1e100, 1.0, 1.0], [1e300, 1.0, 1.0], [2.0, 1.0, 1.0]])
+    runs = simulate(Model(["A", "B", "C"]), {}, (0.0, 20.0), initial={"e": e}, output=5)
+    assert [s.value for s in runs.status] == ["success", "failed", "failed", "success"]
+    assert "initial e[B] = 1 is below" in runs.messages[1]
+    assert "largest initial output is 1e+300" in runs.messages[2]
+    assert np.isfinite(runs.values["m"][[0, 3]]).all()
+
+
+def test_a_run_past_its_step_budget_or_time_limit_stops_and_says_so():
+    """A stiff runaway over a million years: the step budget and the wall-clock limit end
+    it with a FAILED status and the reason, in bounded time, without a retry."""
+    model = Model(["A", "B", "C"])
+    params = {"reaction": 3.0, "fatigue": 0.0}
+    start = time.monotonic()
+    res = simulate(model, params, (0.0, 1e6), initial={"e": [1e11, 1.0, 1.0]},
+                   solver=Solver(max_steps=100))
+    assert res.status is Status.FAILED and "step budget" in res.message
+    assert "retried" not in res.message
+    res = simulate(model, {}, (0.0, 1e5), initial={"e": [1e11, 1.0, 1.0]}, output=3,
+                   solver=Solver(time_limit=0.5))
+    assert res.status is Status.FAILED and "time limit of 0.5 s" in res.message
+    assert time.monotonic() - start < 30
+
+
+# --- values that would do nothing are refused ------------------------------------------------
+
+def test_set_of_a_switched_off_mechanisms_parameter_is_refused(capsys):
+    assert main(["run", "richardson-stable", "--set", "ceiling=0.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'ceiling' has no effect: its mechanism 'ceiling' is off" in err
+    assert "\n" not in err
+
+
+def test_a_scenario_file_setting_a_switched_off_mechanisms_parameter_is_refused(tmp_path):
+    path = tmp_path / "idle.toml"
+    path.write_text(textwrap.dedent("""\
+        [model]
+        states = ["A", "B"]
+        mechanisms = ["richardson"]
+
+        [parameters]
+        ceiling = 0.3
+        """))
+    with pytest.raises(ScenarioError, match=r"idle.toml, line 6.*'ceiling' has no effect"):
+        load_scenario(path)
+
+
+def test_values_inherited_for_a_mechanism_switched_off_are_dropped(tmp_path):
+    """A file that extends external-balancing and switches alliances off keeps every other
+    value; the base's alliance values are the base's own and do not make it an error."""
+    path = tmp_path / "no-alliances.toml"
+    path.write_text(textwrap.dedent("""\
+        [scenario]
+        extends = "external-balancing"
+
+        [model]
+        mechanisms = ["perception", "ceiling", "economy", "coercion"]
+        """))
+    scenario = load_scenario(path)
+    assert "alliance_formation" not in scenario.parameters
+    assert scenario.parameters["coercion"] == load_scenario("external-balancing").parameters[
+        "coercion"]
+
+
+def test_the_readme_says_how_many_fault_cases_the_suite_tries():
+    """The README's count of fault cases is the number pytest collects from the two fault
+    files (each parametrized case counted once; a fuzz test counts once, its draws not)."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         str(HERE / "test_faults.py"), str(HERE / "test_bad_input.py")],
+        capture_output=True, text=True, check=True).stdout
+    count = sum(1 for line in collected.splitlines() if "::" in line)
+    readme = (HERE.parent / "README.md").read_text()
+    found = re.search(r"The fault suite tries (\d+) cases", readme)
+    assert found is not None and int(found.group(1)) == count, count
+
+
+# --- lost resources ---------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_killing_a_sweep_leaves_no_worker_alive(tmp_path):
+    """SIGKILL the parent of `balancing sweep --workers 2` while it runs: its workers (and
+    the pool's resource tracker) exit within a few seconds instead of living on."""
+    import signal
+
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "dynamics", "sweep", "security-dilemma",
+         "--param", "distinguishability=0:1:41", "--param", "reaction=0.5:1:41",
+         "--metric", "escalation_rate", "--workers", "2", "--chunk", "8",
+         "--out", str(tmp_path / "s.csv")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.5)
+        workers = [pid for pid in _children(parent.pid) if "spawn_main" in
+                   (Path("/proc") / str(pid) / "cmdline").read_text(errors="replace")]
+    helpers = _children(parent.pid)
+    assert len(workers) >= 2, "the pool never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in helpers):
+        time.sleep(0.2)
+    assert not [pid for pid in helpers if _alive(pid)]

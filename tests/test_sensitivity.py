@@ -20,8 +20,6 @@ from dynamics.sensitivity import (
 )
 from dynamics.solver import Solver
 
-pytest.importorskip("numba")
-
 
 def test_problem_round_trips_salib_dict_and_designs_stay_in_bounds():
     problem = Problem.from_dict({"num_vars": 2, "names": ["coercion", "growth.Riser"],

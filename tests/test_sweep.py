@@ -12,8 +12,6 @@ from dynamics.scenarios import load_scenario
 from dynamics.sensitivity import Problem, latin_hypercube
 from dynamics.sweep import sweep
 
-pytest.importorskip("numba")
-
 SCENARIO = load_scenario("security-dilemma").with_values(output=31)
 PROBLEM = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (0.3, 1.2)))
 DESIGN = latin_hypercube(PROBLEM, 40, seed=7)

@@ -11,7 +11,6 @@ per state, never one per member.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 from dynamics.errors import ParameterValueError, ShapeError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.parts import Variable
-from dynamics.model.registry import REGISTRY, VARIABLES
+from dynamics.model.registry import REGISTRY, VARIABLES, owner
 
 __all__ = ["resolve_parameters", "resolve_initial", "pack_inputs", "ensemble_shape",
            "trailing_dims"]
@@ -81,17 +80,18 @@ def resolve_parameters(model: Model, values: Mapping[str, Any] | None = None
     Returns a mapping of every registry name to an array of shape ``(*ensemble, *kind)``.
     Raises :class:`UnknownNameError` for a name not in the registry,
     :class:`ShapeError` for a wrong shape and :class:`ParameterValueError` for a NaN,
-    infinite or out-of-bounds value. A parameter that no equation of the model uses
-    (its mechanism is off) triggers a ``UserWarning``.
+    infinite or out-of-bounds value, or for a parameter that no equation of the model uses
+    (its mechanism is off): a value that would silently do nothing.
     """
     values = dict(values or {})
     for name in values:
         if name not in REGISTRY:
             raise UnknownNameError("parameter", name, REGISTRY)
-    unused = [n for n in values if n not in model.parameter_names]
-    if unused:
-        warnings.warn(f"parameters {unused} have no effect: their mechanisms are off in "
-                      f"{model!r}", UserWarning, stacklevel=3)
+    for name in values:
+        if name not in model.parameter_names:
+            raise ParameterValueError(
+                f"parameter {name!r} has no effect: its mechanism {owner(name)!r} is off in "
+                f"{model!r}; switch the mechanism on or leave the value out")
     resolved = {}
     for name, spec in REGISTRY.items():
         default = _as_array(model, name, spec.default, spec.kind, f"parameter {name!r}")
@@ -176,7 +176,53 @@ def resolve_initial(model: Model, initial: Mapping[str, Any] | None = None
     for variable in wanted.values():
         if variable.initial_from is None or variable.name in initial:
             value(variable)
+    _check_scale(model, out)
     return out
+
+
+#: currency values are resolved within this range around the run's scale (its largest
+#: initial output): shares and burdens are ratios computed in double precision
+SPREAD = 1e12
+#: the run's scale itself must lie in [1 / LIMIT, LIMIT] (products of currency values,
+#: squares in the Jacobian, must not overflow)
+LIMIT = 1e100
+
+
+def _check_scale(model: Model, start: Mapping[str, np.ndarray]) -> None:
+    """Refuse initial currency values the arithmetic cannot resolve.
+
+    The model is scale-free in its currency unit (every currency value may be multiplied
+    by one factor without changing shares, burdens or times), so only two things matter:
+    the run's scale, the largest initial output, must lie within 1e-100 and 1e100, and
+    every output must lie within 12 orders of magnitude below it and every spending or
+    perceived threat within 12 above it. Outside, a run would not end in useful time or
+    would overflow; the error says which value and how to rescale.
+    """
+    if "e" not in start:
+        return
+    scale = np.max(np.abs(start["e"]), axis=-1)
+    worst = float(np.max(scale)) if np.max(scale) > LIMIT else float(np.min(scale))
+    if not (1 / LIMIT <= worst <= LIMIT):
+        raise ParameterValueError(
+            f"the largest initial output is {worst:g}; currency values must be of order "
+            f"1 (between {1 / LIMIT:g} and {LIMIT:g}): divide every currency value "
+            "(outputs, spending, capacity, constant grievance) by one factor")
+    for name, array in start.items():
+        variable = VARIABLES[name]
+        if variable.unit != "[m]":
+            continue
+        ratio = np.abs(np.asarray(array, dtype=float)) / scale[..., None]
+        low = name == "e"
+        bad = ratio < 1 / SPREAD if low else ratio > SPREAD
+        if np.any(bad):
+            k = np.argwhere(bad)[0]
+            state = model.states[int(k[-1])]
+            value = float(np.asarray(array)[tuple(k)])
+            raise ParameterValueError(
+                f"initial {name}[{state}] = {value:g} is "
+                f"{'below' if low else 'above'} {'1/' if low else ''}{SPREAD:g} times the "
+                f"largest initial output ({float(scale[tuple(k[:-1])]):g}): the model "
+                f"resolves currency values only within {SPREAD:g} of each other")
 
 
 def _initial_value(model: Model, variable: Variable, given: Any, start) -> np.ndarray:

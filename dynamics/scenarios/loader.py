@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -259,6 +258,14 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
     else:
         scenario = base.with_values(data.get("parameters", {}), model.get("mechanisms"),
                                     data.get("initial", {}), **fields)
+        try:  # values inherited for a mechanism this file switches off are the base's own
+            used = scenario.model().parameter_names
+        except DynamicsError as error:
+            key = "mechanisms" if "mechanism" in str(error) else "states"
+            raise fail(str(error), "model", key) from None
+        own = data.get("parameters", {})
+        scenario = replace(scenario, parameters={
+            k: v for k, v in scenario.parameters.items() if k in used or k in own})
     _validate(scenario, fail)
     return scenario
 
@@ -330,9 +337,7 @@ def _validate(scenario: Scenario, fail) -> None:
         for key, value in values.items():
             try:
                 if table == "parameters":
-                    with warnings.catch_warnings():  # an idle parameter is not an error here
-                        warnings.simplefilter("ignore", UserWarning)
-                        resolve_parameters(model, {key: value})
+                    resolve_parameters(model, {key: value})
                 else:
                     resolve_initial(model, {key: value})
             except DynamicsError as error:
