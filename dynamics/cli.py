@@ -22,6 +22,7 @@ Bad input exits with status 2 and one line naming the culprit.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -550,6 +551,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    # long steps (generating a large model's code) say what they are doing on stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("balancing: %(message)s"))
+    logger = logging.getLogger("dynamics")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         _check_outputs(args)
         args.func(args)
@@ -565,6 +572,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args, "checkpoint", None) else ""
         print(f"balancing: interrupted{resume}", file=sys.stderr)
         return 130
+    finally:
+        logger.removeHandler(handler)
     return 0
 
 

@@ -167,11 +167,11 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
                     ) -> list[_Event]:
     """Every terminal event of this model: the divergence bound, and leaving the domain
     of each dynamic variable with a finite bound by more than the tolerance (relative to
-    the variable's initial scale when it has a unit). An open bound (output's 0) is never
-    reached by the exact solution, only approached: the run stops when the variable comes
-    within the tolerance of it (an economy that has collapsed to a millionth of the
-    initial scale), where a stiff solver would otherwise fail on values its absolute
-    tolerance cannot resolve."""
+    the run's initial scale in the variable's unit when it has one). An open bound
+    (output's 0) is never reached by the exact solution, only approached: the run stops
+    when a state's value comes within the tolerance of it, relative to that state's start
+    (an economy that has collapsed to a millionth of its initial output), where a stiff
+    solver would otherwise fail on values its absolute tolerance cannot resolve."""
     watched = np.array([k for k, s in enumerate(model.variables)
                         if model.variable(s.name).watched])
     scale = float(np.max(np.abs(y0))) or 1.0
@@ -181,20 +181,30 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
                     watched, lambda values: np.argmax(np.abs(values)))]
     if not events.domain:
         return _terminal(found)
+    currency = np.array([k for k, s in enumerate(model.variables)
+                         if not same_dimension(parse_unit(model.variable(s.name).unit),
+                                               DIMENSIONLESS)], dtype=int)
+    # a variable with a unit is measured against the run's scale in that unit, not its own
+    # start (a perceived threat that starts at 0 has no scale of its own)
+    run_scale = float(np.max(np.abs(y0[currency]))) if currency.size else 1.0
     for variable in model.dynamic:
         idx = np.array([k for k, s in enumerate(model.variables) if s.name == variable.name])
         low, high = model.domain(variable)
         size = 1.0
         if not same_dimension(parse_unit(variable.unit), DIMENSIONLESS):
-            size = float(np.max(np.abs(y0[idx]))) or 1.0
+            size = run_scale or 1.0
         slack = events.tolerance * size
         if math.isfinite(low):
-            floor = low + slack if variable.open_low else low - slack
+            # an open bound is approached, never reached: each state's value stops the
+            # run once within the tolerance of it, relative to that state's own start
+            floor = (low + events.tolerance * np.abs(y0[idx] - low) if variable.open_low
+                     else np.full(idx.size, low - slack))
             text = (f"{variable.meaning} collapsed towards {low:g} (below "
-                    f"{events.tolerance:g} of its initial scale)" if variable.open_low
+                    f"{events.tolerance:g} of its initial value)" if variable.open_low
                     else f"{variable.meaning} fell below {low:g}")
-            found.append(_Event(lambda t, y, idx=idx, floor=floor: np.min(y[idx]) - floor,
-                                Status.LEFT_DOMAIN, text, idx))
+            found.append(_Event(lambda t, y, idx=idx, floor=floor: np.min(y[idx] - floor),
+                                Status.LEFT_DOMAIN, text, idx,
+                                lambda values, floor=floor: np.argmin(values - floor)))
         if math.isfinite(high):
             found.append(_Event(lambda t, y, idx=idx, ceiling=high + slack:
                                 ceiling - np.max(y[idx]), Status.LEFT_DOMAIN,
@@ -268,6 +278,16 @@ def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float,
             return solve_ivp(_counted(rate, solver), span, y0, method=method, t_eval=t_eval,
                              rtol=solver.rtol, atol=solver.atol, max_step=solver.max_step,
                              events=list(events), **kwargs)
+    except ValueError as error:
+        if "different signs" not in str(error):
+            raise
+        # scipy's event location found a sign change between two steps that its dense
+        # output does not reproduce (a variable grazing its bound): a failure of this
+        # method, which the caller may retry with another
+        y = np.asarray(y0, dtype=float)[:, None]
+        return OdeResult(t=np.array([span[0]]), y=y, status=-1, t_events=None,
+                         y_events=None, message="could not locate an event (a variable "
+                                                "grazing its bound)")
     except _OverBudget as stop:
         y = np.asarray(y0, dtype=float)[:, None]
         return OdeResult(t=np.array([span[0]]), y=y, status=-1, t_events=None,

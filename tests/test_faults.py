@@ -18,6 +18,7 @@ from dynamics import (
     Model,
     ParameterValueError,
     ScenarioError,
+    ShapeError,
     Solver,
     Status,
     simulate,
@@ -290,17 +291,16 @@ def test_an_unresolvable_member_fails_alone():
 
 
 def test_a_run_past_its_step_budget_or_time_limit_stops_and_says_so():
-    """A stiff runaway over a million years: the step budget and the wall-clock limit end
-    it with a FAILED status and the reason, in bounded time, without a retry."""
-    model = Model(["A", "B", "C"])
-    params = {"reaction": 3.0, "fatigue": 0.0}
+    """A stiff problem (perception delay 1e-7 yr) given to an explicit method over 1000
+    years: the step budget and the wall-clock limit end it with a FAILED status and the
+    reason, in bounded time, without a retry."""
+    model = Model(["A", "B"], ["perception"])
+    params = {"perception_delay": 1e-7}
     start = time.monotonic()
-    res = simulate(model, params, (0.0, 1e6), initial={"e": [1e11, 1.0, 1.0]},
-                   solver=Solver(max_steps=100))
+    res = simulate(model, params, (0.0, 1e3), solver=Solver(method="RK45", max_steps=100))
     assert res.status is Status.FAILED and "step budget" in res.message
     assert "retried" not in res.message
-    res = simulate(model, {}, (0.0, 1e5), initial={"e": [1e11, 1.0, 1.0]}, output=3,
-                   solver=Solver(time_limit=0.5))
+    res = simulate(model, params, (0.0, 1e3), solver=Solver(method="RK45", time_limit=0.5))
     assert res.status is Status.FAILED and "time limit of 0.5 s" in res.message
     assert time.monotonic() - start < 30
 
@@ -408,3 +408,34 @@ def test_killing_a_sweep_leaves_no_worker_alive(tmp_path):
     while time.monotonic() < deadline and any(_alive(pid) for pid in helpers):
         time.sleep(0.2)
     assert not [pid for pid in helpers if _alive(pid)]
+
+
+# --- large models ------------------------------------------------------------------------------
+
+def test_a_model_too_large_to_generate_is_refused_with_the_size_that_can(capsys):
+    """50 states with alliances on once printed nothing for over ten minutes."""
+    from dynamics.compile import MAX_STATES
+
+    with pytest.raises(ShapeError, match=rf"at most {MAX_STATES} states"):
+        simulate(Model([f"S{i}" for i in range(50)]), {}, (0.0, 1.0))
+
+
+def test_a_slow_generation_says_what_it_is_doing(tmp_path, monkeypatch, caplog):
+    """A generation forecast to take more than a few seconds logs its steps (the command
+    line prints them on stderr)."""
+    import logging
+
+    from dynamics import compile as compiler
+
+    monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(compiler, "_SECONDS_AT_12", 1e4)  # forecast everything as slow
+    compiler._compile.cache_clear()
+    try:
+        with caplog.at_level(logging.INFO, logger="dynamics"):
+            compiler.compile_model(Model(["A", "B", "C"], ["alliances"]))
+    finally:
+        compiler._compile.cache_clear()
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0].startswith("generating the code of the model for 3 states")
+    assert any("step 2/" in m and "Jacobian" in m for m in messages)
+    assert messages[-1].startswith("generated in")

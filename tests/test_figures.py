@@ -6,6 +6,7 @@ import csv
 
 import matplotlib.pyplot as plt
 import numpy as np
+from closed_forms import is_pdf, png_size
 
 from dynamics.figures import FIGURES, make_figures
 
@@ -18,7 +19,10 @@ def test_figures_are_complete_and_deterministic(tmp_path):
     for name in FIGURES:
         assert {f"{name}.pdf", f"{name}.png", f"{name}.csv"} <= names
     for path in written:
-        assert path.stat().st_size > 0
+        if path.suffix == ".pdf":
+            assert is_pdf(path), path
+        elif path.suffix == ".png":
+            assert min(png_size(path)) > 300, path
     for name, build in FIGURES.items():
         figure, header, data = build()
         plt.close(figure)

@@ -33,7 +33,9 @@ def _random_point(model: Model, rng: np.random.Generator):
 @pytest.mark.parametrize("mechanisms", MECHANISM_SETS)
 @pytest.mark.parametrize("n", [2, 3])
 def test_jacobian_equals_central_differences(n, mechanisms):
-    """max |J - J_fd| <= 1e-6 max |J| at 5 random points per model."""
+    """Entry by entry, |J_ik - J_fd,ik| <= 1e-5 |J_ik| + 1e-9 max |J| at 5 random points per
+    model: a small entry is checked against its own size, the floor being the central
+    difference's rounding error (about 1e-10 of the largest rate derivative)."""
     model = Model([f"S{i}" for i in range(n)], mechanisms)
     compiled = compile_model(model)
     rng = np.random.default_rng(n)
@@ -47,7 +49,11 @@ def test_jacobian_equals_central_differences(n, mechanisms):
             up[k] += h
             down[k] -= h
             numeric[:, k] = (compiled.rate(0.0, up, p) - compiled.rate(0.0, down, p)) / (2 * h)
-        assert np.max(np.abs(analytic - numeric)) <= 1e-6 * np.max(np.abs(analytic))
+        allowed = 1e-5 * np.abs(analytic) + 1e-9 * np.max(np.abs(analytic))
+        bad = np.argwhere(np.abs(analytic - numeric) > allowed)
+        assert bad.size == 0, [(model.variables[i].label(model.states),
+                                model.variables[k].label(model.states),
+                                analytic[i, k], numeric[i, k]) for i, k in bad[:5]]
 
 
 def test_batched_evaluation_equals_member_by_member():

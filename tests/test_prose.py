@@ -283,3 +283,33 @@ def test_every_number_in_the_readme_table_is_what_the_model_gives(name, number):
     scale = 100.0 if number.endswith("%") else 1.0
     assert round(value * scale, _printed(number)) == pytest.approx(
         _value(number) * scale, abs=1e-9), (name, number, value)
+
+
+def _calibration():
+    from dynamics.calibration import richardson_differences
+    from dynamics.data import cow_series
+
+    series = cow_series({"Entente": ["FRN", "RUS"], "Central": ["GMY", "AUH"]}, (1909, 1913))
+    return richardson_differences(series)
+
+
+#: numbers in the README's code comments: a pattern whose groups are printed numbers, and
+#: the values they must be at the printed precision
+README_COMMENTS: dict[str, Callable[[], tuple[float, ...]]] = {
+    r"branch point at D\* = (\d\.\d+)": lambda: (1 - (0.2 / 0.9 - 0.1) / 0.9,),
+    r"k_minus_alpha +# (\d\.\d+) \+- (\d\.\d+)": lambda: (
+        _calibration().k_minus_alpha.value, _calibration().k_minus_alpha.stderr),
+    r"equilibrium_total +# ([\d,]+) \+- ([\d,]+)": lambda: (
+        _calibration().equilibrium_total.value, _calibration().equilibrium_total.stderr),
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(README_COMMENTS))
+def test_numbers_in_the_readmes_code_comments_are_what_the_code_gives(pattern):
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    for printed, value in zip(found.groups(), README_COMMENTS[pattern](), strict=True):
+        number = printed.replace(",", "")
+        assert round(value, _printed(number)) == pytest.approx(float(number), abs=1e-9), (
+            printed, value)

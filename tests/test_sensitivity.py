@@ -76,6 +76,11 @@ def test_sobol_of_a_scenario_metric_and_per_output_time():
     over_time = sobol(scenario, problem, lambda r: r.share[1:, 0], n=32, seed=2,
                       solver=Solver(rtol=1e-7, atol=1e-10))
     assert over_time.first.shape == (3, 8)
+    # each time's column is the scalar study of the share at that time, on the same design
+    final = sobol(scenario, problem, lambda r: r.share[-1, 0], n=32, seed=2,
+                  solver=Solver(rtol=1e-7, atol=1e-10))
+    np.testing.assert_allclose(over_time.first[:, -1], final.first, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(over_time.total[:, -1], final.total, rtol=1e-12, atol=1e-15)
 
 
 def test_grouped_sobol_indices_of_the_ishigami_function():

@@ -25,7 +25,7 @@ from dynamics.model.contexts import Concrete, Generic
 from dynamics.model.parts import Context, Derived, Mechanism, Parameter, Variable
 from dynamics.model.registry import REGISTRY, VARIABLES, MechanismSpec, resolve_mechanisms
 
-__all__ = ["Model", "Slot", "rate_of", "STATE_NAME"]
+__all__ = ["Model", "Slot", "rate_of", "STATE_NAME", "MAX_STATES"]
 
 #: what a state name may be: letters and digits, starting with a letter
 STATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -63,6 +63,13 @@ def rate_of(ctx: Context, variable: Variable, index: tuple, mechanisms: Sequence
                     value = modifier.apply(ctx, value, *index)
         total += value
     return total
+
+
+#: the most states a model may have with alliances on: building and compiling grow as N^3
+#: (pair variables, sums over a third state), measured cold on 2 cores with every
+#: mechanism at 2.5 s and 26 s for N = 12, so about 7 minutes at 30 and half an hour at 50
+MAX_STATES = 30
+_MINUTES_AT_12 = (2.5 + 26.0) / 60
 
 
 class Model:
@@ -109,6 +116,12 @@ class Model:
         self.states = states
         self.components: tuple[Mechanism, ...] = resolve_mechanisms(mechanisms)
         self.mechanisms = frozenset(m.name for m in self.components)
+        if "alliances" in self.mechanisms and self.N > MAX_STATES:
+            raise ShapeError(
+                f"a model of {self.N} states with alliances on would take about "
+                f"{_MINUTES_AT_12 * (self.N / 12) ** 3:.0f} minutes "
+                f"to build and compile (the time grows as N^3); at most {MAX_STATES} states "
+                "with alliances on, or switch alliances off (the rest grows as N^2)")
         overrides = {o.quantity: o.build for m in self.components for o in m.overrides}
         self._overrides = overrides
         self._ctx = Concrete(states, overrides)
