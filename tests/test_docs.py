@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from dynamics.docs import equations_markdown, model_markdown, parameters_markdown
@@ -37,3 +38,11 @@ def test_model_document_equals_the_code():
 
     for mechanism in SHIPPED:
         assert f"### `{mechanism.name}`" in text and mechanism.summary in text
+
+
+def test_the_readme_names_every_shipped_mechanism():
+    from dynamics.model.mechanisms import SHIPPED
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## The model")[1].split("All mechanisms on")[0]
+    assert {m.name for m in SHIPPED} <= set(re.findall(r"`(\w+)`", section))
