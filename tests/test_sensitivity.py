@@ -115,7 +115,8 @@ def test_morris_elementary_effects_of_a_linear_function_are_its_slopes():
 
 def test_morris_screens_a_scenario_metric():
     """hegemonic-rise, the Riser's peak share: coercion screens as the most influential
-    of (coercion, the Riser's growth and capacity), 16 trajectories (64 runs)."""
+    of (coercion, the Riser's growth and capacity), 16 trajectories (64 runs), and its
+    effect has one sign everywhere."""
     pytest.importorskip("SALib")
     from dynamics.sensitivity import morris
 
@@ -125,6 +126,9 @@ def test_morris_screens_a_scenario_metric():
     indices = morris(scenario, problem, lambda r: peak_share(r, "Riser").share,
                      trajectories=16, seed=4, solver=Solver(rtol=1e-7, atol=1e-10))
     assert indices.evaluations == 64 and np.argmax(indices.mu_star) == 0
+    # more coercion never lowers the Riser's peak (coercion moves output to the stronger):
+    # every elementary effect of coercion is positive, so its mean equals its mean modulus
+    assert indices.mu[0] > 0 and indices.mu[0] == pytest.approx(indices.mu_star[0], rel=1e-12)
 
 
 def _final_blue_spending(result):
