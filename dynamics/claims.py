@@ -157,11 +157,16 @@ def _with(values: Mapping[str, float]) -> Variant:
     return variant
 
 
-def _bandwagoning_raises_the_share(runs: Runs) -> np.ndarray:
-    """The strong state's final share is larger with bandwagoning than without."""
-    def final(run: EnsembleResult) -> np.ndarray:
-        return np.where(run.ok, run.values["share"][:, -1, _state(run, "Strong")], np.nan)
-    return final(runs["base"]) > final(runs["balancing"])
+def _final(run: EnsembleResult, variable: str, state: str) -> np.ndarray:
+    """``variable`` of ``state`` at the end of each member's run (NaN where it failed)."""
+    return np.where(run.ok, run.values[variable][:, -1, _state(run, state)], np.nan)
+
+
+def _ends_higher(variable: str, state: str, variant: str) -> Callable[[Runs], np.ndarray]:
+    """``state``'s final ``variable`` is higher in the scenario than in ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        return _final(runs["base"], variable, state) > _final(runs[variant], variable, state)
+    return holds
 
 
 def _lower_than(variant: str, state: str) -> Callable[[Runs], np.ndarray]:
@@ -169,13 +174,6 @@ def _lower_than(variant: str, state: str) -> Callable[[Runs], np.ndarray]:
     def holds(runs: Runs) -> np.ndarray:
         return _peak(runs["base"], state) < _peak(runs[variant], state)
     return holds
-
-
-def _jackal_gains(runs: Runs) -> np.ndarray:
-    """The Jackal's final output is higher with the spoils than without them."""
-    def final(run: EnsembleResult) -> np.ndarray:
-        return np.where(run.ok, run.values["e"][:, -1, _state(run, "Jackal")], np.nan)
-    return final(runs["base"]) > final(runs["no spoils"])
 
 
 def _both_work_best(runs: Runs) -> np.ndarray:
@@ -300,11 +298,12 @@ CLAIMS: dict[str, list[Claim]] = {
          "indistinguishable": _with({"distinguishability": 0.2})})],
     "bandwagoning": [Claim("raises the strong", "bandwagoning leaves the strong state with a "
                            "larger share at the end of the run than when the weak balance",
-                           _bandwagoning_raises_the_share,
+                           _ends_higher("share", "Strong", "balancing"),
                            {"balancing": _without("bandwagoning")})],
     "bandwagoning-for-profit": [Claim(
         "jackal gains", "the Jackal ends with more output when it shares in the Revisionist's "
-        "spoils than without them", _jackal_gains, {"no spoils": _without("spoils")})],
+        "spoils than without them", _ends_higher("e", "Jackal", "no spoils"),
+        {"no spoils": _without("spoils")})],
     "free-riding": [
         Claim("exploitation", "the small allies carry the smaller burdens (rank correlation "
               "of output and burden > 0)", _small_allies_carry_less),

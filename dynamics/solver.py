@@ -284,16 +284,19 @@ def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float,
         # scipy's event location found a sign change between two steps that its dense
         # output does not reproduce (a variable grazing its bound): a failure of this
         # method, which the caller may retry with another
-        y = np.asarray(y0, dtype=float)[:, None]
-        return OdeResult(t=np.array([span[0]]), y=y, status=-1, t_events=None,
-                         y_events=None, message="could not locate an event (a variable "
-                                                "grazing its bound)")
+        return _failed(y0, span, "could not locate an event (a variable grazing its bound)")
     except _OverBudget as stop:
-        y = np.asarray(y0, dtype=float)[:, None]
-        return OdeResult(t=np.array([span[0]]), y=y, status=-1, t_events=None,
-                         y_events=None, over_budget=True,
-                         message=f"{stop} at t = {stop.t:g}: the problem is too stiff, or "
-                                 "its values far outside the ranges of its parameters")
+        return _failed(y0, span, f"{stop} at t = {stop.t:g}: the problem is too stiff, or "
+                                 "its values far outside the ranges of its parameters",
+                       over_budget=True)
+
+
+def _failed(y0: Any, span: tuple[float, float], message: str, over_budget: bool = False
+            ) -> OdeResult:
+    """A failed solution holding only the start, as ``solve_ivp`` would return one."""
+    return OdeResult(t=np.array([span[0]]), y=np.asarray(y0, dtype=float)[:, None],
+                     status=-1, t_events=None, y_events=None, message=message,
+                     over_budget=over_budget)
 
 
 def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,

@@ -258,15 +258,13 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
     else:
         scenario = base.with_values(data.get("parameters", {}), model.get("mechanisms"),
                                     data.get("initial", {}), **fields)
-        try:  # values inherited for a mechanism this file switches off are the base's own
-            used = scenario.model().parameter_names
-        except DynamicsError as error:
-            key = "mechanisms" if "mechanism" in str(error) else "states"
-            raise fail(str(error), "model", key) from None
-        own = data.get("parameters", {})
+    built = _model_of(scenario, fail)
+    if base is not None:  # values inherited for a mechanism this file switches off
+        own = data.get("parameters", {})  # are the base's own, not this file's
         scenario = replace(scenario, parameters={
-            k: v for k, v in scenario.parameters.items() if k in used or k in own})
-    _validate(scenario, fail)
+            k: v for k, v in scenario.parameters.items()
+            if k in built.parameter_names or k in own})
+    _validate(scenario, built, fail)
     return scenario
 
 
@@ -326,13 +324,17 @@ def _base_of(extends: str, path: str, fail) -> Scenario:
         raise fail(f"cannot extend {extends!r}: {error}", "scenario", "extends") from None
 
 
-def _validate(scenario: Scenario, fail) -> None:
-    """Build the model and resolve every value now, mapping errors to file and line."""
+def _model_of(scenario: Scenario, fail) -> Model:
+    """The scenario's model, an error mapped to the file's [model] table."""
     try:
-        model = scenario.model()
+        return scenario.model()
     except DynamicsError as error:
         key = "mechanisms" if "mechanism" in str(error) else "states"
         raise fail(str(error), "model", key) from None
+
+
+def _validate(scenario: Scenario, model: Model, fail) -> None:
+    """Resolve every value now, mapping errors to file and line."""
     for table, values in (("parameters", scenario.parameters), ("initial", scenario.initial)):
         for key, value in values.items():
             try:
