@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -272,9 +273,26 @@ def _execution_options(parser: argparse.ArgumentParser) -> None:
                        help="run chunks on a Dask cluster (tcp://host:8786)")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds to wait for the Dask scheduler (default 10)")
-    parser.add_argument("--chunk", type=_positive, default=256, help="members per task")
+    parser.add_argument("--chunk", type=_positive, default=None,
+                        help="members per task (default: 256 in-process, else enough "
+                             "chunks to give each worker four)")
     parser.add_argument("--checkpoint", metavar="FILE.npz",
                         help="write progress to FILE and resume from it when rerun")
+
+
+#: members per chunk in-process: the checkpoint's granularity
+CHUNK = 256
+
+
+def chunk_size(args: argparse.Namespace, runs: int) -> int:
+    """--chunk, or a default: CHUNK in-process and on a cluster, and on K local workers
+    small enough that each gets about four chunks (a single chunk would run on one)."""
+    if args.chunk is not None:
+        return int(args.chunk)
+    workers = getattr(args, "workers", 0) or 0
+    if workers > 1:
+        return max(1, min(CHUNK, math.ceil(runs / (4 * workers))))
+    return CHUNK
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
@@ -288,8 +306,8 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     design = grid(problem, [int(k) for _, (_, _, k) in ranges])
     with _executor(args) as executor:
         result = sweep(scenario, problem, design, args.metric or ["peak_share"],
-                       chunk=args.chunk, executor=executor, checkpoint=args.checkpoint,
-                       progress=True)
+                       chunk=chunk_size(args, len(design)), executor=executor,
+                       checkpoint=args.checkpoint, progress=True)
     print(f"{scenario.name}: {result.summary()}")
     out = result.write_csv(args.out or f"{scenario.name}-sweep.csv",
                            _run_provenance(args, scenario))
@@ -319,8 +337,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     problem = Problem(inputs, tuple((v[0], v[1]) for _, v in ranges),
                       _groups(args.group, inputs) if args.group else None)
     record |= {"problem": problem.to_dict(), "n": args.n}
+    factors = len(set(problem.groups)) if problem.groups else len(problem.names)
+    runs = args.n * (factors + (1 if args.method == "morris" else 2))
     with _executor(args) as executor:
-        options = {"executor": executor, "checkpoint": args.checkpoint, "chunk": args.chunk,
+        options = {"executor": executor, "checkpoint": args.checkpoint,
+                   "chunk": chunk_size(args, runs),
                    "progress": executor is not None or args.checkpoint is not None}
         if args.method == "morris":
             screening = morris(scenario, problem, args.metric, trajectories=args.n,

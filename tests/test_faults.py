@@ -439,3 +439,17 @@ def test_a_slow_generation_says_what_it_is_doing(tmp_path, monkeypatch, caplog):
     assert messages[0].startswith("generating the code of the model for 3 states")
     assert any("step 2/" in m and "Jacobian" in m for m in messages)
     assert messages[-1].startswith("generated in")
+
+
+def test_a_pool_of_workers_gets_several_chunks_each():
+    """The README's `sweep ... --workers 2` (21 x 11 = 231 runs) once ran as one chunk of
+    256 on one worker; the default chunk now gives each worker about four."""
+    import argparse
+
+    from dynamics.cli import CHUNK, chunk_size
+
+    pool = argparse.Namespace(chunk=None, workers=2)
+    size = chunk_size(pool, 231)
+    assert size == 29 and -(-231 // size) == 8  # 8 chunks for 2 workers
+    assert chunk_size(argparse.Namespace(chunk=None, workers=0), 231) == CHUNK
+    assert chunk_size(argparse.Namespace(chunk=16, workers=2), 231) == 16
