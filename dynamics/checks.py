@@ -243,6 +243,25 @@ def _close(analytic: np.ndarray, numeric: np.ndarray) -> bool:
                                                                            + 1e-3 * scale)))
 
 
+def _numeric(args: list[sp.Symbol], expr: sp.Expr | list[sp.Expr]) -> Callable:
+    """A numpy function of ``args`` returning ``expr`` (or the list of expressions).
+
+    Printed with the symbols named by position, as the compiler does, rather than by
+    ``sympy.lambdify``, whose renaming of symbols that are not identifiers rebuilds the
+    expression and re-evaluates every Max (minutes for a mechanism with sums over three
+    states).
+    """
+    names = {symbol: f"a{k}" for k, symbol in enumerate(args)} | {EPSILON: repr(GUARD)}
+    printer = _Printer({"fully_qualified_modules": True, "inline": True})
+    printer._print_Symbol = lambda symbol: names.get(symbol, symbol.name)
+    body = (f"[{', '.join(printer.doprint(e) for e in expr)}]" if isinstance(expr, list)
+            else printer.doprint(expr))
+    namespace: dict = {"numpy": np}
+    exec(f"def f({', '.join(names[a] for a in args)}):\n    return {body}\n",  # noqa: S102
+         namespace)
+    return namespace["f"]
+
+
 def _call(function: Callable, p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array(function(*y, *p), dtype=float)
 
@@ -256,7 +275,6 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
     differences at ``points`` random admissible points per model."""
     mechanism = resolve(mechanism)
     rng = np.random.default_rng(seed)
-    printer = _Printer({"fully_qualified_modules": True, "inline": True})
     for model in _models(mechanism):
         ctx = _context(model)
         y_symbols = [s.symbol for s in model.variables]
@@ -266,11 +284,11 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
             if not model.is_dynamic(term.variable.name):
                 continue
             for index in _indices(model, term.variable.pair):
-                expr = term.build(ctx, *index).subs(EPSILON, GUARD)
+                expr = term.build(ctx, *index)
                 gradient = [expr.diff(s) for s in y_symbols]
                 args = [*y_symbols, *p_symbols]
-                value = sp.lambdify(args, expr, modules="numpy", printer=printer)
-                slope = sp.lambdify(args, gradient, modules="numpy", printer=printer)
+                value = _numeric(args, expr)
+                slope = _numeric(args, gradient)
                 for y, p in samples:
                     with np.errstate(all="ignore"):
                         analytic = np.array(slope(*y, *p), dtype=float)
