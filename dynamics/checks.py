@@ -32,12 +32,12 @@ from functools import partial
 import numpy as np
 import sympy as sp
 
-from dynamics.compile import _Printer, compile_model
+from dynamics.compile import compile_model, numeric_function
 from dynamics.errors import DynamicsError
 from dynamics.model.contexts import Concrete
 from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.model import Model, rate_of
-from dynamics.model.parts import EPSILON, GUARD, Mechanism
+from dynamics.model.parts import EPSILON, Mechanism
 from dynamics.model.registry import REGISTRY, MechanismSpec, resolve
 from dynamics.model.units import (
     TIME,
@@ -243,25 +243,6 @@ def _close(analytic: np.ndarray, numeric: np.ndarray) -> bool:
                                                                            + 1e-3 * scale)))
 
 
-def _numeric(args: list[sp.Symbol], expr: sp.Expr | list[sp.Expr]) -> Callable:
-    """A numpy function of ``args`` returning ``expr`` (or the list of expressions).
-
-    Printed with the symbols named by position, as the compiler does, rather than by
-    ``sympy.lambdify``, whose renaming of symbols that are not identifiers rebuilds the
-    expression and re-evaluates every Max (minutes for a mechanism with sums over three
-    states).
-    """
-    names = {symbol: f"a{k}" for k, symbol in enumerate(args)} | {EPSILON: repr(GUARD)}
-    printer = _Printer({"fully_qualified_modules": True, "inline": True})
-    printer._print_Symbol = lambda symbol: names.get(symbol, symbol.name)
-    body = (f"[{', '.join(printer.doprint(e) for e in expr)}]" if isinstance(expr, list)
-            else printer.doprint(expr))
-    namespace: dict = {"numpy": np}
-    exec(f"def f({', '.join(names[a] for a in args)}):\n    return {body}\n",  # noqa: S102
-         namespace)
-    return namespace["f"]
-
-
 def _call(function: Callable, p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array(function(*y, *p), dtype=float)
 
@@ -287,8 +268,8 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
                 expr = term.build(ctx, *index)
                 gradient = [expr.diff(s) for s in y_symbols]
                 args = [*y_symbols, *p_symbols]
-                value = _numeric(args, expr)
-                slope = _numeric(args, gradient)
+                value = numeric_function(args, expr)
+                slope = numeric_function(args, gradient)
                 for y, p in samples:
                     with np.errstate(all="ignore"):
                         analytic = np.array(slope(*y, *p), dtype=float)

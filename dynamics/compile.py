@@ -45,7 +45,8 @@ from sympy.printing.numpy import NumPyPrinter
 from dynamics.model.model import MAX_STATES, Model
 from dynamics.model.parts import EPSILON, GUARD, Mechanism
 
-__all__ = ["CompiledModel", "compile_model", "MAX_STATES", "expected_seconds"]
+__all__ = ["CompiledModel", "compile_model", "MAX_STATES", "expected_seconds",
+           "numeric_function"]
 
 log = logging.getLogger("dynamics")
 
@@ -214,6 +215,26 @@ def _generate(model: Model, progress: Callable[[str], None] | None = None) -> st
     header = (f"n_variables = {n}\nn_inputs = {len(p)}\n"
               f"output_names = {list(model.outputs)!r}\n\n")
     return header + "\n\n".join(sources) + "\n"
+
+
+def numeric_function(args: Sequence[sp.Symbol], expr: sp.Expr | Sequence[sp.Expr]
+                     ) -> Callable:
+    """A numpy function of ``args`` returning ``expr`` (or the list of expressions).
+
+    Printed with the symbols named by position, as the model's own code is, rather than by
+    ``sympy.lambdify``, whose renaming of symbols that are not identifiers rebuilds the
+    expression and re-evaluates every Max (minutes for a mechanism with sums over three
+    states). The guard epsilon is printed as its value.
+    """
+    names = {symbol: f"a{k}" for k, symbol in enumerate(args)} | {EPSILON: repr(GUARD)}
+    printer = _Printer({"fully_qualified_modules": True, "inline": True})
+    printer._print_Symbol = lambda symbol: names.get(symbol, symbol.name)
+    body = (f"[{', '.join(printer.doprint(e) for e in expr)}]" if not isinstance(expr, sp.Basic)
+            else printer.doprint(expr))
+    namespace: dict = {"numpy": np}
+    exec(f"def f({', '.join(names[a] for a in args)}):\n    return {body}\n",  # noqa: S102
+         namespace)
+    return namespace["f"]
 
 
 class _Code:

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 from scipy.stats import spearmanr
 
+from dynamics.compile import numeric_function
 from dynamics.errors import ShapeError
 from dynamics.model import Model
-from dynamics.model.parts import EPSILON, GUARD, Derived
+from dynamics.model.parts import EPSILON, Derived
 from dynamics.model.values import pack_inputs, resolve_parameters
 from dynamics.results import Result
 
@@ -171,7 +171,7 @@ def along(model: Model, result: Result, quantity: Derived | str) -> np.ndarray:
     function, shape = _evaluator(model, quantity)
     with np.errstate(all="ignore"):
         columns = [np.broadcast_to(np.asarray(c, dtype=float), (len(result.t),))
-                   for c in function(y.T, p.T)]
+                   for c in function(*y.T, *p.T)]
     return np.stack(columns, axis=-1).reshape((len(result.t), *shape))
 
 
@@ -182,10 +182,9 @@ def _evaluator(model: Model, quantity: Derived):
              + [s.symbol for s in model.held])
     known = {*slots[0], *slots[1]}
     positions = list(itertools.product(range(model.N), repeat=len(quantity.indices)))
-    exprs = [model.expression(quantity, *index).subs(EPSILON, GUARD) for index in positions]
-    missing = set().union(*(e.free_symbols for e in exprs)) - known
+    exprs = [model.expression(quantity, *index) for index in positions]
+    missing = set().union(*(e.free_symbols for e in exprs)) - known - {EPSILON}
     if missing:
         raise ShapeError(f"{quantity.name} reads {sorted(map(str, missing))}, which this "
                          "model's equations do not use")
-    function = sp.lambdify(slots, exprs, modules="numpy", cse=True)
-    return function, (model.N,) * len(quantity.indices)
+    return numeric_function([*slots[0], *slots[1]], exprs), (model.N,) * len(quantity.indices)
