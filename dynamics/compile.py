@@ -46,7 +46,7 @@ from dynamics.model.model import MAX_STATES, Model
 from dynamics.model.parts import EPSILON, GUARD, Mechanism
 
 __all__ = ["CompiledModel", "compile_model", "MAX_STATES", "expected_seconds",
-           "numeric_function"]
+           "numeric_function", "scalar_source"]
 
 log = logging.getLogger("dynamics")
 
@@ -235,6 +235,19 @@ def numeric_function(args: Sequence[sp.Symbol], expr: sp.Expr | Sequence[sp.Expr
     exec(f"def f({', '.join(names[a] for a in args)}):\n    return {body}\n",  # noqa: S102
          namespace)
     return namespace["f"]
+
+
+def scalar_source(model: Model, name: str, exprs: Sequence[sp.Expr]) -> str:
+    """Source of ``def name(y, p, out)`` writing ``exprs`` of one member's variables ``y``
+    and inputs ``p`` (the model's slots, as its rate reads them) into ``out``: the scalar
+    form that :mod:`dynamics.kernel` compiles with numba and that numpy runs as it is.
+    Used for the conditions of triggered interventions."""
+    y = [s.symbol for s in model.variables]
+    p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
+    if not exprs:
+        return f"def {name}(y, p, out):\n    pass\n"
+    names = {s: f"y{k}" for k, s in enumerate(y)} | {s: f"p{k}" for k, s in enumerate(p)}
+    return _Code(names, y, p).scalar(name, exprs) + "\n"
 
 
 class _Code:

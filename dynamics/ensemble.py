@@ -30,6 +30,7 @@ import numpy as np
 
 from dynamics import kernel
 from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError
+from dynamics.interventions import Intervention, Plan, plan
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
@@ -39,7 +40,8 @@ from dynamics.solver import (
     Events,
     Solver,
     event_functions,
-    integrate,
+    fired_records,
+    integrate_plan,
     labelled,
     prepare,
     run_status,
@@ -73,6 +75,9 @@ class EnsembleResult(Report):
     provenance: dict[str, Any] = field(default_factory=dict)
     #: the model's parameter values, with a leading member axis where they vary
     parameters: dict[str, np.ndarray] = field(default_factory=dict)
+    #: per member, the interventions that fired (as :attr:`Result.events
+    #: <dynamics.results.Result.events>`)
+    events: list[tuple[dict[str, Any], ...]] = field(default_factory=list)
 
     @property
     def members(self) -> int:
@@ -113,7 +118,8 @@ class EnsembleResult(Report):
                       states=self.states, mechanisms=self.mechanisms, status=self.status[i],
                       message=self.messages[i],
                       provenance={**self.provenance, "member": i,
-                                  "parameters": jsonable(own)})
+                                  "parameters": jsonable(own)},
+                      events=self.events[i] if self.events else ())
 
     def _rows(self, name: str, i: int, valid: np.ndarray) -> np.ndarray:
         return self.values[name][i][valid]
@@ -212,14 +218,17 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                       t_span: Sequence[float] = (0.0, 50.0), *,
                       initial: Mapping[str, Any] | None = None,
                       output: int | Sequence[float] = 401, solver: Solver = Solver(),
-                      events: Events = Events()) -> EnsembleResult:
+                      events: Events = Events(),
+                      interventions: Sequence[Intervention] = ()) -> EnsembleResult:
     """Integrate every member of an ensemble; see the module docstring.
 
     The options are those of :func:`dynamics.simulate` (which calls this when values carry
     a member axis): ``solver`` chooses method, tolerances, divergence bound and engine
     (the compiled kernel runs RK45; another method runs one ``solve_ivp`` per member).
     ``events.domain`` applies to the scipy engine; the kernel records divergence and
-    non-finite values.
+    non-finite values. ``interventions`` run in every member, each with its own date and
+    size where these are given per member (a member whose own date or value is
+    inadmissible fails alone).
     """
     params, initial = dict(params or {}), dict(initial or {})
     t0, t1, t_out = time_grid(t_span, output)
@@ -230,15 +239,25 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         for name in names:  # structural errors concern every member: raise them at once
             if name not in known:
                 raise UnknownNameError(kind, name, known)
+    schedule = plan(model, interventions, (t0, t1)) if interventions else None
     members = _members_of({**params, **initial})
+    if schedule is not None and schedule.members > 1:
+        if members not in (1, schedule.members):
+            raise ShapeError(f"values have {members} members but interventions "
+                             f"{schedule.members}")
+        members = schedule.members
     messages = [""] * members
     status = np.array([Status.SUCCESS] * members, dtype=object)
+    for i, why in (schedule.problems.items() if schedule is not None else ()):
+        status[i], messages[i] = Status.FAILED, f"invalid intervention: {why}"
     good = _validate(model, params, initial, np.arange(members), members, status, messages)
     if not good:
         raise DynamicsError(f"every one of the {members} members is invalid; the first: "
                             f"{messages[0]}")
     # replace invalid members by a valid one for the run; their outputs are discarded
     index = np.array([i if status[i] is Status.SUCCESS else good[0] for i in range(members)])
+    if schedule is not None:
+        schedule = schedule.select(index)
     requested = params
     params, initial = _select(params, index, members), _select(initial, index, members)
     compiled, values, start, y0, p = prepare(model, params, initial)
@@ -248,32 +267,51 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
                                                                                 p.shape[-1]))
     chosen = _engine(solver)
+    fired: list[list[tuple[float, int]]] = [[] for _ in range(members)]
     if chosen == "kernel":
         bounds = solver.divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
-        ys, codes = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out,
-                                             rtol=solver.rtol, atol=solver.atol,
-                                             bounds=bounds, max_steps=solver.max_steps)
+        ys, codes, fired = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out,
+                                                    rtol=solver.rtol, atol=solver.atol,
+                                                    bounds=bounds,
+                                                    max_steps=solver.max_steps,
+                                                    plan=schedule)
         messages_of = {kernel.DIVERGED: (Status.DIVERGED, f"a variable exceeded "
                                          f"{solver.divergence:g} times the initial scale"),
-                       kernel.NONFINITE: (Status.FAILED, "non-finite values")}
+                       kernel.NONFINITE: (Status.FAILED, "non-finite values"),
+                       kernel.TOO_MANY: (Status.FAILED, "more than "
+                                         f"{kernel.MAX_FIRED:,} interventions fired (a "
+                                         "repeating condition that chatters)")}
         for i in range(members):
             if status[i] is not Status.SUCCESS:
                 ys[i] = np.nan
             elif codes[i] in messages_of:
                 status[i], messages[i] = messages_of[codes[i]]
-            elif codes[i] == kernel.STIFF:
-                ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], (t0, t1),
-                                                       t_out, solver)
+            elif codes[i] == kernel.STIFF or len(fired[i]) >= kernel.LOGGED:
+                # (a member that fired more interventions than the kernel logs is re-run
+                # too, so that its record is complete)
+                ys[i], status[i], messages[i], fired[i] = _stiff(
+                    compiled, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
     else:
         ys = _loop(model, compiled, y0, p, (t0, t1), t_out, solver, events, status,
-                   messages)
-    return EnsembleResult(t_out, labelled(model, compiled, ys, p, start),
+                   messages, schedule, fired)
+    inputs, timed = p, False
+    if schedule is not None and schedule.changes_inputs and any(fired):
+        inputs, timed = np.repeat(p[:, None, :], t_out.size, axis=1), True
+        for i in range(members):
+            if fired[i]:
+                inputs[i] = schedule.inputs_along(p[i], fired[i], t_out, i)
+    return EnsembleResult(t_out, labelled(model, compiled, ys, inputs, start, timed),
                           model.states, tuple(sorted(model.mechanisms)), status, messages,
                           chosen, {**environment(), "states": list(model.states),
                                    "mechanisms": sorted(model.mechanisms),
                                    "solver": asdict(solver), "t_span": [t0, t1],
-                                   "members": members, "engine": chosen},
-                          recorded)
+                                   "members": members, "engine": chosen,
+                                   "interventions": [i.as_dict() for i in
+                                                     (schedule.interventions if schedule
+                                                      else ())]},
+                          recorded, [fired_records(schedule, fired[i], i)
+                                     if status[i] is not Status.FAILED else ()
+                                     for i in range(members)])
 
 
 def _engine(solver: Solver) -> str:
@@ -331,7 +369,7 @@ def _validate(model, params, initial, rows, members, status, messages) -> list[i
 
 
 def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, status,
-          messages) -> np.ndarray:
+          messages, schedule: Plan | None, fired: list) -> np.ndarray:
     """One ``solve_ivp`` call per member with the solver's method for ensembles and the
     same terminal events as a single run (divergence, domain); an explicit method's
     failure is retried with Radau, as the kernel's stiff members are."""
@@ -342,23 +380,26 @@ def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, s
         if status[i] is not Status.SUCCESS:
             continue
         found = event_functions(model, y0[i], events, solver.divergence)
-        sol = integrate(compiled, p[i], y0[i], span, t_out, replace(solver, method=method),
-                        found)
+        sol, fired[i] = integrate_plan(compiled, p[i], y0[i], span, t_out,
+                                       replace(solver, method=method), found, schedule, i)
         state, message = run_status(sol, found, model)
         if (state is Status.FAILED and method not in ("Radau", "BDF")
                 and not getattr(sol, "over_budget", False)):
-            ys[i], status[i], messages[i] = _stiff(compiled, y0[i], p[i], span, t_out, solver)
+            ys[i], status[i], messages[i], fired[i] = _stiff(compiled, y0[i], p[i], span,
+                                                             t_out, solver, schedule, i)
             continue
         ys[i, :sol.t.size] = sol.y.T[:t_out.size]
         status[i], messages[i] = state, message
     return ys
 
 
-def _stiff(compiled, y0, p, span, t_out, solver: Solver):
+def _stiff(compiled, y0, p, span, t_out, solver: Solver, schedule: Plan | None = None,
+           member: int = 0):
     """Re-run a suspected stiff member with Radau and the analytic Jacobian."""
-    sol = integrate(compiled, p, y0, span, t_out, replace(solver, method="Radau"))
+    sol, fired = integrate_plan(compiled, p, y0, span, t_out, replace(solver, method="Radau"),
+                                (), schedule, member)
     ys = np.full((t_out.size, y0.size), np.nan)
     ys[:sol.t.size] = sol.y.T
     if sol.status == 0 and np.all(np.isfinite(sol.y)):
-        return ys, Status.SUCCESS, "suspected stiff: re-run with Radau"
-    return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}"
+        return ys, Status.SUCCESS, "suspected stiff: re-run with Radau", fired
+    return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}", fired

@@ -94,6 +94,7 @@ class Result(Report):
     states, mechanisms : as in the model.
     status, message : how the run ended and why.
     provenance : parameters, initial values, solver settings, versions and time of run.
+    events : the interventions that fired, in order: ``{"time", "name", "change"}``.
 
     Examples
     --------
@@ -109,6 +110,7 @@ class Result(Report):
     status: Status = Status.SUCCESS
     message: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)
+    events: tuple[dict[str, Any], ...] = ()
 
     # --- access -------------------------------------------------------------------------
     def __getitem__(self, key: str | tuple[str, ...]) -> np.ndarray:
@@ -166,7 +168,7 @@ class Result(Report):
         return {"status": self.status.value, "message": self.message, "t": self.t.tolist(),
                 "states": list(self.states), "mechanisms": list(self.mechanisms),
                 "values": {k: np.asarray(v).tolist() for k, v in self.values.items()},
-                "provenance": jsonable(self.provenance)}
+                "events": jsonable(list(self.events)), "provenance": jsonable(self.provenance)}
 
     def rows(self) -> list[dict[str, Any]]:
         """The tidy table (time, variable, state, partner, value), one dict per value."""
@@ -229,7 +231,7 @@ class Result(Report):
         meta = {"format": _FORMAT, "states": list(self.states),
                 "mechanisms": list(self.mechanisms), "status": self.status.value,
                 "message": self.message, "provenance": self.provenance,
-                "variables": list(self.values)}
+                "variables": list(self.values), "events": jsonable(list(self.events))}
         arrays = {f"value_{name}": data for name, data in self.values.items()}
         with path.open("wb") as handle:
             np.savez_compressed(handle, t=self.t, meta=np.array(json.dumps(meta)),
@@ -242,6 +244,8 @@ class Result(Report):
                                                           strict=True))
         return (f"{self.status.value} over t = {self.t[0]:g}..{self.t[-1]:g} "
                 f"({len(self.t)} times){': ' + self.message if self.message else ''}\n"
+                + "".join(f"intervention {e['name']} at t = {e['time']:g}: {e['change']}\n"
+                          for e in self.events) +
                 f"final shares: {shares}; leader {self.leader[-1]}")
 
     def _repr_html_(self) -> str:
@@ -264,7 +268,8 @@ def load(path: str | Path) -> Result:
         values = {name: data[f"value_{name}"] for name in meta["variables"]}
         return Result(t=data["t"], values=values, states=tuple(meta["states"]),
                       mechanisms=tuple(meta["mechanisms"]), status=Status(meta["status"]),
-                      message=meta["message"], provenance=meta["provenance"])
+                      message=meta["message"], provenance=meta["provenance"],
+                      events=tuple(meta.get("events", ())))
 
 
 def jsonable(value: Any) -> Any:

@@ -17,13 +17,15 @@ from typing import Any
 import numpy as np
 
 from dynamics.ensemble import EnsembleResult, has_members, simulate_ensemble
+from dynamics.interventions import Intervention, plan
 from dynamics.model.model import Model
 from dynamics.results import Result, Status
 from dynamics.solver import (
     Events,
     Solver,
     event_functions,
-    integrate,
+    fired_records,
+    integrate_plan,
     labelled,
     prepare,
     provenance,
@@ -31,7 +33,7 @@ from dynamics.solver import (
     time_grid,
 )
 
-__all__ = ["simulate", "Solver", "Events"]
+__all__ = ["simulate", "Solver", "Events", "Intervention"]
 
 
 def simulate(model: Model, params: Mapping[str, Any] | None = None,
@@ -39,7 +41,8 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
              initial: Mapping[str, Any] | None = None,
              output: int | Sequence[float] | None = 401,
              solver: Solver | str = Solver(),
-             events: Events = Events()) -> Result | EnsembleResult:
+             events: Events = Events(),
+             interventions: Sequence[Intervention] = ()) -> Result | EnsembleResult:
     """Integrate ``model`` over ``t_span`` (years) and return labelled results.
 
     Parameters
@@ -57,12 +60,14 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         the solver's own steps.
     solver : the :class:`Solver` options (or a method name).
     events : the terminal :class:`Events`.
+    interventions : dated and triggered changes (:class:`~dynamics.Intervention`); a date
+        or size given as an array (one per member) makes an ensemble.
 
     Returns
     -------
     Result
         For one run: status SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED, with the trajectory
-        up to the end.
+        up to the end, and the interventions that fired (``Result.events``).
     EnsembleResult
         When any value carries a leading member axis: every member, with its own status
         (see :func:`dynamics.ensemble.simulate_ensemble`, which this calls).
@@ -79,22 +84,25 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     if isinstance(solver, str):
         solver = Solver(method=solver)
     t0, t1, t_eval = time_grid(t_span, output)
-    if has_members(params, initial):  # validated member by member there: a bad one fails alone
+    schedule = plan(model, interventions, (t0, t1)) if interventions else None
+    if has_members(params, initial) or (schedule is not None and schedule.members > 1):
+        # validated member by member there: a bad one fails alone
         times = time_grid(t_span, 401)[2] if t_eval is None else t_eval
         assert times is not None  # a number of outputs gives the times
         return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
-                                 solver=solver, events=events)
+                                 solver=solver, events=events, interventions=interventions)
     compiled, values, start, y0, p = prepare(model, params, initial)
     solver = replace(solver, method=solver.single())  # provenance records the method run
     found = event_functions(model, y0, events, solver.divergence)
-    sol = integrate(compiled, p, y0, (t0, t1), t_eval, solver, found)
+    sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found, schedule)
     status, message = run_status(sol, found, model)
     if (status is Status.FAILED and solver.single() == "LSODA"
             and not getattr(sol, "over_budget", False)):
         # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is the
         # slower, more robust implicit method. The fallback is recorded, never silent.
         solver = replace(solver, method="Radau")
-        sol = integrate(compiled, p, y0, (t0, t1), t_eval, solver, found)
+        sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
+                                    schedule)
         status, retried = run_status(sol, found, model)
         message = f"LSODA failed ({message}); retried with Radau" + (
             f": {retried}" if retried else "")
@@ -106,7 +114,10 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         if ends and (times.size == 0 or ends[0][0] > times[-1]):
             times = np.append(times, ends[0][0])
             ys = np.vstack([ys, ends[0][1]])
-    record = provenance(model, values, start, (t0, t1), solver, events)
-    return Result(t=times, values=dict(labelled(model, compiled, ys, p, start)),
+    record = provenance(model, values, start, (t0, t1), solver, events, schedule)
+    timed = schedule is not None and schedule.changes_inputs and bool(fired)
+    inputs = schedule.inputs_along(p, fired, times) if timed and schedule else p
+    return Result(t=times, values=dict(labelled(model, compiled, ys, inputs, start, timed)),
                   states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
-                  status=status, message=message, provenance=record)
+                  status=status, message=message, provenance=record,
+                  events=fired_records(schedule, fired))

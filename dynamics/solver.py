@@ -24,13 +24,14 @@ from scipy.optimize import OptimizeResult as OdeResult
 
 from dynamics.compile import CompiledModel, compile_model
 from dynamics.errors import ParameterValueError, TimeSpanError, UnknownNameError
+from dynamics.interventions import MAX_FIRED, Plan
 from dynamics.model.model import Model
 from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results import LazyValues, Status, environment, jsonable
 
 __all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid",
-           "solve", "integrate"]
+           "solve", "integrate", "integrate_plan"]
 
 METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
 _IMPLICIT = {"LSODA", "Radau", "BDF"}
@@ -307,6 +308,149 @@ def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
                  y0, span, t_eval, solver, [event.function for event in found])
 
 
+def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
+                   span: tuple[float, float], t_eval: np.ndarray | None, solver: Solver,
+                   found: Sequence[_Event] = (), plan: Plan | None = None, member: int = 0
+                   ) -> tuple[Any, list[tuple[float, int]]]:
+    """One run with interventions: :func:`integrate` segment by segment.
+
+    Each segment ends at the next dated change (or a ramp's end) or where a triggered
+    intervention's condition crosses zero (scipy's event location: root finding on the
+    dense output); the change is applied and integration restarts from the changed
+    state. Outputs are right-continuous: an output time at a change shows the changed
+    state. Returns the joined solution (as :func:`integrate`'s, its terminal events those
+    of ``found``) and the interventions fired, ``(time, index in plan)`` in order.
+    """
+    if plan is None or plan.size == 0:
+        return integrate(compiled, p, y0, span, t_eval, solver, found), []
+    t, t1 = span
+    conditions = plan.condition_function() if plan.triggered else None
+    m = member if plan.times.shape[0] > 1 else 0
+    dates = plan.times[m] if plan.dated else np.zeros(0)
+    taken = np.zeros(plan.dated, dtype=bool)
+    armed = np.ones(plan.triggered, dtype=np.int64)  # 1 armed, 0 waiting to re-arm, -1 done
+    y, p_ref = np.array(y0, dtype=float), np.array(p, dtype=float)
+    ramp: dict[int, tuple[float, float, float]] = {}
+    t_ref = t
+    fired: list[tuple[float, int]] = []
+    times: list[np.ndarray] = []
+    states: list[np.ndarray] = []
+    scratch = np.empty(max(plan.triggered, 1))
+
+    def joined(sol: Any) -> Any:
+        sol.t = np.concatenate([*times, sol.t])
+        sol.y = np.concatenate([*states, sol.y], axis=1)
+        return sol
+
+    while True:
+        for slot in list(ramp):  # settle ramps at the segment's start
+            target, slope, end = ramp[slot]
+            if t >= end:
+                p_ref[slot] = target
+                del ramp[slot]
+            else:
+                p_ref[slot] += slope * (t - t_ref)
+        t_ref = t
+        for d in np.flatnonzero(~taken & (dates <= t)):
+            plan.apply(int(d), m, y, p_ref, ramp, t)
+            taken[d] = True
+            fired.append((t, int(d)))
+        if len(fired) > MAX_FIRED:
+            return _failed(y, span, f"more than {MAX_FIRED:,} interventions fired (a "
+                                    "repeating condition that chatters)"), fired
+        pending = [float(dates[d]) for d in np.flatnonzero(~taken)]
+        end = min([t1, *pending, *(e for _, _, e in ramp.values())])
+        last = end >= t1
+        wanted = None
+        if t_eval is not None:
+            inside = t_eval[(t_eval >= t) & ((t_eval <= t1) if last else (t_eval < end))]
+            wanted = np.unique(np.append(inside, end))
+        frozen = (p_ref.copy(), dict(ramp), t_ref)
+
+        def rate(when, state, frozen=frozen):
+            return compiled.rate(when, state, _inputs(frozen, when))
+
+        def jacobian(when, state, frozen=frozen):
+            return compiled.jacobian(when, state, _inputs(frozen, when))
+
+        triggers = []
+        for k in np.flatnonzero(armed >= 0):
+            sign = 1.0 if armed[k] == 1 else -1.0  # waiting: watch it turn false again
+
+            def g(when, state, k=k, sign=sign, frozen=frozen):
+                conditions(state, _inputs(frozen, when), scratch)
+                return sign * scratch[k]
+            g.terminal, g.direction = True, 1.0  # type: ignore[attr-defined]
+            triggers.append((int(k), g))
+        sol = solve(rate, jacobian, y, (t, end), wanted, solver,
+                    [e.function for e in found] + [g for _, g in triggers])
+        if sol.status == -1 or sol.t_events is None:
+            return joined(sol), fired
+        ours = sol.t_events[len(found):]
+        if any(len(te) for te in sol.t_events[:len(found)]):  # a terminal event of the run
+            sol.t_events, sol.y_events = sol.t_events[:len(found)], sol.y_events[:len(found)]
+            return joined(sol), fired
+        hit = [(float(te[0]), n) for n, te in enumerate(ours) if len(te)]
+        if hit:
+            when, n = min(hit)
+            k, _ = triggers[n]
+            keep = sol.t < when
+            times.append(sol.t[keep])
+            states.append(sol.y[:, keep])
+            y = np.array(sol.y_events[len(found) + n][0], dtype=float)
+            _settle_to(p_ref, ramp, when, t_ref)
+            t_ref = t = when
+            if armed[k] == 1:
+                armed[k] = _fire(plan, k, m, y, p_ref, ramp, t, conditions, scratch)
+                fired.append((t, plan.dated + k))
+            else:
+                armed[k] = 1
+            continue
+        keep = sol.t <= t1 if last else sol.t < end
+        if t_eval is not None:
+            keep &= np.isin(sol.t, t_eval)
+        times.append(sol.t[keep])
+        states.append(sol.y[:, keep])
+        if last:
+            sol.t, sol.y = np.zeros(0), np.zeros((y.size, 0))
+            sol.t_events, sol.y_events = sol.t_events[:len(found)], sol.y_events[:len(found)]
+            return joined(sol), fired
+        y = np.array(sol.y[:, -1], dtype=float)
+        t = end
+
+
+def _fire(plan: Plan, k: int, member: int, y: np.ndarray, p_ref: np.ndarray, ramp: dict,
+          t: float, conditions: Callable, scratch: np.ndarray) -> int:
+    """Apply triggered intervention ``k`` at ``t``; returns what it is afterwards: done
+    (-1) if it fires once; armed (1) if it repeats and its own change made the condition
+    false; else waiting (0) for the condition to turn false before it can fire again."""
+    if not plan.repeat[plan.dated + k]:
+        plan.apply(plan.dated + k, member, y, p_ref, ramp, t)
+        return -1
+    conditions(y, p_ref, scratch)
+    before = scratch[k]
+    plan.apply(plan.dated + k, member, y, p_ref, ramp, t)
+    conditions(y, p_ref, scratch)
+    return 1 if scratch[k] < 0 and scratch[k] != before else 0
+
+
+def _inputs(frozen: tuple[np.ndarray, dict, float], when: float) -> np.ndarray:
+    """The inputs at ``when`` from those at a segment's start and its ramps."""
+    p_ref, ramp, t_ref = frozen
+    if not ramp:
+        return p_ref
+    current = p_ref.copy()
+    for slot, (_, slope, _) in ramp.items():
+        current[slot] += slope * (when - t_ref)
+    return current
+
+
+def _settle_to(p_ref: np.ndarray, ramp: dict, when: float, t_ref: float) -> None:
+    """Fold the ramps into ``p_ref`` at ``when`` (settled again at the next segment)."""
+    for slot, (_, slope, _) in ramp.items():
+        p_ref[slot] += slope * (when - t_ref)
+
+
 def _start_from_derived(model: Model, compiled: CompiledModel, values, start) -> None:
     """Fill in variables that start at a derived quantity (perceived threat starts at the
     actual threat: no initial misperception), evaluated at the start with them at 0."""
@@ -341,17 +485,19 @@ def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
 
 
 def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,
-             start: Mapping[str, np.ndarray]) -> LazyValues:
+             start: Mapping[str, np.ndarray], timed: bool = False) -> LazyValues:
     """Labelled arrays of integrated trajectories, each built when first read.
 
     ``ys`` has shape ``(..., T, n_variables)`` (leading member axes allowed), ``p`` shape
-    ``(..., n_inputs)``. Every variable becomes ``(..., T, N)`` (cohesion ``(..., T, N, N)``,
-    symmetric), held variables constant at their start; share and actual threat come from
-    the model's own definitions, and perceived threat equals the actual one when perception
-    is off.
+    ``(..., n_inputs)``, or ``(..., T, n_inputs)`` with ``timed`` (inputs that
+    interventions change during the run). Every variable becomes ``(..., T, N)``
+    (cohesion ``(..., T, N, N)``, symmetric), held variables at their inputs (their start
+    unless an intervention changed them); share and actual threat come from the model's
+    own definitions, and perceived threat equals the actual one when perception is off.
     """
     steps, n = ys.shape[-2], model.N
     lead = ys.shape[:-2]
+    held_at = {(s.name, s.index): len(model.parameters) + k for k, s in enumerate(model.held)}
 
     def variable(name: str) -> np.ndarray:
         pair = model.variable(name).pair
@@ -360,16 +506,20 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
         if held.ndim > len(trailing):  # one value per member: add the time axis
             held = np.expand_dims(held, held.ndim - len(trailing))
         data = np.broadcast_to(held, (*lead, steps, *trailing)).copy()
-        for k, slot in enumerate(model.variables):
-            if slot.name == name:
-                data[(Ellipsis, slice(None), *slot.index)] = ys[..., k]  # type: ignore[index]
-                if pair:
-                    data[..., slot.index[1], slot.index[0]] = ys[..., k]
+        slots = [(ys[..., k], slot) for k, slot in enumerate(model.variables)
+                 if slot.name == name]
+        if timed:
+            slots += [(p[..., column], model.held[column - len(model.parameters)])
+                      for (held_name, _), column in held_at.items() if held_name == name]
+        for series, slot in slots:
+            data[(Ellipsis, slice(None), *slot.index)] = series  # type: ignore[index]
+            if pair:
+                data[..., slot.index[1], slot.index[0]] = series
         return data
 
     def derived(function) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return function(0.0, ys, p[..., None, :])
+            return function(0.0, ys, p if timed else p[..., None, :])
 
     builders = {name: functools.partial(variable, name) for name in model.known_variables}
     builders.update({name: functools.partial(derived, function)
@@ -377,11 +527,21 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
     return LazyValues(builders)
 
 
-def provenance(model: Model, values, start, t_span, solver: Solver, events: Events
-                ) -> dict[str, Any]:
+def provenance(model: Model, values, start, t_span, solver: Solver, events: Events,
+               plan: Plan | None = None) -> dict[str, Any]:
     return {
         **environment(), "states": list(model.states), "mechanisms": sorted(model.mechanisms),
         "parameters": jsonable({name: values[name] for name in model.parameter_names}),
         "initial": jsonable(dict(start)), "t_span": list(t_span),
         "solver": asdict(solver), "events": asdict(events),
+        "interventions": [i.as_dict() for i in plan.interventions] if plan else [],
     }
+
+
+def fired_records(plan: Plan | None, fired: Sequence[tuple[float, int]], member: int = 0
+                  ) -> tuple[dict[str, Any], ...]:
+    """The interventions fired, as a result records them."""
+    if plan is None:
+        return ()
+    return tuple({"time": float(t), "name": plan.interventions[e].name or f"#{e}",
+                  "change": plan.text(e, member)} for t, e in fired)

@@ -18,6 +18,7 @@ LAYERS = [
     ["dynamics.model.mechanisms*", "dynamics.model.registry", "dynamics.model.contexts",
      "dynamics.model.model", "dynamics.model.values", "dynamics.model.names", "dynamics.model"],
     ["dynamics.compile", "dynamics.results", "dynamics.data"],
+    ["dynamics.interventions"],
     ["dynamics.kernel", "dynamics.solver"],
     ["dynamics.ensemble"],
     ["dynamics.simulate"],
