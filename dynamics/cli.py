@@ -12,6 +12,8 @@
     balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris|local]
                     [--n N] [--workers K | --scheduler ADDRESS] [--checkpoint FILE]
     balancing robustness NAME [--members M] [--spread S] [--json] [--plot FILE] [--write]
+    balancing compare NAME [--intervention FILE] [--event NAME@WHEN:CHANGES ...]
+                    [--without NAME ...] [--members M] [--json] [--csv FILE] [--plot FILE]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -408,6 +410,35 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, written)))
 
 
+def _cmd_compare(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.counterfactual import compare
+    from dynamics.interventions import parse_event
+    from dynamics.scenarios import load_intervention, load_scenario
+
+    base = _apply_sets(load_scenario(args.scenario), args.set or [])
+    events = [parse_event(text) for text in args.event or []]
+    if args.intervention and events:
+        raise DynamicsError("give --intervention FILE or --event, not both")
+    chosen = load_intervention(base, args.intervention) if args.intervention else events
+    if not chosen and not args.without:
+        raise DynamicsError("nothing to compare: give --intervention FILE, --event or "
+                            "--without NAME")
+    result = compare(base, chosen, without=args.without or [], members=args.members,
+                     spread=args.spread, seed=args.seed)
+    print(json.dumps(result.as_dict(), indent=2, default=str) if args.json
+          else result.summary())
+    if args.csv:
+        print(f"wrote {result.to_csv(args.csv)}")
+    if args.plot:
+        from dynamics.plotting import plot_comparison, save_figure
+
+        figure = plot_comparison(result, title=f"{base.title or base.name}: "
+                                 + "; ".join(result.interventions))
+        print("wrote " + ", ".join(map(str, save_figure(figure, Path(args.plot)))))
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.display import parameter_table
     from dynamics.model.registry import resolve_mechanisms
@@ -519,6 +550,28 @@ def _parser() -> argparse.ArgumentParser:
     robust.add_argument("--write", action="store_true",
                         help="record the shares in the scenario file's [robustness] table")
     robust.set_defaults(func=_cmd_robustness)
+    comp = sub.add_parser("compare", help="a scenario against its counterfactual: the "
+                                          "differences an intervention makes")
+    comp.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    comp.add_argument("--intervention", metavar="FILE",
+                      help="a TOML file of [[events]] (and [scenario] without = [...]) "
+                           "applied to the scenario, or a scenario of the same states")
+    comp.add_argument("--event", action="append", metavar="NAME@WHEN:CHANGES",
+                      help="an intervention, e.g. 'NATO@1949:c.USA.GBR=0.8' or "
+                           "'alarm@share.A>0.4:reaction.B*2' (repeatable)")
+    comp.add_argument("--without", action="append", metavar="NAME",
+                      help="drop the scenario's intervention NAME (repeatable)")
+    comp.add_argument("--members", type=int, default=0,
+                      help="run both as ensembles over this many members of the "
+                           "neighbourhood (default 0: single runs)")
+    comp.add_argument("--spread", type=float, default=0.25,
+                      help="relative spread of the neighbourhood (default 0.25)")
+    comp.add_argument("--seed", type=int, default=0)
+    comp.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    comp.add_argument("--json", action="store_true", help="print JSON")
+    comp.add_argument("--csv", help="write the table to FILE.csv")
+    comp.add_argument("--plot", help="write the figure to FILE (.pdf and .png)")
+    comp.set_defaults(func=_cmd_compare)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",
@@ -546,7 +599,7 @@ def _positive(text: str) -> int:
 
 
 #: options naming a file the command writes, checked before any work starts
-_OUTPUTS = ("out", "plot", "checkpoint")
+_OUTPUTS = ("out", "plot", "checkpoint", "csv")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

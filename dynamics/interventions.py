@@ -47,7 +47,7 @@ from dynamics.model.parts import EPSILON
 from dynamics.model.registry import REGISTRY, VARIABLES
 
 __all__ = ["Intervention", "InterventionError", "Plan", "plan", "FIELDS", "vary",
-           "MAX_FIRED"]
+           "MAX_FIRED", "parse_event"]
 
 #: the keys of an intervention (a scenario file's ``[[events]]`` table)
 FIELDS = ("name", "at", "when", "set", "scale", "ramp", "repeat")
@@ -462,6 +462,55 @@ def _settle(p_ref: np.ndarray, ramp: dict[int, tuple[float, float, float]], t: f
             p_ref[slot] += slope * (t - t_ref)
 
 
+def _inert(intervention: Intervention) -> bool:
+    """Whether it changes nothing (it only scales by exactly 1): it is left out of the plan,
+    so that a null intervention gives the baseline exactly, not a restarted copy of it."""
+    return not intervention.set and all(np.all(np.asarray(v, dtype=float) == 1.0)
+                                        for v in intervention.scale.values())
+
+
+def parse_event(text: str) -> Intervention:
+    """An intervention from one line (the command line's ``--event``)::
+
+        NAME@WHEN:CHANGE,CHANGE[/RAMP][!]
+
+    WHEN is a date or a condition (``share.A>share.B``); each CHANGE is ``target=value``
+    (set) or ``target*factor`` (scale); ``/RAMP`` spreads parameter changes over RAMP
+    years; a trailing ``!`` makes a triggered one repeat. For example
+    ``NATO@1949:c.USA.GBR=0.8`` or ``alarm@share.A>0.4:reaction.B*2``.
+    """
+    shape = "NAME@WHEN:target=value,target*factor[/RAMP]"
+    name, at, rest = text.partition("@")
+    when, colon, changes = rest.rpartition(":")
+    if not at or not colon or not when.strip() or not changes.strip():
+        raise InterventionError(f"--event expects {shape}, got {text!r}")
+    repeat = changes.endswith("!")
+    changes, slash, ramp = changes.rstrip("!").partition("/")
+    setting: dict[str, float] = {}
+    scaling: dict[str, float] = {}
+    for change in changes.split(","):
+        target, sign, value = (change.partition("=") if "=" in change
+                               else change.partition("*"))
+        try:
+            number = float(value)
+        except ValueError:
+            raise InterventionError(f"--event {text!r}: {change!r} must read target=value "
+                                    "or target*factor") from None
+        (setting if sign == "=" else scaling)[target.strip()] = number
+    try:
+        date: float | None = float(when)
+        condition = None
+    except ValueError:
+        date, condition = None, when.strip()
+    try:
+        duration = float(ramp) if slash else 0.0
+    except ValueError:
+        raise InterventionError(f"--event {text!r}: the ramp {ramp!r} is not a number of "
+                                "years") from None
+    return Intervention(name.strip(), at=date, when=condition, set=setting, scale=scaling,
+                        ramp=duration, repeat=repeat)
+
+
 def _members(interventions: Sequence[Intervention]) -> int:
     sizes = set()
     for chosen in interventions:
@@ -486,8 +535,8 @@ def plan(model: Model, interventions: Sequence[Intervention],
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise InterventionError(f"intervention {duplicated[0]!r} is named twice", "name")
-    ordered = ([i for i in interventions if not i.triggered]
-               + [i for i in interventions if i.triggered])
+    live = [i for i in interventions if not _inert(i)]
+    ordered = ([i for i in live if not i.triggered] + [i for i in live if i.triggered])
     members = _members(ordered)
     t0, t1 = (float(x) for x in t_span)
     problems: dict[int, str] = {}

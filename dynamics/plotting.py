@@ -127,6 +127,57 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
             fig.suptitle(title, fontsize=9)
         for ax in axes.flat:
             ax.set_xlim(result.t[0], result.t[-1])
+            mark_events(ax, result.events, label=ax is spend)
+    return fig
+
+
+def mark_events(ax: plt.Axes, events, label: bool = True) -> None:
+    """A dotted vertical line at each intervention that fired, named at the top when
+    ``label`` (the first of several at one time only)."""
+    named: set[float] = set()
+    for event in events:
+        ax.axvline(event["time"], color="0.35", linestyle=":", linewidth=0.8, zorder=0)
+        if label and event["time"] not in named:
+            named.add(event["time"])
+            ax.annotate(event["name"], (event["time"], 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", fontsize=6, color="0.3",
+                        rotation=90, va="top")
+
+
+def plot_comparison(comparison, title: str = "") -> plt.Figure:
+    """Power shares in the baseline (dashed) and the counterfactual (solid), each with the
+    5-95 % band over the members of an ensemble comparison, interventions marked; and the
+    paired difference of each state's share over time."""
+    colours = state_colours(comparison.states)
+    t = comparison.t
+    with paper_style():
+        fig, (paths, gap) = plt.subplots(1, 2, figsize=(TWO_COLUMN, 2.6), layout="constrained")
+        for i, state in enumerate(comparison.states):
+            for shares, style, suffix in ((comparison.base_share, "--", " (baseline)"),
+                                          (comparison.counter_share, "-", "")):
+                series = shares[:, :, i]
+                paths.plot(t, np.nanmedian(series, axis=0), color=colours[state],
+                           linestyle=style, label=state + suffix if style == "-" else None)
+                if series.shape[0] > 1:
+                    low, high = np.nanquantile(series, [0.05, 0.95], axis=0)
+                    paths.fill_between(t, low, high, color=colours[state], alpha=0.15,
+                                       linewidth=0)
+            diff = comparison.counter_share[:, :, i] - comparison.base_share[:, :, i]
+            gap.plot(t, np.nanmedian(diff, axis=0), color=colours[state], label=state)
+            if diff.shape[0] > 1:
+                low, high = np.nanquantile(diff, [0.05, 0.95], axis=0)
+                gap.fill_between(t, low, high, color=colours[state], alpha=0.15, linewidth=0)
+        paths.set_ylabel("power share $S_i$ (dashed: baseline)")
+        paths.set_ylim(0, 1)
+        gap.axhline(0, color="0.4", linewidth=0.6)
+        gap.set_ylabel("share: counterfactual $-$ baseline")
+        for ax in (paths, gap):
+            ax.set_xlabel("time (years)")
+            ax.set_xlim(t[0], t[-1])
+            mark_events(ax, comparison.events, label=ax is paths)
+        paths.legend(loc="best", ncols=2)
+        if title:
+            fig.suptitle(title, fontsize=9)
     return fig
 
 

@@ -33,7 +33,7 @@ from dynamics.scenarios import Scenario
 from dynamics.studies import run_values
 
 __all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "free_inputs",
-           "metadata_block", "write_metadata"]
+           "metadata_block", "write_metadata", "neighbourhood", "restricted"]
 
 
 @dataclass(frozen=True)
@@ -201,23 +201,16 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         raise ParameterValueError(f"spread must be in (0, 1), got {spread}")
     if members < 2:
         raise ParameterValueError(f"members must be at least 2, got {members}")
-    inputs = free_inputs(scenario)
-    unit = qmc.LatinHypercube(len(inputs), seed=seed).random(members)
-    factors = 1 - spread + 2 * spread * unit
-    for k, item in enumerate(inputs):
-        if item.uncertain is not None:
-            low, high = item.uncertain
-            factors[:, k] = (low + (high - low) * unit[:, k]) / item.value
-    values = _values(scenario, inputs, factors)
+    inputs, factors, values = neighbourhood(scenario, members, spread, seed)
     variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
     runs: dict[str, EnsembleResult] = {
-        "base": run_values(scenario, _restricted(values, scenario), **options)}
+        "base": run_values(scenario, restricted(values, scenario), **options)}
     for name, variant in variants.items():
         changed = variant(scenario)
         # a value the variant sets is its own, not varied: the variant is that change
         own = {k for k in changed.parameters
                if repr(changed.parameters[k]) != repr(scenario.parameters.get(k))}
-        kept = {k: v for k, v in _restricted(values, changed).items() if k not in own}
+        kept = {k: v for k, v in restricted(values, changed).items() if k not in own}
         runs[name] = run_values(changed, kept, **options)
     labels = tuple(item.label for item in inputs)
     failed = sum(int((~run.ok).sum()) for run in runs.values())
@@ -235,7 +228,21 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     return Robustness(scenario.name, members, spread, seed, labels, shares)
 
 
-def _restricted(values: Mapping[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
+def neighbourhood(scenario: Scenario, members: int, spread: float = 0.25, seed: int = 0
+                  ) -> tuple[list[Input], np.ndarray, dict[str, np.ndarray]]:
+    """The members of the neighbourhood of the scenario's values (module docstring): its
+    free inputs, their factors (members, inputs) and the parameter values per member."""
+    inputs = free_inputs(scenario)
+    unit = qmc.LatinHypercube(len(inputs), seed=seed).random(members)
+    factors = 1 - spread + 2 * spread * unit
+    for k, item in enumerate(inputs):
+        if item.uncertain is not None:
+            low, high = item.uncertain
+            factors[:, k] = (low + (high - low) * unit[:, k]) / item.value
+    return inputs, factors, _values(scenario, inputs, factors)
+
+
+def restricted(values: Mapping[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
     """The varied values a variant's model uses (a mechanism switched off drops some)."""
     names = scenario.model().parameter_names
     return {k: v for k, v in values.items() if k in names}

@@ -2,7 +2,9 @@
 ensemble, and the metrics that reduce a run to numbers.
 
 A :class:`Problem` is SALib's problem description (``names``, ``bounds``, optional
-``groups``); names are parameter specs of a scenario (``coercion``, ``growth.Riser``).
+``groups``); names are parameter specs of a scenario (``coercion``, ``growth.Riser``) or
+the date or size of one of its interventions (``events.NATO.at``,
+``events.NATO.set.c.USA.GBR``: "NATO formed between 1947 and 1955").
 Designs (full-factorial grids, Latin hypercubes, Sobol sequences) come from
 ``scipy.stats.qmc``. :mod:`dynamics.sweep` and :mod:`dynamics.sensitivity` build on this
 module (and sensitivity on sweep), so neither imports the other's internals.
@@ -20,6 +22,7 @@ from scipy.stats import qmc
 from dynamics.analysis.metrics import METRICS
 from dynamics.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
+from dynamics.interventions import Intervention, vary
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results import Result, Status
@@ -27,7 +30,7 @@ from dynamics.scenarios import Scenario
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
            "run_design", "run_values", "member_metrics", "Metric", "metric_function",
-           "refuse_failures"]
+           "refuse_failures", "design_interventions"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
     states = scenario.states
     values: dict[str, np.ndarray] = {}
     for column, name in enumerate(problem.names):
+        if name.startswith("events."):
+            continue  # see design_interventions
         parsed = parse_name(name, scenario.states)
         base, state = parsed.base, parsed.state
         kind = REGISTRY[base].kind
@@ -132,18 +137,32 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
     return values
 
 
+def design_interventions(scenario: Scenario, problem: Problem, design: np.ndarray
+                         ) -> tuple[Intervention, ...]:
+    """The scenario's interventions with the design's ``events.*`` columns as per-member
+    dates and sizes (see :func:`dynamics.interventions.vary`)."""
+    chosen = tuple(scenario.events)
+    for column, name in enumerate(problem.names):
+        if name.startswith("events."):
+            chosen = vary(chosen, name, design[:, column])
+    return chosen
+
+
 def run_design(scenario: Scenario, problem: Problem, design: np.ndarray,
                **options: Any) -> EnsembleResult:
     """Integrate the scenario at every design point (one ensemble)."""
+    options.setdefault("interventions", design_interventions(scenario, problem, design))
     return run_values(scenario, design_values(scenario, problem, design), **options)
 
 
 def run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
                 **options: Any) -> EnsembleResult:
-    """The scenario with some parameters given per member (leading axis), as one ensemble."""
+    """The scenario with some parameters given per member (leading axis), as one ensemble
+    (with the scenario's interventions unless ``interventions`` says otherwise)."""
     model = scenario.model()
     options.setdefault("output", scenario.output)
     options.setdefault("solver", scenario.solver)
+    options.setdefault("interventions", scenario.events)
     return simulate_ensemble(model, {**scenario.values(model), **values}, scenario.t_span,
                              initial=scenario.initial, **options)
 

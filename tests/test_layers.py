@@ -26,6 +26,7 @@ LAYERS = [
     ["dynamics.studies", "dynamics.calibration", "dynamics.claims"],
     ["dynamics.sweep"],
     ["dynamics.sensitivity", "dynamics.robustness"],
+    ["dynamics.counterfactual"],
     ["dynamics.plotting", "dynamics.display", "dynamics.docs", "dynamics.figures",
      "dynamics.interactive"],
     ["dynamics.cli", "dynamics.__main__", "dynamics"],

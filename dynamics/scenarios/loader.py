@@ -15,6 +15,14 @@ A scenario file has these tables (only ``[model]`` is required)::
     [robustness]  members, spread, seed, share = {claim = share}, within = {...}: how often
                   the claims of a shipped scenario hold (written by ``balancing robustness
                   NAME --write``)
+    [[events]]    one table per intervention (:mod:`dynamics.interventions`): name, at
+                  (a year) or when (a condition), set = {"c.USA.GBR" = 0.8}, scale =
+                  {reaction = 0.5}, ramp (years), repeat
+
+A scenario that ``extends`` another keeps its interventions and adds its own (one of the
+same name replaces it); ``without = ["NAME", ...]`` in ``[scenario]`` drops the base's
+interventions of those names (a counterfactual history: the same world without the
+Entente).
 
 A scenario that ``extends`` another takes everything from it and changes only what it
 states: parameters per name (per state for mappings), initial values per variable,
@@ -38,6 +46,7 @@ import numpy as np
 
 from dynamics import html
 from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
+from dynamics.interventions import FIELDS, Intervention, InterventionError, plan
 from dynamics.model.model import Model
 from dynamics.model.names import parse_name
 from dynamics.model.references import REFERENCES
@@ -47,10 +56,12 @@ from dynamics.results import Result
 from dynamics.simulate import simulate
 from dynamics.solver import Solver
 
-__all__ = ["Scenario", "parse_scenario", "parse_assignment", "list_scenarios", "load_scenario"]
+__all__ = ["Scenario", "parse_scenario", "parse_assignment", "list_scenarios", "load_scenario",
+           "load_intervention"]
 
 _TABLES = {
-    "scenario": {"name", "title", "description", "theory", "references", "extends", "unit"},
+    "scenario": {"name", "title", "description", "theory", "references", "extends", "unit",
+                 "without"},
     "model": {"states", "mechanisms"},
     "time": {"span", "output"},
     "parameters": REGISTRY,  # live: a researcher's mechanism adds its own
@@ -58,6 +69,7 @@ _TABLES = {
     "solver": {"method", "rtol", "atol", "max_step", "divergence", "engine", "max_steps"},
     "sources": None,  # free keys
     "robustness": {"members", "spread", "seed", "share", "within"},
+    "events": set(FIELDS),
 }
 
 
@@ -83,6 +95,8 @@ class Scenario:
     #: the measured robustness of its claims (the file's [robustness] table), if any
     robustness: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
+    #: its interventions (the file's [[events]] tables), dated and triggered
+    events: tuple[Intervention, ...] = ()
 
     def model(self) -> Model:
         """The scenario's :class:`Model`."""
@@ -116,7 +130,7 @@ class Scenario:
         """
         model = self.model()
         options: dict[str, Any] = {"initial": self.initial, "output": self.output,
-                                   "solver": self.solver}
+                                   "solver": self.solver, "interventions": self.events}
         options.update(kwargs)
         result = simulate(model, self.values(model), self.t_span, **options)
         if not isinstance(result, Result):
@@ -192,8 +206,10 @@ def _line_of(text: str, table: str, key: str | None) -> int | None:
     return header_line
 
 
-def parse_scenario(text: str, path: str = "<string>") -> Scenario:
-    """Parse and validate scenario TOML ``text`` (``path`` is used in messages)."""
+def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = None
+                   ) -> Scenario:
+    """Parse and validate scenario TOML ``text`` (``path`` is used in messages); a file
+    without ``extends`` changes ``base`` when one is given."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -208,7 +224,10 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
     for table, value in data.items():
         if table not in _TABLES:
             raise fail(_unknown("table", table, _TABLES), table)
-        if not isinstance(value, dict):
+        if table == "events":
+            if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+                raise fail("events must be tables [[events]], one per intervention", table)
+        elif not isinstance(value, dict):
             raise fail(f"{table!r} must be a table [{table}]", table)
     _check_types(data, fail)
     mechanisms = data.get("model", {}).get("mechanisms")
@@ -219,12 +238,14 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
             raise fail(str(error), "model", "mechanisms") from None
     for table, value in data.items():
         allowed = _TABLES[table]
+        if table == "events":
+            continue  # read by _events_of
         for key in value:
             if allowed is not None and key not in allowed:
                 kind = {"parameters": "parameter", "initial": "variable"}.get(table, "key")
                 raise fail(_unknown(kind, key, allowed), table, key)
     meta, model, time = data.get("scenario", {}), data.get("model", {}), data.get("time", {})
-    base = _base_of(meta.get("extends"), path, fail) if "extends" in meta else None
+    base = _base_of(meta.get("extends"), path, fail) if "extends" in meta else base
     if base is None and "states" not in model:
         raise fail("a scenario needs [model] states = [...]", "model")
     if base is not None and "states" in model and tuple(model["states"]) != base.states:
@@ -259,6 +280,8 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
         scenario = base.with_values(data.get("parameters", {}), model.get("mechanisms"),
                                     data.get("initial", {}), **fields)
     built = _model_of(scenario, fail)
+    scenario = replace(scenario, events=_events_of(data, text, path, base, built,
+                                                   scenario.t_span, fail))
     if base is not None:  # values inherited for a mechanism this file switches off
         own = data.get("parameters", {})  # are the base's own, not this file's
         scenario = replace(scenario, parameters={
@@ -266,6 +289,66 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
             if k in built.parameter_names or k in own})
     _validate(scenario, built, fail)
     return scenario
+
+
+def _events_of(data: dict, text: str, path: str, base: Scenario | None, model: Model,
+               span: tuple[float, float], fail) -> tuple[Intervention, ...]:
+    """The scenario's interventions: the base's (less those named in ``without``, or
+    replaced by one of the same name) and the file's own ``[[events]]``, each checked
+    against the model and span; an error names the table's line and key."""
+    without = data.get("scenario", {}).get("without", [])
+    if not _texts(without):
+        raise fail("without must be a list of intervention names", "scenario", "without")
+    inherited = {i.name: i for i in (base.events if base else ())}
+    for name in without:
+        if name not in inherited:
+            raise fail(_unknown("intervention of the base scenario", name, inherited),
+                       "scenario", "without")
+        del inherited[name]
+    own: list[Intervention] = []
+    for number, table in enumerate(data.get("events", [])):
+        def at(key: str | None, number=number) -> ScenarioError:
+            return ScenarioError("", path=path, line=_event_line(text, number, key),
+                                 key=f"events[{number}]" + (f".{key}" if key else ""))
+        for key in table:
+            if key not in FIELDS:
+                where = at(key)
+                raise ScenarioError(_unknown("key", key, FIELDS), path=path, line=where.line,
+                                    key=where.key)
+        try:
+            event = Intervention(**table)
+            plan(model, [event], span)
+        except (InterventionError, DynamicsError, TypeError) as error:
+            where = at(getattr(error, "key", None) if getattr(error, "key", None) in table
+                       else None)
+            raise ScenarioError(str(error), path=path, line=where.line,
+                                key=where.key) from None
+        own.append(event)
+    events = [*(i for name, i in inherited.items() if name not in {e.name for e in own}),
+              *own]
+    try:
+        plan(model, events, span)
+    except DynamicsError as error:
+        raise fail(str(error), "events") from None
+    return tuple(events)
+
+
+def _event_line(text: str, number: int, key: str | None) -> int | None:
+    """Line (1-based) of ``key`` in the ``number``-th ``[[events]]`` table, or of its
+    header."""
+    lines = text.splitlines()
+    headers = [k for k, line in enumerate(lines) if line.strip().startswith("[[events]]")]
+    if number >= len(headers):
+        return None
+    start = headers[number]
+    if key is not None:
+        for k in range(start + 1, len(lines)):
+            stripped = lines[k].strip()
+            if stripped.startswith("["):
+                break
+            if re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
+                return k + 1
+    return start + 1
 
 
 def _texts(value: Any) -> bool:
@@ -358,6 +441,23 @@ def _library() -> dict[str, resources.abc.Traversable]:
 def list_scenarios() -> list[str]:
     """Names of the scenarios shipped with the package, sorted."""
     return sorted(_library())
+
+
+def load_intervention(base: Scenario, path: str | Path) -> Scenario:
+    """The counterfactual a file describes: a scenario of its own (with ``extends`` or
+    ``[model] states``), or ``[[events]]`` tables (and ``[scenario] without = [...]``)
+    applied to ``base``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"no such intervention file: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        data = {}  # parse_scenario reports it with its line
+    if "extends" in data.get("scenario", {}) or "states" in data.get("model", {}):
+        return parse_scenario(text, str(path))
+    return parse_scenario(text, str(path), base=base)
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

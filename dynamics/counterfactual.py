@@ -1,0 +1,235 @@
+"""Counterfactual comparison: a scenario against the same world with an intervention.
+
+``compare(base, intervention)`` runs the baseline and the counterfactual (the base with
+interventions added, or some of its own dropped, or another scenario of the same states)
+and reports the difference in the metrics a reader of the scenario asks about, per state:
+peak and final power share, the time its share first passes the hegemony threshold s*,
+its mean burden and, with alliances on, its final mean cohesion with the others. With
+``members > 0`` both are run as ensembles over the same members of the scenario's
+neighbourhood (:func:`dynamics.robustness.neighbourhood`: every value within +-spread,
+each structurally uncertain parameter over its range), and the paired differences are
+summarised by their median and 5-95 % range. The result tabulates itself (rows, CSV,
+JSON) and carries the share trajectories for a figure with uncertainty bands
+(:func:`dynamics.plotting.plot_comparison`).
+
+A null intervention (none, or one that changes nothing) gives the baseline exactly: every
+difference is 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynamics.analysis.metrics import threshold_of
+from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
+from dynamics.interventions import Intervention
+from dynamics.report import Report
+from dynamics.results import Result, jsonable
+from dynamics.robustness import neighbourhood, restricted
+from dynamics.scenarios import Scenario
+from dynamics.studies import run_values
+
+__all__ = ["Comparison", "compare", "counterfactual", "run_metrics"]
+
+#: quantiles of the band of an ensemble comparison
+BAND = (0.05, 0.95)
+
+
+def counterfactual(base: Scenario, intervention: Scenario | Sequence[Intervention] = (),
+                   without: Sequence[str] = ()) -> Scenario:
+    """The counterfactual scenario: ``intervention`` itself if it is a scenario (of the
+    same states), else the base with those interventions added (one of the same name
+    replaces the base's) and the base's interventions named in ``without`` dropped."""
+    if isinstance(intervention, Scenario):
+        if intervention.states != base.states:
+            raise ShapeError(f"the counterfactual's states {list(intervention.states)} differ "
+                             f"from the base's {list(base.states)}")
+        chosen = intervention
+    else:
+        added = tuple(intervention)
+        names = {i.name for i in added}
+        chosen = replace(base, name=f"{base.name} (counterfactual)",
+                         events=(*(i for i in base.events if i.name not in names), *added))
+    known = {i.name for i in chosen.events}
+    for name in without:
+        if name not in known:
+            raise UnknownNameError("intervention", name, known)
+    return replace(chosen, events=tuple(i for i in chosen.events if i.name not in without))
+
+
+def run_metrics(result: Result) -> dict[str, float]:
+    """The compared metrics of one run (NaN where a state never passes s*)."""
+    level = threshold_of(result)
+    shares = result.share
+    out: dict[str, float] = {}
+    for i, state in enumerate(result.states):
+        out[f"peak_share.{state}"] = float(np.max(shares[:, i]))
+        out[f"final_share.{state}"] = float(shares[-1, i])
+        above = np.flatnonzero(shares[:, i] > level)
+        if above.size == 0:
+            out[f"hegemony_time.{state}"] = float("nan")
+        elif above[0] == 0:
+            out[f"hegemony_time.{state}"] = float(result.t[0])
+        else:
+            k = int(above[0])
+            x0, x1 = shares[k - 1, i], shares[k, i]
+            out[f"hegemony_time.{state}"] = float(result.t[k - 1] + (level - x0) * (
+                result.t[k] - result.t[k - 1]) / (x1 - x0))
+        out[f"mean_burden.{state}"] = float(np.mean(result.burden[:, i]))
+    if "alliances" in result.mechanisms:
+        cohesion = np.asarray(result["c"][-1], dtype=float)
+        n = len(result.states)
+        for i, state in enumerate(result.states):
+            out[f"cohesion.{state}"] = float((cohesion[i].sum() - cohesion[i, i]) / (n - 1))
+    return out
+
+
+@dataclass
+class Comparison(Report):
+    """Baseline against counterfactual: metrics, paired differences and share paths.
+
+    ``base`` and ``counter`` map each metric to its values over the members (one value
+    for single runs); ``t``, ``base_share`` and ``counter_share`` (members, T, N) hold the
+    share trajectories; ``events`` the counterfactual's interventions that fired (in its
+    first member).
+    """
+
+    scenario: str
+    interventions: list[str]
+    members: int
+    metrics: list[str]
+    base: dict[str, np.ndarray]
+    counter: dict[str, np.ndarray]
+    t: np.ndarray
+    states: tuple[str, ...]
+    base_share: np.ndarray
+    counter_share: np.ndarray
+    events: tuple[dict[str, Any], ...] = ()
+    failed: int = 0
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def difference(self, metric: str) -> np.ndarray:
+        """Counterfactual minus baseline, member by member."""
+        return self.counter[metric] - self.base[metric]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per metric: baseline, counterfactual and their difference (medians
+        over members, with the 5-95 % range of the paired difference)."""
+        out = []
+        for metric in self.metrics:
+            diff = self.difference(metric)
+            row: dict[str, Any] = {"metric": metric,
+                                   "base": _median(self.base[metric]),
+                                   "counterfactual": _median(self.counter[metric]),
+                                   "difference": _median(diff)}
+            if self.members > 1:
+                finite = diff[np.isfinite(diff)]
+                low, high = (np.quantile(finite, BAND) if finite.size else (np.nan, np.nan))
+                row.update({"difference_low": float(low), "difference_high": float(high),
+                            "members_changed": int(np.sum(np.isfinite(diff) & (diff != 0)))})
+            out.append(row)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "interventions": self.interventions,
+                "members": self.members, "failed": self.failed, "rows": self.rows(),
+                "events": list(self.events), "provenance": jsonable(self.provenance)}
+
+    def to_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(_plain(self.as_dict()), indent=2) + "\n")
+        return path
+
+    def to_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        rows = self.rows()
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
+
+    def summary(self) -> str:
+        kind = (f"{self.members} members of the neighbourhood" if self.members > 1
+                else "single runs")
+        lines = [f"{self.scenario}: baseline against {', '.join(self.interventions) or 'no change'}"
+                 f" ({kind}{f', {self.failed} failed' if self.failed else ''})"]
+        for e in self.events:
+            lines.append(f"  fired: {e['name']} at t = {e['time']:g} ({e['change']})")
+        lines.append(f"  {'metric':26s} {'baseline':>10s} {'counterf.':>10s} {'difference':>11s}")
+        for row in self.rows():
+            band = (f"  [{row['difference_low']:+.3g}, {row['difference_high']:+.3g}]"
+                    if "difference_low" in row else "")
+            lines.append(f"  {row['metric']:26s} {row['base']:10.4g} {row['counterfactual']:10.4g}"
+                         f" {row['difference']:+11.4g}{band}")
+        return "\n".join(lines)
+
+
+def _median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def _plain(value: Any) -> Any:
+    """JSON without NaN (written as null)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def compare(base: Scenario, intervention: Scenario | Sequence[Intervention] = (), *,
+            without: Sequence[str] = (), members: int = 0, spread: float = 0.25,
+            seed: int = 0, **options: Any) -> Comparison:
+    """Compare ``base`` with its counterfactual (:func:`counterfactual`); see the module
+    docstring. ``options`` go to the runs (``solver=...``, ``output=...``)."""
+    other = counterfactual(base, intervention, without)
+    labels = [i.describe() for i in other.events if i not in base.events]
+    labels += [f"without {name}" for name in without]
+    if members == 1 or members < 0:
+        raise DynamicsError(f"members must be 0 (single runs) or at least 2, got {members}")
+    if members == 0:
+        first, second = base.run(**options), other.run(**options)
+        runs_base, runs_other = [first], [second]
+        failed = int(not first.ok) + int(not second.ok)
+    else:
+        _, _, values = neighbourhood(base, members, spread, seed)
+        ens_base = run_values(base, restricted(values, base), **options)
+        ens_other = run_values(other, restricted(values, other), **options)
+        ok = ens_base.ok & ens_other.ok
+        failed = int(np.sum(~ok))
+        picked = np.flatnonzero(ok)
+        if picked.size == 0:
+            raise DynamicsError(f"no member of {members} ran in both worlds; the first: "
+                                f"{ens_base.messages[0] or ens_other.messages[0]}")
+        runs_base = [ens_base.member(int(i)) for i in picked]
+        runs_other = [ens_other.member(int(i)) for i in picked]
+    metrics = list(run_metrics(runs_base[0]))
+    table_base = {m: np.array([run_metrics(r)[m] for r in runs_base]) for m in metrics}
+    table_other = {m: np.array([run_metrics(r)[m] for r in runs_other]) for m in metrics}
+    t = runs_base[0].t
+    return Comparison(base.name, labels, max(members, 1), metrics, table_base, table_other,
+                      t, base.states, _shares(runs_base, t), _shares(runs_other, t),
+                      runs_other[0].events, failed,
+                      {"spread": spread, "seed": seed, "members": members,
+                       "interventions": [i.as_dict() for i in other.events],
+                       "without": list(without)})
+
+
+def _shares(runs: list[Result], t: np.ndarray) -> np.ndarray:
+    """Shares (members, T, N) on the times ``t`` (a run that stopped early is NaN after)."""
+    out = np.full((len(runs), t.size, len(runs[0].states)), np.nan)
+    for k, run in enumerate(runs):
+        size = min(run.t.size, t.size)
+        out[k, :size] = run.share[:size]
+    return out
