@@ -227,8 +227,13 @@ def _condition(model: Model, text: str, label: str) -> sp.Expr:
         raise InterventionError(f"{label}: condition {text!r} must compare two sides with "
                                 "one of < or >, e.g. 'share.A > share.B'", "when")
     left, operator, right = pieces
-    (lhs, lhs_range), (rhs, rhs_range) = (_side(model, left, label, text),
-                                          _side(model, right, label, text))
+    try:
+        (lhs, lhs_range), (rhs, rhs_range) = (_side(model, left, label, text),
+                                              _side(model, right, label, text))
+    except InterventionError:
+        raise
+    except DynamicsError as error:  # an unknown quantity or state
+        raise InterventionError(f"{label}: condition {text!r}: {error}", "when") from None
     g = lhs - rhs if operator.startswith(">") else rhs - lhs
     high = (lhs_range[1] - rhs_range[0]) if operator.startswith(">") else (
         rhs_range[1] - lhs_range[0])
