@@ -425,7 +425,8 @@ class Plan:
         and fired ``fired`` ((time, intervention) in order): the replay of its changes,
         right-continuous at each change, ramps linear."""
         out = np.empty((times.size, p0.size))
-        p_ref, ramp = np.array(p0, dtype=float), {}
+        p_ref = np.array(p0, dtype=float)
+        ramp: dict[int, tuple[float, float, float]] = {}
         t_ref, k = -math.inf, 0
         changes = [(t, e) for t, e in fired]
         y_dummy = np.zeros(int(self.row_slot.max(initial=0)) + 1)

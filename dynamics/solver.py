@@ -374,7 +374,7 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
             return compiled.jacobian(when, state, _inputs(frozen, when))
 
         triggers = []
-        for k in np.flatnonzero(armed >= 0):
+        for k in map(int, np.flatnonzero(armed >= 0)):
             sign = 1.0 if armed[k] == 1 else -1.0  # waiting: watch it turn false again
 
             def g(when, state, k=k, sign=sign, frozen=frozen):
@@ -401,6 +401,7 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
             _settle_to(p_ref, ramp, when, t_ref)
             t_ref = t = when
             if armed[k] == 1:
+                assert conditions is not None  # there are triggered interventions
                 armed[k] = _fire(plan, k, m, y, p_ref, ramp, t, conditions, scratch)
                 fired.append((t, plan.dated + k))
             else:

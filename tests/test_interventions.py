@@ -72,8 +72,9 @@ def test_dated_step_reproduces_the_piecewise_closed_form_to_1e_7(seed):
 
 
 def test_ramp_reproduces_the_closed_form_of_a_linear_input_to_1e_7():
-    """Every grievance ramped linearly from g to 3 g over 6 years from t = 5: x' = M x + b0 + b1 tau on the ramp, whose solution is x_p(tau) +
-    exp(M tau)(x(0) - x_p(0)) with x_p = -M^-1 (b0 + b1 tau) - M^-2 b1; constant after."""
+    """Every grievance ramped linearly from g to 3 g over 6 years from t = 5:
+    x' = M x + b0 + b1 tau on the ramp, whose solution is x_p(tau) + exp(M tau)(x(0) -
+    x_p(0)) with x_p = -M^-1 (b0 + b1 tau) - M^-2 b1; constant after."""
     rng = np.random.default_rng(7)
     n = 3
     params = richardson_parameters(rng, n, stable=True)
