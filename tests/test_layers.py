@@ -22,7 +22,7 @@ LAYERS = [
     ["dynamics.kernel", "dynamics.solver"],
     ["dynamics.ensemble"],
     ["dynamics.simulate"],
-    ["dynamics.scenarios*", "dynamics.analysis*", "dynamics.checks"],
+    ["dynamics.scenarios*", "dynamics.analysis*", "dynamics.checks", "dynamics.history"],
     ["dynamics.studies", "dynamics.calibration", "dynamics.claims"],
     ["dynamics.sweep"],
     ["dynamics.sensitivity", "dynamics.robustness"],

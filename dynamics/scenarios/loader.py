@@ -15,6 +15,9 @@ A scenario file has these tables (only ``[model]`` is required)::
     [robustness]  members, spread, seed, share = {claim = share}, within = {...}: how often
                   the claims of a shipped scenario hold (written by ``balancing robustness
                   NAME --write``)
+    [history]     codes, variable, scale, calibration, burden: how a historical scenario
+                  (in calendar years) is compared with the Correlates of War record
+                  (:mod:`dynamics.history`)
     [[events]]    one table per intervention (:mod:`dynamics.interventions`): name, at
                   (a year) or when (a condition), set = {"c.USA.GBR" = 0.8}, scale =
                   {reaction = 0.5}, ramp (years), repeat
@@ -70,6 +73,7 @@ _TABLES = {
     "sources": None,  # free keys
     "robustness": {"members", "spread", "seed", "share", "within"},
     "events": set(FIELDS),
+    "history": {"codes", "variable", "scale", "calibration", "burden", "threat_share"},
 }
 
 
@@ -97,6 +101,8 @@ class Scenario:
     path: str | None = None
     #: its interventions (the file's [[events]] tables), dated and triggered
     events: tuple[Intervention, ...] = ()
+    #: how it is compared with the historical record (the file's [history] table)
+    history: Mapping[str, Any] = field(default_factory=dict)
 
     def model(self) -> Model:
         """The scenario's :class:`Model`."""
@@ -270,7 +276,8 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
         theory=meta.get("theory", "").strip(), path=path,
         references=tuple(dict.fromkeys((base.references if base else ()) + references)),
         sources={**(base.sources if base else {}), **data.get("sources", {})},
-        robustness=data.get("robustness", {}))  # measured for this file, not inherited
+        robustness=data.get("robustness", {}),  # measured for this file, not inherited
+        history={**(base.history if base else {}), **data.get("history", {})})
     if base is None:
         scenario = Scenario(states=tuple(model["states"]),
                             mechanisms=model.get("mechanisms", "all"),
@@ -379,6 +386,16 @@ _TYPES: dict[tuple[str, str], tuple[Any, str]] = {
     ("solver", "engine"): (lambda v: isinstance(v, str), "an engine name"),
     ("solver", "max_steps"): (lambda v: isinstance(v, int) and not isinstance(v, bool),
                               "a whole number"),
+    ("history", "codes"): (lambda v: isinstance(v, dict) and all(_texts(c) for c in v.values()),
+                           "a table of lists of COW abbreviations per state"),
+    ("history", "variable"): (lambda v: v in ("milex", "milper", "cinc"),
+                              '"milex", "milper" or "cinc"'),
+    ("history", "scale"): (lambda v: _number(v) and v > 0, "a positive number"),
+    ("history", "calibration"): (lambda v: isinstance(v, int) and not isinstance(v, bool)
+                                 and v >= 1, "a whole number of years, at least 1"),
+    ("history", "burden"): (lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)"),
+    ("history", "threat_share"): (lambda v: _number(v) and 0 <= v < 1,
+                                  "a number in [0, 1)"),
 }
 
 
