@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from dynamics import history
 from dynamics.ensemble import EnsembleResult
 from dynamics.model.registry import REGISTRY
 from dynamics.results import Status
-from dynamics.scenarios import Scenario
+from dynamics.scenarios import Scenario, load_scenario
 
 __all__ = ["Claim", "CLAIMS", "claims_of"]
 
@@ -243,6 +244,38 @@ def _transition(runs: Runs) -> np.ndarray:
     return run.ok & np.any(share[:, :, china] > share[:, :, usa], axis=1)
 
 
+def _spending_shares(run: EnsembleResult, years: np.ndarray) -> np.ndarray:
+    """Each member's shares of spending at ``years`` (members, years, states)."""
+    m = np.asarray(run.values["m"], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = m / m.sum(axis=-1, keepdims=True)
+    return np.stack([np.stack([np.interp(years, run.t, member[:, i])
+                               for i in range(member.shape[1])], axis=-1)
+                     for member in shares])
+
+
+def _beats_persistence(name: str) -> Callable[[Runs], np.ndarray]:
+    """The simulated shares of spending are closer to the record (mean absolute error)
+    than the first year's shares held."""
+    def holds(runs: Runs) -> np.ndarray:
+        years, _, observed = history.observed(load_scenario(name))
+        kept = np.isfinite(observed).all(axis=1)
+        simulated = _spending_shares(runs["base"], years)
+        error = np.abs(simulated[:, kept] - observed[kept]).mean(axis=(1, 2))
+        persistence = np.abs(observed[0] - observed[kept]).mean()
+        return np.nan_to_num(error, nan=np.inf) < persistence
+    return holds
+
+
+def _share_of_spending_above(state: str, year: float, level: float
+                             ) -> Callable[[Runs], np.ndarray]:
+    def holds(runs: Runs) -> np.ndarray:
+        run = runs["base"]
+        shares = _spending_shares(run, np.array([year]))[:, 0, run.states.index(state)]
+        return np.nan_to_num(shares) > level
+    return holds
+
+
 def _internal_only(scenario: Scenario) -> Scenario:
     return _without("alliances")(scenario)
 
@@ -323,6 +356,16 @@ CLAIMS: dict[str, list[Claim]] = {
               condition=("hegemony_share", ">=", 0.98)),
         Claim("durable", "the unipole stays above s* with soft balancing on",
               _stays_above, kind="uncertain")],
+    "europe-1870": [Claim("fit", "the simulated shares of military spending are closer to "
+                          "the record than the 1870 shares held (mean absolute error)",
+                          _beats_persistence("europe-1870"))],
+    "cold-war-1949": [
+        Claim("fit", "the simulated shares of military spending are closer to the record "
+              "than the 1949 shares held (mean absolute error)",
+              _beats_persistence("cold-war-1949")),
+        Claim("unipolar moment", "after the Soviet collapse the United States spends more "
+              "than the other five together (its share of the six's spending in 1992 is "
+              "above one half)", _share_of_spending_above("USA", 1992.0, 0.5))],
     "power-transition": [Claim("transition", "China's share passes that of the United "
                                "States before the end of the run; how often depends above all "
                                "on China's assumed capacity", _transition, kind="uncertain")],

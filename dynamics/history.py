@@ -202,18 +202,9 @@ def derive(scenario: Scenario) -> Derived:
         due = sorted((float(schedule.times[0, d]), d) for d in range(schedule.dated)
                      if schedule.times[0, d] <= start)
 
-        def rate(k: float, i: int = i, state: str = state) -> float:
-            """State i's rate of spending at the window's means, with reaction k and no
-            grievance, the dated interventions of the window in force."""
-            chosen = dict(values, grievance={**_per_state(scenario, "grievance"), state: 0.0},
-                          reaction={**_per_state(scenario, "reaction"), state: k})
-            compiled, _, _, y, p = prepare(model, chosen, {"m": mean, "e": e})
-            inputs = schedule.inputs_along(p, due, np.array([float(start)]))[0] if due else p
-            slot = next(n for n, s in enumerate(model.variables)
-                        if s.name == "m" and s.index == (i,))
-            return float(compiled.rate(0.0, y, inputs)[slot])
-
-        net_threat = rate(1.0) - rate(0.0)  # theta_i - A_i at the window
+        window = (model, values, mean, e, schedule, due, float(start))
+        # theta_i - A_i at the window: the rate with reaction 1 less that with reaction 0
+        net_threat = (_rate(scenario, window, i, 1.0) - _rate(scenario, window, i, 0.0))
         answer = settings["threat_share"] * alpha[i] * mean[i]
         reaction[state] = answer / net_threat if net_threat > 0 else 0.0
         grievance[state] = (alpha[i] * mean[i] - reaction[state] * net_threat) / float(e[i])
@@ -221,6 +212,19 @@ def derive(scenario: Scenario) -> Derived:
     return Derived(dict(zip(states, slopes.tolist(), strict=True)),
                    dict(zip(states, output.tolist(), strict=True)),
                    dict(zip(states, m0.tolist(), strict=True)), grievance, reaction, windows)
+
+
+def _rate(scenario: Scenario, window: tuple, i: int, reaction: float) -> float:
+    """State i's rate of spending at a window's means, with this reaction and no
+    grievance, the dated interventions of the window in force."""
+    model, values, mean, e, schedule, due, start = window
+    state = scenario.states[i]
+    chosen = dict(values, grievance={**_per_state(scenario, "grievance"), state: 0.0},
+                  reaction={**_per_state(scenario, "reaction"), state: reaction})
+    compiled, _, _, y, p = prepare(model, chosen, {"m": mean, "e": e})
+    inputs = schedule.inputs_along(p, due, np.array([start]))[0] if due else p
+    slot = next(n for n, s in enumerate(model.variables) if s.name == "m" and s.index == (i,))
+    return float(compiled.rate(0.0, y, inputs)[slot])
 
 
 def collapse_ratio(scenario: Scenario, state: str, year: int) -> float:
@@ -285,7 +289,7 @@ def _error(simulated: np.ndarray, observed_shares: np.ndarray) -> tuple[float, n
     return float(gap.mean()), gap.mean(axis=0)
 
 
-def spending_shares(result: Result, years: Sequence[float]) -> np.ndarray:
+def spending_shares(result: Result, years: np.ndarray | Sequence[float]) -> np.ndarray:
     """Simulated shares of spending at ``years`` (interpolated between output times)."""
     m = np.asarray(result["m"], dtype=float)
     shares = m / m.sum(axis=1, keepdims=True)
