@@ -2,7 +2,9 @@
 
 What a notebook needs, in one place: build a :class:`Model` of named states and mechanisms
 (or load a :class:`Scenario`), integrate it with :func:`simulate` (one run, or many members
-at once), read the labelled :class:`Result` or :class:`EnsembleResult`, analyse it
+at once, with dated or triggered :class:`Intervention` s), read the labelled
+:class:`Result` or :class:`EnsembleResult`, compare a counterfactual (:func:`compare`),
+analyse it
 (:func:`find_equilibria`, :func:`continuation`, metrics), study it (:func:`sweep`,
 :func:`sobol`, :func:`morris`), and extend it with a :class:`Mechanism` of your own,
 checked by :func:`check_mechanism`.
@@ -22,6 +24,7 @@ from dynamics.errors import (
     TimeSpanError,
     UnknownNameError,
 )
+from dynamics.interventions import Intervention
 from dynamics.model import (
     MECHANISMS,
     REFERENCES,
@@ -58,6 +61,7 @@ _LAZY = {
     "latin_hypercube": "dynamics.studies", "sobol_design": "dynamics.studies",
     "sweep": "dynamics.sweep",
     "explore": "dynamics.interactive",
+    "compare": "dynamics.counterfactual",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
@@ -71,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
         unipolar_durability,
     )
     from dynamics.checks import check_mechanism
+    from dynamics.counterfactual import compare
     from dynamics.interactive import explore
     from dynamics.scenarios import Scenario, list_scenarios, load_scenario
     from dynamics.sensitivity import local_sensitivities, morris, sobol
@@ -91,9 +96,9 @@ def __getattr__(name: str):
 __all__ = [
     # build and run
     "Model", "simulate", "simulate_ensemble", "Solver", "Events", "Result", "EnsembleResult",
-    "Status", "load", "compile_model", "explore",
-    # scenarios
-    "Scenario", "load_scenario", "list_scenarios",
+    "Status", "load", "compile_model", "explore", "Intervention",
+    # scenarios and counterfactuals
+    "Scenario", "load_scenario", "list_scenarios", "compare",
     # analysis
     "find_equilibria", "continuation", "METRICS", "peak_share", "first_hegemony",
     "unipolar_durability", "transition_time",

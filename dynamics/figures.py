@@ -319,6 +319,26 @@ def _calibration_1909():
     return fig, header, data
 
 
+def _history_figure(name: str, counterfactual: str, label: str) -> Figure:
+    """A historical scenario's shares of spending against the record and its
+    counterfactual."""
+    def build():
+        from dynamics.history import fit
+        from dynamics.plotting import plot_history
+
+        scenario = fit(load_scenario(name))
+        other = fit(load_scenario(counterfactual))
+        figure = plot_history(scenario, other, title=(
+            f"{name}: shares of military spending, mean absolute error {scenario.error:.3f} "
+            f"(persistence {scenario.persistence:.3f})"), label=label)
+        header = ["year", *(f"observed[{s}]" for s in scenario.states),
+                  *(f"simulated[{s}]" for s in scenario.states),
+                  *(f"{counterfactual}[{s}]" for s in scenario.states)]
+        return figure, header, np.column_stack([scenario.years, scenario.observed,
+                                                scenario.simulated, other.simulated])
+    return build
+
+
 def _registry() -> dict[str, Figure]:
     figures: dict[str, Figure] = {
         "compare-balancing": _balancing_comparison,
@@ -330,6 +350,11 @@ def _registry() -> dict[str, Figure]:
         "stability-region": _stability_region,
         "phase-richardson": _richardson_phase_portraits,
         "calibration-1909": _calibration_1909,
+        "history-europe-1870": _history_figure("europe-1870", "europe-1870-without-entente",
+                                               "without the Entente"),
+        "history-cold-war-1949": _history_figure("cold-war-1949",
+                                                 "cold-war-1949-without-nato",
+                                                 "without NATO"),
     }
     for name in list_scenarios():
         figures[f"scenario-{name}"] = _scenario_figure(name)

@@ -132,16 +132,25 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
 
 
 def mark_events(ax: plt.Axes, events, label: bool = True) -> None:
-    """A dotted vertical line at each intervention that fired, named at the top when
-    ``label`` (the first of several at one time only)."""
-    named: set[float] = set()
+    """A dotted vertical line at each intervention that fired and, when ``label``, its name
+    at the top; names of interventions closer together than 4 % of the axis share one
+    label, so that they do not overwrite each other."""
+    groups: list[tuple[float, list[str]]] = []
+    low, high = ax.get_xlim()
+    near = 0.04 * (high - low)
     for event in events:
         ax.axvline(event["time"], color="0.35", linestyle=":", linewidth=0.8, zorder=0)
-        if label and event["time"] not in named:
-            named.add(event["time"])
-            ax.annotate(event["name"], (event["time"], 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -2), textcoords="offset points", fontsize=6, color="0.3",
-                        rotation=90, va="top")
+        if groups and event["time"] - groups[-1][0] < near:
+            if event["name"] not in groups[-1][1]:
+                groups[-1][1].append(event["name"])
+        else:
+            groups.append((event["time"], [event["name"]]))
+    if not label:
+        return
+    for time, names in groups:
+        ax.annotate("; ".join(names), (time, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -2), textcoords="offset points", fontsize=5.5, color="0.3",
+                    rotation=90, va="top")
 
 
 def plot_comparison(comparison, title: str = "") -> plt.Figure:
@@ -330,4 +339,42 @@ def plot_robustness(result) -> plt.Figure:
         ax.set_xlabel(f"share of {result.members} members (values x 1 +- {result.spread:g})")
         ax.set_title(result.scenario)
         fig.legend(loc="outside lower center", ncols=2)
+    return fig
+
+
+def plot_history(fit, counterfactual=None, title: str = "", label: str = "") -> plt.Figure:
+    """Observed (markers) against simulated (lines) shares of military spending, year by
+    year, one panel per state, interventions marked; a counterfactual's shares dashed."""
+    colours = state_colours(fit.states)
+    n = len(fit.states)
+    columns = 3
+    rows = (n + columns - 1) // columns
+    with paper_style():
+        fig, axes = plt.subplots(rows, columns, figsize=(TWO_COLUMN, 1.9 * rows),
+                                 sharex=True, layout="constrained", squeeze=False)
+        for i, state in enumerate(fit.states):
+            ax = axes.flat[i]
+            ax.plot(fit.years, fit.observed[:, i], "o", markersize=2.5, color=colours[state],
+                    alpha=0.7, label="observed (COW)")
+            ax.plot(fit.years, fit.simulated[:, i], "-", color=colours[state],
+                    label="simulated")
+            if counterfactual is not None:
+                ax.plot(counterfactual.years, counterfactual.simulated[:, i], "--",
+                        color="0.3", linewidth=0.9, label=label or "counterfactual")
+            ax.set_xlim(fit.years[0], fit.years[-1])
+            if fit.result is not None:
+                mark_events(ax, fit.result.events, label=i == 0)
+            ax.set_title(f"{state}: error {fit.by_state[state]:.3f}", fontsize=7)
+            ax.set_ylim(0, max(0.2, 1.15 * float(np.nanmax([fit.observed[:, i].max(),
+                                                             fit.simulated[:, i].max()]))))
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("share of spending")
+        for ax in axes[-1]:
+            ax.set_xlabel("year")
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center",
+                   ncols=3)
+        if title:
+            fig.suptitle(title, fontsize=9)
     return fig
