@@ -565,7 +565,7 @@ def plan(model: Model, interventions: Sequence[Intervention],
         if chosen.at is not None:
             at = np.asarray(chosen.at, dtype=float)
             refuse((at < t0) | (at >= t1), at, f"{label}: date {{:g}} is outside the span "
-                   f"[{t0:g}, {t1:g}) of the run", "at")
+                   f"[{t0:.10g}, {t1:.10g}) of the run", "at")
         else:
             assert chosen.when is not None
             conditions.append(_condition(model, chosen.when, label))

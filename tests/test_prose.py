@@ -145,6 +145,10 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "power-transition": ("", {
         "2040s": lambda: _transition_year()},
         "1 % 40 0.8 0.75 0.4 0.25"),
+    "europe-1870": ("0.2 0.6 0.8 0.5 3 %", {}, ""),
+    "europe-1870-without-entente": ("", {}, ""),
+    "cold-war-1949": ("0.2 0.6 0.3 0.8 6 %", {}, ""),
+    "cold-war-1949-without-nato": ("", {}, ""),
 }
 
 
@@ -161,7 +165,10 @@ def _inputs(name: str) -> set[float]:
     parameters = resolve_parameters(model, scenario.values(model))
     initial = resolve_initial(model, scenario.initial)
     values: list[float] = list(scenario.t_span)
-    for value in [*parameters.values(), *initial.values()]:
+    changes = [v for event in scenario.events for v in [*event.set.values(),
+                                                        *event.scale.values()]]
+    history = [v for v in scenario.history.values() if isinstance(v, int | float)]
+    for value in [*parameters.values(), *initial.values(), *changes, *history]:
         values += np.ravel(np.asarray(value, dtype=float)).tolist()
     base = {v for v in values if v != 0}
     return base | {a / b for a, b in itertools.product(base, repeat=2)} | {
@@ -223,6 +230,18 @@ def _use(name: str) -> float:
     return float((run(name).burden[-1] / scenario.parameters["ceiling"]).max())
 
 
+@functools.cache
+def _history(name: str):
+    from dynamics.history import fit
+
+    return fit(load_scenario(name))
+
+
+def _unipolar_moment() -> float:
+    found = _history("cold-war-1949")
+    return float(found.simulated[list(found.years).index(1992), found.states.index("USA")])
+
+
 #: the README's scenario table: its "measured" column, row by row (same three kinds)
 README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "richardson-stable": ("", {"0.04": PROSE["richardson-stable"][1]["0.04"]}, "1e-6"),
@@ -250,6 +269,11 @@ README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "unipolar-decay": ("", {k: PROSE["unipolar-decay"][1][k] for k in ("9.5", "10.4")}, ""),
     "soft-balancing": ("", dict(PROSE["soft-balancing"][1]), ""),
     "power-transition": ("", {"2048": _transition_year}, "2016"),  # the data's year
+    "europe-1870": ("", {"0.050": lambda: _history("europe-1870").error,
+                         "0.081": lambda: _history("europe-1870").persistence}, "1870 1913"),
+    "cold-war-1949": ("", {"0.053": lambda: _history("cold-war-1949").error,
+                           "0.068": lambda: _history("cold-war-1949").persistence,
+                           "0.58": lambda: _unipolar_moment()}, "1949 2016 1992"),
 }
 
 

@@ -1,0 +1,133 @@
+"""The historical scenarios against the Correlates of War file, read here on its own: the
+numbers the files take from the data, the observed shares, the calibration at rest and the
+error the README reports."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from dynamics import history
+from dynamics.errors import ScenarioError
+from dynamics.scenarios import load_scenario, parse_scenario
+
+HISTORIES = ("europe-1870", "cold-war-1949")
+
+
+def _cow() -> dict[tuple[str, int], dict[str, str]]:
+    text = (resources.files("dynamics.data") / "cow-nmc-v6.0.csv").read_text()
+    return {(r["stateabb"], int(r["year"])): r for r in csv.DictReader(text.splitlines())}
+
+
+COW = _cow()
+
+
+def _file_value(scenario, name: str, state: str) -> float:
+    """A per-state value the file gives, in [parameters] or in an intervention."""
+    for event in scenario.events:
+        if f"{name}.{state}" in event.set:
+            return float(event.set[f"{name}.{state}"])
+    return float(scenario.parameter(name)[scenario.states.index(state)])
+
+
+@pytest.mark.parametrize("name", HISTORIES)
+def test_the_files_hold_what_the_data_give(name):
+    """Growth, initial output and spending, reaction and grievance, to the 6 significant
+    digits the files print."""
+    scenario = load_scenario(name)
+    derived = history.derive(scenario)
+    initial = {"m": np.asarray(scenario.initial["m"]), "e": np.asarray(scenario.initial["e"])}
+    for i, state in enumerate(scenario.states):
+        assert float(scenario.parameter("growth")[i]) == pytest.approx(
+            derived.growth[state], rel=1e-5)
+        assert initial["e"][i] == pytest.approx(derived.output[state], rel=1e-5)
+        assert initial["m"][i] == pytest.approx(derived.spending[state], rel=1e-5, abs=1e-9)
+        for parameter, values in (("reaction", derived.reaction),
+                                  ("grievance", derived.grievance)):
+            entering = state == "GMY" and name == "cold-war-1949"
+            value = _file_value(scenario, parameter, state)
+            assert value == pytest.approx(values[state], rel=1e-5, abs=1e-12), (
+                state, parameter, entering)
+
+
+def test_spending_in_the_first_year_is_cows_milex_in_millions():
+    scenario = load_scenario("europe-1870")
+    expected = [float(COW[(s, 1870)]["milex"]) / 1e3 for s in scenario.states]
+    assert np.allclose(scenario.initial["m"], expected, rtol=1e-6)
+
+
+def test_russia_keeps_its_share_of_the_soviet_population():
+    scenario = load_scenario("cold-war-1949")
+    collapse = next(e for e in scenario.events if e.name == "Soviet collapse")
+    ratio = float(COW[("RUS", 1991)]["tpop"]) / float(COW[("RUS", 1990)]["tpop"])
+    assert collapse.scale["m.RUS"] == pytest.approx(ratio, rel=1e-5)
+    assert collapse.scale["e.RUS"] == pytest.approx(ratio, rel=1e-5)
+
+
+def test_growth_is_the_trend_of_the_capability_index():
+    """Britain's growth from its index computed here: the mean over iron and steel, energy,
+    total and urban population of its value over the six's total in 1870."""
+    scenario = load_scenario("europe-1870")
+    years = np.arange(1870, 1914)
+    index = []
+    for year in years:
+        parts = []
+        for variable in ("irst", "pec", "tpop", "upop"):
+            total = sum(float(COW[(s, 1870)][variable]) for s in scenario.states)
+            parts.append(float(COW[("UKG", int(year))][variable]) / total)
+        index.append(np.mean(parts))
+    slope = np.polyfit(years - 1870, np.log(index), 1)[0]
+    assert float(scenario.parameter("growth")[0]) == pytest.approx(slope, rel=1e-5)
+
+
+def test_observed_shares_are_the_record_and_germany_is_its_later_code():
+    scenario = load_scenario("cold-war-1949")
+    years, _, shares = history.observed(scenario)
+    k = list(years).index(1990)
+    milex = [float(COW[(s if s != "GMY" else "GMY", 1990)]["milex"])
+             for s in scenario.states]  # reunified Germany (GMY) is preferred to GFR
+    assert np.allclose(shares[k], np.array(milex) / sum(milex), rtol=1e-12)
+    assert shares[list(years).index(1950), scenario.states.index("GMY")] == 0.0
+
+
+def test_calibrated_spending_stands_still_at_the_first_years_means():
+    """From the 1870-1874 means, with output at its trend in 1872, spending moves by less
+    than a millionth in a thousandth of a year (a rate of zero, by simulation)."""
+    scenario = load_scenario("europe-1870")
+    years = np.arange(1870, 1875)
+    means = np.array([np.mean([float(COW[(s, int(y))]["milex"]) / 1e3 for y in years])
+                      for s in scenario.states])
+    growth = np.asarray(scenario.parameter("growth"))
+    output = np.asarray(scenario.initial["e"]) * np.exp(growth * 2.0)
+    run = scenario.with_values(initial={"m": means, "e": output}, events=(),
+                               t_span=(1870.0, 1870.001)).run(output=2)
+    assert np.max(np.abs(run["m"][-1] - means) / means) < 1e-6
+
+
+@pytest.mark.parametrize("name", HISTORIES)
+def test_the_error_is_the_mean_absolute_gap_to_the_record(name):
+    scenario = load_scenario(name)
+    found = history.fit(scenario)
+    result = scenario.run()
+    m = np.asarray(result["m"])
+    simulated = m / m.sum(axis=1, keepdims=True)
+    assert np.allclose(result.t, found.years)
+    kept = np.isfinite(found.observed).all(axis=1)
+    assert found.error == pytest.approx(
+        float(np.mean(np.abs(simulated[kept] - found.observed[kept]))), rel=1e-12)
+    # the claim the robustness table measures: closer than persistence
+    assert found.error < found.persistence
+
+
+def test_a_scenario_without_history_is_not_compared():
+    with pytest.raises(ScenarioError, match="no \\[history\\] table"):
+        history.fit(load_scenario("hegemonic-rise"))
+
+
+def test_a_bad_history_table_names_its_line():
+    text = '[model]\nstates = ["UKG", "FRN"]\n[history]\nburden = 3\n'
+    with pytest.raises(ScenarioError, match="line 4.*burden must be a number in"):
+        parse_scenario(text, "mine.toml")
