@@ -17,7 +17,11 @@ different steps and differ by about their own error); and the cost of one evalua
 the model's rate in numpy and compiled (both paths cost about that times the evaluations
 per member, 6 per step).
 The kernel's time covers ``simulate_ensemble`` whole: validation, integration, statuses
-(the labelled arrays are built when first read). Not a test: timings on shared machines
+(the labelled arrays are built when first read). The *events* row runs the largest
+ensemble again with two interventions (a dated one with its own date per member, a
+dated ramp, and a triggered one whose condition is checked at every step and located by
+root finding when it crosses) and prints its speed and its cost against the same
+ensemble without them, measured in the same run. Not a test: timings on shared machines
 are noisy.
 """
 
@@ -29,7 +33,7 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from dynamics import Model, compile_model
+from dynamics import Intervention, Model, compile_model
 from dynamics.ensemble import simulate_ensemble
 from dynamics.solver import Solver, prepare
 
@@ -132,6 +136,24 @@ def main() -> None:
                              for s in model.variables], axis=-1)[:args.loop_sample]
             print(f"{n:>3} {members:>8} {loop_rate:>10.1f} {kernel_rate:>11.1f} "
                   f"{kernel_rate / loop_rate:>8.1f} {deviation(ours, reference):>9.2e}")
+        members = max(args.members)
+        events = [Intervention("arms control", at=np.linspace(10.0, 30.0, members),
+                               scale={"reaction": 0.5}, ramp=5.0),
+                  Intervention("alarm", when=f"share.S0 > {1.1 / n:.3g}",
+                               scale={"reaction.S1": 2.0})]
+        simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
+                          output=t_out, solver=Solver(rtol=args.rtol, atol=args.atol),
+                          interventions=[Intervention("warm-up", at=np.full(8, 10.0),
+                                                      scale={"reaction": 0.5}), events[1]])
+        began = time.perf_counter()
+        with_events = simulate_ensemble(model, params, (0.0, 50.0), output=t_out,
+                                        solver=Solver(rtol=args.rtol, atol=args.atol),
+                                        interventions=events)
+        events_rate = members / (time.perf_counter() - began)
+        fired = np.mean([len(e) for e in with_events.events])
+        print(f"{n:>3} {members:>8} {'events':>10} {events_rate:>11.1f} "
+              f"{events_rate / kernel_rate:>8.2f}  (with interventions, {fired:.1f} fired per "
+              "member; ratio against the same ensemble without them)")
         numpy_ns, numba_ns = evaluation_cost(model, params)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s, both paid once per model shape; one evaluation of the rate: "

@@ -2,7 +2,8 @@
 
     balancing list                         shipped scenarios
     balancing describe NAME|FILE           parameters as a table, equations, sources
-    balancing run NAME|FILE [--set P=V] [--out FILE.csv|.npz] [--plot FILE]
+    balancing run NAME|FILE [--set P=V] [--event NAME@WHEN:CHANGES] [--out FILE.csv|.npz]
+                    [--plot FILE]
     balancing equilibria NAME|FILE [--set P=V] [--json]
     balancing continue NAME|FILE --param P[.STATE] --range A:B [--plot FILE] [--out FILE]
     balancing calibrate richardson FILE.csv --method differences|trajectory [--json]
@@ -77,6 +78,11 @@ def _cmd_run(args: argparse.Namespace) -> None:
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     if args.t_end is not None:
         scenario = scenario.with_values(t_span=(scenario.t_span[0], args.t_end))
+    if args.event:
+        from dynamics.interventions import parse_event
+
+        added = tuple(parse_event(text) for text in args.event)
+        scenario = scenario.with_values(events=(*scenario.events, *added))
     result = scenario.run()
     print(result.summary())
     if args.out:
@@ -474,6 +480,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE",
                      help="override a parameter (repeatable), e.g. reaction.USA=0.4")
     run.add_argument("--t-end", type=float, help="end of the time span, in years")
+    run.add_argument("--event", action="append", metavar="NAME@WHEN:CHANGES",
+                     help="add an intervention, e.g. 'treaty@30:reaction*0.5/5' "
+                          "(repeatable)")
     run.add_argument("--out", help="write results to FILE.csv (tidy table) or FILE.npz")
     run.add_argument("--plot", help="write a figure to FILE (.pdf, .png or .svg; without a "
                                     "suffix both .pdf and .png)")

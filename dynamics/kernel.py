@@ -77,11 +77,14 @@ def _kernel(source: str, conditions_source: str):
         return np.sqrt(np.mean(x * x))
 
     @numba.njit(cache=False, error_model="numpy")
-    def inputs_at(p_ref, slope, t_ref, when, ramping, out):
-        # the inputs at ``when``: those at the segment's start moved along their ramps
-        if not ramping:
+    def inputs_at(p_ref, slope, t_ref, when, moving, ramping, out):
+        # the inputs at ``when``: those at the segment's start moved along their ramps;
+        # only the ``ramping`` slots listed first in ``moving`` move, and ``out`` holds
+        # the others' values, copied at the segment's start
+        if ramping == 0:
             return p_ref
-        for k in range(p_ref.size):
+        for n in range(ramping):
+            k = moving[n]
             out[k] = p_ref[k] + slope[k] * (when - t_ref)
         return out
 
@@ -131,9 +134,10 @@ def _kernel(source: str, conditions_source: str):
         out[:, :] = np.nan  # rows after a stop stay NaN
         K = np.empty((7, n))
         y, y_new, stage, scale = y0.copy(), np.empty(n), np.empty(n), np.empty(n)
-        p_ref, p_work = p0.copy(), p0.copy()
+        p_ref, p_work = p0.copy(), p0.copy()  # p_work: the inputs along a ramp
         slope, target = np.zeros(n_p), np.zeros(n_p)
         ramp_end = np.full(n_p, np.inf)
+        moving = np.empty(n_p, dtype=np.int64)
         taken = np.zeros(dated, dtype=np.bool_)
         armed = np.ones(triggered, dtype=np.int64)  # 1 armed, 0 waiting, -1 done
         g_old, g_new, g_try = np.empty(triggered), np.empty(triggered), np.empty(triggered)
@@ -144,14 +148,12 @@ def _kernel(source: str, conditions_source: str):
         steps = 0
         while True:
             # --- at a segment's start: settle ramps, apply what is due, write outputs
-            ramping = False
             for s in range(n_p):
                 if slope[s] != 0.0:
                     if t >= ramp_end[s]:
                         p_ref[s], slope[s], ramp_end[s] = target[s], 0.0, np.inf
                     else:
                         p_ref[s] += slope[s] * (t - t_ref)
-                        ramping = True
             t_ref = t
             for d in range(dated):
                 if not taken[d] and times[d] <= t:
@@ -161,11 +163,13 @@ def _kernel(source: str, conditions_source: str):
                     if fired < log_t.size:
                         log_t[fired], log_e[fired] = t, d
                     fired += 1
-            ramping = False
+            ramping = 0
             end = t1
             for s in range(n_p):
+                p_work[s] = p_ref[s]
                 if slope[s] != 0.0:
-                    ramping = True
+                    moving[ramping] = s
+                    ramping += 1
                     end = min(end, ramp_end[s])
             for d in range(dated):
                 if not taken[d]:
@@ -178,7 +182,7 @@ def _kernel(source: str, conditions_source: str):
                 k_out += 1
             if t >= t1:
                 return FINISHED
-            p_now = inputs_at(p_ref, slope, t_ref, t, ramping, p_work)
+            p_now = inputs_at(p_ref, slope, t_ref, t, moving, ramping, p_work)
             if triggered:
                 conditions(y, p_now, g_old)
                 for k in range(triggered):
@@ -193,7 +197,7 @@ def _kernel(source: str, conditions_source: str):
             h0 = min(h0, end - t)
             for i in range(n):
                 stage[i] = y[i] + h0 * K[0, i]
-            rate(stage, inputs_at(p_ref, slope, t_ref, t + h0, ramping, p_work), y_new)
+            rate(stage, inputs_at(p_ref, slope, t_ref, t + h0, moving, ramping, p_work), y_new)
             d2 = rms((y_new - K[0]) / scale) / h0
             if d1 <= 1e-15 and d2 <= 1e-15:
                 h1 = max(1e-6, h0 * 1e-3)
@@ -212,15 +216,15 @@ def _kernel(source: str, conditions_source: str):
                         for j in range(s):
                             acc += A[s, j] * K[j, i]
                         stage[i] = y[i] + h * acc
-                    rate(stage, inputs_at(p_ref, slope, t_ref, t + C[s] * h, ramping,
-                                          p_work), K[s])
+                    rate(stage, inputs_at(p_ref, slope, t_ref, t + C[s] * h, moving,
+                                          ramping, p_work), K[s])
                 for i in range(n):
                     acc = 0.0
                     for j in range(6):
                         acc += B[j] * K[j, i]
                     y_new[i] = y[i] + h * acc
                 t_new = end if h == end - t else t + h
-                p_new = inputs_at(p_ref, slope, t_ref, t_new, ramping, p_work)
+                p_new = inputs_at(p_ref, slope, t_ref, t_new, moving, ramping, p_work)
                 rate(y_new, p_new, K[6])
                 total = 0.0
                 for i in range(n):
@@ -260,7 +264,7 @@ def _kernel(source: str, conditions_source: str):
                                     c = 0.5 * (a + b)
                                 dense(y, h, K, c, y_try)
                                 conditions(y_try, inputs_at(p_ref, slope, t_ref, t + c * h,
-                                                            ramping, p_work), g_try)
+                                                            moving, ramping, p_work), g_try)
                                 if g_try[k] < 0:
                                     a, ga = c, g_try[k]
                                     if side == -1:

@@ -151,6 +151,7 @@ def _fingerprint(scenario: Scenario, problem: Problem, design: np.ndarray,
                  metrics: Sequence[Metric], chunk: int, options: dict) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([scenario.name, repr(scenario.parameters), problem.to_dict(),
+                              [event.as_dict() for event in scenario.events],
                               [_name(m) for m in metrics], chunk,
                               repr(sorted(options.items()))], default=str).encode())
     digest.update(np.ascontiguousarray(design).tobytes())

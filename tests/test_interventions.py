@@ -19,6 +19,7 @@ from dynamics.errors import DynamicsError, ScenarioError
 from dynamics.interventions import Intervention, InterventionError, parse_event
 from dynamics.results import load
 from dynamics.scenarios import load_scenario, parse_scenario
+from dynamics.sensitivity import morris, sobol
 from dynamics.studies import Problem, run_design
 
 needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
@@ -327,3 +328,24 @@ def test_ensemble_comparison_reports_bands_over_paired_members():
     row = next(r for r in comparison.rows() if r["metric"] == "peak_share.Riser")
     assert row["difference_low"] <= row["difference"] <= row["difference_high"] < 0
     assert comparison.base_share.shape[0] == 16 - comparison.failed
+
+
+def test_run_cli_adds_interventions(capsys):
+    assert main(["run", "hegemonic-rise", "--event", "treaty@30:reaction*0.5/5"]) == 0
+    assert "intervention treaty at t = 30: reaction x 0.5" in capsys.readouterr().out
+    assert main(["run", "hegemonic-rise", "--event", "treaty@30:reactoin*0.5"]) == 2
+    assert "did you mean 'reaction'" in capsys.readouterr().err
+
+
+def test_sobol_and_morris_take_an_intervention_date_and_size_as_inputs():
+    """A status-quo power that starts balancing at an uncertain date and strength: both
+    move the Riser's peak share (each member runs its own date inside the kernel)."""
+    scenario = load_scenario("hegemonic-rise").with_values(
+        events=(Intervention("balancing", at=20.0, set={"reaction.West": 0.1}),),
+        t_span=(0.0, 60.0))
+    problem = Problem(("events.balancing.at", "events.balancing.set.reaction.West"),
+                      ((5.0, 40.0), (0.05, 0.3)))
+    indices = sobol(scenario, problem, "peak_share", n=32, output=61)
+    assert indices.evaluations == 32 * 4 and np.all(indices.total > 0.01)
+    screening = morris(scenario, problem, "peak_share", trajectories=8, output=61)
+    assert np.all(np.asarray(screening.mu_star) > 0)
