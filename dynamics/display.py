@@ -100,6 +100,8 @@ def describe_text(scenario: Scenario) -> str:
         for name, value in scenario.initial.items():
             source = scenario.sources.get(f"initial.{name}", "")
             out.append(f"  {name} = {value_text(value)}" + (f"  [{source}]" if source else ""))
+    if scenario.events:
+        out += ["", "Interventions:"] + [f"  {event.describe()}" for event in scenario.events]
     if scenario.robustness:
         out += ["", robustness_text(scenario)]
     if scenario.references:

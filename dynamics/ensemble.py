@@ -87,6 +87,7 @@ class EnsembleResult(Report):
         return {"members": self.members, "engine": self.engine, "states": list(self.states),
                 "mechanisms": list(self.mechanisms), "t": self.t.tolist(),
                 "status": [s.value for s in self.status], "messages": list(self.messages),
+                "events": [list(e) for e in self.events],
                 "provenance": jsonable(self.provenance)}
 
     def summary(self) -> str:
