@@ -21,7 +21,7 @@ import functools
 import json
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -295,12 +295,11 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     else:
         ys = _loop(model, compiled, y0, p, (t0, t1), t_out, solver, events, status,
                    messages, schedule, fired)
-    inputs, timed = p, False
-    if schedule is not None and schedule.changes_inputs and any(fired):
-        inputs, timed = np.repeat(p[:, None, :], t_out.size, axis=1), True
-        for i in range(members):
-            if fired[i]:
-                inputs[i] = schedule.inputs_along(p[i], fired[i], t_out, i)
+    inputs: np.ndarray | Callable[[], np.ndarray] = p
+    timed = schedule is not None and schedule.changes_inputs and any(fired)
+    if timed:
+        assert schedule is not None
+        inputs = functools.partial(_inputs_along, schedule, p, fired, t_out)
     return EnsembleResult(t_out, labelled(model, compiled, ys, inputs, start, timed),
                           model.states, tuple(sorted(model.mechanisms)), status, messages,
                           chosen, {**environment(), "states": list(model.states),
@@ -313,6 +312,17 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                           recorded, [fired_records(schedule, fired[i], i)
                                      if status[i] is not Status.FAILED else ()
                                      for i in range(members)])
+
+
+def _inputs_along(schedule: Plan, p: np.ndarray, fired: list, t_out: np.ndarray
+                  ) -> np.ndarray:
+    """Every member's inputs at the output times (M, T, n_inputs), as its interventions
+    changed them: built only when a result reads a quantity that depends on them."""
+    inputs = np.repeat(p[:, None, :], t_out.size, axis=1)
+    for i, changes in enumerate(fired):
+        if changes:
+            inputs[i] = schedule.inputs_along(p[i], changes, t_out, i)
+    return inputs
 
 
 def _engine(solver: Solver) -> str:

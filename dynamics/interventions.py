@@ -421,25 +421,27 @@ class Plan:
 
     def inputs_along(self, p0: np.ndarray, fired: Sequence[tuple[float, int]],
                      times: np.ndarray, member: int = 0) -> np.ndarray:
-        """The inputs (T, n_inputs) at output ``times`` of a run that started from ``p0``
-        and fired ``fired`` ((time, intervention) in order): the replay of its changes,
-        right-continuous at each change, ramps linear."""
+        """The inputs (T, n_inputs) at output ``times`` (increasing) of a run that started
+        from ``p0`` and fired ``fired`` ((time, intervention) in order): the replay of its
+        changes, right-continuous at each change, ramps linear."""
         out = np.empty((times.size, p0.size))
         p_ref = np.array(p0, dtype=float)
         ramp: dict[int, tuple[float, float, float]] = {}
         t_ref, k = -math.inf, 0
-        changes = [(t, e) for t, e in fired]
         y_dummy = np.zeros(int(self.row_slot.max(initial=0)) + 1)
-        for position, when in enumerate(times):
-            while k < len(changes) and changes[k][0] <= when:
-                _settle(p_ref, ramp, changes[k][0], t_ref)
-                t_ref = changes[k][0]
-                self.apply(changes[k][1], member, y_dummy, p_ref, ramp, t_ref)
-                k += 1
-            current = p_ref.copy()
+        for when, event in [*fired, (math.inf, -1)]:
+            j = int(np.searchsorted(times, when, side="left"))  # outputs before the change
+            block = times[k:j]
+            out[k:j] = p_ref
             for slot, (target, slope, end) in ramp.items():
-                current[slot] = target if when >= end else p_ref[slot] + slope * (when - t_ref)
-            out[position] = current
+                out[k:j, slot] = np.where(block >= end, target,
+                                          p_ref[slot] + slope * (block - t_ref))
+            k = j
+            if event < 0:
+                break
+            _settle(p_ref, ramp, when, t_ref)
+            t_ref = when
+            self.apply(event, member, y_dummy, p_ref, ramp, t_ref)
         return out
 
     def text(self, event: int, member: int = 0) -> str:

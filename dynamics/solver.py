@@ -485,20 +485,27 @@ def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
     return Status.SUCCESS, ""
 
 
-def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarray,
-             start: Mapping[str, np.ndarray], timed: bool = False) -> LazyValues:
+def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray,
+             p: np.ndarray | Callable[[], np.ndarray], start: Mapping[str, np.ndarray],
+             timed: bool = False) -> LazyValues:
     """Labelled arrays of integrated trajectories, each built when first read.
 
     ``ys`` has shape ``(..., T, n_variables)`` (leading member axes allowed), ``p`` shape
     ``(..., n_inputs)``, or ``(..., T, n_inputs)`` with ``timed`` (inputs that
-    interventions change during the run). Every variable becomes ``(..., T, N)``
-    (cohesion ``(..., T, N, N)``, symmetric), held variables at their inputs (their start
+    interventions change during the run; then ``p`` may be a function that builds them,
+    called once, when a quantity that depends on them is first read). Every variable
+    becomes ``(..., T, N)`` (cohesion ``(..., T, N, N)``, symmetric), held variables at
+    their inputs (their start
     unless an intervention changed them); share and actual threat come from the model's
     own definitions, and perceived threat equals the actual one when perception is off.
     """
     steps, n = ys.shape[-2], model.N
     lead = ys.shape[:-2]
     held_at = {(s.name, s.index): len(model.parameters) + k for k, s in enumerate(model.held)}
+
+    @functools.cache
+    def inputs() -> np.ndarray:
+        return np.asarray(p() if callable(p) else p)
 
     def variable(name: str) -> np.ndarray:
         pair = model.variable(name).pair
@@ -510,7 +517,7 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
         slots = [(ys[..., k], slot) for k, slot in enumerate(model.variables)
                  if slot.name == name]
         if timed:
-            slots += [(p[..., column], model.held[column - len(model.parameters)])
+            slots += [(inputs()[..., column], model.held[column - len(model.parameters)])
                       for (held_name, _), column in held_at.items() if held_name == name]
         for series, slot in slots:
             data[(Ellipsis, slice(None), *slot.index)] = series  # type: ignore[index]
@@ -520,7 +527,7 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray, p: np.ndarra
 
     def derived(function) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return function(0.0, ys, p if timed else p[..., None, :])
+            return function(0.0, ys, inputs() if timed else inputs()[..., None, :])
 
     builders = {name: functools.partial(variable, name) for name in model.known_variables}
     builders.update({name: functools.partial(derived, function)
