@@ -10,8 +10,12 @@
     balancing calibrate cow --bloc A=FRN,RUS --bloc B=GMY,AUH --years 1909:1913
     balancing sweep NAME --param P=A:B:N ... [--metric M ...] [--workers K | --scheduler
                     ADDRESS] [--checkpoint FILE]
-    balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris|local]
-                    [--n N] [--workers K | --scheduler ADDRESS] [--checkpoint FILE]
+    balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris|local|
+                    fast|rbd-fast|delta|pawn] [--n N] [--second-order] [--convergence]
+                    [--resamples R] [--from SWEEP.csv] [--workers K | --scheduler ADDRESS]
+                    [--checkpoint FILE]
+    balancing discover NAME --param P=A:B ... --outcome "peak_share > 0.5" [--n N] [--json]
+                    [--plot FILE] [--workers K] [--checkpoint FILE]
     balancing robustness NAME [--members M] [--spread S] [--json] [--plot FILE] [--write]
     balancing compare NAME [--intervention FILE] [--event NAME@WHEN:CHANGES ...]
                     [--without NAME ...] [--members M] [--json] [--csv FILE] [--plot FILE]
@@ -29,9 +33,10 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -324,7 +329,18 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 def _cmd_sensitivity(args: argparse.Namespace) -> None:
     from dynamics.scenarios import load_scenario
-    from dynamics.sensitivity import Problem, local_sensitivities, morris, sobol
+    from dynamics.sensitivity import (
+        GIVEN_DATA,
+        Problem,
+        convergence,
+        fast,
+        given_data,
+        latin_hypercube,
+        local_sensitivities,
+        metric_values,
+        morris,
+        sobol,
+    )
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     record = {**_run_provenance(args, scenario), "metric": args.metric,
@@ -340,40 +356,112 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         record |= local.as_dict()
         _write_json(args.out, record)
         return
+    if args.second_order and args.method != "sobol":
+        raise DynamicsError("--second-order is for --method sobol")
+    if args.convergence and args.method != "sobol":
+        raise DynamicsError("--convergence is for --method sobol")
+    if args.source and args.method not in GIVEN_DATA:
+        raise DynamicsError(f"--from a finished sweep is for the given-data methods "
+                            f"({', '.join(GIVEN_DATA)}), not {args.method}")
+    if args.source:
+        problem, design, values = _sweep_table(args.source, args.metric)
+        found = given_data(problem, design, values, args.method, seed=args.seed)
+        print(f"{args.metric} in {args.source}: {found.summary()}")
+        _write_json(args.out, {**record, "from": args.source, **found.as_dict()})
+        return
     ranges = _ranges(args.param, 2)
     inputs = tuple(n for n, _ in ranges)
     problem = Problem(inputs, tuple((v[0], v[1]) for _, v in ranges),
                       _groups(args.group, inputs) if args.group else None)
     record |= {"problem": problem.to_dict(), "n": args.n}
     factors = len(set(problem.groups)) if problem.groups else len(problem.names)
-    runs = args.n * (factors + (1 if args.method == "morris" else 2))
+    result: Any
+    runs = {"morris": args.n * (factors + 1), "fast": args.n * factors}.get(
+        args.method, args.n if args.method in GIVEN_DATA else args.n * (
+            2 * factors + 2 if args.second_order else factors + 2))
     with _executor(args) as executor:
         options = {"executor": executor, "checkpoint": args.checkpoint,
                    "chunk": chunk_size(args, runs),
                    "progress": executor is not None or args.checkpoint is not None}
         if args.method == "morris":
-            screening = morris(scenario, problem, args.metric, trajectories=args.n,
-                               seed=args.seed, **options)
+            result = morris(scenario, problem, args.metric, trajectories=args.n,
+                            seed=args.seed, **options)
+        elif args.method == "fast":
+            result = fast(scenario, problem, args.metric, n=args.n, seed=args.seed, **options)
+        elif args.method in GIVEN_DATA:
+            design = latin_hypercube(problem, args.n, seed=args.seed)
+            values = metric_values(scenario, problem, design, args.metric, **options)
+            result = given_data(problem, design, values, args.method, seed=args.seed)
+        elif args.convergence:
+            result = convergence(scenario, problem, args.metric, n=args.n, seed=args.seed,
+                                 resamples=args.resamples, **options)
         else:
-            indices = sobol(scenario, problem, args.metric, n=args.n, seed=args.seed,
-                            **options)
-    if args.method == "morris":
-        print(f"{args.metric} in {scenario.name}: {screening.summary()}")
-        record |= screening.as_dict()
-        _write_json(args.out, record)
-        if args.plot:
-            from dynamics.plotting import plot_morris, save_figure
-
-            written = save_figure(plot_morris(screening, args.metric), Path(args.plot))
-            print("wrote " + ", ".join(map(str, written)))
-        return
-    print(f"{args.metric} in {scenario.name}: {indices.summary()}")
-    record |= indices.as_dict()
+            result = sobol(scenario, problem, args.metric, n=args.n, seed=args.seed,
+                           resamples=args.resamples, second_order=args.second_order,
+                           **options)
+    print(f"{args.metric} in {scenario.name}: {result.summary()}")
+    record |= result.as_dict()
     _write_json(args.out, record)
     if args.plot:
-        from dynamics.plotting import plot_sobol, save_figure
+        from dynamics import plotting
 
-        written = save_figure(plot_sobol(indices, args.metric), Path(args.plot))
+        draw: Callable[[Any, str], Any]
+        if args.convergence:
+            draw = plotting.plot_convergence
+        else:
+            draw = {"morris": plotting.plot_morris, "sobol": plotting.plot_sobol}.get(
+                args.method, plotting.plot_given_data)
+        written = plotting.save_figure(draw(result, args.metric), Path(args.plot))
+        print("wrote " + ", ".join(map(str, written)))
+
+
+def _sweep_table(path: str, metric: str):
+    """The problem, design and a metric's values of a sweep written by ``balancing sweep``
+    (``FILE.csv`` and its ``FILE.csv.json``), the members that succeeded."""
+    import csv
+    import json
+
+    from dynamics.studies import Problem
+
+    try:
+        meta = json.loads(Path(f"{path}.json").read_text())
+        with Path(path).open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, ValueError) as error:
+        raise DynamicsError(f"--from {path}: not a sweep written by balancing sweep "
+                            f"(a CSV and its .json beside it): {error}") from None
+    problem = Problem.from_dict(meta["problem"])
+    if not rows or metric not in rows[0]:
+        raise UnknownNameError("metric of the sweep", metric,
+                               [c for c in (rows[0] if rows else {}) if c not in
+                                (*problem.names, "status", "message")])
+    kept = [r for r in rows if r["status"] == "success" and np.isfinite(float(r[metric]))]
+    design = np.array([[float(r[n]) for n in problem.names] for r in kept])
+    return problem, design, np.array([float(r[metric]) for r in kept])
+
+
+def _cmd_discover(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.discovery import discover
+    from dynamics.scenarios import load_scenario
+    from dynamics.studies import Problem
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    ranges = _ranges(args.param, 2)
+    problem = Problem(tuple(n for n, _ in ranges), tuple((v[0], v[1]) for _, v in ranges))
+    with _executor(args) as executor:
+        result = discover(scenario, problem, args.outcome, n=args.n, seed=args.seed,
+                          threshold=args.threshold, executor=executor,
+                          checkpoint=args.checkpoint, chunk=chunk_size(args, args.n),
+                          progress=executor is not None or args.checkpoint is not None)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
+    if args.out:
+        _write_json(args.out, {**_run_provenance(args, scenario), **result.as_dict()})
+    if args.plot:
+        from dynamics.plotting import plot_discovery, save_figure
+
+        written = save_figure(plot_discovery(result), Path(args.plot))
         print("wrote " + ", ".join(map(str, written)))
 
 
@@ -532,7 +620,19 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--param", action="append", required=True, metavar="P=A:B",
                       help="an input and its range (repeatable); --method local: P alone")
     sens.add_argument("--metric", required=True, metavar="M")
-    sens.add_argument("--method", choices=["sobol", "morris", "local"], default="sobol")
+    sens.add_argument("--method", choices=["sobol", "morris", "local", "fast", "rbd-fast",
+                                           "delta", "pawn"], default="sobol",
+                      help="sobol (default), morris, local elasticities, eFAST, or the "
+                           "given-data methods rbd-fast, delta and pawn (on a Latin "
+                           "hypercube of --n runs, or --from a finished sweep)")
+    sens.add_argument("--second-order", action="store_true",
+                      help="Sobol: second-order indices too (n (2d + 2) runs)")
+    sens.add_argument("--convergence", action="store_true",
+                      help="Sobol: the indices against the sample size (nested subsamples)")
+    sens.add_argument("--resamples", type=int, default=200,
+                      help="bootstrap resamples of the Sobol intervals (default 200; 0: none)")
+    sens.add_argument("--from", dest="source", metavar="SWEEP.csv",
+                      help="given-data methods: the design and metric of a finished sweep")
     sens.add_argument("--group", action="append", metavar="G=P,Q",
                       help="report inputs P and Q together as group G (repeatable)")
     sens.add_argument("--n", type=_positive, default=256,
@@ -581,6 +681,24 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--csv", help="write the table to FILE.csv")
     comp.add_argument("--plot", help="write the figure to FILE (.pdf and .png)")
     comp.set_defaults(func=_cmd_compare)
+    disc = sub.add_parser("discover", help="scenario discovery: where in the inputs' ranges "
+                                           "an outcome happens (PRIM, CART)")
+    disc.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    disc.add_argument("--param", action="append", required=True, metavar="P=A:B",
+                      help="an input and its range (repeatable)")
+    disc.add_argument("--outcome", required=True, metavar="'METRIC > X'",
+                      help="the outcome, e.g. 'peak_share > 0.5'")
+    disc.add_argument("--n", type=_positive, default=1000,
+                      help="members of the Latin hypercube (default 1000)")
+    disc.add_argument("--threshold", type=float, default=0.8,
+                      help="the density PRIM aims for (default 0.8)")
+    disc.add_argument("--seed", type=int, default=0)
+    disc.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _execution_options(disc)
+    disc.add_argument("--json", action="store_true", help="print JSON")
+    disc.add_argument("--out", help="write the result and provenance to FILE.json")
+    disc.add_argument("--plot", help="write the trade-off curve and box to FILE")
+    disc.set_defaults(func=_cmd_discover)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",

@@ -322,6 +322,87 @@ def plot_morris(screening, label: str) -> plt.Figure:
 
 
 
+def plot_convergence(convergence, label: str) -> plt.Figure:
+    """First- (solid) and total-order (dashed) Sobol indices against the number of base
+    samples, with their 95 % intervals (:class:`~dynamics.sensitivity.Convergence`): a
+    study has converged where the lines have flattened inside narrow bands."""
+    colours = {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(convergence.names)}
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.6), layout="constrained")
+        for i, name in enumerate(convergence.names):
+            for series, interval, style in ((convergence.first, convergence.first_interval,
+                                             "-"), (convergence.total,
+                                                    convergence.total_interval, "--")):
+                ax.plot(convergence.sizes, series[:, i], style, color=colours[name],
+                        marker="o", markersize=2.5, label=name if style == "-" else None)
+                if not np.isnan(interval[:, :, i]).all():
+                    ax.fill_between(convergence.sizes, interval[:, 0, i], interval[:, 1, i],
+                                    color=colours[name], alpha=0.12, linewidth=0)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("base samples $n$ (runs: $n(d+2)$)")
+        ax.set_ylabel(f"Sobol index of {label}\n(solid: first, dashed: total order)")
+        ax.legend(fontsize=6)
+    return fig
+
+
+def plot_given_data(result, label: str) -> plt.Figure:
+    """The indices of a given-data method (:class:`~dynamics.sensitivity.GivenDataIndices`)
+    as bars, with their 95 % intervals where the method gives them."""
+    keys = [k for k in result.values if not k.endswith("_conf")][:2]
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4), layout="constrained")
+        at = np.arange(len(result.names))
+        for offset, key in enumerate(keys):
+            conf = result.values.get(f"{key}_conf")
+            ax.bar(at + (offset - (len(keys) - 1) / 2) * 0.38, result.values[key], 0.38,
+                   color=PALETTE[offset], label=key, capsize=2,
+                   yerr=None if conf is None else np.abs(conf))
+        ax.set_xticks(at, result.names, rotation=20)
+        ax.set_ylabel(f"{result.method} index of {label}")
+        ax.legend()
+    return fig
+
+
+def plot_discovery(discovery) -> plt.Figure:
+    """Scenario discovery (:class:`~dynamics.discovery.Discovery`): PRIM's coverage-density
+    trade-off along the peeling trajectory (colour: the number of inputs restricted; the
+    chosen box circled), and the chosen box's restricted ranges within the inputs'."""
+    trajectory = discovery.trajectory
+    with paper_style():
+        fig, (curve, box) = plt.subplots(1, 2, figsize=(TWO_COLUMN, 2.6),
+                                         layout="constrained")
+        points = curve.scatter(trajectory["coverage"], trajectory["density"],
+                               c=trajectory["dimensions"], cmap="viridis", s=10)
+        curve.scatter([discovery.coverage], [discovery.density], s=60, facecolors="none",
+                      edgecolors="black", linewidths=0.8)
+        fig.colorbar(points, ax=curve, label="inputs restricted",
+                     ticks=range(int(trajectory["dimensions"].max()) + 1))
+        curve.set_xlabel("coverage")
+        curve.set_ylabel("density")
+        curve.set_xlim(0, 1.02)
+        curve.set_ylim(0, 1.02)
+        curve.set_title(f"{discovery.outcome_text}: box {discovery.chosen}", fontsize=7)
+        names = [r.input for r in discovery.restrictions]
+        lows = np.array([discovery.problem.bounds[discovery.problem.names.index(n)][0]
+                         for n in names], dtype=float)
+        highs = np.array([discovery.problem.bounds[discovery.problem.names.index(n)][1]
+                          for n in names], dtype=float)
+        at = np.arange(len(names))
+        box.barh(at, np.ones(len(names)), color="0.9", height=0.5)
+        for k, r in enumerate(discovery.restrictions):
+            start = (r.low - lows[k]) / (highs[k] - lows[k])
+            width = (r.high - r.low) / (highs[k] - lows[k])
+            box.barh(k, width, left=start, color=PALETTE[0], height=0.5)
+            box.annotate(f"{r.low:.3g} to {r.high:.3g}", (1.02, k), va="center",
+                         fontsize=6, annotation_clip=False)
+        box.set_yticks(at, names)
+        box.set_xlim(0, 1)
+        box.set_xlabel("share of the input's range")
+        box.set_title(f"coverage {discovery.coverage:.2f}, density {discovery.density:.2f}",
+                      fontsize=7)
+    return fig
+
+
 def plot_robustness(result) -> plt.Figure:
     """The share of a neighbourhood in which each claim holds (a ``Robustness`` result),
     with the 90 % line that a claim stated without condition must reach."""

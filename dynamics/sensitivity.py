@@ -6,9 +6,14 @@ Designs (full-factorial grids, Latin hypercubes, Sobol sequences) come from
 ``scipy.stats.qmc``. :func:`sobol` estimates first- and total-order Sobol indices with
 bootstrap confidence intervals (``scipy.stats.sobol_indices``, Saltelli 2010 estimators)
 of any scalar metric of a scenario, or of a metric per output time (a time-resolved
-index: the metric returns one value per output time); :func:`morris` screens inputs by
-elementary effects (SALib); :func:`local_sensitivities` gives elasticities at the
-scenario's own values as a cheap first look. Every study is one ensemble
+index: the metric returns one value per output time), and second-order indices where asked
+(SALib's Saltelli design and estimators); :func:`convergence` shows the indices against
+the sample size from nested subsamples of one design, so that a study shows whether it
+has converged; :func:`morris` screens inputs by elementary effects (SALib);
+:func:`given_data` computes RBD-FAST, delta (Borgonovo) and PAWN indices from any existing
+design and its values (a finished sweep), and :func:`fast` eFAST with its own design (all
+SALib); :func:`local_sensitivities` gives elasticities at the scenario's own values as a
+cheap first look. Every study is one ensemble
 (:func:`dynamics.ensemble.simulate_ensemble`) or, given an executor (a process pool, a
 Dask cluster) or a checkpoint file, one :func:`dynamics.sweep.sweep` in chunks.
 
@@ -20,6 +25,8 @@ Morris, M. D. (1991). Factorial sampling plans for preliminary computational exp
 Technometrics 33(2): 161-174; Campolongo, F., Cariboni, J. and Saltelli, A. (2007). An
 effective screening design for sensitivity analysis of large models. Environmental
 Modelling & Software 22(10): 1509-1518.
+Iwanaga, T., Usher, W. and Herman, J. (2022). Toward SALib 2.0. Socio-Environmental Systems
+Modelling 4: 18155 (RBD-FAST, delta, PAWN and eFAST as implemented there).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from dynamics.errors import DynamicsError, ParameterValueError
+from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.report import Report
@@ -52,12 +59,13 @@ from dynamics.studies import (
     run_values,
     sobol_design,
 )
-from dynamics.sweep import sweep
+from dynamics.sweep import SweepResult, sweep
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
            "run_design", "metric_values", "metric_function", "SobolIndices", "sobol", "sobol_of",
            "MorrisIndices", "morris", "morris_of", "LocalSensitivities",
-           "local_sensitivities"]
+           "local_sensitivities", "Convergence", "convergence", "convergence_of",
+           "GivenDataIndices", "given_data", "fast", "GIVEN_DATA", "sweep_indices"]
 
 
 @dataclass(frozen=True)
@@ -70,12 +78,52 @@ class SobolIndices(Report):
     first_interval: np.ndarray  # (2, d[, outputs]): low, high
     total_interval: np.ndarray
     evaluations: int
+    #: second-order indices (d, d; upper triangle) and their 95 % intervals (2, d, d),
+    #: where asked for (``second_order=True``)
+    second: np.ndarray | None = None
+    second_interval: np.ndarray | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"names": list(self.names), "evaluations": self.evaluations,
-                "first": self.first.tolist(), "total": self.total.tolist(),
-                "first_interval": self.first_interval.tolist(),
-                "total_interval": self.total_interval.tolist()}
+        out = {"names": list(self.names), "evaluations": self.evaluations,
+               "first": self.first.tolist(), "total": self.total.tolist(),
+               "first_interval": self.first_interval.tolist(),
+               "total_interval": self.total_interval.tolist()}
+        if self.second is not None and self.second_interval is not None:
+            out |= {"second": _nan_to_none(self.second),
+                    "second_interval": _nan_to_none(self.second_interval)}
+        return out
+
+    def second_rows(self) -> list[dict[str, Any]]:
+        """One row per pair of inputs: the second-order index and its 95 % interval."""
+        if self.second is None or self.second_interval is None:
+            raise DynamicsError("no second-order indices: ask for them with "
+                                "second_order=True")
+        d = len(self.names)
+        return [{"input": self.names[i], "with": self.names[j],
+                 "second": float(self.second[i, j]),
+                 "second_low": float(self.second_interval[0, i, j]),
+                 "second_high": float(self.second_interval[1, i, j])}
+                for i in range(d) for j in range(i + 1, d)]
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` of the indices and their intervals over (input[, output
+        time]); needs xarray (the ``[data]`` extra)."""
+        import xarray as xr
+
+        dims = ("input", "output")[:self.first.ndim]
+        data = {"first": (dims, self.first), "total": (dims, self.total),
+                "first_low": (dims, self.first_interval[0]),
+                "first_high": (dims, self.first_interval[1]),
+                "total_low": (dims, self.total_interval[0]),
+                "total_high": (dims, self.total_interval[1])}
+        if self.second is not None and self.second_interval is not None:
+            data |= {"second": (("input", "with"), self.second),
+                     "second_low": (("input", "with"), self.second_interval[0]),
+                     "second_high": (("input", "with"), self.second_interval[1])}
+        coords: dict[str, Any] = {"input": list(self.names)}
+        if self.second is not None:
+            coords["with"] = list(self.names)
+        return xr.Dataset(data, coords=coords, attrs={"evaluations": self.evaluations})
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per input (and per output time, for a time-resolved index)."""
@@ -103,6 +151,10 @@ class SobolIndices(Report):
                          f"[{self.first_interval[0][k]:.3f}, {self.first_interval[1][k]:.3f}]"
                          f"  total {self.total[k]:7.3f} "
                          f"[{self.total_interval[0][k]:.3f}, {self.total_interval[1][k]:.3f}]")
+        if self.second is not None:
+            lines += [f"  {row['input']} x {row['with']}: second {row['second']:7.3f} "
+                      f"[{row['second_low']:.3f}, {row['second_high']:.3f}]"
+                      for row in self.second_rows()]
         return "\n".join(lines)
 
 
@@ -135,18 +187,11 @@ def _bootstrap(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, resamples: in
             np.array([low[size:].reshape(shape), high[size:].reshape(shape)]))
 
 
-def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
-             seed: int = 0, resamples: int = 200) -> SobolIndices:
-    """Sobol indices of ``function`` (``x`` of shape (d, m) -> (m,) or (s, m)).
-
-    The Saltelli (2010) design (matrices A and B from one scrambled Sobol sequence of
-    dimension 2d, and one matrix A_B^(i) per input, or per group of inputs when the
-    problem has groups: indices of a group are those of its inputs varied together) is
-    stacked into one evaluation of ``n (d + 2)`` points, so that a scenario runs it as one
-    ensemble, or one sweep on an executor with one checkpoint. ``scipy.stats.sobol_indices``
-    computes the indices and their bootstrap intervals (``resamples`` of them; 0 for none:
-    NaN intervals) from the values.
-    """
+def _saltelli(problem: Problem, n: int, seed: int) -> np.ndarray:
+    """The Saltelli (2010) design of ``n`` base samples: A, B and one A_B^(i) per factor,
+    stacked as (d, n (factors + 2)). The first m columns of A and of B are a Sobol design
+    of m points themselves (a Sobol sequence's leading points), so a subsample of the
+    first m base samples is a smaller design of the same kind (nested)."""
     if n & (n - 1):
         raise ParameterValueError(f"Sobol indices need a power of two base samples, got {n}")
     d, factors = len(problem.names), problem.factors
@@ -158,10 +203,22 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     for g, factor in enumerate(factors):  # A with the factor's columns taken from B
         columns = [k for k, label in enumerate(labels) if label == factor]
         ab[g, columns] = b[columns]
-    values = np.asarray(function(np.concatenate([a, b, *ab], axis=1)), dtype=float)
-    values = np.atleast_2d(values)  # (s, n (factors + 2))
+    return np.concatenate([a, b, *ab], axis=1)
+
+
+def _split(values: np.ndarray, n: int, factors: int) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """f_A (s, n), f_B (s, n) and f_AB (factors, s, n) of a Saltelli design's values."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))  # (s, n (factors + 2))
     f_a, f_b = values[:, :n], values[:, n:2 * n]
-    f_ab = values[:, 2 * n:].reshape(values.shape[0], len(factors), n).swapaxes(0, 1)
+    f_ab = values[:, 2 * n:].reshape(values.shape[0], factors, n).swapaxes(0, 1)
+    return f_a, f_b, f_ab
+
+
+def _indices(problem: Problem, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray,
+             resamples: int, seed: int) -> SobolIndices:
+    """First- and total-order indices (and bootstrap intervals) of one design's values."""
+    n, factors = f_a.shape[1], problem.factors
     result = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     if resamples:
         first, total = _bootstrap(f_a, f_b, f_ab, resamples, np.random.default_rng([seed, 1]))
@@ -174,17 +231,257 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
                         n * (len(factors) + 2))
 
 
+def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
+             seed: int = 0, resamples: int = 200, second_order: bool = False
+             ) -> SobolIndices:
+    """Sobol indices of ``function`` (``x`` of shape (d, m) -> (m,) or (s, m)).
+
+    The Saltelli (2010) design (matrices A and B from one scrambled Sobol sequence of
+    dimension 2d, and one matrix A_B^(i) per input, or per group of inputs when the
+    problem has groups: indices of a group are those of its inputs varied together) is
+    stacked into one evaluation of ``n (d + 2)`` points, so that a scenario runs it as one
+    ensemble, or one sweep on an executor with one checkpoint. ``scipy.stats.sobol_indices``
+    computes the indices and their bootstrap intervals (``resamples`` of them; 0 for none:
+    NaN intervals) from the values.
+
+    With ``second_order`` the design is SALib's (``n (2 d + 2)`` points, the B_A matrices
+    added) and SALib's estimators give first-, second- and total-order indices with 95 %
+    bootstrap intervals (a scalar output only).
+    """
+    if second_order:
+        return _second_order(function, problem, n, seed, resamples)
+    design = _saltelli(problem, n, seed)
+    values = np.asarray(function(design), dtype=float)
+    f_a, f_b, f_ab = _split(values, n, len(problem.factors))
+    return _indices(problem, f_a, f_b, f_ab, resamples, seed)
+
+
+def _second_order(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
+                  seed: int, resamples: int) -> SobolIndices:
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    if n & (n - 1):
+        raise ParameterValueError(f"Sobol indices need a power of two base samples, got {n}")
+    salib = problem.to_dict()
+    design = sample.sample(salib, n, calc_second_order=True, seed=seed)
+    values = np.asarray(function(design.T), dtype=float)
+    if values.ndim != 1:
+        raise DynamicsError("second-order indices are computed for a scalar metric only")
+    result = analyze.analyze(salib, values, calc_second_order=True,
+                             num_resamples=max(resamples, 2), seed=seed)
+    half = lambda key: np.asarray(result[key], dtype=float)  # noqa: E731
+    first, total, second = half("S1"), half("ST"), half("S2")
+    return SobolIndices(problem.factors, first,  total,
+                        np.array([first - half("S1_conf"), first + half("S1_conf")]),
+                        np.array([total - half("ST_conf"), total + half("ST_conf")]),
+                        len(design), second,
+                        np.array([second - half("S2_conf"), second + half("S2_conf")]))
+
+
+def _nan_to_none(array: np.ndarray) -> Any:
+    return [_nan_to_none(a) for a in array] if np.ndim(array) else (
+        None if not np.isfinite(array) else float(array))
+
+
+@dataclass(frozen=True)
+class Convergence(Report):
+    """Sobol indices against the sample size: ``first`` and ``total`` (sizes, d) with
+    their 95 % intervals (sizes, 2, d), from the leading ``sizes`` base samples of one
+    design (nested subsamples: no run is repeated)."""
+
+    names: tuple[str, ...]
+    sizes: np.ndarray
+    first: np.ndarray
+    total: np.ndarray
+    first_interval: np.ndarray
+    total_interval: np.ndarray
+    runs: np.ndarray
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"names": list(self.names), "sizes": self.sizes.tolist(),
+                "runs": self.runs.tolist(), "first": self.first.tolist(),
+                "total": self.total.tolist(),
+                "first_interval": _nan_to_none(self.first_interval),
+                "total_interval": _nan_to_none(self.total_interval)}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"base_samples": int(size), "runs": int(self.runs[k]), "input": name,
+                 "first": float(self.first[k, i]),
+                 "first_low": float(self.first_interval[k, 0, i]),
+                 "first_high": float(self.first_interval[k, 1, i]),
+                 "total": float(self.total[k, i]),
+                 "total_low": float(self.total_interval[k, 0, i]),
+                 "total_high": float(self.total_interval[k, 1, i])}
+                for k, size in enumerate(self.sizes) for i, name in enumerate(self.names)]
+
+    def change(self) -> float:
+        """The largest change of any index between the two largest sample sizes."""
+        if len(self.sizes) < 2:
+            return float("nan")
+        return float(np.nanmax(np.abs(np.concatenate([
+            self.first[-1] - self.first[-2], self.total[-1] - self.total[-2]]))))
+
+    def summary(self) -> str:
+        lines = [f"Sobol indices against the number of base samples ({int(self.runs[-1])} "
+                 f"runs in all; largest change between the last two sizes "
+                 f"{self.change():.3f}), first/total order:",
+                 f"  {'n':>6s}" + "".join(f" {name[:14]:>14s}" for name in self.names)]
+        for k, size in enumerate(self.sizes):
+            lines.append(f"  {int(size):6d}" + "".join(
+                f" {self.first[k, i]:7.3f}/{self.total[k, i]:6.3f}"
+                for i in range(len(self.names))))
+        return "\n".join(lines)
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` over (base_samples, input); needs xarray."""
+        import xarray as xr
+
+        dims = ("base_samples", "input")
+        return xr.Dataset({"first": (dims, self.first), "total": (dims, self.total),
+                           "first_low": (dims, self.first_interval[:, 0]),
+                           "first_high": (dims, self.first_interval[:, 1]),
+                           "total_low": (dims, self.total_interval[:, 0]),
+                           "total_high": (dims, self.total_interval[:, 1])},
+                          coords={"base_samples": self.sizes, "input": list(self.names)})
+
+
+def convergence_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
+                   seed: int = 0, resamples: int = 100, smallest: int = 16) -> Convergence:
+    """First- and total-order indices of a scalar ``function`` for the nested subsamples
+    of ``smallest``, twice that, ... up to ``n`` base samples of one Saltelli design
+    (``n (d + 2)`` evaluations in all)."""
+    if smallest < 4 or smallest & (smallest - 1) or smallest > n:
+        raise ParameterValueError(f"smallest must be a power of two from 4 to n = {n}, got "
+                                  f"{smallest}")
+    design = _saltelli(problem, n, seed)
+    values = np.asarray(function(design), dtype=float)
+    if values.ndim != 1:
+        raise DynamicsError("convergence is shown for a scalar metric")
+    f_a, f_b, f_ab = _split(values, n, len(problem.factors))
+    sizes = 2 ** np.arange(int(np.log2(smallest)), int(np.log2(n)) + 1)
+    found = [_indices(problem, f_a[:, :m], f_b[:, :m], f_ab[..., :m], resamples, seed)
+             for m in sizes]
+    return Convergence(problem.factors, sizes, np.array([f.first for f in found]),
+                       np.array([f.total for f in found]),
+                       np.array([f.first_interval for f in found]),
+                       np.array([f.total_interval for f in found]),
+                       sizes * (len(problem.factors) + 2))
+
+
+def convergence(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
+                seed: int = 0, resamples: int = 100, smallest: int = 16,
+                **options: Any) -> Convergence:
+    """:func:`convergence_of` a scalar scenario metric (``options`` as :func:`sobol`)."""
+    return convergence_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
+                          problem, n, seed, resamples, smallest)
+
+
+#: the given-data methods of :func:`given_data` (SALib's), and what each reports
+GIVEN_DATA = {"rbd-fast": ("S1",),
+              # SALib >= 1.5 reports Borgonovo's delta as raw, bias-balanced and stepwise
+              # estimates; older versions one "delta"
+              "delta": ("delta", "delta_raw", "delta_balanced", "S1"),
+              "pawn": ("minimum", "mean", "median", "maximum", "CV")}
+
+
+@dataclass(frozen=True)
+class GivenDataIndices(Report):
+    """Indices of one SALib method per input: ``values[statistic]`` (d,), with the 95 %
+    half-width ``values[statistic + "_conf"]`` where the method gives one."""
+
+    method: str
+    names: tuple[str, ...]
+    values: dict[str, np.ndarray]
+    evaluations: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "names": list(self.names),
+                "evaluations": self.evaluations,
+                **{k: _nan_to_none(v) for k, v in self.values.items()}}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"input": name, **{k: float(v[i]) for k, v in self.values.items()}}
+                for i, name in enumerate(self.names)]
+
+    def summary(self) -> str:
+        keys = list(self.values)
+        lines = [f"{self.method} indices ({self.evaluations} runs):"]
+        lines += [f"  {name:24s} " + "  ".join(f"{k} {self.values[k][i]:.3f}" for k in keys)
+                  for i, name in enumerate(self.names)]
+        return "\n".join(lines)
+
+
+def given_data(problem: Problem, design: np.ndarray, values: np.ndarray,
+               method: str = "delta", seed: int = 0) -> GivenDataIndices:
+    """RBD-FAST, delta or PAWN indices (SALib) from a ``design`` (members, d) that has
+    already run and its scalar ``values``: a Latin hypercube or any random design (a
+    finished sweep's; :meth:`dynamics.sweep.SweepResult.indices`)."""
+    from SALib.analyze import delta, pawn, rbd_fast
+
+    if method not in GIVEN_DATA:
+        raise UnknownNameError("given-data method", method, GIVEN_DATA)
+    design, values = np.asarray(design, dtype=float), np.asarray(values, dtype=float)
+    if design.shape != (values.size, len(problem.names)):
+        raise ParameterValueError(f"design of shape {design.shape} for {values.size} values "
+                                  f"and {len(problem.names)} inputs")
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise DynamicsError(f"{int((~finite).sum())} of {values.size} values are not finite "
+                            "(failed members); leave them out first")
+    salib = {k: v for k, v in problem.to_dict().items() if k != "groups"}
+    analyse = {"rbd-fast": rbd_fast.analyze, "delta": delta.analyze,
+               "pawn": pawn.analyze}[method]
+    result = analyse(salib, design, values, seed=seed)
+    keys = [key for statistic in GIVEN_DATA[method]
+            for key in (statistic, f"{statistic}_conf") if key in result]
+    return GivenDataIndices(method, problem.names,
+                            {k: np.asarray(result[k], dtype=float) for k in keys},
+                            values.size)
+
+
+def sweep_indices(result: SweepResult, metric: str, method: str = "delta", seed: int = 0
+                  ) -> GivenDataIndices:
+    """:func:`given_data` of a finished sweep's ``metric`` over the members that succeeded
+    (its design should be random, a Latin hypercube, not a grid)."""
+    if metric not in result.metrics:
+        raise UnknownNameError("metric of the sweep", metric, result.metrics)
+    values = result.metrics[metric]
+    ok = np.isfinite(values) & np.array([str(s) == "success" for s in result.status])
+    return given_data(result.problem, result.design[ok], values[ok], method, seed)
+
+
+def fast(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256, seed: int = 0,
+         harmonics: int = 4, **options: Any) -> GivenDataIndices:
+    """eFAST first- and total-order indices (SALib, with its own design of ``n`` runs per
+    input) of a scalar scenario metric (``options`` as :func:`sobol`)."""
+    from SALib.analyze import fast as analyze
+    from SALib.sample import fast_sampler
+
+    salib = {k: v for k, v in problem.to_dict().items() if k != "groups"}
+    design = fast_sampler.sample(salib, n, M=harmonics, seed=seed)
+    values = np.asarray(metric_values(scenario, problem, design, metric, **options))
+    result = analyze.analyze(salib, values, M=harmonics, seed=seed)
+    keys = ("S1", "S1_conf", "ST", "ST_conf")
+    return GivenDataIndices("fast", problem.names,
+                            {k: np.asarray(result[k], dtype=float) for k in keys},
+                            len(design))
+
+
 def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
-          seed: int = 0, **options: Any) -> SobolIndices:
+          seed: int = 0, resamples: int = 200, second_order: bool = False,
+          **options: Any) -> SobolIndices:
     """Sobol indices of ``metric`` (a scalar, or one value per output time) of a scenario.
 
     ``metric`` is a name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
     :class:`~dynamics.results.Result`. ``n`` (a power of two) base samples cost
-    ``n (d + 2)`` runs (d inputs, or groups of inputs); ``options`` are those of
-    :func:`metric_values` (an executor, a checkpoint, solver tolerances).
+    ``n (d + 2)`` runs (d inputs, or groups of inputs), ``n (2 d + 2)`` with
+    ``second_order``; ``resamples`` bootstrap resamples give the intervals (0: none);
+    ``options`` are those of :func:`metric_values` (an executor, a checkpoint, solver
+    tolerances).
     """
     return sobol_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
-                    problem, n, seed)
+                    problem, n, seed, resamples, second_order)
 
 
 def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metric: Metric,

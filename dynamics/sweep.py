@@ -147,15 +147,41 @@ def _name(metric: Metric) -> str:
     return f"{getattr(metric, '__module__', '?')}.{getattr(metric, '__qualname__', metric)}"
 
 
-def _fingerprint(scenario: Scenario, problem: Problem, design: np.ndarray,
-                 metrics: Sequence[Metric], chunk: int, options: dict) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps([scenario.name, repr(scenario.parameters), problem.to_dict(),
-                              [event.as_dict() for event in scenario.events],
-                              [_name(m) for m in metrics], chunk,
-                              repr(sorted(options.items()))], default=str).encode())
-    digest.update(np.ascontiguousarray(design).tobytes())
-    return digest.hexdigest()
+def _identity(scenario: Scenario, problem: Problem, design: np.ndarray,
+              metrics: Sequence[Metric], chunk: int, options: dict) -> dict[str, str]:
+    """What determines a sweep's results, field by field, each as a short hash: a
+    checkpoint resumes only into the sweep it was written by, and a mismatch can say
+    what differs."""
+    fields: dict[str, Any] = {
+        "scenario": scenario.name, "states": list(scenario.states),
+        "mechanisms": scenario.mechanisms if isinstance(scenario.mechanisms, str)
+        else list(scenario.mechanisms),
+        "parameters": scenario.parameters, "initial values": scenario.initial,
+        "time span": list(scenario.t_span), "output times": scenario.output,
+        "solver settings": vars(scenario.solver),
+        "interventions": [event.as_dict() for event in scenario.events],
+        "inputs and ranges": problem.to_dict(), "design": design.tolist(),
+        "metrics": [_name(m) for m in metrics], "chunk size": chunk,
+        "options": sorted((k, repr(v)) for k, v in options.items()),
+    }
+    return {name: hashlib.sha256(json.dumps(value, default=repr, sort_keys=True)
+                                 .encode()).hexdigest()[:16]
+            for name, value in fields.items()}
+
+
+def _mismatch(path: Path, stored: str, identity: dict[str, str]) -> DynamicsError:
+    """The one-line error for a checkpoint written by another sweep."""
+    try:
+        theirs = json.loads(stored)
+    except ValueError:
+        theirs = None
+    if not isinstance(theirs, dict):
+        return DynamicsError(f"checkpoint {path} was written by an older version of the "
+                             "package and cannot be checked; remove it or choose another file")
+    differ = [name for name in identity if theirs.get(name) != identity[name]]
+    return DynamicsError(f"checkpoint {path} belongs to another sweep: its "
+                         f"{', '.join(differ)} differ{'s' if len(differ) == 1 else ''}; "
+                         "remove it or choose another file")
 
 
 def _save(path: Path, state: dict) -> None:
@@ -186,7 +212,8 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
     status = np.array([""] * members, dtype=object)
     messages = [""] * members
     done = np.zeros(len(chunks), dtype=bool)
-    key = _fingerprint(scenario, problem, design, metrics, chunk, options)
+    identity = _identity(scenario, problem, design, metrics, chunk, options)
+    key = json.dumps(identity, sort_keys=True)
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
         try:
@@ -198,9 +225,7 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
             raise DynamicsError(f"{path} is not a checkpoint of a sweep ({type(error).__name__}"
                                 f"); remove it, or give --checkpoint another file") from None
         if str(stored["fingerprint"]) != key:
-            raise DynamicsError(f"checkpoint {path} belongs to another sweep (different "
-                                "scenario, design, metrics or options); remove it or "
-                                "choose another file")
+            raise _mismatch(path, str(stored["fingerprint"]), identity)
         values, done = stored["values"], stored["done"]
         status = stored["status"].astype(object)
         messages = list(stored["messages"])

@@ -25,7 +25,7 @@ LAYERS = [
     ["dynamics.scenarios*", "dynamics.analysis*", "dynamics.checks", "dynamics.history"],
     ["dynamics.studies", "dynamics.calibration", "dynamics.claims"],
     ["dynamics.sweep"],
-    ["dynamics.sensitivity", "dynamics.robustness"],
+    ["dynamics.sensitivity", "dynamics.robustness", "dynamics.discovery"],
     ["dynamics.counterfactual"],
     ["dynamics.plotting", "dynamics.display", "dynamics.docs", "dynamics.figures",
      "dynamics.interactive"],
