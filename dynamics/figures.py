@@ -339,6 +339,52 @@ def _history_figure(name: str, counterfactual: str, label: str) -> Figure:
     return build
 
 
+#: the discovery the README and notebook 09 report: where external balancing fails
+DISCOVERY = {"scenario": "external-balancing", "outcome": "peak_share > 0.5", "n": 1000,
+             "inputs": (("grievance.Riser", (0.006, 0.018)), ("growth.Riser", (0.03, 0.07)),
+                        ("alliance_formation", (1.0, 10.0)), ("coercion", (0.02, 0.06)),
+                        ("support", (0.5, 1.0)))}
+
+
+def discovery_of_record():
+    """The README's scenario discovery (:data:`DISCOVERY`)."""
+    from dynamics.discovery import discover
+    from dynamics.studies import Problem
+
+    problem = Problem(tuple(n for n, _ in DISCOVERY["inputs"]),
+                      tuple(r for _, r in DISCOVERY["inputs"]))
+    return discover(load_scenario(DISCOVERY["scenario"]), problem, DISCOVERY["outcome"],
+                    n=DISCOVERY["n"])
+
+
+def _discovery():
+    """PRIM's trade-off and box: where external balancing fails to keep the Riser below
+    s*."""
+    from dynamics.plotting import plot_discovery
+
+    found = discovery_of_record()
+    table = found.trajectory
+    data = np.column_stack([table["coverage"], table["density"], table["mass"],
+                            table["dimensions"]])
+    return plot_discovery(found), ["coverage", "density", "mass", "inputs restricted"], data
+
+
+def _convergence():
+    """Sobol indices of the Riser's peak share against the sample size (hegemonic-rise)."""
+    from dynamics.plotting import plot_convergence
+    from dynamics.sensitivity import convergence
+    from dynamics.studies import Problem
+
+    problem = Problem(("coercion", "growth.Riser", "grievance.Riser"),
+                      ((0.02, 0.06), (0.03, 0.07), (0.006, 0.018)))
+    found = convergence(load_scenario("hegemonic-rise"), problem, "peak_share", n=512,
+                        resamples=100, smallest=16)
+    header = ["base samples", *(f"first[{n}]" for n in found.names),
+              *(f"total[{n}]" for n in found.names)]
+    return (plot_convergence(found, "the Riser's peak share"), header,
+            np.column_stack([found.sizes, found.first, found.total]))
+
+
 def _registry() -> dict[str, Figure]:
     figures: dict[str, Figure] = {
         "compare-balancing": _balancing_comparison,
@@ -352,6 +398,8 @@ def _registry() -> dict[str, Figure]:
         "calibration-1909": _calibration_1909,
         "history-europe-1870": _history_figure("europe-1870", "europe-1870-without-entente",
                                                "without the Entente"),
+        "discovery-external-balancing": _discovery,
+        "convergence-hegemonic-rise": _convergence,
         "history-cold-war-1949": _history_figure("cold-war-1949",
                                                  "cold-war-1949-without-nato",
                                                  "without NATO"),

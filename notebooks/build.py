@@ -309,6 +309,49 @@ assert all(row["difference"] == 0 or np.isnan(row["difference"]) for row in null
 ]
 
 
+NOTEBOOKS["09-when-balancing-fails"] = [
+    ("md", """# When does balancing fail? Scenario discovery
+
+A sensitivity index says *which* input matters; a policy question asks *where*: under which
+conditions does the Riser pass the hegemony threshold s* although the status-quo powers
+ally against it? Scenario discovery answers it (Bryant and Lempert 2010): run many members
+over the plausible ranges, mark those where the outcome happens, and find the box of
+inputs that holds them with PRIM (the EMA Workbench's, `pip install -e '.[discovery]'`)."""),
+    ("code", """from dynamics.discovery import discover
+from dynamics.figures import DISCOVERY
+from dynamics.plotting import plot_discovery
+from dynamics.scenarios import load_scenario
+from dynamics.sensitivity import Problem, convergence
+scenario = load_scenario("external-balancing")
+problem = Problem(tuple(name for name, _ in DISCOVERY["inputs"]),
+                  tuple(bounds for _, bounds in DISCOVERY["inputs"]))
+problem"""),
+    ("code", """found = discover(scenario, problem, DISCOVERY["outcome"], n=DISCOVERY["n"])
+print(found.summary())"""),
+    ("md", """The peeling trajectory trades coverage (the share of all failures inside the box) for
+density (the share of the box's members that fail). The chosen box maximises their
+product; `found.select(i)` picks another point of the curve."""),
+    ("code", """plot_discovery(found)"""),
+    ("code", """found.trajectory_frame().tail()"""),
+    ("md", """CART gives a second view: its first split should fall on one of the box's limits."""),
+    ("code", """found.first_split"""),
+    ("md", """## Does the sensitivity study behind it converge?
+
+The indices of the same outcome's metric, recomputed from the leading 16, 32, ... base
+samples of one design: the study has settled where the lines are flat."""),
+    ("code", """settled = convergence(scenario, Problem(problem.names[:3], problem.bounds[:3]),
+                      "peak_share", n=128, resamples=0)
+print(settled.summary())"""),
+    ("code", """# the Riser's own drive to arm is what external balancing cannot offset: the box
+# restricts it from below, CART splits on it first, and the box is dense and covering
+limits = {r.input: (r.low, r.high) for r in found.restrictions}
+assert "grievance.Riser" in limits and limits["grievance.Riser"][0] > 0.006
+assert found.first_split[0] == "grievance.Riser"
+assert found.coverage > 0.8 and found.density > 0.8
+assert settled.change() < 0.1"""),
+]
+
+
 def build(folder: Path = HERE) -> list[Path]:
     """Write every notebook into ``folder``; returns the paths."""
     written = []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dynamics.cli import main
-from dynamics.discovery import discover, discover_of, parse_outcome
+from dynamics.discovery import discover_of, parse_outcome
 from dynamics.errors import DynamicsError, ParameterValueError
 from dynamics.interventions import Intervention
 from dynamics.scenarios import load_scenario
