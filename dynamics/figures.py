@@ -340,10 +340,11 @@ def _history_figure(name: str, counterfactual: str, label: str) -> Figure:
 
 
 #: the discovery the README and notebook 09 report: where external balancing fails
-DISCOVERY = {"scenario": "external-balancing", "outcome": "peak_share > 0.5", "n": 1000,
-             "inputs": (("grievance.Riser", (0.006, 0.018)), ("growth.Riser", (0.03, 0.07)),
-                        ("alliance_formation", (1.0, 10.0)), ("coercion", (0.02, 0.06)),
-                        ("support", (0.5, 1.0)))}
+DISCOVERY: dict[str, Any] = {
+    "scenario": "external-balancing", "outcome": "peak_share > 0.5", "n": 1000,
+    "inputs": (("grievance.Riser", (0.006, 0.018)), ("growth.Riser", (0.03, 0.07)),
+               ("alliance_formation", (1.0, 10.0)), ("coercion", (0.02, 0.06)),
+               ("support", (0.5, 1.0)))}
 
 
 def discovery_of_record():
