@@ -19,7 +19,7 @@ LAYERS = [
      "dynamics.model.model", "dynamics.model.values", "dynamics.model.names", "dynamics.model"],
     ["dynamics.compile", "dynamics.results", "dynamics.data"],
     ["dynamics.interventions"],
-    ["dynamics.kernel", "dynamics.solver"],
+    ["dynamics.kernel", "dynamics.kernel_body", "dynamics.solver"],
     ["dynamics.ensemble"],
     ["dynamics.simulate"],
     ["dynamics.scenarios*", "dynamics.analysis*", "dynamics.checks", "dynamics.history"],
