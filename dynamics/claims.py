@@ -244,23 +244,14 @@ def _transition(runs: Runs) -> np.ndarray:
     return run.ok & np.any(share[:, :, china] > share[:, :, usa], axis=1)
 
 
-def _spending_shares(run: EnsembleResult, years: np.ndarray) -> np.ndarray:
-    """Each member's shares of spending at ``years`` (members, years, states)."""
-    m = np.asarray(run.values["m"], dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = m / m.sum(axis=-1, keepdims=True)
-    return np.stack([np.stack([np.interp(years, run.t, member[:, i])
-                               for i in range(member.shape[1])], axis=-1)
-                     for member in shares])
-
-
 def _beats_persistence(name: str) -> Callable[[Runs], np.ndarray]:
     """The simulated shares of spending are closer to the record (mean absolute error)
     than the first year's shares held."""
     def holds(runs: Runs) -> np.ndarray:
         years, _, observed = history.observed(load_scenario(name))
         kept = np.isfinite(observed).all(axis=1)
-        simulated = _spending_shares(runs["base"], years)
+        run = runs["base"]
+        simulated = history.spending_shares(run.t, run.values["m"], years)
         error = np.abs(simulated[:, kept] - observed[kept]).mean(axis=(1, 2))
         persistence = np.abs(observed[0] - observed[kept]).mean()
         return np.nan_to_num(error, nan=np.inf) < persistence
@@ -271,7 +262,8 @@ def _share_of_spending_above(state: str, year: float, level: float
                              ) -> Callable[[Runs], np.ndarray]:
     def holds(runs: Runs) -> np.ndarray:
         run = runs["base"]
-        shares = _spending_shares(run, np.array([year]))[:, 0, run.states.index(state)]
+        shares = history.spending_shares(run.t, run.values["m"], [year])[
+            :, 0, run.states.index(state)]
         return np.nan_to_num(shares) > level
     return holds
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.analysis.metrics import threshold_of
+from dynamics.analysis.metrics import crossing, threshold_of
 from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
 from dynamics.interventions import Intervention
 from dynamics.report import Report
@@ -73,15 +73,9 @@ def run_metrics(result: Result) -> dict[str, float]:
         out[f"peak_share.{state}"] = float(np.max(shares[:, i]))
         out[f"final_share.{state}"] = float(shares[-1, i])
         above = np.flatnonzero(shares[:, i] > level)
-        if above.size == 0:
-            out[f"hegemony_time.{state}"] = float("nan")
-        elif above[0] == 0:
-            out[f"hegemony_time.{state}"] = float(result.t[0])
-        else:
-            k = int(above[0])
-            x0, x1 = shares[k - 1, i], shares[k, i]
-            out[f"hegemony_time.{state}"] = float(result.t[k - 1] + (level - x0) * (
-                result.t[k] - result.t[k - 1]) / (x1 - x0))
+        out[f"hegemony_time.{state}"] = (float("nan") if above.size == 0 else
+                                         crossing(result.t, shares[:, i], level,
+                                                  int(above[0])))
         out[f"mean_burden.{state}"] = float(np.mean(result.burden[:, i]))
     if "alliances" in result.mechanisms:
         cohesion = np.asarray(result["c"][-1], dtype=float)

@@ -289,12 +289,18 @@ def _error(simulated: np.ndarray, observed_shares: np.ndarray) -> tuple[float, n
     return float(gap.mean()), gap.mean(axis=0)
 
 
-def spending_shares(result: Result, years: np.ndarray | Sequence[float]) -> np.ndarray:
-    """Simulated shares of spending at ``years`` (interpolated between output times)."""
-    m = np.asarray(result["m"], dtype=float)
-    shares = m / m.sum(axis=1, keepdims=True)
-    return np.column_stack([np.interp(years, result.t, shares[:, i])
-                            for i in range(shares.shape[1])])
+def spending_shares(t: np.ndarray, m: np.ndarray, years: np.ndarray | Sequence[float]
+                    ) -> np.ndarray:
+    """Shares of spending ``m_i / sum_j m_j`` at ``years``, interpolated between the
+    output times ``t``: ``m`` of shape (..., T, N) gives (..., years, N) (a run, or every
+    member of an ensemble at once)."""
+    m = np.asarray(m, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = m / m.sum(axis=-1, keepdims=True)
+    flat = shares.reshape(-1, *shares.shape[-2:])
+    out = np.stack([np.column_stack([np.interp(years, t, member[:, i])
+                                     for i in range(member.shape[1])]) for member in flat])
+    return out.reshape(*shares.shape[:-2], len(years), shares.shape[-1])
 
 
 def fit(scenario: Scenario, **options: Any) -> HistoryFit:
@@ -304,13 +310,13 @@ def fit(scenario: Scenario, **options: Any) -> HistoryFit:
     result = scenario.run(**options)
     if not result.ok:
         raise DynamicsError(f"{scenario.name} did not run to the end: {result.message}")
-    simulated = spending_shares(result, years)
+    simulated = spending_shares(result.t, result["m"], years)
     error, by_state = _error(simulated, shares)
     bare = scenario.run(**{**options, "interventions": ()})
     persistence = np.broadcast_to(shares[0], shares.shape)
     return HistoryFit(scenario.name, years, shares, simulated, scenario.states, error,
                       _error(persistence, shares)[0],
-                      _error(spending_shares(bare, years), shares)[0],
+                      _error(spending_shares(bare.t, bare["m"], years), shares)[0],
                       dict(zip(scenario.states, by_state.tolist(), strict=True)), result)
 
 

@@ -47,7 +47,7 @@ from dynamics.model.parts import EPSILON
 from dynamics.model.registry import REGISTRY, VARIABLES
 
 __all__ = ["Intervention", "InterventionError", "Plan", "plan", "FIELDS", "vary",
-           "MAX_FIRED", "parse_event"]
+           "MAX_FIRED", "parse_event", "settle"]
 
 #: the keys of an intervention (a scenario file's ``[[events]]`` table)
 FIELDS = ("name", "at", "when", "set", "scale", "ramp", "repeat")
@@ -439,7 +439,7 @@ class Plan:
             k = j
             if event < 0:
                 break
-            _settle(p_ref, ramp, when, t_ref)
+            settle(p_ref, ramp, when, t_ref)
             t_ref = when
             self.apply(event, member, y_dummy, p_ref, ramp, t_ref)
         return out
@@ -458,8 +458,8 @@ class Plan:
         return ", ".join(parts)
 
 
-def _settle(p_ref: np.ndarray, ramp: dict[int, tuple[float, float, float]], t: float,
-            t_ref: float) -> None:
+def settle(p_ref: np.ndarray, ramp: dict[int, tuple[float, float, float]], t: float,
+           t_ref: float) -> None:
     """Fold the ramps into ``p_ref`` at time ``t`` (ramps that have ended are dropped)."""
     for slot in list(ramp):
         target, slope, end = ramp[slot]

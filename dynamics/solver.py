@@ -24,7 +24,7 @@ from scipy.optimize import OptimizeResult as OdeResult
 
 from dynamics.compile import CompiledModel, compile_model
 from dynamics.errors import ParameterValueError, TimeSpanError, UnknownNameError
-from dynamics.interventions import MAX_FIRED, Plan
+from dynamics.interventions import MAX_FIRED, Plan, settle
 from dynamics.model.model import Model
 from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
@@ -343,13 +343,7 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
         return sol
 
     while True:
-        for slot in list(ramp):  # settle ramps at the segment's start
-            target, slope, end = ramp[slot]
-            if t >= end:
-                p_ref[slot] = target
-                del ramp[slot]
-            else:
-                p_ref[slot] += slope * (t - t_ref)
+        settle(p_ref, ramp, t, t_ref)  # the ramps' progress at the segment's start
         t_ref = t
         for d in np.flatnonzero(~taken & (dates <= t)):
             plan.apply(int(d), m, y, p_ref, ramp, t)
@@ -398,7 +392,7 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
             times.append(sol.t[keep])
             states.append(sol.y[:, keep])
             y = np.array(sol.y_events[len(found) + n][0], dtype=float)
-            _settle_to(p_ref, ramp, when, t_ref)
+            settle(p_ref, ramp, when, t_ref)
             t_ref = t = when
             if armed[k] == 1:
                 assert conditions is not None  # there are triggered interventions
@@ -444,12 +438,6 @@ def _inputs(frozen: tuple[np.ndarray, dict, float], when: float) -> np.ndarray:
     for slot, (_, slope, _) in ramp.items():
         current[slot] += slope * (when - t_ref)
     return current
-
-
-def _settle_to(p_ref: np.ndarray, ramp: dict, when: float, t_ref: float) -> None:
-    """Fold the ramps into ``p_ref`` at ``when`` (settled again at the next segment)."""
-    for slot, (_, slope, _) in ramp.items():
-        p_ref[slot] += slope * (when - t_ref)
 
 
 def _start_from_derived(model: Model, compiled: CompiledModel, values, start) -> None:

@@ -23,9 +23,9 @@ from dynamics.model.parts import EPSILON, Derived
 from dynamics.model.values import pack_inputs, resolve_parameters
 from dynamics.results import Result
 
-__all__ = ["Peak", "peak_share", "first_hegemony", "unipolar_durability", "escalation_rate",
-           "mean_burden", "burden_size_correlation", "mean_cohesion", "transition_time",
-           "threshold_of", "along", "METRICS"]
+__all__ = ["Peak", "crossing", "peak_share", "first_hegemony", "unipolar_durability",
+           "escalation_rate", "mean_burden", "burden_size_correlation", "mean_cohesion",
+           "transition_time", "threshold_of", "along", "METRICS"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def threshold_of(result: Result, threshold: float | None = None) -> float:
     return float(result.provenance.get("parameters", {}).get("hegemony_share", 0.5))
 
 
-def _crossing(t: np.ndarray, x: np.ndarray, level: float, k: int) -> float:
+def crossing(t: np.ndarray, x: np.ndarray, level: float, k: int) -> float:
     """Time at which x crosses ``level`` between samples k - 1 and k (linear)."""
     if k == 0:
         return float(t[0])
@@ -66,7 +66,7 @@ def first_hegemony(result: Result, threshold: float | None = None) -> float | No
     level = threshold_of(result, threshold)
     top = result.share.max(axis=1)
     above = np.flatnonzero(top > level)
-    return None if above.size == 0 else _crossing(result.t, top, level, int(above[0]))
+    return None if above.size == 0 else crossing(result.t, top, level, int(above[0]))
 
 
 def unipolar_durability(result: Result, threshold: float | None = None
@@ -82,12 +82,12 @@ def unipolar_durability(result: Result, threshold: float | None = None
     if not above.any():
         return 0.0, True
     start = int(np.argmax(above))
-    t0 = _crossing(result.t, top, level, start)
+    t0 = crossing(result.t, top, level, start)
     below = np.flatnonzero(~above[start:])
     if below.size == 0:
         return float(result.t[-1] - t0), False
     end = start + int(below[0])
-    return _crossing(result.t, top, level, end) - t0, True
+    return crossing(result.t, top, level, end) - t0, True
 
 
 def escalation_rate(result: Result, start: float | None = None, end: float | None = None
@@ -137,7 +137,7 @@ def transition_time(result: Result) -> tuple[float, str, str] | None:
     k = int(changed[0])
     old, new = result.states.index(leader[0]), result.states.index(leader[k])
     gap = result.share[:, new] - result.share[:, old]
-    return _crossing(result.t, gap, 0.0, k), str(leader[0]), str(leader[k])
+    return crossing(result.t, gap, 0.0, k), str(leader[0]), str(leader[k])
 
 
 #: scalar metrics by name, for sweeps and the command line
