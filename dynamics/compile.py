@@ -46,7 +46,7 @@ from dynamics.model.model import MAX_STATES, Model
 from dynamics.model.parts import EPSILON, GUARD, Mechanism
 
 __all__ = ["CompiledModel", "compile_model", "MAX_STATES", "expected_seconds",
-           "numeric_function", "scalar_source"]
+           "numeric_function", "scalar_source", "write_atomic"]
 
 log = logging.getLogger("dynamics")
 
@@ -154,14 +154,20 @@ def _load(source: str, n_states: int) -> CompiledModel:
                          namespace["jacobian"], outputs, source)
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so that a reader
+    (another process writing the same file) never sees half of it; OSError on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False,
+                                     suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
 def _store(path: Path, source: str) -> None:
     """Write atomically; a cache that cannot be written is skipped, never an error."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False,
-                                         suffix=".tmp") as handle:
-            handle.write(source)
-        os.replace(handle.name, path)
+        write_atomic(path, source)
     except OSError:
         pass
 

@@ -31,7 +31,7 @@ from dynamics.analysis.metrics import crossing, threshold_of
 from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
 from dynamics.interventions import Intervention
 from dynamics.report import Report
-from dynamics.results import Result, jsonable
+from dynamics.results import Result, finite_json, jsonable
 from dynamics.robustness import neighbourhood, restricted
 from dynamics.scenarios import Scenario
 from dynamics.studies import run_values
@@ -138,7 +138,7 @@ class Comparison(Report):
 
     def to_json(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps(_plain(self.as_dict()), indent=2) + "\n")
+        path.write_text(json.dumps(finite_json(self.as_dict()), indent=2) + "\n")
         return path
 
     def to_csv(self, path: str | Path) -> Path:
@@ -169,17 +169,6 @@ class Comparison(Report):
 def _median(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if finite.size else float("nan")
-
-
-def _plain(value: Any) -> Any:
-    """JSON without NaN (written as null)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def compare(base: Scenario, intervention: Scenario | Sequence[Intervention] = (), *,

@@ -46,7 +46,7 @@ import numpy as np
 
 from dynamics.errors import DynamicsError, ParameterValueError
 from dynamics.report import Report
-from dynamics.results import Status
+from dynamics.results import Status, finite_json
 from dynamics.scenarios import Scenario
 from dynamics.studies import Problem, latin_hypercube, metric_function
 from dynamics.sweep import SweepResult, sweep
@@ -136,7 +136,7 @@ class Discovery(Report):
                 "cases": int(self.outcome.sum()), "chosen": self.chosen,
                 "coverage": self.coverage, "density": self.density, "mass": self.mass,
                 "box": {r.input: [r.low, r.high] for r in self.restrictions},
-                "p_values": {r.input: [_plain(r.p_low), _plain(r.p_high)]
+                "p_values": {r.input: finite_json([r.p_low, r.p_high])
                              for r in self.restrictions},
                 "cart_first_split": list(self.first_split) if self.first_split else None,
                 "trajectory": {k: v.tolist() for k, v in self.trajectory.items()}}
@@ -165,10 +165,6 @@ class Discovery(Report):
             lines.append(f"  CART's first split: {self.first_split[0]} at "
                          f"{self.first_split[1]:.4g}")
         return "\n".join(lines)
-
-
-def _plain(value: float) -> float | None:
-    return None if not math.isfinite(value) else float(value)
 
 
 def _p_text(value: float) -> str:

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 from scipy.integrate._ivp.rk import RK45
 
-from dynamics.compile import CompiledModel
+from dynamics.compile import CompiledModel, write_atomic
 from dynamics.interventions import IN_Y, MAX_FIRED, SET, Plan
 
 __all__ = ["AVAILABLE", "FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY",
@@ -87,7 +87,7 @@ def _kernel(source: str, conditions_source: str):
     name = f"dynamics_kernel_{digest}"
     path = _kernel_folder() / f"{name}.py"
     if not path.is_file() or path.read_text() != text:
-        _write(path, text)
+        write_atomic(path, text)  # another process may be writing the same module
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -134,14 +134,6 @@ def _kernel_folder() -> Path:
 @functools.cache
 def _scratch() -> Path:
     return Path(tempfile.mkdtemp(prefix="dynamics-kernels-"))
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically (another process may be writing the same module)."""
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False,
-                                     suffix=".tmp") as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
 
 
 def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,

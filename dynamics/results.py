@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
+import math
 import platform
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -282,4 +283,17 @@ def jsonable(value: Any) -> Any:
         return value.item()
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    return value
+
+
+def finite_json(value: Any) -> Any:
+    """:func:`jsonable`, with every NaN or infinite number written as None (``null``):
+    strict JSON, which has no NaN."""
+    value = jsonable(value)
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value

@@ -45,6 +45,7 @@ from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.report import Report
+from dynamics.results import finite_json
 from dynamics.scenarios import Scenario
 from dynamics.studies import (
     Metric,
@@ -89,8 +90,8 @@ class SobolIndices(Report):
                "first_interval": self.first_interval.tolist(),
                "total_interval": self.total_interval.tolist()}
         if self.second is not None and self.second_interval is not None:
-            out |= {"second": _nan_to_none(self.second),
-                    "second_interval": _nan_to_none(self.second_interval)}
+            out |= {"second": finite_json(self.second),
+                    "second_interval": finite_json(self.second_interval)}
         return out
 
     def second_rows(self) -> list[dict[str, Any]]:
@@ -279,11 +280,6 @@ def _second_order(function: Callable[[np.ndarray], np.ndarray], problem: Problem
                         np.array([second - half("S2_conf"), second + half("S2_conf")]))
 
 
-def _nan_to_none(array: np.ndarray) -> Any:
-    return [_nan_to_none(a) for a in array] if np.ndim(array) else (
-        None if not np.isfinite(array) else float(array))
-
-
 @dataclass(frozen=True)
 class Convergence(Report):
     """Sobol indices against the sample size: ``first`` and ``total`` (sizes, d) with
@@ -302,8 +298,8 @@ class Convergence(Report):
         return {"names": list(self.names), "sizes": self.sizes.tolist(),
                 "runs": self.runs.tolist(), "first": self.first.tolist(),
                 "total": self.total.tolist(),
-                "first_interval": _nan_to_none(self.first_interval),
-                "total_interval": _nan_to_none(self.total_interval)}
+                "first_interval": finite_json(self.first_interval),
+                "total_interval": finite_json(self.total_interval)}
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"base_samples": int(size), "runs": int(self.runs[k]), "input": name,
@@ -398,7 +394,7 @@ class GivenDataIndices(Report):
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.method, "names": list(self.names),
                 "evaluations": self.evaluations,
-                **{k: _nan_to_none(v) for k, v in self.values.items()}}
+                **{k: finite_json(v) for k, v in self.values.items()}}
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"input": name, **{k: float(v[i]) for k, v in self.values.items()}}
