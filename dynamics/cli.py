@@ -8,6 +8,10 @@
     balancing continue NAME|FILE --param P[.STATE] --range A:B [--plot FILE] [--out FILE]
     balancing calibrate richardson FILE.csv --method differences|trajectory [--json]
     balancing calibrate cow --bloc A=FRN,RUS --bloc B=GMY,AUH --years 1909:1913
+    balancing calibrate scenario NAME|FILE --data cow:milex[,cinc]|FILE.csv --fit P[.STATE]
+                    ... [--method lsq|profile|bootstrap|mcmc] [--error lognormal|ar1]
+                    [--years A:B] [--holdout YEAR] [--variant LABEL:mechanisms=...;events=
+                    none] [--json] [--plot FILE]
     balancing sweep NAME --param P=A:B:N ... [--metric M ...] [--workers K | --scheduler
                     ADDRESS] [--checkpoint FILE]
     balancing sensitivity NAME --param P=A:B ... --metric M [--method sobol|morris|local|
@@ -194,11 +198,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
             blocs[name.strip()] = [m.strip() for m in members.split(",")]
         if len(blocs) < 2:
             raise DynamicsError("give at least two --bloc NAME=CODE,... options")
-        try:
-            first, last = (int(y) for y in args.years.split(":"))
-        except ValueError:
-            raise DynamicsError(f"--years expects FIRST:LAST, got {args.years!r}") from None
-        series = cow_series(blocs, (first, last), allow_unit_change=args.allow_unit_change)
+        chosen = _years(args.years)
+        assert chosen is not None  # required
+        series = cow_series(blocs, chosen, allow_unit_change=args.allow_unit_change)
     fit = (richardson_differences(series) if args.method == "differences"
            else richardson_trajectory(series))
     if args.json:
@@ -207,6 +209,95 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     print(fit.summary())
     for note in series.notes:
         print(f"  note: {note}")
+
+
+def _years(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        first, last = (int(y) for y in text.split(":"))
+    except ValueError:
+        raise DynamicsError(f"--years expects FIRST:LAST, got {text!r}") from None
+    return first, last
+
+
+def _variant(text: str, base: Any) -> tuple[str, Any]:
+    """``LABEL:mechanisms=economy,ceiling;events=none`` as (label, scenario)."""
+    label, sep, rest = text.partition(":")
+    if not sep or not label.strip():
+        raise DynamicsError(f"--variant expects LABEL:mechanisms=A,B;events=none, got {text!r}")
+    scenario = base
+    for part in filter(None, (p.strip() for p in rest.split(";"))):
+        key, eq, value = part.partition("=")
+        if key == "mechanisms" and eq:
+            chosen = [] if value.strip() == "none" else [m.strip() for m in value.split(",")]
+            scenario = scenario.with_values(mechanisms=chosen)
+        elif key == "events" and value.strip() in ("none", "all"):
+            scenario = scenario.with_values(events=() if value.strip() == "none"
+                                            else base.events)
+        else:
+            raise DynamicsError(f"--variant {label}: {part!r} is not mechanisms=A,B|none or "
+                                "events=none|all")
+    return label.strip(), scenario
+
+
+def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics import fitting
+    from dynamics.scenarios import load_scenario
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    years = _years(args.years)
+    if args.data.startswith("cow:"):
+        variables = [v.strip() for v in args.data[4:].split(",") if v.strip()]
+        observations = fitting.cow_observations(scenario, variables, years,
+                                                levels=args.levels)
+    else:
+        observations = fitting.read_observations(args.data, scenario, levels=args.levels)
+    fit_names = [name for text in args.fit for name in text.split(",") if name]
+    problem = fitting.Problem(scenario, observations, fit_names, error=args.error,
+                              years=years)
+    result = fitting.fit(problem, starts=args.starts, seed=args.seed)
+    out: dict[str, Any] = {}
+    if args.method == "profile":
+        fitting.profile(result)
+    elif args.method == "bootstrap":
+        fitting.bootstrap(result, args.replicates, kind=args.kind, seed=args.seed)
+    reports: list[Any] = [result]
+    posterior = None
+    if args.method == "mcmc":
+        from dynamics.posterior import posterior as sample
+
+        posterior = sample(result, walkers=args.walkers, steps=args.steps, burn=args.burn,
+                           seed=args.seed)
+        reports.append(posterior)
+    held = None
+    if args.holdout is not None:
+        held = fitting.holdout(problem, args.holdout, starts=args.starts, seed=args.seed)
+        reports.append(held)
+    if args.variant:
+        variants = dict(_variant(text, scenario) for text in args.variant)
+        problems = {"as given": problem, **{
+            label: fitting.Problem(v, observations, fit_names, error=args.error, years=years)
+            for label, v in variants.items()}}
+        reports.append(fitting.compare(problems, starts=args.starts, seed=args.seed))
+    if args.json:
+        for report in reports:
+            out[type(report).__name__.lower()] = report.as_dict()
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        print("\n".join(report.summary() for report in reports))
+    if args.plot:
+        from dynamics.plotting import plot_corner, plot_fit, save_figure
+
+        if posterior is not None:
+            figure = plot_corner(posterior)
+        else:
+            shown = held or fitting.holdout(problem, int(problem.data.years[-1]) - 1,
+                                            starts=args.starts, seed=args.seed)
+            figure = plot_fit(shown, title=scenario.title or scenario.name)
+        print("wrote " + ", ".join(map(str, save_figure(figure, Path(args.plot)))))
 
 
 def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
@@ -591,7 +682,8 @@ def _parser() -> argparse.ArgumentParser:
     cont.add_argument("--out", help="write the branch to FILE.csv")
     cont.add_argument("--plot", help="write the bifurcation diagram to FILE (.pdf and .png)")
     cont.set_defaults(func=_cmd_continue)
-    calibrate = sub.add_parser("calibrate", help="fit Richardson's model to spending data")
+    calibrate = sub.add_parser("calibrate", help="fit a model to spending data (Richardson's "
+                               "or any scenario's)")
     sources = calibrate.add_subparsers(dest="source", required=True, metavar="SOURCE")
     from_file = sources.add_parser("richardson", help="a CSV: year and one column per bloc")
     from_file.add_argument("file", help="CSV with a 'year' column (and optional 'unit')")
@@ -606,6 +698,40 @@ def _parser() -> argparse.ArgumentParser:
         each.add_argument("--allow-unit-change", action="store_true",
                           help="fit across a change of currency or unit (not advised)")
         each.set_defaults(func=_cmd_calibrate)
+    from_scenario = sources.add_parser(
+        "scenario", help="fit a scenario's parameters to observed series (dynamics.fitting)")
+    from_scenario.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    from_scenario.add_argument("--data", required=True, metavar="cow:milex[,cinc]|FILE.csv",
+                               help="COW series of the scenario's states, or a CSV file with "
+                                    "a year column and one column per state")
+    from_scenario.add_argument("--fit", action="append", required=True, metavar="P[.STATE]",
+                               help="unknowns: reaction (shared), reaction.GMY, reaction.*, "
+                                    "m0.GMY (repeat or separate by commas)")
+    from_scenario.add_argument("--method", choices=["lsq", "profile", "bootstrap", "mcmc"],
+                               default="lsq")
+    from_scenario.add_argument("--error", choices=["lognormal", "ar1"], default="lognormal")
+    from_scenario.add_argument("--years", metavar="FIRST:LAST", help="the fitted window")
+    from_scenario.add_argument("--levels", action="store_true",
+                               help="compare levels in the scenario's unit, not shares")
+    from_scenario.add_argument("--holdout", type=int, metavar="YEAR",
+                               help="fit up to YEAR, predict the rest beside baselines")
+    from_scenario.add_argument("--variant", action="append",
+                               metavar="LABEL:mechanisms=A,B;events=none",
+                               help="compare with the same fit of another mechanism set")
+    from_scenario.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    from_scenario.add_argument("--starts", type=int, default=4)
+    from_scenario.add_argument("--replicates", type=int, default=200,
+                               help="bootstrap replicates")
+    from_scenario.add_argument("--kind", choices=["parametric", "block"],
+                               default="parametric", help="bootstrap kind")
+    from_scenario.add_argument("--walkers", type=int, default=32)
+    from_scenario.add_argument("--steps", type=int, default=3000)
+    from_scenario.add_argument("--burn", type=int, default=1000)
+    from_scenario.add_argument("--seed", type=int, default=0)
+    from_scenario.add_argument("--json", action="store_true", help="print JSON")
+    from_scenario.add_argument("--plot", help="write the fit (or, for mcmc, the corner "
+                                              "plot) to FILE (.pdf and .png)")
+    from_scenario.set_defaults(func=_cmd_calibrate_scenario)
     sweep = sub.add_parser("sweep", help="run a full-factorial grid of parameter values")
     sweep.add_argument("scenario", help="a shipped scenario name or a .toml file")
     sweep.add_argument("--param", action="append", required=True, metavar="P=A:B:N")

@@ -59,7 +59,7 @@ from dynamics.results import Result
 from dynamics.scenarios import Scenario
 from dynamics.solver import prepare
 
-__all__ = ["HistoryFit", "observed", "capability_index", "derive", "fit", "CAPABILITY",
+__all__ = ["HistoryFit", "observed", "record", "capability_index", "derive", "fit", "CAPABILITY",
            "DEFAULTS", "collapse_ratio", "spending_shares"]
 
 #: COW's economic and demographic capabilities (the half of CINC that is not military)
@@ -72,7 +72,9 @@ DEFAULTS: dict[str, Any] = {"codes": {}, "variable": "milex", "scale": 1e-3, "ca
 @lru_cache(maxsize=1)
 def _cow() -> dict[tuple[str, int], dict[str, str]]:
     text = (resources.files("dynamics.data") / COW_FILE).read_text()
-    return {(r["stateabb"], int(r["year"])): r for r in csv.DictReader(text.splitlines())}
+    # each row keeps its line in the file (the header is line 1) for error messages
+    return {(r["stateabb"], int(r["year"])): {**r, "line": str(n)}
+            for n, r in enumerate(csv.DictReader(text.splitlines()), start=2)}
 
 
 def _settings(scenario: Scenario) -> dict[str, Any]:
@@ -90,18 +92,30 @@ def _years(scenario: Scenario) -> np.ndarray:
 def _series(scenario: Scenario, variable: str, years: np.ndarray) -> np.ndarray:
     """COW ``variable`` per year and state (Y, N): the first of the state's codes with a
     row that year; NaN where none has one or the value is missing (-9)."""
+    return record(scenario, variable, years)[0]
+
+
+def record(scenario: Scenario, variable: str, years: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """COW ``variable`` per year and state (Y, N) as the file has it (NaN where missing,
+    -9), whether the state is in the system that year, the line of the file each value
+    is on (header = 1; 0 where the state is not in the system) and the abbreviation used
+    (the first of the state's ``codes`` with a row that year; "" where none)."""
     codes = _settings(scenario)["codes"]
     table = _cow()
-    out = np.full((years.size, len(scenario.states)), np.nan)
+    shape = (years.size, len(scenario.states))
+    values, lines = np.full(shape, np.nan), np.zeros(shape, dtype=int)
+    used = np.full(shape, "", dtype=object)
     for i, state in enumerate(scenario.states):
         for k, year in enumerate(years):
             for code in codes.get(state, [state]):
                 row = table.get((code, int(year)))
                 if row is not None:
                     value = float(row[variable])
-                    out[k, i] = value if value >= 0 else np.nan
+                    values[k, i] = value if value >= 0 else np.nan
+                    lines[k, i], used[k, i] = int(row["line"]), code
                     break
-    return out
+    return values, lines > 0, lines, used
 
 
 def observed(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,11 +124,8 @@ def observed(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     year where any state's value is missing)."""
     settings = _settings(scenario)
     years = _years(scenario)
-    table = _cow()
-    values = _series(scenario, settings["variable"], years) * settings["scale"]
-    present = np.array([[any((code, int(y)) in table for code in
-                             settings["codes"].get(s, [s])) for s in scenario.states]
-                        for y in years])
+    values, present, _, _ = record(scenario, settings["variable"], years)
+    values = values * settings["scale"]
     values[~present] = 0.0  # not in the system: no forces of its own
     with np.errstate(invalid="ignore"):
         shares = values / values.sum(axis=1, keepdims=True)

@@ -21,7 +21,8 @@ from cycler import cycler
 from dynamics.results import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
-           "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris"]
+           "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris",
+           "plot_fit", "plot_corner"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -458,4 +459,57 @@ def plot_history(fit, counterfactual=None, title: str = "", label: str = "") -> 
                    ncols=3)
         if title:
             fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: str = ""
+             ) -> plt.Figure:
+    """Observed (dots) and fitted (lines) series of a :class:`~dynamics.fitting.Holdout`,
+    the held-out years shaded, with the persistence and linear-trend predictions of the
+    held-out years (thin) and, if given, the 5-95 % posterior-predictive band."""
+    fit = holdout.fit
+    problem = fit.problem
+    states = problem.scenario.states
+    colours = state_colours(states)
+    years = holdout.years
+    test = years > holdout.training[1]
+    with paper_style():
+        fig, axes = plt.subplots(1, len(problem.series), figsize=(
+            TWO_COLUMN if len(problem.series) > 1 else ONE_COLUMN * 1.6, 2.8),
+            layout="constrained", squeeze=False)
+        for s, name in enumerate(problem.series):
+            ax = axes[0, s]
+            for i, state in enumerate(states):
+                ax.plot(years, holdout.observed[s, :, i], "o", markersize=2,
+                        color=colours[state])
+                ax.plot(years, holdout.predicted[s, :, i], color=colours[state], label=state)
+                if predictive is not None:
+                    low, high = np.nanquantile(predictive[name][:, :, i], [0.05, 0.95], axis=0)
+                    ax.fill_between(years, low, high, color=colours[state], alpha=0.15,
+                                    linewidth=0)
+            ax.axvspan(years[test][0] - 0.5, years[-1] + 0.5, color="0.9", zorder=0,
+                       label="held out")
+            ax.set_xlabel("year")
+            ax.set_ylabel(name.replace("_", " "))
+            ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        axes[0, 0].legend(loc="best", ncols=2)
+        errors = ", ".join(f"{k} {v:.3f}" for k, v in holdout.errors.items())
+        fig.suptitle((title + "\n" if title else "") + f"held-out error (MAE): {errors}",
+                     fontsize=8)
+    return fig
+
+
+def plot_corner(posterior, truths: Sequence[float] | None = None) -> plt.Figure:
+    """The corner plot of a :class:`~dynamics.posterior.Posterior` (the ``corner``
+    package): marginal histograms and pairwise densities, maximum-likelihood estimates
+    (or ``truths``) marked."""
+    import corner
+
+    marks = list(posterior.estimates.values()) if truths is None else list(truths)
+    with paper_style():
+        fig = corner.corner(posterior.flat, labels=posterior.names, truths=marks,
+                            truth_color=PALETTE[1], quantiles=[0.025, 0.5, 0.975],
+                            show_titles=True, title_fmt=".3g", color=PALETTE[0],
+                            label_kwargs={"fontsize": 7}, title_kwargs={"fontsize": 6})
+        fig.set_size_inches(TWO_COLUMN, TWO_COLUMN)
     return fig
