@@ -386,6 +386,92 @@ def _convergence():
             np.column_stack([found.sizes, found.first, found.total]))
 
 
+#: the README's fit of a historical scenario to the record (dynamics.fitting): unknowns,
+#: error model, held-out years, bootstrap size and the mechanism sets it is compared with
+CALIBRATION: dict[str, Any] = {
+    "scenario": "europe-1870", "series": ("milex",), "fit": ("reaction.*", "fatigue"),
+    "error": "ar1", "holdout": 1900, "replicates": 200,
+    "variants": (("Richardson (no economy, no alliances)", (), False),
+                 ("+ economy", ("economy",), False), ("+ alliances", (), True),
+                 ("+ economy + alliances (the scenario)", ("economy",), True))}
+
+
+def calibration_problem(mechanisms: Any = None, events: bool = True, years=None):
+    """The :data:`CALIBRATION` problem (optionally another mechanism set, without the
+    scenario's interventions, or another fitted window)."""
+    from dynamics.fitting import Problem, cow_observations
+
+    scenario = load_scenario(CALIBRATION["scenario"])
+    if mechanisms is not None or not events:
+        scenario = scenario.with_values(
+            mechanisms=scenario.mechanisms if mechanisms is None else mechanisms,
+            events=scenario.events if events else ())
+    observations = cow_observations(scenario, CALIBRATION["series"])
+    return Problem(scenario, observations, CALIBRATION["fit"], error=CALIBRATION["error"],
+                   years=years)
+
+
+def calibration_of_record():
+    """The README's fit: estimates with profile and bootstrap intervals, the out-of-sample
+    check and the model comparison."""
+    from dynamics.fitting import bootstrap, compare, fit, holdout, profile
+
+    problem = calibration_problem()
+    fitted = bootstrap(profile(fit(problem)), CALIBRATION["replicates"])
+    held = holdout(problem, CALIBRATION["holdout"])
+    comparison = compare({label: calibration_problem(mechanisms, events)
+                          for label, mechanisms, events in CALIBRATION["variants"]})
+    return fitted, held, comparison
+
+
+#: the synthetic case of the coverage study: two states of Richardson's model, 31 years
+#: of spending with log-normal errors of sd 0.05, three unknowns
+COVERAGE: dict[str, Any] = {
+    "parameters": {"reaction": 0.1, "fatigue": 0.3, "grievance": 0.02,
+                   "distinguishability": 0.0, "power_weight": 0.0},
+    "initial": {"m": [0.1, 0.3], "e": [1.0, 1.5]}, "years": 30, "sigma": 0.05,
+    "fit": ("reaction", "fatigue", "grievance"), "replicates": 100,
+    "bootstrap_replicates": 99}
+
+
+def synthetic_problem(error: str = "lognormal", years: int | None = None):
+    """The :data:`COVERAGE` problem: its scenario's values are the truth; the observed
+    values are placeholders (the coverage study draws its own)."""
+    from dynamics.fitting import Observations, Problem
+
+    span = COVERAGE["years"] if years is None else years
+    scenario = Scenario("synthetic", ("A", "B"), mechanisms=(),
+                        parameters=COVERAGE["parameters"], initial=COVERAGE["initial"],
+                        t_span=(0.0, float(span)))
+    placeholder = Observations(np.arange(span + 1), {"spending": np.ones((span + 1, 2))},
+                               ("A", "B"), "synthetic")
+    return Problem(scenario, placeholder, COVERAGE["fit"], error=error)
+
+
+def coverage_of_record():
+    """The README's coverage of the nominal 95 % profile and bootstrap intervals."""
+    from dynamics.fitting import coverage
+
+    return coverage(synthetic_problem(), COVERAGE["sigma"],
+                    replicates=COVERAGE["replicates"],
+                    bootstrap_replicates=COVERAGE["bootstrap_replicates"])
+
+
+def _calibration_history():
+    """The README's fit of europe-1870: fitted to 1870-1900, the held-out years predicted
+    beside persistence and a linear trend."""
+    from dynamics.fitting import holdout
+    from dynamics.plotting import plot_fit
+
+    held = holdout(calibration_problem(), CALIBRATION["holdout"])
+    figure = plot_fit(held, title=f"{CALIBRATION['scenario']}: reactions and fatigue fitted "
+                      f"to COW shares of spending {held.training[0]}-{held.training[1]}, "
+                      "AR(1) log-normal errors")
+    states = held.fit.problem.scenario.states
+    header = ["year", *(f"observed[{s}]" for s in states), *(f"fitted[{s}]" for s in states)]
+    return figure, header, np.column_stack([held.years, held.observed[0], held.predicted[0]])
+
+
 def _registry() -> dict[str, Figure]:
     figures: dict[str, Figure] = {
         "compare-balancing": _balancing_comparison,
@@ -397,6 +483,7 @@ def _registry() -> dict[str, Figure]:
         "stability-region": _stability_region,
         "phase-richardson": _richardson_phase_portraits,
         "calibration-1909": _calibration_1909,
+        "calibration-europe-1870": _calibration_history,
         "history-europe-1870": _history_figure("europe-1870", "europe-1870-without-entente",
                                                "without the Entente"),
         "discovery-external-balancing": _discovery,

@@ -27,9 +27,9 @@ changing, which reaches the same maximum.
 
 **Intervals.** :func:`profile` gives profile-likelihood intervals with the F-test that
 lmfit's ``conf_interval`` uses (the ratio of the profiled to the best sum of squares, on
-``n - k`` degrees of freedom); the profile is traced on a grid of multiples of the
-standard error and its crossing of the threshold located by secant steps, every point
-one constrained fit. A profile that does not cross the threshold before the parameter's
+``n - p`` degrees of freedom, p the fitted unknowns; exact for a model linear in them);
+the profile is traced on a grid of multiples of the standard error and its crossing of
+the threshold located by secant steps, every point one constrained fit. A profile that does not cross the threshold before the parameter's
 bound (its validity domain) or ten standard errors is **open**: the data do not pin that
 side, and the estimate is reported as not identified. :func:`bootstrap` refits
 replicates drawn from the fitted observation model (parametric) or built from blocks of
@@ -344,6 +344,11 @@ class Problem:
         """Estimated numbers: the fitted unknowns (rho included) and one sigma per series."""
         return len(self.names) + len(self.series)
 
+    @property
+    def dof(self) -> int:
+        """Residual degrees of freedom as lmfit counts them: observations less unknowns."""
+        return self.n - len(self.names)
+
     def inputs(self, phi: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
         """Parameter and initial values with a member axis for the rows of ``phi``."""
         members = phi.shape[0]
@@ -582,8 +587,8 @@ class Interval:
                 and (self.high is None or value <= self.high))
 
     def text(self) -> str:
-        low = "open" if self.low is None else f"{self.low:.4g}"
-        high = "open" if self.high is None else f"{self.high:.4g}"
+        low = "open" if self.low is None else f"{self.low:.3g}"
+        high = "open" if self.high is None else f"{self.high:.3g}"
         return f"[{low}, {high}]"
 
 
@@ -773,14 +778,14 @@ GRID = (1.0, 2.0, 3.0, 5.0, 10.0)
 
 
 def _profile_threshold(problem: Problem, level: float) -> float:
-    return float(stats.f.ppf(level, 1, problem.n - problem.k))
+    return float(stats.f.ppf(level, 1, problem.dof))
 
 
 def _profile_statistic(problem: Problem, best: np.ndarray, ll: np.ndarray) -> np.ndarray:
-    """lmfit's F statistic: (RSS_profile / RSS_best - 1)(n - k), the ratio of sums of
-    squares from the likelihood ratio."""
+    """lmfit's F statistic: (RSS_profile / RSS_best - 1)(n - p), the ratio of sums of
+    squares from the likelihood ratio (exact for a model linear in its unknowns)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.expm1(2 * (best - ll) / problem.n) * (problem.n - problem.k)
+        return np.expm1(2 * (best - ll) / problem.n) * problem.dof
 
 
 def _profiles(problem: Problem, phi: np.ndarray, ll: np.ndarray, log_y: np.ndarray,

@@ -100,8 +100,9 @@ def record(scenario: Scenario, variable: str, years: np.ndarray
     """COW ``variable`` per year and state (Y, N) as the file has it (NaN where missing,
     -9), whether the state is in the system that year, the line of the file each value
     is on (header = 1; 0 where the state is not in the system) and the abbreviation used
-    (the first of the state's ``codes`` with a row that year; "" where none)."""
-    codes = _settings(scenario)["codes"]
+    (the first of the state's ``codes`` with a row that year; "" where none). A scenario
+    without a [history] table names its states by their COW abbreviations."""
+    codes = {**DEFAULTS, **scenario.history}["codes"]
     table = _cow()
     shape = (years.size, len(scenario.states))
     values, lines = np.full(shape, np.nan), np.zeros(shape, dtype=int)

@@ -128,3 +128,65 @@ def test_a_parameter_of_a_switched_off_mechanism_is_refused(model):
     with pytest.raises(ParameterValueError, match="parameter 'coercion' has no effect: its "
                                                   "mechanism 'coercion' is off"):
         simulate(model, {"coercion": 0.1}, (0, 1))
+
+
+def _two_states(span=(1, 5), states=("A", "B")):
+    from dynamics.scenarios import Scenario
+
+    return Scenario("fit", states, mechanisms=(), t_span=span, parameters={
+        "distinguishability": 0.0, "power_weight": 0.0})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("year,A,B\n1,1,2\n2,1,2\n4,1,2\n", r"row 4, column 'year': 4 follows 2; expected 3"),
+    ("year,A,B\n1,1,2\n2,1,n/a\n3,1,2\n", r"row 3, column 'B': 'n/a' is not a number"),
+    ("year,A,B\n1,1,2\n2,,2\n3,1,2\n", r"row 3, column 'A': '' is not a number"),
+    ("year,A,B,unit\n1,1,2,GBP\n2,1,2,GBP\n3,1,2,USD\n",
+     r"row 4, column 'unit': the unit changes from 'GBP' to 'USD'"),
+    ("year,A\n1,1\n2,1\n3,1\n", r"row 1: no column for B"),
+    ("year,A,B\n1,-1,2\n2,1,2\n3,1,2\n", r"row 2, column 'A': -1 is negative"),
+    ("year,A,B\n1,1,2\n2,1,2\n3,1,2\n", r"6 observations \(3 years of spending_share\) for 5 "
+                                        r"unknowns"),
+], ids=["gap", "non-numeric", "empty", "unit-change", "missing-state", "negative",
+        "too-few-years"])
+def test_bad_observations_name_the_row_and_column(tmp_path, text, message):
+    from dynamics.data import SeriesError
+    from dynamics.fitting import Problem, read_observations
+
+    path = tmp_path / "spending.csv"
+    path.write_text(text)
+    with pytest.raises(SeriesError, match=message):
+        observations = read_observations(path, _two_states())
+        Problem(_two_states(), observations, ["reaction", "fatigue", "grievance", "m0.A"])
+
+
+def _cow_line(code: str, year: int) -> int:
+    """The line of the shipped COW file holding ``code`` in ``year`` (header = 1)."""
+    import csv
+
+    from dynamics.data import cow_path
+
+    with cow_path().open() as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if row["stateabb"] == code and int(row["year"]) == year:
+                return line
+    raise AssertionError(f"{code} {year} not in the file")
+
+
+def test_a_value_cow_lacks_inside_the_window_names_its_line_and_column():
+    from dynamics.data import SeriesError
+    from dynamics.fitting import cow_observations
+
+    with pytest.raises(SeriesError, match=rf"line {_cow_line('CUB', 1902)} \(CUB 1902\), "
+                                          r"column 'milex': missing \(-9\)"):
+        cow_observations(_two_states((1900, 1905), ("UKG", "CUB")))
+
+
+def test_spending_levels_across_the_change_of_currency_are_refused():
+    from dynamics.data import SeriesError
+    from dynamics.fitting import cow_observations
+
+    scenario = _two_states((1910, 1916), ("UKG", "FRN"))
+    with pytest.raises(SeriesError, match=rf"change of currency at line "
+                                          rf"{_cow_line('UKG', 1914)} \(1914\), column 'milex'"):
+        cow_observations(scenario, levels=True)
