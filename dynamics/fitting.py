@@ -29,9 +29,10 @@ changing, which reaches the same maximum.
 lmfit's ``conf_interval`` uses (the ratio of the profiled to the best sum of squares, on
 ``n - p`` degrees of freedom, p the fitted unknowns; exact for a model linear in them);
 the profile is traced on a grid of multiples of the standard error and its crossing of
-the threshold located by secant steps, every point one constrained fit. A profile that does not cross the threshold before the parameter's
-bound (its validity domain) or ten standard errors is **open**: the data do not pin that
-side, and the estimate is reported as not identified. :func:`bootstrap` refits
+the threshold located by secant steps, every point one constrained fit. A profile that
+does not cross the threshold before the parameter's bound (its validity domain) or ten
+standard errors is **open**: the data do not pin that side, and the estimate is reported
+as not identified. :func:`bootstrap` refits
 replicates drawn from the fitted observation model (parametric) or built from blocks of
 consecutive years of the residuals (block), and gives percentile intervals; replicates
 whose fit fails are counted, not dropped silently. :func:`coverage` measures how often
