@@ -333,6 +333,11 @@ class Problem:
                               + ([0.0] if self.error == "ar1" else []))
         self._model = self.scenario.model()
         self._base = self.scenario.values(self._model)
+        # the scenario's own values of every fitted parameter and variable, per state
+        initial = resolve_initial(self._model, self.scenario.initial)
+        self._own = {(u.kind, u.base): np.atleast_1d(np.asarray(
+            self.scenario.parameter(u.base) if u.kind == "parameter" else initial[u.base],
+            dtype=float)) for u in self.unknowns}
 
     # --- the model's predictions --------------------------------------------------------
 
@@ -359,12 +364,7 @@ class Problem:
         for column, unknown in enumerate(self.unknowns):
             key = (unknown.kind, unknown.base)
             if key not in touched:
-                if unknown.kind == "parameter":
-                    now = np.atleast_1d(np.asarray(self.scenario.parameter(unknown.base)))
-                else:
-                    now = np.asarray(resolve_initial(self._model, self.scenario.initial)[
-                        unknown.base], dtype=float)
-                touched[key] = np.tile(now, (members, 1)).astype(float)
+                touched[key] = np.tile(self._own[key], (members, 1))
             array = touched[key]
             if unknown.state is None:
                 array[:] = phi[:, column, None]
@@ -556,7 +556,9 @@ def _minimise(problem: Problem, phi: np.ndarray, log_y: np.ndarray,
     for _ in range(8 if len(problem.series) > 1 else 1):
         phi, converged = _levenberg_marquardt(problem, phi, log_y, weights, free)
         e, ll = problem.evaluate(phi, log_y)
-        if len(problem.series) == 1 or np.all(np.abs(ll - previous) < 1e-9):
+        with np.errstate(invalid="ignore"):  # -inf less -inf: a failed row stays failed
+            settled = np.abs(ll - previous) < 1e-9
+        if len(problem.series) == 1 or np.all(settled | ~np.isfinite(ll)):
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             weights = problem.counts / problem.rss(e)

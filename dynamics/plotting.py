@@ -22,7 +22,7 @@ from dynamics.results import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
            "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris",
-           "plot_fit", "plot_corner"]
+           "plot_fit", "plot_corner", "plot_predictive"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -512,4 +512,34 @@ def plot_corner(posterior, truths: Sequence[float] | None = None) -> plt.Figure:
                             show_titles=True, title_fmt=".3g", color=PALETTE[0],
                             label_kwargs={"fontsize": 7}, title_kwargs={"fontsize": 6})
         fig.set_size_inches(TWO_COLUMN, TWO_COLUMN)
+    return fig
+
+
+def plot_predictive(posterior, bands: dict[str, np.ndarray], title: str = "") -> plt.Figure:
+    """Observed series (dots) against the 5-95 % posterior-predictive band and median of
+    each state (``bands`` from :func:`dynamics.posterior.predictive`)."""
+    problem = posterior.problem
+    states = problem.scenario.states
+    colours = state_colours(states)
+    years = problem.data.years
+    with paper_style():
+        fig, axes = plt.subplots(1, len(problem.series), figsize=(
+            TWO_COLUMN if len(problem.series) > 1 else ONE_COLUMN * 1.6, 2.8),
+            layout="constrained", squeeze=False)
+        for s, name in enumerate(problem.series):
+            ax = axes[0, s]
+            for i, state in enumerate(states):
+                draws = bands[name][:, :, i]
+                low, middle, high = np.nanquantile(draws, [0.05, 0.5, 0.95], axis=0)
+                ax.fill_between(years, low, high, color=colours[state], alpha=0.2,
+                                linewidth=0)
+                ax.plot(years, middle, color=colours[state], label=state)
+                ax.plot(years, problem.data.values[name][:, i], "o", markersize=2,
+                        color=colours[state])
+            ax.set_xlabel("year")
+            ax.set_ylabel(name.replace("_", " ") + " (5-95 % predictive)")
+            ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        axes[0, 0].legend(loc="best", ncols=2)
+        if title:
+            fig.suptitle(title, fontsize=8)
     return fig

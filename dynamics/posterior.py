@@ -36,7 +36,7 @@ from dynamics.fitting import RHO_LIMIT, Fit, Problem
 from dynamics.report import Report
 
 __all__ = ["Posterior", "posterior", "SIGMA_PRIOR", "pointwise_loglik", "predictive",
-           "prior_box"]
+           "prior_box", "compare_criteria"]
 
 #: the support of the uniform prior on log sigma
 SIGMA_PRIOR = (math.log(1e-4), math.log(10.0))
@@ -241,6 +241,28 @@ def _criteria(result: Posterior, arviz: Any, draws: int) -> None:
     result.loo = {"elpd": float(loo.elpd_loo), "se": float(loo.se), "p": float(loo.p_loo),
                   "looic": float(-2 * loo.elpd_loo),
                   "pareto_k_above_0.7": int(np.sum(np.asarray(loo.pareto_k) > 0.7))}
+
+
+def compare_criteria(posteriors: dict[str, Posterior]) -> list[dict[str, Any]]:
+    """WAIC and PSIS-LOO of several posteriors of the same data (each computed by ArviZ
+    when it was sampled), best (lowest WAIC) first, with the difference to the best."""
+    reference = None
+    for name, result in posteriors.items():
+        if not result.waic:
+            raise ParameterValueError(f"the posterior {name!r} was sampled without criteria")
+        if reference is None:
+            reference = (name, result.problem.log_y)
+        elif not np.array_equal(result.problem.log_y, reference[1]):
+            raise ParameterValueError(f"{name} is not fitted to the same data as "
+                                      f"{reference[0]}")
+    rows = [{"model": name, "waic": r.waic["waic"], "waic_se": 2 * r.waic["se"],  # deviance
+             "looic": r.loo["looic"], "p_waic": r.waic["p"],
+             "pareto_k_above_0.7": r.loo["pareto_k_above_0.7"]}
+            for name, r in posteriors.items()]
+    rows.sort(key=lambda row: row["waic"])
+    for row in rows:
+        row["delta_waic"] = row["waic"] - rows[0]["waic"]
+    return rows
 
 
 def predictive(result: Posterior, years: np.ndarray | None = None, draws: int = 200,
