@@ -255,10 +255,10 @@ def compare_criteria(posteriors: dict[str, Posterior]) -> list[dict[str, Any]]:
         elif not np.array_equal(result.problem.log_y, reference[1]):
             raise ParameterValueError(f"{name} is not fitted to the same data as "
                                       f"{reference[0]}")
-    rows: list[dict[str, Any]] = [{"model": name, "waic": r.waic["waic"], "waic_se": 2 * r.waic["se"],  # deviance
-             "looic": r.loo["looic"], "p_waic": r.waic["p"],
-             "pareto_k_above_0.7": r.loo["pareto_k_above_0.7"]}
-            for name, r in posteriors.items()]
+    rows: list[dict[str, Any]] = [
+        {"model": name, "waic": r.waic["waic"], "waic_se": 2 * r.waic["se"],  # deviance scale
+         "looic": r.loo["looic"], "p_waic": r.waic["p"],
+         "pareto_k_above_0.7": r.loo["pareto_k_above_0.7"]} for name, r in posteriors.items()]
     rows.sort(key=lambda row: row["waic"])
     for row in rows:
         row["delta_waic"] = row["waic"] - rows[0]["waic"]
