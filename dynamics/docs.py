@@ -394,7 +394,7 @@ def main(root: str = ".") -> int:
     (root_path / "docs" / "parameters.md").write_text(parameters_markdown())
     (root_path / "docs" / "model.md").write_text(model_markdown())
     update_readme(root_path / "README.md")
-    print("wrote docs/model.md, docs/parameters.md and the README's equations")
+    print("wrote docs/model.md, docs/parameters.md and the README's generated blocks")
     return 0
 
 

@@ -26,7 +26,7 @@ def test_readme_commands_are_the_ci_commands():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     command = "python -m pytest -q -n 2 --dist loadfile"
-    assert command in readme and ci.rstrip().endswith(command)
+    assert command in readme and command in ci.splitlines()
     assert "balancing figures --out figures" in readme
 
 

@@ -29,7 +29,7 @@ LAYERS = [
     ["dynamics.counterfactual"],
     ["dynamics.plotting", "dynamics.display", "dynamics.docs", "dynamics.figures",
      "dynamics.interactive"],
-    ["dynamics.cli", "dynamics.__main__", "dynamics"],
+    ["dynamics.cli", "dynamics.__main__", "dynamics", "dynamics.site"],
 ]
 
 

@@ -1,0 +1,46 @@
+"""The documentation site's sources: its generated pages are what the code gives, its API
+reference lists exactly ``dynamics.__all__``, every scenario and every page of the
+navigation exists. (CI builds the site itself, in strict mode, after the tests.)"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dynamics
+from dynamics.scenarios import list_scenarios
+from dynamics.site import mkdocs_config, site_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def test_the_generated_pages_and_the_navigation_are_what_the_code_gives():
+    for page, text in site_pages().items():
+        assert (DOCS / page).read_text() == text, f"docs/{page}: run python -m dynamics.site"
+    assert (ROOT / "mkdocs.yml").read_text() == mkdocs_config(ROOT)
+
+
+def test_the_api_reference_lists_exactly_the_public_names():
+    text = (DOCS / "reference" / "api.md").read_text()
+    listed = re.findall(r"^::: dynamics\.(\S+)$", text, flags=re.M)
+    assert listed == list(dynamics.__all__)
+
+
+def test_every_scenario_has_a_page_and_every_page_of_the_navigation_exists():
+    for name in list_scenarios():
+        assert (DOCS / "scenarios" / f"{name}.md").is_file(), name
+    config = (ROOT / "mkdocs.yml").read_text()
+    pages = re.findall(r"^\s+- (?:[^:\n]+: )?(\S+\.(?:md|ipynb))$", config, flags=re.M)
+    assert pages and all((DOCS / page).exists() for page in pages), [
+        page for page in pages if not (DOCS / page).exists()]
+    notebooks = {f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert notebooks <= set(pages)
+
+
+def test_the_readme_says_how_to_build_the_site_and_ci_builds_it_strictly():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install -e '.[docs]' && mkdocs build --strict" in readme
+    tests = ci.index("python -m pytest -q -n 2 --dist loadfile")
+    assert ci.index("mkdocs build --strict") > tests  # after the tests, not in them
