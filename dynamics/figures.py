@@ -425,11 +425,12 @@ def calibration_of_record():
 
 
 #: the synthetic case of the coverage study: two states of Richardson's model, 31 years
-#: of spending with log-normal errors of sd 0.05, three unknowns
+#: of spending with log-normal errors of sd 0.05 (independent, or AR(1) with rho 0.5),
+#: three unknowns
 COVERAGE: dict[str, Any] = {
     "parameters": {"reaction": 0.1, "fatigue": 0.3, "grievance": 0.02,
                    "distinguishability": 0.0, "power_weight": 0.0},
-    "initial": {"m": [0.1, 0.3], "e": [1.0, 1.5]}, "years": 30, "sigma": 0.05,
+    "initial": {"m": [0.1, 0.3], "e": [1.0, 1.5]}, "years": 30, "sigma": 0.05, "rho": 0.5,
     "fit": ("reaction", "fatigue", "grievance"), "replicates": 100,
     "bootstrap_replicates": 99}
 
@@ -448,12 +449,13 @@ def synthetic_problem(error: str = "lognormal", years: int | None = None):
     return Problem(scenario, placeholder, COVERAGE["fit"], error=error)
 
 
-def coverage_of_record():
-    """The README's coverage of the nominal 95 % profile and bootstrap intervals."""
+def coverage_of_record(error: str = "lognormal"):
+    """The README's coverage of the nominal 95 % profile and bootstrap intervals, with
+    independent (``lognormal``) or autocorrelated (``ar1``) errors."""
     from dynamics.fitting import coverage
 
-    return coverage(synthetic_problem(), COVERAGE["sigma"],
-                    replicates=COVERAGE["replicates"],
+    return coverage(synthetic_problem(error), COVERAGE["sigma"],
+                    replicates=COVERAGE["replicates"], rho=COVERAGE["rho"],
                     bootstrap_replicates=COVERAGE["bootstrap_replicates"])
 
 
