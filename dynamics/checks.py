@@ -399,7 +399,24 @@ def _as_values(model: Model, y0: np.ndarray, p: np.ndarray) -> tuple[dict, dict]
 
 def check_mechanism(mechanism: MechanismSpec, *, invariants: bool = True,
                     examples: int = 20, seed: int = 0) -> CheckReport:
-    """Run every check on ``mechanism`` (see the module docstring); returns what passed.
+    """Run every check on ``mechanism`` (see the module docstring).
+
+    Parameters
+    ----------
+    mechanism : str or Mechanism
+        A known mechanism's name, ``"module:attribute"``, or the object itself.
+    invariants : bool
+        Also check the invariants (domain kept, shares summing to 1, ...) over random
+        admissible parameters.
+    examples : int
+        The number of random parameter sets of the invariant checks.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    CheckReport
+        What passed (a failed check raises, naming the mechanism and what failed).
 
     Examples
     --------

@@ -115,10 +115,19 @@ class CompiledModel:
 
 
 def compile_model(model: Model) -> CompiledModel:
-    """Compile ``model`` (cached per number of states and mechanisms).
+    """Compile ``model`` to its numeric rate and analytic Jacobian.
 
-    (A model of more than ``MAX_STATES`` states with alliances on is refused when it is
-    built: see :class:`~dynamics.model.Model`.)
+    Parameters
+    ----------
+    model : Model
+        The assembled model. (A model of more than ``MAX_STATES`` states with alliances on
+        is refused when it is built: see :class:`~dynamics.model.Model`.)
+
+    Returns
+    -------
+    CompiledModel
+        The rate, its Jacobian and the derived quantities as numeric functions, cached per
+        number of states and mechanisms (in memory and on disk).
     """
     return _compile(model.N, model.components)
 

@@ -174,8 +174,33 @@ def _median(values: np.ndarray) -> float:
 def compare(base: Scenario, intervention: Scenario | Sequence[Intervention] = (), *,
             without: Sequence[str] = (), members: int = 0, spread: float = 0.25,
             seed: int = 0, **options: Any) -> Comparison:
-    """Compare ``base`` with its counterfactual (:func:`counterfactual`); see the module
-    docstring. ``options`` go to the runs (``solver=...``, ``output=...``)."""
+    """Compare ``base`` with its counterfactual; see the module docstring.
+
+    Parameters
+    ----------
+    base : Scenario
+        The baseline.
+    intervention : Scenario or sequence of Intervention
+        The counterfactual itself (a scenario of the same states), or interventions added
+        to the base (one of the same name replaces the base's).
+    without : sequence of str
+        Names of the base's interventions that the counterfactual drops.
+    members : int
+        0 for single runs; otherwise the number of paired members drawn over the
+        scenario's neighbourhood (at least 2).
+    spread : float
+        The neighbourhood's relative half-width (0.25: every drawn value within +-25 %).
+    seed : int
+        Seed of the neighbourhood's sample.
+    **options
+        Passed to the runs (``solver=...``, ``output=...``).
+
+    Returns
+    -------
+    Comparison
+        Both runs (or ensembles) and the differences of peak and final shares, the time to
+        pass s*, mean burden and final cohesion (median and 5-95 % range).
+    """
     other = counterfactual(base, intervention, without)
     labels = [i.describe() for i in other.events if i not in base.events]
     labels += [f"without {name}" for name in without]

@@ -54,15 +54,37 @@ __all__ = ["EnsembleResult", "simulate_ensemble", "has_members"]
 
 @dataclass
 class EnsembleResult(Report):
-    """Trajectories of M members: ``values[name]`` has shape (M, T, N) (``c``: (M, T, N, N)).
+    """Trajectories of M members.
 
     ``values`` is computed per variable on first access (a study that reads only shares
     does not build the alliance matrices of every member).
 
-    ``status`` (M,) holds each member's :class:`~dynamics.results.Status`, ``messages`` why
-    a member did not succeed, ``engine`` which integrator ran; :meth:`member` gives one
-    member as a :class:`~dynamics.results.Result` whose provenance holds its own parameter
-    values, as a single simulation's does.
+    Parameters
+    ----------
+    t : ndarray
+        The output times (T,).
+    values : mapping
+        ``values[name]`` has shape (M, T, N) (``c``: (M, T, N, N)).
+    states, mechanisms : tuple of str
+        The model's states and mechanisms.
+    status : ndarray
+        Each member's :class:`~dynamics.results.Status` (M,).
+    messages : list of str
+        Why a member did not succeed ("" where it did).
+    engine : str
+        Which integrator ran (``"kernel"`` or ``"scipy"``).
+    provenance : dict
+        Versions, solver, span, interventions: what reproduces the run.
+    parameters : dict
+        The model's parameter values, with a leading member axis where they vary.
+    events : list
+        Per member, the interventions that fired (as :attr:`Result.events
+        <dynamics.results.Result.events>`).
+
+    Notes
+    -----
+    :meth:`member` gives one member as a :class:`~dynamics.results.Result` whose
+    provenance holds its own parameter values, as a single simulation's does.
     """
 
     t: np.ndarray
@@ -223,13 +245,35 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                       interventions: Sequence[Intervention] = ()) -> EnsembleResult:
     """Integrate every member of an ensemble; see the module docstring.
 
-    The options are those of :func:`dynamics.simulate` (which calls this when values carry
-    a member axis): ``solver`` chooses method, tolerances, divergence bound and engine
-    (the compiled kernel runs RK45; another method runs one ``solve_ivp`` per member).
-    ``events.domain`` applies to the scipy engine; the kernel records divergence and
-    non-finite values. ``interventions`` run in every member, each with its own date and
-    size where these are given per member (a member whose own date or value is
-    inadmissible fails alone).
+    Parameters
+    ----------
+    model : Model
+        The assembled model.
+    params : mapping, optional
+        Parameter values by registry name; a leading member axis (``(M,)`` scalar,
+        ``(M, N)`` per state, ``(M, N, N)`` per pair) gives each member its own value.
+    t_span : (float, float)
+        Start and end, in years.
+    initial : mapping, optional
+        Initial values by variable, with or without a member axis.
+    output : int or sequence of float
+        The number of evenly spaced output times, or the times themselves.
+    solver : Solver
+        Method, tolerances, divergence bound and engine: the compiled kernel runs RK45
+        (members that look stiff are re-run with Radau); another method runs one
+        ``solve_ivp`` per member.
+    events : Events
+        Terminal events; ``events.domain`` applies to the scipy engine, the kernel records
+        divergence and non-finite values.
+    interventions : sequence of Intervention
+        Run in every member, each with its own date and size where these are given per
+        member (a member whose own date or value is inadmissible fails alone).
+
+    Returns
+    -------
+    EnsembleResult
+        Every member's trajectory and status (SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED); a
+        failed member does not stop the others.
     """
     params, initial = dict(params or {}), dict(initial or {})
     t0, t1, t_out = time_grid(t_span, output)

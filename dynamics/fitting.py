@@ -98,8 +98,17 @@ RHO_LIMIT = 0.99
 class Observations:
     """Observed yearly series of a scenario's states.
 
-    ``values[series]`` has shape (years, states), NaN where a value is not observed (a
-    state not yet in the system); ``series`` are keys of :data:`SERIES`.
+    Attributes
+    ----------
+    years : ndarray
+        The years (Y,).
+    values : mapping
+        Per series (a key of :data:`SERIES`), an array (Y, states), NaN where a value is not
+        observed (a state not yet in the system).
+    states : tuple of str
+        The states, in the scenario's order.
+    source : str
+        Where the values come from.
     """
 
     years: np.ndarray
@@ -127,12 +136,28 @@ def cow_observations(scenario: Scenario, variables: Sequence[str] = ("milex",),
                      ) -> Observations:
     """The scenario's states' series from the shipped Correlates of War file.
 
-    ``variables`` are COW columns of :data:`COW_SERIES` (``milex``: shares of military
-    spending; ``cinc``: power shares), compared as shares of the states' total, which are
-    unit-free. A state's cells before it enters the system are not observed; a value
-    missing in the file (-9) inside the window is an error naming its line and column.
-    Spending levels (``levels=True``) are refused: COW's milex is in current pounds to
-    1913 and current dollars from 1914, and the package ships no deflator.
+    Parameters
+    ----------
+    scenario : Scenario
+        Its states are COW abbreviations, or mapped to them in its ``[history]`` table.
+    variables : sequence of str
+        COW columns of :data:`COW_SERIES`: ``milex`` (shares of military spending),
+        ``cinc`` (power shares), each compared as shares of the states' total (unit-free).
+    years : (int, int), optional
+        First and last year (default: the scenario's span).
+    levels : bool
+        Spending levels instead of shares: refused, because COW's milex is in current
+        pounds to 1913 and current dollars from 1914 and the package ships no deflator.
+
+    Returns
+    -------
+    Observations
+        Per series, (years, states) with NaN where a state is not yet in the system.
+
+    Raises
+    ------
+    SeriesError
+        For a value missing in the file (-9) inside the window, naming its line and column.
     """
     first, last = (int(round(x)) for x in scenario.t_span) if years is None else years
     if first > last:
@@ -172,10 +197,26 @@ def read_observations(path: str | Path, scenario: Scenario, *, levels: bool = Fa
                       ) -> Observations:
     """Observations from a CSV file with a ``year`` column and one column per state.
 
-    The values are compared as shares of spending, unless ``levels`` (then they are
-    spending in the scenario's unit, and a ``unit`` column, if any, must name it). A
-    missing year, an empty or non-numeric cell, a change of unit inside the file or a
-    missing state column is an error naming the file, row and column.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    scenario : Scenario
+        The scenario whose states the columns are.
+    levels : bool
+        Compare the values themselves, in the scenario's unit (a ``unit`` column, if any,
+        must name it), instead of shares of spending.
+
+    Returns
+    -------
+    Observations
+        The series.
+
+    Raises
+    ------
+    SeriesError
+        For a missing year, an empty or non-numeric cell, a change of unit inside the file,
+        a negative value or a missing state column, naming the file, row and column.
     """
     series = read_series(path)
     columns = set(series.blocs)
@@ -273,8 +314,27 @@ def _unknowns(scenario: Scenario, names: Sequence[str]) -> list[_Unknown]:
 class Problem:
     """A scenario, its observations and the unknowns to fit (see the module docstring).
 
-    ``years`` restricts the fitted window (inclusive) to part of the observations; the
-    scenario still runs over its whole span, so that predictions reach every observed year.
+    Parameters
+    ----------
+    scenario : Scenario
+        The model; its values are the starting point (and, in a coverage study, the truth).
+    observations : Observations
+        The observed series of its states.
+    fit : sequence of str
+        The unknowns: ``reaction`` (shared), ``reaction.GMY`` (one state's), ``reaction.*``
+        (one per state), ``m0.GMY`` / ``e0.GMY`` (initial spending / output).
+    error : str
+        ``"lognormal"`` (independent) or ``"ar1"`` (autocorrelated along each state's years).
+    years : (int, int), optional
+        The fitted window (inclusive); the scenario still runs over its whole span, so that
+        predictions reach every observed year.
+    solver : Solver
+        The integration options (tight by default, so that finite differences are clean).
+
+    Raises
+    ------
+    SeriesError
+        With fewer observations than the unknowns and error scales need.
     """
 
     scenario: Scenario
@@ -572,8 +632,20 @@ def _minimise(problem: Problem, phi: np.ndarray, log_y: np.ndarray,
 
 @dataclass(frozen=True)
 class Interval:
-    """An interval for one unknown; ``low`` or ``high`` is None where the profile is open
-    on that side (the data do not bound it there), with ``reason`` saying why."""
+    """An interval for one unknown.
+
+    Attributes
+    ----------
+    low, high : float or None
+        The ends; None where the profile is open on that side (the data do not bound it
+        there).
+    method : str
+        ``"profile"`` or the bootstrap's kind.
+    level : float
+        The confidence level.
+    reason : str
+        Why a side is open.
+    """
 
     low: float | None
     high: float | None
@@ -599,10 +671,30 @@ class Interval:
 class Fit(Report):
     """The maximum-likelihood fit of a :class:`Problem` (see the module docstring).
 
-    ``estimates`` the fitted unknowns (``rho`` last under AR(1)), ``stderr`` their Wald
-    standard errors from the observed information, ``sigma`` the error scale of each
-    series, ``intervals`` profile and bootstrap intervals once computed, ``identifiability``
-    what the data cannot pin (an estimate named there is printed as not identified).
+    Attributes
+    ----------
+    problem : Problem
+        What was fitted.
+    estimates : dict
+        The fitted unknowns (``rho`` last under AR(1)).
+    stderr : dict
+        Their Wald standard errors, from the observed information.
+    sigma : dict
+        The error scale of each series.
+    loglik : float
+        The maximised log-likelihood.
+    correlation : ndarray
+        The correlation matrix of the estimates.
+    condition : float
+        The condition number of the information matrix scaled by each unknown's size.
+    identifiability : list of str
+        What the data cannot pin; an estimate named there is printed as not identified.
+    phi : ndarray
+        The estimates as a vector (the order of ``problem.names``).
+    intervals : dict
+        Per unknown, the profile and bootstrap intervals once computed.
+    failures : dict
+        The number of failed refits of each bootstrap.
     """
 
     problem: Problem
@@ -713,8 +805,24 @@ def _starts(problem: Problem, starts: int, seed: int) -> np.ndarray:
 
 
 def fit(problem: Problem, *, starts: int = 4, seed: int = 0) -> Fit:
-    """Maximum-likelihood estimates of the problem's unknowns from ``starts`` starting
-    points (the scenario's own values first), with the identifiability report."""
+    """Maximum-likelihood estimates of the problem's unknowns.
+
+    Parameters
+    ----------
+    problem : Problem
+        What to fit.
+    starts : int
+        Starting points: the scenario's own values, then scrambled Sobol points around them;
+        all are fitted at once (one batch).
+    seed : int
+        The seed of the starting points.
+
+    Returns
+    -------
+    Fit
+        Estimates, standard errors, error scales, information criteria and the
+        identifiability report.
+    """
     points = _starts(problem, max(starts, 1), seed)
     log_y = np.broadcast_to(problem.log_y, (len(points), problem.n))
     phi, ll, converged = _minimise(problem, points, log_y)
@@ -875,8 +983,23 @@ def _constrained(problem: Problem, phi: np.ndarray, ll: np.ndarray, log_y: np.nd
 
 
 def profile(result: Fit, names: Sequence[str] | None = None, level: float = 0.95) -> Fit:
-    """Profile-likelihood intervals (added to ``result.intervals`` under ``"profile"``);
-    an unknown whose profile is open on a side is added to the identifiability report."""
+    """Profile-likelihood intervals, added to ``result.intervals`` under ``"profile"``.
+
+    Parameters
+    ----------
+    result : Fit
+        The fit to profile.
+    names : sequence of str, optional
+        The unknowns to profile (default: all).
+    level : float
+        The confidence level.
+
+    Returns
+    -------
+    Fit
+        ``result`` itself; an unknown whose profile is open on a side is added to its
+        identifiability report.
+    """
     problem = result.problem
     which = [problem.names.index(n) for n in (names or problem.names)]
     stderr = np.array([result.stderr[n] for n in problem.names])
@@ -957,8 +1080,27 @@ BOOTSTRAP = ("parametric", "block")
 
 def bootstrap(result: Fit, replicates: int = 200, *, kind: str = "parametric",
               level: float = 0.95, seed: int = 0) -> Fit:
-    """Percentile intervals from ``replicates`` refits (added under ``"bootstrap"``); the
-    number of refits that failed is recorded in ``result.failures``."""
+    """Percentile intervals from refits of replicate data, added under ``"bootstrap"``.
+
+    Parameters
+    ----------
+    result : Fit
+        The fit.
+    replicates : int
+        The number of replicates (at least 20).
+    kind : str
+        ``"parametric"`` (drawn from the fitted observation model) or ``"block"`` (moving
+        blocks of consecutive years of the residuals).
+    level : float
+        The confidence level.
+    seed : int
+        The seed of the replicates.
+
+    Returns
+    -------
+    Fit
+        ``result`` itself; the number of refits that failed is in ``result.failures``.
+    """
     if kind not in BOOTSTRAP:
         raise UnknownNameError("bootstrap", kind, BOOTSTRAP)
     if replicates < 20:
@@ -983,7 +1125,25 @@ def bootstrap(result: Fit, replicates: int = 200, *, kind: str = "parametric",
 
 @dataclass
 class Coverage(Report):
-    """How often nominal intervals covered the true values over synthetic replicates."""
+    """How often nominal intervals covered the true values over synthetic replicates.
+
+    Attributes
+    ----------
+    truth : dict
+        The true value of each unknown.
+    replicates : int
+        The synthetic datasets.
+    level : float
+        The nominal level.
+    profile, bootstrap : dict
+        The share of replicates whose interval covers the truth, per unknown.
+    failed : int
+        Replicates whose fit failed (counted as not covered).
+    bootstrap_replicates : int
+        Refits per dataset.
+    kind : str
+        The bootstrap's kind.
+    """
 
     truth: dict[str, float]
     replicates: int
@@ -1015,10 +1175,36 @@ class Coverage(Report):
 def coverage(problem: Problem, sigma: float, *, replicates: int = 100, rho: float = 0.0,
              bootstrap_replicates: int = 99, kind: str = "parametric", level: float = 0.95,
              seed: int = 0) -> Coverage:
-    """Draw ``replicates`` datasets from the problem's observation model at its starting
-    values (the truth: the scenario's own values, ``sigma`` for every series, ``rho``
-    under AR(1)), fit each from the truth, and count how often the profile and bootstrap
-    intervals cover it. A replicate whose fit fails counts as not covered."""
+    """How often nominal intervals cover known values, on synthetic replicates.
+
+    Draws ``replicates`` datasets from the problem's observation model at its starting
+    values (the truth), fits each from the truth, and counts how often the profile and
+    bootstrap intervals cover it. A replicate whose fit fails counts as not covered.
+
+    Parameters
+    ----------
+    problem : Problem
+        Its scenario's values are the truth.
+    sigma : float
+        The error scale of every series.
+    replicates : int
+        The number of synthetic datasets.
+    rho : float
+        The AR(1) coefficient of the errors (used under ``error="ar1"``).
+    bootstrap_replicates : int
+        Refits per dataset for its bootstrap interval.
+    kind : str
+        The bootstrap's kind.
+    level : float
+        The nominal level.
+    seed : int
+        The seed of the datasets and replicates.
+
+    Returns
+    -------
+    Coverage
+        The share of replicates whose interval covers the truth, per unknown and method.
+    """
     rng = np.random.default_rng(seed)
     truth = problem.start.copy()
     if problem.error == "ar1":
@@ -1064,6 +1250,23 @@ class Holdout(Report):
 
     Errors are mean absolute errors of the observed quantity (share units for shares),
     over every observed cell of the held-out years.
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    training, test : (int, int)
+        The fitted and the held-out years.
+    errors : dict
+        ``model``, ``persistence`` and ``linear trend``.
+    in_sample : float
+        The model's error over the training years.
+    fit : Fit
+        The fit to the training years.
+    predicted, observed : ndarray
+        (series, years, states), every year of the data.
+    years : ndarray
+        The years.
     """
 
     scenario: str
@@ -1093,9 +1296,26 @@ class Holdout(Report):
 
 def holdout(problem: Problem, last_training_year: int, *, starts: int = 4, seed: int = 0
             ) -> Holdout:
-    """Fit the years up to ``last_training_year``, predict the rest of the observations,
-    and compare with persistence (the last training year's values held) and a linear
-    trend (per state, least squares through the training years, extrapolated)."""
+    """Fit a training window and predict the held-out years, beside naive baselines.
+
+    Parameters
+    ----------
+    problem : Problem
+        What to fit; its observations after ``last_training_year`` are held out.
+    last_training_year : int
+        The last year of the training window.
+    starts : int
+        Starting points of the fit.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    Holdout
+        The mean absolute errors of the model, of persistence (the last training year's
+        values held) and of a linear trend (per state, least squares through the training
+        years, extrapolated).
+    """
     data = problem.observations if problem.years is None else problem.observations.window(
         *problem.years)
     years = data.years
@@ -1141,8 +1361,14 @@ def holdout(problem: Problem, last_training_year: int, *, starts: int = 4, seed:
 
 @dataclass
 class Comparison(Report):
-    """Information criteria of several fits of the same data (lower is better; the
-    differences are to the best)."""
+    """Information criteria of several fits of the same data.
+
+    Attributes
+    ----------
+    fits : dict
+        Label -> :class:`Fit`; :meth:`rows` gives k, log-likelihood, AIC, AICc, BIC and
+        the differences to the best (lower is better).
+    """
 
     fits: dict[str, Fit]
 
@@ -1172,8 +1398,22 @@ class Comparison(Report):
 
 def compare(problems: Mapping[str, Problem], *, starts: int = 4, seed: int = 0
             ) -> Comparison:
-    """Fit every problem (the same observations, different models or unknowns) and
-    tabulate their information criteria."""
+    """Fit several problems of the same observations and tabulate their criteria.
+
+    Parameters
+    ----------
+    problems : mapping
+        Label -> :class:`Problem` (different models or unknowns, the same data).
+    starts : int
+        Starting points of each fit.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    Comparison
+        Log-likelihood, AIC, AICc and BIC of each, with the differences to the best.
+    """
     reference = None
     for name, problem in problems.items():
         if reference is None:

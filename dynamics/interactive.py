@@ -118,11 +118,21 @@ class Explorer:
 
 def explore(scenario: str | Scenario, parameters: Sequence[str] | None = None
             ) -> Explorer | Result:
-    """Sliders for ``parameters`` (default: the scenario's key ones) and a live figure.
+    """Sliders for ``parameters`` and a live figure of the scenario.
 
-    ``parameters`` may name per-state entries (``"reaction.West"``). Returns an
-    :class:`Explorer`; without ipywidgets, prints :data:`WIDGETS_MISSING`, shows the
-    static figure and returns the scenario's :class:`~dynamics.results.Result`.
+    Parameters
+    ----------
+    scenario : str or Scenario
+        A shipped scenario's name, a scenario file, or a :class:`Scenario`.
+    parameters : sequence of str, optional
+        The parameters to put on sliders, per-state entries allowed (``"reaction.West"``);
+        default: the scenario's key ones.
+
+    Returns
+    -------
+    Explorer or Result
+        An :class:`Explorer`; without ipywidgets, prints :data:`WIDGETS_MISSING`, shows the
+        static figure and returns the scenario's :class:`~dynamics.results.Result`.
     """
     scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
     for name in parameters or ():

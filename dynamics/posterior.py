@@ -55,7 +55,18 @@ def _require() -> tuple[Any, Any]:
 
 
 def prior_box(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper ends of the uniform priors of the unknowns and log sigmas."""
+    """Supports of the uniform priors of the unknowns and log sigmas.
+
+    Parameters
+    ----------
+    problem : Problem
+        Its unknowns' plausible ranges and domains set the supports.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Lower and upper ends.
+    """
     low, high = [], []
     for unknown in problem.unknowns:
         a, b = unknown.prior
@@ -70,8 +81,20 @@ def prior_box(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pointwise_loglik(problem: Problem, x: np.ndarray) -> np.ndarray:
-    """Log-likelihood of every observation (members, n) at the rows of ``x`` (unknowns,
-    then log sigma per series); NaN rows where the model run failed."""
+    """Log-likelihood of every observation at each row of ``x``.
+
+    Parameters
+    ----------
+    problem : Problem
+        The observation model and data.
+    x : ndarray
+        Rows of the unknowns, then log sigma per series.
+
+    Returns
+    -------
+    ndarray
+        (rows, n); NaN rows where the model run failed.
+    """
     q = len(problem.names)
     phi, sigma = x[:, :q], np.exp(x[:, q:])
     r = problem.log_y - problem.log_mu(phi)
@@ -86,7 +109,28 @@ def pointwise_loglik(problem: Problem, x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Posterior(Report):
-    """Draws of the posterior (draws, unknowns + log sigmas) and their diagnostics."""
+    """Draws of the posterior and their diagnostics.
+
+    Attributes
+    ----------
+    problem : Problem
+        What was sampled.
+    names : list of str
+        The dimensions: the unknowns, then ``log_sigma.SERIES``.
+    samples : ndarray
+        The kept draws (steps, walkers, dimensions).
+    acceptance : float
+        The mean acceptance fraction.
+    autocorrelation : dict
+        The integrated autocorrelation time of each dimension, in steps.
+    ess, rhat : dict
+        The bulk effective sample size and the rank-normalised split R-hat of each
+        (ArviZ; walkers as chains).
+    waic, loo : dict
+        WAIC and PSIS-LOO (ArviZ), when computed.
+    estimates : dict
+        The maximum-likelihood values the walkers started around.
+    """
 
     problem: Problem
     names: list[str]
@@ -167,8 +211,28 @@ def posterior(fitted: Fit, *, walkers: int = 32, steps: int = 3000, burn: int = 
               ) -> Posterior:
     """Sample the posterior of ``fitted.problem`` starting around ``fitted``'s estimates.
 
-    ``steps`` per walker, of which the first ``burn`` are discarded; WAIC and LOO are
-    computed on up to ``draws_for_criteria`` draws when ``criteria``.
+    Parameters
+    ----------
+    fitted : Fit
+        The maximum-likelihood fit: the walkers start in a small ball around it.
+    walkers : int
+        emcee's walkers (at least twice the dimension).
+    steps : int
+        Steps per walker.
+    burn : int
+        The first steps discarded.
+    seed : int
+        The seed of the start and of the proposals.
+    criteria : bool
+        Compute WAIC and PSIS-LOO.
+    draws_for_criteria : int
+        The draws they are computed on (thinned).
+
+    Returns
+    -------
+    Posterior
+        The kept draws, their diagnostics (acceptance, autocorrelation time, ESS, R-hat)
+        and the criteria.
     """
     emcee, arviz = _require()
     problem = fitted.problem
@@ -244,8 +308,19 @@ def _criteria(result: Posterior, arviz: Any, draws: int) -> None:
 
 
 def compare_criteria(posteriors: dict[str, Posterior]) -> list[dict[str, Any]]:
-    """WAIC and PSIS-LOO of several posteriors of the same data (each computed by ArviZ
-    when it was sampled), best (lowest WAIC) first, with the difference to the best."""
+    """WAIC and PSIS-LOO of several posteriors of the same data, best first.
+
+    Parameters
+    ----------
+    posteriors : mapping
+        Label -> :class:`Posterior` (sampled with criteria, on the same observations).
+
+    Returns
+    -------
+    list of dict
+        Per model, WAIC (deviance scale) and its standard error, LOO-IC, the effective
+        number of parameters, Pareto-k warnings and the difference to the best WAIC.
+    """
     reference = None
     for name, result in posteriors.items():
         if not result.waic:
@@ -267,8 +342,25 @@ def compare_criteria(posteriors: dict[str, Posterior]) -> list[dict[str, Any]]:
 
 def predictive(result: Posterior, years: np.ndarray | None = None, draws: int = 200,
                seed: int = 0) -> dict[str, np.ndarray]:
-    """Posterior-predictive draws (draws, years, states) of every series: the model at a
-    posterior draw, times a draw of its log-normal (AR(1)) error."""
+    """Posterior-predictive draws of every series.
+
+    Parameters
+    ----------
+    result : Posterior
+        The posterior.
+    years : ndarray, optional
+        The years (default: the data's).
+    draws : int
+        The number of posterior draws used.
+    seed : int
+        Their seed and that of the errors.
+
+    Returns
+    -------
+    dict
+        Per series, (draws, years, states): the model at a posterior draw times a draw of
+        its log-normal (AR(1)) error.
+    """
     problem = result.problem
     rng = np.random.default_rng(seed)
     flat = result.flat[rng.choice(result.flat.shape[0], size=draws, replace=False)]

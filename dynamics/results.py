@@ -31,7 +31,19 @@ _FORMAT = "balancing-dynamics/result/1"
 
 
 class Status(StrEnum):
-    """How a run ended."""
+    """How a run ended.
+
+    Attributes
+    ----------
+    SUCCESS
+        The run reached the end of its span.
+    DIVERGED
+        A variable exceeded the divergence bound (a runaway race).
+    LEFT_DOMAIN
+        A variable left its admissible domain.
+    FAILED
+        The solver could not continue (or the run's values were invalid).
+    """
 
     SUCCESS = "success"
     DIVERGED = "diverged"  # a variable exceeded the divergence bound (runaway)
@@ -260,7 +272,18 @@ class Result(Report):
 
 
 def load(path: str | Path) -> Result:
-    """Load a :class:`Result` saved by :meth:`Result.save`."""
+    """Load a :class:`Result` saved by :meth:`Result.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` file written by :meth:`Result.save`.
+
+    Returns
+    -------
+    Result
+        The run, with its provenance and the interventions that fired.
+    """
     with np.load(Path(path), allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         if meta.get("format") != _FORMAT:

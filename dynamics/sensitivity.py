@@ -469,12 +469,31 @@ def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
           **options: Any) -> SobolIndices:
     """Sobol indices of ``metric`` (a scalar, or one value per output time) of a scenario.
 
-    ``metric`` is a name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
-    :class:`~dynamics.results.Result`. ``n`` (a power of two) base samples cost
-    ``n (d + 2)`` runs (d inputs, or groups of inputs), ``n (2 d + 2)`` with
-    ``second_order``; ``resamples`` bootstrap resamples give the intervals (0: none);
-    ``options`` are those of :func:`metric_values` (an executor, a checkpoint, solver
-    tolerances).
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The uncertain inputs (with ``groups``, indices per group).
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
+        :class:`~dynamics.results.Result`.
+    n : int
+        Base samples, a power of two: ``n (d + 2)`` runs (d inputs or groups),
+        ``n (2 d + 2)`` with ``second_order``.
+    seed : int
+        The seed of the design.
+    resamples : int
+        Bootstrap resamples for the intervals (0: none).
+    second_order : bool
+        Also the second-order indices (SALib).
+    **options
+        Those of :func:`metric_values` (an executor, a checkpoint, solver tolerances).
+
+    Returns
+    -------
+    SobolIndices
+        First-order and total indices with 95 % intervals.
     """
     return sobol_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
                     problem, n, seed, resamples, second_order)
@@ -544,8 +563,27 @@ class LocalSensitivities(Report):
 
 def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric,
                         step: float = 1e-3, **options: Any) -> LocalSensitivities:
-    """Elasticities of a scalar ``metric`` to each input in ``names``: ``2 d + 1`` runs
-    of one ensemble, in-process (see :class:`LocalSensitivities`)."""
+    """Elasticities of a scalar ``metric`` to each input at the scenario's own values.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    names : sequence of str
+        The inputs (registry names or per-state entries).
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
+        :class:`~dynamics.results.Result`.
+    step : float
+        The relative step of the central differences.
+    **options
+        Passed to the ensemble (tolerances).
+
+    Returns
+    -------
+    LocalSensitivities
+        The elasticity of the metric to each input (``2 d + 1`` runs of one ensemble).
+    """
     names, d = tuple(names), len(names)
     function = metric_function(metric)
     if not 0 < step < 0.5:
@@ -644,7 +682,31 @@ def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,
 
 def morris(scenario: Scenario, problem: Problem, metric: Metric, trajectories: int = 32,
            levels: int = 4, seed: int = 0, **options: Any) -> MorrisIndices:
-    """Morris screening of a scalar scenario metric: ``trajectories (d + 1)`` runs, in one
-    ensemble or, with an executor or a checkpoint, one sweep (see :func:`metric_values`)."""
+    """Morris screening of a scalar scenario metric.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The uncertain inputs.
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a
+        :class:`~dynamics.results.Result`.
+    trajectories : int
+        Morris trajectories: ``trajectories (d + 1)`` runs.
+    levels : int
+        Grid levels per input.
+    seed : int
+        The seed of the design.
+    **options
+        Those of :func:`metric_values`: in one ensemble or, with an executor or a
+        checkpoint, one sweep.
+
+    Returns
+    -------
+    MorrisIndices
+        mu*, mu and sigma of each input's elementary effects (SALib).
+    """
     return morris_of(lambda x: metric_values(scenario, problem, x, metric, **options),
                      problem, trajectories, levels, seed)

@@ -106,11 +106,16 @@ class Solver:
 class Events:
     """Terminal events that end a run with a recorded status.
 
-    domain : stop with LEFT_DOMAIN when a dynamic variable leaves its domain (spending
-        below 0 with the ceiling on, output reaching 0, cohesion outside [0, 1], ...) by
-        more than ``tolerance`` times the variable's initial scale (a bug or an
-        inadmissible parameter set, never a result). The divergence bound is the
-        solver's (:attr:`Solver.divergence`).
+    Parameters
+    ----------
+    domain : bool
+        Stop with LEFT_DOMAIN when a dynamic variable leaves its domain (spending below 0
+        with the ceiling on, output reaching 0, cohesion outside [0, 1], ...) by more than
+        ``tolerance`` times the variable's initial scale (a bug or an inadmissible
+        parameter set, never a result). The divergence bound is the solver's
+        (:attr:`Solver.divergence`).
+    tolerance : float
+        The allowed excursion, relative to the variable's initial scale, in (0, 1).
     """
 
     domain: bool = True

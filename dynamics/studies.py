@@ -35,7 +35,18 @@ __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values"
 
 @dataclass(frozen=True)
 class Problem:
-    """Names and bounds of the uncertain inputs (SALib's problem dictionary)."""
+    """Names and bounds of the uncertain inputs (SALib's problem dictionary).
+
+    Parameters
+    ----------
+    names : tuple of str
+        Registry names (``"coercion"``), per-state entries (``"growth.Riser"``),
+        intervention inputs (``"events.NATO.at"``).
+    bounds : tuple of (float, float)
+        The range of each input, inside its validity domain.
+    groups : tuple of str, optional
+        A group name per input: Sobol indices are then computed per group.
+    """
 
     names: tuple[str, ...]
     bounds: tuple[tuple[float, float], ...]
@@ -86,20 +97,63 @@ class Problem:
 
 
 def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
-    """Full-factorial design, shape (prod(levels), d), levels evenly spaced in the bounds."""
+    """Full-factorial design, levels evenly spaced in the bounds.
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs.
+    levels : int or sequence of int
+        Levels per input (one number for all).
+
+    Returns
+    -------
+    ndarray
+        The design, shape (prod(levels), d).
+    """
     levels = [levels] * len(problem.names) if isinstance(levels, int) else list(levels)
     axes = [np.linspace(lo, hi, k) for (lo, hi), k in zip(problem.bounds, levels, strict=True)]
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
 
 
 def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
-    """Latin hypercube of ``n`` points (scipy.stats.qmc), shape (n, d)."""
+    """Latin hypercube design (scipy.stats.qmc).
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs.
+    n : int
+        The number of points.
+    seed : int
+        The seed of the scrambling.
+
+    Returns
+    -------
+    ndarray
+        The design, shape (n, d).
+    """
     sample = qmc.LatinHypercube(len(problem.names), seed=seed).random(n)
     return qmc.scale(sample, problem.lower, problem.upper)
 
 
 def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
-    """Scrambled Sobol sequence of ``n`` (a power of two) points, shape (n, d)."""
+    """Scrambled Sobol sequence (scipy.stats.qmc).
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs.
+    n : int
+        The number of points, a power of two.
+    seed : int
+        The seed of the scrambling.
+
+    Returns
+    -------
+    ndarray
+        The design, shape (n, d).
+    """
     if n & (n - 1):
         raise ParameterValueError(f"a Sobol sequence needs a power of two points, got {n}")
     sample = qmc.Sobol(len(problem.names), scramble=True, seed=seed).random_base2(

@@ -196,11 +196,35 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
           progress: bool = False, **options: Any) -> SweepResult:
     """Run every design point and reduce it to ``metrics``; see the module docstring.
 
-    ``metrics`` are names of :data:`~dynamics.analysis.metrics.METRICS` or functions of a
-    :class:`~dynamics.results.Result` returning one number (module-level, so that a process
-    pool or cluster can pickle them). ``options`` go to
-    :func:`~dynamics.ensemble.simulate_ensemble` (tolerances, output). ``progress`` shows
-    a tqdm bar (``pip install 'balancing-dynamics[parallel]'``).
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose inputs the design varies.
+    problem : Problem
+        The uncertain inputs.
+    design : ndarray
+        The points, shape (n, d) (:func:`grid`, :func:`latin_hypercube`, ...).
+    metrics : sequence
+        Names of :data:`~dynamics.analysis.metrics.METRICS` or functions of a
+        :class:`~dynamics.results.Result` returning one number (module-level, so that a
+        process pool or cluster can pickle them).
+    chunk : int
+        Members per ensemble (and per task on an executor).
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks (a process pool, a Dask client's ``get_executor()``); default:
+        in-process.
+    checkpoint : str or Path, optional
+        Written after each chunk; a rerun resumes from it (a checkpoint of another study is
+        refused, naming what differs).
+    progress : bool
+        Show a tqdm bar (``pip install 'balancing-dynamics[parallel]'``).
+    **options
+        Passed to :func:`~dynamics.ensemble.simulate_ensemble` (tolerances, output).
+
+    Returns
+    -------
+    SweepResult
+        Per point, the metrics and the member's status and message.
     """
     for metric in metrics:  # unknown names raise before anything runs
         metric_function(metric)

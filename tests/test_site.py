@@ -44,3 +44,46 @@ def test_the_readme_says_how_to_build_the_site_and_ci_builds_it_strictly():
     assert "pip install -e '.[docs]' && mkdocs build --strict" in readme
     tests = ci.index("python -m pytest -q -n 2 --dist loadfile")
     assert ci.index("mkdocs build --strict") > tests  # after the tests, not in them
+
+
+def _documented(doc: str, section: str) -> set[str]:
+    """The names a numpydoc section documents (``name : type`` or ``a, b : type``)."""
+    lines = doc.splitlines()
+    for k in range(len(lines) - 1):
+        if lines[k].strip() == section and set(lines[k + 1].strip()) == {"-"}:
+            names: set[str] = set()
+            for line in lines[k + 2:]:
+                if line.strip() and set(line.strip()) == {"-"}:
+                    break  # the next section's underline
+                if line and not line.startswith(" "):
+                    names.update(n.strip().lstrip("*") for n in line.split(":")[0].split(","))
+            return names
+    return set()
+
+
+def test_the_public_api_has_numpydoc_docstrings_documenting_every_parameter():
+    """Every function and class of ``dynamics.__all__`` and of the fitting modules
+    (errors aside) documents each of its parameters in a numpydoc ``Parameters`` (or, for
+    a result, ``Attributes``) section, an enum its members, so that the API reference
+    shows them."""
+    import enum
+    import inspect
+
+    from dynamics import fitting, posterior
+
+    public = [(name, getattr(dynamics, name)) for name in dynamics.__all__]
+    public += [(f"{module.__name__}.{name}", getattr(module, name))
+               for module in (fitting, posterior) for name in module.__all__]
+    for name, value in public:
+        if not (inspect.isfunction(value) or inspect.isclass(value)):
+            continue
+        if inspect.isclass(value) and issubclass(value, Exception):
+            continue
+        doc = inspect.getdoc(value) or ""
+        if inspect.isclass(value) and issubclass(value, enum.Enum):
+            assert _documented(doc, "Attributes") == {m.name for m in value}, name
+            continue
+        wanted = {p.name for p in inspect.signature(value).parameters.values()
+                  if p.name != "self"}
+        assert wanted <= _documented(doc, "Parameters") | _documented(doc, "Attributes"), (
+            name, sorted(wanted - _documented(doc, "Parameters")))

@@ -254,10 +254,29 @@ def continuation(model: Model, name: str, value_range: tuple[float, float],
                    **options: Any) -> Branch:
     """Continue an equilibrium of ``model`` as parameter ``name`` goes over ``value_range``.
 
-    ``name`` is a registry name (a per-state parameter then varies for all states) or
-    ``name.STATE``. The range must lie inside the parameter's bounds. ``start`` is a
-    state near the equilibrium at the first value (default: the initial state). Other
-    options go to :func:`continue_branch`.
+    Parameters
+    ----------
+    model : Model
+        The assembled model.
+    name : str
+        A registry name (a per-state parameter then varies for all states) or
+        ``name.STATE``.
+    value_range : (float, float)
+        First and last value; the range must lie inside the parameter's bounds.
+    params : mapping, optional
+        The other parameters' values.
+    initial : mapping, optional
+        Initial values (they fix held variables and the default start).
+    start : ndarray, optional
+        A state near the equilibrium at the first value (default: the initial state).
+    **options
+        Passed to :func:`continue_branch` (step sizes, tolerances).
+
+    Returns
+    -------
+    Branch
+        The branch's points with their stability, and its folds, branch points and Hopf
+        points.
     """
     base, slots = parameter_slots(model, name)
     a, b = check_range(name, value_range)

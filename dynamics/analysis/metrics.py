@@ -51,7 +51,20 @@ def crossing(t: np.ndarray, x: np.ndarray, level: float, k: int) -> float:
 
 
 def peak_share(result: Result, state: str | None = None) -> Peak:
-    """Largest power share reached by ``state`` (default: by any state) and its time."""
+    """Largest power share reached and when.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    state : str, optional
+        The state whose peak is wanted (default: the largest share of any state).
+
+    Returns
+    -------
+    Peak
+        The share, the time it is reached and the state.
+    """
     shares = result.share
     if state is not None:
         i = result.state_index(state)
@@ -62,7 +75,20 @@ def peak_share(result: Result, state: str | None = None) -> Peak:
 
 
 def first_hegemony(result: Result, threshold: float | None = None) -> float | None:
-    """First time any state's share exceeds s*, or None if none ever does."""
+    """First time any state's share exceeds the hegemony threshold s*.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    threshold : float, optional
+        s* (default: the run's ``hegemony_share``).
+
+    Returns
+    -------
+    float or None
+        The time, or None if no state's share ever exceeds s*.
+    """
     level = threshold_of(result, threshold)
     top = result.share.max(axis=1)
     above = np.flatnonzero(top > level)
@@ -73,8 +99,18 @@ def unipolar_durability(result: Result, threshold: float | None = None
                         ) -> tuple[float, bool]:
     """Length of the first unipolar spell (some state above s*) and whether it ended.
 
-    Returns ``(duration, ended)``: if the spell lasts to the end of the run the duration
-    is censored at the run's end and ``ended`` is False; with no spell, ``(0.0, True)``.
+    Parameters
+    ----------
+    result : Result
+        A run.
+    threshold : float, optional
+        s* (default: the run's ``hegemony_share``).
+
+    Returns
+    -------
+    (float, bool)
+        ``(duration, ended)``: if the spell lasts to the end of the run the duration is
+        censored at the run's end and ``ended`` is False; with no spell, ``(0.0, True)``.
     """
     level = threshold_of(result, threshold)
     top = result.share.max(axis=1)
@@ -129,7 +165,18 @@ def mean_cohesion(result: Result, members: Sequence[str] | None = None) -> np.nd
 
 
 def transition_time(result: Result) -> tuple[float, str, str] | None:
-    """First time the leader changes (a power transition): (time, old, new), or None."""
+    """First time the leader changes (a power transition).
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+
+    Returns
+    -------
+    (float, str, str) or None
+        ``(time, old leader, new leader)``, or None if the leader never changes.
+    """
     leader = result.leader
     changed = np.flatnonzero(leader != leader[0])
     if changed.size == 0:

@@ -95,21 +95,33 @@ class Context(Protocol):
 class Parameter:
     """One model parameter.
 
-    Attributes
+    Parameters
     ----------
-    name : the name users write (``reaction``, ``fatigue``, ...); unique in the model.
-    symbol : the sympy/LaTeX base symbol (``k``, ``alpha``, ...); unique in the model.
-    kind : ``scalar`` (one value), ``state`` (one value per state) or ``pair`` (an N x N
+    name : str
+        The name users write (``reaction``, ``fatigue``, ...); unique in the model.
+    symbol : str
+        The sympy/LaTeX base symbol (``k``, ``alpha``, ...); unique in the model.
+    kind : str
+        ``scalar`` (one value), ``state`` (one value per state) or ``pair`` (an N x N
         matrix whose diagonal is fixed at zero).
-    unit : machine-readable (:mod:`dynamics.model.units`): ``1``, ``yr``, ``1/yr``, ``[m]``.
-    default, meaning, source (a key of ``REFERENCES``) : as documented.
-    bounds : the model's validity domain (inclusive): where the equations are defined and
-        the invariants hold. A value outside is refused; a published estimate never is.
-    plausible : the range a researcher would call plausible, for designs, priors and
-        sliders; documentation, never enforced (None: the bounds themselves).
-    uncertain : for a structurally uncertain parameter (a modelling choice that no study
-        estimates, such as a threshold share), the range over which robustness studies vary
-        it whatever a scenario sets; None for the others, which they vary around the
+    unit : str
+        Machine-readable (:mod:`dynamics.model.units`): ``1``, ``yr``, ``1/yr``, ``[m]``.
+    default : float
+        The value when none is given.
+    bounds : (float, float)
+        The model's validity domain (inclusive): where the equations are defined and the
+        invariants hold. A value outside is refused; a published estimate never is.
+    meaning : str
+        What it is, in words, as the parameter reference prints it.
+    source : str
+        A key of ``REFERENCES``: where its meaning and default come from.
+    plausible : (float, float), optional
+        The range a researcher would call plausible, for designs, priors and sliders;
+        documentation, never enforced (None: the bounds themselves).
+    uncertain : (float, float), optional
+        For a structurally uncertain parameter (a modelling choice that no study
+        estimates, such as a threshold share), the range over which robustness studies
+        vary it whatever a scenario sets; None for the others, which they vary around the
         scenario's value.
     """
 
@@ -178,21 +190,30 @@ class Region:
 class Variable:
     """A state variable.
 
-    Attributes
+    Parameters
     ----------
-    name, symbol, meaning : as printed (``m``, ``m``, ``military spending``).
-    unit : machine-readable, as for :class:`Parameter`.
-    pair : one value per unordered pair of states (symmetric, unit diagonal) instead of one
+    name, symbol, meaning : str
+        As printed (``m``, ``m``, ``military spending``).
+    unit : str
+        Machine-readable, as for :class:`Parameter`.
+    pair : bool
+        One value per unordered pair of states (symmetric, unit diagonal) instead of one
         per state.
-    default : initial value when none is given (see ``Default``).
-    domain : (low, high), inclusive, where the variable is defined; ``open_low`` excludes
-        the lower bound (output must stay above 0). A mechanism may narrow it
+    default : Default or float
+        The initial value when none is given (see ``Default``).
+    domain : (float, float)
+        Where the variable is defined (inclusive). A mechanism may narrow it
         (:class:`Restriction`).
-    initial_from : a derived quantity whose value at the start is the default initial
-        value (perceived threat starts at the actual threat).
-    region : bounds of the equilibrium search at index i, ``region(view, i)``; by default
-        the domain where finite, and ten times the start's magnitude elsewhere.
-    watched : whether the run's divergence bound applies to the variable.
+    open_low : bool
+        Excludes the domain's lower bound (output must stay above 0).
+    initial_from : Derived, optional
+        A derived quantity whose value at the start is the default initial value
+        (perceived threat starts at the actual threat).
+    region : callable, optional
+        Bounds of the equilibrium search at index i, ``region(view, i)``; by default the
+        domain where finite, and ten times the start's magnitude elsewhere.
+    watched : bool
+        Whether the run's divergence bound applies to the variable.
     """
 
     name: str
@@ -219,10 +240,26 @@ class Variable:
 class Derived:
     """A derived quantity: a named expression of variables and parameters.
 
-    ``indices`` is ``""`` (scalar), ``"i"``, ``"j"`` (per state, printed with that index)
-    or ``"ij"`` (per ordered pair). ``build(ctx, *index)`` returns its expression.
-    ``report`` names the key under which results record it per state (for example
-    ``share``); ``inline`` prints its body in place instead of its symbol.
+    Parameters
+    ----------
+    name : str
+        Its name (``"threat"``).
+    symbol : str
+        Its symbol in print (``"T"``).
+    indices : str
+        ``""`` (scalar), ``"i"``, ``"j"`` (per state, printed with that index) or ``"ij"``
+        (per ordered pair).
+    build : callable
+        ``build(ctx, *index)`` returns its expression, written against a
+        :class:`Context`.
+    meaning : str
+        What it is, in words.
+    unit : str
+        Its unit (``"1"`` for a pure number).
+    report : str, optional
+        The key under which results record it per state (for example ``share``).
+    inline : bool
+        Print its body in place instead of its symbol.
     """
 
     name: str
@@ -244,11 +281,20 @@ class Derived:
 
 @dataclass(frozen=True, eq=False)
 class Term:
-    """An additive term of a variable's rate, ``build(ctx, *index)``.
+    """An additive term of a variable's rate.
 
-    ``role`` groups the terms a modifier acts on: spending has a ``drive`` (reaction to
-    threat, grievance), which the ceiling saturates, and ``loss`` terms (fatigue), which it
-    leaves alone; other variables have only ``rate``.
+    Parameters
+    ----------
+    name : str
+        Its name (``"reaction"``).
+    variable : Variable
+        The variable whose rate it adds to.
+    build : callable
+        ``build(ctx, *index)`` returns the term, written against a :class:`Context`.
+    role : str
+        Groups the terms a modifier acts on: spending has a ``drive`` (reaction to threat,
+        grievance), which the ceiling saturates, and ``loss`` terms (fatigue), which it
+        leaves alone; other variables have only ``rate``.
     """
 
     name: str
@@ -259,8 +305,19 @@ class Term:
 
 @dataclass(frozen=True, eq=False)
 class Modifier:
-    """A transformation of the sum of one role's terms of a variable's rate:
-    ``apply(ctx, total, *index)`` returns the modified sum (the ceiling's saturation)."""
+    """A transformation of the sum of one role's terms of a variable's rate.
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    variable : Variable
+        The variable whose rate it modifies.
+    role : str
+        The role of the terms whose sum it transforms.
+    apply : callable
+        ``apply(ctx, total, *index)`` returns the modified sum (the ceiling's saturation).
+    """
 
     name: str
     variable: Variable
@@ -270,8 +327,16 @@ class Modifier:
 
 @dataclass(frozen=True, eq=False)
 class Override:
-    """Replaces a derived quantity's definition while the mechanism is on:
-    ``build(ctx, *index)`` (delayed perception: threat perceived is theta, not sum T)."""
+    """Replaces a derived quantity's definition while the mechanism is on.
+
+    Parameters
+    ----------
+    quantity : Derived
+        The quantity redefined.
+    build : callable
+        ``build(ctx, *index)``, its definition while the mechanism is on (delayed
+        perception: the threat perceived is theta, not the sum of T).
+    """
 
     quantity: Derived
     build: Callable[..., sp.Expr]
@@ -279,8 +344,17 @@ class Override:
 
 @dataclass(frozen=True, eq=False)
 class Restriction:
-    """Narrows a variable's domain while the mechanism is on (with the ceiling, spending
-    and perceived threat cannot be negative), optionally with its own search region."""
+    """Narrows a variable's domain while the mechanism is on.
+
+    Parameters
+    ----------
+    variable : Variable
+        The variable (with the ceiling, spending and perceived threat cannot be negative).
+    domain : (float, float)
+        Its domain while the mechanism is on.
+    region : callable, optional
+        ``region(view, i)``: its own bounds for the equilibrium search at index i.
+    """
 
     variable: Variable
     domain: tuple[float, float]

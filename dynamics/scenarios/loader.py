@@ -79,7 +79,41 @@ _TABLES = {
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named, documented model run: states, mechanisms, values, time span, sources."""
+    """A named, documented model run: states, mechanisms, values, time span, sources.
+
+    Parameters
+    ----------
+    name : str
+        The scenario's name (its file's, for a shipped one).
+    states : tuple of str
+        The states, in order.
+    mechanisms : tuple of str or str
+        The mechanisms beside Richardson's core, or ``"all"``.
+    parameters, initial : mapping
+        Parameter and initial values by registry name (per state as a mapping or a list).
+    t_span : (float, float)
+        Start and end, in years (calendar years for a historical scenario).
+    output : int
+        The number of evenly spaced output times.
+    solver : Solver
+        The integration options.
+    title, description, theory : str
+        What the scenario shows, its story, and the theory it illustrates.
+    unit : str
+        The currency unit of spending and output ("" for arbitrary units).
+    references : tuple of str
+        Keys of :data:`~dynamics.model.references.REFERENCES`.
+    sources : mapping
+        The source or assumption of each value (``"parameters.reaction"`` -> text).
+    robustness : mapping
+        The measured share of the neighbourhood in which each claim holds.
+    path : str, optional
+        The file it was read from.
+    events : tuple of Intervention
+        Its interventions (the file's ``[[events]]`` tables).
+    history : mapping
+        How it is compared with the historical record (the file's ``[history]`` table).
+    """
 
     name: str
     states: tuple[str, ...]
@@ -456,7 +490,13 @@ def _library() -> dict[str, resources.abc.Traversable]:
 
 
 def list_scenarios() -> list[str]:
-    """Names of the scenarios shipped with the package, sorted."""
+    """Names of the scenarios shipped with the package.
+
+    Returns
+    -------
+    list of str
+        The names, sorted.
+    """
     return sorted(_library())
 
 
@@ -480,8 +520,22 @@ def load_intervention(base: Scenario, path: str | Path) -> Scenario:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A shipped scenario by name, or a scenario file by path.
 
-    An unknown name raises :class:`UnknownNameError` with the closest shipped name; a
-    malformed file raises :class:`ScenarioError` naming the file, line and key.
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A name of :func:`list_scenarios`, or the path of a ``.toml`` scenario file.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown name, with the closest shipped one.
+    ScenarioError
+        For a malformed file, naming the file, line and key.
     """
     library = _library()
     text_name = str(name_or_path)
