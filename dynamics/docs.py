@@ -283,7 +283,8 @@ def calibration_markdown(record=None, coverage=None) -> str:
         shown = (f"{value:.3g}" if fitted.identified(name)
                  else f"not identified (best {value:.3g})")
         by = fitted.intervals.get(name, {})
-        lines.append(f"| `{name}` | {shown} | {fitted.stderr[name]:.2g} | "
+        error = f"{fitted.stderr[name]:.2g}" if fitted.identified(name) else "–"
+        lines.append(f"| `{name}` | {shown} | {error} | "
                      f"{by['profile'].text() if 'profile' in by else ''} | "
                      f"{by['bootstrap'].text() if 'bootstrap' in by else ''} |")
     lines += ["", "What the data do not pin: " + (
@@ -318,11 +319,10 @@ def calibration_markdown(record=None, coverage=None) -> str:
     lines += [f"| `rho` | {COVERAGE['rho']:g} | | | {100 * correlated.profile['rho']:.0f} % | "
               f"{100 * correlated.bootstrap['rho']:.0f} % |", "",
               "With independent errors both intervals cover as they should. With AR(1) "
-              f"errors and {COVERAGE['years'] + 1} years per state they undercover, the "
-              "bootstrap most: the "
-              "estimate of rho is biased down in short series, so the replicates are drawn "
-              "less autocorrelated than the data (read the intervals of an AR(1) fit as "
-              "too narrow)."]
+              f"errors and {COVERAGE['years'] + 1} years per state they undercover: the "
+              "estimate of rho is biased down in short series, and the bootstrap's "
+              "correction of that bias (a pilot bootstrap) is partial. Read the intervals "
+              "of an AR(1) fit as somewhat too narrow."]
     lines += ["", _CALIBRATION_END]
     return "\n".join(lines)
 

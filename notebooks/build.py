@@ -339,7 +339,7 @@ problem.names, problem.n"""),
 Each state's reaction and a shared fatigue, with the AR(1) coefficient of the errors. A
 profile that does not close within the parameter's domain means the data do not pin it:
 the estimate is then printed as *not identified*, never as a number with an error."""),
-    ("code", """result = bootstrap(profile(fit(problem)), 100)
+    ("code", """result = bootstrap(profile(fit(problem)), 40 if QUICK else 200)
 print(result.summary())"""),
     ("md", """## Out of sample
 
@@ -368,7 +368,7 @@ the reactions and the AR(1) coefficient are sampled, with uniform priors over th
 plausible ranges and a scale-invariant prior on the error's sd. The posterior is skewed:
 large reactions are hard to rule out (see the profile intervals above), so the posterior
 medians lie above the maximum-likelihood estimates."""),
-    ("code", """walkers, steps, burn = (32, 600, 200) if QUICK else (64, 5000, 1500)
+    ("code", """walkers, steps, burn = (32, 300, 100) if QUICK else (64, 5000, 1500)
 bayes = {}
 for label, chosen in (("+ economy + alliances", scenario),
                       ("+ alliances", variants["+ alliances"])):
