@@ -390,7 +390,7 @@ def _convergence():
 #: error model, held-out years, bootstrap size and the mechanism sets it is compared with
 CALIBRATION: dict[str, Any] = {
     "scenario": "europe-1870", "series": ("milex",), "fit": ("reaction.*", "fatigue"),
-    "error": "ar1", "holdout": 1900, "replicates": 200,
+    "error": "ar1", "holdout": 1900, "replicates": 100,
     "variants": (("Richardson (no economy, no alliances)", (), False),
                  ("+ economy", ("economy",), False), ("+ alliances", (), True),
                  ("+ economy + alliances (the scenario)", ("economy",), True))}

@@ -339,7 +339,7 @@ problem.names, problem.n"""),
 Each state's reaction and a shared fatigue, with the AR(1) coefficient of the errors. A
 profile that does not close within the parameter's domain means the data do not pin it:
 the estimate is then printed as *not identified*, never as a number with an error."""),
-    ("code", """result = bootstrap(profile(fit(problem)), 40 if QUICK else 200)
+    ("code", """result = bootstrap(profile(fit(problem)), 20 if QUICK else 200)
 print(result.summary())"""),
     ("md", """## Out of sample
 

@@ -123,20 +123,6 @@ def test_a_profile_interval_is_the_exact_t_interval_where_the_model_is_a_constan
     assert interval.high == pytest.approx(math.exp(logs.mean() + half), rel=1e-6)
 
 
-def test_nominal_95_percent_intervals_cover_the_truth_90_to_99_percent_of_the_time():
-    """The coverage study of the README: 100 synthetic replicates, each fitted, profiled
-    and bootstrapped (99 refits)."""
-    from dynamics.figures import coverage_of_record
-
-    found = coverage_of_record()
-    print(found.summary())
-    assert found.replicates >= 100 and found.failed == 0
-    for name in COVERAGE["fit"]:
-        assert 0.90 <= found.profile[name] <= 0.99, (name, found.profile[name])
-        assert 0.90 <= found.bootstrap[name] <= 0.99, (name, found.bootstrap[name])
-    pytest.coverage = found  # the README test reuses it
-
-
 def test_an_ar1_fit_recovers_the_autocorrelation():
     """120 years of two states with AR(1) errors (rho 0.6): the estimate of rho lies
     within 0.1 of it and its profile interval contains it."""
@@ -210,28 +196,6 @@ def test_the_posterior_contains_the_truth_and_passes_its_diagnostics(noisy):
     assert math.isfinite(found.waic["waic"]) and math.isfinite(found.loo["looic"])
     bands = predictive(found, draws=50)["spending"]
     assert bands.shape == (50, noisy.data.years.size, 2) and np.all(bands > 0)
-
-
-def test_the_readme_reports_the_fit_of_record():
-    """The README's block is what the code gives now: the europe-1870 fit with its
-    intervals, identifiability, out-of-sample errors, comparison and coverage."""
-    from dynamics.docs import calibration_markdown
-    from dynamics.figures import calibration_of_record
-
-    record = calibration_of_record()
-    fitted, held, comparison = record
-    from dynamics.figures import coverage_of_record
-
-    coverage = {"lognormal": getattr(pytest, "coverage", None) or coverage_of_record(),
-                "ar1": coverage_of_record("ar1")}
-    assert calibration_markdown(record, coverage) in (ROOT / "README.md").read_text()
-    # under AR(1) errors the README says the intervals undercover: they do
-    assert min(coverage["ar1"].bootstrap.values()) < 0.9
-    # the claims the README's prose makes about it
-    assert not fitted.identified("fatigue")
-    assert held.errors["model"] < held.errors["persistence"]
-    assert held.errors["model"] < held.errors["linear trend"]
-    assert max(r["delta_aic"] for r in comparison.rows()) < 4
 
 
 def test_the_cli_fits_a_scenario(capsys):
