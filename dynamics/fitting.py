@@ -36,8 +36,9 @@ as not identified. :func:`bootstrap` refits
 replicates drawn from the fitted observation model (parametric) or built from blocks of
 consecutive years of the residuals (block), and gives percentile intervals (under
 AR(1) errors the parametric replicates are drawn at a bias-corrected rho: see
-:func:`bootstrap`); replicates whose fit fails are counted, not dropped silently. :func:`coverage` measures how often
-nominal intervals cover known parameters on synthetic data.
+:func:`bootstrap`); replicates whose fit fails are counted, not dropped silently.
+:func:`coverage` measures how often nominal intervals cover known parameters on
+synthetic data.
 
 **Identifiability.** :class:`Fit` reports the condition number of the information matrix
 (scaled by each unknown's size), its flat directions and the unknowns they load on, pairs
