@@ -247,6 +247,9 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     from dynamics import fitting
     from dynamics.scenarios import load_scenario
 
+    if args.plot and args.method != "mcmc" and args.holdout is None:
+        raise DynamicsError("--plot draws the fit against held-out years: give --holdout "
+                            "YEAR (or --method mcmc for the corner plot)")
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     years = _years(args.years)
     if args.data.startswith("cow:"):
@@ -294,9 +297,8 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
         if posterior is not None:
             figure = plot_corner(posterior)
         else:
-            shown = held or fitting.holdout(problem, int(problem.data.years[-1]) - 1,
-                                            starts=args.starts, seed=args.seed)
-            figure = plot_fit(shown, title=scenario.title or scenario.name)
+            assert held is not None  # checked before the work
+            figure = plot_fit(held, title=scenario.title or scenario.name)
         print("wrote " + ", ".join(map(str, save_figure(figure, Path(args.plot)))))
 
 
@@ -729,8 +731,8 @@ def _parser() -> argparse.ArgumentParser:
     from_scenario.add_argument("--burn", type=int, default=1000)
     from_scenario.add_argument("--seed", type=int, default=0)
     from_scenario.add_argument("--json", action="store_true", help="print JSON")
-    from_scenario.add_argument("--plot", help="write the fit (or, for mcmc, the corner "
-                                              "plot) to FILE (.pdf and .png)")
+    from_scenario.add_argument("--plot", help="write the fit with its held-out years (needs "
+                                              "--holdout; for mcmc, the corner plot) to FILE")
     from_scenario.set_defaults(func=_cmd_calibrate_scenario)
     sweep = sub.add_parser("sweep", help="run a full-factorial grid of parameter values")
     sweep.add_argument("scenario", help="a shipped scenario name or a .toml file")

@@ -465,8 +465,8 @@ def plot_history(fit, counterfactual=None, title: str = "", label: str = "") -> 
 def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: str = ""
              ) -> plt.Figure:
     """Observed (dots) and fitted (lines) series of a :class:`~dynamics.fitting.Holdout`,
-    the held-out years shaded, with the persistence and linear-trend predictions of the
-    held-out years (thin) and, if given, the 5-95 % posterior-predictive band."""
+    the held-out years shaded, the held-out errors of the model, persistence and a linear
+    trend in the title and, if given, the 5-95 % posterior-predictive band."""
     fit = holdout.fit
     problem = fit.problem
     states = problem.scenario.states

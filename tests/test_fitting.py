@@ -219,3 +219,14 @@ def test_power_shares_come_from_cinc_normalised_over_the_states():
         (ROOT / "dynamics" / "data" / "cow-nmc-v6.0.csv").open())}
     cinc = np.array([rows[(s, "1900")] for s in scenario.states])
     np.testing.assert_allclose(shares[0], cinc / cinc.sum())
+
+
+def test_the_cli_plots_a_fit_only_against_held_out_years(capsys, tmp_path):
+    from dynamics.cli import main
+
+    base = ["calibrate", "scenario", "europe-1870", "--data", "cow:milex", "--fit",
+            "reaction.UKG", "--years", "1870:1890"]
+    assert main([*base, "--plot", str(tmp_path / "fit.png")]) == 2
+    assert "give --holdout YEAR" in capsys.readouterr().err
+    assert main([*base, "--holdout", "1885", "--plot", str(tmp_path / "fit.png")]) == 0
+    assert (tmp_path / "fit.png").is_file()
