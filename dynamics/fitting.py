@@ -907,7 +907,7 @@ def _profiles(problem: Problem, phi: np.ndarray, ll: np.ndarray, log_y: np.ndarr
     """Profile intervals of the unknowns ``which`` for every row (a fitted dataset):
     every grid point and secant step of every unknown, side and row one constrained fit
     of one batch."""
-    rows, q = phi.shape
+    rows = phi.shape[0]
     threshold = _profile_threshold(problem, level)
     step = np.where(np.isfinite(stderr) & (stderr > 0) & (stderr < 1e6 * problem.typical),
                     stderr, 0.1 * problem.typical)
@@ -968,7 +968,6 @@ def _constrained(problem: Problem, phi: np.ndarray, ll: np.ndarray, log_y: np.nd
                  tasks: Sequence[tuple[int, int, int]], values: np.ndarray) -> np.ndarray:
     """The F statistic of the fit with unknown j held at each of ``values`` (tasks,
     points), every one a problem of one batch started from the row's estimates."""
-    q = phi.shape[1]
     points = values.shape[1]
     starts = np.repeat(np.array([phi[r] for r, _, _ in tasks]), points, axis=0)
     columns = np.repeat([j for _, j, _ in tasks], points)
@@ -980,8 +979,7 @@ def _constrained(problem: Problem, phi: np.ndarray, ll: np.ndarray, log_y: np.nd
     # a constrained fit cannot beat the free one: a higher value means the free fit had
     # not reached the maximum, and the statistic is then 0
     best = np.maximum(ll[owner], profiled)
-    return _profile_statistic(problem, best, profiled).reshape(len(tasks), points) \
-        if q else np.zeros((len(tasks), points))
+    return _profile_statistic(problem, best, profiled).reshape(len(tasks), points)
 
 
 def profile(result: Fit, names: Sequence[str] | None = None, level: float = 0.95) -> Fit:
