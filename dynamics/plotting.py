@@ -462,6 +462,12 @@ def plot_history(fit, counterfactual=None, title: str = "", label: str = "") -> 
     return fig
 
 
+def _series_panels(count: int) -> tuple[plt.Figure, np.ndarray]:
+    """One panel per fitted series, side by side (axes of shape (1, count))."""
+    return plt.subplots(1, count, figsize=(TWO_COLUMN if count > 1 else ONE_COLUMN * 1.6,
+                                           2.8), layout="constrained", squeeze=False)
+
+
 def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: str = ""
              ) -> plt.Figure:
     """Observed (dots) and fitted (lines) series of a :class:`~dynamics.fitting.Holdout`,
@@ -474,9 +480,7 @@ def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: st
     years = holdout.years
     test = years > holdout.training[1]
     with paper_style():
-        fig, axes = plt.subplots(1, len(problem.series), figsize=(
-            TWO_COLUMN if len(problem.series) > 1 else ONE_COLUMN * 1.6, 2.8),
-            layout="constrained", squeeze=False)
+        fig, axes = _series_panels(len(problem.series))
         for s, name in enumerate(problem.series):
             ax = axes[0, s]
             for i, state in enumerate(states):
@@ -523,9 +527,7 @@ def plot_predictive(posterior, bands: dict[str, np.ndarray], title: str = "") ->
     colours = state_colours(states)
     years = problem.data.years
     with paper_style():
-        fig, axes = plt.subplots(1, len(problem.series), figsize=(
-            TWO_COLUMN if len(problem.series) > 1 else ONE_COLUMN * 1.6, 2.8),
-            layout="constrained", squeeze=False)
+        fig, axes = _series_panels(len(problem.series))
         for s, name in enumerate(problem.series):
             ax = axes[0, s]
             for i, state in enumerate(states):
