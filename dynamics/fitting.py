@@ -835,23 +835,33 @@ def fit(problem: Problem, *, starts: int = 4, seed: int = 0) -> Fit:
     return _report(problem, phi[best], float(ll[best]))
 
 
-def _information(problem: Problem, phi: np.ndarray, log_y: np.ndarray | None = None
+def _information(problem: Problem, phi: np.ndarray, log_y: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The Gauss-Newton information matrix at ``phi`` (of the innovations over their
-    sigma) and the sigma of each series, for the problem's data or ``log_y``."""
-    log_y = problem.log_y if log_y is None else log_y
-    e, _ = problem.evaluate(phi[None], log_y[None])
-    sigma2 = problem.rss(e)[0] / problem.counts
-    jac = _jacobian(problem, phi[None], log_y[None], (1 / sigma2)[None],
-                    np.ones((1, phi.size), dtype=bool))[0]
+    """The Gauss-Newton information matrices (rows, q, q) at the rows of ``phi`` (of the
+    innovations over their sigma) and the sigma of each series (rows, S), for the data
+    ``log_y`` (rows, n); every perturbation of every row one member of one batch."""
+    e, _ = problem.evaluate(phi, log_y)
+    sigma2 = problem.rss(e) / problem.counts
+    jac = _jacobian(problem, phi, log_y, 1 / sigma2, np.ones_like(phi, dtype=bool))
     # the objective's (1 - rho^2) factor is 1 + O(C / n); the information is that of the
     # innovations alone
-    jac = jac * (1 - problem.rho(phi[None])[0] ** 2) ** (problem.chains / (2 * problem.n))
-    return jac.T @ jac, np.sqrt(sigma2)
+    jac = jac * ((1 - problem.rho(phi) ** 2) ** (problem.chains / (2 * problem.n)))[:, None,
+                                                                                   None]
+    return np.swapaxes(jac, 1, 2) @ jac, np.sqrt(sigma2)
+
+
+def equal_tailed(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The equal-tailed interval of ``values`` at ``level`` (percentiles); NaN if empty."""
+    if not len(values):
+        return math.nan, math.nan
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def _report(problem: Problem, phi: np.ndarray, loglik: float) -> Fit:
-    information, sigma = _information(problem, phi)
+    informations, sigmas = _information(problem, phi[None], problem.log_y[None])
+    information, sigma = informations[0], sigmas[0]
     names = problem.names
     scaled = information * np.outer(problem.typical, problem.typical)
     eigenvalues, vectors = np.linalg.eigh(scaled)
@@ -1145,12 +1155,9 @@ def bootstrap(result: Fit, replicates: int = 200, *, kind: str = "parametric",
                                   replicates, kind, np.random.default_rng(seed))
     kept = refit[0][converged[0]]
     result.failures[f"bootstrap ({kind})"] = int(np.sum(~converged[0]))
-    tail = 100 * (1 - level) / 2
     for j, name in enumerate(problem.names):
-        low, high = np.percentile(kept[:, j], [tail, 100 - tail]) if len(kept) else (
-            math.nan, math.nan)
         result.intervals.setdefault(name, {})["bootstrap"] = Interval(
-            float(low), float(high), f"bootstrap ({kind})", level)
+            *equal_tailed(kept[:, j], level), f"bootstrap ({kind})", level)
     return result
 
 
@@ -1249,14 +1256,11 @@ def coverage(problem: Problem, sigma: float, *, replicates: int = 100, rho: floa
                                                     problem.error == "ar1" else 0.0),
                            rng, replicates)
     phi, ll, converged = _minimise(problem, np.repeat(truth[None], replicates, axis=0), data)
-    e, _ = problem.evaluate(phi, data)
-    fitted_sigma = np.sqrt(problem.rss(e) / problem.counts)
-    stderr = np.stack([np.sqrt(np.abs(np.diag(np.linalg.pinv(_information(
-        problem, phi[r], data[r])[0])))) for r in range(replicates)])
+    information, fitted_sigma = _information(problem, phi, data)
+    stderr = np.sqrt(np.abs(np.diagonal(np.linalg.pinv(information), axis1=1, axis2=2)))
     which = list(range(len(problem.names)))
     profiles = _profiles(problem, phi, ll, data, stderr, which, level)
     refits, ok = _bootstrap(problem, phi, fitted_sigma, data, bootstrap_replicates, kind, rng)
-    tail = 100 * (1 - level) / 2
     covered_p = np.zeros(len(which))
     covered_b = np.zeros(len(which))
     for r in range(replicates):
@@ -1264,10 +1268,8 @@ def coverage(problem: Problem, sigma: float, *, replicates: int = 100, rho: floa
             continue
         for j in which:
             covered_p[j] += profiles[r][j].covers(truth[j])
-            kept = refits[r, ok[r], j]
-            if kept.size:
-                low, high = np.percentile(kept, [tail, 100 - tail])
-                covered_b[j] += low <= truth[j] <= high
+            low, high = equal_tailed(refits[r, ok[r], j], level)
+            covered_b[j] += low <= truth[j] <= high  # False for an empty (NaN) interval
     names = problem.names
     return Coverage(dict(zip(names, truth.tolist(), strict=True)), replicates, level,
                     dict(zip(names, (covered_p / replicates).tolist(), strict=True)),
@@ -1350,8 +1352,7 @@ def holdout(problem: Problem, last_training_year: int, *, starts: int = 4, seed:
         values held) and of a linear trend (per state, least squares through the training
         years, extrapolated).
     """
-    data = problem.observations if problem.years is None else problem.observations.window(
-        *problem.years)
+    data = problem.data
     years = data.years
     train = years[years <= last_training_year]
     test = years[years > last_training_year]

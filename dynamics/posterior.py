@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import ParameterValueError
-from dynamics.fitting import RHO_LIMIT, Fit, Problem
+from dynamics.fitting import RHO_LIMIT, Fit, Problem, equal_tailed
 from dynamics.report import Report
 
 __all__ = ["Posterior", "posterior", "SIGMA_PRIOR", "pointwise_loglik", "predictive",
@@ -149,9 +149,7 @@ class Posterior(Report):
 
     def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
         """The equal-tailed credible interval of ``name``."""
-        tail = 100 * (1 - level) / 2
-        low, high = np.percentile(self.flat[:, self.names.index(name)], [tail, 100 - tail])
-        return float(low), float(high)
+        return equal_tailed(self.flat[:, self.names.index(name)], level)
 
     def median(self, name: str) -> float:
         return float(np.median(self.flat[:, self.names.index(name)]))
