@@ -15,11 +15,14 @@ three states with the mechanism's prerequisites and in one with every shipped me
 4. **Switching off**: without the mechanism, the other mechanisms' equations are recovered
    exactly: built beside it, their terms are those of the model without it (unless it
    has a modifier or an override, which act on others' terms by design).
-5. **Invariants** under hypothesis: for random admissible parameters and initial states,
+5. **Array code**: the array program of many states (:mod:`dynamics.arraycode`) gives the
+   unrolled code's rate, Jacobian and reported quantities to ``ARRAY_TOLERANCE`` at random
+   admissible points, so the mechanism runs the same at N = 3 and at N = 190.
+6. **Invariants** under hypothesis: for random admissible parameters and initial states,
    every dynamic variable stays in its domain and the power shares sum to 1.
 
 Each failure raises :class:`MechanismCheckError` naming the mechanism, the check and the
-term. Checks 1 to 4 need only the core; check 5 needs hypothesis (the ``[test]`` extra).
+term. Checks 1 to 5 need only the core; check 6 needs hypothesis (the ``[test]`` extra).
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ from dynamics.report import Report
 from dynamics.results import Result
 
 __all__ = ["MechanismCheckError", "CheckReport", "check_mechanism", "check_units",
-           "check_jacobian", "check_switch_off", "check_invariants"]
+           "check_jacobian", "check_array", "check_switch_off", "check_invariants",
+           "ARRAY_TOLERANCE"]
 
 STATES = ("A", "B", "C")
 #: relative tolerance of an analytic derivative against central differences
@@ -298,6 +302,45 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
     return f"Jacobian equals central differences at {points} points per model"
 
 
+#: the largest difference allowed between the array and the unrolled code, relative to
+#: the size of the row (rate or Jacobian) or of the quantity: rounding only
+ARRAY_TOLERANCE = 1e-12
+
+
+def _agree(array: np.ndarray, unrolled: np.ndarray) -> bool:
+    scale = np.max(np.abs(unrolled), axis=-1, keepdims=True) + 1e-300
+    return bool(np.all(np.abs(array - unrolled) <= ARRAY_TOLERANCE * scale))
+
+
+def check_array(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> str:
+    """The array code's rate, Jacobian and reported quantities equal the unrolled code's
+    at ``points`` random admissible points per model (``ARRAY_TOLERANCE``)."""
+    mechanism = resolve(mechanism)
+    rng = np.random.default_rng(seed)
+    for model in _models(mechanism):
+        try:
+            array = compile_model(model, "array")
+        except ValueError as error:
+            raise MechanismCheckError(f"mechanism {mechanism.name!r}: {error}") from None
+        unrolled = compile_model(model, "unrolled")
+        pairs = [("rate", array.rate, unrolled.rate),
+                 ("Jacobian", array.jacobian, unrolled.jacobian),
+                 *((name, array.outputs[name], unrolled.outputs[name])
+                   for name in unrolled.outputs)]
+        for _ in range(points):
+            y, p = _random_point(model, rng)
+            for what, fast, reference in pairs:
+                with np.errstate(all="ignore"):
+                    got, expected = fast(0.0, y, p), reference(0.0, y, p)
+                if not _agree(got, expected):
+                    raise MechanismCheckError(
+                        f"mechanism {mechanism.name!r}: the array code's {what} differs "
+                        f"from the unrolled code's by "
+                        f"{np.max(np.abs(got - expected)):.3g} (largest entry "
+                        f"{np.max(np.abs(expected)):.3g})")
+    return f"array code equals unrolled code at {points} points per model"
+
+
 def check_switch_off(mechanism: MechanismSpec) -> str:
     """Without the mechanism the other mechanisms' equations are recovered: built beside
     it, every other mechanism's terms (with their modifiers) equal those of the model
@@ -428,6 +471,7 @@ def check_mechanism(mechanism: MechanismSpec, *, invariants: bool = True,
     report = CheckReport(resolved.name, ["registered without clashes"])
     report.passed.append(check_units(resolved))
     report.passed.append(check_jacobian(resolved, seed=seed))
+    report.passed.append(check_array(resolved, seed=seed))
     report.passed.append(check_switch_off(resolved))
     if invariants:
         report.passed.append(check_invariants(resolved, examples, seed))

@@ -1,5 +1,19 @@
 """Compilation of a symbolic Model into numpy functions for its rate, Jacobian and threat.
 
+Two paths from the one definition, chosen by the number of states (``path="auto"``):
+
+- **unrolled** (N <= ``UNROLLED_MAX``): every state's equation written out as straight-line
+  code, with its forward-mode Jacobian and the scalar ``rate_into`` that the compiled
+  ensemble kernel runs (:mod:`dynamics.kernel`). Generation grows as N^3 (below), but
+  the code is fastest evaluated over many members at once (twice the array code's speed
+  for 1,000 members at N = 10) and is what the kernel needs.
+- **array** (larger N): the equations as array reductions (:mod:`dynamics.arraycode`),
+  built in a fraction of a second at any N, with an exact complex-step Jacobian. For one
+  member it is already the faster from N = 5 on (measured in ``benchmarks/scale.py``);
+  ensembles of it run on scipy's engine.
+
+The rest of this docstring is about the unrolled path.
+
 The generated functions take ``(t, y, p)`` where ``y`` has shape ``(..., n_variables)`` and
 ``p`` has shape ``(..., n_inputs)`` (the model's parameter slots followed by its held
 variables); leading axes broadcast, so one call evaluates a whole ensemble. Common
@@ -23,7 +37,7 @@ state in the common threat and the spoils): measured cold on 2 cores with every
 mechanism, 7.6 s at N = 8, 26 s at 12, about 2 minutes at 20. A generation expected to
 take more than a few seconds says so on the ``dynamics`` logger (the command line shows
 it), step by step; a size past ``MAX_STATES`` with alliances on is refused with the size
-that can be built.
+that can be built (the array path builds any size).
 """
 
 from __future__ import annotations
@@ -42,11 +56,19 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from dynamics.arraycode import ArrayProgram, array_program
 from dynamics.model.model import MAX_STATES, Model
 from dynamics.model.parts import EPSILON, GUARD, Mechanism
 
-__all__ = ["CompiledModel", "compile_model", "MAX_STATES", "expected_seconds",
-           "numeric_function", "scalar_source", "write_atomic"]
+__all__ = ["CompiledModel", "compile_model", "MAX_STATES", "UNROLLED_MAX", "PATHS",
+           "choose_path", "expected_seconds", "numeric_function", "scalar_source",
+           "write_atomic"]
+
+#: the most states compiled to unrolled code by default: about 25 s to generate cold at
+#: N = 10 (cached on disk afterwards), 48 s at 12 and growing as N^3
+UNROLLED_MAX = 10
+#: the compilation paths (see the module docstring)
+PATHS = ("auto", "unrolled", "array")
 
 log = logging.getLogger("dynamics")
 
@@ -91,9 +113,11 @@ class CompiledModel:
     jacobian : f(t, y, p) -> d(rate)/dy, shape ``(..., n_variables, n_variables)``.
     outputs : name -> f(t, y, p), the quantities results report per state (``share``,
         ``threat``, ``theta`` and those of researchers' mechanisms), shape ``(..., N)``.
-    source : the generated Python source, for inspection; it also defines
-        ``rate_into(y, p, out)``, the rate of one member as scalar code, which
+    source : the generated Python source, for inspection; on the unrolled path it also
+        defines ``rate_into(y, p, out)``, the rate of one member as scalar code, which
         :mod:`dynamics.kernel` compiles with numba.
+    path : ``"unrolled"`` or ``"array"``.
+    program : the array program (its exact ``jvp`` and ``sparsity``) on the array path.
     """
 
     n_variables: int
@@ -102,6 +126,8 @@ class CompiledModel:
     jacobian: Function
     outputs: dict[str, Function]
     source: str
+    path: str = "unrolled"
+    program: ArrayProgram | None = None
 
     @property
     def threat(self) -> Function:
@@ -114,22 +140,45 @@ class CompiledModel:
         return self.outputs["share"]
 
 
-def compile_model(model: Model) -> CompiledModel:
-    """Compile ``model`` to its numeric rate and analytic Jacobian.
+def choose_path(n_states: int, path: str = "auto") -> str:
+    """The compilation path for ``n_states``: ``path`` itself unless it is ``"auto"``, then
+    unrolled up to ``UNROLLED_MAX`` states and array code above."""
+    if path not in PATHS:
+        raise ValueError(f"compilation path must be one of {', '.join(PATHS)}, got {path!r}")
+    if path != "auto":
+        return path
+    return "unrolled" if n_states <= UNROLLED_MAX else "array"
+
+
+def compile_model(model: Model, path: str = "auto") -> CompiledModel:
+    """Compile ``model`` to its numeric rate and exact Jacobian.
 
     Parameters
     ----------
     model : Model
-        The assembled model. (A model of more than ``MAX_STATES`` states with alliances on
-        is refused when it is built: see :class:`~dynamics.model.Model`.)
+        The assembled model.
+    path : str
+        ``"auto"`` (unrolled code up to ``UNROLLED_MAX`` states, array code above),
+        ``"unrolled"`` or ``"array"`` (see the module docstring). The unrolled path is
+        refused past ``MAX_STATES`` states with alliances on (hours of generation).
 
     Returns
     -------
     CompiledModel
         The rate, its Jacobian and the derived quantities as numeric functions, cached per
-        number of states and mechanisms (in memory and on disk).
+        number of states, mechanisms and path (the unrolled code also on disk).
     """
+    if choose_path(model.N, path) == "array":
+        return _compile_array(model.N, model.components)
     return _compile(model.N, model.components)
+
+
+@functools.lru_cache(maxsize=32)
+def _compile_array(n_states: int, mechanisms: tuple[Mechanism, ...]) -> CompiledModel:
+    program = array_program(Model([f"S{i}" for i in range(n_states)], mechanisms))
+    return CompiledModel(program.n_variables, program.inputs, program.rate,
+                         program.jacobian, program.outputs, program.source, "array",
+                         program)
 
 
 def _cache_folder() -> Path | None:

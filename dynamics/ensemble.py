@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from dynamics import kernel
+from dynamics.compile import choose_path
 from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError
 from dynamics.interventions import Intervention, Plan, plan
 from dynamics.model.model import Model
@@ -305,13 +306,14 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         schedule = schedule.select(index)
     requested = params
     params, initial = _select(params, index, members), _select(initial, index, members)
-    compiled, values, start, y0, p = prepare(model, params, initial)
+    chosen = _engine(solver, model.N)
+    compiled, values, start, y0, p = prepare(
+        model, params, initial, "unrolled" if chosen == "kernel" else solver.code)
     recorded = _recorded(model, values, requested, [i for i in range(members)
                                                     if status[i] is not Status.SUCCESS],
                          members)
     y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
                                                                                 p.shape[-1]))
-    chosen = _engine(solver)
     fired: list[list[tuple[float, int]]] = [[] for _ in range(members)]
     if chosen == "kernel":
         bounds = solver.divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
@@ -369,20 +371,25 @@ def _inputs_along(schedule: Plan, p: np.ndarray, fired: list, t_out: np.ndarray
     return inputs
 
 
-def _engine(solver: Solver) -> str:
-    """The engine that runs the members: the kernel only integrates RK45."""
+def _engine(solver: Solver, n_states: int) -> str:
+    """The engine that runs the members: the kernel integrates RK45 with unrolled code, so
+    ``auto`` picks it only where that is the code ``solver.code`` asks for."""
     method = solver.members()
     if solver.engine == "kernel":
         if method != "RK45":
             raise DynamicsError(f"the compiled kernel integrates RK45 only, not {method}; "
                                 "use engine 'scipy' or method 'auto'")
+        if solver.code == "array":
+            raise DynamicsError("the compiled kernel runs unrolled code, not array code; "
+                                "use engine 'scipy' or code 'auto'")
         if not kernel.AVAILABLE:
             raise ImportError("the compiled kernel needs numba: pip install "
                               "'balancing-dynamics[fast]'")
         return "kernel"
     if solver.engine == "scipy":
         return "scipy"
-    return "kernel" if kernel.AVAILABLE and method == "RK45" else "scipy"
+    unrolled = choose_path(n_states, solver.code) == "unrolled"
+    return "kernel" if kernel.AVAILABLE and method == "RK45" and unrolled else "scipy"
 
 
 def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:

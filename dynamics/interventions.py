@@ -270,9 +270,9 @@ def _quantity(model: Model, text: str, label: str) -> tuple[sp.Expr, tuple[float
             raise UnknownNameError("state", state, model.states)
     index = tuple(model.state_index(s) for s in states)
     derived = {d.name: d for m in model.components for d in m.derived}
-    if base in model.outputs:
+    if base in model.reported:
         _need(len(index), 1, text, label)
-        return model.outputs[base][1][index[0]], _RANGES.get(base, (-math.inf, math.inf))
+        return model.expression(model.reported[base], index[0]), _RANGES.get(base, (-math.inf, math.inf))
     if base in model.known_variables:
         variable = model.known_variables[base]
         _need(len(index), 2 if variable.pair else 1, text, label)
@@ -281,7 +281,7 @@ def _quantity(model: Model, text: str, label: str) -> tuple[sp.Expr, tuple[float
         quantity = derived[base]
         _need(len(index), len(quantity.indices), text, label)
         return model.expression(quantity, *index), _RANGES.get(base, (-math.inf, math.inf))
-    raise UnknownNameError("quantity", base, [*model.outputs, *model.known_variables,
+    raise UnknownNameError("quantity", base, [*model.reported, *model.known_variables,
                                               *derived])
 
 

@@ -91,8 +91,9 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         assert times is not None  # a number of outputs gives the times
         return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
                                  solver=solver, events=events, interventions=interventions)
-    compiled, values, start, y0, p = prepare(model, params, initial)
-    solver = replace(solver, method=solver.single())  # provenance records the method run
+    compiled, values, start, y0, p = prepare(model, params, initial, solver.code)
+    # provenance records the method run
+    solver = replace(solver, method=solver.single(compiled.path))
     found = event_functions(model, y0, events, solver.divergence)
     sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found, schedule)
     status, message = run_status(sol, found, model)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import OptimizeResult as OdeResult
 
-from dynamics.compile import CompiledModel, compile_model
+from dynamics.compile import PATHS, CompiledModel, compile_model
 from dynamics.errors import ParameterValueError, TimeSpanError, UnknownNameError
 from dynamics.interventions import MAX_FIRED, Plan, settle
 from dynamics.model.model import Model
@@ -49,7 +49,8 @@ class Solver:
     ----------
     method : ``"auto"`` (default), or one of ``METHODS`` (scipy's ``solve_ivp``). Auto means
         LSODA with the analytic Jacobian for one run (it switches between a non-stiff Adams
-        and a stiff BDF method as the problem requires), and Dormand-Prince 5(4) (RK45) for
+        and a stiff BDF method as the problem requires; RK45 on the array code of many
+        states, see :meth:`single`), and Dormand-Prince 5(4) (RK45) for
         the members of an ensemble, each member that looks stiff re-run with Radau and the
         analytic Jacobian.
     rtol, atol : relative and absolute tolerances.
@@ -64,6 +65,10 @@ class Solver:
         evaluations of the rate per run; a run that needs more ends FAILED, saying so.
     time_limit : wall-clock seconds one scipy run may take (default: no limit); a run
         that takes longer ends FAILED, saying so.
+    code : the compiled code, ``"auto"`` (unrolled up to
+        :data:`~dynamics.compile.UNROLLED_MAX` states, array code above), ``"unrolled"``
+        or ``"array"`` (:mod:`dynamics.compile`). The compiled kernel runs unrolled code
+        only: an ensemble on the kernel engine uses it whatever the size.
     """
 
     method: str = "auto"
@@ -74,10 +79,13 @@ class Solver:
     engine: str = "auto"
     max_steps: int = 50_000
     time_limit: float = math.inf
+    code: str = "auto"
 
     def __post_init__(self) -> None:
         if self.method not in ("auto", *METHODS):
             raise UnknownNameError("solver method", self.method, ("auto", *METHODS))
+        if self.code not in PATHS:
+            raise UnknownNameError("compiled code", self.code, PATHS)
         if self.engine not in ENGINES:
             raise UnknownNameError("engine", self.engine, ENGINES)
         for name in ("rtol", "atol", "max_step", "time_limit"):
@@ -93,9 +101,14 @@ class Solver:
             raise ParameterValueError(f"solver max_steps must be a positive integer, got "
                                       f"{self.max_steps!r}")
 
-    def single(self) -> str:
-        """The method for one run."""
-        return "LSODA" if self.method == "auto" else self.method
+    def single(self, code: str = "unrolled") -> str:
+        """The method for one run of compiled ``code``: for ``auto``, LSODA with the
+        Jacobian on unrolled code, RK45 on array code, where an exact Jacobian costs one
+        evaluation of the program per variable (2.3 s at N = 50 with every mechanism), so
+        that LSODA's switches to its stiff method cost more than they save."""
+        if self.method != "auto":
+            return self.method
+        return "LSODA" if code == "unrolled" else "RK45"
 
     def members(self) -> str:
         """The method for the members of an ensemble."""
@@ -225,16 +238,16 @@ def _terminal(found: list[_Event]) -> list[_Event]:
 
 
 def prepare(model: Model, params: Mapping[str, Any] | None,
-            initial: Mapping[str, Any] | None) -> tuple[CompiledModel, dict, dict, np.ndarray,
-                                                        np.ndarray]:
+            initial: Mapping[str, Any] | None, code: str = "auto"
+            ) -> tuple[CompiledModel, dict, dict, np.ndarray, np.ndarray]:
     """Validated values, initial state (perceived threat filled in) and packed inputs.
 
     Returns ``(compiled, values, start, y0, p)``, where ``y0`` and ``p`` keep any leading
-    ensemble axes of the values.
+    ensemble axes of the values; ``code`` is the compilation path (:class:`Solver`).
     """
     values = resolve_parameters(model, params)
     start = resolve_initial(model, initial)
-    compiled = compile_model(model)
+    compiled = compile_model(model, code)
     _start_from_derived(model, compiled, values, start)
     y0, p = pack_inputs(model, values, start)
     return compiled, values, start, y0, p
@@ -454,7 +467,7 @@ def _start_from_derived(model: Model, compiled: CompiledModel, values, start) ->
     trailing = lambda v: (model.N, model.N) if v.pair else (model.N,)  # noqa: E731
     provisional = dict(start, **{v.name: np.zeros(trailing(v)) for v in missing})
     y0, p = pack_inputs(model, values, provisional)
-    key = {derived: name for name, (derived, _) in model.outputs.items()}
+    key = {derived: name for name, derived in model.reported.items()}
     for variable in missing:
         assert variable.initial_from is not None  # selected above
         start[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)

@@ -412,12 +412,13 @@ def test_killing_a_sweep_leaves_no_worker_alive(tmp_path):
 
 # --- large models ------------------------------------------------------------------------------
 
-def test_a_model_too_large_to_generate_is_refused_with_the_size_that_can(capsys):
-    """50 states with alliances on once printed nothing for over ten minutes."""
-    from dynamics.compile import MAX_STATES
+def test_unrolled_code_too_large_to_generate_is_refused_with_the_size_that_can(capsys):
+    """50 states with alliances on once printed nothing for over ten minutes; they run on
+    array code now, and asking for the unrolled code says how far it goes."""
+    from dynamics.compile import MAX_STATES, compile_model
 
     with pytest.raises(ShapeError, match=rf"at most {MAX_STATES} states"):
-        simulate(Model([f"S{i}" for i in range(50)]), {}, (0.0, 1.0))
+        compile_model(Model([f"S{i}" for i in range(50)]), "unrolled")
 
 
 def test_a_slow_generation_says_what_it_is_doing(tmp_path, monkeypatch, caplog):

@@ -1,13 +1,16 @@
-"""Index contexts in which the equations are written once and read twice.
+"""Index contexts in which the equations are written once and read three times.
 
 Terms are written against the :class:`~dynamics.model.parts.Context` protocol: a variable
-or parameter at an index, a derived quantity at an index, a sum over an index. Two
+or parameter at an index, a derived quantity at an index, a sum over an index. Three
 contexts implement it:
 
 - :class:`Concrete`: N named states; symbols such as ``m_USA`` and explicit sums. This is
   the system that is compiled, simulated and analysed.
 - :class:`Generic`: indexed symbols ``m_i`` and ``\\sum_j``; derived quantities stay
   named (``T_ij``). This is what :meth:`Model.latex` prints for papers and docs.
+- :class:`Array`: every index is an array axis and every sum a reduction over its own
+  axis; each derived quantity is defined once over axes of its own. Its expressions do
+  not grow with N: :mod:`dynamics.arraycode` compiles them to array code for large N.
 
 Conventions shared by both: ``W_ii = 0`` and ``c_ii = 1``, so a sum over all states
 never counts a state against itself. Both apply the overrides of the active mechanisms
@@ -17,12 +20,13 @@ never counts a state against itself. Both apply the overrides of the active mech
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import sympy as sp
 
 from dynamics.model.parts import Derived, Parameter, Variable
 
-__all__ = ["Concrete", "Generic"]
+__all__ = ["Concrete", "Generic", "Array", "Total", "Leaf"]
 
 Builder = Callable[..., sp.Expr]
 
@@ -129,6 +133,82 @@ class Generic:
     def definition(self, quantity: Derived, *index: sp.Idx) -> sp.Expr:
         """The body of ``quantity`` (its override's while that mechanism is on)."""
         return self._overrides.get(quantity, quantity.build)(self, *index)
+
+    @property
+    def count(self) -> sp.Expr:
+        return self.N
+
+
+class Total(sp.Function):
+    """``Total(x, a)``: the sum of ``x`` over array axis ``a`` (an unevaluated node)."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """What an :class:`Array` symbol stands for: a variable, parameter or derived quantity
+    (``kind`` ``"var"``, ``"par"`` or ``"derived"``, ``part`` the object) laid along
+    ``axes``."""
+
+    kind: str
+    part: Variable | Parameter | Derived
+    axes: tuple[int, ...]
+
+
+class Array:
+    """Each index an array axis, each sum a reduction, each derived quantity defined once.
+
+    Indices are axis numbers, allocated afresh for every sum (so that a sum nested in
+    another never reuses its axis, even where both name the index ``j``) and for every
+    derived quantity's own definition. Variables, parameters and derived quantities laid
+    along axes are symbols described by ``leaves``; ``definitions`` holds each derived
+    quantity's body over its own axes, in an order where a quantity comes after those it
+    reads. The conventions are those of :class:`Concrete`: a pair parameter's diagonal is
+    0, a pair variable is symmetric with unit diagonal.
+    """
+
+    def __init__(self, overrides: Mapping[Derived, Builder]):
+        self._overrides = dict(overrides)
+        self.axes = 0
+        self.leaves: dict[sp.Symbol, Leaf] = {}
+        self.definitions: dict[Derived, tuple[tuple[int, ...], sp.Expr]] = {}
+        self._building: set[Derived] = set()
+        self.parameters_used: dict[Parameter, None] = {}
+        self.variables_used: dict[Variable, None] = {}
+        self.N = sp.Symbol("N", integer=True, positive=True)
+
+    def fresh(self, count: int = 1) -> tuple[int, ...]:
+        """``count`` new axes."""
+        self.axes += count
+        return tuple(range(self.axes - count, self.axes))
+
+    def _leaf(self, kind: str, part, index: tuple[int, ...]) -> sp.Symbol:
+        name = f"{kind}:{part.name}:{','.join(map(str, index))}"
+        symbol = sp.Symbol(name, real=True)
+        self.leaves.setdefault(symbol, Leaf(kind, part, tuple(index)))
+        return symbol
+
+    def par(self, parameter: Parameter, *index: int) -> sp.Expr:
+        self.parameters_used[parameter] = None
+        return self._leaf("par", parameter, index)
+
+    def var(self, variable: Variable, *index: int) -> sp.Expr:
+        self.variables_used[variable] = None
+        return self._leaf("var", variable, index)
+
+    def total(self, term: Callable[[int], sp.Expr], over: str) -> sp.Expr:  # noqa: ARG002
+        (axis,) = self.fresh()
+        return Total(term(axis), sp.Integer(axis))
+
+    def get(self, quantity: Derived, *index: int) -> sp.Expr:
+        if quantity not in self.definitions:
+            if quantity in self._building:
+                raise ValueError(f"derived quantity {quantity.name} is defined in terms "
+                                 "of itself")
+            self._building.add(quantity)
+            axes = self.fresh(len(quantity.indices))
+            build = self._overrides.get(quantity, quantity.build)
+            self.definitions[quantity] = (axes, sp.sympify(build(self, *axes)))
+        return self._leaf("derived", quantity, index)
 
     @property
     def count(self) -> sp.Expr:

@@ -21,7 +21,7 @@ import sympy as sp
 
 from dynamics.errors import ShapeError, UnknownNameError
 from dynamics.html import PARAMETER_HEADER, escape, parameter_rows, table
-from dynamics.model.contexts import Concrete, Generic
+from dynamics.model.contexts import Array, Concrete, Generic
 from dynamics.model.parts import Context, Derived, Mechanism, Parameter, Variable
 from dynamics.model.registry import REGISTRY, VARIABLES, MechanismSpec, resolve_mechanisms
 
@@ -116,31 +116,56 @@ class Model:
         self.states = states
         self.components: tuple[Mechanism, ...] = resolve_mechanisms(mechanisms)
         self.mechanisms = frozenset(m.name for m in self.components)
-        if "alliances" in self.mechanisms and self.N > MAX_STATES:
-            raise ShapeError(
-                f"a model of {self.N} states with alliances on would take about "
-                f"{_MINUTES_AT_12 * (self.N / 12) ** 3:.0f} minutes "
-                f"to build and compile (the time grows as N^3); at most {MAX_STATES} states "
-                "with alliances on, or switch alliances off (the rest grows as N^2)")
         overrides = {o.quantity: o.build for m in self.components for o in m.overrides}
         self._overrides = overrides
         self._ctx = Concrete(states, overrides)
         self.dynamic: tuple[Variable, ...] = tuple(dict.fromkeys(
             v for m in self.components for v in m.variables))
+        # The structure (what is read, what is reported) comes from the array form of the
+        # equations, whose size does not depend on N; the explicit expressions of every
+        # state's equation (``rates``) are built only when asked for.
+        self.array_context = Array(overrides)
+        ctx = self.array_context
+        self.array_rates: dict[Variable, tuple[tuple[int, ...], sp.Expr]] = {}
+        for variable in self.dynamic:
+            axes = ctx.fresh(2 if variable.pair else 1)
+            self.array_rates[variable] = (axes, rate_of(ctx, variable, axes, self.components))
+        self.reported: dict[str, Derived] = {q.report or q.name: q for q in self._reported()}
+        self.array_outputs: dict[str, tuple[tuple[int, ...], sp.Expr]] = {}
+        for name, quantity in self.reported.items():
+            axes = ctx.fresh(1)
+            self.array_outputs[name] = (axes, ctx.get(quantity, *axes))
         self.variables = tuple(slot for v in self.dynamic for slot in self._slots(v))
-        self.rates = tuple(rate_of(self._ctx, self.variable(s.name), s.index, self.components)
-                           for s in self.variables)
-        self.outputs: dict[str, tuple[Derived, tuple[sp.Expr, ...]]] = {}
-        for quantity in self._reported():
-            self.outputs[quantity.report or quantity.name] = (quantity, tuple(
-                self._ctx.get(quantity, i) for i in range(self.N)))
         order = list(VARIABLES.values())  # held ones in the order the registry knows them
-        held = sorted((v for v in self._ctx.variables_used if v not in self.dynamic),
+        held = sorted((v for v in ctx.variables_used if v not in self.dynamic),
                       key=lambda v: order.index(v) if v in order else len(order))
         self.held = tuple(slot for v in held for slot in self._slots(v))
-        exprs = self.rates + tuple(e for _, group in self.outputs.values() for e in group)
-        used = set().union(*(r.free_symbols for r in exprs))
-        self.parameters = tuple(self._parameter_slots(used))
+        self.parameters = tuple(self._parameter_slots())
+
+    @cached_property
+    def rates(self) -> tuple[sp.Expr, ...]:
+        """The explicit rate of every variable slot, each state's equation written out
+        (built on first use; refused past ``MAX_STATES`` with alliances on, where it would
+        take hours: the array program of :mod:`dynamics.arraycode` needs none of it)."""
+        self._explicit("the explicit equations")
+        return tuple(rate_of(self._ctx, self.variable(s.name), s.index, self.components)
+                     for s in self.variables)
+
+    @cached_property
+    def outputs(self) -> dict[str, tuple[Derived, tuple[sp.Expr, ...]]]:
+        """Reported quantity -> (its Derived, its explicit expression at each state)."""
+        self._explicit("the explicit reported quantities")
+        return {name: (quantity, tuple(self._ctx.get(quantity, i) for i in range(self.N)))
+                for name, quantity in self.reported.items()}
+
+    def _explicit(self, what: str) -> None:
+        if "alliances" in self.mechanisms and self.N > MAX_STATES:
+            raise ShapeError(
+                f"{what} of {self.N} states with alliances on would take about "
+                f"{_MINUTES_AT_12 * (self.N / 12) ** 3:.0f} minutes to build (the time "
+                f"grows as N^3); they are built for at most {MAX_STATES} states. Runs "
+                "need none of it (they use the array program); print the equations in "
+                "index notation with latex()")
 
     # --- structure ----------------------------------------------------------------------
     @property
@@ -196,26 +221,27 @@ class Model:
         return [Slot(variable.name, idx, self._ctx.var(variable, *idx))
                 for idx in self._index_set(variable.pair)]
 
-    def _parameter_slots(self, used: set[sp.Symbol]) -> list[Slot]:
+    def _parameter_slots(self) -> list[Slot]:
+        """Every slot of every parameter the equations read (a pair parameter's diagonal,
+        fixed at 0, has none)."""
         slots = []
         for spec in self.parameter_specs.values():
+            if spec not in self.array_context.parameters_used:
+                continue
             if spec.kind == "scalar":
                 indices: list[tuple[int, ...]] = [()]
             elif spec.kind == "state":
                 indices = [(i,) for i in range(self.N)]
             else:
                 indices = [(i, j) for i in range(self.N) for j in range(self.N) if i != j]
-            for idx in indices:
-                symbol = self._ctx.par(spec, *idx)
-                if symbol in used:
-                    slots.append(Slot(spec.name, idx, symbol))
+            slots += [Slot(spec.name, idx, self._ctx.par(spec, *idx)) for idx in indices]
         return slots
 
     @cached_property
     def parameter_specs(self) -> dict[str, Parameter]:
         """The parameters of the active mechanisms and any other the equations read."""
         found = [p for m in self.components for p in m.parameters]
-        found += list(self._ctx.parameters_used)
+        found += list(self.array_context.parameters_used)
         return {p.name: p for p in dict.fromkeys(found)}
 
     @cached_property
@@ -273,6 +299,7 @@ class Model:
         (one per letter of its indices), as the equations use it."""
         if isinstance(quantity, str):
             quantity = self.derived(quantity)
+        self._explicit(f"the explicit {quantity.name}")
         if len(index) != len(quantity.indices):
             raise ShapeError(f"{quantity.name} takes {len(quantity.indices)} state "
                              f"position(s), got {len(index)}")

@@ -9,7 +9,7 @@ A scenario file has these tables (only ``[model]`` is required)::
     [time]        span = [0, 50], output = 201
     [parameters]  registry name = number | [per state] | {STATE = number} | [[matrix]]
     [initial]     m, e, theta, c, v as for simulate(initial=...)
-    [solver]      method, rtol, atol, max_step, divergence, engine, max_steps (honoured by
+    [solver]      method, rtol, atol, max_step, divergence, engine, max_steps, code (honoured by
                   every run, ensemble, sweep and sensitivity study of the scenario)
     [sources]     "parameters.reaction" = "where this number comes from"
     [robustness]  members, spread, seed, share = {claim = share}, within = {...}: how often
@@ -69,7 +69,8 @@ _TABLES = {
     "time": {"span", "output"},
     "parameters": REGISTRY,  # live: a researcher's mechanism adds its own
     "initial": VARIABLES,
-    "solver": {"method", "rtol", "atol", "max_step", "divergence", "engine", "max_steps"},
+    "solver": {"method", "rtol", "atol", "max_step", "divergence", "engine", "max_steps",
+               "code"},
     "sources": None,  # free keys
     "robustness": {"members", "spread", "seed", "share", "within"},
     "events": set(FIELDS),
@@ -418,6 +419,7 @@ _TYPES: dict[tuple[str, str], tuple[Any, str]] = {
                          "a whole number of output times, at least 2"),
     ("solver", "method"): (lambda v: isinstance(v, str), "a method name"),
     ("solver", "engine"): (lambda v: isinstance(v, str), "an engine name"),
+    ("solver", "code"): (lambda v: isinstance(v, str), '"auto", "unrolled" or "array"'),
     ("solver", "max_steps"): (lambda v: isinstance(v, int) and not isinstance(v, bool),
                               "a whole number"),
     ("history", "codes"): (lambda v: isinstance(v, dict) and all(_texts(c) for c in v.values()),
