@@ -17,7 +17,7 @@ LAYERS = [
      "dynamics.model.parts", "dynamics.model.references"],
     ["dynamics.model.mechanisms*", "dynamics.model.registry", "dynamics.model.contexts",
      "dynamics.model.model", "dynamics.model.values", "dynamics.model.names", "dynamics.model"],
-    ["dynamics.compile", "dynamics.results", "dynamics.data"],
+    ["dynamics.compile", "dynamics.arraycode", "dynamics.results", "dynamics.data"],
     ["dynamics.interventions"],
     ["dynamics.kernel", "dynamics.kernel_body", "dynamics.solver"],
     ["dynamics.ensemble"],

@@ -20,8 +20,10 @@ from dynamics.model.parts import Context, Mechanism, Parameter, Region, Restrict
 
 __all__ = ["ECONOMY", "GROWTH", "CAPACITY", "ARMS_COST"]
 
-GROWTH = Parameter("growth", "r", "state", "1/yr", 0.03, (0.0, math.inf),
-                   "Intrinsic growth rate of economic output (logistic).", "Kennedy 1987",
+GROWTH = Parameter("growth", "r", "state", "1/yr", 0.03, (-math.inf, math.inf),
+                   "Intrinsic growth rate of economic output (logistic); negative for an "
+                   "economy in decline, whose output then falls towards 0 (Portugal's "
+                   "capability trend in 1908-1913).", "Kennedy 1987",
     plausible=(0.0, 0.5))
 CAPACITY = Parameter(
     "capacity", "E", "state", "[m]", 2.0, (1e-9, math.inf),
