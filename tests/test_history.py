@@ -14,7 +14,7 @@ from dynamics import history
 from dynamics.errors import ScenarioError
 from dynamics.scenarios import load_scenario, parse_scenario
 
-HISTORIES = ("europe-1870", "cold-war-1949")
+HISTORIES = ("europe-1870", "cold-war-1949", "europe-1908")
 
 
 def _cow() -> dict[tuple[str, int], dict[str, str]]:
@@ -131,3 +131,35 @@ def test_a_bad_history_table_names_its_line():
     text = '[model]\nstates = ["UKG", "FRN"]\n[history]\nburden = 3\n'
     with pytest.raises(ScenarioError, match="line 4.*burden must be a number in"):
         parse_scenario(text, "mine.toml")
+
+
+#: land borders in 1908 (COW abbreviations; YUG is Serbia), as europe-1908 states them
+BORDERS_1908 = {"NTH": "BEL GMY", "BEL": "FRN GMY", "FRN": "GMY SWZ ITA SPN",
+                "SWZ": "GMY AUH ITA", "SPN": "POR", "GMY": "AUH RUS DEN",
+                "AUH": "ITA RUS ROM YUG", "YUG": "ROM BUL TUR", "GRC": "TUR", "BUL": "ROM TUR",
+                "ROM": "RUS", "RUS": "SWD NOR TUR", "SWD": "NOR"}
+#: across the Channel, the North Sea and the Danish straits
+SEAS_1908 = {"UKG": "FRN BEL NTH GMY", "DEN": "SWD NOR"}
+
+
+def test_europe_1908_has_every_european_state_of_the_record_and_its_stated_proximity():
+    """Every state COW records in Europe (codes 200-399) each year 1908-1913, with the
+    Ottoman Empire; proximity 1 across a land border, 0.6 across the narrow seas, 0.3 from
+    a great power, 0.1 otherwise (the scenario's theory)."""
+    scenario = load_scenario("europe-1908")
+    european = {abb for (abb, year), row in COW.items()
+                if 200 <= int(row["ccode"]) < 400 and 1908 <= year <= 1913}
+    every_year = {abb for abb in european
+                  if all((abb, year) in COW for year in range(1908, 1914))}
+    assert set(scenario.states) == every_year | {"TUR"}
+    great = {"UKG", "FRN", "GMY", "AUH", "ITA", "RUS"}
+
+    def linked(table, a, b):
+        return b in table.get(a, "").split() or a in table.get(b, "").split()
+
+    w = np.asarray(scenario.parameters["proximity"], dtype=float)
+    for i, a in enumerate(scenario.states):
+        for j, b in enumerate(scenario.states):
+            expected = (0.0 if i == j else 1.0 if linked(BORDERS_1908, a, b)
+                        else 0.6 if linked(SEAS_1908, a, b) else 0.3 if b in great else 0.1)
+            assert w[i, j] == expected, (a, b)

@@ -147,6 +147,8 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
         "1 % 40 0.8 0.75 0.4 0.25"),
     "europe-1870": ("0.2 0.6 0.8 0.5 3 %", {}, ""),
     "europe-1870-without-entente": ("", {}, ""),
+    "europe-1908": ("0.2 0.6 0.3 0.1 0.8 0.5 3 %", {
+        "19": lambda: len(load_scenario("europe-1908").states)}, ""),
     "cold-war-1949": ("0.2 0.6 0.3 0.8 6 %", {}, ""),
     "cold-war-1949-without-nato": ("", {}, ""),
 }
