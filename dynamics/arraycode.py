@@ -134,7 +134,7 @@ class _Writer:
     def __init__(self, ctx: Array, families: list[Family], relaxed: bool):
         self.ctx, self.relaxed = ctx, relaxed
         self.family = {f.part: f for f in families}
-        self.array = {f.part: f"{'v' if isinstance(f.part, Variable) else 'q'}{k}"
+        self.array: dict[Variable | Parameter | Derived, str] = {f.part: f"{'v' if isinstance(f.part, Variable) else 'q'}{k}"
                       for k, f in enumerate(families)}
         for k, quantity in enumerate(ctx.definitions):
             self.array[quantity] = f"d{k}"
@@ -160,7 +160,8 @@ class _Writer:
         rest = sorted(_axes(expr, leaves) - set(free))
         local = [*free, *rest]
         positions = {axis: k for k, axis in enumerate(local)}
-        names, lines = {}, []
+        names: dict[sp.Symbol, str] = {}
+        lines: list[str] = []
         for symbol in sorted(expr.free_symbols & leaves.keys(), key=lambda s: s.name):
             leaf = leaves[symbol]
             name = f"a{len(names)}"
@@ -191,7 +192,7 @@ class _Writer:
                 leaf = self.ctx.leaves.get(symbol)
                 if leaf is None:
                     continue
-                if leaf.kind == "derived":
+                if isinstance(leaf.part, Derived):
                     if leaf.part not in derived:
                         derived.add(leaf.part)
                         pending.append(self.ctx.definitions[leaf.part][1])

@@ -333,6 +333,9 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                 ys[i] = np.nan
             elif codes[i] in messages_of:
                 status[i], messages[i] = messages_of[codes[i]]
+            elif codes[i] == kernel.IMPLICIT:
+                messages[i] = ("suspected stiff: integrated by the kernel's implicit "
+                               "Rosenbrock method")
             elif codes[i] == kernel.STIFF or len(fired[i]) >= kernel.LOGGED:
                 # (a member that fired more interventions than the kernel logs is re-run
                 # too, so that its record is complete)

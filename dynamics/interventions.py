@@ -272,7 +272,8 @@ def _quantity(model: Model, text: str, label: str) -> tuple[sp.Expr, tuple[float
     derived = {d.name: d for m in model.components for d in m.derived}
     if base in model.reported:
         _need(len(index), 1, text, label)
-        return model.expression(model.reported[base], index[0]), _RANGES.get(base, (-math.inf, math.inf))
+        return (model.expression(model.reported[base], index[0]),
+                _RANGES.get(base, (-math.inf, math.inf)))
     if base in model.known_variables:
         variable = model.known_variables[base]
         _need(len(index), 2 if variable.pair else 1, text, label)

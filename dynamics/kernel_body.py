@@ -4,7 +4,7 @@ This file is never imported. :mod:`dynamics.kernel` appends it to each model's g
 scalar code (``rate_into`` and ``conditions``) and writes the whole as a module in the
 compiled-code cache, so that numba's own on-disk cache (``cache=True``) holds the compiled
 kernel and a second process pays no compilation. Names it uses that are defined there:
-``rate`` and ``conditions`` (the model's, compiled), the Dormand-Prince tableau ``A``,
+``rate``, ``jvp`` and ``conditions`` (the model's, compiled), the Dormand-Prince tableau ``A``,
 ``B``, ``E``, ``P``, ``C`` (scipy's RK45), ``max_fired``, the status codes and the
 intervention codes ``IN_Y`` and ``SET``.
 """
@@ -286,3 +286,99 @@ def many(y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, out, status, tim
                         row_slot, row_mode, values[i], log_t[i], log_e[i],
                         log_n[i:i + 1])
 
+
+
+@numba.njit(cache=True, error_model="numpy")
+def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
+    # Shampine and Reichelt's Rosenbrock pair (MATLAB's ode23s): L-stable, order 2
+    # with a 3rd-order error estimate, one Jacobian and one factorisation of
+    # W = I - h d J per step, continuous extension for the outputs. The Jacobian's
+    # columns are exact directional derivatives of the rate (``jvp``).
+    n = y0.size
+    d = 1.0 / (2.0 + np.sqrt(2.0))
+    e32 = 6.0 + np.sqrt(2.0)
+    out[:, :] = np.nan
+    y, y_new, stage = y0.copy(), np.empty(n), np.empty(n)
+    F0, F1, F2 = np.empty(n), np.empty(n), np.empty(n)
+    J, W = np.empty((n, n)), np.empty((n, n))
+    unit, column = np.zeros(n), np.empty(n)
+    t = t0
+    k_out = 0
+    while k_out < t_out.size and t_out[k_out] <= t:
+        out[k_out, :] = y
+        k_out += 1
+    rate(y, p, F0)
+    scale = atol + np.abs(y) * rtol
+    d0, d1 = rms(y / scale), rms(F0 / scale)
+    h = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    h = min(h, t1 - t)
+    steps = 0
+    fresh = False  # whether J is the Jacobian at y
+    while t < t1:
+        if steps >= max_steps or h < 1e-14 * max(1.0, abs(t)):
+            return STIFF
+        h = min(h, t1 - t)
+        if not fresh:
+            for j in range(n):
+                unit[j] = 1.0
+                jvp(y, p, unit, column)
+                unit[j] = 0.0
+                J[:, j] = column
+            fresh = True
+        for i in range(n):
+            for j in range(n):
+                W[i, j] = (1.0 if i == j else 0.0) - h * d * J[i, j]
+        inverse = np.linalg.inv(W)
+        k1 = inverse @ F0
+        for i in range(n):
+            stage[i] = y[i] + 0.5 * h * k1[i]
+        rate(stage, p, F1)
+        k2 = inverse @ (F1 - k1) + k1
+        for i in range(n):
+            y_new[i] = y[i] + h * k2[i]
+        rate(y_new, p, F2)
+        k3 = inverse @ (F2 - e32 * (k2 - F1) - 2.0 * (k1 - F0))
+        total = 0.0
+        for i in range(n):
+            err = h / 6.0 * (k1[i] - 2.0 * k2[i] + k3[i])
+            ratio = err / (atol + max(abs(y[i]), abs(y_new[i])) * rtol)
+            total += ratio * ratio
+        norm = np.sqrt(total / n)
+        steps += 1
+        if not np.isfinite(norm):
+            h *= 0.2
+            continue
+        if norm > 1.0:
+            h *= max(0.2, 0.8 * norm ** (-1.0 / 3.0))
+            continue
+        t_new = t1 if h == t1 - t else t + h
+        while k_out < t_out.size and t_out[k_out] < t_new:
+            s = (t_out[k_out] - t) / h
+            a, b = s * (1.0 - s) / (1.0 - 2.0 * d), s * (s - 2.0 * d) / (1.0 - 2.0 * d)
+            for i in range(n):
+                out[k_out, i] = y[i] + h * (a * k1[i] + b * k2[i])
+            k_out += 1
+        finite, largest = True, 0.0
+        for i in range(n):
+            y[i] = y_new[i]
+            F0[i] = F2[i]
+            finite = finite and np.isfinite(y[i])
+            largest = max(largest, abs(y[i]))
+        t = t_new
+        fresh = False
+        if not finite:
+            return NONFINITE
+        if largest > bound:
+            return DIVERGED
+        h *= 5.0 if norm == 0 else min(5.0, 0.8 * norm ** (-1.0 / 3.0))
+    while k_out < t_out.size and t_out[k_out] <= t:
+        out[k_out, :] = y
+        k_out += 1
+    return FINISHED
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def implicit_many(y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, out, status):
+    for i in numba.prange(y0s.shape[0]):
+        status[i] = implicit_one(y0s[i], ps[i], t0, t1, t_out, rtol, atol, bounds[i],
+                                 max_steps, out[i])

@@ -12,8 +12,8 @@ from dynamics import Model, simulate
 from dynamics.checks import ARRAY_TOLERANCE, _random_point
 from dynamics.compile import UNROLLED_MAX, choose_path, compile_model
 from dynamics.errors import ShapeError
-from dynamics.model.parts import Mechanism, Term
 from dynamics.model.mechanisms.richardson import SPENDING
+from dynamics.model.parts import Mechanism, Term
 from dynamics.solver import Solver
 
 
