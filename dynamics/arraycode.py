@@ -134,8 +134,9 @@ class _Writer:
     def __init__(self, ctx: Array, families: list[Family], relaxed: bool):
         self.ctx, self.relaxed = ctx, relaxed
         self.family = {f.part: f for f in families}
-        self.array: dict[Variable | Parameter | Derived, str] = {f.part: f"{'v' if isinstance(f.part, Variable) else 'q'}{k}"
-                      for k, f in enumerate(families)}
+        self.array: dict[Variable | Parameter | Derived, str] = {
+            f.part: f"{'v' if isinstance(f.part, Variable) else 'q'}{k}"
+            for k, f in enumerate(families)}
         for k, quantity in enumerate(ctx.definitions):
             self.array[quantity] = f"d{k}"
 

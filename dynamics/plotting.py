@@ -53,6 +53,30 @@ def state_colours(states: Sequence[str]) -> dict[str, str]:
     return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(states)}
 
 
+#: the colour of the states not named in a figure of more states than the palette has
+OTHERS = "0.75"
+
+
+def _run_colours(result: Result) -> dict[str, str]:
+    """A colour per state; with more states than the palette has colours, the largest
+    (by final power share) take the palette's first colours and the others are grey."""
+    if len(result.states) <= len(PALETTE):
+        return state_colours(result.states)
+    order = np.argsort(-result.share[-1], kind="stable")
+    named = [result.states[i] for i in order[:len(PALETTE) - 1]]
+    return {s: PALETTE[named.index(s)] if s in named else OTHERS for s in result.states}
+
+
+def _label(state: str, colours: dict[str, str], seen: set[str]) -> str | None:
+    """The legend's label of a state: its name, or one "other states" for the grey."""
+    if colours[state] != OTHERS:
+        return state
+    if OTHERS in seen:
+        return None
+    seen.add(OTHERS)
+    return "other states"
+
+
 #: the formats a figure is written in when its path names one
 FORMATS = ("pdf", "png", "svg")
 
@@ -86,7 +110,7 @@ def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
     colours = colours or state_colours(result.states)
     for i, state in enumerate(result.states):
         ax.plot(result.t, result.share[:, i], color=colours[state], linestyle=linestyle,
-                label=state + label_suffix)
+                label=state + label_suffix, zorder=1 if colours[state] == OTHERS else 2)
     if threshold is not None:
         ax.axhline(threshold, color="0.4", linestyle="--", linewidth=0.8)
         ax.annotate("hegemony $s^*$", (result.t[0], threshold), xytext=(2, 2),
@@ -99,11 +123,14 @@ def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
 def plot_run(result: Result, title: str = "", threshold: float | None = None,
              unit: str = "") -> plt.Figure:
     """Four panels: spending, burden, power share and the cohesion of allied pairs (the
-    economic output instead when alliances are off and cohesion is held).
+    economic output instead when alliances are off and cohesion is held). With more states
+    than the palette has colours, the largest by final power share are named and the
+    others drawn in grey.
 
     ``unit`` is the currency unit of spending and output (a scenario's ``unit``); without
     one the spending axis says "arbitrary units"."""
-    colours = state_colours(result.states)
+    colours = _run_colours(result)
+    seen: set[str] = set()
     if threshold is None:
         threshold = result.provenance.get("parameters", {}).get("hegemony_share")
     with paper_style():
@@ -111,8 +138,11 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
                                  layout="constrained")
         (spend, burden), (share, cohesion) = axes
         for i, state in enumerate(result.states):
-            spend.plot(result.t, result["m"][:, i], color=colours[state], label=state)
-            burden.plot(result.t, 100 * result.burden[:, i], color=colours[state])
+            layer = 1 if colours[state] == OTHERS else 2
+            spend.plot(result.t, result["m"][:, i], color=colours[state],
+                       label=_label(state, colours, seen), zorder=layer)
+            burden.plot(result.t, 100 * result.burden[:, i], color=colours[state],
+                        zorder=layer)
         spend.set_ylabel(f"military spending $m_i$ ({unit or 'arbitrary units'})")
         burden.set_ylabel("burden $m_i/e_i$ (% of output)")
         plot_shares(share, result, threshold, colours)
@@ -120,7 +150,8 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
             _plot_cohesion(cohesion, result, colours)
         else:  # cohesion is held: the panel shows what moves instead
             for i, state in enumerate(result.states):
-                cohesion.plot(result.t, result["e"][:, i], color=colours[state])
+                cohesion.plot(result.t, result["e"][:, i], color=colours[state],
+                              zorder=1 if colours[state] == OTHERS else 2)
             cohesion.set_ylabel(f"economic output $e_i$ ({unit or 'arbitrary units'})")
             cohesion.set_xlabel("time (years)")
         spend.legend(loc="best", ncols=2)

@@ -28,7 +28,7 @@ API_MODULES = ("dynamics.fitting", "dynamics.posterior", "dynamics.history",
                "dynamics.interventions", "dynamics.counterfactual", "dynamics.sensitivity",
                "dynamics.discovery", "dynamics.robustness", "dynamics.calibration",
                "dynamics.data", "dynamics.results", "dynamics.ensemble", "dynamics.plotting",
-               "dynamics.figures")
+               "dynamics.figures", "dynamics.compile", "dynamics.arraycode", "dynamics.checks")
 
 
 def api_markdown() -> str:

@@ -21,7 +21,7 @@ PROBE = textwrap.dedent("""
     model = Model(["A", "B"], "richardson")
     simulate_ensemble(model, {"reaction": np.linspace(0.05, 0.1, 4)[:, None]}, (0, 10),
                       output=11)
-    many = kernel._kernel(compile_model(model).source, kernel.NO_CONDITIONS)
+    many = kernel._kernel(compile_model(model).source, kernel.NO_CONDITIONS).many
     print(sum(many.stats.cache_hits.values()), sum(many.stats.cache_misses.values()))
 """)
 
