@@ -71,7 +71,7 @@ def apply(event, y, p_ref, slope, ramp_end, target, t, values, ramps, row_event,
 
 
 @numba.njit(cache=True, error_model="numpy")
-def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, out, times, ramps,
+def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, patience, out, times, ramps,
         repeat, row_event, row_target, row_slot, row_mode, values, log_t, log_e,
         log_n):
     # work arrays are allocated once per member and updated in place
@@ -93,6 +93,14 @@ def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, out, times, ramps,
     fired = 0
     k_out = 0
     steps = 0
+    # Hairer's stiffness test (DOPRI5): h |lambda| estimated from the last two stages,
+    # both at t + h; once a member has taken ``patience`` steps, 15 accepted steps beyond
+    # the stability boundary (3.25) make it stiff at once, instead of after the whole
+    # step budget (a mildly stiff member that finishes in fewer steps stays explicit,
+    # which is cheaper). Only without interventions, whose members the caller re-runs
+    # with scipy rather than the implicit method.
+    detect = dated == 0 and triggered == 0
+    beyond, within = 0, 0
     while True:
         # --- at a segment's start: settle ramps, apply what is due, write outputs
         for s in range(n_p):
@@ -259,6 +267,19 @@ def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, out, times, ramps,
                 fired += 1
                 restart = True
                 break
+            if detect and steps >= patience:
+                top, bottom = 0.0, 0.0
+                for i in range(n):
+                    top += (K[6, i] - K[5, i]) ** 2
+                    bottom += (y_new[i] - stage[i]) ** 2
+                if bottom > 0.0 and h * np.sqrt(top / bottom) > 3.25:
+                    beyond, within = beyond + 1, 0
+                    if beyond == 15:
+                        return STIFF
+                else:
+                    within += 1
+                    if within == 6:
+                        beyond = 0
             finite, largest = True, 0.0
             for i in range(n):
                 y[i] = y_new[i]
@@ -277,39 +298,94 @@ def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, out, times, ramps,
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def many(y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, out, status, times,
-         ramps, repeat, row_event, row_target, row_slot, row_mode, values, log_t, log_e,
-         log_n):
+def many(y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, patience, out, status,
+         times, ramps, repeat, row_event, row_target, row_slot, row_mode, values, log_t,
+         log_e, log_n):
     for i in numba.prange(y0s.shape[0]):
         status[i] = one(y0s[i], ps[i], t0, t1, t_out, rtol, atol, bounds[i], max_steps,
-                        out[i], times[i], ramps[i], repeat, row_event, row_target,
+                        patience, out[i], times[i], ramps[i], repeat, row_event, row_target,
                         row_slot, row_mode, values[i], log_t[i], log_e[i],
                         log_n[i:i + 1])
 
 
 
 @numba.njit(cache=True, error_model="numpy")
+def lu_factor(a, pivot):
+    # LU factorisation with partial pivoting in place (a = P L U); False where a is
+    # singular or not finite (numpy's inverse would raise inside the threads)
+    n = a.shape[0]
+    for k in range(n):
+        best, row = 0.0, k
+        for i in range(k, n):
+            if abs(a[i, k]) > best:
+                best, row = abs(a[i, k]), i
+        if not (best > 0.0 and np.isfinite(best)):
+            return False
+        pivot[k] = row
+        if row != k:
+            for j in range(n):
+                a[k, j], a[row, j] = a[row, j], a[k, j]
+        for i in range(k + 1, n):
+            a[i, k] /= a[k, k]
+            factor_ = a[i, k]
+            if factor_ != 0.0:
+                for j in range(k + 1, n):
+                    a[i, j] -= factor_ * a[k, j]
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def lu_solve(a, pivot, b, x):
+    # x = a^-1 b from the factors of ``lu_factor``
+    n = a.shape[0]
+    for i in range(n):
+        x[i] = b[i]
+    for k in range(n):
+        row = pivot[k]
+        if row != k:
+            x[k], x[row] = x[row], x[k]
+    for i in range(n):
+        acc = x[i]
+        for j in range(i):
+            acc -= a[i, j] * x[j]
+        x[i] = acc
+    for i in range(n - 1, -1, -1):
+        acc = x[i]
+        for j in range(i + 1, n):
+            acc -= a[i, j] * x[j]
+        x[i] = acc / a[i, i]
+
+
+@numba.njit(cache=True, error_model="numpy")
 def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
-    # Shampine and Reichelt's Rosenbrock pair (MATLAB's ode23s): L-stable, order 2
-    # with a 3rd-order error estimate, one Jacobian and one factorisation of
-    # W = I - h d J per step, continuous extension for the outputs. The Jacobian's
-    # columns are exact directional derivatives of the rate (``jvp``).
+    # Shampine's (1982) four-stage Rosenbrock method of order 4 with an embedded order-3
+    # estimate, in Kaps and Rentrop's form: (1/(gamma h) - J) g_i = f(y + sum a_ij g_j)
+    # + sum c_ij g_j / h, y_new = y + sum b_i g_i; three evaluations of the rate, one
+    # Jacobian and one factorisation per step. Steps end on the output times (an
+    # interpolant between its long steps lost two digits). The Jacobian's columns are
+    # exact directional derivatives of the rate (``jvp``).
     n = y0.size
-    d = 1.0 / (2.0 + np.sqrt(2.0))
-    e32 = 6.0 + np.sqrt(2.0)
+    gamma = 0.5
+    a21, a31, a32 = 2.0, 48.0 / 25.0, 6.0 / 25.0
+    c21, c31, c32 = -8.0, 372.0 / 25.0, 12.0 / 5.0
+    c41, c42, c43 = -112.0 / 125.0, -54.0 / 125.0, -2.0 / 5.0
+    b1, b2, b3, b4 = 19.0 / 9.0, 0.5, 25.0 / 108.0, 125.0 / 108.0
+    e1, e2, e3, e4 = 17.0 / 54.0, 7.0 / 36.0, 0.0, 125.0 / 108.0
     out[:, :] = np.nan
     y, y_new, stage = y0.copy(), np.empty(n), np.empty(n)
-    F0, F1, F2 = np.empty(n), np.empty(n), np.empty(n)
+    f0, f_stage, f_new, rhs = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     J, W = np.empty((n, n)), np.empty((n, n))
     unit, column = np.zeros(n), np.empty(n)
+    g1, g2, g3, g4 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    pivot = np.empty(n, dtype=np.int64)
     t = t0
     k_out = 0
     while k_out < t_out.size and t_out[k_out] <= t:
         out[k_out, :] = y
         k_out += 1
-    rate(y, p, F0)
+    rate(y, p, f0)
     scale = atol + np.abs(y) * rtol
-    d0, d1 = rms(y / scale), rms(F0 / scale)
+    d0, d1 = rms(y / scale), rms(f0 / scale)
     h = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
     h = min(h, t1 - t)
     steps = 0
@@ -318,6 +394,9 @@ def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
         if steps >= max_steps or h < 1e-14 * max(1.0, abs(t)):
             return STIFF
         h = min(h, t1 - t)
+        wanted = h  # the controller's step, before it is cut at an output time
+        if k_out < t_out.size and t_out[k_out] < t + h:
+            h = t_out[k_out] - t
         if not fresh:
             for j in range(n):
                 unit[j] = 1.0
@@ -327,20 +406,33 @@ def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
             fresh = True
         for i in range(n):
             for j in range(n):
-                W[i, j] = (1.0 if i == j else 0.0) - h * d * J[i, j]
-        inverse = np.linalg.inv(W)
-        k1 = inverse @ F0
+                W[i, j] = -J[i, j]
+            W[i, i] += 1.0 / (gamma * h)
+        if not lu_factor(W, pivot):
+            h *= 0.5  # singular or not finite: a smaller step, or the budget ends it
+            fresh = False
+            steps += 1
+            continue
+        lu_solve(W, pivot, f0, g1)
         for i in range(n):
-            stage[i] = y[i] + 0.5 * h * k1[i]
-        rate(stage, p, F1)
-        k2 = inverse @ (F1 - k1) + k1
+            stage[i] = y[i] + a21 * g1[i]
+        rate(stage, p, f_stage)
         for i in range(n):
-            y_new[i] = y[i] + h * k2[i]
-        rate(y_new, p, F2)
-        k3 = inverse @ (F2 - e32 * (k2 - F1) - 2.0 * (k1 - F0))
+            rhs[i] = f_stage[i] + c21 * g1[i] / h
+        lu_solve(W, pivot, rhs, g2)
+        for i in range(n):
+            stage[i] = y[i] + a31 * g1[i] + a32 * g2[i]
+        rate(stage, p, f_stage)
+        for i in range(n):
+            rhs[i] = f_stage[i] + (c31 * g1[i] + c32 * g2[i]) / h
+        lu_solve(W, pivot, rhs, g3)
+        for i in range(n):
+            rhs[i] = f_stage[i] + (c41 * g1[i] + c42 * g2[i] + c43 * g3[i]) / h
+        lu_solve(W, pivot, rhs, g4)
         total = 0.0
         for i in range(n):
-            err = h / 6.0 * (k1[i] - 2.0 * k2[i] + k3[i])
+            y_new[i] = y[i] + b1 * g1[i] + b2 * g2[i] + b3 * g3[i] + b4 * g4[i]
+            err = e1 * g1[i] + e2 * g2[i] + e3 * g3[i] + e4 * g4[i]
             ratio = err / (atol + max(abs(y[i]), abs(y_new[i])) * rtol)
             total += ratio * ratio
         norm = np.sqrt(total / n)
@@ -349,28 +441,29 @@ def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
             h *= 0.2
             continue
         if norm > 1.0:
-            h *= max(0.2, 0.8 * norm ** (-1.0 / 3.0))
+            h *= max(0.2, 0.9 * norm ** (-1.0 / 3.0))
             continue
+        rate(y_new, p, f_new)
         t_new = t1 if h == t1 - t else t + h
-        while k_out < t_out.size and t_out[k_out] < t_new:
-            s = (t_out[k_out] - t) / h
-            a, b = s * (1.0 - s) / (1.0 - 2.0 * d), s * (s - 2.0 * d) / (1.0 - 2.0 * d)
-            for i in range(n):
-                out[k_out, i] = y[i] + h * (a * k1[i] + b * k2[i])
-            k_out += 1
+        if k_out < t_out.size and h < wanted:  # this step ended on an output time
+            t_new = t_out[k_out]
         finite, largest = True, 0.0
         for i in range(n):
             y[i] = y_new[i]
-            F0[i] = F2[i]
+            f0[i] = f_new[i]
             finite = finite and np.isfinite(y[i])
             largest = max(largest, abs(y[i]))
         t = t_new
         fresh = False
+        while k_out < t_out.size and t_out[k_out] <= t:
+            out[k_out, :] = y
+            k_out += 1
         if not finite:
             return NONFINITE
         if largest > bound:
             return DIVERGED
-        h *= 5.0 if norm == 0 else min(5.0, 0.8 * norm ** (-1.0 / 3.0))
+        factor = 4.0 if norm == 0 else min(4.0, 0.9 * norm ** -0.25)
+        h = wanted if h < wanted else h * factor  # after a cut step, the step wanted
     while k_out < t_out.size and t_out[k_out] <= t:
         out[k_out, :] = y
         k_out += 1

@@ -51,8 +51,9 @@ class Solver:
         LSODA with the analytic Jacobian for one run (it switches between a non-stiff Adams
         and a stiff BDF method as the problem requires; RK45 on the array code of many
         states, see :meth:`single`), and Dormand-Prince 5(4) (RK45) for
-        the members of an ensemble, each member that looks stiff re-run with Radau and the
-        analytic Jacobian.
+        the members of an ensemble, each member that looks stiff integrated again by the
+        kernel's implicit Rosenbrock method with the exact Jacobian (scipy's Radau where
+        it has interventions or that fails too; :mod:`dynamics.kernel`).
     rtol, atol : relative and absolute tolerances.
     max_step : largest step, in years.
     divergence : a run is DIVERGED once a variable's magnitude exceeds this many times the
