@@ -22,7 +22,8 @@ ensemble again with two interventions (a dated one with its own date per member,
 dated ramp, and a triggered one whose condition is checked at every step and located by
 root finding when it crosses) and prints its speed and its cost against the same
 ensemble without them, measured in the same run. Not a test: timings on shared machines
-are noisy.
+are noisy. The *threads* row runs the largest ensemble on one thread and on all of
+numba's threads and prints the speed-up.
 """
 
 from __future__ import annotations
@@ -154,6 +155,21 @@ def main() -> None:
         print(f"{n:>3} {members:>8} {'events':>10} {events_rate:>11.1f} "
               f"{events_rate / kernel_rate:>8.2f}  (with interventions, {fired:.1f} fired per "
               "member; ratio against the same ensemble without them)")
+        import numba
+
+        threads = numba.get_num_threads()
+        if threads > 1:
+            speeds = {}
+            for count in (1, threads):
+                numba.set_num_threads(count)
+                began = time.perf_counter()
+                simulate_ensemble(model, params, (0.0, 50.0), output=t_out,
+                                  solver=Solver(rtol=args.rtol, atol=args.atol))
+                speeds[count] = members / (time.perf_counter() - began)
+            numba.set_num_threads(threads)
+            print(f"{n:>3} {members:>8} {'threads':>10} {speeds[threads]:>11.1f} "
+                  f"{speeds[threads] / speeds[1]:>8.2f}  ({threads} threads against one: "
+                  f"{speeds[1]:.1f} members/s)")
         numpy_ns, numba_ns = evaluation_cost(model, params)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s, both paid once per model shape; one evaluation of the rate: "
