@@ -78,7 +78,7 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[fl
     kernel). The per-member cost of either path is about this times the evaluations."""
     import numba
 
-    compiled = compile_model(model)
+    compiled = compile_model(model, "unrolled")
     y0, p = (a[0] for a in inputs(model, params, 1))
     began = time.perf_counter()
     for _ in range(calls // 20):
@@ -104,7 +104,7 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--states", type=int, nargs="+", default=[2, 5, 10])
+    parser.add_argument("--states", type=int, nargs="+", default=[2, 5, 10, 20])
     parser.add_argument("--members", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--loop-sample", type=int, default=200)
     parser.add_argument("--accuracy-sample", type=int, default=4,
@@ -118,12 +118,12 @@ def main() -> None:
     for n in args.states:
         model = Model([f"S{i}" for i in range(n)])
         began = time.perf_counter()
-        compile_model(model)
+        compile_model(model, "unrolled")
         sympy_seconds = time.perf_counter() - began
         params = ensemble(n, max(args.members))
         began = time.perf_counter()
         simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
-                          output=t_out, solver=Solver(rtol=args.rtol, atol=args.atol))
+                          output=t_out, solver=Solver(rtol=args.rtol, atol=args.atol, engine="kernel"))
         warmup = time.perf_counter() - began
         loop_rate, reference = loop(model, params, args.loop_sample, t_out, args.rtol,
                                     args.atol)
@@ -131,7 +131,7 @@ def main() -> None:
             sub = {k: v[:members] for k, v in params.items()}
             began = time.perf_counter()
             result = simulate_ensemble(model, sub, (0.0, 50.0), output=t_out,
-                                       solver=Solver(rtol=args.rtol, atol=args.atol))
+                                       solver=Solver(rtol=args.rtol, atol=args.atol, engine="kernel"))
             kernel_rate = members / (time.perf_counter() - began)
             ours = np.stack([result.values[s.name][(slice(None), slice(None), *s.index)]
                              for s in model.variables], axis=-1)[:args.loop_sample]
@@ -143,12 +143,12 @@ def main() -> None:
                   Intervention("alarm", when=f"share.S0 > {1.1 / n:.3g}",
                                scale={"reaction.S1": 2.0})]
         simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
-                          output=t_out, solver=Solver(rtol=args.rtol, atol=args.atol),
+                          output=t_out, solver=Solver(rtol=args.rtol, atol=args.atol, engine="kernel"),
                           interventions=[Intervention("warm-up", at=np.full(8, 10.0),
                                                       scale={"reaction": 0.5}), events[1]])
         began = time.perf_counter()
         with_events = simulate_ensemble(model, params, (0.0, 50.0), output=t_out,
-                                        solver=Solver(rtol=args.rtol, atol=args.atol),
+                                        solver=Solver(rtol=args.rtol, atol=args.atol, engine="kernel"),
                                         interventions=events)
         events_rate = members / (time.perf_counter() - began)
         fired = np.mean([len(e) for e in with_events.events])
@@ -164,7 +164,7 @@ def main() -> None:
                 numba.set_num_threads(count)
                 began = time.perf_counter()
                 simulate_ensemble(model, params, (0.0, 50.0), output=t_out,
-                                  solver=Solver(rtol=args.rtol, atol=args.atol))
+                                  solver=Solver(rtol=args.rtol, atol=args.atol, engine="kernel"))
                 speeds[count] = members / (time.perf_counter() - began)
             numba.set_num_threads(threads)
             print(f"{n:>3} {members:>8} {'threads':>10} {speeds[threads]:>11.1f} "
