@@ -3,9 +3,10 @@
 The unrolled code of :mod:`dynamics.compile` writes every state's equation out in full:
 ideal for small N, but its size grows as N^3 with alliances on (the common threat sums
 over a third state), and so does the time to generate it (two minutes at N = 20, nothing
-in ten minutes at 50). Here the same terms are read in the :class:`~dynamics.model.contexts.
-Array` context instead: every index is an array axis, every sum a reduction over its own
-axis, every derived quantity computed once as an array over its own axes. The generated
+in ten minutes at 50). Here the same terms are read in the
+:class:`~dynamics.model.contexts.Array` context instead: every index is an array axis, every
+sum a reduction over its own axis, every derived quantity computed once as an array over
+its own axes. The generated
 program does not grow with N (the same few dozen numpy operations at N = 5 or 190), so it
 is built in a fraction of a second; its cost per evaluation grows with the arrays.
 

@@ -65,9 +65,11 @@ def rate_of(ctx: Context, variable: Variable, index: tuple, mechanisms: Sequence
     return total
 
 
-#: the most states a model may have with alliances on: building and compiling grow as N^3
-#: (pair variables, sums over a third state), measured cold on 2 cores with every
-#: mechanism at 2.5 s and 26 s for N = 12, so about 7 minutes at 30 and half an hour at 50
+#: the most states whose explicit equations (``Model.rates``, and the unrolled code built
+#: from them) are built with alliances on: building and compiling them grow as N^3 (pair
+#: variables, sums over a third state), measured cold on 2 cores with every mechanism at
+#: 2.5 s and 26 s for N = 12, so about 7 minutes at 30 and half an hour at 50. A model of
+#: any size runs on array code (:mod:`dynamics.arraycode`), which needs none of them.
 MAX_STATES = 30
 _MINUTES_AT_12 = (2.5 + 26.0) / 60
 
