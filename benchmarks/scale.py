@@ -23,20 +23,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+from readme_block import write_block
 
 from dynamics import Model, simulate
 from dynamics import compile as compiler
 from dynamics.solver import Solver, prepare
-
-README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN, END = "<!-- scale: written by benchmarks/scale.py --readme -->", "<!-- /scale -->"
 
 
 def _cold_build(n: int, path: str) -> float:
@@ -123,14 +119,7 @@ def main() -> None:
     text = table(rows, args.years)
     print(text)
     if args.readme:
-        readme = README.read_text()
-        block = f"{BEGIN}\n\n{text}\n\n{END}"
-        readme, count = re.subn(re.escape(BEGIN) + ".*?" + re.escape(END), block, readme,
-                                flags=re.S)
-        if count != 1:
-            raise SystemExit(f"README.md has no {BEGIN} ... {END} block")
-        README.write_text(readme)
-        print("wrote the table to README.md")
+        write_block("scale", f"\n\n{text}\n\n")
 
 
 if __name__ == "__main__":

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN = "<!-- warm-start: written by benchmarks/warm_start.py --readme -->"
-END = "<!-- /warm-start -->"
+from readme_block import write_block
 
 PROBE = """
 import time
@@ -65,12 +61,7 @@ def main() -> None:
                 f"{times[1]:.2f} s and {times[2]:.2f} s in the next two processes, which "
                 f"load both from the cache (N = {args.states}, every mechanism, "
                 f"{args.members} members)")
-        readme, count = re.subn(re.escape(BEGIN) + ".*?" + re.escape(END),
-                                f"{BEGIN}{text}{END}", README.read_text(), flags=re.S)
-        if count != 1:
-            raise SystemExit(f"README.md has no {BEGIN} ... {END} block")
-        README.write_text(readme)
-        print("wrote the warm-start times to README.md")
+        write_block("warm-start", text)
 
 
 if __name__ == "__main__":
