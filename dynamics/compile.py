@@ -378,10 +378,9 @@ class _Code:
         compilation of the 3-state Jacobian take 19 s)."""
         return "\n".join(_jvp_lines(self, exprs))
 
-    def jacobian(self, exprs: Sequence[sp.Expr], scalar: bool = False) -> str:
+    def jacobian(self, exprs: Sequence[sp.Expr]) -> str:
         """``def jacobian(t, y, p)``: d(exprs)/dy by forward-mode differentiation of the
-        CSE'd program; with ``scalar``, ``def jacobian_into(y, p, out)`` for one member
-        (1-d y and p, ``out`` of shape (n, n)), in code that numba compiles.
+        CSE'd program.
 
         Each common subexpression ``x = f(...)`` that depends on the variables gets a
         tangent ``dx`` (shape ``(..., n)``, its gradient) from the chain rule over f's own
@@ -393,20 +392,9 @@ class _Code:
         common, reduced = self.cse(exprs)
         position = {s: k for k, s in enumerate(self.y)}
         tangent: set[sp.Symbol] = set()
-        n = len(self.y)
-        printer = self.printer
-        if scalar:
-            printer = _ScalarPrinter({"fully_qualified_modules": True, "inline": True})
-            printer._print_Symbol = self.printer._print_Symbol
-            lines = ["def jacobian_into(y, p, out):",
-                     *self.preamble(common, reduced, "{k}", printer),
-                     "    out[:, :] = 0.0"]
-            broadcast, at, zeros = "", "", f"numpy.zeros({n})"
-        else:
-            lines = ["def jacobian(t, y, p):", *self.preamble(common, reduced, "..., {k}"),
-                     "    shape = numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1])",
-                     f"    out = numpy.zeros(shape + ({n}, {n}))"]
-            broadcast, at, zeros = "[..., None]", "..., ", f"numpy.zeros(shape + ({n},))"
+        lines = ["def jacobian(t, y, p):", *self.preamble(common, reduced, "..., {k}"),
+                 "    shape = numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1])",
+                 f"    out = numpy.zeros(shape + ({len(self.y)}, {len(self.y)}))"]
 
         def gradient(target: str, expr: sp.Expr) -> list[str]:
             chain: list[tuple[sp.Symbol, sp.Expr]] = []
@@ -421,10 +409,10 @@ class _Code:
             # chain terms make a new array (never an alias of another tangent), to which
             # the direct partials are added in place
             terms = [f"{float(d)!r} * d{u}" if d.is_number else
-                     f"({printer.doprint(d)}){broadcast} * d{u}" for u, d in chain]
-            first = " + ".join(terms) if terms else zeros
+                     f"({self.print(d)})[..., None] * d{u}" for u, d in chain]
+            first = " + ".join(terms) if terms else f"numpy.zeros(shape + ({len(self.y)},))"
             return [f"    {target} = {first}",
-                    *(f"    {target}[{at}{position[u]}] += {printer.doprint(d)}"
+                    *(f"    {target}[..., {position[u]}] += {self.print(d)}"
                       for u, d in direct)]
 
         for symbol, expr in common:
@@ -435,9 +423,8 @@ class _Code:
         for k, expr in enumerate(reduced):
             body = gradient("row", expr)
             if body:
-                lines += body + [f"    out[{at}{k}, :] = row"]
-        if not scalar:
-            lines.append("    return out")
+                lines += body + [f"    out[..., {k}, :] = row"]
+        lines.append("    return out")
         return "\n".join(lines)
 
 
