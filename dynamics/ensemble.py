@@ -31,7 +31,7 @@ import numpy as np
 from dynamics import kernel
 from dynamics.compile import choose_path
 from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError
-from dynamics.interventions import Intervention, Plan, plan
+from dynamics.interventions import MAX_FIRED, Intervention, Plan, plan
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
@@ -326,7 +326,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                                          f"{solver.divergence:g} times the initial scale"),
                        kernel.NONFINITE: (Status.FAILED, "non-finite values"),
                        kernel.TOO_MANY: (Status.FAILED, "more than "
-                                         f"{kernel.MAX_FIRED:,} interventions fired (a "
+                                         f"{MAX_FIRED:,} interventions fired (a "
                                          "repeating condition that chatters)")}
         for i in range(members):
             if status[i] is not Status.SUCCESS:

@@ -31,16 +31,20 @@ error estimate, whose Jacobian columns are exact directional derivatives of the 
 (``jvp_into``, forward mode over the generated program), its steps ending on the output
 times. Its step budget is ``IMPLICIT_STEPS`` times the solver's. A member it cannot
 finish either, or one with interventions, is left STIFF for the caller to re-run with
-scipy's Radau. The Jacobian code is compiled only when the first stiff member of a model
-shape appears (5 s for three states with every mechanism).
+scipy's Radau. The Jacobian-vector product is compiled only when the first stiff member
+of a model shape appears, once per machine (with every mechanism: 4 s for three states,
+about 5 minutes for ten, whose forward-mode program is long).
 
-The kernel of one model is a module written to the compiled-code cache
-(``$BALANCING_CACHE_DIR/kernels``; a temporary folder when the disk cache is off): the
-model's scalar rate and conditions followed by the kernel body (:mod:`dynamics.kernel_body`),
-its name a hash of the whole text (numba's and numpy's versions included), so that a
-changed equation is never served stale. Imported from a file, it is compiled with numba's
-own on-disk cache: the first process on a machine pays the compilation (about 9 s), the
-next ones load it (``benchmarks/warm_start.py`` measures both).
+The integrators (:mod:`dynamics.kernel_body`) are compiled once per machine and kept in
+numba's on-disk cache: the model's functions reach them as numba ``cfunc`` arguments,
+typed by their signature alone. Each such function (the scalar rate ``rate_into``, the
+conditions of a plan's triggered interventions, the Jacobian-vector product
+``jvp_into``) is a small module written to the compiled-code cache
+(``$BALANCING_CACHE_DIR/kernels``; a temporary folder when the disk cache is off), its
+name a hash of its text (numba's and numpy's versions included) so that a changed
+equation is never served stale, and compiled with numba's cache beside it: a new model
+shape pays the compilation of its rate (with every mechanism: 1 s for three states, 13 s
+for ten), a second process loads it (``benchmarks/warm_start.py`` measures both).
 
 numba is an optional dependency (``pip install 'balancing-dynamics[fast]'``);
 :data:`AVAILABLE` says whether it is importable.
@@ -48,6 +52,7 @@ numba is an optional dependency (``pip install 'balancing-dynamics[fast]'``);
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.util
@@ -57,15 +62,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from scipy.integrate._ivp.rk import RK45
 
 from dynamics.compile import CompiledModel, write_atomic
-from dynamics.interventions import IN_Y, MAX_FIRED, SET, Plan
+from dynamics.interventions import Plan
 
 __all__ = ["AVAILABLE", "FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT",
-           "integrate_members", "LOGGED", "IMPLICIT_STEPS"]
+           "integrate_members", "LOGGED", "IMPLICIT_STEPS", "RATE", "JVP"]
 
-FINISHED, DIVERGED, STIFF, NONFINITE, TOO_MANY, IMPLICIT = 0, 1, 2, 3, 4, 5
 #: explicit steps a member takes before the stiffness test may send it to the implicit
 #: method (benchmarks/wide.py, 10,000 members drawn over the registry's ranges: 1,000
 #: sent 2,743 members there and took 42 s; 300 sent 5,957 and took 47 s)
@@ -76,61 +79,62 @@ IMPLICIT_STEPS = 10
 LOGGED = 64
 #: the conditions of a run without triggered interventions
 NO_CONDITIONS = "def conditions(y, p, out):\n    pass\n"
+#: numba signatures of the model's functions: ``rate_into(y, p, out)`` (and
+#: ``conditions``), ``jvp_into(y, p, v, out)``
+RATE = "void(float64[::1], float64[::1], float64[::1])"
+JVP = "void(float64[::1], float64[::1], float64[::1], float64[::1])"
 
 try:
     import numba
+
+    from dynamics import kernel_body
+    from dynamics.kernel_body import DIVERGED, FINISHED, IMPLICIT, NONFINITE, STIFF, TOO_MANY
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised only without numba
     numba = None  # type: ignore[assignment]
     AVAILABLE = False
-
-_A = np.asarray(RK45.A, dtype=float)
-_B = np.asarray(RK45.B, dtype=float)
-_E = np.asarray(RK45.E, dtype=float)
-_P = np.asarray(RK45.P, dtype=float)
-_C = np.asarray(RK45.C, dtype=float)
 #: members per task handed to a thread (dynamic scheduling)
 _CHUNK = 16
 
 
-@functools.lru_cache(maxsize=16)
-def _kernel(source: str, conditions_source: str):
-    """The parallel kernel for one model's generated source and the conditions of its
-    triggered interventions: a module written to the compiled-code cache and imported, so
-    that numba compiles it once per machine, not once per process (see the module
-    docstring)."""
-    text = _module_text(source, conditions_source)
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, name: str, signature: str):
+    """The numba cfunc of the function ``name`` defined in ``source`` (generated code): a
+    module written to the compiled-code cache and imported, so that numba compiles it once
+    per machine, not once per process (see the module docstring)."""
+    text = _module_text(_function(source, name), name, signature)
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-    name = f"dynamics_kernel_{digest}"
-    path = _kernel_folder() / f"{name}.py"
+    module_name = f"dynamics_kernel_{digest}"
+    path = _kernel_folder() / f"{module_name}.py"
     if not path.is_file() or path.read_text() != text:
         write_atomic(path, text)  # another process may be writing the same module
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # numba's cache finds a compiled function's module by name
+    sys.modules[module_name] = module  # numba's cache finds a function's module by name
     spec.loader.exec_module(module)
-    return module
+    return module.compiled
 
 
-def _module_text(source: str, conditions_source: str) -> str:
-    """The kernel module of one model: its scalar rate and conditions, compiled, the
-    constants, then the kernel body (:mod:`dynamics.kernel_body`); the versions of numba
-    and numpy are stamped in, so that a new version never loads an old compilation."""
-    body = (Path(__file__).with_name("kernel_body.py")).read_text()
-    constants = {"A": _A, "B": _B, "E": _E, "P": _P, "C": _C}
-    lines = [f"# generated by dynamics.kernel for numba {numba.__version__}, numpy "
-             f"{np.__version__}; do not edit", "import numba", "import numpy",
-             "import numpy as np", "", source, "", conditions_source, "",
-             'rate = numba.njit(cache=True, error_model="numpy")(rate_into)',
-             'jvp = numba.njit(cache=True, error_model="numpy")(jvp_into)',
-             'conditions = numba.njit(cache=True, error_model="numpy")(conditions)',
-             f"FINISHED, DIVERGED, STIFF, NONFINITE, TOO_MANY = {FINISHED}, {DIVERGED}, "
-             f"{STIFF}, {NONFINITE}, {TOO_MANY}",
-             f"IN_Y, SET, max_fired = {IN_Y}, {SET}, {MAX_FIRED}"]
-    lines += [f"{key} = np.array({value.tolist()!r})" for key, value in constants.items()]
-    return "\n".join(lines) + "\n\n" + body
+def _function(source: str, name: str) -> str:
+    """The text of the top-level function ``name`` in ``source``."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            text = ast.get_source_segment(source, node)
+            assert text is not None
+            return text
+    raise ValueError(f"the generated code defines no function {name!r}")
+
+
+def _module_text(function: str, name: str, signature: str) -> str:
+    """The module of one compiled function: its text and the cfunc of it; the versions of
+    numba and numpy are stamped in, so that a new version never loads an old compilation."""
+    return "\n".join([
+        f"# generated by dynamics.kernel for numba {numba.__version__}, numpy "
+        f"{np.__version__}; do not edit", "import numba", "import numpy", "", function, "",
+        f"compiled = numba.cfunc({signature!r}, cache=True, error_model=\"numpy\")({name})",
+        ""])
 
 
 def _kernel_folder() -> Path:
@@ -155,6 +159,13 @@ def _scratch() -> Path:
     return Path(tempfile.mkdtemp(prefix="dynamics-kernels-"))
 
 
+def _array(values, dtype: type = float) -> np.ndarray:
+    """``values`` as a C-contiguous, writable array of ``dtype``: numba types an argument by
+    its layout and its read-only flag too, and each new type would compile the integrators
+    again."""
+    return np.require(values, dtype, ["C", "W"])
+
+
 def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
                       t_span: tuple[float, float], t_out: np.ndarray, *, rtol: float,
                       atol: float, bounds: np.ndarray, max_steps: int = 50_000,
@@ -173,14 +184,13 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     def per_member(array: np.ndarray | None, columns: int) -> np.ndarray:
         if array is None:
             return np.zeros((members, columns))
-        return np.ascontiguousarray(np.broadcast_to(array, (members, array.shape[1])),
-                                    dtype=float)
+        return _array(np.broadcast_to(array, (members, array.shape[1])))
 
     empty = np.zeros(0, dtype=np.int64)
     times = per_member(plan.times if plan else None, 0)
     ramps = per_member(plan.ramps if plan else None, 0)
     values = per_member(plan.values if plan else None, 0)
-    rows = [np.ascontiguousarray(a, dtype=np.int64) for a in (
+    rows = [_array(a, np.int64) for a in (
         (plan.repeat, plan.row_event, plan.row_target, plan.row_slot, plan.row_mode)
         if plan else (empty,) * 5)]
     log_t = np.zeros((members, LOGGED))
@@ -189,29 +199,28 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     # Members differ in cost (a stiff or diverging one takes many more steps), so threads
     # take small chunks of members as they free up rather than one fixed half each: on two
     # cores this raised the throughput from 1.6 to 2.0 times that of one thread.
-    module = _kernel(compiled.source, conditions)
+    rate = _compiled(compiled.source, "rate_into", RATE)
     with numba.parallel_chunksize(_CHUNK):
-        module.many(
-            np.ascontiguousarray(y0, dtype=float), np.ascontiguousarray(p, dtype=float),
-            float(t_span[0]), float(t_span[1]), np.asarray(t_out, dtype=float), float(rtol),
-            float(atol), np.asarray(bounds, dtype=float), int(max_steps),
+        kernel_body.many(  # type: ignore[call-arg]  # (numba's typing of a dispatcher)
+            rate, _compiled(conditions, "conditions", RATE),
+            _array(y0), _array(p), float(t_span[0]), float(t_span[1]), _array(t_out),
+            float(rtol), float(atol), _array(bounds), int(max_steps),
             min(int(max_steps), PATIENCE), out, status,
             times, ramps, *rows, values, log_t, log_e, log_n)
     stiff = np.flatnonzero(status == STIFF)
     if stiff.size and plan is None:
         # integrated again, from the start, by the implicit method (its Jacobian is
         # compiled only now, on the first stiff member of the model shape)
-        y_stiff = np.ascontiguousarray(np.broadcast_to(y0, (members, y0.shape[1]))[stiff],
-                                       dtype=float)
-        p_stiff = np.ascontiguousarray(np.broadcast_to(p, (members, p.shape[-1]))[stiff],
-                                       dtype=float)
+        y_stiff = _array(np.broadcast_to(y0, (members, y0.shape[1]))[stiff])
+        p_stiff = _array(np.broadcast_to(p, (members, p.shape[-1]))[stiff])
         again = np.empty((stiff.size, t_out.size, y0.shape[1]))
         codes = np.zeros(stiff.size, dtype=np.int64)
         with numba.parallel_chunksize(1):
-            module.implicit_many(y_stiff, p_stiff, float(t_span[0]), float(t_span[1]),
-                                 np.asarray(t_out, dtype=float), float(rtol), float(atol),
-                                 np.ascontiguousarray(np.asarray(bounds, dtype=float)[stiff]),
-                                 int(max_steps) * IMPLICIT_STEPS, again, codes)
+            kernel_body.implicit_many(
+                rate, _compiled(compiled.source, "jvp_into", JVP), y_stiff, p_stiff,
+                float(t_span[0]), float(t_span[1]), _array(t_out), float(rtol), float(atol),
+                _array(np.asarray(bounds)[stiff]), int(max_steps) * IMPLICIT_STEPS, again,
+                codes)
         out[stiff] = again
         status[stiff] = np.where(codes == FINISHED, IMPLICIT, codes)
     fired = [[(float(log_t[i, k]), int(log_e[i, k])) for k in range(min(log_n[i], LOGGED))]

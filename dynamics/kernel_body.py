@@ -1,18 +1,42 @@
-"""The body of the compiled ensemble kernel (:mod:`dynamics.kernel`), as source text.
+"""The compiled ensemble kernel's integrators (numba), compiled once for every model.
 
-This file is never imported. :mod:`dynamics.kernel` appends it to each model's generated
-scalar code (``rate_into`` and ``conditions``) and writes the whole as a module in the
-compiled-code cache, so that numba's own on-disk cache (``cache=True``) holds the compiled
-kernel and a second process pays no compilation. Names it uses that are defined there:
-``rate``, ``jvp`` and ``conditions`` (the model's, compiled), the Dormand-Prince tableau ``A``,
-``B``, ``E``, ``P``, ``C`` (scipy's RK45), ``max_fired``, the status codes and the
-intervention codes ``IN_Y`` and ``SET``.
+The model's own functions arrive as arguments: ``rate(y, p, out)``, ``conditions(y, p,
+out)`` (of triggered interventions) and ``jvp(y, p, v, out)`` (the rate's derivative
+along ``v``), each a numba ``cfunc`` that :mod:`dynamics.kernel` compiles from the
+generated code. numba types a cfunc by its signature alone (a first-class function
+type), so these integrators are compiled once for all models and kept in numba's
+on-disk cache; a new model shape pays only the compilation of its own small functions.
+Called through a pointer, the rate is not inlined: at two states (55 ns an evaluation)
+the difference is within the benchmark's noise (``benchmarks/ensemble.py``).
+
+``many`` integrates members in parallel threads by the Dormand-Prince 5(4) pair with
+scipy's ``RK45`` tableau (read from scipy), error estimate, step control and dense
+output, with interventions applied inside (see :mod:`dynamics.kernel`); ``implicit_many``
+integrates members found stiff by Shampine's (1982) Rosenbrock method. Both return a
+status per member, the codes below.
 """
-# ruff: noqa: F821
-# mypy: ignore-errors
 
 import numba
 import numpy as np
+from scipy.integrate._ivp.rk import RK45
+
+from dynamics.interventions import IN_Y, MAX_FIRED, SET
+
+__all__ = ["FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT", "many",
+           "implicit_many"]
+
+#: a member's status: finished, diverged (a variable exceeded its bound), suspected stiff
+#: (too many steps, a vanishing step, or Hairer's test), non-finite values, too many
+#: interventions fired (a repeating condition that chatters), finished by the implicit
+#: method (set by :mod:`dynamics.kernel`)
+FINISHED, DIVERGED, STIFF, NONFINITE, TOO_MANY, IMPLICIT = 0, 1, 2, 3, 4, 5
+
+# the Dormand-Prince tableau, as scipy's RK45 has it (numba freezes these as constants)
+A = np.asarray(RK45.A, dtype=float)
+B = np.asarray(RK45.B, dtype=float)
+E = np.asarray(RK45.E, dtype=float)
+P = np.asarray(RK45.P, dtype=float)
+C = np.asarray(RK45.C, dtype=float)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -71,9 +95,9 @@ def apply(event, y, p_ref, slope, ramp_end, target, t, values, ramps, row_event,
 
 
 @numba.njit(cache=True, error_model="numpy")
-def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, patience, out, times, ramps,
-        repeat, row_event, row_target, row_slot, row_mode, values, log_t, log_e,
-        log_n):
+def one(rate, conditions, y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, patience,
+        out, times, ramps, repeat, row_event, row_target, row_slot, row_mode, values, log_t,
+        log_e, log_n):
     # work arrays are allocated once per member and updated in place
     n, n_p = y0.size, p0.size
     dated = times.size
@@ -130,7 +154,7 @@ def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, patience, out, time
             if not taken[d]:
                 end = min(end, times[d])
         log_n[0] = fired
-        if fired > max_fired:
+        if fired > MAX_FIRED:
             return TOO_MANY
         while k_out < t_out.size and t_out[k_out] <= t:
             out[k_out, :] = y
@@ -298,15 +322,14 @@ def one(y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, patience, out, time
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def many(y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, patience, out, status,
-         times, ramps, repeat, row_event, row_target, row_slot, row_mode, values, log_t,
-         log_e, log_n):
+def many(rate, conditions, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, patience,
+         out, status, times, ramps, repeat, row_event, row_target, row_slot, row_mode, values,
+         log_t, log_e, log_n):
     for i in numba.prange(y0s.shape[0]):
-        status[i] = one(y0s[i], ps[i], t0, t1, t_out, rtol, atol, bounds[i], max_steps,
-                        patience, out[i], times[i], ramps[i], repeat, row_event, row_target,
-                        row_slot, row_mode, values[i], log_t[i], log_e[i],
-                        log_n[i:i + 1])
-
+        status[i] = one(rate, conditions, y0s[i], ps[i], t0, t1, t_out, rtol, atol,
+                        bounds[i], max_steps, patience, out[i], times[i], ramps[i], repeat,
+                        row_event, row_target, row_slot, row_mode, values[i], log_t[i],
+                        log_e[i], log_n[i:i + 1])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -357,7 +380,7 @@ def lu_solve(a, pivot, b, x):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
+def implicit_one(rate, jvp, y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
     # Shampine's (1982) four-stage Rosenbrock method of order 4 with an embedded order-3
     # estimate, in Kaps and Rentrop's form: (1/(gamma h) - J) g_i = f(y + sum a_ij g_j)
     # + sum c_ij g_j / h, y_new = y + sum b_i g_i; three evaluations of the rate, one
@@ -471,7 +494,8 @@ def implicit_one(y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, out):
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def implicit_many(y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, out, status):
+def implicit_many(rate, jvp, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, out,
+                  status):
     for i in numba.prange(y0s.shape[0]):
-        status[i] = implicit_one(y0s[i], ps[i], t0, t1, t_out, rtol, atol, bounds[i],
+        status[i] = implicit_one(rate, jvp, y0s[i], ps[i], t0, t1, t_out, rtol, atol, bounds[i],
                                  max_steps, out[i])
