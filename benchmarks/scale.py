@@ -8,7 +8,7 @@ with sigma 1 from a fixed seed, so that the states differ), it measures in this 
 
 - **build**: assembling the model and compiling its code, cold (an empty code cache, the
   in-memory caches cleared): the array code at every N, the unrolled code up to
-  ``--unrolled-max`` (its generation grows as N^3: 27 s at 12 states, minutes at 20);
+  ``--unrolled-max`` (its generation grows as N^3: 19 s at 12 states, minutes at 20);
 - **rate**: one evaluation of the rate for one member (median of repeated calls), both
   paths where both are built, and their ratio;
 - **run**: one run of ``--years`` years with ``simulate`` as a user calls it (the automatic

@@ -215,9 +215,10 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         p_stiff = _array(np.broadcast_to(p, (members, p.shape[-1]))[stiff])
         again = np.empty((stiff.size, t_out.size, y0.shape[1]))
         codes = np.zeros(stiff.size, dtype=np.int64)
+        assert compiled.jvp_source is not None  # the kernel runs unrolled code
         with numba.parallel_chunksize(1):
             kernel_body.implicit_many(
-                rate, _compiled(compiled.source, "jvp_into", JVP), y_stiff, p_stiff,
+                rate, _compiled(compiled.jvp_source(), "jvp_into", JVP), y_stiff, p_stiff,
                 float(t_span[0]), float(t_span[1]), _array(t_out), float(rtol), float(atol),
                 _array(np.asarray(bounds)[stiff]), int(max_steps) * IMPLICIT_STEPS, again,
                 codes)

@@ -46,3 +46,73 @@ def test_a_corrupt_cache_file_is_regenerated(tmp_path, monkeypatch):
             assert again.source == good.source and cached.read_text() == good.source
     finally:
         compiling._compile.cache_clear()
+
+
+def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, monkeypatch):
+    """Not part of the model's code (it is generated when the kernel first meets a stiff
+    member); its product equals the generated Jacobian times the vector to rounding, on a
+    model with every mechanism; a truncated cache file of it is generated again."""
+    from dynamics.checks import _random_point
+
+    monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
+    model = Model(["A", "B", "C"])
+    shape = (3, model.components)
+    compiling._compile.cache_clear()
+    compiling._jvp_source.cache_clear()
+    try:
+        compiled = compiling._compile(*shape)
+        assert "def jvp_into" not in compiled.source
+        assert not list(tmp_path.glob("jvp-*.py"))
+        assert compiled.jvp_source is not None
+        source = compiled.jvp_source()
+        namespace: dict = {"numpy": np}
+        exec(source, namespace)  # noqa: S102 - the project's own generated code
+        rng = np.random.default_rng(4)
+        for _ in range(3):
+            y, p = _random_point(model, rng)
+            v = rng.normal(size=y.size)
+            out = np.empty(y.size)
+            namespace["jvp_into"](y, p, v, out)
+            expected = compiled.jacobian(0.0, y, p) @ v
+            assert np.max(np.abs(out - expected)) <= 1e-12 * np.max(np.abs(expected))
+        (cached,) = tmp_path.glob("jvp-*.py")
+        assert cached.read_text() == source
+        cached.write_text(source[: len(source) // 2])
+        compiling._jvp_source.cache_clear()
+        assert compiled.jvp_source() == source and cached.read_text() == source
+    finally:
+        compiling._compile.cache_clear()
+        compiling._jvp_source.cache_clear()
+
+
+FINGERPRINT = """
+from dynamics import Model
+from dynamics.compile import _fingerprint
+print(_fingerprint(Model(["A", "B", "C"])))
+"""
+
+
+def test_the_cache_key_is_the_same_in_every_process_and_changes_with_an_equation():
+    """The key of the disk cache is computed from the expressions (not from Python's
+    per-process string hashes), and a change of one coefficient changes it."""
+    import os
+    import subprocess
+    import sys
+
+    import sympy as sp
+
+    from dynamics.model.mechanisms.richardson import SPENDING
+    from dynamics.model.parts import Mechanism, Term
+
+    keys = {subprocess.run([sys.executable, "-c", FINGERPRINT], check=True, text=True,
+                           capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}
+                           ).stdout.strip() for seed in ("1", "2")}
+    assert keys == {compiling._fingerprint(Model(["A", "B", "C"]))}
+
+    def damping(rate: float) -> Mechanism:
+        return Mechanism("damping", "spending decays", terms=(Term(
+            "decay", SPENDING, lambda ctx, i: -sp.Float(rate) * ctx.var(SPENDING, i)),))
+
+    one, other = (compiling._fingerprint(Model(["A", "B"], ["richardson", damping(r)]))
+                  for r in (0.5, 0.25))
+    assert one != other

@@ -68,10 +68,10 @@ def rate_of(ctx: Context, variable: Variable, index: tuple, mechanisms: Sequence
 #: the most states whose explicit equations (``Model.rates``, and the unrolled code built
 #: from them) are built with alliances on: building and compiling them grow as N^3 (pair
 #: variables, sums over a third state), measured cold on 2 cores with every mechanism at
-#: 2.5 s and 26 s for N = 12, so about 7 minutes at 30 and half an hour at 50. A model of
+#: 1.8 s and 17 s for N = 12, so about 5 minutes at 30 and 20 minutes at 50. A model of
 #: any size runs on array code (:mod:`dynamics.arraycode`), which needs none of them.
 MAX_STATES = 30
-_MINUTES_AT_12 = (2.5 + 26.0) / 60
+_MINUTES_AT_12 = (1.8 + 17.0) / 60
 
 
 class Model:
