@@ -116,3 +116,42 @@ def test_the_cache_key_is_the_same_in_every_process_and_changes_with_an_equation
     one, other = (compiling._fingerprint(Model(["A", "B"], ["richardson", damping(r)]))
                   for r in (0.5, 0.25))
     assert one != other
+
+
+def test_the_scalar_max_and_min_are_numpys_nan_included():
+    """The kernel's code prints max and min as conditional expressions: equal to
+    numpy.maximum and numpy.minimum on every ordering of the arguments, NaN included."""
+    import itertools
+
+    import sympy as sp
+
+    x, y, z = sp.symbols("x y z", real=True)
+    cases = {sp.Max(0, x): lambda a, b, c: np.maximum(0, a),
+             sp.Min(1, x): lambda a, b, c: np.minimum(1, a),
+             sp.Max(x, y): lambda a, b, c: np.maximum(a, b),
+             sp.Min(x, y): lambda a, b, c: np.minimum(a, b),
+             sp.Max(x, y, z, 0): lambda a, b, c: np.maximum(np.maximum(np.maximum(a, b), c), 0),
+             sp.Max(0, 1 - sp.Max(0, x - 1)): lambda a, b, c: np.maximum(
+                 0, 1 - np.maximum(0, a - 1))}
+    printer = compiling._ScalarPrinter({"inline": True})
+    values = [-2.0, 0.0, 0.5, 3.0, np.nan]
+    for expr, expected in cases.items():
+        function = eval(f"lambda x, y, z: {printer.doprint(expr)}")  # noqa: S307 - ours
+        for a, b, c in itertools.product(values, repeat=3):
+            np.testing.assert_equal(function(a, b, c), expected(a, b, c), err_msg=str(expr))
+
+
+def test_the_kernels_scalar_rate_is_the_models_rate():
+    from dynamics.checks import _random_point
+
+    model = Model(["A", "B", "C"])
+    compiled = compiling.compile_model(model, "unrolled")
+    namespace: dict = {"numpy": np}
+    exec(compiled.source, namespace)  # noqa: S102 - the project's own generated code
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        y, p = _random_point(model, rng)
+        out = np.empty(y.size)
+        namespace["rate_into"](y, p, out)
+        expected = compiled.rate(0.0, y, p)
+        assert np.max(np.abs(out - expected)) <= 1e-13 * np.max(np.abs(expected))
