@@ -2,7 +2,7 @@
 
     python benchmarks/ensemble.py [--states 2 5 10] [--members 1000 10000]
                                   [--loop-sample 200] [--accuracy-sample 4]
-                                  [--rtol 1e-6] [--atol 1e-9]
+                                  [--rtol 1e-6] [--atol 1e-9] [--diffrax-max 10]
 
 For each number of states (all mechanisms on) and ensemble size, the same random
 ensemble is integrated (i) by one ``solve_ivp`` (RK45) call per member with the compiled
@@ -23,7 +23,11 @@ dated ramp, and a triggered one whose condition is checked at every step and loc
 root finding when it crosses) and prints its speed and its cost against the same
 ensemble without them, measured in the same run. Not a test: timings on shared machines
 are noisy. The *threads* row runs the largest ensemble on one thread and on all of
-numba's threads and prints the speed-up.
+numba's threads and prints the speed-up. Where jax and diffrax are installed (an optional
+comparison, not a dependency: ``pip install jax diffrax``), the *diffrax* row runs the
+largest ensemble with diffrax's Dopri5 on this machine's CPU (the same generated rate,
+run by JAX, vmapped over members; up to ``--diffrax-max`` states) and prints the kernel's
+speed over it.
 """
 
 from __future__ import annotations
@@ -102,6 +106,71 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[fl
     return numpy_ns, (time.perf_counter() - began) / (calls * 10) * 1e9
 
 
+class _Columns:
+    """What the generated ``rate`` writes its columns into when run by JAX (whose arrays
+    cannot be assigned in place): ``out[..., k] = value`` keeps the value."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, object] = {}
+
+    def __setitem__(self, key, value) -> None:
+        self.values[key[-1]] = value
+
+
+class _JaxNumpy:
+    """``numpy`` for the generated code run by JAX: jax.numpy, with ``empty`` giving the
+    columns to stack (see :class:`_Columns`)."""
+
+    def __init__(self, jnp) -> None:
+        self.jnp = jnp
+
+    def __getattr__(self, name: str):
+        return getattr(self.jnp, name)
+
+    def empty(self, shape) -> _Columns:
+        return _Columns()
+
+
+def diffrax_run(model: Model, params: dict, members: int, t_out: np.ndarray, rtol: float,
+                atol: float) -> tuple[float, np.ndarray, str] | None:
+    """Members per second of JAX + diffrax on this machine's CPU for the same ensemble
+    (Dopri5, the Dormand-Prince pair of RK45, with diffrax's PID step control at the same
+    tolerances; vmapped over members and compiled by XLA in a first, untimed run),
+    the outputs and the versions; None where jax or diffrax is not installed (an optional
+    comparison: ``pip install jax diffrax``)."""
+    try:
+        import diffrax
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    compiled = compile_model(model, "unrolled")
+    namespace: dict = {"numpy": _JaxNumpy(jnp)}
+    exec(compiled.source.split("\ndef jacobian(")[0], namespace)  # noqa: S102 - our code
+    rate, n = namespace["rate"], compiled.n_variables
+
+    def vector_field(t, y, p):
+        columns = rate(t, y, p).values
+        return jnp.stack([jnp.broadcast_to(jnp.asarray(columns[k], dtype=float), ())
+                          for k in range(n)])
+
+    def solve(y0, p):
+        return diffrax.diffeqsolve(
+            diffrax.ODETerm(vector_field), diffrax.Dopri5(), float(t_out[0]),
+            float(t_out[-1]), None, y0, args=p, saveat=diffrax.SaveAt(ts=jnp.asarray(t_out)),
+            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+            max_steps=50_000, throw=False).ys
+
+    batched = jax.jit(jax.vmap(solve))
+    y0, p = inputs(model, params, members)
+    batched(jnp.asarray(y0), jnp.asarray(p)).block_until_ready()  # compiled for this shape
+    began = time.perf_counter()
+    ys = np.asarray(batched(jnp.asarray(y0), jnp.asarray(p)).block_until_ready())
+    return (members / (time.perf_counter() - began), ys,
+            f"jax {jax.__version__}, diffrax {diffrax.__version__}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, nargs="+", default=[2, 5, 10, 20])
@@ -111,6 +180,9 @@ def main() -> None:
                         help="members checked against a tight DOP853 reference (0: none)")
     parser.add_argument("--rtol", type=float, default=1e-6)
     parser.add_argument("--atol", type=float, default=1e-9)
+    parser.add_argument("--diffrax-max", type=int, default=10,
+                        help="the most states run by diffrax (XLA's compilation of the "
+                             "unrolled rate grows with it)")
     args = parser.parse_args()
     t_out = np.linspace(0.0, 50.0, 51)
     # the kernel whatever the size (above 10 states it runs unrolled code generated for it)
@@ -176,6 +248,14 @@ def main() -> None:
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s, both paid once per model shape; one evaluation of the rate: "
               f"{numpy_ns / 1e3:.0f} us in numpy, {numba_ns:.0f} ns compiled)")
+        jax_run = (diffrax_run(model, params, members, t_out, args.rtol, args.atol)
+                   if n <= args.diffrax_max else None)
+        if jax_run is not None:
+            jax_rate, jax_ys, versions = jax_run
+            print(f"{n:>3} {members:>8} {'diffrax':>10} {jax_rate:>11.1f} "
+                  f"{kernel_rate / jax_rate:>8.2f}  (JAX + diffrax on this CPU, {versions}; "
+                  f"ratio: the kernel's speed over diffrax's; largest deviation from the "
+                  f"loop {deviation(jax_ys[:args.loop_sample], reference):.2e})")
         k = args.accuracy_sample
         if k:
             _, truth = loop(model, params, k, t_out, 1e-13, 1e-15, method="DOP853")

@@ -528,31 +528,27 @@ class _ScalarPrinter(_Printer):
     """The printer of code for one member that numba compiles and Python runs as it is.
 
     numba has no ``numpy.heaviside``, so the step is a conditional (1 at 0, as
-    :class:`_Printer`). Max and min are conditional expressions too: numba's scalar
-    ``numpy.maximum`` cost a quarter of the 10-state rate's 1.8 us (measured with every
-    mechanism; 430 of them). They return NaN where an argument is NaN, as
-    ``numpy.maximum`` does, so that the kernel's checks still see it.
+    :class:`_Printer`). A max or min against a constant, ``[x]+`` above all, is the
+    builtin ``max(x, c)``: numba's scalar ``numpy.maximum`` cost a quarter of the 10-state
+    rate's 1.8 us (measured with every mechanism; 430 of them), and conditional
+    expressions, as fast, made numba's compilation of the 20-state rate take more than 20
+    minutes. With the expression first, the builtin returns NaN where it is NaN (in
+    Python and in numba), as ``numpy.maximum`` does, so that the kernel's checks still see
+    it; the constant is never NaN. Between expressions it stays ``numpy.maximum``.
     """
 
     def _print_Heaviside(self, expr):
         return f"(1.0 if ({self._print(expr.args[0])}) >= 0 else 0.0)"
 
-    def _extremum(self, expr, wins: str, loses: str):
-        constants = [a for a in expr.args if a.is_number]
+    def _extremum(self, expr, builtin: str):
         others = [self._print(a) for a in expr.args if not a.is_number]
-
-        def pair(a: str, b: str) -> str:
-            # a NaN fails both comparisons and reaches a + b, which is NaN
-            return f"({a} if {a} {wins}= {b} else ({b} if {b} {wins} {a} else {a} + {b}))"
-
-        text = functools.reduce(pair, others)
-        for constant in constants:  # never NaN: one comparison, which a NaN fails
-            value = repr(float(constant))
-            text = f"({text} if not {text} {loses} {value} else {value})"
+        text = functools.reduce(lambda a, b: f"numpy.{builtin}imum({a}, {b})", others)
+        for constant in (a for a in expr.args if a.is_number):
+            text = f"{builtin}({text}, {float(constant)!r})"
         return text
 
     def _print_Max(self, expr):
-        return self._extremum(expr, ">", "<")
+        return self._extremum(expr, "max")
 
     def _print_Min(self, expr):
-        return self._extremum(expr, "<", ">")
+        return self._extremum(expr, "min")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dynamics import Model
+from dynamics import Model, kernel
 from dynamics import compile as compiling
 
 SHAPE = (2, Model(["A", "B"], ["ceiling"]).components)
@@ -86,7 +86,7 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
 
 
 FINGERPRINT = """
-from dynamics import Model
+from dynamics import Model, kernel
 from dynamics.compile import _fingerprint
 print(_fingerprint(Model(["A", "B", "C"])))
 """
@@ -119,8 +119,9 @@ def test_the_cache_key_is_the_same_in_every_process_and_changes_with_an_equation
 
 
 def test_the_scalar_max_and_min_are_numpys_nan_included():
-    """The kernel's code prints max and min as conditional expressions: equal to
-    numpy.maximum and numpy.minimum on every ordering of the arguments, NaN included."""
+    """The kernel's code prints a max or min against a constant as the builtin: equal to
+    numpy.maximum and numpy.minimum on every ordering of the arguments, NaN included, run
+    by Python and by numba."""
     import itertools
 
     import sympy as sp
@@ -136,9 +137,15 @@ def test_the_scalar_max_and_min_are_numpys_nan_included():
     printer = compiling._ScalarPrinter({"inline": True})
     values = [-2.0, 0.0, 0.5, 3.0, np.nan]
     for expr, expected in cases.items():
-        function = eval(f"lambda x, y, z: {printer.doprint(expr)}")  # noqa: S307 - ours
-        for a, b, c in itertools.product(values, repeat=3):
-            np.testing.assert_equal(function(a, b, c), expected(a, b, c), err_msg=str(expr))
+        function = eval(f"lambda x, y, z: {printer.doprint(expr)}",  # noqa: S307 - ours
+                        {"numpy": np})
+        runs = [function]
+        if kernel.AVAILABLE:  # and as the kernel runs it
+            import numba
+
+            runs.append(numba.njit(function))
+        for run, (a, b, c) in itertools.product(runs, itertools.product(values, repeat=3)):
+            np.testing.assert_equal(run(a, b, c), expected(a, b, c), err_msg=str(expr))
 
 
 def test_the_kernels_scalar_rate_is_the_models_rate():
