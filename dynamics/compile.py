@@ -411,7 +411,7 @@ class _Code:
     def scalar(self, name: str, exprs: Sequence[sp.Expr]) -> str:
         """``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
 
-        Plain scalar arithmetic, conditional expressions and numpy ufuncs only, so that
+        Plain scalar arithmetic, the builtin max and min and numpy ufuncs only, so that
         numba can compile it (:mod:`dynamics.kernel`) and Python run it as it is; it is the
         same CSE'd expression as ``rate``, printed by :class:`_ScalarPrinter`.
         """

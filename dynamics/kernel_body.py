@@ -6,8 +6,9 @@ along ``v``), each a numba ``cfunc`` that :mod:`dynamics.kernel` compiles from t
 generated code. numba types a cfunc by its signature alone (a first-class function
 type), so these integrators are compiled once for all models and kept in numba's
 on-disk cache; a new model shape pays only the compilation of its own small functions.
-Called through a pointer, the rate is not inlined: at two states (55 ns an evaluation)
-the difference is within the benchmark's noise (``benchmarks/ensemble.py``).
+Called through a pointer, the rate is not inlined: at two states, where that would show
+most, an evaluation cost 48 to 68 ns in ``benchmarks/ensemble.py``'s runs against 55 ns
+inlined, within the machine's noise.
 
 ``many`` integrates members in parallel threads by the Dormand-Prince 5(4) pair with
 scipy's ``RK45`` tableau (read from scipy), error estimate, step control and dense
