@@ -40,6 +40,7 @@ from scipy.integrate import solve_ivp
 
 from dynamics import Intervention, Model, compile_model
 from dynamics.ensemble import simulate_ensemble
+from dynamics.kernel import _function
 from dynamics.solver import Solver, prepare
 
 
@@ -147,7 +148,7 @@ def diffrax_run(model: Model, params: dict, members: int, t_out: np.ndarray, rto
     jax.config.update("jax_enable_x64", True)
     compiled = compile_model(model, "unrolled")
     namespace: dict = {"numpy": _JaxNumpy(jnp)}
-    exec(compiled.source.split("\ndef jacobian(")[0], namespace)  # noqa: S102 - our code
+    exec(_function(compiled.source, "rate"), namespace)  # noqa: S102 - our code
     rate, n = namespace["rate"], compiled.n_variables
 
     def vector_field(t, y, p):

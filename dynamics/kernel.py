@@ -53,7 +53,6 @@ numba is an optional dependency (``pip install 'balancing-dynamics[fast]'``);
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import importlib.util
@@ -119,13 +118,15 @@ def _compiled(source: str, name: str, signature: str):
 
 
 def _function(source: str, name: str) -> str:
-    """The text of the top-level function ``name`` in ``source``."""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            text = ast.get_source_segment(source, node)
-            assert text is not None
-            return text
-    raise ValueError(f"the generated code defines no function {name!r}")
+    """The text of the top-level function ``name`` in generated ``source``, where each
+    top-level definition starts a line with ``def`` and runs to the next: found by text,
+    not parsed (parsing the 10-state model's code took 0.76 s in every process)."""
+    text = "\n" + source
+    start = text.find(f"\ndef {name}(")
+    if start < 0:
+        raise ValueError(f"the generated code defines no function {name!r}")
+    end = text.find("\ndef ", start + 1)
+    return text[start + 1:end if end >= 0 else len(text)].rstrip() + "\n"
 
 
 def _module_text(function: str, name: str, signature: str) -> str:
@@ -210,8 +211,8 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
             times, ramps, *rows, values, log_t, log_e, log_n)
     stiff = np.flatnonzero(status == STIFF)
     if stiff.size and plan is None:
-        # integrated again, from the start, by the implicit method (its Jacobian is
-        # compiled only now, on the first stiff member of the model shape)
+        # integrated again, from the start, by the implicit method (its Jacobian-vector
+        # product is generated and compiled only now, on the first stiff member of the shape)
         y_stiff = _array(np.broadcast_to(y0, (members, y0.shape[1]))[stiff])
         p_stiff = _array(np.broadcast_to(p, (members, p.shape[-1]))[stiff])
         again = np.empty((stiff.size, t_out.size, y0.shape[1]))

@@ -73,6 +73,18 @@ def test_a_changed_equation_gets_another_kernel_module():
         kernel._module_text(kernel.NO_CONDITIONS, "conditions", kernel.RATE)
 
 
+def test_each_function_is_taken_whole_from_the_generated_code():
+    """Found by text, not parsed: each piece is exactly one definition of that name."""
+    import ast
+
+    source = compile_model(Model(["A", "B", "C"]), "unrolled").source
+    names = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    assert "rate_into" in names
+    for name in names:
+        (node,) = ast.parse(kernel._function(source, name)).body
+        assert isinstance(node, ast.FunctionDef) and node.name == name
+
+
 def test_a_function_the_code_lacks_is_named():
     with pytest.raises(ValueError, match="no function 'rate_into'"):
         kernel._function(kernel.NO_CONDITIONS, "rate_into")
