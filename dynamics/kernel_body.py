@@ -31,6 +31,11 @@ __all__ = ["FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT",
 #: interventions fired (a repeating condition that chatters), finished by the implicit
 #: method (set by :mod:`dynamics.kernel`)
 FINISHED, DIVERGED, STIFF, NONFINITE, TOO_MANY, IMPLICIT = 0, 1, 2, 3, 4, 5
+#: members integrated side by side by ``lanes``, one in each lane of the vectorised rate
+#: (8 doubles: one AVX-512 register, two AVX2 ones)
+LANES = 8
+# a lane's phase: without a member, choosing the member's first step, stepping
+IDLE, STARTING, STEPPING = 0, 1, 2
 
 # the Dormand-Prince tableau, as scipy's RK45 has it (numba freezes these as constants)
 A = np.asarray(RK45.A, dtype=float)
@@ -331,6 +336,256 @@ def many(rate, conditions, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps
                         bounds[i], max_steps, patience, out[i], times[i], ramps[i], repeat,
                         row_event, row_target, row_slot, row_mode, values[i], log_t[i],
                         log_e[i], log_n[i:i + 1])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def lane_dense(y, h, K, theta, lane, out):
+    # ``dense`` for one lane of the side-by-side integrator (the same sums in the same
+    # order), its values at ``i * LANES + lane``
+    for i in range(out.size):
+        acc = 0.0
+        power = theta
+        for q in range(4):
+            coefficient = 0.0
+            for j in range(7):
+                coefficient += K[j, i * LANES + lane] * P[j, q]
+            acc += coefficient * power
+            power *= theta
+        out[i] = y[i * LANES + lane] + h * acc
+
+
+@numba.njit(cache=True, error_model="numpy")
+def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, patience,
+          out, status):
+    # Members first..last-1 integrated side by side, LANES at a time, each in a lane with
+    # its own time, step and step control, exactly as ``one`` integrates a member without
+    # interventions (the same operations in the same order, so the same numbers to the
+    # last bit); a lane takes the next member as soon as its own ends. Every rate call
+    # evaluates all lanes at once (``rate(b, LANES)``, vectorised across lanes): the
+    # lanes' variables are the rows 0..n-1 of ``b`` (a row per variable, a column per
+    # lane), the rates are written to rows n..2n-1, the inputs are the rows from 2n. A
+    # step is the same six calls in every lane; a lane that starts a member spends the
+    # first two on scipy's choice of the initial step; an idle lane's values are not read.
+    # The loops over lanes innermost are vectorised too: per lane they do what ``one``
+    # does, in its order (a sum over stages runs with the stage outermost).
+    W = LANES
+    n, n_p = y0s.shape[1], ps.shape[1]
+    size = n * W
+    b = np.zeros((2 * n + n_p) * W)
+    stage, result = b[:size], b[size:2 * size]  # the rate's arguments, flat
+    K = np.zeros((7, size))  # K[j, i * W + lane]: stage j's rate of variable i in a lane
+    y, y_new, acc, work = np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size)
+    h_row = np.zeros(size)  # each lane's step, repeated for every variable
+    keep = np.zeros(size, dtype=np.bool_)  # whether a lane's step was accepted, likewise
+    scale, column = np.empty(n), np.empty(n)
+    member = np.full(W, -1, dtype=np.int64)
+    phase = np.zeros(W, dtype=np.int64)
+    stepping = np.zeros(W, dtype=np.bool_)
+    rejected = np.zeros(W, dtype=np.bool_)
+    accepted = np.zeros(W, dtype=np.bool_)
+    finite = np.zeros(W, dtype=np.bool_)
+    t, h, h0, d1 = np.zeros(W), np.zeros(W), np.ones(W), np.zeros(W)
+    bottom, total, largest = np.zeros(W), np.zeros(W), np.zeros(W)
+    steps, k_out = np.zeros(W, dtype=np.int64), np.zeros(W, dtype=np.int64)
+    beyond, within = np.zeros(W, dtype=np.int64), np.zeros(W, dtype=np.int64)
+    following = first
+    while True:
+        # --- a lane without a member takes the next one (and ends at once if t0 >= t1)
+        busy, starting = 0, 0
+        for lane in range(W):
+            while phase[lane] == IDLE and following < last:
+                m = following
+                following += 1
+                out[m, :, :] = np.nan  # rows after a stop stay NaN
+                for i in range(n):
+                    y[i * W + lane] = y0s[m, i]
+                for k in range(n_p):
+                    b[(2 * n + k) * W + lane] = ps[m, k]
+                t[lane] = t0
+                steps[lane], k_out[lane], beyond[lane], within[lane] = 0, 0, 0, 0
+                rejected[lane] = False
+                while k_out[lane] < t_out.size and t_out[k_out[lane]] <= t0:
+                    out[m, k_out[lane], :] = y0s[m]
+                    k_out[lane] += 1
+                if t0 >= t1:
+                    status[m] = FINISHED
+                else:
+                    member[lane], phase[lane] = m, STARTING
+            busy += phase[lane] != IDLE
+            starting += phase[lane] == STARTING
+        if busy == 0:
+            return
+        for lane in range(W):
+            stepping[lane] = phase[lane] == STEPPING
+            if stepping[lane]:
+                if steps[lane] >= max_steps or h[lane] < 1e-14 * max(1.0, abs(t[lane])):
+                    status[member[lane]] = STIFF
+                    phase[lane], stepping[lane] = IDLE, False
+                else:
+                    h[lane] = min(h[lane], t1 - t[lane])
+        for i in range(n):
+            for lane in range(W):
+                h_row[i * W + lane] = h[lane]
+        # --- the stages (a starting lane: its rate at the start, then after a trial step)
+        for s in range(1, 6):
+            acc[:] = 0.0
+            for j in range(s):
+                a, k_j = A[s, j], K[j]
+                for q in range(size):
+                    acc[q] += a * k_j[q]
+            for q in range(size):
+                stage[q] = y[q] + h_row[q] * acc[q]
+            if starting and s <= 2:
+                for lane in range(W):
+                    if phase[lane] == STARTING:
+                        for i in range(n):
+                            q = i * W + lane
+                            stage[q] = y[q] if s == 1 else y[q] + h0[lane] * K[0, q]
+            rate(b, W)
+            K[s, :] = result
+            if not starting or s > 2:
+                continue
+            for lane in range(W):
+                if phase[lane] != STARTING:
+                    continue
+                if s == 1:  # scipy's select_initial_step, as ``one``
+                    for i in range(n):
+                        q = i * W + lane
+                        K[0, q] = K[1, q]
+                        scale[i] = atol + abs(y[q]) * rtol
+                        column[i] = y[q]
+                    d0 = rms(column / scale)
+                    for i in range(n):
+                        column[i] = K[0, i * W + lane]
+                    d1[lane] = rms(column / scale)
+                    first_h = 1e-6 if (d0 < 1e-5 or d1[lane] < 1e-5) else 0.01 * d0 / d1[lane]
+                    h0[lane] = min(first_h, t1 - t[lane])
+                else:
+                    for i in range(n):
+                        q = i * W + lane
+                        scale[i] = atol + abs(y[q]) * rtol
+                        column[i] = K[2, q] - K[0, q]
+                    d2 = rms(column / scale) / h0[lane]
+                    if d1[lane] <= 1e-15 and d2 <= 1e-15:
+                        h1 = max(1e-6, h0[lane] * 1e-3)
+                    else:
+                        h1 = (0.01 / max(d1[lane], d2)) ** 0.2
+                    h[lane] = min(100 * h0[lane], h1, t1 - t[lane])
+                    rejected[lane] = False
+                    phase[lane] = STEPPING  # its first step in the next round
+        acc[:] = 0.0
+        for j in range(6):
+            b_j, k_j = B[j], K[j]
+            for q in range(size):
+                acc[q] += b_j * k_j[q]
+        for q in range(size):
+            y_new[q] = y[q] + h_row[q] * acc[q]
+            work[q] = (y_new[q] - stage[q]) ** 2  # against the 5th stage (stiffness test)
+            stage[q] = y_new[q]
+        for lane in range(W):
+            bottom[lane] = 0.0
+        for i in range(n):
+            for lane in range(W):
+                bottom[lane] += work[i * W + lane]
+        rate(b, W)
+        K[6, :] = result
+        # --- the error of every lane's step
+        acc[:] = 0.0
+        for j in range(7):
+            e_j, k_j = E[j], K[j]
+            for q in range(size):
+                acc[q] += e_j * k_j[q]
+        for q in range(size):
+            ratio = h_row[q] * acc[q] / (atol + max(abs(y[q]), abs(y_new[q])) * rtol)
+            work[q] = ratio * ratio
+        for lane in range(W):
+            total[lane] = 0.0
+        for i in range(n):
+            for lane in range(W):
+                total[lane] += work[i * W + lane]
+        # --- each stepping lane: its step accepted or tried again
+        for lane in range(W):
+            accepted[lane] = False
+            if not stepping[lane]:
+                continue
+            m, tl, hl = member[lane], t[lane], h[lane]
+            norm = np.sqrt(total[lane] / n)
+            steps[lane] += 1
+            if not np.isfinite(norm):
+                h[lane] = hl * 0.2
+                rejected[lane] = True
+                continue
+            if norm >= 1.0:
+                h[lane] = hl * max(0.2, 0.9 * norm ** -0.2)
+                rejected[lane] = True
+                continue
+            factor = 10.0 if norm == 0 else min(10.0, 0.9 * norm ** -0.2)
+            if rejected[lane]:
+                factor = min(1.0, factor)
+            t_new = t1 if hl == t1 - tl else tl + hl
+            while k_out[lane] < t_out.size and t_out[k_out[lane]] < t_new:
+                lane_dense(y, hl, K, (t_out[k_out[lane]] - tl) / hl, lane, out[m, k_out[lane]])
+                k_out[lane] += 1
+            if steps[lane] >= patience:  # Hairer's stiffness test, as ``one``
+                top = 0.0
+                for i in range(n):
+                    top += (K[6, i * W + lane] - K[5, i * W + lane]) ** 2
+                if bottom[lane] > 0.0 and hl * np.sqrt(top / bottom[lane]) > 3.25:
+                    beyond[lane], within[lane] = beyond[lane] + 1, 0
+                    if beyond[lane] == 15:
+                        status[m] = STIFF
+                        phase[lane] = IDLE
+                        continue
+                else:
+                    within[lane] += 1
+                    if within[lane] == 6:
+                        beyond[lane] = 0
+            accepted[lane] = True
+            t[lane] = t_new
+            h[lane] = hl * factor
+            rejected[lane] = False
+        for i in range(n):
+            for lane in range(W):
+                keep[i * W + lane] = accepted[lane]
+        for q in range(size):
+            if keep[q]:
+                y[q] = y_new[q]
+                K[0, q] = K[6, q]
+        for lane in range(W):
+            finite[lane], largest[lane] = True, 0.0
+        for i in range(n):
+            for lane in range(W):
+                value = y[i * W + lane]
+                finite[lane] = finite[lane] and np.isfinite(value)
+                largest[lane] = max(largest[lane], abs(value))
+        for lane in range(W):
+            if not accepted[lane]:
+                continue
+            m = member[lane]
+            code = -1
+            if not finite[lane]:
+                code = NONFINITE
+            elif largest[lane] > bounds[m]:
+                code = DIVERGED
+            elif t[lane] >= t1:
+                while k_out[lane] < t_out.size and t_out[k_out[lane]] <= t[lane]:
+                    for i in range(n):
+                        out[m, k_out[lane], i] = y[i * W + lane]
+                    k_out[lane] += 1
+                code = FINISHED
+            if code >= 0:
+                status[m] = code
+                phase[lane] = IDLE
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def many_lanes(rate, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, patience, out,
+               status, task):
+    # ``lanes`` over tasks of ``task`` members taken by threads as they free up
+    members = y0s.shape[0]
+    for k in numba.prange((members + task - 1) // task):
+        lanes(rate, k * task, min(members, (k + 1) * task), y0s, ps, t0, t1, t_out, rtol,
+              atol, bounds, max_steps, patience, out, status)
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -1,0 +1,115 @@
+"""Members integrated side by side in the lanes of the vectorised rate
+(``kernel_body.lanes``, used for large ensembles without interventions) give the same
+numbers, to the last bit, and the same statuses as members integrated one at a time
+(``kernel_body.one``): the same operations in the same order, only several members at
+once."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dynamics import Model, compile_model, kernel
+from dynamics.solver import prepare
+
+needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins"))
+arms_control = importlib.import_module("arms_control")
+
+
+def both_ways(model: Model, params: dict, t_out: np.ndarray, monkeypatch, divergence=1e6,
+              **options):
+    """``integrate_members`` one member at a time, then side by side in lanes (a member
+    diverges where a variable exceeds ``divergence`` times its initial scale)."""
+    compiled, _, _, y0, p = prepare(model, params, None)
+    members = p.shape[0]
+    y0 = np.ascontiguousarray(np.broadcast_to(y0, (members, y0.shape[-1])))
+    bounds = divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
+    runs = []
+    for lane_min in (members + 1, 0):
+        monkeypatch.setattr(kernel, "LANE_MIN", lane_min)
+        out, status, fired = kernel.integrate_members(
+            compiled, y0, p, (float(t_out[0]) - 1.0, float(t_out[-1])), t_out,
+            bounds=bounds, **options)
+        assert not any(fired)
+        runs.append((out, status))
+    return runs
+
+
+@needs_numba
+def test_lanes_give_the_same_numbers_and_statuses_as_one_member_at_a_time(monkeypatch):
+    """All mechanisms, three states, 203 members (not a multiple of the lanes or of a
+    thread's task): ordinary members, members that diverge (strong reaction and weak
+    fatigue, and a bound just above the initial scale) and stiff ones (perception delays
+    of 1e-4 yr, left by the explicit method and finished by the implicit one). Outputs
+    start a year after the start, so that a member's first output comes from the dense
+    output, not the initial values."""
+    model = Model(["A", "B", "C"])
+    members = 203
+    rng = np.random.default_rng(5)
+    reaction = rng.uniform(0.05, 0.6, (members, 3))
+    reaction[::17] = 3.0
+    fatigue = rng.uniform(0.1, 0.4, (members, 3))
+    fatigue[::17] = 0.01
+    params = {"reaction": reaction, "fatigue": fatigue,
+              "perception_delay": np.where(np.arange(members) % 29 == 3, 1e-4, 1.0)}
+    t_out = np.linspace(1.0, 40.0, 40)
+    divergence = np.where(np.arange(members) % 17 == 0, 1.001, 1e6)
+    (one, one_status), (lanes, lane_status) = both_ways(
+        model, params, t_out, monkeypatch, divergence, rtol=1e-7, atol=1e-10, max_steps=3_000)
+    np.testing.assert_array_equal(lane_status, one_status)
+    np.testing.assert_array_equal(lanes, one)  # NaN where the other has NaN
+    codes = set(one_status.tolist())
+    assert {kernel.FINISHED, kernel.DIVERGED, kernel.IMPLICIT} <= codes, codes
+
+
+@needs_numba
+def test_lanes_run_a_researchers_mechanism(monkeypatch):
+    """The plug-in mechanism of tests/plugins/arms_control.py with Richardson's: the lanes'
+    rate is made from the scalar rate whatever the mechanisms, with the same result."""
+    model = Model(["Blue", "Red"], ["richardson", arms_control.ARMS_CONTROL])
+    members = 37
+    rng = np.random.default_rng(2)
+    params = {"reaction": rng.uniform(0.1, 0.4, (members, 2)),
+              "treaty_cut": rng.uniform(0.2, 0.8, members), "breach": 0.05}
+    (one, one_status), (lanes, lane_status) = both_ways(
+        model, params, np.linspace(0.0, 60.0, 13), monkeypatch, rtol=1e-6, atol=1e-9)
+    assert (one_status == kernel.FINISHED).all()
+    np.testing.assert_array_equal(lane_status, one_status)
+    np.testing.assert_array_equal(lanes, one)
+
+
+@needs_numba
+def test_the_lanes_rate_is_the_scalar_rate_in_every_lane():
+    """``rate_lanes`` against ``rate_into`` at random states and inputs, lane by lane."""
+    import numba
+
+    from dynamics.kernel_body import LANES
+
+    model = Model(["A", "B"])
+    compiled = compile_model(model, "unrolled")
+    n = compiled.n_variables
+    _, _, _, y0, p = prepare(model, {}, None)
+    rng = np.random.default_rng(0)
+    ys = np.abs(y0[0]) * rng.uniform(0.5, 1.5, (LANES, n))
+    ps = p[0] * rng.uniform(0.9, 1.1, (LANES, p.shape[-1]))
+    scalar = kernel._compiled(compiled.source, "rate_into", kernel.RATE)
+    lanes = kernel._compiled(kernel._lanes_source(compiled.source, n), "rate_lanes",
+                             kernel.LANE_RATE)
+
+    @numba.njit
+    def run(buffer, y, p, out):
+        lanes(buffer, LANES)
+        for lane in range(LANES):
+            scalar(y[lane], p[lane], out[lane])
+
+    buffer = np.concatenate([ys.T.ravel(), np.zeros(n * LANES), ps.T.ravel()])
+    expected = np.empty_like(ys)
+    run(buffer, np.ascontiguousarray(ys), np.ascontiguousarray(ps), expected)
+    np.testing.assert_array_equal(buffer[n * LANES:2 * n * LANES].reshape(n, LANES).T, expected)
+    assert np.isfinite(expected).all()
