@@ -244,7 +244,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         lane_rate = _compiled(_lanes_source(compiled.source, compiled.n_variables),
                               "rate_lanes", LANE_RATE)
         with numba.parallel_chunksize(1):
-            kernel_body.many_lanes(  # type: ignore[call-arg]
+            kernel_body.many_lanes(
                 lane_rate, _array(y0), _array(p), float(t_span[0]), float(t_span[1]),
                 _array(t_out), float(rtol), float(atol), _array(bounds), int(max_steps),
                 min(int(max_steps), PATIENCE), out, status, _LANE_TASK)
