@@ -8,7 +8,10 @@ For each number of states (all mechanisms on) and ensemble size, the same random
 ensemble is integrated (i) by one ``solve_ivp`` (RK45) call per member with the compiled
 numpy rate, on ``--loop-sample`` members (the loop's rate in members per second does not
 depend on the ensemble size), and (ii) by ``dynamics.ensemble.simulate_ensemble`` with the
-numba kernel (after a warm-up that pays numba's compilation, reported separately). It
+numba kernel (after a warm-up that pays numba's compilation, reported separately), which
+integrates an ensemble of ``kernel.LANE_MIN`` members or more side by side, eight members
+in the lanes of a vectorised rate; the *one by one* row runs the largest ensemble with
+each member alone, as smaller ensembles are, and prints the speed-up of the lanes. It
 prints members per second for both, their ratio (measured in the same run on the same
 machine) and the largest deviation between the two on the sampled members, relative to
 each variable's scale; the accuracy of both against a DOP853 reference at rtol 1e-13 on a
@@ -33,12 +36,13 @@ speed over it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from dynamics import Intervention, Model, compile_model
+from dynamics import Intervention, Model, compile_model, kernel
 from dynamics.ensemble import simulate_ensemble
 from dynamics.kernel import _function
 from dynamics.solver import Solver, prepare
@@ -78,10 +82,25 @@ def deviation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / scale))
 
 
-def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[float, float]:
-    """Nanoseconds per evaluation of one member's rate: numpy (the loop) and numba (the
-    kernel). The per-member cost of either path is about this times the evaluations."""
+@contextlib.contextmanager
+def lanes_from(members: int):
+    """Ensembles of ``members`` or more integrated side by side in lanes, for a while."""
+    saved = kernel.LANE_MIN
+    kernel.LANE_MIN = members
+    try:
+        yield
+    finally:
+        kernel.LANE_MIN = saved
+
+
+def evaluation_cost(model: Model, params: dict, calls: int = 20_000
+                    ) -> tuple[float, float, float]:
+    """Nanoseconds per evaluation of one member's rate: numpy (the loop), numba (the
+    kernel, one member) and numba for ``LANES`` members side by side, per member. The
+    per-member cost of each path is about this times the evaluations."""
     import numba
+
+    from dynamics.kernel_body import LANES
 
     compiled = compile_model(model, "unrolled")
     y0, p = (a[0] for a in inputs(model, params, 1))
@@ -104,7 +123,24 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000) -> tuple[fl
     repeat(y0, p, 1)
     began = time.perf_counter()
     repeat(y0, p, calls * 10)
-    return numpy_ns, (time.perf_counter() - began) / (calls * 10) * 1e9
+    numba_ns = (time.perf_counter() - began) / (calls * 10) * 1e9
+    lanes = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables),
+                             "rate_lanes", kernel.LANE_RATE)
+    buffer = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
+                             np.repeat(p, LANES)])
+
+    @numba.njit
+    def repeat_lanes(b, k):
+        total = 0.0
+        for _ in range(k):
+            lanes(b, LANES)
+            total += b[y0.size * LANES]
+        return total
+
+    repeat_lanes(buffer, 1)
+    began = time.perf_counter()
+    repeat_lanes(buffer, calls)
+    return numpy_ns, numba_ns, (time.perf_counter() - began) / (calls * LANES) * 1e9
 
 
 class _Columns:
@@ -201,6 +237,11 @@ def main() -> None:
         simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
                           output=t_out, solver=kernel_solver)
         warmup = time.perf_counter() - began
+        began = time.perf_counter()
+        with lanes_from(0):  # the rate of eight members side by side, compiled here
+            simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
+                              output=t_out, solver=kernel_solver)
+        lanes_warmup = time.perf_counter() - began
         loop_rate, reference = loop(model, params, args.loop_sample, t_out, args.rtol,
                                     args.atol)
         for members in args.members:
@@ -214,6 +255,13 @@ def main() -> None:
             print(f"{n:>3} {members:>8} {loop_rate:>10.1f} {kernel_rate:>11.1f} "
                   f"{kernel_rate / loop_rate:>8.1f} {deviation(ours, reference):>9.2e}")
         members = max(args.members)
+        with lanes_from(members + 1):
+            began = time.perf_counter()
+            simulate_ensemble(model, params, (0.0, 50.0), output=t_out, solver=kernel_solver)
+            alone_rate = members / (time.perf_counter() - began)
+        print(f"{n:>3} {members:>8} {'one by one':>10} {alone_rate:>11.1f} "
+              f"{kernel_rate / alone_rate:>8.2f}  (each member alone, not side by side in "
+              f"lanes; ratio: side by side over alone)")
         events = [Intervention("arms control", at=np.linspace(10.0, 30.0, members),
                                scale={"reaction": 0.5}, ramp=5.0),
                   Intervention("alarm", when=f"share.S0 > {1.1 / n:.3g}",
@@ -246,10 +294,11 @@ def main() -> None:
             print(f"{n:>3} {members:>8} {'threads':>10} {speeds[threads]:>11.1f} "
                   f"{speeds[threads] / speeds[1]:>8.2f}  ({threads} threads against one: "
                   f"{speeds[1]:.1f} members/s)")
-        numpy_ns, numba_ns = evaluation_cost(model, params)
+        numpy_ns, numba_ns, lane_ns = evaluation_cost(model, params)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
-              f"{warmup:.1f} s, both paid once per model shape; one evaluation of the rate: "
-              f"{numpy_ns / 1e3:.0f} us in numpy, {numba_ns:.0f} ns compiled)")
+              f"{warmup:.1f} s and {lanes_warmup:.1f} s for the lanes' rate, paid once per "
+              f"model shape; one evaluation of the rate: {numpy_ns / 1e3:.0f} us in numpy, "
+              f"{numba_ns:.0f} ns compiled, {lane_ns:.0f} ns per member side by side)")
         if n <= args.diffrax_max:  # run last, so that JAX's threads disturb nothing else
             compared.append((n, model, params, kernel_rate, reference))
         k = args.accuracy_sample
