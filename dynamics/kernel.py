@@ -17,16 +17,17 @@ where the condition holds); the change is applied and the next segment starts af
 (a new initial step), as scipy's integration restarts. Ramped inputs are evaluated at
 each stage's time. The interventions a member fires are logged (time and which).
 
-An ensemble of ``LANE_MIN`` members or more without interventions is integrated side by
-side (:func:`dynamics.kernel_body.lanes`): a thread takes a task of members and keeps
-eight of them (``LANES``) in the lanes of one rate evaluation, each lane with its own
-time, step and step control, a lane taking the next member as soon as its own ends. The
-rate of eight members is the scalar rate looped over the lanes (``rate_lanes``, made
-from ``rate_into`` by :func:`_lanes_source`), a loop that LLVM turns into vector
+An ensemble of ``LANE_MIN`` members or more without interventions, of a model with at
+most ``LANE_MAX_VARIABLES`` variables, is integrated side by side
+(:func:`dynamics.kernel_body.lanes`): a thread takes a task of members and keeps eight of
+them (``LANES``) in the lanes of one rate evaluation, each lane with its own time, step
+and step control, a lane taking the next member as soon as its own ends. The rate of
+eight members is the scalar rate looped over the lanes (``rate_lanes``, made from
+``rate_into`` by :func:`_lanes_source`), a loop that LLVM turns into vector
 instructions; the sums of the Dormand-Prince stages run over all lanes at once too. Each
 lane does what the member-by-member integrator does, in the same order, so the numbers
 are the same to the last bit (tested); only the speed differs (with every mechanism, 10
-states: 370 ns per member and evaluation against 1.36 us, see
+states: about 400 ns per member and evaluation against 1.4 us, see
 ``benchmarks/ensemble.py``). Its rate costs a compilation of its own (10 states: about
 20 s, once per machine), which is why smaller ensembles run member by member.
 
@@ -103,6 +104,10 @@ LANE_RATE = "void(float64[::1], int64)"
 #: (:func:`dynamics.kernel_body.lanes`): the vectorised rate costs a compilation of its
 #: own, about as long again as the scalar rate's, which a large ensemble repays
 LANE_MIN = 1024
+#: the most variables of a model integrated side by side (ten states with every
+#: mechanism have 85): above, the lanes' rate would take minutes to compile (its
+#: compilation was not measured beyond ten states)
+LANE_MAX_VARIABLES = 100
 #: members per task handed to a thread by the side-by-side integrator (a task's last
 #: members leave lanes idle: about (LANES - 1) / 2 members' time per task)
 _LANE_TASK = 128
@@ -253,7 +258,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     # take small chunks of members as they free up rather than one fixed half each: on two
     # cores this raised the throughput from 1.6 to 2.0 times that of one thread.
     rate = _compiled(compiled.source, "rate_into", RATE)
-    if plan is None and members >= LANE_MIN:
+    if plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES:
         lane_rate = _compiled(_lanes_source(compiled.source, compiled.n_variables),
                               "rate_lanes", LANE_RATE)
         with numba.parallel_chunksize(1):

@@ -113,3 +113,10 @@ def test_the_lanes_rate_is_the_scalar_rate_in_every_lane():
     run(buffer, np.ascontiguousarray(ys), np.ascontiguousarray(ps), expected)
     np.testing.assert_array_equal(buffer[n * LANES:2 * n * LANES].reshape(n, LANES).T, expected)
     assert np.isfinite(expected).all()
+
+
+def test_the_readme_states_when_members_run_side_by_side():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = " ".join(readme.split())
+    assert (f"An ensemble of {kernel.LANE_MIN:,} members or more without interventions "
+            f"(up to {kernel.LANE_MAX_VARIABLES} variables") in text
