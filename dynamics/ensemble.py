@@ -328,6 +328,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                        kernel.TOO_MANY: (Status.FAILED, "more than "
                                          f"{MAX_FIRED:,} interventions fired (a "
                                          "repeating condition that chatters)")}
+        rerun = None  # the model with the kernel's compiled rate, for scipy's re-runs
         for i in range(members):
             if status[i] is not Status.SUCCESS:
                 ys[i] = np.nan
@@ -339,8 +340,9 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
             elif codes[i] == kernel.STIFF or len(fired[i]) >= kernel.LOGGED:
                 # (a member that fired more interventions than the kernel logs is re-run
                 # too, so that its record is complete)
+                rerun = rerun or kernel.with_compiled_rate(compiled)
                 ys[i], status[i], messages[i], fired[i] = _stiff(
-                    compiled, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
+                    rerun, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
     else:
         ys = _loop(model, compiled, y0, p, (t0, t1), t_out, solver, events, status,
                    messages, schedule, fired)

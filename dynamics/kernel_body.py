@@ -12,7 +12,9 @@ inlined, within the machine's noise.
 
 ``many`` integrates members in parallel threads by the Dormand-Prince 5(4) pair with
 scipy's ``RK45`` tableau (read from scipy), error estimate, step control and dense
-output, with interventions applied inside (see :mod:`dynamics.kernel`); ``implicit_many``
+output, with interventions applied inside (see :mod:`dynamics.kernel`); ``many_lanes``
+integrates members without interventions the same way, eight side by side in the lanes
+of a vectorised rate, with the same numbers to the last bit; ``implicit_many``
 integrates members found stiff by Shampine's (1982) Rosenbrock method. Both return a
 status per member, the codes below.
 """
@@ -23,8 +25,8 @@ from scipy.integrate._ivp.rk import RK45
 
 from dynamics.interventions import IN_Y, MAX_FIRED, SET
 
-__all__ = ["FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT", "many",
-           "implicit_many"]
+__all__ = ["FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT", "LANES",
+           "many", "many_lanes", "implicit_many"]
 
 #: a member's status: finished, diverged (a variable exceeded its bound), suspected stiff
 #: (too many steps, a vanishing step, or Hairer's test), non-finite values, too many
@@ -366,8 +368,9 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
     # lane), the rates are written to rows n..2n-1, the inputs are the rows from 2n. A
     # step is the same six calls in every lane; a lane that starts a member spends the
     # first two on scipy's choice of the initial step; an idle lane's values are not read.
-    # The loops over lanes innermost are vectorised too: per lane they do what ``one``
-    # does, in its order (a sum over stages runs with the stage outermost).
+    # The sums over stages run over all variables and lanes at once, in flat loops that
+    # the compiler vectorises; per lane each is ``one``'s sum in ``one``'s order,
+    # accumulated stage by stage from 0.0.
     W = LANES
     n, n_p = y0s.shape[1], ps.shape[1]
     size = n * W

@@ -238,3 +238,24 @@ def test_stiff_members_are_integrated_inside_the_kernel_and_agree_with_radau():
         ours = np.column_stack([result.values[s.name][(i, slice(None), *s.index)]
                                 for s in model.variables])
         assert scaled_deviation(ours, sol.y.T) < 1e-6, i
+
+
+@needs_numba
+def test_the_compiled_rate_for_scipys_reruns_is_the_models_rate():
+    """``kernel.with_compiled_rate``, with which scipy's Radau re-runs the members the kernel
+    leaves to it, evaluates the same rate as the model's numpy code (to rounding), at
+    random states of every variable."""
+    from dynamics import kernel
+    from dynamics.solver import prepare
+
+    model = Model(["A", "B", "C"])
+    compiled, _, _, y0, p = prepare(model, {}, None)
+    y0, p = np.atleast_2d(y0)[0], np.atleast_2d(p)[0]
+    fast = kernel.with_compiled_rate(compiled)
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        y = y0 * rng.uniform(0.5, 1.5, y0.size)
+        expected = compiled.rate(0.0, y, p)
+        np.testing.assert_allclose(fast.rate(0.0, y, p), expected, rtol=1e-12,
+                                   atol=1e-12 * np.max(np.abs(expected)))
+    assert fast.jacobian is compiled.jacobian and fast.source == compiled.source

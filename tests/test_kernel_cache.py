@@ -95,17 +95,17 @@ def test_a_damaged_kernel_file_is_rewritten(tmp_path, monkeypatch):
     monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
     model = Model(["A", "B"], "richardson")
     source = compile_model(model).source
-    kernel._compiled.cache_clear()
+    kernel._module.cache_clear()
     kernel._compiled(source, "rate_into", kernel.RATE)
     (path,) = (tmp_path / "kernels").glob("dynamics_kernel_*.py")
     path.write_text("garbage that is not the kernel\n")
-    kernel._compiled.cache_clear()
+    kernel._module.cache_clear()
     try:
         params = {"reaction": np.linspace(0.05, 0.1, 3)[:, None]}
         ours = simulate_ensemble(model, params, (0, 10), output=11)
         loop = simulate_ensemble(model, params, (0, 10), output=11, solver=Solver(engine="scipy"))
     finally:
-        kernel._compiled.cache_clear()
+        kernel._module.cache_clear()
     assert path.read_text() == kernel._module_text(kernel._function(source, "rate_into"),
                                                    "rate_into", kernel.RATE)
     np.testing.assert_allclose(ours.values["m"], loop.values["m"], rtol=1e-5)

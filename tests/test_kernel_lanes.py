@@ -71,7 +71,10 @@ def test_lanes_give_the_same_numbers_and_statuses_as_one_member_at_a_time(monkey
 @needs_numba
 def test_lanes_run_a_researchers_mechanism(monkeypatch):
     """The plug-in mechanism of tests/plugins/arms_control.py with Richardson's: the lanes'
-    rate is made from the scalar rate whatever the mechanisms, with the same result."""
+    rate is made from the scalar rate whatever the mechanisms, with the same result; the
+    side-by-side integrator is compiled once for models of every shape."""
+    from dynamics import kernel_body
+
     model = Model(["Blue", "Red"], ["richardson", arms_control.ARMS_CONTROL])
     members = 37
     rng = np.random.default_rng(2)
@@ -82,6 +85,9 @@ def test_lanes_run_a_researchers_mechanism(monkeypatch):
     assert (one_status == kernel.FINISHED).all()
     np.testing.assert_array_equal(lane_status, one_status)
     np.testing.assert_array_equal(lanes, one)
+    both_ways(Model(["A", "B", "C"], "richardson"), {"reaction": np.full((9, 3), 0.2)},
+              np.linspace(0.0, 5.0, 6), monkeypatch, rtol=1e-6, atol=1e-9)
+    assert len(kernel_body.many_lanes.signatures) == 1
 
 
 @needs_numba
