@@ -341,10 +341,12 @@ def many(rate, conditions, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps
 
 
 @numba.njit(cache=True, error_model="numpy")
-def lane_dense(y, h, K, theta, lane, out):
+def lane_dense(y, h, K, theta, lane, out, m, k):
     # ``dense`` for one lane of the side-by-side integrator (the same sums in the same
-    # order), its values at ``i * LANES + lane``
-    for i in range(out.size):
+    # order), its values at ``i * LANES + lane``, written to ``out[m, k]`` element by
+    # element: a view of ``out`` would update its shared reference count atomically,
+    # which made two threads contend for one cache line at every output
+    for i in range(out.shape[2]):
         acc = 0.0
         power = theta
         for q in range(4):
@@ -353,7 +355,7 @@ def lane_dense(y, h, K, theta, lane, out):
                 coefficient += K[j, i * LANES + lane] * P[j, q]
             acc += coefficient * power
             power *= theta
-        out[i] = y[i * LANES + lane] + h * acc
+        out[m, k, i] = y[i * LANES + lane] + h * acc
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -399,7 +401,9 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
             while phase[lane] == IDLE and following < last:
                 m = following
                 following += 1
-                out[m, :, :] = np.nan  # rows after a stop stay NaN
+                for k in range(t_out.size):  # rows after a stop stay NaN
+                    for i in range(n):
+                        out[m, k, i] = np.nan
                 for i in range(n):
                     y[i * W + lane] = y0s[m, i]
                 for k in range(n_p):
@@ -408,7 +412,8 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
                 steps[lane], k_out[lane], beyond[lane], within[lane] = 0, 0, 0, 0
                 rejected[lane] = False
                 while k_out[lane] < t_out.size and t_out[k_out[lane]] <= t0:
-                    out[m, k_out[lane], :] = y0s[m]
+                    for i in range(n):
+                        out[m, k_out[lane], i] = y0s[m, i]
                     k_out[lane] += 1
                 if t0 >= t1:
                     status[m] = FINISHED
@@ -527,7 +532,7 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
                 factor = min(1.0, factor)
             t_new = t1 if hl == t1 - tl else tl + hl
             while k_out[lane] < t_out.size and t_out[k_out[lane]] < t_new:
-                lane_dense(y, hl, K, (t_out[k_out[lane]] - tl) / hl, lane, out[m, k_out[lane]])
+                lane_dense(y, hl, K, (t_out[k_out[lane]] - tl) / hl, lane, out, m, k_out[lane])
                 k_out[lane] += 1
             if steps[lane] >= patience:  # Hairer's stiffness test, as ``one``
                 top = 0.0
