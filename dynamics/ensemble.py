@@ -9,8 +9,10 @@ the same method (RK45) and tolerances. Nothing is dropped or returned wrong:
 
 - a member whose values are invalid (NaN, out of bounds) is recorded as FAILED with the
   error message, and the others run;
-- a member that the explicit method cannot finish (suspected stiff) is re-run with Radau
-  and the analytic Jacobian;
+- a member that the explicit method cannot finish (suspected stiff) is integrated again
+  inside the kernel by its implicit Rosenbrock method, or, with interventions or where
+  that fails too, re-run by scipy's Radau with the analytic Jacobian (and the kernel's
+  rate compiled by numba);
 - a member that diverges is recorded as DIVERGED with its trajectory up to there (NaN
   after).
 """
@@ -261,7 +263,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         The number of evenly spaced output times, or the times themselves.
     solver : Solver
         Method, tolerances, divergence bound and engine: the compiled kernel runs RK45
-        (members that look stiff are re-run with Radau); another method runs one
+        (members that look stiff are integrated again by its implicit method, or re-run
+        with Radau); another method runs one
         ``solve_ivp`` per member.
     events : Events
         Terminal events; ``events.domain`` applies to the scipy engine, the kernel records
@@ -340,7 +343,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
             elif codes[i] == kernel.STIFF or len(fired[i]) >= kernel.LOGGED:
                 # (a member that fired more interventions than the kernel logs is re-run
                 # too, so that its record is complete)
-                rerun = rerun or kernel.with_compiled_rate(compiled)
+                if rerun is None:
+                    rerun = kernel.with_compiled_rate(compiled)
                 ys[i], status[i], messages[i], fired[i] = _stiff(
                     rerun, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
     else:
