@@ -53,6 +53,30 @@ def rms(x):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def trial_step(y, f0, rtol, atol, span, scale):
+    # scipy's select_initial_step, its first half: each variable's scale (into ``scale``),
+    # the norms of y and of its rate f0, and the trial step h0 (at most ``span``); returns
+    # h0 and the rate's norm d1 (one function for every integrator, so that they agree)
+    for i in range(y.size):
+        scale[i] = atol + abs(y[i]) * rtol
+    d0, d1 = rms(y / scale), rms(f0 / scale)
+    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    return min(h0, span), d1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def first_step(f0, f1, scale, h0, d1, span):
+    # its second half: the first step (at most ``span``) from the rate f1 after the trial
+    # step h0
+    d2 = rms((f1 - f0) / scale) / h0
+    if d1 <= 1e-15 and d2 <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** 0.2
+    return min(100 * h0, h1, span)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def inputs_at(p_ref, slope, t_ref, when, moving, ramping, out):
     # the inputs at ``when``: those at the segment's start moved along their ramps;
     # only the ``ramping`` slots listed first in ``moving`` move, and ``out`` holds
@@ -177,20 +201,11 @@ def one(rate, conditions, y0, p0, t0, t1, t_out, rtol, atol, bound, max_steps, p
                     armed[k] = 1
         # --- the initial step, as scipy's select_initial_step
         rate(y, p_now, K[0])
-        for i in range(n):
-            scale[i] = atol + abs(y[i]) * rtol
-        d0, d1 = rms(y / scale), rms(K[0] / scale)
-        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-        h0 = min(h0, end - t)
+        h0, d1 = trial_step(y, K[0], rtol, atol, end - t, scale)
         for i in range(n):
             stage[i] = y[i] + h0 * K[0, i]
         rate(stage, inputs_at(p_ref, slope, t_ref, t + h0, moving, ramping, p_work), y_new)
-        d2 = rms((y_new - K[0]) / scale) / h0
-        if d1 <= 1e-15 and d2 <= 1e-15:
-            h1 = max(1e-6, h0 * 1e-3)
-        else:
-            h1 = (0.01 / max(d1, d2)) ** 0.2
-        h = min(100 * h0, h1, end - t)
+        h = first_step(K[0], y_new, scale, h0, d1, end - t)
         rejected = False
         restart = False
         while t < end and not restart:
@@ -382,7 +397,8 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
     y, y_new, acc, work = np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size)
     h_row = np.zeros(size)  # each lane's step, repeated for every variable
     keep = np.zeros(size, dtype=np.bool_)  # whether a lane's step was accepted, likewise
-    scale, column = np.empty(n), np.empty(n)
+    scale = np.ones((W, n))  # each starting lane's scale of its variables
+    column, f_start, f_trial = np.empty(n), np.empty(n), np.empty(n)
     member = np.full(W, -1, dtype=np.int64)
     phase = np.zeros(W, dtype=np.int64)
     stepping = np.zeros(W, dtype=np.bool_)
@@ -456,29 +472,17 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
             for lane in range(W):
                 if phase[lane] != STARTING:
                     continue
+                for i in range(n):  # the lane's values, contiguous
+                    q = i * W + lane
+                    if s == 1:
+                        K[0, q] = K[1, q]  # the rate at the start
+                    column[i], f_start[i], f_trial[i] = y[q], K[0, q], K[2, q]
                 if s == 1:  # scipy's select_initial_step, as ``one``
-                    for i in range(n):
-                        q = i * W + lane
-                        K[0, q] = K[1, q]
-                        scale[i] = atol + abs(y[q]) * rtol
-                        column[i] = y[q]
-                    d0 = rms(column / scale)
-                    for i in range(n):
-                        column[i] = K[0, i * W + lane]
-                    d1[lane] = rms(column / scale)
-                    first_h = 1e-6 if (d0 < 1e-5 or d1[lane] < 1e-5) else 0.01 * d0 / d1[lane]
-                    h0[lane] = min(first_h, t1 - t[lane])
+                    h0[lane], d1[lane] = trial_step(column, f_start, rtol, atol, t1 - t[lane],
+                                                    scale[lane])
                 else:
-                    for i in range(n):
-                        q = i * W + lane
-                        scale[i] = atol + abs(y[q]) * rtol
-                        column[i] = K[2, q] - K[0, q]
-                    d2 = rms(column / scale) / h0[lane]
-                    if d1[lane] <= 1e-15 and d2 <= 1e-15:
-                        h1 = max(1e-6, h0[lane] * 1e-3)
-                    else:
-                        h1 = (0.01 / max(d1[lane], d2)) ** 0.2
-                    h[lane] = min(100 * h0[lane], h1, t1 - t[lane])
+                    h[lane] = first_step(f_start, f_trial, scale[lane], h0[lane], d1[lane],
+                                         t1 - t[lane])
                     rejected[lane] = False
                     phase[lane] = STEPPING  # its first step in the next round
         acc[:] = 0.0
@@ -671,10 +675,7 @@ def implicit_one(rate, jvp, y0, p, t0, t1, t_out, rtol, atol, bound, max_steps, 
         out[k_out, :] = y
         k_out += 1
     rate(y, p, f0)
-    scale = atol + np.abs(y) * rtol
-    d0, d1 = rms(y / scale), rms(f0 / scale)
-    h = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-    h = min(h, t1 - t)
+    h, _ = trial_step(y, f0, rtol, atol, t1 - t, np.empty(n))
     steps = 0
     fresh = False  # whether J is the Jacobian at y
     while t < t1:
