@@ -374,6 +374,26 @@ def lane_dense(y, h, K, theta, lane, out, m, k):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def weighted(c, count, K, acc):
+    # acc = sum_{j < count} c[j] K[j] over every variable and lane, accumulated stage by
+    # stage from 0.0 (``one``'s order), in flat loops the compiler vectorises
+    acc[:] = 0.0
+    for j in range(count):
+        c_j, k_j = c[j], K[j]
+        for q in range(acc.size):
+            acc[q] += c_j * k_j[q]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def lane_sums(work, out):
+    # out[lane] = the sum of work[i * LANES + lane] over the variables i, in their order
+    out[:] = 0.0
+    for i in range(work.size // LANES):
+        for lane in range(LANES):
+            out[lane] += work[i * LANES + lane]
+
+
+@numba.njit(cache=True, error_model="numpy")
 def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_steps, patience,
           out, status):
     # Members first..last-1 integrated side by side, LANES at a time, each in a lane with
@@ -385,9 +405,8 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
     # lane), the rates are written to rows n..2n-1, the inputs are the rows from 2n. A
     # step is the same six calls in every lane; a lane that starts a member spends the
     # first two on scipy's choice of the initial step; an idle lane's values are not read.
-    # The sums over stages run over all variables and lanes at once, in flat loops that
-    # the compiler vectorises; per lane each is ``one``'s sum in ``one``'s order,
-    # accumulated stage by stage from 0.0.
+    # The sums over stages run over all variables and lanes at once (``weighted``); per
+    # lane each is ``one``'s sum in ``one``'s order.
     W = LANES
     n, n_p = y0s.shape[1], ps.shape[1]
     size = n * W
@@ -452,11 +471,7 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
                 h_row[i * W + lane] = h[lane]
         # --- the stages (a starting lane: its rate at the start, then after a trial step)
         for s in range(1, 6):
-            acc[:] = 0.0
-            for j in range(s):
-                a, k_j = A[s, j], K[j]
-                for q in range(size):
-                    acc[q] += a * k_j[q]
+            weighted(A[s], s, K, acc)
             for q in range(size):
                 stage[q] = y[q] + h_row[q] * acc[q]
             if starting and s <= 2:
@@ -485,36 +500,20 @@ def lanes(rate, first, last, y0s, ps, t0, t1, t_out, rtol, atol, bounds, max_ste
                                          t1 - t[lane])
                     rejected[lane] = False
                     phase[lane] = STEPPING  # its first step in the next round
-        acc[:] = 0.0
-        for j in range(6):
-            b_j, k_j = B[j], K[j]
-            for q in range(size):
-                acc[q] += b_j * k_j[q]
+        weighted(B, 6, K, acc)
         for q in range(size):
             y_new[q] = y[q] + h_row[q] * acc[q]
             work[q] = (y_new[q] - stage[q]) ** 2  # against the 5th stage (stiffness test)
             stage[q] = y_new[q]
-        for lane in range(W):
-            bottom[lane] = 0.0
-        for i in range(n):
-            for lane in range(W):
-                bottom[lane] += work[i * W + lane]
+        lane_sums(work, bottom)
         rate(b, W)
         K[6, :] = result
         # --- the error of every lane's step
-        acc[:] = 0.0
-        for j in range(7):
-            e_j, k_j = E[j], K[j]
-            for q in range(size):
-                acc[q] += e_j * k_j[q]
+        weighted(E, 7, K, acc)
         for q in range(size):
             ratio = h_row[q] * acc[q] / (atol + max(abs(y[q]), abs(y_new[q])) * rtol)
             work[q] = ratio * ratio
-        for lane in range(W):
-            total[lane] = 0.0
-        for i in range(n):
-            for lane in range(W):
-                total[lane] += work[i * W + lane]
+        lane_sums(work, total)
         # --- each stepping lane: its step accepted or tried again
         for lane in range(W):
             accepted[lane] = False
