@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from scipy.linalg import expm
 
 from dynamics import Model
+
+#: the examples of every property test are drawn from a seed fixed by the test, so that a
+#: run of the suite is reproducible and CI cannot pass or fail by the draw; a search for
+#: new counterexamples draws afresh with ``pytest --hypothesis-profile=explore``
+settings.register_profile("reproducible", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile("reproducible")
 
 
 def richardson_parameters(rng: np.random.Generator, n: int, stable: bool) -> dict:

@@ -125,14 +125,16 @@ def _spoils_run(cohesion: float, kappa: float, extra_ally: float = 0.0):
 def test_a_bandwagoner_receives_the_share_derived_by_hand():
     """Shares 0.6, 0.1, 0.2, 0.1; s_w = 0.5: w_J = min(1, 0.5/0.1 - 1) = 1, z_JS =
     1 - 0.1/0.6 = 5/6, a_JS = c b = 0.8 * 5/6. S takes from T (projected 1 > 0.05):
-    F_ST = rho o_S e_T (1 - 0.05) / (1 + 0.05), and from J and K (undefended):
-    F_SJ = rho e_J (1 - c), F_SK = rho e_K. J's part of what S takes from others than J
+    F_ST = rho o_S e_T (1 - 0.05) / (1 + 0.05 + phi e_T), and from J and K (undefended):
+    F_SJ = rho e_J (1 - c) / (1 + phi e_J), F_SK = rho e_K / (1 + phi e_K), with the force
+    floor phi = 1e-6 (docs/model.md, coercion). J's part of what S takes from others than J
     is kappa a / (1 + kappa a) (F_ST + F_SK)."""
     model, result = _spoils_run(0.8, 0.5)
     part = along(model, result, "spoils_part")[0]
     rho, kappa = 0.1, 0.5
     a = 0.8 * (1 - 0.1 / 0.6)
-    taken = rho * 1.0 * 0.95 / 1.05 + rho * 0.5
+    phi = 1e-6
+    taken = rho * 1.0 * 0.95 / (1.05 + phi * 1.0) + rho * 0.5 / (1 + phi * 0.5)
     assert part[1, 0] == pytest.approx(kappa * a / (1 + kappa * a) * taken, rel=1e-9)
     assert part[0, 1] == 0.0  # the strong state is nobody's bandwagoner
 

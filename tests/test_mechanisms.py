@@ -175,8 +175,9 @@ def test_an_installed_package_offers_a_mechanism_through_an_entry_point(tmp_path
 def test_coercion_follows_reach(reach, direction):
     """Strong offensive A (m = 1), weak B (m = 0.2), no alliance. W[B, A] is the share of
     A's force that reaches B. When it is 1, A takes from B
-    F = rho o_A e_B (W_BA m_A - m_B) / (W_BA m_A + m_B) = 0.1 * 1 * 0.8 / 1.2; when A's
-    force cannot reach B (W_BA = 0), nothing is taken, even though B's reaches A."""
+    F = rho o_A e_B (W_BA m_A - m_B) / (W_BA m_A + m_B + phi e_B) = 0.1 * 1 * 0.8 / 1.2 (with
+    phi = 1e-6, a part in a million less); when A's force cannot reach B (W_BA = 0),
+    nothing is taken, even though B's reaches A."""
     model = Model(["A", "B"], ["economy", "coercion"])
     w_ab, w_ba = reach
     params = {"proximity": [[0.0, w_ab], [w_ba, 0.0]], "coercion": 0.1,
@@ -184,8 +185,24 @@ def test_coercion_follows_reach(reach, direction):
     compiled, _, _, y0, p = prepare(model, params, {"m": [1.0, 0.2], "e": [1.0, 1.0]})
     rate = compiled.rate(0.0, y0, p)
     e = [s.label(model.states) for s in model.variables].index("e[B]")
-    expected = 0.1 * 1.0 * 0.8 / 1.2 if direction else 0.0
+    expected = 0.1 * 1.0 * 0.8 / (1.2 + 1e-6) if direction else 0.0
     assert rate[e] == pytest.approx(-expected, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(("scale", "share"), [(1.0, 1.0), (1e-3, 1.0), (1e-12, 0.0)])
+def test_an_advantage_in_vanishing_forces_takes_nothing(scale, share):
+    """A's force s and B's 0.2 s, B's output 1, full reach: while the forces dwarf a
+    millionth of B's output (s = 1, 1e-3) A takes the scale-free share (s - 0.2 s) /
+    (s + 0.2 s) = 2/3 of rho o_A e_B, to 1e-3 of it; two forces at the solver's noise
+    (s = 1e-12) take nothing, to 1e-5 of it, however unequal (docs/model.md, coercion)."""
+    model = Model(["A", "B"], ["economy", "coercion"])
+    params = {"proximity": [[0.0, 1.0], [1.0, 0.0]], "coercion": 0.1,
+              "offence": [1.0, 0.0], "growth": 0.0, "arms_cost": 0.0}
+    compiled, _, _, y0, p = prepare(model, params, {"m": [scale, 0.2 * scale],
+                                                    "e": [1.0, 1.0]})
+    e = [s.label(model.states) for s in model.variables].index("e[B]")
+    taken = -compiled.rate(0.0, y0, p)[e] / (0.1 * 1.0 * 1.0)
+    assert taken == pytest.approx(share * 2 / 3, abs=1e-3 if share else 1e-5)
 
 
 def test_a_clash_with_a_known_name_or_symbol_is_refused():
