@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dynamics"
 #: results -> analysis/plots, and a module may import only its own layer or those below
 LAYERS = [
     ["dynamics._version", "dynamics.errors", "dynamics.html", "dynamics.report",
+     "dynamics.kernel_math",
      "dynamics.model.units",
      "dynamics.model.parts", "dynamics.model.references"],
     ["dynamics.model.mechanisms*", "dynamics.model.registry", "dynamics.model.contexts",
