@@ -1,18 +1,21 @@
-"""``power(x, a)`` for the compiled kernel: ``x ** a`` in arithmetic the compiler can
-vectorise.
+"""``power(x, a)`` for the rate of members side by side: ``x ** a`` in arithmetic the
+compiler can vectorise.
 
 A power whose exponent is a parameter (``(N S_j) ** eta`` in the threat) is a call to
 the C library's ``pow`` in numba's code, one lane at a time: LLVM vectorises a loop with
 such a call only against a vector math library, which numba's LLVM does not have. At
-ten states those ten calls were a quarter of the cost of the vectorised rate of eight
-members side by side (``benchmarks/ensemble.py``). Here the power is ``exp(a log x)``
+ten states those ten calls were a quarter of the cost of the rate of eight members side
+by side (``benchmarks/ensemble.py`` prints that cost). Here the power is ``exp(a log x)``
 written out: the exponent and mantissa of ``x`` read from its bits, ``log`` by the
 series of ``atanh`` on [sqrt(1/2), sqrt(2)], ``exp`` by its Taylor series on
 [-ln2 / 2, ln2 / 2] and a power of two built from bits, and the special cases of IEEE
 ``pow`` (zeros, infinities, NaN, a negative base) chosen by selects, not branches. Its
 relative error against the C library's ``pow`` is a few units in the last place times
-``max(1, |a ln x|)`` (tests/test_kernel_math.py). The generated kernel code calls it in
-place of ``**`` where the exponent is not a number (:mod:`dynamics.kernel`).
+``max(1, |a ln x|)``, and it is exact where ``a`` is 0 or 1 (tests/test_kernel_math.py).
+
+Eight lanes at once hide the latency of its chain of operations; one value at a time
+they do not, and there it is slower than ``pow`` (at three states the scalar rate took
+about half as long again), so the scalar rate keeps ``pow`` (:mod:`dynamics.kernel`).
 """
 
 import math
@@ -74,6 +77,36 @@ def _as_float(k):
     return _from_bits(k + _bits(_MAGIC)) - _MAGIC
 
 
+# The series are summed by Estrin's scheme (pairs, then pairs of pairs with x^2, x^4,
+# x^8), not Horner's: a lane's chain of dependent operations is then about 8 long rather
+# than 2 per term, which is what one member's rate, not vectorised, waits on.
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _atanh_series(z):
+    """sum_k z^k / (2k + 1), k = 0..10."""
+    c = _ATANH
+    z2 = z * z
+    z4 = z2 * z2
+    z8 = z4 * z4
+    low = ((c[0] + c[1] * z) + (c[2] + c[3] * z) * z2) \
+        + ((c[4] + c[5] * z) + (c[6] + c[7] * z) * z2) * z4
+    return low + ((c[8] + c[9] * z) + c[10] * z2) * z8
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _exp_series(r):
+    """sum_k r^k / k!, k = 0..13."""
+    c = _EXP
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    low = ((c[0] + c[1] * r) + (c[2] + c[3] * r) * r2) \
+        + ((c[4] + c[5] * r) + (c[6] + c[7] * r) * r2) * r4
+    high = ((c[8] + c[9] * r) + (c[10] + c[11] * r) * r2) + (c[12] + c[13] * r) * r4
+    return low + high * r8
+
+
 @numba.njit(inline="always", error_model="numpy")
 def log(x):
     """ln x for finite x > 0 (subnormals included); other x give meaningless values, which
@@ -88,9 +121,7 @@ def log(x):
     e = e + 1.0 if high else e
     s = (m - 1.0) / (m + 1.0)
     z = s * s
-    series = _ATANH[10]
-    for k in range(9, -1, -1):
-        series = series * z + _ATANH[k]
+    series = _atanh_series(z)
     return e * _LN2_HI + (2.0 * s * series + e * _LN2_LO)
 
 
@@ -101,9 +132,7 @@ def exp(y):
     clipped = min(max(y, -1100.0), 1100.0)
     n = np.floor(clipped * 1.4426950408889634 + 0.5)
     r = (clipped - n * _LN2_HI) - n * _LN2_LO
-    series = _EXP[13]
-    for k in range(12, -1, -1):
-        series = series * r + _EXP[k]
+    series = _exp_series(r)
     # 2^n as two factors, each a normal number, so that a subnormal result or an overflow
     # to inf come out of the products
     half = np.floor(0.5 * n)
