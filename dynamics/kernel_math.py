@@ -32,8 +32,8 @@ __all__ = ["power", "log", "exp"]
 with localcontext() as _context:
     _context.prec = 40
     _LN2 = Decimal(2).ln()
-#: ln 2 in two parts: its leading 21 bits of mantissa (so that n * _LN2_HI is exact for
-#: |n| < 2^32) and the rest
+#: ln 2 in two parts: its leading 20 bits (so that n * _LN2_HI is exact for |n| < 2^33)
+#: and the rest
 _LN2_HI = math.ldexp(math.floor(math.ldexp(float(_LN2), 20)), -20)
 _LN2_LO = float(_LN2 - Decimal(_LN2_HI))
 #: 1.5 * 2^52: an integer k with |k| < 2^51, added to it, is its lowest bits, so that
@@ -155,7 +155,7 @@ def power(x, a):
     result = (np.inf if a > 0.0 else 0.0) if size == np.inf else result
     # a negative base (-0.0 included: its odd powers are -0.0 and -inf)
     result = -result if (_bits(x) < 0) & odd else result
-    result = np.nan if (x < 0.0) & (size != np.inf) & ~integer else result
+    result = np.nan if (x < 0.0) & (size != np.inf) & (not integer) else result
     # an infinite exponent: |x| > 1 gives inf or 0, |x| < 1 the reverse, |x| = 1 gives 1
     result = 1.0 if (size == 1.0) & (abs(a) == np.inf) else result
     result = np.nan if (x != x) | (a != a) else result

@@ -57,6 +57,16 @@ def test_power_of_model_sized_values_is_within_four_ulps_of_the_logarithm():
     assert np.max(ulps / np.maximum(1.0, np.abs(a * np.log(x)))) <= 4.0
 
 
+def test_power_is_exact_at_the_exponents_0_and_1():
+    """x^1 = x and x^0 = 1 to the last bit, as pow gives them, for any x (the lanes then
+    match the scalar rate exactly at eta's default of 1, or 0)."""
+    rng = np.random.default_rng(9)
+    x = np.concatenate([np.exp(rng.uniform(-700.0, 700.0, 10_000)),
+                        -np.exp(rng.uniform(-700.0, 700.0, 1_000))])
+    np.testing.assert_array_equal(_power(x, 1.0), x)
+    np.testing.assert_array_equal(_power(x, 0.0), np.ones_like(x))
+
+
 @given(st.floats(min_value=1e-300, max_value=1e300), st.floats(min_value=-4.0, max_value=4.0))
 def test_power_matches_pow_for_any_positive_base(x, a):
     with np.errstate(over="ignore", under="ignore"):
