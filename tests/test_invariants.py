@@ -80,9 +80,9 @@ def test_invariants_hold_for_admissible_parameters(full3, case):
     assert np.all(res["theta"] >= -tolerance * scale)
 
 
-#: a case hypothesis found: two states' spending decays to 0 (m0 of 1e-66 for CHN, USA's
-#: falls under the ceiling), so their forces reach the solver's noise while RUS still has
-#: some. Before the coercion mechanism's force floor (docs/model.md, coercion) the ratio
+#: a case hypothesis found: two states' spending decays to 0 (CHN's starts at 1e-66, USA's
+#: falls with its negative grievance), so their forces reach the solver's noise while RUS
+#: still has some. Before the coercion mechanism's force floor (docs/model.md, coercion) the ratio
 #: of those noisy forces set the extraction, LSODA spent its whole step budget and the
 #: methods that finished gave outputs that disagreed in the first digit.
 VANISHING_FORCES = (
