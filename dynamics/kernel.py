@@ -171,7 +171,6 @@ def _powers(text: str) -> str:
     into products or a division. Operands are read by text: a name, a number, or a
     bracketed group with the name before it (a call, an index); rewritten from the last to
     the first, so that a power inside another's operand is rewritten too."""
-    closing = {")": "(", "]": "["}
     pending = [m.start() for m in re.finditer(r"\*\*", text)]
     while pending:
         at = pending.pop()
@@ -188,8 +187,8 @@ def _powers(text: str) -> str:
         except ValueError:
             pass
         start = at  # the base: bracketed groups, then the name before them
-        while start > 0 and text[start - 1] in closing:
-            start = _group_start(text, start - 1, closing)
+        while start > 0 and text[start - 1] in ")]":
+            start = _group_start(text, start - 1)
         while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
             start -= 1
         text = f"{text[:start]}power({text[start:at]}, {exponent}){text[end:]}"
@@ -208,11 +207,11 @@ def _group_end(text: str, at: int) -> int:
     raise ValueError(f"unbalanced brackets in generated code at {text[at:at + 40]!r}")
 
 
-def _group_start(text: str, at: int, closing: dict[str, str]) -> int:
+def _group_start(text: str, at: int) -> int:
     """The index of the bracket that opens the one that closes at ``at``."""
     depth = 0
     for k in range(at, -1, -1):
-        depth += (text[k] in closing) - (text[k] in "([")
+        depth += (text[k] in ")]") - (text[k] in "([")
         if depth == 0:
             return k
     raise ValueError(f"unbalanced brackets in generated code at {text[at - 40:at + 1]!r}")
