@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynamics import kernel
@@ -67,6 +67,7 @@ def test_power_is_exact_at_the_exponents_0_and_1():
     np.testing.assert_array_equal(_power(x, 0.0), np.ones_like(x))
 
 
+@settings(deadline=None)  # the first example may pay numba's compilation of ``_powers``
 @given(st.floats(min_value=1e-300, max_value=1e300), st.floats(min_value=-4.0, max_value=4.0))
 def test_power_matches_pow_for_any_positive_base(x, a):
     with np.errstate(over="ignore", under="ignore"):
