@@ -527,18 +527,23 @@ def _jvp_lines(code: _Code, exprs: Sequence[sp.Expr]) -> list[str]:
 class _ScalarPrinter(_Printer):
     """The printer of code for one member that numba compiles and Python runs as it is.
 
-    numba has no ``numpy.heaviside``, so the step is a conditional (1 at 0, as
-    :class:`_Printer`). A max or min against a constant, ``[x]+`` above all, is the
-    builtin ``max(x, c)``: numba's scalar ``numpy.maximum`` cost a quarter of the 10-state
-    rate's 1.8 us (measured with every mechanism; 430 of them), and conditional
-    expressions, as fast, made numba's compilation of the 20-state rate take more than 20
-    minutes. With the expression first, the builtin returns NaN where it is NaN (in
-    Python and in numba), as ``numpy.maximum`` does, so that the kernel's checks still see
-    it; the constant is never NaN. Between expressions it stays ``numpy.maximum``.
+    numba has no ``numpy.heaviside``, so the step is the comparison times one, ``((x) >=
+    0) * 1.0`` (1 at 0, as :class:`_Printer`; 0 where x is NaN). A conditional expression
+    gives the same values but is a branch in numba's intermediate code, whose SSA pass
+    grows as the branches times the variables: the 620 steps of the 10-state model's
+    Jacobian-vector product made its compilation take 285 s, against 65 s without
+    them (measured on 2 cores with every mechanism). A max or min against a constant,
+    ``[x]+`` above all, is the builtin ``max(x, c)``: numba's scalar ``numpy.maximum``
+    cost a quarter of the 10-state rate's 1.8 us (measured with every mechanism; 430 of
+    them), and conditional expressions, as fast, made numba's compilation of the 20-state
+    rate take more than 20 minutes. With the expression first, the builtin returns NaN
+    where it is NaN (in Python and in numba), as ``numpy.maximum`` does, so that the
+    kernel's checks still see it; the constant is never NaN. Between expressions it stays
+    ``numpy.maximum``.
     """
 
     def _print_Heaviside(self, expr):
-        return f"(1.0 if ({self._print(expr.args[0])}) >= 0 else 0.0)"
+        return f"((({self._print(expr.args[0])}) >= 0) * 1.0)"
 
     def _extremum(self, expr, builtin: str):
         others = [self._print(a) for a in expr.args if not a.is_number]

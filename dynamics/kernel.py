@@ -46,9 +46,10 @@ error estimate, whose Jacobian columns are exact directional derivatives of the 
 times. Its step budget is ``IMPLICIT_STEPS`` times the solver's. A member it cannot
 finish either, or one with interventions, is left STIFF for the caller to re-run with
 scipy's Radau. The Jacobian-vector product is generated and compiled only when the first
-stiff member of a model shape appears, once per machine (with every mechanism: 6 s for
-three states; for ten, generated in 11 s and compiled in about 4 minutes, its forward-mode
-program being long).
+stiff member of a model shape appears, once per machine (with every mechanism: 3 s for
+three states; for ten, generated in 11 s and compiled in about 65 s, its forward-mode
+program being long; see :class:`dynamics.compile._ScalarPrinter` for why it has no
+branches).
 
 The integrators (:mod:`dynamics.kernel_body`) are compiled once per machine and kept in
 numba's on-disk cache: the model's functions reach them as numba ``cfunc`` arguments,

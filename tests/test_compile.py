@@ -65,6 +65,7 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
         assert not list(tmp_path.glob("jvp-*.py"))
         assert compiled.jvp_source is not None
         source = compiled.jvp_source()
+        assert " if " not in source  # (no branch: see the test of the scalar step)
         namespace: dict = {"numpy": np}
         exec(source, namespace)  # noqa: S102 - the project's own generated code
         rng = np.random.default_rng(4)
@@ -146,6 +147,33 @@ def test_the_scalar_max_and_min_are_numpys_nan_included():
             runs.append(numba.njit(function))
         for run, (a, b, c) in itertools.product(runs, itertools.product(values, repeat=3)):
             np.testing.assert_equal(run(a, b, c), expected(a, b, c), err_msg=str(expr))
+
+
+def test_the_scalar_step_is_numpys_and_has_no_branch():
+    """The kernel's code prints the step H(x) (1 at 0) without a conditional expression
+    (a branch in numba's intermediate code: they made the 10-state Jacobian-vector
+    product's compilation take minutes): equal to numpy.heaviside(x, 1) at every
+    finite and infinite x and at signed zeros, 0 at NaN (where a NaN rate is caught by the
+    kernel's checks anyway), run by Python and by numba."""
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    text = compiling._ScalarPrinter({"inline": True}).doprint(sp.Heaviside(x - 1))
+    assert " if " not in text
+    function = eval(f"lambda x: {text}", {"numpy": np})  # noqa: S307 - ours
+    runs = [function]
+    if kernel.AVAILABLE:
+        import numba
+
+        runs.append(numba.njit(function))
+    values = [-np.inf, -3.0, 1.0 - 1e-16, 1.0, 1.0 + 2e-16, 4.0, np.inf, np.nan]
+    for run in runs:
+        for a in values:
+            expected = 0.0 if np.isnan(a) else np.heaviside(a - 1.0, 1.0)
+            assert run(a) == expected and type(run(a)) is float, (a, run(a))
+    zero = eval(  # noqa: S307 - ours
+        f"lambda x: {compiling._ScalarPrinter({'inline': True}).doprint(sp.Heaviside(x))}")
+    assert zero(0.0) == zero(-0.0) == 1.0
 
 
 def test_the_kernels_scalar_rate_is_the_models_rate():
