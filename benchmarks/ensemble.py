@@ -20,17 +20,18 @@ different steps and differ by about their own error); and the cost of one evalua
 the model's rate in numpy and compiled (both paths cost about that times the evaluations
 per member, 6 per step).
 The kernel's time covers ``simulate_ensemble`` whole: validation, integration, statuses
-(the labelled arrays are built when first read). The *events* row runs the largest
-ensemble again with two interventions (a dated one with its own date per member, a
-dated ramp, and a triggered one whose condition is checked at every step and located by
-root finding when it crosses) and prints its speed and its cost against the same
-ensemble without them, measured in the same run. Not a test: timings on shared machines
-are noisy. The *threads* row runs the largest ensemble on one thread and on all of
-numba's threads and prints the speed-up. Where jax and diffrax are installed (an optional
-comparison, not a dependency: ``pip install jax diffrax``), the *diffrax* row runs the
-largest ensemble with diffrax's Dopri5 on this machine's CPU (the same generated rate,
-run by JAX, vmapped over members; up to ``--diffrax-max`` states) and prints the kernel's
-speed over it.
+(the labelled arrays are built when first read), but not the first touch of the outputs'
+memory, which a process pays once per size (:func:`first_touch`, printed). The *events*
+row runs the largest ensemble again with two interventions (a dated one with its own
+date per member, a dated ramp, and a triggered one whose condition is checked at every
+step and located by root finding when it crosses) and prints its speed and its cost
+against the same ensemble without them, measured in the same run. Not a test: timings on
+shared machines are noisy. The *threads* row runs the largest ensemble on one thread and
+on all of numba's threads and prints the speed-up. Where jax and diffrax are installed
+(an optional comparison, not a dependency: ``pip install jax diffrax``), the *diffrax*
+row runs the largest ensemble with diffrax's Dopri5 on this machine's CPU (the same
+generated rate, run by JAX, vmapped over members; up to ``--diffrax-max`` states) and
+prints the kernel's speed over it.
 """
 
 from __future__ import annotations
@@ -80,6 +81,20 @@ def deviation(a: np.ndarray, b: np.ndarray) -> float:
     """Largest difference relative to each member's and variable's scale in ``b``."""
     scale = np.max(np.abs(b), axis=1, keepdims=True) + 1e-12
     return float(np.max(np.abs(a - b) / scale))
+
+
+def first_touch(shape: tuple[int, ...]) -> tuple[float, int]:
+    """Seconds to allocate and first write an array of ``shape`` (a run's outputs), and its
+    bytes. The memory is freed, and the process's later arrays of that size reuse it. On a
+    virtual machine, memory that a process has not touched before may be backed only at
+    its first write, at many times the cost of writing memory reused: the first ensemble
+    of a size in a process pays that, those timed here do not."""
+    began = time.perf_counter()
+    touched = np.empty(shape)
+    touched.fill(np.nan)
+    seconds, size = time.perf_counter() - began, touched.nbytes
+    del touched
+    return seconds, size
 
 
 @contextlib.contextmanager
@@ -230,7 +245,7 @@ def main() -> None:
     for n in args.states:
         model = Model([f"S{i}" for i in range(n)])
         began = time.perf_counter()
-        compile_model(model, "unrolled")
+        n_variables = compile_model(model, "unrolled").n_variables
         sympy_seconds = time.perf_counter() - began
         params = ensemble(n, max(args.members))
         began = time.perf_counter()
@@ -244,6 +259,7 @@ def main() -> None:
         lanes_warmup = time.perf_counter() - began
         loop_rate, reference = loop(model, params, args.loop_sample, t_out, args.rtol,
                                     args.atol)
+        touch_seconds, touch_bytes = first_touch((max(args.members), t_out.size, n_variables))
         for members in args.members:
             sub = {k: v[:members] for k, v in params.items()}
             began = time.perf_counter()
@@ -298,7 +314,10 @@ def main() -> None:
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s and {lanes_warmup:.1f} s for the lanes' rate, paid once per "
               f"model shape; one evaluation of the rate: {numpy_ns / 1e3:.0f} us in numpy, "
-              f"{numba_ns:.0f} ns compiled, {lane_ns:.0f} ns per member side by side)")
+              f"{numba_ns:.0f} ns compiled, {lane_ns:.0f} ns per member side by side; "
+              f"the first touch of the largest ensemble's {touch_bytes / 1e6:.0f} MB of "
+              f"outputs took {touch_seconds:.2f} s, paid by a process's first ensemble of "
+              f"that size and not by those timed above)")
         if n <= args.diffrax_max:  # run last, so that JAX's threads disturb nothing else
             compared.append((n, model, params, kernel_rate, reference))
         k = args.accuracy_sample
