@@ -85,10 +85,11 @@ def deviation(a: np.ndarray, b: np.ndarray) -> float:
 
 def first_touch(shape: tuple[int, ...]) -> tuple[float, int]:
     """Seconds to allocate and first write an array of ``shape`` (a run's outputs), and its
-    bytes. The memory is freed, and the process's later arrays of that size reuse it. On a
-    virtual machine, memory that a process has not touched before may be backed only at
-    its first write, at many times the cost of writing memory reused: the first ensemble
-    of a size in a process pays that, those timed here do not."""
+    bytes. The memory is freed, and an array of that size allocated at once after reuses
+    it. On a virtual machine, memory that a process has not touched before, or that it
+    freed a while ago, may be backed only at its first write, at many times the cost of
+    writing memory reused: the first ensemble of a size in a process pays that, the
+    ensembles timed here, each run just after this, do not."""
     began = time.perf_counter()
     touched = np.empty(shape)
     touched.fill(np.nan)
@@ -259,9 +260,10 @@ def main() -> None:
         lanes_warmup = time.perf_counter() - began
         loop_rate, reference = loop(model, params, args.loop_sample, t_out, args.rtol,
                                     args.atol)
-        touch_seconds, touch_bytes = first_touch((max(args.members), t_out.size, n_variables))
+        touched = {}
         for members in args.members:
             sub = {k: v[:members] for k, v in params.items()}
+            touched[members] = first_touch((members, t_out.size, n_variables))
             began = time.perf_counter()
             result = simulate_ensemble(model, sub, (0.0, 50.0), output=t_out,
                                        solver=kernel_solver)
@@ -311,6 +313,7 @@ def main() -> None:
                   f"{speeds[threads] / speeds[1]:>8.2f}  ({threads} threads against one: "
                   f"{speeds[1]:.1f} members/s)")
         numpy_ns, numba_ns, lane_ns = evaluation_cost(model, params)
+        touch_seconds, touch_bytes = touched[max(args.members)]
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s and {lanes_warmup:.1f} s for the lanes' rate, paid once per "
               f"model shape; one evaluation of the rate: {numpy_ns / 1e3:.0f} us in numpy, "
