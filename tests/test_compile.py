@@ -152,8 +152,9 @@ def test_the_scalar_max_and_min_are_numpys_nan_included():
 def test_the_scalar_step_is_numpys_and_has_no_branch():
     """The kernel's code prints the step H(x) (1 at 0) without a conditional expression
     (a branch in numba's intermediate code: they made the 10-state Jacobian-vector
-    product's compilation take minutes): equal to numpy.heaviside(x, 1) at every
-    finite and infinite x and at signed zeros, 0 at NaN (where a NaN rate is caught by the
+    product's compilation take minutes): equal to numpy.heaviside(x, 1) at the kink, at
+    the nearest doubles either side of it, further off, at both infinities and at both
+    signed zeros, and 0 at NaN (as the conditional was; a NaN rate is caught by the
     kernel's checks anyway), run by Python and by numba."""
     import sympy as sp
 
