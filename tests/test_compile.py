@@ -159,7 +159,8 @@ def test_the_scalar_step_is_numpys_and_has_no_branch():
     import sympy as sp
 
     x = sp.Symbol("x", real=True)
-    text = compiling._ScalarPrinter({"inline": True}).doprint(sp.Heaviside(x - 1))
+    printer = compiling._ScalarPrinter({"inline": True})
+    text = printer.doprint(sp.Heaviside(x - 1))
     assert " if " not in text
     function = eval(f"lambda x: {text}", {"numpy": np})  # noqa: S307 - ours
     runs = [function]
@@ -172,8 +173,7 @@ def test_the_scalar_step_is_numpys_and_has_no_branch():
         for a in values:
             expected = 0.0 if np.isnan(a) else np.heaviside(a - 1.0, 1.0)
             assert run(a) == expected and type(run(a)) is float, (a, run(a))
-    zero = eval(  # noqa: S307 - ours
-        f"lambda x: {compiling._ScalarPrinter({'inline': True}).doprint(sp.Heaviside(x))}")
+    zero = eval(f"lambda x: {printer.doprint(sp.Heaviside(x))}")  # noqa: S307 - ours
     assert zero(0.0) == zero(-0.0) == 1.0
 
 
