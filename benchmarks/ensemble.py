@@ -110,10 +110,12 @@ def lanes_from(members: int):
 
 
 def evaluation_cost(model: Model, params: dict, calls: int = 20_000
-                    ) -> tuple[float, float, float]:
+                    ) -> tuple[float, float, float, float]:
     """Nanoseconds per evaluation of one member's rate: numpy (the loop), numba (the
-    kernel, one member) and numba for ``LANES`` members side by side, per member. The
-    per-member cost of each path is about this times the evaluations."""
+    kernel, one member) and numba for ``LANES`` members side by side, per member, in the
+    variant the ensembles run (the power of an exponent that is 1 in every member is its
+    base) and in the general one (``power``, where members differ). The per-member cost of
+    each path is about this times the evaluations."""
     import numba
 
     from dynamics.kernel_body import LANES
@@ -140,23 +142,26 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
     began = time.perf_counter()
     repeat(y0, p, calls * 10)
     numba_ns = (time.perf_counter() - began) / (calls * 10) * 1e9
-    lanes = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables),
-                             "rate_lanes", kernel.LANE_RATE)
     buffer = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
                              np.repeat(p, LANES)])
+    lane_ns = []
+    for unit in (kernel._unit_exponents(compiled.source, p), frozenset()):
+        lanes = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables,
+                                                      unit), "rate_lanes", kernel.LANE_RATE)
 
-    @numba.njit
-    def repeat_lanes(b, k):
-        total = 0.0
-        for _ in range(k):
-            lanes(b, LANES)
-            total += b[y0.size * LANES]
-        return total
+        @numba.njit
+        def repeat_lanes(b, k, lanes=lanes):
+            total = 0.0
+            for _ in range(k):
+                lanes(b, LANES)
+                total += b[y0.size * LANES]
+            return total
 
-    repeat_lanes(buffer, 1)
-    began = time.perf_counter()
-    repeat_lanes(buffer, calls)
-    return numpy_ns, numba_ns, (time.perf_counter() - began) / (calls * LANES) * 1e9
+        repeat_lanes(buffer, 1)
+        began = time.perf_counter()
+        repeat_lanes(buffer, calls)
+        lane_ns.append((time.perf_counter() - began) / (calls * LANES) * 1e9)
+    return numpy_ns, numba_ns, lane_ns[0], lane_ns[1]
 
 
 class _Columns:
@@ -312,12 +317,14 @@ def main() -> None:
             print(f"{n:>3} {members:>8} {'threads':>10} {speeds[threads]:>11.1f} "
                   f"{speeds[threads] / speeds[1]:>8.2f}  ({threads} threads against one: "
                   f"{speeds[1]:.1f} members/s)")
-        numpy_ns, numba_ns, lane_ns = evaluation_cost(model, params)
+        numpy_ns, numba_ns, lane_ns, general_ns = evaluation_cost(model, params)
         touch_seconds, touch_bytes = touched[max(args.members)]
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s and {lanes_warmup:.1f} s for the lanes' rate, paid once per "
               f"model shape; one evaluation of the rate: {numpy_ns / 1e3:.0f} us in numpy, "
-              f"{numba_ns:.0f} ns compiled, {lane_ns:.0f} ns per member side by side; "
+              f"{numba_ns:.0f} ns compiled, {lane_ns:.0f} ns per member side by side "
+              f"({general_ns:.0f} ns with the general power, where the exponent eta is not "
+              f"1 in every member); "
               f"the first touch of the largest ensemble's {touch_bytes / 1e6:.0f} MB of "
               f"outputs took {touch_seconds:.2f} s, paid by a process's first ensemble of "
               f"that size and not by those timed above)")

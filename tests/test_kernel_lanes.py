@@ -116,7 +116,9 @@ def test_lanes_agree_with_one_member_at_a_time_at_any_power_weight(monkeypatch):
 def test_the_lanes_rate_is_the_scalar_rate_in_every_lane(power_weight):
     """``rate_lanes`` against ``rate_into`` at random states, lane by lane: the same to the
     last bit at eta = 1, within 1e-14 of the largest rate at eta = 0.7 (``power`` is
-    within 4 ulp times max(1, |eta ln(N S)|) of ``pow``)."""
+    within 4 ulp times max(1, |eta ln(N S)|) of ``pow``). At eta = 1 in every member a
+    run's lanes' rate has the base for the power (x^1 is x): the same to the last bit
+    too."""
     import numba
 
     from dynamics.kernel_body import LANES
@@ -129,24 +131,31 @@ def test_the_lanes_rate_is_the_scalar_rate_in_every_lane(power_weight):
     ys = np.abs(y0) * rng.uniform(0.5, 1.5, (LANES, n))
     ps = np.tile(p, (LANES, 1))
     scalar = kernel._compiled(compiled.source, "rate_into", kernel.RATE)
-    lanes = kernel._compiled(kernel._lanes_source(compiled.source, n), "rate_lanes",
-                             kernel.LANE_RATE)
+    unit = kernel._unit_exponents(compiled.source, ps)
+    eta = f"p{[slot.name for slot in model.parameters].index('power_weight')}"
+    assert unit == ({eta} if power_weight == 1.0 else set())
+    assert kernel._input_exponents(compiled.source) == {eta}
+    for chosen in {frozenset(), unit}:
+        source = kernel._lanes_source(compiled.source, n, chosen)
+        assert ("power(" in source) == (not chosen)
+        lanes = kernel._compiled(source, "rate_lanes", kernel.LANE_RATE)
 
-    @numba.njit
-    def run(buffer, y, p, out):
-        lanes(buffer, LANES)
-        for lane in range(LANES):
-            scalar(y[lane], p[lane], out[lane])
+        @numba.njit
+        def run(buffer, y, p, out, lanes=lanes):
+            lanes(buffer, LANES)
+            for lane in range(LANES):
+                scalar(y[lane], p[lane], out[lane])
 
-    buffer = np.concatenate([ys.T.ravel(), np.zeros(n * LANES), ps.T.ravel()])
-    expected = np.empty_like(ys)
-    run(buffer, np.ascontiguousarray(ys), np.ascontiguousarray(ps), expected)
-    ours = buffer[n * LANES:2 * n * LANES].reshape(n, LANES).T
-    if power_weight == 1.0:
-        np.testing.assert_array_equal(ours, expected)
-    else:
-        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-14 * np.max(np.abs(expected)))
-    assert np.isfinite(expected).all()
+        buffer = np.concatenate([ys.T.ravel(), np.zeros(n * LANES), ps.T.ravel()])
+        expected = np.empty_like(ys)
+        run(buffer, np.ascontiguousarray(ys), np.ascontiguousarray(ps), expected)
+        ours = buffer[n * LANES:2 * n * LANES].reshape(n, LANES).T
+        if power_weight == 1.0:
+            np.testing.assert_array_equal(ours, expected)
+        else:
+            np.testing.assert_allclose(ours, expected, rtol=0,
+                                       atol=1e-14 * np.max(np.abs(expected)))
+        assert np.isfinite(expected).all()
 
 
 def test_the_readme_states_when_members_run_side_by_side():

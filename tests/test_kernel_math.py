@@ -105,10 +105,15 @@ def test_power_has_pows_special_cases():
 def test_powers_are_rewritten_with_the_same_meaning(text):
     """The rewritten expression, with ``power`` as Python's ``**``, has the value of the
     original for positive operands; every power with a named exponent is rewritten, and a
-    number's power is left."""
+    number's power is left. With exponents named as ones (``unit``), their powers are
+    their bases, with the original's value where those exponents are 1."""
     rewritten = kernel._powers(text)
     values = {"a": 1.3, "b": 0.7, "d": 2.1, "p": 0.4, "q": 1.7, "r": 0.9, "c": [0.2, 0.5, 2.5],
               "f": lambda u, v: u + v, "power": lambda u, v: u ** v}
     assert eval(rewritten, values) == pytest.approx(eval(text, values), rel=1e-15)  # noqa: S307
     for exponent in rewritten.split("**")[1:]:
         assert exponent[0].isdigit() or exponent.startswith("(-1.0)")
+    based = kernel._powers(text, frozenset({"p", "q"}))
+    ones = {**values, "p": 1.0, "q": 1.0}
+    assert eval(based, ones) == pytest.approx(eval(text, ones), rel=1e-15)  # noqa: S307
+    assert ", p)" not in based and ", q)" not in based
