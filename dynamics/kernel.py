@@ -199,11 +199,10 @@ def _powers(text: str, unit: frozenset[str] = frozenset()) -> str:
             start = _group_start(text, start - 1)
         while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
             start -= 1
-        call = "(" if exponent in unit else "power("
-        text = (f"{text[:start]}{call}{text[start:at]}"
-                f"{')' if exponent in unit else f', {exponent})'}{text[end:]}")
-        # a power inside this base moved right by the length of the call's opening
-        pending = [k + len(call) if k >= start else k for k in pending]
+        opening, closing = ("(", ")") if exponent in unit else ("power(", f", {exponent})")
+        text = f"{text[:start]}{opening}{text[start:at]}{closing}{text[end:]}"
+        # a power inside this base moved right by the length of the opening
+        pending = [k + len(opening) if k >= start else k for k in pending]
     return text
 
 
