@@ -295,8 +295,11 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
             raise ShapeError(f"values have {members} members but interventions "
                              f"{schedule.members}")
         members = schedule.members
+    # per-member bookkeeping is visited only where a member is not an ordinary success: at
+    # many threads the integration of a member takes a few microseconds of the call
+    # (benchmarks/threads.py), and a Python loop over every member would be a part of it
     messages = [""] * members
-    status = np.array([Status.SUCCESS] * members, dtype=object)
+    status = [Status.SUCCESS] * members
     for i, why in (schedule.problems.items() if schedule is not None else ()):
         status[i], messages[i] = Status.FAILED, f"invalid intervention: {why}"
     good = _validate(model, params, initial, np.arange(members), members, status, messages)
@@ -304,20 +307,24 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         raise DynamicsError(f"every one of the {members} members is invalid; the first: "
                             f"{messages[0]}")
     # replace invalid members by a valid one for the run; their outputs are discarded
-    index = np.array([i if status[i] is Status.SUCCESS else good[0] for i in range(members)])
+    invalid = [i for i, s in enumerate(status) if s is not Status.SUCCESS]
+    index = np.arange(members)
+    index[invalid] = good[0]
     if schedule is not None:
         schedule = schedule.select(index)
     requested = params
-    params, initial = _select(params, index, members), _select(initial, index, members)
+    if invalid:  # (a copy of every value with a member axis: only where it is needed)
+        params, initial = _select(params, index, members), _select(initial, index, members)
     chosen = _engine(solver, model.N)
     compiled, values, start, y0, p = prepare(
         model, params, initial, "unrolled" if chosen == "kernel" else solver.code)
-    recorded = _recorded(model, values, requested, [i for i in range(members)
-                                                    if status[i] is not Status.SUCCESS],
-                         members)
-    y0, p = np.broadcast_to(y0, (members, y0.shape[-1])), np.broadcast_to(p, (members,
-                                                                                p.shape[-1]))
-    fired: list[list[tuple[float, int]]] = [[] for _ in range(members)]
+    recorded = _recorded(model, values, requested, invalid, members)
+    # (broadcast only where a value lacks the member axis: a broadcast view is read-only,
+    # and the kernel would copy it)
+    y0, p = (a if a.shape[:-1] == (members,) else np.broadcast_to(a, (members, a.shape[-1]))
+             for a in (y0, p))
+    # (a shared empty tuple for each member that fired nothing: see kernel.integrate_members)
+    fired: list[Sequence[tuple[float, int]]] = [()] * members
     if chosen == "kernel":
         bounds = solver.divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
         ys, codes, fired = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out,
@@ -332,7 +339,10 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                                          f"{MAX_FIRED:,} interventions fired (a "
                                          "repeating condition that chatters)")}
         rerun = None  # the model with the kernel's compiled rate, for scipy's re-runs
-        for i in range(members):
+        logged = np.fromiter(map(len, fired), dtype=np.int64, count=members)
+        unusual = (codes != kernel.FINISHED) | (logged >= kernel.LOGGED)
+        unusual[invalid] = True
+        for i in np.flatnonzero(unusual).tolist():
             if status[i] is not Status.SUCCESS:
                 ys[i] = np.nan
             elif codes[i] in messages_of:
@@ -356,7 +366,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         assert schedule is not None
         inputs = functools.partial(_inputs_along, schedule, p, fired, t_out)
     return EnsembleResult(t_out, labelled(model, compiled, ys, inputs, start, timed),
-                          model.states, tuple(sorted(model.mechanisms)), status, messages,
+                          model.states, tuple(sorted(model.mechanisms)),
+                          np.array(status, dtype=object), messages,
                           chosen, {**environment(), "states": list(model.states),
                                    "mechanisms": sorted(model.mechanisms),
                                    "solver": asdict(solver), "t_span": [t0, t1],
@@ -366,7 +377,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                                                       else ())]},
                           recorded, [fired_records(schedule, fired[i], i)
                                      if status[i] is not Status.FAILED else ()
-                                     for i in range(members)])
+                                     for i in range(members)] if schedule is not None
+                          else [()] * members)
 
 
 def _inputs_along(schedule: Plan, p: np.ndarray, fired: list, t_out: np.ndarray

@@ -92,6 +92,7 @@ import re
 import sys
 import tempfile
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -356,9 +357,12 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
                       t_span: tuple[float, float], t_out: np.ndarray, *, rtol: float,
                       atol: float, bounds: np.ndarray, max_steps: int = 50_000,
                       plan: Plan | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, list[list[tuple[float, int]]]]:
+                      ) -> tuple[np.ndarray, np.ndarray, list[Sequence[tuple[float, int]]]]:
     """Integrate every member; returns outputs (M, T, n) (NaN after a stop), statuses
-    and, per member, the interventions of ``plan`` it fired ``(time, index)``."""
+    and, per member, the interventions of ``plan`` it fired ``(time, index)`` (one shared
+    empty tuple for each member that fired none: a list per member made the garbage
+    collector sweep the whole heap, the model's expressions with it, 90 ms for 40,000
+    members)."""
     if not AVAILABLE:  # pragma: no cover
         raise ImportError("the compiled kernel needs numba: pip install "
                           "'balancing-dynamics[fast]'")
@@ -422,6 +426,8 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
                 codes)
         out[stiff] = again
         status[stiff] = np.where(codes == FINISHED, IMPLICIT, codes)
-    fired = [[(float(log_t[i, k]), int(log_e[i, k])) for k in range(min(log_n[i], LOGGED))]
-             for i in range(members)]
+    fired: list[Sequence[tuple[float, int]]] = [()] * members
+    for i in np.flatnonzero(log_n).tolist():  # (a count past LOGGED logged LOGGED)
+        k = min(int(log_n[i]), LOGGED)
+        fired[i] = list(zip(log_t[i, :k].tolist(), log_e[i, :k].tolist(), strict=True))
     return out, status, fired

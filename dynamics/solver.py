@@ -249,8 +249,7 @@ def prepare(model: Model, params: Mapping[str, Any] | None,
     values = resolve_parameters(model, params)
     start = resolve_initial(model, initial)
     compiled = compile_model(model, code)
-    _start_from_derived(model, compiled, values, start)
-    y0, p = pack_inputs(model, values, start)
+    y0, p = _start_from_derived(model, compiled, values, start)
     return compiled, values, start, y0, p
 
 
@@ -459,19 +458,28 @@ def _inputs(frozen: tuple[np.ndarray, dict, float], when: float) -> np.ndarray:
     return current
 
 
-def _start_from_derived(model: Model, compiled: CompiledModel, values, start) -> None:
+def _start_from_derived(model: Model, compiled: CompiledModel, values, start
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Fill in variables that start at a derived quantity (perceived threat starts at the
-    actual threat: no initial misperception), evaluated at the start with them at 0."""
+    actual threat: no initial misperception), evaluated at the start with them at 0, and
+    return the packed ``(y0, p)`` with them (packed once: the inputs of a large ensemble
+    take a while to pack)."""
     missing = [v for v in model.dynamic if v.initial_from is not None and v.name not in start]
     if not missing:
-        return
+        return pack_inputs(model, values, start)
     trailing = lambda v: (model.N, model.N) if v.pair else (model.N,)  # noqa: E731
-    provisional = dict(start, **{v.name: np.zeros(trailing(v)) for v in missing})
-    y0, p = pack_inputs(model, values, provisional)
+    y0, p = pack_inputs(model, values,
+                        dict(start, **{v.name: np.zeros(trailing(v)) for v in missing}))
     key = {derived: name for name, derived in model.reported.items()}
+    derived: dict[str, Any] = {}
     for variable in missing:
         assert variable.initial_from is not None  # selected above
-        start[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)
+        derived[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)
+    start.update(derived)  # (after all are evaluated: each with the others at 0 too)
+    for k, slot in enumerate(model.variables):
+        if slot.name in derived:
+            y0[..., k] = derived[slot.name][(Ellipsis, *slot.index)]
+    return y0, p
 
 
 def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:

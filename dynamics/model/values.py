@@ -287,6 +287,8 @@ def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
     inputs = [(params, s) for s in model.parameters] + [(initial, s) for s in model.held]
     shape = ensemble_shape(*[(source[s.name], trailing_dims(s.name))
                              for source, s in inputs + [(initial, s) for s in model.variables]])
-    y0 = np.stack([np.broadcast_to(column(initial, s), shape) for s in model.variables], -1)
-    p = np.stack([np.broadcast_to(column(source, s), shape) for source, s in inputs], -1)
-    return np.array(y0, dtype=float), np.array(p, dtype=float)
+    y0 = np.stack([np.broadcast_to(column(initial, s), shape) for s in model.variables], -1,
+                  dtype=float)
+    p = np.stack([np.broadcast_to(column(source, s), shape) for source, s in inputs], -1,
+                 dtype=float)
+    return y0, p
