@@ -16,10 +16,18 @@ and not counted (``ensemble.first_touch``). At the most threads it then runs the
 with each size of the tasks that threads take as they free up (``--tasks``, members per
 task of the side-by-side integrator; the package's is ``kernel._LANE_TASK``).
 
-It prints the processor (model, cores, threads per core) and numba's threading layer first:
-on a host whose logical processors are hyper-threads of fewer cores, the threads beyond the
-cores share their arithmetic units, and the speed-up flattens there. Not a test: timings on
-shared machines are noisy; each row's spread over the repeats is printed.
+The *rate alone* column is the ceiling that the host sets: each thread evaluates the
+model's rate for eight members side by side (the lanes' rate the ensembles run) over and
+over in a buffer of its own, with no integrator, no output and no memory shared, and the
+column is that arithmetic's speed-up over one thread. Where the ensemble's speed-up is close
+to it, the integrator, its scheduling and its memory layout lose nothing to threads, and
+what is missing to the thread count is the host's: a processor runs its cores at a lower
+clock when all of them are busy, and a virtual machine's processors may be hyper-threads of
+fewer cores (which the guest cannot see), sharing their arithmetic units.
+
+It prints the processor (model, cores, threads per core) and numba's threading layer first.
+Not a test: timings on shared machines are noisy; each row's spread over the repeats is
+printed.
 """
 
 from __future__ import annotations
@@ -72,6 +80,62 @@ class Timed:
             self.seconds += time.perf_counter() - began
 
 
+def rate_alone(model: Model, params: dict, seconds: float = 0.5):
+    """A function of a thread count: the model's rate for ``LANES`` members side by side,
+    evaluated over and over by that many threads, each in a buffer of its own, for about
+    ``seconds``: evaluations per second (one per member), the best of three."""
+    from dynamics.kernel_body import LANES
+    from dynamics.solver import prepare
+
+    compiled = compile_model(model, "unrolled")
+    _, _, _, y0, p = prepare(model, {k: v[:1] for k, v in params.items()}, None, "unrolled")
+    y0, p = y0.reshape(-1), p.reshape(-1)
+    lanes = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables,
+                                                  kernel._unit_exponents(compiled.source, p)),
+                             "rate_lanes", kernel.LANE_RATE)
+    row = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
+                          np.repeat(p, LANES)])
+    first_rate = y0.size * LANES
+    # rows 64 values apart at least, so that no two threads share a cache line
+    width = -(-row.size // 64) * 64 + 64
+
+    @numba.njit(parallel=True)
+    def spin(buffers, calls):
+        # (a thread's row taken once and its sum kept in a register: a view taken at each
+        # call would count references to ``buffers`` atomically, from every thread)
+        total = np.zeros(buffers.shape[0])
+        for t in numba.prange(buffers.shape[0]):
+            b, acc = buffers[t], 0.0
+            for _ in range(calls):
+                lanes(b, LANES)
+                acc += b[first_rate]
+            total[t] = acc
+        return total
+
+    def speed(count: int) -> float:
+        buffers = np.zeros((count, width))
+        buffers[:, :row.size] = row
+        calls = 100
+        with numba.parallel_chunksize(1):
+            spin(buffers, 1)
+            while True:
+                began = time.perf_counter()
+                spin(buffers, calls)
+                took = time.perf_counter() - began
+                if took > seconds / 4:
+                    break
+                calls *= 4
+            calls = max(1, int(calls * seconds / took / 3))
+            best = float("inf")
+            for _ in range(3):  # the best of three
+                began = time.perf_counter()
+                spin(buffers, calls)
+                best = min(best, time.perf_counter() - began)
+            return count * calls * LANES / best
+
+    return speed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, nargs="+", default=[5, 10])
@@ -114,8 +178,10 @@ def main() -> None:
               f"{time.perf_counter() - began:.1f} s, threading layer "
               f"{numba.threading_layer()})")
         print(f"{'threads':>7} {'members/s':>10} {'speed-up':>8} {'spread':>7} "
-              f"{'loop /s':>10} {'speed-up':>8}")
+              f"{'loop /s':>10} {'speed-up':>8} {'rate alone':>10}")
         base: tuple[float, float] | None = None
+        ceiling = rate_alone(model, params)
+        alone = ceiling(1)
         for count in counts:
             numba.set_num_threads(count)
             runs = [run(model, params, n_variables) for _ in range(args.repeats)]
@@ -123,7 +189,10 @@ def main() -> None:
             spread = (best[0] - min(r[0] for r in runs)) / best[0]
             base = base or best
             print(f"{count:>7} {best[0]:>10.0f} {best[0] / base[0]:>8.2f} {spread:>7.1%} "
-                  f"{best[1]:>10.0f} {best[1] / base[1]:>8.2f}")
+                  f"{best[1]:>10.0f} {best[1] / base[1]:>8.2f} "
+                  f"{ceiling(count) / alone:>10.2f}")
+        print(f"        (the rate alone: {1e9 / alone:.0f} ns per member's evaluation on one "
+              "thread)")
         numba.set_num_threads(most)
         saved = kernel._LANE_TASK
         for task in args.tasks:
