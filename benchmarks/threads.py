@@ -1,7 +1,7 @@
 """Benchmark: how the kernel's ensemble speed grows with the number of threads.
 
     python benchmarks/threads.py [--states 5 10] [--members 40000] [--threads 1 2 4 8 16]
-                                 [--repeats 2] [--tasks 32 128 512]
+                                 [--repeats 2] [--tasks 32 128 512] [--alone 0.5]
 
 For each number of states (all mechanisms on), the same random ensemble as
 ``benchmarks/ensemble.py`` draws (rtol 1e-6, atol 1e-9, 50 years) is integrated by
@@ -19,7 +19,8 @@ task of the side-by-side integrator; the package's is ``kernel._LANE_TASK``).
 The *rate alone* column is the ceiling that the host sets: each thread evaluates the
 model's rate for eight members side by side (the lanes' rate the ensembles run) over and
 over in a buffer of its own, with no integrator, no output and no memory shared, and the
-column is that arithmetic's speed-up over one thread. Where the ensemble's speed-up is close
+column is that arithmetic's speed-up over one thread (best of three runs of about
+``--alone`` / 3 seconds each). Where the ensemble's speed-up is close
 to it, the integrator, its scheduling and its memory layout lose nothing to threads, and
 what is missing to the thread count is the host's: a processor runs its cores at a lower
 clock when all of them are busy, and a virtual machine's processors may be hyper-threads of
@@ -143,6 +144,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=None)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--tasks", type=int, nargs="*", default=[32, 128, 512])
+    parser.add_argument("--alone", type=float, default=0.5,
+                        help="seconds of each measurement of the rate alone")
     args = parser.parse_args()
     most = numba.get_num_threads()
     counts = sorted({c for c in (args.threads or [2 ** k for k in range(most.bit_length())]
@@ -180,7 +183,7 @@ def main() -> None:
         print(f"{'threads':>7} {'members/s':>10} {'speed-up':>8} {'spread':>7} "
               f"{'loop /s':>10} {'speed-up':>8} {'rate alone':>10}")
         base: tuple[float, float] | None = None
-        ceiling = rate_alone(model, params)
+        ceiling = rate_alone(model, params, args.alone)
         alone = ceiling(1)
         for count in counts:
             numba.set_num_threads(count)
