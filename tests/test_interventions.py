@@ -188,6 +188,27 @@ def test_kernel_repeating_trigger_matches_the_analytic_period():
     assert np.max(np.abs(times - period * np.arange(1, times.size + 1))) < 1e-7
 
 
+@needs_numba
+def test_a_member_that_fires_more_than_the_kernel_logs_keeps_its_whole_record():
+    # m' = 0.1 m_B - 0.3 m_A + 0.01 from 0.02 reaches 0.04 at ln 3 / 0.2: 72 resets in 400
+    # years, past the kernel's log of LOGGED; the ensemble re-runs those members (scipy)
+    from dynamics import kernel
+
+    model = Model(["A", "B"], "richardson")
+    period = np.log(3.0) / 0.2
+    result = simulate_ensemble(model, {**PAIR, "reaction": np.full((2, 1), 0.1)},
+                               (0.0, 400.0), initial={"m": [0.02, 0.02]},
+                               output=np.linspace(0.0, 400.0, 81),
+                               solver=Solver(rtol=1e-10, atol=1e-13),
+                               interventions=[Intervention("reset", when="m.A > 0.04",
+                                                           set={"m": 0.02}, repeat=True)])
+    assert int(400.0 / period) == 72 > kernel.LOGGED
+    for i in range(2):
+        times = np.array([e["time"] for e in result.member(i).events])
+        assert times.size == 72
+        assert np.max(np.abs(times - period * np.arange(1, 73))) < 1e-6
+
+
 def test_a_member_with_an_inadmissible_date_fails_alone():
     model = Model(["A", "B"], "richardson")
     result = simulate(model, PAIR, (0.0, 30.0), output=T,
