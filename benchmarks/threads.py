@@ -20,11 +20,12 @@ The *rate alone* column is the ceiling that the host sets: each thread evaluates
 model's rate for eight members side by side (the lanes' rate the ensembles run) over and
 over in a buffer of its own, with no integrator, no output and no memory shared, and the
 column is that arithmetic's speed-up over one thread (best of three runs of about
-``--alone`` / 3 seconds each). Where the ensemble's speed-up is close
-to it, the integrator, its scheduling and its memory layout lose nothing to threads, and
-what is missing to the thread count is the host's: a processor runs its cores at a lower
-clock when all of them are busy, and a virtual machine's processors may be hyper-threads of
-fewer cores (which the guest cannot see), sharing their arithmetic units.
+``--alone`` / 3 seconds each). Where the loop's speed-up is close to it, the integrator,
+its scheduling and its memory layout lose nothing to threads, and what is missing to the
+thread count is the host's: a processor commonly lowers its clock when all of its cores
+are busy, and a virtual machine's processors may be hyper-threads of fewer cores sharing
+their arithmetic units, neither of which the guest sees. (On a 16-core host the README
+quotes, the loop's speed-up at 16 threads equalled or passed the rate alone's.)
 
 It prints the processor (model, cores, threads per core) and numba's threading layer first.
 Not a test: timings on shared machines are noisy; each row's spread over the repeats is
