@@ -109,6 +109,23 @@ def lanes_from(members: int):
         kernel.LANE_MIN = saved
 
 
+def lanes_rate(model: Model, params: dict, general: bool = False):
+    """The lanes' rate of the first member's values (compiled as the ensembles compile it:
+    the power of an exponent that is 1 in every member is its base, unless ``general``),
+    a buffer that it reads and writes for ``LANES`` copies of that member (states, rates,
+    inputs), and where the rates begin in it."""
+    from dynamics.kernel_body import LANES
+
+    compiled = compile_model(model, "unrolled")
+    y0, p = (a[0] for a in inputs(model, params, 1))
+    unit = frozenset() if general else kernel._unit_exponents(compiled.source, p)
+    rate = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables, unit),
+                            "rate_lanes", kernel.LANE_RATE)
+    buffer = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
+                             np.repeat(p, LANES)])
+    return rate, buffer, y0.size * LANES
+
+
 def evaluation_cost(model: Model, params: dict, calls: int = 20_000
                     ) -> tuple[float, float, float, float]:
     """Nanoseconds per evaluation of one member's rate: numpy (the loop), numba (the
@@ -142,19 +159,16 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
     began = time.perf_counter()
     repeat(y0, p, calls * 10)
     numba_ns = (time.perf_counter() - began) / (calls * 10) * 1e9
-    buffer = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
-                             np.repeat(p, LANES)])
     lane_ns = []
-    for unit in (kernel._unit_exponents(compiled.source, p), frozenset()):
-        lanes = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables,
-                                                      unit), "rate_lanes", kernel.LANE_RATE)
+    for general in (False, True):
+        lanes, buffer, first_rate = lanes_rate(model, params, general)
 
         @numba.njit
-        def repeat_lanes(b, k, lanes=lanes):
+        def repeat_lanes(b, k, lanes=lanes, first_rate=first_rate):
             total = 0.0
             for _ in range(k):
                 lanes(b, LANES)
-                total += b[y0.size * LANES]
+                total += b[first_rate]
             return total
 
         repeat_lanes(buffer, 1)

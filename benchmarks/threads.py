@@ -41,7 +41,7 @@ import time
 
 import numba
 import numpy as np
-from ensemble import ensemble, first_touch
+from ensemble import ensemble, first_touch, lanes_rate
 
 from dynamics import Model, compile_model, kernel, kernel_body
 from dynamics.ensemble import simulate_ensemble
@@ -87,17 +87,8 @@ def rate_alone(model: Model, params: dict, seconds: float = 0.5):
     evaluated over and over by that many threads, each in a buffer of its own, for about
     ``seconds``: evaluations per second (one per member), the best of three."""
     from dynamics.kernel_body import LANES
-    from dynamics.solver import prepare
 
-    compiled = compile_model(model, "unrolled")
-    _, _, _, y0, p = prepare(model, {k: v[:1] for k, v in params.items()}, None, "unrolled")
-    y0, p = y0.reshape(-1), p.reshape(-1)
-    lanes = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables,
-                                                  kernel._unit_exponents(compiled.source, p)),
-                             "rate_lanes", kernel.LANE_RATE)
-    row = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
-                          np.repeat(p, LANES)])
-    first_rate = y0.size * LANES
+    lanes, row, first_rate = lanes_rate(model, params)
     # rows 64 values apart at least, so that no two threads share a cache line
     width = -(-row.size // 64) * 64 + 64
 
