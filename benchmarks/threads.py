@@ -72,7 +72,7 @@ class Timed:
     """The kernel's parallel loop over members, with the seconds spent in it summed."""
 
     def __init__(self, name: str) -> None:
-        self.name, self.function, self.seconds = name, getattr(kernel_body, name), 0.0
+        self.function, self.seconds = getattr(kernel_body, name), 0.0
 
     def __call__(self, *args):
         began = time.perf_counter()
