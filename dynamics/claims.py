@@ -23,10 +23,40 @@ from dynamics.model.registry import REGISTRY
 from dynamics.results import Status
 from dynamics.scenarios import Scenario, load_scenario
 
-__all__ = ["Claim", "CLAIMS", "claims_of"]
+__all__ = ["Claim", "CLAIMS", "Runs", "claims_of"]
 
-Runs = Mapping[str, EnsembleResult]
 Variant = Callable[[Scenario], Scenario]
+
+
+@dataclass(frozen=True)
+class Runs(Mapping[str, EnsembleResult]):
+    """What a claim is judged on: the ensemble of the scenario (``runs["base"]``) and of
+    each variant (by name) over the same members, and every value those members drew.
+
+    A variant may switch off the mechanism that owns a value its claim is measured with
+    (without soft balancing, the model has no hegemony share s*), yet the measure must be
+    the member's own: :meth:`parameter` reads the drawn values first, then the scenario's
+    run, never the variant's.
+    """
+
+    ensembles: Mapping[str, EnsembleResult]
+    drawn: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> EnsembleResult:
+        return self.ensembles[name]
+
+    def __iter__(self):
+        return iter(self.ensembles)
+
+    def __len__(self) -> int:
+        return len(self.ensembles)
+
+    def parameter(self, name: str) -> np.ndarray:
+        """A scalar parameter per member, shape (M,): the member's drawn value, else the
+        scenario's, else the registry default."""
+        base = self.ensembles["base"]
+        value = self.drawn.get(name, base.parameters.get(name, REGISTRY[name].default))
+        return np.broadcast_to(np.asarray(value, dtype=float), (base.members,))
 
 
 @dataclass(frozen=True)
@@ -34,8 +64,8 @@ class Claim:
     """One claim of a scenario.
 
     ``holds(runs)`` gets the ensemble of the scenario (``runs["base"]``) and of each
-    variant (by name) over the same members, and returns whether the claim holds for each
-    member. ``kind`` says what the project promises about it:
+    variant (by name) over the same members, with the values they drew (:class:`Runs`),
+    and returns whether the claim holds for each member. ``kind`` says what the project promises about it:
 
     - ``robust``: it holds in at least 90 % of the neighbourhood;
     - ``conditional``: it holds in at least 90 % of the part of the neighbourhood where
@@ -72,12 +102,6 @@ def _state(run: EnsembleResult, state: str) -> int:
     return run.states.index(state)
 
 
-def _parameter(run: EnsembleResult, name: str) -> np.ndarray:
-    """A scalar parameter per member, shape (M,) (its default where the model has none)."""
-    value = run.parameters.get(name, REGISTRY[name].default)
-    return np.broadcast_to(np.asarray(value, dtype=float), (run.members,))
-
-
 def _peak(run: EnsembleResult, state: str) -> np.ndarray:
     share = run.values["share"][:, :, _state(run, state)]
     with np.errstate(all="ignore"):
@@ -87,13 +111,13 @@ def _peak(run: EnsembleResult, state: str) -> np.ndarray:
 
 def _below_hegemony(state: str) -> Callable[[Runs], np.ndarray]:
     def holds(runs: Runs) -> np.ndarray:
-        return _peak(runs["base"], state) < _parameter(runs["base"], "hegemony_share")
+        return _peak(runs["base"], state) < runs.parameter("hegemony_share")
     return holds
 
 
 def _above_hegemony(state: str) -> Callable[[Runs], np.ndarray]:
     def holds(runs: Runs) -> np.ndarray:
-        return _peak(runs["base"], state) > _parameter(runs["base"], "hegemony_share")
+        return _peak(runs["base"], state) > runs.parameter("hegemony_share")
     return holds
 
 
@@ -206,34 +230,44 @@ def _cohesion_fades(runs: Runs) -> np.ndarray:
     return run.ok & (mean[:, -1] < np.nanmax(mean, axis=1) - 0.2)
 
 
-def _unipolar_years(run: EnsembleResult) -> np.ndarray:
-    """Years until the leader's share falls below s* (inf if it never does)."""
+def _unipolar_years(run: EnsembleResult, level: np.ndarray) -> np.ndarray:
+    """Years until the leader's share falls below ``level``, each member's s*, located by
+    linear interpolation between output times as :func:`~dynamics.analysis.metrics.crossing`
+    does (inf if it never falls below; NaN where the run failed or starts below)."""
     top = run.values["share"].max(axis=2)
-    below = top < _parameter(run, "hegemony_share")[:, None]
-    started = top[:, 0] > _parameter(run, "hegemony_share")
-    years = np.where(below.any(axis=1), run.t[np.argmax(below, axis=1)] - run.t[0], np.inf)
+    below = top < level[:, None]
+    started = top[:, 0] > level
+    k = np.maximum(np.argmax(below, axis=1), 1)
+    rows = np.arange(run.members)
+    before, after = top[rows, k - 1], top[rows, k]
+    with np.errstate(all="ignore"):
+        when = run.t[k - 1] + (level - before) * (run.t[k] - run.t[k - 1]) / (after - before)
+    years = np.where(below.any(axis=1), when - run.t[0], np.inf)
     return np.where(run.ok & started, years, np.nan)
 
 
 def _unipolarity_ends(runs: Runs) -> np.ndarray:
-    return np.isfinite(_unipolar_years(runs["base"]))
+    return np.isfinite(_unipolar_years(runs["base"], runs.parameter("hegemony_share")))
 
 
 def _soft_balancing_shortens(runs: Runs) -> np.ndarray:
-    return _unipolar_years(runs["base"]) < _unipolar_years(runs["no soft balancing"])
+    level = runs.parameter("hegemony_share")
+    return (_unipolar_years(runs["base"], level)
+            < _unipolar_years(runs["no soft balancing"], level))
 
 
-def _excess(run: EnsembleResult) -> np.ndarray:
-    return run.values["share"][:, -1, _state(run, "Unipole")] - _parameter(run,
-                                                                            "hegemony_share")
+def _excess(run: EnsembleResult, level: np.ndarray) -> np.ndarray:
+    return run.values["share"][:, -1, _state(run, "Unipole")] - level
 
 
 def _soft_balancing_lowers(runs: Runs) -> np.ndarray:
-    return runs["base"].ok & (_excess(runs["base"]) < _excess(runs["no soft balancing"]))
+    level = runs.parameter("hegemony_share")
+    return runs["base"].ok & (_excess(runs["base"], level)
+                              < _excess(runs["no soft balancing"], level))
 
 
 def _stays_above(runs: Runs) -> np.ndarray:
-    return runs["base"].ok & (_excess(runs["base"]) > 0)
+    return runs["base"].ok & (_excess(runs["base"], runs.parameter("hegemony_share")) > 0)
 
 
 def _transition(runs: Runs) -> np.ndarray:

@@ -64,9 +64,11 @@ def counterfactual(base: Scenario, intervention: Scenario | Sequence[Interventio
     return replace(chosen, events=tuple(i for i in chosen.events if i.name not in without))
 
 
-def run_metrics(result: Result) -> dict[str, float]:
-    """The compared metrics of one run (NaN where a state never passes s*)."""
-    level = threshold_of(result)
+def run_metrics(result: Result, level: float | None = None) -> dict[str, float]:
+    """The compared metrics of one run (NaN where a state never passes s*), with s* the
+    run's own unless ``level`` gives it (a counterfactual is measured with its baseline's
+    s*, also where it switches off the mechanism that owns s*)."""
+    level = threshold_of(result, level)
     shares = result.share
     out: dict[str, float] = {}
     for i, state in enumerate(result.states):
@@ -222,9 +224,11 @@ def compare(base: Scenario, intervention: Scenario | Sequence[Intervention] = ()
                                 f"{ens_base.messages[0] or ens_other.messages[0]}")
         runs_base = [ens_base.member(int(i)) for i in picked]
         runs_other = [ens_other.member(int(i)) for i in picked]
+    levels = [threshold_of(r) for r in runs_base]
     metrics = list(run_metrics(runs_base[0]))
     table_base = {m: np.array([run_metrics(r)[m] for r in runs_base]) for m in metrics}
-    table_other = {m: np.array([run_metrics(r)[m] for r in runs_other]) for m in metrics}
+    table_other = {m: np.array([run_metrics(r, level)[m] for r, level in
+                                zip(runs_other, levels, strict=True)]) for m in metrics}
     t = runs_base[0].t
     return Comparison(base.name, labels, max(members, 1), metrics, table_base, table_other,
                       t, base.states, _shares(runs_base, t), _shares(runs_other, t),

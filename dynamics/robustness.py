@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from dynamics.claims import Claim, claims_of
+from dynamics.claims import Claim, Runs, claims_of
 from dynamics.ensemble import EnsembleResult
 from dynamics.errors import ParameterValueError
 from dynamics.model.registry import REGISTRY
@@ -215,8 +215,9 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     labels = tuple(item.label for item in inputs)
     failed = sum(int((~run.ok).sum()) for run in runs.values())
     shares = []
+    trial = Runs(runs, values)
     for claim in claims:
-        holds = np.asarray(claim.holds(runs), dtype=bool)
+        holds = np.asarray(claim.holds(trial), dtype=bool)
         within = None
         if claim.condition is not None:
             label, op, factor = claim.condition

@@ -60,3 +60,36 @@ def test_robustness_command_prints_json_and_draws(tmp_path, capsys):
 def test_too_few_members_are_refused(capsys):
     assert main(["robustness", "richardson-stable", "--members", "1"]) == 2
     assert "members must be at least 2" in capsys.readouterr().err
+
+
+def test_a_variant_is_measured_with_its_members_own_drawn_values():
+    """Without soft balancing the model has no s*, yet "soft balancing shortens the
+    unipolar spell" must compare both spells with the member's own drawn s*: recomputed
+    here member by member from single runs (scipy's integrator, not the ensemble kernel)
+    and metrics.unipolar_durability at that member's s*. Measured against the registry's
+    s* = 0.5 instead (the earlier behaviour), 9 of these 16 members hold, not 16."""
+    from dynamics.analysis.metrics import unipolar_durability
+    from dynamics.robustness import neighbourhood
+
+    scenario = load_scenario("unipolar-decay")
+    members, seed = 16, 3
+    _, _, values = neighbourhood(scenario, members, 0.25, seed)
+    off = scenario.with_values(mechanisms=[m for m in scenario.mechanisms
+                                           if m != "soft_balancing"])
+    used = off.model().parameter_names
+
+    def spell(result, level):
+        years, ended = unipolar_durability(result, level)
+        return years if ended else float("inf")
+
+    holds = []
+    for i in range(members):
+        member = {name: value[i] for name, value in values.items()}
+        level = float(member["hegemony_share"])
+        with_soft = spell(scenario.with_values(member).run(), level)
+        without = spell(off.with_values({k: v for k, v in member.items() if k in used}).run(),
+                        level)
+        holds.append(with_soft < without)
+    claim = next(c for c in robustness(scenario, members=members, seed=seed).claims
+                 if c.name == "soft balancing shortens")
+    assert claim.share == sum(holds) / members
