@@ -41,7 +41,7 @@ from dynamics.model.contexts import Concrete
 from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.model import Model, rate_of
 from dynamics.model.parts import EPSILON, Mechanism
-from dynamics.model.registry import REGISTRY, MechanismSpec, resolve
+from dynamics.model.registry import REGISTRY, VARIABLES, MechanismSpec, resolve
 from dynamics.model.units import (
     TIME,
     UnitError,
@@ -181,7 +181,7 @@ def _unit_of_symbol(model: Model, symbol: sp.Symbol):
     """The unit of a symbol met in a term but not among the model's inputs (a variable
     that only a held variable's term reads)."""
     base = symbol.name.split("_")[0]
-    for variable in model.known_variables.values():
+    for variable in [*model.known_variables.values(), *VARIABLES.values()]:
         if variable.symbol == base:
             return parse_unit(variable.unit)
     for spec in REGISTRY.values():

@@ -65,7 +65,8 @@ class Claim:
 
     ``holds(runs)`` gets the ensemble of the scenario (``runs["base"]``) and of each
     variant (by name) over the same members, with the values they drew (:class:`Runs`),
-    and returns whether the claim holds for each member. ``kind`` says what the project promises about it:
+    and returns whether the claim holds for each member. ``kind`` says what the project
+    promises about it:
 
     - ``robust``: it holds in at least 90 % of the neighbourhood;
     - ``conditional``: it holds in at least 90 % of the part of the neighbourhood where

@@ -21,6 +21,8 @@
     balancing discover NAME --param P=A:B ... --outcome "peak_share > 0.5" [--n N] [--json]
                     [--plot FILE] [--workers K] [--checkpoint FILE]
     balancing robustness NAME [--members M] [--spread S] [--json] [--plot FILE] [--write]
+    balancing durability [--systems M] [--states 5:8] [--mechanisms ...] [--years Y]
+                    [--range P=A:B ...] [--json] [--csv FILE] [--plot FILE]
     balancing compare NAME [--intervention FILE] [--event NAME@WHEN:CHANGES ...]
                     [--without NAME ...] [--members M] [--json] [--csv FILE] [--plot FILE]
     balancing parameters [--markdown]      the parameter registry
@@ -302,7 +304,8 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, save_figure(figure, Path(args.plot)))))
 
 
-def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
+def _ranges(texts: Sequence[str], parts: int, option: str = "--param"
+            ) -> list[tuple[str, list[float]]]:
     """``P=A:B`` or ``P=A:B:N`` options as (name, numbers)."""
     out: list[tuple[str, list[float]]] = []
     for text in texts:
@@ -314,11 +317,11 @@ def _ranges(texts: Sequence[str], parts: int) -> list[tuple[str, list[float]]]:
             values = []
         if not sep or len(values) != parts:
             shape = "P=A:B:N" if parts == 3 else "P=A:B"
-            raise DynamicsError(f"--param expects {shape}, got {text!r}")
+            raise DynamicsError(f"{option} expects {shape}, got {text!r}")
         if any(name.strip() == other for other, _ in out):
-            raise DynamicsError(f"--param {name.strip()} is given twice")
+            raise DynamicsError(f"{option} {name.strip()} is given twice")
         if parts == 3 and (values[2] != int(values[2]) or values[2] < 1):
-            raise DynamicsError(f"--param {text}: the number of points must be a whole "
+            raise DynamicsError(f"{option} {text}: the number of points must be a whole "
                                 f"number of at least 1, got {spec.split(':')[2]}")
         out.append((name.strip(), values))
     return out
@@ -597,6 +600,43 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, written)))
 
 
+def _cmd_durability(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.durability import Design, durability
+
+    states = _range_of_integers(args.states, "--states")
+    ranges = {name: (low, high) for name, (low, high) in _ranges(args.range or [], 2,
+                                                                  "--range")}
+    design = Design(systems=args.systems, states=states, years=args.years, seed=args.seed,
+                    mechanisms=tuple(args.mechanisms) if args.mechanisms else
+                    Design().mechanisms, ranges=ranges)
+    result = durability(design, resamples=args.resamples, discover=not args.no_discover)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
+    if args.out:
+        _write_json(args.out, result.as_dict())
+    if args.csv:
+        print(f"wrote {result.to_csv(args.csv)}")
+    if args.plot:
+        from dynamics.plotting import plot_survival, save_figure
+
+        written = save_figure(plot_survival(result), Path(args.plot))
+        print("wrote " + ", ".join(map(str, written)))
+
+
+def _range_of_integers(text: str, option: str) -> tuple[int, ...]:
+    """``5:8`` -> (5, 6, 7, 8); ``6`` -> (6,)."""
+    try:
+        parts = [int(part) for part in text.split(":")]
+    except ValueError:
+        raise DynamicsError(f"{option} {text}: expected a whole number or FIRST:LAST") from None
+    if len(parts) == 1:
+        return (parts[0],)
+    if len(parts) != 2 or parts[0] > parts[1]:
+        raise DynamicsError(f"{option} {text}: expected FIRST:LAST with FIRST <= LAST")
+    return tuple(range(parts[0], parts[1] + 1))
+
+
 def _cmd_compare(args: argparse.Namespace) -> None:
     import json
 
@@ -827,6 +867,29 @@ def _parser() -> argparse.ArgumentParser:
     disc.add_argument("--out", help="write the result and provenance to FILE.json")
     disc.add_argument("--plot", help="write the trade-off curve and box to FILE")
     disc.set_defaults(func=_cmd_discover)
+    dur = sub.add_parser("durability", help="polarity durability: how long unipolar, bipolar "
+                                            "and multipolar systems last (Kaplan-Meier)")
+    dur.add_argument("--systems", type=_positive, default=200,
+                     help="systems drawn, each run from all three starts (default 200)")
+    dur.add_argument("--states", default="5:8", metavar="FIRST:LAST",
+                     help="numbers of great powers drawn from (default 5:8)")
+    dur.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",
+                     help="the systems' mechanisms (default: every shipped one)")
+    dur.add_argument("--years", type=float, default=100.0,
+                     help="the horizon: spells that outlast it are censored (default 100)")
+    dur.add_argument("--range", action="append", metavar="P=A:B",
+                     help="draw P over A..B instead of its default range (repeatable; also "
+                          "headroom, convergence, initial_burden, pole_ratio)")
+    dur.add_argument("--resamples", type=int, default=200,
+                     help="bootstrap resamples of the mean durations' intervals (default 200)")
+    dur.add_argument("--no-discover", action="store_true",
+                     help="skip PRIM on where the unipolar start ends first")
+    dur.add_argument("--seed", type=int, default=0)
+    dur.add_argument("--json", action="store_true", help="print JSON")
+    dur.add_argument("--out", help="write the result and provenance to FILE.json")
+    dur.add_argument("--csv", help="write one row per system (inputs, durations) to FILE.csv")
+    dur.add_argument("--plot", help="write the survival curves to FILE")
+    dur.set_defaults(func=_cmd_durability)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",

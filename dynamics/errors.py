@@ -18,6 +18,8 @@ __all__ = [
     "TimeSpanError",
     "MechanismError",
     "ScenarioError",
+    "MissingExtraError",
+    "require",
     "closest",
 ]
 
@@ -82,3 +84,19 @@ class ScenarioError(DynamicsError, ValueError):
             where += f", key {key!r}" if key is not None else ""
             where += ": "
         super().__init__(where + message)
+
+
+class MissingExtraError(DynamicsError, ImportError):
+    """An optional dependency that a feature needs is not installed; the message names
+    the extra that installs it."""
+
+
+def require(extra: str, purpose: str, *modules: str) -> None:
+    """Raise :class:`MissingExtraError` before any work if one of ``modules`` cannot be
+    imported: ``purpose`` needs the ``extra`` (``pip install 'balancing-dynamics[extra]'``)."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingExtraError(f"{purpose} needs {', '.join(missing)}: pip install "
+                                f"'balancing-dynamics[{extra}]'")

@@ -9,6 +9,7 @@ gives the same bytes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from dynamics.results import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
            "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris",
-           "plot_fit", "plot_corner", "plot_predictive"]
+           "plot_fit", "plot_corner", "plot_predictive", "plot_survival"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -575,4 +576,35 @@ def plot_predictive(posterior, bands: dict[str, np.ndarray], title: str = "") ->
         axes[0, 0].legend(loc="best", ncols=2)
         if title:
             fig.suptitle(title, fontsize=8)
+    return fig
+
+
+def plot_survival(durability, title: str = "") -> plt.Figure:
+    """Kaplan-Meier survival of each starting configuration (:mod:`dynamics.durability`)
+    with its pointwise 95 % band; a spell still running at the horizon is censored there,
+    so each curve ends at the share of systems whose configuration outlasted the run."""
+    styles = ("-", "--", "-.")
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(ONE_COLUMN * 1.3, 3.0), layout="constrained")
+        horizon = durability.design.years
+        for k, survival in enumerate(durability.survival.values()):
+            colour = PALETTE[k]
+            times = np.concatenate([[0.0], survival.times, [horizon]])
+            curve = np.concatenate([[1.0], survival.survival, [survival.survival[-1]]])
+            low = np.concatenate([[1.0], survival.low, [survival.low[-1]]])
+            high = np.concatenate([[1.0], survival.high, [survival.high[-1]]])
+            ax.fill_between(times, low, high, step="post", color=colour, alpha=0.15,
+                            linewidth=0)
+            median = ("median > horizon" if math.isinf(survival.median)
+                      else f"median {survival.median:.1f} yr")
+            ax.step(times, curve, where="post", color=colour, linestyle=styles[k],
+                    label=f"{survival.configuration} ({median}; {survival.ended} of "
+                          f"{survival.systems} ended)")
+        ax.axhline(0.5, color="0.5", linewidth=0.6, linestyle=":")
+        ax.set_xlim(0, horizon)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("years since the start")
+        ax.set_ylabel("share of systems still in their configuration")
+        ax.set_title(title or "How long each configuration lasts (Kaplan-Meier, 95 % band)")
+        fig.legend(loc="outside lower center", ncols=1)
     return fig

@@ -36,7 +36,8 @@ GUARD = 1e-12
 EPSILON = sp.Symbol("varepsilon", positive=True)
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "eta", "theta", "omega", "kappa", "rho", "phi",
-          "mu", "nu", "psi", "lambda", "sigma", "tau", "zeta", "chi", "xi", "pi"}
+          "mu", "nu", "psi", "lambda", "sigma", "tau", "zeta", "chi", "xi", "pi", "varpi",
+          "iota", "upsilon"}
 
 
 def latex_symbol(symbol: str) -> str:

@@ -56,6 +56,27 @@ REFERENCES: dict[str, str] = {
     "International Security 17(4): 5-51.",
     "Sterman 2000": "Sterman, J. D. (2000). Business Dynamics: Systems Thinking and Modeling "
     "for a Complex World. Boston: Irwin/McGraw-Hill.",
+    "Jervis 1976": "Jervis, R. (1976). Perception and Misperception in International "
+    "Politics. Princeton: Princeton University Press.",
+    "Glaser and Kaufmann 1998": "Glaser, C. L. and Kaufmann, C. (1998). What Is the "
+    "Offense-Defense Balance and Can We Measure It? International Security 22(4): 44-82.",
+    "Murdoch and Sandler 1984": "Murdoch, J. C. and Sandler, T. (1984). Complementarity, Free "
+    "Riding, and the Military Expenditures of NATO Allies. Journal of Public Economics "
+    "25(1-2): 83-101.",
+    "Brooks and Wohlforth 2008": "Brooks, S. G. and Wohlforth, W. C. (2008). World Out of "
+    "Balance: International Relations and the Challenge of American Primacy. Princeton: "
+    "Princeton University Press.",
+    "Waltz 1964": "Waltz, K. N. (1964). The Stability of a Bipolar World. Daedalus 93(3): "
+    "881-909.",
+    "Deutsch and Singer 1964": "Deutsch, K. W. and Singer, J. D. (1964). Multipolar Power "
+    "Systems and International Stability. World Politics 16(3): 390-406.",
+    "Kaplan and Meier 1958": "Kaplan, E. L. and Meier, P. (1958). Nonparametric Estimation "
+    "from Incomplete Observations. Journal of the American Statistical Association 53(282): "
+    "457-481.",
+    "Mantel 1966": "Mantel, N. (1966). Evaluation of Survival Data and Two New Rank Order "
+    "Statistics Arising in Its Consideration. Cancer Chemotherapy Reports 50(3): 163-170.",
+    "Brookmeyer and Crowley 1982": "Brookmeyer, R. and Crowley, J. (1982). A Confidence "
+    "Interval for the Median Survival Time. Biometrics 38(1): 29-41.",
 }
 
 

@@ -5,7 +5,9 @@ from dynamics.model.mechanisms.bandwagoning import BANDWAGONING
 from dynamics.model.mechanisms.ceiling import CEILING
 from dynamics.model.mechanisms.coercion import COERCION
 from dynamics.model.mechanisms.economy import ECONOMY
+from dynamics.model.mechanisms.intentions import INTENTIONS
 from dynamics.model.mechanisms.perception import PERCEPTION
+from dynamics.model.mechanisms.public_good import PUBLIC_GOOD
 from dynamics.model.mechanisms.richardson import RICHARDSON
 from dynamics.model.mechanisms.soft_balancing import SOFT_BALANCING
 from dynamics.model.mechanisms.spoils import SPOILS
@@ -13,5 +15,5 @@ from dynamics.model.mechanisms.spoils import SPOILS
 __all__ = ["SHIPPED"]
 
 #: every shipped mechanism, in the order the model prints them
-SHIPPED = (RICHARDSON, PERCEPTION, CEILING, ECONOMY, COERCION, ALLIANCES, BANDWAGONING,
-           SPOILS, SOFT_BALANCING)
+SHIPPED = (RICHARDSON, PERCEPTION, INTENTIONS, CEILING, ECONOMY, COERCION, ALLIANCES,
+           PUBLIC_GOOD, BANDWAGONING, SPOILS, SOFT_BALANCING)

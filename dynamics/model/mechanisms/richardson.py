@@ -46,8 +46,9 @@ from dynamics.model.parts import (
     positive,
 )
 
-__all__ = ["RICHARDSON", "SPENDING", "OUTPUT", "COHESION", "SHARE", "BURDEN", "HOSTILITY",
-           "THREAT", "POTENTIAL_THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED", "REACTION",
+__all__ = ["RICHARDSON", "SPENDING", "OUTPUT", "COHESION", "SHARE", "BURDEN", "INTENT",
+           "HOSTILITY", "THREAT", "POTENTIAL_THREAT", "SUPPORT", "TOTAL_THREAT", "PERCEIVED",
+           "DEMANDED", "REACTION",
            "FATIGUE", "GRIEVANCE", "GRIEVANCE_LEVEL", "OFFENCE", "DISTINGUISHABILITY",
            "OFFENCE_DEFENCE",
            "POWER_WEIGHT",
@@ -159,12 +160,20 @@ def burden(ctx: Context, i):
     return ctx.var(SPENDING, i) / ctx.var(OUTPUT, i)
 
 
+def intent(ctx: Context, j):
+    """o_j + (1 - D)(1 - o_j): the intentions others read into j's forces, from its
+    posture alone: the offensive share o_j, and the defensive rest as far as it cannot be
+    told from offence (Jervis 1978). The intentions mechanism replaces this static reading
+    by a perceived intention that follows what others observe."""
+    o = ctx.par(OFFENCE, j)
+    return o + (1 - ctx.par(DISTINGUISHABILITY)) * (1 - o)
+
+
 def hostility(ctx: Context, j):
     """h_j = omega_o (o_j + (1 - D)(1 - o_j)): the share of j's forces read as hostile,
     scaled by the offence-defence balance (Jervis 1978: distinguishability and the balance
     are his two variables)."""
-    o = ctx.par(OFFENCE, j)
-    return ctx.par(OFFENCE_DEFENCE) * (o + (1 - ctx.par(DISTINGUISHABILITY)) * (1 - o))
+    return ctx.par(OFFENCE_DEFENCE) * ctx.get(INTENT, j)
 
 
 def potential_threat(ctx: Context, i, j):
@@ -198,9 +207,17 @@ def perceived_threat(ctx: Context, i):
     return ctx.get(TOTAL_THREAT, i)
 
 
+def demanded_deterrence(ctx: Context, i):
+    """The deterrence a state demands: the threat it perceives, unless a mechanism (the
+    alliance as a public good) says otherwise."""
+    return ctx.get(PERCEIVED, i)
+
+
 SHARE = Derived("share", "S", "i", power_share, "power share (CINC-style composite)",
                 report="share")
 BURDEN = Derived("burden", "beta", "i", burden, "burden")
+INTENT = Derived("intent", "pi", "j", intent, "offensive intentions read into forces",
+                 inline=True)
 HOSTILITY = Derived("hostility", "h", "j", hostility, "perceived hostility of forces")
 POTENTIAL_THREAT = Derived("potential_threat", "P", "ij", potential_threat,
                            "threat j's forces would pose to i unallied", unit="[m]")
@@ -210,6 +227,8 @@ TOTAL_THREAT = Derived("total_threat", "T", "i", total_threat, "actual threat fa
                        unit="[m]", report="threat", inline=True)
 PERCEIVED = Derived("perceived_threat", "theta", "i", perceived_threat,
                     "threat perceived", unit="[m]", report="theta", inline=True)
+DEMANDED = Derived("demanded_deterrence", "theta", "i", demanded_deterrence,
+                   "deterrence demanded", unit="[m]", inline=True)
 
 # --- the mechanism ---------------------------------------------------------------------------
 
@@ -220,10 +239,11 @@ RICHARDSON = Mechanism(
     parameters=(REACTION, FATIGUE, GRIEVANCE, GRIEVANCE_LEVEL, OFFENCE, DISTINGUISHABILITY,
                 OFFENCE_DEFENCE, POWER_WEIGHT, PROXIMITY, OUTPUT_WEIGHT, SUPPORT_EFFICIENCY),
     variables=(SPENDING,),
-    derived=(SHARE, BURDEN, HOSTILITY, POTENTIAL_THREAT, THREAT, SUPPORT, TOTAL_THREAT, PERCEIVED),
+    derived=(SHARE, BURDEN, INTENT, HOSTILITY, POTENTIAL_THREAT, THREAT, SUPPORT, TOTAL_THREAT,
+             PERCEIVED, DEMANDED),
     terms=(
         Term("reaction", SPENDING,
-             lambda ctx, i: ctx.par(REACTION, i) * (ctx.get(PERCEIVED, i) - ctx.get(SUPPORT, i)),
+             lambda ctx, i: ctx.par(REACTION, i) * (ctx.get(DEMANDED, i) - ctx.get(SUPPORT, i)),
              role="drive"),
         Term("grievance", SPENDING,
              lambda ctx, i: ctx.par(GRIEVANCE, i) * ctx.var(OUTPUT, i), role="drive"),
