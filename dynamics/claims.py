@@ -162,6 +162,18 @@ def _escalates(runs: Runs) -> np.ndarray:
     return run.ok & np.all(burden > 0.5 * ceiling, axis=1)
 
 
+def _escalates_state(state: str) -> Callable[[Runs], np.ndarray]:
+    """``state`` ends above half its mobilisation ceiling."""
+    def holds(runs: Runs) -> np.ndarray:
+        run = runs["base"]
+        i = _state(run, state)
+        burden = run.values["m"][:, -1, i] / run.values["e"][:, -1, i]
+        ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
+                                  (run.members, len(run.states)))[:, i]
+        return run.ok & (burden > 0.5 * ceiling)
+    return holds
+
+
 def _use(run: EnsembleResult) -> np.ndarray:
     """The final burden as a share of the ceiling, the larger of the states, per member."""
     burden = run.values["m"][:, -1] / run.values["e"][:, -1]
@@ -174,6 +186,38 @@ def _less_than(*variants: str) -> Callable[[Runs], np.ndarray]:
     def holds(runs: Runs) -> np.ndarray:
         mine = _use(runs["base"])
         return np.all([mine < _use(runs[name]) for name in variants], axis=0)
+    return holds
+
+
+def _output_ratio(run: EnsembleResult, state: str) -> np.ndarray:
+    """``state``'s output at the end over its output at the start (NaN where failed)."""
+    e = run.values["e"][:, :, _state(run, state)]
+    return np.where(run.ok, e[:, -1] / e[:, 0], np.nan)
+
+
+def _gains(state: str, by: float) -> Callable[[Runs], np.ndarray]:
+    """``state`` ends with more than 1 + ``by`` times its initial output."""
+    def holds(runs: Runs) -> np.ndarray:
+        return _output_ratio(runs["base"], state) > 1 + by
+    return holds
+
+
+def _loses(state: str) -> Callable[[Runs], np.ndarray]:
+    """``state`` ends with less output than it starts with."""
+    def holds(runs: Runs) -> np.ndarray:
+        return _output_ratio(runs["base"], state) < 1
+    return holds
+
+
+def _changed_hands(run: EnsembleResult) -> np.ndarray:
+    """The largest change of any state's output over the run, as a share of its start."""
+    return np.max([np.abs(_output_ratio(run, s) - 1) for s in run.states], axis=0)
+
+
+def _less_changes_hands(variant: str, factor: float) -> Callable[[Runs], np.ndarray]:
+    """Less than ``factor`` times the output that changes hands in ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        return _changed_hands(runs["base"]) < factor * _changed_hands(runs[variant])
     return holds
 
 
@@ -195,6 +239,22 @@ def _ends_higher(variable: str, state: str, variant: str) -> Callable[[Runs], np
     return holds
 
 
+def _cohesion(run: EnsembleResult, first: str, second: str) -> np.ndarray:
+    """Cohesion of two states at the end of each member's run (NaN where it failed)."""
+    return np.where(run.ok, run.values["c"][:, -1, _state(run, first), _state(run, second)],
+                    np.nan)
+
+
+def _draws(first: str, second: str, variant: str, closer: bool
+           ) -> Callable[[Runs], np.ndarray]:
+    """The two states end more (``closer``) or less allied in the scenario than in
+    ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        mine, other = (_cohesion(runs[name], first, second) for name in ("base", variant))
+        return mine > other if closer else mine < other
+    return holds
+
+
 def _lower_than(variant: str, state: str) -> Callable[[Runs], np.ndarray]:
     """``state``'s peak share is lower in the scenario than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -208,18 +268,21 @@ def _both_work_best(runs: Runs) -> np.ndarray:
         both < _peak(runs["external only"], "Riser"))
 
 
-def _small_allies_carry_less(runs: Runs) -> np.ndarray:
-    """Spearman rank correlation of output and burden among the allies > 0 (time means
+def _smaller_carry_less(*states: str) -> Callable[[Runs], np.ndarray]:
+    """Spearman rank correlation of output and burden among ``states`` > 0 (time means
     from year 5)."""
-    run = runs["base"]
-    allies = [_state(run, s) for s in ("Leader", "Ally1", "Ally2", "Ally3")]
-    keep = run.t >= 5.0
-    out = np.zeros(run.members, dtype=bool)
-    for i in np.flatnonzero(run.ok):
-        size = run.values["e"][i][keep][:, allies].mean(axis=0)
-        burden = (run.values["m"][i][keep] / run.values["e"][i][keep])[:, allies].mean(axis=0)
-        out[i] = spearmanr(size, burden).statistic > 0
-    return out
+    def holds(runs: Runs) -> np.ndarray:
+        run = runs["base"]
+        allies = [_state(run, s) for s in states]
+        keep = run.t >= 5.0
+        out = np.zeros(run.members, dtype=bool)
+        for i in np.flatnonzero(run.ok):
+            size = run.values["e"][i][keep][:, allies].mean(axis=0)
+            burden = (run.values["m"][i][keep] / run.values["e"][i][keep])[:, allies].mean(
+                axis=0)
+            out[i] = spearmanr(size, burden).statistic > 0
+        return out
+    return holds
 
 
 def _cohesion_fades(runs: Runs) -> np.ndarray:
@@ -271,6 +334,47 @@ def _stays_above(runs: Runs) -> np.ndarray:
     return runs["base"].ok & (_excess(runs["base"], runs.parameter("hegemony_share")) > 0)
 
 
+def _effort_against(run: EnsembleResult, target: str, years: tuple[float, float]
+                    ) -> np.ndarray:
+    """The others' soft-balancing effort, summed over them and averaged over ``years``."""
+    keep = (run.t >= years[0]) & (run.t <= years[1])
+    others = [k for k, s in enumerate(run.states) if s != target]
+    effort = run.values["v"][:, keep][:, :, others].sum(axis=2).mean(axis=1)
+    return np.where(run.ok, effort, np.nan)
+
+
+def _more_effort(target: str, years: tuple[float, float], more: str, less: str
+                 ) -> Callable[[Runs], np.ndarray]:
+    """The others build more soft-balancing effort against ``target`` over ``years`` in
+    run ``more`` than in run ``less`` ("base" or a variant's name)."""
+    def holds(runs: Runs) -> np.ndarray:
+        return (_effort_against(runs[more], target, years)
+                > _effort_against(runs[less], target, years))
+    return holds
+
+
+def _gains_from_coercion(run: EnsembleResult, state: str, since: float) -> np.ndarray:
+    """What ``state`` extracts by coercion from ``since`` to the end (trapezoid rule on
+    the output times)."""
+    keep = run.t >= since
+    return np.trapezoid(run.values["taken"][:, keep, _state(run, state)], run.t[keep], axis=1)
+
+
+def _constrains_more_than_it_moves(state: str, variant: str, since: float
+                                   ) -> Callable[[Runs], np.ndarray]:
+    """Against ``variant`` (soft balancing off), ``state``'s gains from coercion since
+    ``since`` fall by a larger fraction than its final power share."""
+    def holds(runs: Runs) -> np.ndarray:
+        base, other = runs["base"], runs[variant]
+        with np.errstate(all="ignore"):
+            gains = 1 - _gains_from_coercion(base, state, since) / _gains_from_coercion(
+                other, state, since)
+            i = _state(base, state)
+            share = 1 - base.values["share"][:, -1, i] / other.values["share"][:, -1, i]
+        return base.ok & other.ok & (gains > 0) & (gains > share)
+    return holds
+
+
 def _transition(runs: Runs) -> np.ndarray:
     """China's share passes that of the United States within the run."""
     run = runs["base"]
@@ -301,6 +405,11 @@ def _share_of_spending_above(state: str, year: float, level: float
             :, 0, run.states.index(state)]
         return np.nan_to_num(shares) > level
     return holds
+
+
+def _no_events(scenario: Scenario) -> Scenario:
+    """The scenario without its interventions."""
+    return scenario.with_values(events=())
 
 
 def _internal_only(scenario: Scenario) -> Scenario:
@@ -340,49 +449,93 @@ CLAIMS: dict[str, list[Claim]] = {
                                 "external only": _external_only})],
     "security-dilemma": [Claim("escalation", "with indistinguishable postures both states "
                                "climb above half their ceiling", _escalates)],
-    "four-worlds-doubly-dangerous": [Claim("escalation", "both states climb above half their "
-                                           "ceiling", _escalates)],
-    "four-worlds-dilemma-defence": [Claim(
-        "defence helps", "they escalate less than with offence advantage (the doubly "
-        "dangerous world: offence_defence 1.5)", _less_than("offence advantage"),
-        {"offence advantage": _with({"offence_defence": 1.5})})],
-    "four-worlds-offence-distinguishable": [Claim(
-        "distinguishability helps", "they escalate less than with indistinguishable postures "
-        "(the doubly dangerous world: D = 0.2)", _less_than("indistinguishable"),
-        {"indistinguishable": _with({"distinguishability": 0.2})})],
-    "four-worlds-doubly-stable": [Claim(
-        "doubly stable", "they escalate less than in either world with one of the two "
-        "dangers (offence advantage, or indistinguishable postures)",
-        _less_than("offence advantage", "indistinguishable"),
-        {"offence advantage": _with({"offence_defence": 1.5}),
-         "indistinguishable": _with({"distinguishability": 0.2})})],
+    "four-worlds-doubly-dangerous": [
+        Claim("escalation", "the status-quo North climbs above half its ceiling",
+              _escalates_state("North")),
+        Claim("aggression pays", "the revisionist South ends with more than 1.01 times its "
+              "initial output, taken from North by coercion; how often depends above all on "
+              "how far South can arm (its mobilisation ceiling)", _gains("South", 0.01),
+              kind="uncertain")],
+    "four-worlds-dilemma-defence": [
+        Claim("defence helps", "they escalate less than with offence advantage (the doubly "
+              "dangerous world: offence_defence 1.5)", _less_than("offence advantage"),
+              {"offence advantage": _with({"offence_defence": 1.5})}),
+        Claim("aggression does not pay", "aggression pays far less than with offence "
+              "advantage: the output that changes hands is under half the doubly dangerous "
+              "world's", _less_changes_hands("offence advantage", 0.5),
+              {"offence advantage": _with({"offence_defence": 1.5})})],
+    "four-worlds-offence-distinguishable": [
+        Claim("distinguishability helps", "they escalate less than with indistinguishable "
+              "postures (the doubly dangerous world: D = 0.2)", _less_than("indistinguishable"),
+              {"indistinguishable": _with({"distinguishability": 0.2})}),
+        Claim("aggressor identified", "aggression does not pay the aggressor: South ends "
+              "with less output than it starts with; how often depends above all on how "
+              "distinguishable postures are", _loses("South"), kind="uncertain")],
+    "four-worlds-doubly-stable": [
+        Claim("doubly stable", "they escalate less than in either world with one of the two "
+              "dangers (offence advantage, or indistinguishable postures)",
+              _less_than("offence advantage", "indistinguishable"),
+              {"offence advantage": _with({"offence_defence": 1.5}),
+               "indistinguishable": _with({"distinguishability": 0.2})}),
+        Claim("aggression does not pay", "aggression pays far less than with offence "
+              "advantage: the output that changes hands is under half that of the world "
+              "with distinguishable postures and offence advantage", _less_changes_hands(
+                  "offence advantage", 0.5),
+              {"offence advantage": _with({"offence_defence": 1.5})})],
     "bandwagoning": [Claim("raises the strong", "bandwagoning leaves the strong state with a "
                            "larger share at the end of the run than when the weak balance",
                            _ends_higher("share", "Strong", "balancing"),
                            {"balancing": _without("bandwagoning")})],
-    "bandwagoning-for-profit": [Claim(
-        "jackal gains", "the Jackal ends with more output when it shares in the Revisionist's "
-        "spoils than without them", _ends_higher("e", "Jackal", "no spoils"),
-        {"no spoils": _without("spoils")})],
+    "bandwagoning-for-profit": [
+        Claim("jackal gains", "the Jackal ends with more output when it shares in the "
+              "Revisionist's spoils than without them", _ends_higher("e", "Jackal", "no spoils"),
+              {"no spoils": _without("spoils")}),
+        Claim("away from the prey", "the prospect of spoils draws the Jackal away from the "
+              "Target: their cohesion ends lower than without spoils; how often depends "
+              "above all on how weak a state must be to bandwagon (s_w)",
+              _draws("Jackal", "Target", "no spoils", closer=False),
+              {"no spoils": _without("spoils")}, kind="uncertain"),
+        Claim("toward the revisionist", "the prospect of spoils draws the Jackal toward the "
+              "Revisionist: their cohesion ends higher than without spoils; how often "
+              "depends on s_w and on how strongly expected spoils pull (lambda_x), against "
+              "the spoils making the Jackal less weak",
+              _draws("Jackal", "Revisionist", "no spoils", closer=True),
+              {"no spoils": _without("spoils")}, kind="uncertain")],
     "free-riding": [
         Claim("exploitation", "the small allies carry the smaller burdens (rank correlation "
-              "of output and burden > 0)", _small_allies_carry_less),
+              "of output and burden > 0), with every ally reacting alike",
+              _smaller_carry_less("Leader", "Ally1", "Ally2", "Ally3")),
+        Claim("among the small", "among the three small allies too, the smaller carry the "
+              "smaller burdens (rank correlation > 0)",
+              _smaller_carry_less("Ally1", "Ally2", "Ally3")),
         Claim("fading", "cohesion falls by at least 0.2 from its peak as the threat recedes",
               _cohesion_fades)],
     "unipolar-decay": [
         Claim("ends", "the unipolar spell ends within the run", _unipolarity_ends),
-        Claim("soft balancing shortens", "soft balancing shortens the unipolar spell, when "
-              "the hegemony threshold s* is at least 0.99 times 0.5 (below, the spell "
-              "outlasts the run either way)", _soft_balancing_shortens,
-              {"no soft balancing": _without("soft_balancing")}, kind="conditional",
-              condition=("hegemony_share", ">=", 0.99))],
+        Claim("soft balancing shortens", "soft balancing shortens the unipolar spell",
+              _soft_balancing_shortens, {"no soft balancing": _without("soft_balancing")})],
     "soft-balancing": [
-        Claim("lowers", "soft balancing lowers the unipole's final excess share over s*, when "
-              "s* is at least 0.98 times 0.5", _soft_balancing_lowers,
-              {"no soft balancing": _without("soft_balancing")}, kind="conditional",
-              condition=("hegemony_share", ">=", 0.98)),
+        Claim("lowers", "soft balancing lowers the unipole's final excess share over s*",
+              _soft_balancing_lowers, {"no soft balancing": _without("soft_balancing")}),
+        Claim("intentions", "an aggressive unipole (offensive share 0.8) draws more "
+              "soft-balancing effort than this benign one", _more_effort(
+                  "Unipole", (0.0, 60.0), more="aggressive", less="base"),
+              {"aggressive": _with({"offence": {"Unipole": 0.8}})}),
         Claim("durable", "the unipole stays above s* with soft balancing on",
               _stays_above, kind="uncertain")],
+    "post-cold-war": [
+        Claim("the war draws soft balancing", "the Iraq war draws soft balancing: the "
+              "others' effort over 2003-2009 is larger than without the unilateral acts, "
+              "where the United States counts as a unipole (s* at most 1.05 times 0.4)",
+              _more_effort("USA", (2003.0, 2009.0), more="base", less="no war"),
+              {"no war": _no_events}, kind="conditional",
+              condition=("hegemony_share", "<=", 1.05)),
+        Claim("constrains more than it moves", "soft balancing cuts the United States' "
+              "gains from coercion over 2003-2016 by a larger fraction than its 2016 power "
+              "share, where it counts as a unipole (s* at most 1.05 times 0.4)",
+              _constrains_more_than_it_moves("USA", "no soft balancing", 2003.0),
+              {"no soft balancing": _without("soft_balancing")}, kind="conditional",
+              condition=("hegemony_share", "<=", 1.05))],
     "europe-1870": [Claim("fit", "the simulated shares of military spending are closer to "
                           "the record than the 1870 shares held (mean absolute error)",
                           _beats_persistence("europe-1870"))],

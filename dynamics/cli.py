@@ -21,6 +21,7 @@
     balancing discover NAME --param P=A:B ... --outcome "peak_share > 0.5" [--n N] [--json]
                     [--plot FILE] [--workers K] [--checkpoint FILE]
     balancing robustness NAME [--members M] [--spread S] [--json] [--plot FILE] [--write]
+    balancing decompose NAME [--metric M] [--json]
     balancing durability [--systems M] [--states 5:8] [--mechanisms ...] [--years Y]
                     [--range P=A:B ...] [--json] [--csv FILE] [--plot FILE]
     balancing compare NAME [--intervention FILE] [--event NAME@WHEN:CHANGES ...]
@@ -600,6 +601,17 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, written)))
 
 
+def _cmd_decompose(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.counterfactual import decompose
+    from dynamics.scenarios import load_scenario
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    result = decompose(scenario, args.metric)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
+
+
 def _cmd_durability(args: argparse.Namespace) -> None:
     import json
 
@@ -867,6 +879,15 @@ def _parser() -> argparse.ArgumentParser:
     disc.add_argument("--out", help="write the result and provenance to FILE.json")
     disc.add_argument("--plot", help="write the trade-off curve and box to FILE")
     disc.set_defaults(func=_cmd_discover)
+    dec = sub.add_parser("decompose", help="which of a scenario's assumptions drives its "
+                                           "result: each switched off in turn")
+    dec.add_argument("scenario", help="a shipped scenario name or a .toml file with "
+                                      "[assumptions]")
+    dec.add_argument("--metric", default="unipolar_end", metavar="M",
+                     help="the metric recorded (default unipolar_end)")
+    dec.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    dec.add_argument("--json", action="store_true", help="print JSON")
+    dec.set_defaults(func=_cmd_decompose)
     dur = sub.add_parser("durability", help="polarity durability: how long unipolar, bipolar "
                                             "and multipolar systems last (Kaplan-Meier)")
     dur.add_argument("--systems", type=_positive, default=200,

@@ -14,12 +14,17 @@ JSON) and carries the share trajectories for a figure with uncertainty bands
 
 A null intervention (none, or one that changes nothing) gives the baseline exactly: every
 difference is 0.
+
+``decompose(scenario)`` asks the converse question of a scenario's result: which of the
+assumptions it states (its ``[assumptions]`` table) drives it. It records a metric as
+shipped, with each assumption switched off alone and with all of them switched off.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,9 +39,10 @@ from dynamics.report import Report
 from dynamics.results import Result, finite_json, jsonable
 from dynamics.robustness import neighbourhood, restricted
 from dynamics.scenarios import Scenario
-from dynamics.studies import run_values
+from dynamics.studies import metric_function, run_values
 
-__all__ = ["Comparison", "compare", "counterfactual", "run_metrics"]
+__all__ = ["Comparison", "compare", "counterfactual", "run_metrics", "Decomposition",
+           "decompose"]
 
 #: quantiles of the band of an ensemble comparison
 BAND = (0.05, 0.95)
@@ -245,3 +251,71 @@ def _shares(runs: list[Result], t: np.ndarray) -> np.ndarray:
         size = min(run.t.size, t.size)
         out[k, :size] = run.share[:size]
     return out
+
+
+@dataclass
+class Decomposition(Report):
+    """What each of a scenario's assumptions drives: a metric as shipped, with each
+    assumption switched off alone, and with all switched off together."""
+
+    scenario: str
+    metric: str
+    span: float
+    values: dict[str, float]
+
+    def rows(self) -> list[dict[str, Any]]:
+        shipped = self.values["as shipped"]
+        return [{"variant": name, self.metric: value, "change": value - shipped}
+                for name, value in self.values.items()]
+
+    def as_dict(self) -> dict[str, Any]:
+        return finite_json({"scenario": self.scenario, "metric": self.metric,
+                            "rows": self.rows()})
+
+    def summary(self) -> str:
+        lines = [f"{self.scenario}: {self.metric}, as shipped and with each assumption "
+                 "switched off"]
+        width = max(len(name) for name in self.values)
+        for row in self.rows():
+            value = row[self.metric]
+            shown = f"> {self.span:g}" if math.isinf(value) else f"{value:.4g}"
+            change = ("" if row["variant"] == "as shipped" or not math.isfinite(row["change"])
+                      else f"  ({row['change']:+.3g})")
+            lines.append(f"  {row['variant']:{width}s} {shown:>10s}{change}")
+        return "\n".join(lines)
+
+
+def decompose(scenario: Scenario, metric: str = "unipolar_end") -> Decomposition:
+    """Run ``scenario`` as shipped, with each assumption of its ``[assumptions]`` table
+    switched off alone, and with all switched off together, and record ``metric`` (a name
+    of :data:`~dynamics.analysis.metrics.METRICS`) of each run: which assumption drives
+    the result, and by how much.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario whose file states its assumptions (``[assumptions]``).
+    metric : str
+        The metric recorded (default ``unipolar_end``: years until the unipolar spell
+        ends, inf where it outlasts the run).
+
+    Returns
+    -------
+    Decomposition
+        The metric per variant.
+    """
+    if not scenario.assumptions:
+        raise DynamicsError(f"scenario {scenario.name!r} states no [assumptions] to switch off")
+    function = metric_function(metric)
+    names = list(scenario.assumptions)
+    variants = {"as shipped": scenario}
+    variants.update({f"without {name}": scenario.switched_off(name) for name in names})
+    variants["without all of them"] = scenario.switched_off(*names)
+    values = {}
+    for label, variant in variants.items():
+        result = variant.run()
+        if not result.ok:
+            raise DynamicsError(f"{label}: the run did not succeed ({result.message})")
+        values[label] = float(function(result))
+    return Decomposition(scenario.name, metric, scenario.t_span[1] - scenario.t_span[0],
+                         values)

@@ -16,6 +16,7 @@ somewhere, the input and threshold that best separate where it holds from where 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,9 +270,15 @@ def metadata_block(result: Robustness) -> str:
 
 
 def write_metadata(path: str | Path, result: Robustness) -> Path:
-    """Replace (or append) the ``[robustness]`` table at the end of a scenario file."""
+    """Replace the ``[robustness]`` table of a scenario file (the tables after it are
+    kept), or append one at the end."""
     path = Path(path)
     text = path.read_text()
-    head = text.split(_BLOCK)[0].rstrip("\n")
-    path.write_text(head + "\n\n" + metadata_block(result))
+    head, found, rest = text.partition(_BLOCK)
+    tail = ""
+    if found:
+        following = re.search(r"^\[", rest, flags=re.MULTILINE)
+        tail = rest[following.start():] if following else ""
+    body = head.rstrip("\n") + "\n\n" + metadata_block(result)
+    path.write_text(body + ("\n" + tail if tail else ""))
     return path

@@ -32,7 +32,6 @@ from dynamics.analysis.metrics import (
     mean_cohesion,
     peak_share,
     transition_time,
-    unipolar_durability,
 )
 from dynamics.model.values import resolve_initial, resolve_parameters
 from dynamics.scenarios import list_scenarios, load_scenario
@@ -91,6 +90,68 @@ def _transition_year() -> float:
 
 ALLIES = ["Leader", "Ally1", "Ally2", "Ally3"]
 
+
+def _world(name: str, variable: str, state: str) -> float:
+    """four-worlds: a state's final use of its ceiling ("use"), output over its start
+    ("output") or perceived intentions ("pi")."""
+    res = run(f"four-worlds-{name}")
+    i = res.states.index(state)
+    if variable == "use":
+        return float(res.burden[-1, i] / load_scenario("security-dilemma").parameters["ceiling"])
+    if variable == "output":
+        return float(res["e"][-1, i] / res["e"][0, i])
+    return float(res[variable][-1, i])
+
+
+def _burden(state: str) -> float:
+    """free-riding: a state's time-mean burden from year 5, in per cent."""
+    res = run("free-riding")
+    keep = res.t >= 5.0
+    return float((res["m"][keep] / res["e"][keep])[:, res.states.index(state)].mean() * 100)
+
+
+@functools.cache
+def _decomposition() -> dict[str, float]:
+    from dynamics.counterfactual import decompose
+
+    return decompose(load_scenario("unipolar-decay")).values
+
+
+def _settled_share() -> float:
+    scenario = load_scenario("unipolar-decay")
+    off = scenario.switched_off("secondary powers below their settled spending")
+    return float(off.run()["share", "Unipole"][0])
+
+
+@functools.cache
+def _post_cold_war(variant: str = ""):
+    scenario = load_scenario("post-cold-war")
+    if variant == "no war":
+        scenario = scenario.with_values(events=())
+    elif variant:
+        scenario = scenario.with_values(mechanisms=[m for m in scenario.mechanisms
+                                                    if m != variant])
+    return scenario.run()
+
+
+def _gains(variant: str = "") -> float:
+    res = _post_cold_war(variant)
+    keep = res.t >= 2003
+    return float(np.trapezoid(res["taken"][keep, 0], res.t[keep]))
+
+
+def _effort(variant: str = "") -> float:
+    res = _post_cold_war(variant)
+    keep = (res.t >= 2003) & (res.t <= 2009)
+    return float(res["v"][keep][:, 1:].sum(axis=1).mean())
+
+
+def _soft_effort(aggressive: bool) -> float:
+    scenario = load_scenario("soft-balancing")
+    if aggressive:
+        scenario = scenario.with_values({"offence": {"Unipole": 0.8}})
+    return float(scenario.run()["v"][:, 1:].sum(axis=1).mean())
+
 #: scenario -> (inputs, results, given); results map the printed number to its value
 PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "richardson-stable": ("0.3 0.2 0.15", {
@@ -114,10 +175,23 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
             "0.4 %": lambda: _onset(0.001), "3.9 %": lambda: _onset(0.01),
             "15 %": lambda: _use_of_ceiling(_d_star()),
             "6 %": lambda: _use_of_ceiling(0.95)}, "0.001 0.01 0.95"),
-    "four-worlds-doubly-dangerous": ("1.5 0.2", {}, ""),
-    "four-worlds-dilemma-defence": ("0.2 0.5", {}, ""),
-    "four-worlds-offence-distinguishable": ("0.9 1.5", {}, ""),
-    "four-worlds-doubly-stable": ("0.9 0.5", {}, ""),
+    "four-worlds-doubly-dangerous": ("1.5 0.2 0.1 0.5", {
+        "92 %": lambda: _world("doubly-dangerous", "use", "North"),
+        "59 %": lambda: _world("doubly-dangerous", "use", "South"),
+        "1.53": lambda: _world("doubly-dangerous", "output", "South"),
+        "0.47": lambda: _world("doubly-dangerous", "output", "North")}, ""),
+    "four-worlds-dilemma-defence": ("0.2 0.5 0.1", {
+        "42 %": lambda: _world("dilemma-defence", "use", "North"),
+        "92 %": lambda: _world("doubly-dangerous", "use", "North")}, ""),
+    "four-worlds-offence-distinguishable": ("0.9 1.5 0.1 0.5", {
+        "0.54": lambda: _world("offence-distinguishable", "pi", "South"),
+        "0.18": lambda: _world("offence-distinguishable", "pi", "North"),
+        "57 %": lambda: _world("offence-distinguishable", "use", "North"),
+        "92 %": lambda: _world("doubly-dangerous", "use", "North"),
+        "1.17": lambda: _world("offence-distinguishable", "output", "North"),
+        "0.83": lambda: _world("offence-distinguishable", "output", "South")}, ""),
+    "four-worlds-doubly-stable": ("0.9 0.5 0.1", {
+        "7 %": lambda: _world("doubly-stable", "use", "North")}, ""),
     "bandwagoning": ("0.25 0.8 0.1", {
         "0.14": lambda: float(run("bandwagoning")["share", "Weak1"][0]),
         "0.45": lambda: float(run("bandwagoning")["share", "Strong"][0]),
@@ -126,22 +200,51 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
         "0.51": lambda: peak_share(run("bandwagoning"), "Strong").share,
         "0.48": lambda: _final("bandwagoning", "share", "Strong")}, ""),
     "bandwagoning-for-profit": ("", {
-        "0.73": lambda: float(run("bandwagoning-for-profit")["c", "Revisionist", "Jackal"][-1]),
-        "0.79": lambda: float(run("bandwagoning-for-profit")["c", "Jackal", "Target"][-1])},
-        ""),
-    "free-riding": ("3 0.6 0.3 0.8 10 % 1 %", {
-        "+0.8": lambda: burden_size_correlation(run("free-riding"), ALLIES, start=5.0),
-        "0.92": lambda: float(mean_cohesion(run("free-riding"), ALLIES).max()),
-        "0.62": lambda: float(mean_cohesion(run("free-riding"), ALLIES)[-1]),
-        "0.21": lambda: float(run("free-riding")["c"][:, 1:4, 4].max())}, ""),
-    "unipolar-decay": ("10 % 0.2 0.7 0.01 0.2 4 % 0.5 0.5 0.5", {
+        "0.751": lambda: float(run("bandwagoning-for-profit")["c", "Jackal",
+                                                              "Revisionist"][-1]),
+        "0.742": lambda: float(run("bandwagoning-for-profit", "spoils")["c", "Jackal",
+                                                                        "Revisionist"][-1]),
+        "0.740": lambda: float(run("bandwagoning-for-profit")["c", "Jackal", "Target"][-1]),
+        "0.791": lambda: float(run("bandwagoning-for-profit", "spoils")["c", "Jackal",
+                                                                        "Target"][-1]),
+        "0.471": lambda: _final("bandwagoning-for-profit", "e", "Jackal"),
+        "0.450": lambda: _final("bandwagoning-for-profit", "e", "Jackal", "spoils")}, ""),
+    "free-riding": ("3 0.6 0.3 0.8 10 % 1 % 0.05", {
+        "+1": lambda: min(burden_size_correlation(run("free-riding"), ALLIES, start=5.0),
+                          burden_size_correlation(run("free-riding"), ALLIES[1:], start=5.0)),
+        "1.93": lambda: _burden("Leader"), "1.27": lambda: _burden("Ally1"),
+        "0.48": lambda: _burden("Ally2"), "0.09 %": lambda: _burden("Ally3") / 100,
+        "0.91": lambda: float(mean_cohesion(run("free-riding"), ALLIES).max()),
+        "0.61": lambda: float(mean_cohesion(run("free-riding"), ALLIES)[-1]),
+        "0.18": lambda: float(run("free-riding")["c"][:, 1:4, 4].max())}, ""),
+    "unipolar-decay": ("10 % 0.2 0.7 0.01 0.5 2.2 1.2 4 % 2 % 0.1 60", {
         "62 %": lambda: float(run("unipolar-decay")["share", "Unipole"][0]),
-        "9.5": lambda: unipolar_durability(run("unipolar-decay"))[0],
-        "10.4": lambda: unipolar_durability(run("unipolar-decay", "soft_balancing"))[0]},
-        ""),
-    "soft-balancing": ("2 % 0.5 60 0.5", {
-        "0.011": lambda: _excess("soft-balancing"),
-        "0.023": lambda: _excess("soft-balancing", "soft_balancing")}, ""),
+        "10.0": lambda: _decomposition()["as shipped"],
+        "19.2": lambda: _decomposition()["without headroom of the secondary powers"],
+        "14.2": lambda: _decomposition()["without catch-up growth"],
+        "13.2": lambda: _decomposition()["without overstretch of the unipole"],
+        "10.4": lambda: _decomposition()["without soft balancing"],
+        "9.7": lambda: _decomposition()[
+            "without secondary powers below their settled spending"],
+        "57 %": _settled_share}, ""),
+    "soft-balancing": ("2 % 0.5 0.2 0.7 60", {
+        "0.016": lambda: _excess("soft-balancing"),
+        "0.023": lambda: _excess("soft-balancing", "soft_balancing"),
+        "0.294": lambda: _soft_effort(True), "0.222": lambda: _soft_effort(False),
+        "0.008": lambda: float(load_scenario("soft-balancing").with_values(
+            {"offence": {"Unipole": 0.8}}).run()["share", "Unipole"][-1] - 0.5)}, "0.8"),
+    "post-cold-war": ("0.4", {
+        "0.491": lambda: float(_post_cold_war().share[0, 0]),
+        "0.51": lambda: float(_post_cold_war()["pi", "USA"][0]),
+        "0.98": lambda: float(_post_cold_war()["pi", "USA"].max()),
+        "0.54": lambda: float(_post_cold_war()["pi", "USA"][-1]),
+        "1.03": _effort, "0.75": lambda: _effort("no war"),
+        "180": _gains, "251": lambda: _gains("soft_balancing"),
+        "28 %": lambda: 1 - _gains() / _gains("soft_balancing"),
+        "0.432": lambda: float(_post_cold_war().share[-1, 0]),
+        "0.449": lambda: float(_post_cold_war("soft_balancing").share[-1, 0]),
+        "4 %": lambda: 1 - (_post_cold_war().share[-1, 0]
+                            / _post_cold_war("soft_balancing").share[-1, 0])}, "0.6"),
     "power-transition": ("", {
         "2040s": lambda: _transition_year()},
         "1 % 40 0.8 0.75 0.4 0.25"),
@@ -257,19 +360,23 @@ README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "security-dilemma": ("0.2", {k: PROSE["security-dilemma"][1][k] for k in
                                  ("0.864", "73 %", "15 %", "6 %")}, "0.95"),
     "four-worlds-*": ("", {
-        "82 %": lambda: _use("four-worlds-doubly-dangerous"),
-        "47 %": lambda: _use("four-worlds-dilemma-defence"),
-        "27 %": lambda: _use("four-worlds-offence-distinguishable"),
-        "4 %": lambda: _use("four-worlds-doubly-stable")}, "2"),  # Jervis's 2x2
+        "92 %": PROSE["four-worlds-doubly-dangerous"][1]["92 %"],
+        "42 %": PROSE["four-worlds-dilemma-defence"][1]["42 %"],
+        "57 %": PROSE["four-worlds-offence-distinguishable"][1]["57 %"],
+        "7 %": PROSE["four-worlds-doubly-stable"][1]["7 %"],
+        "1.53": PROSE["four-worlds-doubly-dangerous"][1]["1.53"],
+        "0.83": PROSE["four-worlds-offence-distinguishable"][1]["0.83"]}, "2"),  # Jervis's 2x2
     "bandwagoning": ("", {"0.48": PROSE["bandwagoning"][1]["0.48"],
                           "0.40": PROSE["bandwagoning"][1]["0.40"]}, ""),
-    "bandwagoning-for-profit": ("", {
-        "0.469": lambda: _final("bandwagoning-for-profit", "e", "Jackal"),
-        "0.450": lambda: _final("bandwagoning-for-profit", "e", "Jackal", "spoils")}, ""),
-    "free-riding": ("", {k: PROSE["free-riding"][1][k] for k in ("+0.8", "0.92", "0.62")},
-                    ""),
-    "unipolar-decay": ("", {k: PROSE["unipolar-decay"][1][k] for k in ("9.5", "10.4")}, ""),
-    "soft-balancing": ("", dict(PROSE["soft-balancing"][1]), ""),
+    "bandwagoning-for-profit": ("", {k: PROSE["bandwagoning-for-profit"][1][k]
+                                     for k in ("0.471", "0.450", "0.740", "0.791")}, ""),
+    "free-riding": ("", {k: PROSE["free-riding"][1][k] for k in ("+1", "0.91", "0.61")}, ""),
+    "unipolar-decay": ("", {k: PROSE["unipolar-decay"][1][k] for k in ("10.0", "19.2", "10.4")},
+                       ""),
+    "soft-balancing": ("", {k: PROSE["soft-balancing"][1][k]
+                            for k in ("0.016", "0.023", "0.008")}, ""),
+    "post-cold-war": ("", {k: PROSE["post-cold-war"][1][k] for k in ("28 %", "4 %")},
+                      "2000 2016 2003"),
     "power-transition": ("", {"2048": _transition_year}, "2016"),  # the data's year
     "europe-1870": ("", {"0.050": lambda: _history("europe-1870").error,
                          "0.081": lambda: _history("europe-1870").persistence}, "1870 1913"),

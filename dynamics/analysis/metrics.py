@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from dynamics.results import Result
 
 __all__ = ["Peak", "crossing", "peak_share", "first_hegemony", "unipolar_durability",
            "escalation_rate", "mean_burden", "burden_size_correlation", "mean_cohesion",
-           "transition_time", "threshold_of", "along", "METRICS"]
+           "transition_time", "threshold_of", "along", "unipolar_end", "METRICS"]
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,24 @@ def transition_time(result: Result) -> tuple[float, str, str] | None:
     return crossing(result.t, gap, 0.0, k), str(leader[0]), str(leader[k])
 
 
+def unipolar_end(result: Result, threshold: float | None = None) -> float:
+    """Years from the start until the first unipolar spell ends: 0 without one, inf where
+    it outlasts the run (see :func:`unipolar_durability`)."""
+    level = threshold_of(result, threshold)
+    top = result.share.max(axis=1)
+    above = top > level
+    if not above.any():
+        return 0.0
+    start = int(np.argmax(above))
+    below = np.flatnonzero(~above[start:])
+    if below.size == 0:
+        return math.inf
+    return crossing(result.t, top, level, start + int(below[0])) - float(result.t[0])
+
+
 #: scalar metrics by name, for sweeps and the command line
 METRICS = {
+    "unipolar_end": unipolar_end,
     "peak_share": lambda r: peak_share(r).share,
     "first_hegemony": lambda r: first_hegemony(r) if first_hegemony(r) is not None else np.nan,
     "unipolar_durability": lambda r: unipolar_durability(r)[0],

@@ -18,6 +18,9 @@ A scenario file has these tables (only ``[model]`` is required)::
     [history]     codes, variable, scale, calibration, burden: how a historical scenario
                   (in calendar years) is compared with the Correlates of War record
                   (:mod:`dynamics.history`)
+    [assumptions] "name" = {parameters = {...}, initial = {...}, without = ["mechanism"]}:
+                  what switching each of the scenario's assumptions off changes
+                  (:func:`dynamics.counterfactual.decompose` records what each drives)
     [[events]]    one table per intervention (:mod:`dynamics.interventions`): name, at
                   (a year) or when (a condition), set = {"c.USA.GBR" = 0.8}, scale =
                   {reaction = 0.5}, ramp (years), repeat
@@ -75,7 +78,10 @@ _TABLES = {
     "robustness": {"members", "spread", "seed", "share", "within"},
     "events": set(FIELDS),
     "history": {"codes", "variable", "scale", "calibration", "burden", "threat_share"},
+    "assumptions": None,  # free keys: the assumptions' names
 }
+#: what an assumption's table may change to switch it off
+ASSUMPTION_KEYS = ("parameters", "initial", "without")
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,8 @@ class Scenario:
     events: tuple[Intervention, ...] = ()
     #: how it is compared with the historical record (the file's [history] table)
     history: Mapping[str, Any] = field(default_factory=dict)
+    #: what switching each of its assumptions off changes (the file's [assumptions] table)
+    assumptions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def model(self) -> Model:
         """The scenario's :class:`Model`."""
@@ -178,6 +186,20 @@ class Scenario:
             raise ParameterValueError("a scenario runs one member; give ensembles to "
                                       "dynamics.simulate")
         return result
+
+    def switched_off(self, *assumptions: str) -> Scenario:
+        """The scenario with the named assumptions switched off (their ``[assumptions]``
+        entries applied one after another)."""
+        scenario = self
+        for name in assumptions:
+            if name not in self.assumptions:
+                raise UnknownNameError("assumption", name, self.assumptions)
+            change = self.assumptions[name]
+            mechanisms = [m for m in scenario.mechanisms if m not in change.get("without", ())]
+            scenario = scenario.with_values(change.get("parameters", {}), mechanisms,
+                                            change.get("initial", {}))
+        return replace(scenario, name=f"{self.name} without {', '.join(assumptions)}"
+                       if assumptions else self.name)
 
     def values(self, model: Model | None = None) -> dict[str, Any]:
         """The parameter values that the scenario's model uses (idle ones left out)."""
@@ -312,7 +334,8 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
         references=tuple(dict.fromkeys((base.references if base else ()) + references)),
         sources={**(base.sources if base else {}), **data.get("sources", {})},
         robustness=data.get("robustness", {}),  # measured for this file, not inherited
-        history={**(base.history if base else {}), **data.get("history", {})})
+        history={**(base.history if base else {}), **data.get("history", {})},
+        assumptions=data.get("assumptions", {}))  # this file's, not the base's
     if base is None:
         scenario = Scenario(states=tuple(model["states"]),
                             mechanisms=model.get("mechanisms", "all"),
@@ -330,7 +353,41 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
             k: v for k, v in scenario.parameters.items()
             if k in built.parameter_names or k in own})
     _validate(scenario, built, fail)
+    _validate_assumptions(scenario, fail)
     return scenario
+
+
+def _validate_assumptions(scenario: Scenario, fail) -> None:
+    """Each assumption changes parameters, initial values or mechanisms of the scenario,
+    and the scenario with it switched off is valid."""
+    for name, change in scenario.assumptions.items():
+        if not isinstance(change, dict) or not change:
+            raise fail(f"assumption {name!r} must be a table of what switching it off "
+                       f"changes ({', '.join(ASSUMPTION_KEYS)})", "assumptions", name)
+        for key in change:
+            if key not in ASSUMPTION_KEYS:
+                raise fail(_unknown("key of an assumption", key, ASSUMPTION_KEYS),
+                           "assumptions", name)
+        without = change.get("without", [])
+        if not _texts(without) or any(m not in scenario.mechanisms for m in without):
+            raise fail(f"assumption {name!r}: without must list mechanisms of the scenario "
+                       f"({', '.join(scenario.mechanisms)}), got {without!r}",
+                       "assumptions", name)
+        for table in ("parameters", "initial"):
+            if not isinstance(change.get(table, {}), dict):
+                raise fail(f"assumption {name!r}: {table} must be a table", "assumptions",
+                           name)
+        off = scenario.switched_off(name)
+        try:
+            model = off.model()
+            idle = [k for k in change.get("parameters", {}) if k not in model.parameter_names]
+            if idle:
+                raise ParameterValueError(f"{', '.join(idle)} is not used by the model with "
+                                          "it switched off")
+            resolve_parameters(model, off.values(model))
+            resolve_initial(model, dict(off.initial))
+        except DynamicsError as error:
+            raise fail(f"assumption {name!r}: {error}", "assumptions", name) from None
 
 
 def _events_of(data: dict, text: str, path: str, base: Scenario | None, model: Model,

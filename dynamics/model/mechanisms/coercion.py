@@ -54,7 +54,7 @@ from dynamics.model.mechanisms.richardson import (
 )
 from dynamics.model.parts import EPSILON, Context, Derived, Mechanism, Parameter, Term, positive
 
-__all__ = ["COERCION", "COERCION_RATE", "EXTRACTION", "FORCE_FLOOR", "LATITUDE"]
+__all__ = ["COERCION", "COERCION_RATE", "EXTRACTION", "FORCE_FLOOR", "LATITUDE", "TAKEN"]
 
 #: phi: the force, as a share of the target's output, below which a military advantage
 #: counts in absolute terms (the ratio of two vanishing forces is the solver's noise)
@@ -90,6 +90,15 @@ EXTRACTION = Derived("extraction", "F", "ij", extraction, "output extracted by i
                      unit="[m]/yr")
 
 
+def taken(ctx: Context, i):
+    """sum_j F_ij: what i extracts from all others per year (its gains from coercion)."""
+    return ctx.total(lambda j: ctx.get(EXTRACTION, i, j), "j")
+
+
+TAKEN = Derived("taken", "F", "i", taken, "output extracted by i from all others",
+                unit="[m]/yr", report="taken", inline=True)
+
+
 def revealed(ctx: Context, i):
     """(1 - pi_i) sum_j F_ij / e_j: coercion raises the intentions others perceive in i by
     the share of its victims' output it takes each year, of the distance to 1."""
@@ -101,7 +110,7 @@ COERCION = Mechanism(
     summary="A state with offensive intent extracts output from a weaker, unallied target "
             "in proportion to its projected military advantage.",
     parameters=(COERCION_RATE,),
-    derived=(LATITUDE, EXTRACTION),
+    derived=(LATITUDE, EXTRACTION, TAKEN),
     terms=(Term("net extraction", OUTPUT, lambda ctx, i: ctx.total(
         lambda j: ctx.get(EXTRACTION, i, j) - ctx.get(EXTRACTION, j, i), "j")),
            Term("acts reveal intent", PERCEIVED_INTENT, revealed)),
