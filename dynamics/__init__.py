@@ -6,7 +6,9 @@ at once, with dated or triggered :class:`Intervention` s), read the labelled
 :class:`Result` or :class:`EnsembleResult`, compare a counterfactual (:func:`compare`),
 analyse it
 (:func:`find_equilibria`, :func:`continuation`, metrics), study it (:func:`sweep`,
-:func:`sobol`, :func:`morris`), and extend it with a :class:`Mechanism` of your own,
+:func:`sobol`, :func:`morris`, :func:`decompose` to see which of a scenario's
+assumptions drives it, and the polarity-durability experiment of
+:mod:`dynamics.durability`), and extend it with a :class:`Mechanism` of your own,
 checked by :func:`check_mechanism`.
 """
 
@@ -18,6 +20,7 @@ from dynamics.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.errors import (
     DynamicsError,
     MechanismError,
+    MissingExtraError,
     ParameterValueError,
     ScenarioError,
     ShapeError,
@@ -61,7 +64,7 @@ _LAZY = {
     "latin_hypercube": "dynamics.studies", "sobol_design": "dynamics.studies",
     "sweep": "dynamics.sweep",
     "explore": "dynamics.interactive",
-    "compare": "dynamics.counterfactual",
+    "compare": "dynamics.counterfactual", "decompose": "dynamics.counterfactual",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
@@ -75,7 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
         unipolar_durability,
     )
     from dynamics.checks import check_mechanism
-    from dynamics.counterfactual import compare
+    from dynamics.counterfactual import compare, decompose
     from dynamics.interactive import explore
     from dynamics.scenarios import Scenario, list_scenarios, load_scenario
     from dynamics.sensitivity import local_sensitivities, morris, sobol
@@ -98,7 +101,7 @@ __all__ = [
     "Model", "simulate", "simulate_ensemble", "Solver", "Events", "Result", "EnsembleResult",
     "Status", "load", "compile_model", "explore", "Intervention",
     # scenarios and counterfactuals
-    "Scenario", "load_scenario", "list_scenarios", "compare",
+    "Scenario", "load_scenario", "list_scenarios", "compare", "decompose",
     # analysis
     "find_equilibria", "continuation", "METRICS", "peak_share", "first_hegemony",
     "unipolar_durability", "transition_time",
@@ -110,5 +113,5 @@ __all__ = [
     "Restriction", "check_mechanism", "REGISTRY", "REFERENCES", "MECHANISMS", "VARIABLES",
     # errors
     "DynamicsError", "UnknownNameError", "ParameterValueError", "ShapeError",
-    "TimeSpanError", "MechanismError", "ScenarioError", "__version__",
+    "TimeSpanError", "MechanismError", "ScenarioError", "MissingExtraError", "__version__",
 ]

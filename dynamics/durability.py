@@ -65,6 +65,7 @@ from scipy.stats import CensoredData, ecdf, logrank
 
 from dynamics.ensemble import simulate_ensemble
 from dynamics.errors import DynamicsError, ParameterValueError, require
+from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, resolve_mechanisms
 from dynamics.report import Report
@@ -79,11 +80,8 @@ __all__ = ["CONFIGURATIONS", "DEFAULT_MECHANISMS", "Design", "Survival", "Durabi
 
 #: the starting configurations, in the order of the report
 CONFIGURATIONS = ("unipolar", "bipolar", "multipolar")
-#: the mechanisms of the default design: every shipped mechanism but those whose
-#: parameters have no plausible range to draw from in an abstract system (none are left
-#: out today); a design may name any others
-DEFAULT_MECHANISMS = ("perception", "intentions", "ceiling", "economy", "coercion",
-                      "alliances", "public_good", "bandwagoning", "spoils", "soft_balancing")
+#: the mechanisms of the default design: every shipped one (a design may name any others)
+DEFAULT_MECHANISMS = tuple(m.name for m in SHIPPED if m.name != "richardson")
 #: the design's own inputs (not model parameters), drawn per system, and their ranges
 DESIGN_INPUTS = {"headroom": (1.0, 3.0), "convergence": (0.0, 1.0),
                  "initial_burden": (0.01, 0.05), "pole_ratio": (0.4, 0.6)}

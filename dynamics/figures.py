@@ -386,6 +386,33 @@ def _convergence():
             np.column_stack([found.sizes, found.first, found.total]))
 
 
+#: the README's polarity-durability experiment (dynamics.durability): its design
+DURABILITY: dict[str, Any] = {"systems": 400, "states": (5, 6, 7, 8), "years": 100.0,
+                              "seed": 0}
+
+
+def durability_of_record(discover: bool = True):
+    """The README's durability experiment (:data:`DURABILITY`), every shipped mechanism
+    but those the design leaves out (:data:`dynamics.durability.DEFAULT_MECHANISMS`)."""
+    from dynamics.durability import Design, durability
+
+    return durability(Design(**DURABILITY), discover=discover)
+
+
+def _durability():
+    """Kaplan-Meier survival of unipolar, bipolar and multipolar starts."""
+    from dynamics.plotting import plot_survival
+
+    found = durability_of_record(discover=False)
+    header, rows = ["configuration", "years", "survival", "low", "high"], []
+    for k, survival in enumerate(found.survival.values()):
+        rows += [[k, t, s, lo, hi] for t, s, lo, hi in zip(
+            survival.times, survival.survival, survival.low, survival.high, strict=True)]
+    title = (f"{int(found.kept.sum())} systems of 5-8 great powers: how long each "
+             "configuration lasts")
+    return plot_survival(found, title=title), header, np.array(rows, dtype=float)
+
+
 #: the README's fit of a historical scenario to the record (dynamics.fitting): unknowns,
 #: error model, held-out years, bootstrap size and the mechanism sets it is compared with
 CALIBRATION: dict[str, Any] = {
@@ -490,6 +517,7 @@ def _registry() -> dict[str, Figure]:
                                                "without the Entente"),
         "discovery-external-balancing": _discovery,
         "convergence-hegemonic-rise": _convergence,
+        "durability-polarity": _durability,
         "history-cold-war-1949": _history_figure("cold-war-1949",
                                                  "cold-war-1949-without-nato",
                                                  "without NATO"),

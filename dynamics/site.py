@@ -26,7 +26,8 @@ __all__ = ["API_MODULES", "api_markdown", "module_markdown", "cli_markdown",
 #: modules whose own public names get a reference page beside the top-level API
 API_MODULES = ("dynamics.fitting", "dynamics.posterior", "dynamics.history",
                "dynamics.interventions", "dynamics.counterfactual", "dynamics.sensitivity",
-               "dynamics.discovery", "dynamics.robustness", "dynamics.calibration",
+               "dynamics.discovery", "dynamics.robustness", "dynamics.durability",
+               "dynamics.calibration",
                "dynamics.data", "dynamics.results", "dynamics.ensemble", "dynamics.plotting",
                "dynamics.figures", "dynamics.compile", "dynamics.arraycode", "dynamics.checks")
 

@@ -29,7 +29,9 @@ __all__ = ["dilemma_threshold", "dilemma_threshold_numeric"]
 
 
 def dilemma_threshold() -> tuple[sp.Expr, dict[str, sp.Symbol]]:
-    """D* as a sympy expression and the symbols it uses (``reaction``, ``fatigue``, ``offence``)."""
+    """D* as a sympy expression and the symbols it uses: ``reaction`` k, ``fatigue``
+    alpha, ``offence`` o and ``offence_defence`` omega_o (the offence-defence balance),
+    D* = 1 - (alpha/(k omega_o) - o) / (1 - o)."""
     model = Model(["A", "B"], "richardson")
     k, alpha, o = (model.parameter_symbols(n)[0] for n in ("reaction", "fatigue", "offence"))
     distinguishability = model.symbol("distinguishability")

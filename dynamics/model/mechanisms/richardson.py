@@ -24,6 +24,15 @@ Departures from the reference design, and why:
   absolute grievance alone would make a growing state's burden fall without bound. With
   output held constant (economy off) both are Richardson's constant grievance.
 
+Aggregate power counts a state's spending twice in the threat it poses:
+``P_ij = W_ij h_j m_j (N S_j)^eta``, and the power share ``S_j`` itself contains ``m_j``
+(its military component). For eta > 0 the threat is therefore superlinear in the state's
+own spending: doubling m_j more than doubles it, the more so the larger the military
+weight 1 - omega. This is deliberate: Walt (1985) names aggregate power and offensive
+power as separate sources of threat, and a state that arms adds to both. eta = 0 removes
+the second count (Richardson's pure reaction to spending); a design that wants threat
+linear in spending sets it so.
+
 With only this mechanism, ``distinguishability = 0``, ``power_weight = 0`` and a neutral
 offence-defence balance (``offence_defence = 1``) the model is
 exactly Richardson's linear system
