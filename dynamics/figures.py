@@ -93,15 +93,36 @@ def _compare(runs: list[tuple[str, Result]], series: Callable[[Result], np.ndarr
 
 
 def _four_worlds():
-    """Jervis's four worlds: spending as a share of the mobilisation ceiling over time."""
+    """Jervis's four worlds with a revisionist South: how far the status-quo North arms
+    (its spending as a share of its ceiling) and who gains (South's output over its
+    start)."""
     runs = [(label, load_scenario(f"four-worlds-{name}").run()) for label, name in (
         ("offence advantage, indistinguishable", "doubly-dangerous"),
         ("defence advantage, indistinguishable", "dilemma-defence"),
         ("offence advantage, distinguishable", "offence-distinguishable"),
         ("defence advantage, distinguishable", "doubly-stable"))]
     ceiling = _DILEMMA["ceiling"]
-    return _compare(runs, lambda r: r.burden[:, 0] / ceiling,
-                    "spending / mobilisation ceiling", "Jervis's four worlds")
+    styles = ["-", "--", "-.", ":"]
+    panels = ((lambda r: r.burden[:, 0] / ceiling, "North's spending / its ceiling"),
+              (lambda r: r["e"][:, 1] / r["e"][0, 1], "South's output / its start"))
+    with paper_style():
+        fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMN, 3.0), layout="constrained")
+        for ax, (series, label) in zip(axes, panels, strict=True):
+            for k, (name, result) in enumerate(runs):
+                ax.plot(result.t, series(result), color=PALETTE[k], linestyle=styles[k],
+                        label=name if ax is axes[0] else None)
+            ax.set_xlabel("time (years)")
+            ax.set_ylabel(label)
+            ax.set_xlim(runs[0][1].t[0], runs[0][1].t[-1])
+        axes[1].axhline(1.0, color="0.5", linewidth=0.6, linestyle=":")
+        axes[0].set_title("Who arms: the status-quo North")
+        axes[1].set_title("Who gains: the revisionist South")
+        fig.legend(loc="outside lower center", ncols=2)
+    t = runs[0][1].t
+    data = np.column_stack([t] + [series(r) for series, _ in panels for _, r in runs])
+    header = ["t"] + [f"{what}[{name}]" for what in ("use[North]", "output[South]")
+                      for name, _ in runs]
+    return fig, header, data
 
 
 def _balancing_comparison():

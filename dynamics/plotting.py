@@ -132,6 +132,8 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
     one the spending axis says "arbitrary units"."""
     colours = _run_colours(result)
     seen: set[str] = set()
+    # a dollar sign in the unit ("US$ bn") would open matplotlib's mathtext
+    shown = (unit or "arbitrary units").replace("$", r"\$")
     if threshold is None:
         threshold = result.provenance.get("parameters", {}).get("hegemony_share")
     with paper_style():
@@ -144,7 +146,7 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
                        label=_label(state, colours, seen), zorder=layer)
             burden.plot(result.t, 100 * result.burden[:, i], color=colours[state],
                         zorder=layer)
-        spend.set_ylabel(f"military spending $m_i$ ({unit or 'arbitrary units'})")
+        spend.set_ylabel(f"military spending $m_i$ ({shown})")
         burden.set_ylabel("burden $m_i/e_i$ (% of output)")
         plot_shares(share, result, threshold, colours)
         if "alliances" in result.mechanisms:
@@ -153,7 +155,7 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
             for i, state in enumerate(result.states):
                 cohesion.plot(result.t, result["e"][:, i], color=colours[state],
                               zorder=1 if colours[state] == OTHERS else 2)
-            cohesion.set_ylabel(f"economic output $e_i$ ({unit or 'arbitrary units'})")
+            cohesion.set_ylabel(f"economic output $e_i$ ({shown})")
             cohesion.set_xlabel("time (years)")
         spend.legend(loc="best", ncols=2)
         if title:

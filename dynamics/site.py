@@ -174,7 +174,8 @@ exclude_docs: |
 #: the hand-written pages, in the order of the navigation
 HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
          ("Calibrate your own data", "howto/calibrate.md"),
-         ("Run a study on a Dask cluster", "howto/dask.md"))
+         ("Run a study on a Dask cluster", "howto/dask.md"),
+         ("Run the polarity-durability experiment", "howto/durability.md"))
 
 
 def mkdocs_config(root: str | Path = ".") -> str:

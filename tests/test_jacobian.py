@@ -23,10 +23,10 @@ def _random_point(model: Model, rng: np.random.Generator):
     e = rng.uniform(0.5, 3, model.N)
     c = rng.uniform(0, 1, (model.N, model.N))
     initial = {"e": e, "m": rng.uniform(0.05, 0.4, model.N) * e, "c": (c + c.T) / 2,
-               "v": rng.uniform(0, 1, model.N), "theta": rng.uniform(0, 1, model.N)}
+               "v": rng.uniform(0, 1, model.N), "theta": rng.uniform(0, 1, model.N),
+               "pi": rng.uniform(0, 1, model.N)}
     values = resolve_parameters(model, params)
     start = resolve_initial(model, initial)
-    start["theta"] = np.asarray(initial["theta"])
     return pack_inputs(model, values, start)
 
 

@@ -27,7 +27,7 @@ LAYERS = [
     ["dynamics.studies", "dynamics.calibration", "dynamics.claims", "dynamics.fitting"],
     ["dynamics.sweep", "dynamics.posterior"],
     ["dynamics.sensitivity", "dynamics.robustness", "dynamics.discovery"],
-    ["dynamics.counterfactual"],
+    ["dynamics.counterfactual", "dynamics.durability"],
     ["dynamics.plotting", "dynamics.display", "dynamics.docs", "dynamics.figures",
      "dynamics.interactive"],
     ["dynamics.cli", "dynamics.__main__", "dynamics", "dynamics.site"],

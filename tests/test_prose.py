@@ -186,10 +186,10 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "four-worlds-offence-distinguishable": ("0.9 1.5 0.1 0.5", {
         "0.54": lambda: _world("offence-distinguishable", "pi", "South"),
         "0.18": lambda: _world("offence-distinguishable", "pi", "North"),
-        "57 %": lambda: _world("offence-distinguishable", "use", "North"),
+        "56 %": lambda: _world("offence-distinguishable", "use", "North"),
         "92 %": lambda: _world("doubly-dangerous", "use", "North"),
-        "1.17": lambda: _world("offence-distinguishable", "output", "North"),
-        "0.83": lambda: _world("offence-distinguishable", "output", "South")}, ""),
+        "1.18": lambda: _world("offence-distinguishable", "output", "North"),
+        "0.82": lambda: _world("offence-distinguishable", "output", "South")}, ""),
     "four-worlds-doubly-stable": ("0.9 0.5 0.1", {
         "7 %": lambda: _world("doubly-stable", "use", "North")}, ""),
     "bandwagoning": ("0.25 0.8 0.1", {
@@ -238,8 +238,8 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
         "0.51": lambda: float(_post_cold_war()["pi", "USA"][0]),
         "0.98": lambda: float(_post_cold_war()["pi", "USA"].max()),
         "0.54": lambda: float(_post_cold_war()["pi", "USA"][-1]),
-        "1.03": _effort, "0.75": lambda: _effort("no war"),
-        "180": _gains, "251": lambda: _gains("soft_balancing"),
+        "1.01": _effort, "0.74": lambda: _effort("no war"),
+        "179": _gains, "249": lambda: _gains("soft_balancing"),
         "28 %": lambda: 1 - _gains() / _gains("soft_balancing"),
         "0.432": lambda: float(_post_cold_war().share[-1, 0]),
         "0.449": lambda: float(_post_cold_war("soft_balancing").share[-1, 0]),
@@ -362,10 +362,10 @@ README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
     "four-worlds-*": ("", {
         "92 %": PROSE["four-worlds-doubly-dangerous"][1]["92 %"],
         "42 %": PROSE["four-worlds-dilemma-defence"][1]["42 %"],
-        "57 %": PROSE["four-worlds-offence-distinguishable"][1]["57 %"],
+        "56 %": PROSE["four-worlds-offence-distinguishable"][1]["56 %"],
         "7 %": PROSE["four-worlds-doubly-stable"][1]["7 %"],
         "1.53": PROSE["four-worlds-doubly-dangerous"][1]["1.53"],
-        "0.83": PROSE["four-worlds-offence-distinguishable"][1]["0.83"]}, "2"),  # Jervis's 2x2
+        "0.82": PROSE["four-worlds-offence-distinguishable"][1]["0.82"]}, "2"),  # Jervis's 2x2
     "bandwagoning": ("", {"0.48": PROSE["bandwagoning"][1]["0.48"],
                           "0.40": PROSE["bandwagoning"][1]["0.40"]}, ""),
     "bandwagoning-for-profit": ("", {k: PROSE["bandwagoning-for-profit"][1][k]

@@ -120,6 +120,10 @@ class Scenario:
         Its interventions (the file's ``[[events]]`` tables).
     history : mapping
         How it is compared with the historical record (the file's ``[history]`` table).
+    assumptions : mapping
+        What switching each of its assumptions off changes: by name, ``parameters``,
+        ``initial`` and ``without`` (mechanisms), the file's ``[assumptions]`` table
+        (:meth:`switched_off`, :func:`dynamics.counterfactual.decompose`).
     """
 
     name: str
