@@ -20,14 +20,14 @@ model answer, whatever the answer is:
    catch-up of the others that the unipolar-decay scenario assumes); the *initial burden*,
    common to every state; and the *pole ratio* r (below).
 2. **Starts**: each system is run from a unipolar, a bipolar and a multipolar distribution
-   of output (a paired design: the same states and parameters, three starts). A *pole* is a
+   of power (a paired design: the same states and parameters, three starts). A *pole* is a
    state whose power share is at least ``pole_ratio`` r times the leader's (a peer: Waltz's
    poles are states of comparable capability; r is drawn per system over [0.4, 0.6]). The
    configuration is unipolar with one pole, bipolar with two and multipolar with three or
    more. In a start, every non-pole holds a share of the leader's drawn uniformly in
-   [0.1, r) and every pole other than the leader in [r, 1]; a multipolar start has 3 to N
-   poles. Every state stays at least ``MARGIN`` (0.05) of the leader's share away from the
-   pole ratio. The leader is the first state in every start. These are power shares once
+   [0.1, r - 0.05] and every pole other than the leader in [r + 0.05, 1] (``MARGIN``: no
+   spell ends at once because a state was drawn at the threshold); a multipolar start has 3
+   to N poles. The leader is the first state in every start. These are power shares once
    spending has settled: each start's spending is first brought into balance with it
    (output and alignments held for the horizon), and the outputs are chosen so that,
    at the settled burdens, the power shares are the start's.
