@@ -153,33 +153,30 @@ def _runs_away(runs: Runs) -> np.ndarray:
     return np.array([s is Status.DIVERGED for s in runs["base"].status])
 
 
+def _used(run: EnsembleResult) -> np.ndarray:
+    """Each state's final burden as a share of its mobilisation ceiling, (M, N)."""
+    burden = run.values["m"][:, -1] / run.values["e"][:, -1]
+    return burden / np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
+                                    (run.members, len(run.states)))
+
+
 def _escalates(runs: Runs) -> np.ndarray:
     """Both states end above half their mobilisation ceiling."""
     run = runs["base"]
-    burden = run.values["m"][:, -1] / run.values["e"][:, -1]
-    ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
-                              (run.members, len(run.states)))
-    return run.ok & np.all(burden > 0.5 * ceiling, axis=1)
+    return run.ok & np.all(_used(run) > 0.5, axis=1)
 
 
 def _escalates_state(state: str) -> Callable[[Runs], np.ndarray]:
     """``state`` ends above half its mobilisation ceiling."""
     def holds(runs: Runs) -> np.ndarray:
         run = runs["base"]
-        i = _state(run, state)
-        burden = run.values["m"][:, -1, i] / run.values["e"][:, -1, i]
-        ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
-                                  (run.members, len(run.states)))[:, i]
-        return run.ok & (burden > 0.5 * ceiling)
+        return run.ok & (_used(run)[:, _state(run, state)] > 0.5)
     return holds
 
 
 def _use(run: EnsembleResult) -> np.ndarray:
     """The final burden as a share of the ceiling, the larger of the states, per member."""
-    burden = run.values["m"][:, -1] / run.values["e"][:, -1]
-    ceiling = np.broadcast_to(np.asarray(run.parameters["ceiling"], dtype=float),
-                              (run.members, len(run.states)))
-    return np.where(run.ok, np.max(burden / ceiling, axis=1), np.nan)
+    return np.where(run.ok, np.max(_used(run), axis=1), np.nan)
 
 
 def _less_than(*variants: str) -> Callable[[Runs], np.ndarray]:
@@ -221,7 +218,7 @@ def _less_changes_hands(variant: str, factor: float) -> Callable[[Runs], np.ndar
     return holds
 
 
-def _with(values: Mapping[str, float]) -> Variant:
+def _with(values: Mapping[str, Any]) -> Variant:
     def variant(scenario: Scenario) -> Scenario:
         return scenario.with_values(dict(values))
     return variant
