@@ -33,7 +33,8 @@ from dynamics.report import Report
 from dynamics.scenarios import Scenario
 from dynamics.studies import run_values
 
-__all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "free_inputs",
+__all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_values",
+           "free_inputs",
            "metadata_block", "write_metadata", "neighbourhood", "restricted"]
 
 
@@ -228,6 +229,20 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         shares.append(ClaimShare(claim.name, claim.text, claim.kind, float(holds.mean()),
                                  within, failed, _stump(factors, holds, labels)))
     return Robustness(scenario.name, members, spread, seed, labels, shares)
+
+
+def at_values(scenario: Scenario, claims: list[Claim] | None = None, **options: Any
+              ) -> dict[str, bool]:
+    """Whether each claim of ``scenario`` holds at the scenario's own values (one run of
+    the scenario and of each variant its claims compare with); ``options`` go to the runs.
+    A robust claim, and a conditional one whose condition the scenario's values meet,
+    hold here (tests/test_robustness.py)."""
+    claims = claims_of(scenario.name) if claims is None else claims
+    runs = {"base": run_values(scenario, {}, **options)}
+    for name, variant in {n: v for claim in claims for n, v in claim.variants.items()}.items():
+        runs[name] = run_values(variant(scenario), {}, **options)
+    trial = Runs(runs)
+    return {claim.name: bool(np.asarray(claim.holds(trial), dtype=bool)[0]) for claim in claims}
 
 
 def neighbourhood(scenario: Scenario, members: int, spread: float = 0.25, seed: int = 0

@@ -56,7 +56,7 @@ def test_richardson_cases_agree_with_stability_and_with_simulation(richardson2):
     assert seen == {"stable", "runaway", "disarmament", "ambiguous"}
 
 
-@pytest.mark.parametrize("n", [2, 3, 5])
+@pytest.mark.parametrize("n", [2, 3, pytest.param(5, marks=pytest.mark.slow)])
 def test_the_models_stability_minors_agree_with_its_jacobians_eigenvalues(n):
     """For 100 random N-state Richardson systems (random reaction, fatigue and proximity):
     the package's symbolic criterion (every leading principal minor of A - K positive,

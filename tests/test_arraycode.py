@@ -23,7 +23,7 @@ def _relative(got: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(got - expected) / scale))
 
 
-@pytest.mark.parametrize("n", [2, 3, 5, 10])
+@pytest.mark.parametrize("n", [2, 3, 5, pytest.param(10, marks=pytest.mark.slow)])
 def test_array_code_equals_unrolled_code_with_every_mechanism(n):
     """Rate, Jacobian and reported quantities to 1e-12 of each row's largest entry, at
     random admissible points (the unrolled Jacobian is itself checked against central
@@ -65,6 +65,7 @@ def test_jacobian_vector_products_are_exact():
         1e-12 * np.max(np.abs(expected)))
 
 
+@pytest.mark.slow
 def test_sparsity_pattern_is_the_symbolic_jacobians():
     """Structurally non-zero entries of the symbolic Jacobian (sympy, every mechanism,
     three states) are exactly those of the array code's pattern."""

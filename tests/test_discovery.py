@@ -86,8 +86,8 @@ def test_convergence_of_the_ishigami_indices_from_nested_subsamples():
         convergence_of(ishigami, ISHIGAMI, n=256, smallest=48)
 
 
-@pytest.mark.parametrize("method, statistic, tolerance", [("rbd-fast", "S1", 0.04),
-                                                          ("delta", "S1", 0.04)])
+@pytest.mark.parametrize("method, statistic, tolerance", [
+    ("rbd-fast", "S1", 0.04), pytest.param("delta", "S1", 0.04, marks=pytest.mark.slow)])
 def test_given_data_first_order_indices_of_the_ishigami_function(method, statistic,
                                                                   tolerance):
     design = latin_hypercube(ISHIGAMI, 4096, seed=5)

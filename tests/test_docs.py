@@ -23,10 +23,13 @@ def test_readme_shows_the_generated_equations():
 
 
 def test_readme_commands_are_the_ci_commands():
+    """CI runs exactly the README's test command (the default tier), then the slow tier."""
     readme = (ROOT / "README.md").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
     command = "python -m pytest -q -n 2 --dist loadfile"
-    assert command in readme and command in ci.splitlines()
+    assert command in readme
+    runs = [line.split('" ', 1)[1] for line in ci if line.startswith('step "tests')]
+    assert runs == [command, f"{command} -m slow"]
     assert "balancing figures --out figures" in readme
 
 

@@ -6,9 +6,12 @@ import csv
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 from closed_forms import is_pdf, png_size
 
 from dynamics.figures import FIGURES, make_figures
+
+pytestmark = pytest.mark.slow  # every figure computed twice: minutes
 
 
 def test_figures_are_complete_and_deterministic(tmp_path):

@@ -177,6 +177,7 @@ def test_model_comparison_needs_the_same_data(noisy):
         fitting.compare({"a": noisy, "b": other})
 
 
+@pytest.mark.slow
 def test_the_posterior_contains_the_truth_and_passes_its_diagnostics(noisy):
     """emcee on the synthetic case: each unknown's 99 % credible interval contains the
     true value and its median lies within one posterior sd of the estimate; acceptance,

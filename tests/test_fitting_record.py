@@ -11,6 +11,7 @@ import pytest
 from dynamics.figures import COVERAGE, coverage_of_record
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # 200 synthetic fits, profiled and bootstrapped
 
 
 @pytest.fixture(scope="module")

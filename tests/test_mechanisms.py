@@ -36,7 +36,13 @@ LIMIT = {"distinguishability": 0.0, "power_weight": 0.0, "reaction": 0.3, "fatig
          "grievance": 0.01, "treaty_cut": 0.5, "breach": 0.0}
 
 
-@pytest.mark.parametrize("mechanism", SHIPPED, ids=lambda m: m.name)
+#: the mechanisms whose checks take longest (pair variables: tens of seconds each)
+_LONG = {"alliances", "bandwagoning", "spoils", "coercion"}
+
+
+@pytest.mark.parametrize("mechanism", [
+    pytest.param(m, marks=pytest.mark.slow) if m.name in _LONG else m for m in SHIPPED],
+    ids=lambda m: m.name)
 def test_every_shipped_mechanism_passes_the_checks(mechanism):
     report = check_mechanism(mechanism, examples=4)
     assert len(report.passed) == 6, report.summary()

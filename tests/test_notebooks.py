@@ -29,6 +29,7 @@ def test_notebooks_are_as_built_and_without_outputs(tmp_path):
         assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
 def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     # slow studies (notebook 08's Markov chains) run with small settings in the suite
