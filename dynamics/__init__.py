@@ -86,6 +86,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from dynamics.sweep import sweep
 
 
+def __dir__() -> list[str]:
+    """Every public name, those imported on first use included (tab completion)."""
+    return sorted({*globals(), *_LAZY})
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib

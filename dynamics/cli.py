@@ -701,8 +701,11 @@ def _cmd_figures(args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from dynamics._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="balancing", description="Balancing in international relations as coupled ODEs.")
+    parser.add_argument("--version", action="version", version=f"balancing {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the shipped scenarios").set_defaults(func=_cmd_list)
     describe = sub.add_parser("describe", help="parameters, equations and sources of a scenario")

@@ -134,3 +134,11 @@ def test_every_result_type_follows_one_protocol():
         assert rows and len(result.to_dataframe()) == len(rows), name
         assert "<table>" in result._repr_html_() or "<p>" in result._repr_html_(), name
     assert isinstance(_results()[0], Result)
+
+
+def test_names_imported_on_first_use_are_listed_for_tab_completion():
+    import dynamics
+
+    listed = dir(dynamics)
+    assert {"load_scenario", "explore", "sobol", "decompose", "Model"} <= set(listed)
+    assert set(dynamics.__all__) <= set(listed)

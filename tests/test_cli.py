@@ -211,3 +211,12 @@ def test_local_sensitivity_command(tmp_path, capsys):
 def test_sweep_and_sensitivity_bad_input(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_command_says_its_version(capsys):
+    from dynamics import __version__
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"balancing {__version__}"
