@@ -697,7 +697,10 @@ def _cmd_figures(args: argparse.Namespace) -> None:
     from dynamics.figures import make_figures
 
     make_figures(Path(args.out), only=args.only,
-                 progress=lambda path: print(f"wrote {path}", flush=True))
+                 progress=lambda path: print(f"wrote {path}", flush=True),
+                 skipped=lambda name, extra: print(
+                     f"skipped {name}: it needs the [{extra}] extra (pip install "
+                     f"'balancing-dynamics[{extra}]')", flush=True))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.errors import DynamicsError, ParameterValueError
+from dynamics.errors import DynamicsError, ParameterValueError, require
 from dynamics.report import Report
 from dynamics.results import Status, finite_json
 from dynamics.scenarios import Scenario
@@ -173,14 +173,16 @@ def _p_text(value: float) -> str:
 
 def _workbench():
     """EMA Workbench's PRIM and CART (the [discovery] extra), imported quietly."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # its optional parallel back ends announce themselves
-            from ema_workbench.analysis import cart, prim
-    except ImportError as error:
-        raise ImportError("scenario discovery needs the EMA Workbench: pip install "
-                          "'balancing-dynamics[discovery]'") from error
+    _require_workbench()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its optional parallel back ends announce themselves
+        from ema_workbench.analysis import cart, prim
     return prim, cart
+
+
+def _require_workbench() -> None:
+    require("discovery", "scenario discovery (PRIM and CART)", "ema_workbench", "sklearn",
+            "pandas")
 
 
 def discover_of(problem: Problem, design: np.ndarray, outcome: np.ndarray, *,
@@ -253,6 +255,7 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     a Latin hypercube, run as :func:`dynamics.sweep.sweep` (``options``: chunk, executor,
     checkpoint, progress, solver settings), then :func:`discover_of`."""
     name, test, text = parse_outcome(outcome)
+    _require_workbench()  # before the sweep, not after it
     design = latin_hypercube(problem, n, seed=seed)
     swept: SweepResult = sweep(scenario, problem, design, [name], **options)
     ok = np.array([str(s) == Status.SUCCESS.value for s in swept.status])

@@ -32,7 +32,7 @@ import numpy as np
 
 from dynamics import kernel
 from dynamics.compile import choose_path
-from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError
+from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError, require
 from dynamics.interventions import MAX_FIRED, Intervention, Plan, plan
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
@@ -155,6 +155,7 @@ class EnsembleResult(Report):
         status, message and varied parameters (``parameter_<name>``), and the provenance
         with the shared parameters (JSON) as an attribute; needs xarray
         (``pip install 'balancing-dynamics[data]'``)."""
+        require("data", "to_xarray", "xarray")
         import xarray as xr
 
         data = {}
@@ -183,6 +184,7 @@ class EnsembleResult(Report):
         """A tidy pandas DataFrame (member, time, variable, state, partner, value), as
         :meth:`Result.to_dataframe <dynamics.results.Result.to_dataframe>` with a member
         column; cohesion once per pair (i < j). Needs pandas (``[data]``)."""
+        require("data", "to_dataframe", "pandas")
         import pandas as pd
 
         frames = []
@@ -403,14 +405,22 @@ def _engine(solver: Solver, n_states: int) -> str:
         if solver.code == "array":
             raise DynamicsError("the compiled kernel runs unrolled code, not array code; "
                                 "use engine 'scipy' or code 'auto'")
-        if not kernel.AVAILABLE:
-            raise ImportError("the compiled kernel needs numba: pip install "
-                              "'balancing-dynamics[fast]'")
+        require("fast", "the compiled kernel", "numba")
         return "kernel"
     if solver.engine == "scipy":
         return "scipy"
     unrolled = choose_path(n_states, solver.code) == "unrolled"
+    if method == "RK45" and unrolled and not kernel.AVAILABLE:
+        _warn_without_numba()
     return "kernel" if kernel.AVAILABLE and method == "RK45" and unrolled else "scipy"
+
+
+@functools.cache
+def _warn_without_numba() -> None:
+    """Say once per process what an ensemble without numba gives up."""
+    warnings.warn("numba is not installed: ensembles run one scipy solve_ivp per member, "
+                  "20 to 90 times slower than the compiled kernel; pip install "
+                  "'balancing-dynamics[fast]'", stacklevel=4)
 
 
 def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:

@@ -39,7 +39,8 @@ from dynamics.results import Result
 from dynamics.scenarios import Scenario, list_scenarios, load_scenario
 from dynamics.simulate import simulate
 
-__all__ = ["FIGURES", "make_figures", "write_table", "BOUNDARY_TOLERANCE", "DATA_TOLERANCE"]
+__all__ = ["FIGURES", "NEEDS", "make_figures", "missing_extra", "write_table",
+           "BOUNDARY_TOLERANCE", "DATA_TOLERANCE"]
 
 #: growth rates within this of 0 are on a stability boundary (counted as not stable)
 BOUNDARY_TOLERANCE = 1e-12
@@ -550,6 +551,22 @@ def _registry() -> dict[str, Figure]:
 
 FIGURES = _registry()
 
+#: figures that need an extra: its name and the packages it brings (a bare install makes
+#: the others and says which were skipped and why). The durability experiment runs 3,600
+#: ensemble members: without the compiled kernel (numba) that takes about half an hour.
+NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "discovery-external-balancing": ("discovery", ("ema_workbench", "sklearn", "pandas")),
+    "durability-polarity": ("fast", ("numba",)),
+}
+
+
+def missing_extra(name: str) -> str | None:
+    """The extra that figure ``name`` needs and that is not installed, or None."""
+    import importlib.util
+
+    extra, packages = NEEDS.get(name, ("", ()))
+    return extra if any(importlib.util.find_spec(p) is None for p in packages) else None
+
 
 def write_table(path: Path, header: list[str], data: np.ndarray) -> Path:
     """Write the numbers behind a figure as CSV (exact float repr)."""
@@ -563,9 +580,12 @@ def write_table(path: Path, header: list[str], data: np.ndarray) -> Path:
 
 
 def make_figures(out: Path | str = "figures", only: Iterable[str] | None = None,
-                 progress: Callable[[Path], object] | None = None) -> list[Path]:
+                 progress: Callable[[Path], object] | None = None,
+                 skipped: Callable[[str, str], object] | None = None) -> list[Path]:
     """Write every figure (or those named in ``only``) to ``out``; returns the paths.
-    ``progress`` is called with each path as it is written."""
+    ``progress`` is called with each path as it is written; a figure whose extra is not
+    installed (:data:`NEEDS`) is skipped, and ``skipped`` called with its name and the
+    extra."""
     out = Path(out)
     names = list(FIGURES) if not only else list(only)
     for name in names:
@@ -573,6 +593,11 @@ def make_figures(out: Path | str = "figures", only: Iterable[str] | None = None,
             raise UnknownNameError("figure", name, FIGURES)
     written = []
     for name in names:
+        extra = missing_extra(name)
+        if extra is not None:
+            if skipped is not None:
+                skipped(name, extra)
+            continue
         figure, header, data = FIGURES[name]()
         paths = [*save_figure(figure, out / name),
                  write_table(out / "data" / f"{name}.csv", header, data)]

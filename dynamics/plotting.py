@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 
+from dynamics.errors import require
 from dynamics.results import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
@@ -541,6 +542,7 @@ def plot_corner(posterior, truths: Sequence[float] | None = None) -> plt.Figure:
     """The corner plot of a :class:`~dynamics.posterior.Posterior` (the ``corner``
     package): marginal histograms and pairwise densities, maximum-likelihood estimates
     (or ``truths``) marked."""
+    require("bayes", "the corner plot", "corner")
     import corner
 
     marks = list(posterior.estimates.values()) if truths is None else list(truths)

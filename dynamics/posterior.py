@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.errors import ParameterValueError
+from dynamics.errors import ParameterValueError, require
 from dynamics.fitting import RHO_LIMIT, Fit, Problem, equal_tailed
 from dynamics.report import Report
 
@@ -43,14 +43,11 @@ SIGMA_PRIOR = (math.log(1e-4), math.log(10.0))
 
 
 def _require() -> tuple[Any, Any]:
-    try:
-        import emcee
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its refactor
-            import arviz
-    except ImportError as error:
-        raise ImportError("Bayesian fits need emcee and ArviZ: pip install "
-                          "'balancing-dynamics[bayes]'") from error
+    require("bayes", "Bayesian fits", "emcee", "arviz")
+    import emcee
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its refactor
+        import arviz
     return emcee, arviz
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from dynamics.errors import require
 from dynamics.html import escape, table
 
 __all__ = ["Report", "ResultProtocol"]
@@ -47,11 +48,8 @@ class Report:
 
     def to_dataframe(self) -> Any:
         """The rows as a pandas DataFrame (``pip install 'balancing-dynamics[data]'``)."""
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - exercised without pandas only
-            raise ImportError("to_dataframe needs pandas: pip install "
-                              "'balancing-dynamics[data]'") from error
+        require("data", "to_dataframe", "pandas")
+        import pandas as pd
         return pd.DataFrame(self.rows())
 
     def _repr_html_(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.errors import UnknownNameError
+from dynamics.errors import UnknownNameError, require
 from dynamics.html import escape, table
 from dynamics.report import Report
 
@@ -214,11 +214,8 @@ class Result(Report):
         ``wide=True`` gives one row per time and one column per series (``m[USA]``,
         ``c[USA,CHN]``, ...). Requires pandas (``pip install balancing-dynamics[data]``).
         """
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - exercised without pandas only
-            raise ImportError("to_dataframe needs pandas: pip install "
-                              "'balancing-dynamics[data]'") from error
+        require("data", "to_dataframe", "pandas")
+        import pandas as pd
         frame = pd.DataFrame(list(self._rows()),
                              columns=["time", "variable", "state", "partner", "value"])
         if not wide:

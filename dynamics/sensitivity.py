@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
+from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError, require
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.report import Report
@@ -109,6 +109,7 @@ class SobolIndices(Report):
     def to_xarray(self):
         """An ``xarray.Dataset`` of the indices and their intervals over (input[, output
         time]); needs xarray (the ``[data]`` extra)."""
+        require("data", "to_xarray", "xarray")
         import xarray as xr
 
         dims = ("input", "output")[:self.first.ndim]
@@ -259,6 +260,7 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
 
 def _second_order(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
                   seed: int, resamples: int) -> SobolIndices:
+    require("sensitivity", "second-order Sobol indices", "SALib")
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
@@ -331,6 +333,7 @@ class Convergence(Report):
 
     def to_xarray(self):
         """An ``xarray.Dataset`` over (base_samples, input); needs xarray."""
+        require("data", "to_xarray", "xarray")
         import xarray as xr
 
         dims = ("base_samples", "input")
@@ -413,6 +416,7 @@ def given_data(problem: Problem, design: np.ndarray, values: np.ndarray,
     """RBD-FAST, delta or PAWN indices (SALib) from a ``design`` (members, d) that has
     already run and its scalar ``values``: a Latin hypercube or any random design (a
     finished sweep's; :meth:`dynamics.sweep.SweepResult.indices`)."""
+    require("sensitivity", "RBD-FAST, delta and PAWN indices", "SALib")
     from SALib.analyze import delta, pawn, rbd_fast
 
     if method not in GIVEN_DATA:
@@ -451,6 +455,7 @@ def fast(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256, see
          harmonics: int = 4, **options: Any) -> GivenDataIndices:
     """eFAST first- and total-order indices (SALib, with its own design of ``n`` runs per
     input) of a scalar scenario metric (``options`` as :func:`sobol`)."""
+    require("sensitivity", "eFAST", "SALib")
     from SALib.analyze import fast as analyze
     from SALib.sample import fast_sampler
 
@@ -668,6 +673,7 @@ class MorrisIndices(Report):
 def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,
               trajectories: int = 32, levels: int = 4, seed: int = 0) -> MorrisIndices:
     """Morris elementary effects of ``function`` (``x`` of shape (n, d) -> (n,)) by SALib."""
+    require("sensitivity", "Morris screening", "SALib")
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
