@@ -419,8 +419,8 @@ def _engine(solver: Solver, n_states: int) -> str:
 def _warn_without_numba() -> None:
     """Say once per process what an ensemble without numba gives up."""
     warnings.warn("numba is not installed: ensembles run one scipy solve_ivp per member, "
-                  "20 to 90 times slower than the compiled kernel; pip install "
-                  "'balancing-dynamics[fast]'", stacklevel=4)
+                  "far slower than the compiled kernel (benchmarks/ensemble.py); pip "
+                  "install 'balancing-dynamics[fast]'", stacklevel=4)
 
 
 def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:

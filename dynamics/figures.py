@@ -552,10 +552,14 @@ def _registry() -> dict[str, Figure]:
 FIGURES = _registry()
 
 #: figures that need an extra: its name and the packages it brings (a bare install makes
-#: the others and says which were skipped and why). The durability experiment runs 3,600
-#: ensemble members: without the compiled kernel (numba) that takes about half an hour.
+#: the others and says which were skipped and why). Three need the compiled kernel for
+#: their thousands of runs: without numba, measured here, the fit of europe-1870 took
+#: 280 s and the Sobol convergence study and the durability experiment more than 300 s
+#: each (every other figure a few seconds).
 NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "discovery-external-balancing": ("discovery", ("ema_workbench", "sklearn", "pandas")),
+    "calibration-europe-1870": ("fast", ("numba",)),
+    "convergence-hegemonic-rise": ("fast", ("numba",)),
     "durability-polarity": ("fast", ("numba",)),
 }
 

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from dynamics import Model, MissingExtraError
+from dynamics import MissingExtraError, Model
 from dynamics.scenarios import load_scenario
 from dynamics.studies import Problem
 
