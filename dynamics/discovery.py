@@ -34,6 +34,7 @@ Regression Trees. Wadsworth.
 
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 import re
@@ -206,10 +207,15 @@ def discover_of(problem: Problem, design: np.ndarray, outcome: np.ndarray, *,
                             "outcome")
     prim, cart = _workbench()
     frame = pd.DataFrame(design, columns=list(problem.names))
+    # the EMA Workbench 2.x takes the density threshold (a box whose density stays below it
+    # is returned unrestricted); 3.x has none and returns the peeled box: either way the
+    # box chosen below maximises coverage times density along the trajectory
+    takes = "threshold" in inspect.signature(prim.Prim.__init__).parameters
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = prim.Prim(frame, outcome, threshold=threshold, peel_alpha=peel_alpha,
-                          paste_alpha=paste_alpha, mass_min=mass_min).find_box()
+        found = prim.Prim(frame, outcome, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                          mass_min=mass_min,
+                          **({"threshold": threshold} if takes else {})).find_box()
         tree = cart.CART(frame, outcome, mass_min=mass_min)
         tree.build_tree()
     table = found.peeling_trajectory
