@@ -139,3 +139,15 @@ def test_a_function_the_complex_step_cannot_take_is_refused_with_its_name():
     model = Model(["A", "B"], ["richardson", rounded])
     with pytest.raises(ValueError, match="rate of m uses floor"):
         compile_model(model, "array")
+
+
+def test_a_model_past_the_explicit_limit_runs_and_refuses_only_its_explicit_equations():
+    """The README: a model of any size runs (array code); only its explicit per-state
+    equations are refused past MAX_STATES with alliances on, with an error that says so."""
+    from dynamics.errors import ShapeError
+    from dynamics.model.model import MAX_STATES
+
+    model = Model([f"S{i}" for i in range(MAX_STATES + 10)], ["ceiling", "alliances"])
+    assert simulate(model, {}, (0.0, 1.0), output=2).ok
+    with pytest.raises(ShapeError, match="explicit equations of 40 states"):
+        _ = model.rates
