@@ -44,8 +44,7 @@ print(result.t[-1], riser[-1], shares[-1].round(3), result.leader[-1],
       result.effective_poles[-1].round(2))"""),
     ("code", """frame = result.to_dataframe()           # tidy: time, variable, state, partner, value
 frame.head()"""),
-    ("code", """figure = plot_run(result, title=scenario.title)
-figure"""),
+    ("code", """figure = plot_run(result, title=scenario.title)"""),
     ("md", """Parameters can be changed without editing the file; the model itself prints its
 equations (generated from the same code that is simulated)."""),
     ("code", """from IPython.display import Math
@@ -71,8 +70,7 @@ peaks = {name: peak_share(load_scenario(name).run(), "Riser").share
          for name in ["hegemonic-rise", "internal-balancing", "external-balancing",
                       "combined-balancing"]}
 peaks"""),
-    ("code", """figure, header, data = FIGURES["compare-balancing"]()
-figure"""),
+    ("code", """figure, header, data = FIGURES["compare-balancing"]()"""),
     ("md", """Internal balancing keeps the Riser below the hegemony threshold s*; external balancing
 alone slows its rise but, at these values, does not keep it below (Waltz held self-help the
 more reliable of the two); together they work best: allies pool forces that each of them
@@ -122,8 +120,7 @@ the full model (delayed perception and the mobilisation ceiling on), by continua
     ("code", """numeric = dilemma_threshold_numeric({"reaction": 0.9, "fatigue": 0.2, "offence": 0.1})
 numeric"""),
     ("code", """from dynamics.figures import FIGURES
-figure, header, data = FIGURES["bifurcation-security-dilemma"]()
-figure"""),
+figure, header, data = FIGURES["bifurcation-security-dilemma"]()"""),
     ("md", """Move the slider to see the spiral appear below D*
 (`dynamics.explore` needs ipywidgets):"""),
     ("code", """from dynamics import explore
@@ -147,8 +144,7 @@ durations = {"with soft balancing": unipolar_durability(decay.run())[0],
              "without": unipolar_durability(without_soft.run())[0]}
 durations"""),
     ("code", """from dynamics.figures import FIGURES
-figure, header, data = FIGURES["compare-soft-balancing"]()
-figure"""),
+figure, header, data = FIGURES["compare-soft-balancing"]()"""),
     ("md", """The present-day scenario starts from the 2016 figures of the Correlates of War file
 (military spending, population) and the World Bank (output). The date of a transition, if
 any, depends on the assumed economic potentials: try changing China's capacity."""),
@@ -159,7 +155,7 @@ print(when)
 slower = transition.with_values({"capacity": {"CHN": 36000.0}}).run()
 print(transition_time(slower))"""),
     ("code", """from dynamics.plotting import plot_run
-plot_run(result, title=transition.title)"""),
+plot_run(result, title=transition.title);"""),
     ("code", """assert durations["with soft balancing"] < durations["without"]
 assert when is not None and 2016 < when[0] < 2066 and when[1:] == ("USA", "CHN")"""),
 ]
@@ -202,8 +198,7 @@ with paper_style():
         ax.plot(times, row, label=name)
     ax.set_xlabel("time (years)")
     ax.set_ylabel("first-order Sobol index")
-    ax.legend()
-fig"""),
+    ax.legend()"""),
     ("code", """import numpy as np
 # coercion is the decisive assumption locally and by both global methods
 assert np.argmax(np.abs(local.elasticity)) == 0
@@ -230,8 +225,7 @@ Richardson's 0.2/yr):"""),
     ("code", """trajectory = richardson_trajectory(series)
 {name: (round(e.value, 4), round(e.stderr, 4)) for name, e in trajectory.estimates.items()}"""),
     ("code", """from dynamics.figures import FIGURES
-figure, header, data = FIGURES["calibration-1909"]()
-figure"""),
+figure, header, data = FIGURES["calibration-1909"]()"""),
     ("code", """assert differences.k_minus_alpha.value > 0                      # a runaway race
 assert differences.equilibrium_total.value < series.total.min()  # above its equilibrium"""),
 ]
@@ -257,8 +251,7 @@ data (`dynamics.history.derive`); what the data do not fix is stated in the file
 simulated shares of military spending against COW's observed ones:"""),
     ("code", """europe_fit = fit(europe)
 print(europe_fit.summary())
-figure, header, data = FIGURES["history-europe-1870"]()
-figure"""),
+figure, header, data = FIGURES["history-europe-1870"]()"""),
     ("md", """The model is closer to the record than persistence (the 1870 shares held), but its
 alliances do not improve the fit: what moves the shares of spending most is the growth
 of each economy, and the naval race that drove Britain's spending is not in the model.
@@ -273,8 +266,7 @@ Union that its share of the Soviet population suggests."""),
     ("code", """cold_war = load_scenario("cold-war-1949")
 cold_fit = fit(cold_war)
 print(cold_fit.summary())
-figure, header, data = FIGURES["history-cold-war-1949"]()
-figure"""),
+figure, header, data = FIGURES["history-cold-war-1949"]()"""),
     ("code", """usa = cold_war.states.index("USA")
 year = list(cold_fit.years).index(1992)
 moment = cold_fit.simulated[year, usa]
@@ -347,7 +339,7 @@ Fit 1870-1900 and predict 1901-1913, beside persistence (the 1900 shares held) a
 linear trend through 1870-1900."""),
     ("code", """held = holdout(problem, 1900)
 print(held.summary())
-plot_fit(held, title="europe-1870, fitted to 1870-1900")"""),
+plot_fit(held, title="europe-1870, fitted to 1870-1900");"""),
     ("md", """## Do the alliances or the economy improve the fit?
 
 The same unknowns fitted under four mechanism sets: without the economy output is held at
@@ -375,7 +367,7 @@ for label, chosen in (("+ economy + alliances", scenario),
     sampled = Problem(chosen, observed, ["reaction.*"], error="ar1")
     bayes[label] = posterior(fit(sampled), walkers=walkers, steps=steps, burn=burn)
 print(bayes["+ economy + alliances"].summary())"""),
-    ("code", """plot_corner(bayes["+ economy + alliances"])"""),
+    ("code", """plot_corner(bayes["+ economy + alliances"]);"""),
     ("code", """bands = predictive(bayes["+ economy + alliances"], draws=200)
 plot_predictive(bayes["+ economy + alliances"], bands,
                 title="europe-1870: 5-95 % posterior-predictive bands")"""),
@@ -417,7 +409,7 @@ print(found.summary())"""),
     ("md", """The peeling trajectory trades coverage (the share of all failures inside the box) for
 density (the share of the box's members that fail). The chosen box maximises their
 product; `found.select(i)` picks another point of the curve."""),
-    ("code", """plot_discovery(found)"""),
+    ("code", """plot_discovery(found);"""),
     ("code", """found.trajectory_frame().tail()"""),
     ("md", """CART gives a second view: its first split should fall on one of the box's limits."""),
     ("code", """found.first_split"""),
@@ -468,7 +460,7 @@ systems = 60 if os.environ.get("DYNAMICS_QUICK") else 400
 found = durability(Design(systems=systems, seed=0))
 print(found.summary())"""),
     ("code", """from dynamics.plotting import plot_survival
-plot_survival(found)"""),
+plot_survival(found);"""),
     ("md", """Each system's inputs and durations are a table (`found.to_csv(path)`); any system can be
 replayed as a scenario of its own, for instance the first one kept, from its unipolar
 start."""),
