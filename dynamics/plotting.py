@@ -24,7 +24,7 @@ from dynamics.results import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
            "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris",
-           "plot_fit", "plot_corner", "plot_predictive", "plot_survival"]
+           "plot_fit", "plot_corner", "plot_predictive", "plot_survival", "identical_states"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -69,14 +69,37 @@ def _run_colours(result: Result) -> dict[str, str]:
     return {s: PALETTE[named.index(s)] if s in named else OTHERS for s in result.states}
 
 
-def _label(state: str, colours: dict[str, str], seen: set[str]) -> str | None:
-    """The legend's label of a state: its name, or one "other states" for the grey."""
+def _label(state: str, colours: dict[str, str], seen: set[str],
+           twins: dict[str, list[str]] | None = None) -> str | None:
+    """The legend's label of a state: its name, one "other states" for the grey, and one
+    label for states whose trajectories are identical (``twins``: the first of each such
+    group and its group)."""
+    if twins is not None and state in twins:
+        group = twins[state]
+        return None if group[0] != state else " = ".join(group) + " (identical)"
     if colours[state] != OTHERS:
         return state
     if OTHERS in seen:
         return None
     seen.add(OTHERS)
     return "other states"
+
+
+def identical_states(result: Result) -> dict[str, list[str]]:
+    """Groups of two or more states whose spending, output and power share are the same
+    over the whole run (to 1e-9 relative): each state of a group maps to the group."""
+    columns = [np.column_stack([result["m"][:, i], result["e"][:, i], result.share[:, i]])
+               for i in range(len(result.states))]
+    groups: list[list[int]] = []
+    for i, column in enumerate(columns):
+        for group in groups:
+            if np.allclose(column, columns[group[0]], rtol=1e-9, atol=1e-12):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    return {result.states[i]: [result.states[k] for k in group]
+            for group in groups if len(group) > 1 for i in group}
 
 
 #: the formats a figure is written in when its path names one
@@ -132,6 +155,10 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
     ``unit`` is the currency unit of spending and output (a scenario's ``unit``); without
     one the spending axis says "arbitrary units"."""
     colours = _run_colours(result)
+    # states with identical trajectories are drawn in one colour and named once, so that a
+    # reader does not take the one visible line for one state and think the others missing
+    twins = identical_states(result)
+    colours.update({state: colours[group[0]] for state, group in twins.items()})
     seen: set[str] = set()
     # a dollar sign in the unit ("US$ bn") would open matplotlib's mathtext
     shown = (unit or "arbitrary units").replace("$", r"\$")
@@ -144,7 +171,7 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
         for i, state in enumerate(result.states):
             layer = 1 if colours[state] == OTHERS else 2
             spend.plot(result.t, result["m"][:, i], color=colours[state],
-                       label=_label(state, colours, seen), zorder=layer)
+                       label=_label(state, colours, seen, twins), zorder=layer)
             burden.plot(result.t, 100 * result.burden[:, i], color=colours[state],
                         zorder=layer)
         spend.set_ylabel(f"military spending $m_i$ ({shown})")

@@ -220,3 +220,17 @@ def test_the_command_says_its_version(capsys):
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.strip() == f"balancing {__version__}"
+
+
+def test_identical_states_are_named_once_in_a_runs_legend():
+    """hegemonic-rise: West, Centre and East have the same values and the same paths; the
+    legend says so in one entry instead of three that show one line."""
+    import matplotlib.pyplot as plt
+
+    from dynamics.plotting import plot_run
+    from dynamics.scenarios import load_scenario
+
+    figure = plot_run(load_scenario("hegemonic-rise").run())
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    plt.close(figure)
+    assert labels == ["Riser", "West = Centre = East (identical)"]
