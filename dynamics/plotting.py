@@ -185,9 +185,11 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
                               zorder=1 if colours[state] == OTHERS else 2)
             cohesion.set_ylabel(f"economic output $e_i$ ({shown})")
             cohesion.set_xlabel("time (years)")
-        spend.legend(loc="best", ncols=2)
         if title:
             fig.suptitle(title, fontsize=9)
+        # the states' legend sits below the panels, where it covers no line
+        handles, labels = spend.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
         for ax in axes.flat:
             ax.set_xlim(result.t[0], result.t[-1])
             mark_events(ax, result.events, label=ax is spend)

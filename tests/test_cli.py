@@ -231,6 +231,6 @@ def test_identical_states_are_named_once_in_a_runs_legend():
     from dynamics.scenarios import load_scenario
 
     figure = plot_run(load_scenario("hegemonic-rise").run())
-    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
     plt.close(figure)
     assert labels == ["Riser", "West = Centre = East (identical)"]
