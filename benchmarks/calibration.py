@@ -8,7 +8,7 @@
    in the same run from the same start); the ratio and both optima are printed. Then the
    time of the profile intervals, a 200-replicate bootstrap and an emcee step.
 2. Coverage of the nominal 95 % profile and bootstrap intervals on synthetic replicates
-   (dynamics.figures.COVERAGE): log-normal errors (the README's study) and AR(1) errors
+   (dynamics.views.figures.COVERAGE): log-normal errors (the README's study) and AR(1) errors
    (rho 0.5), printed per unknown.
 
 Not a test: timings on shared machines are noisy.
@@ -22,9 +22,9 @@ import time
 import numpy as np
 from scipy.optimize import least_squares
 
-from dynamics import fitting
-from dynamics.figures import COVERAGE, calibration_problem, synthetic_problem
-from dynamics.simulate import simulate
+from dynamics.calibration import fitting
+from dynamics.run.front import simulate
+from dynamics.views.figures import COVERAGE, calibration_problem, synthetic_problem
 
 
 def _timed(function, *args, **kwargs):
@@ -66,7 +66,7 @@ def speed(mcmc: bool) -> None:
     _, seconds = _timed(fitting.bootstrap, batched, 200)
     print(f"  bootstrap, 200 refits  {seconds:7.2f} s")
     if mcmc:
-        from dynamics.posterior import posterior
+        from dynamics.calibration.posterior import posterior
 
         fixed = fitting.Problem(scenario, problem.observations, ["reaction.*"], error="ar1")
         result, seconds = _timed(posterior, fitting.fit(fixed), walkers=64, steps=300,

@@ -7,7 +7,7 @@
 For each number of states (all mechanisms on) and ensemble size, the same random
 ensemble is integrated (i) by one ``solve_ivp`` (RK45) call per member with the compiled
 numpy rate, on ``--loop-sample`` members (the loop's rate in members per second does not
-depend on the ensemble size), and (ii) by ``dynamics.ensemble.simulate_ensemble`` with the
+depend on the ensemble size), and (ii) by ``dynamics.run.ensemble.simulate_ensemble`` with the
 numba kernel (after a warm-up that pays numba's compilation, reported separately), which
 integrates an ensemble of ``kernel.LANE_MIN`` members or more side by side, eight members
 in the lanes of a vectorised rate; the *one by one* row runs the largest ensemble with
@@ -43,10 +43,11 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from dynamics import Intervention, Model, compile_model, kernel
-from dynamics.ensemble import simulate_ensemble
-from dynamics.kernel import _function
-from dynamics.solver import Solver, prepare
+from dynamics import Intervention, Model, compile_model
+from dynamics.run.ensemble import simulate_ensemble
+from dynamics.run.kernel import build as kernel
+from dynamics.run.kernel.build import _function
+from dynamics.run.solver import Solver, prepare
 
 
 def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
@@ -114,7 +115,7 @@ def lanes_rate(model: Model, params: dict, general: bool = False):
     the power of an exponent that is 1 in every member is its base, unless ``general``),
     a buffer that it reads and writes for ``LANES`` copies of that member (states, rates,
     inputs), and where the rates begin in it."""
-    from dynamics.kernel_body import LANES
+    from dynamics.run.kernel.body import LANES
 
     compiled = compile_model(model, "unrolled")
     y0, p = (a[0] for a in inputs(model, params, 1))
@@ -135,7 +136,7 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
     each path is about this times the evaluations."""
     import numba
 
-    from dynamics.kernel_body import LANES
+    from dynamics.run.kernel.body import LANES
 
     compiled = compile_model(model, "unrolled")
     y0, p = (a[0] for a in inputs(model, params, 1))

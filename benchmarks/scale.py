@@ -31,8 +31,8 @@ import numpy as np
 from readme_block import write_block
 
 from dynamics import Model, simulate
-from dynamics import compile as compiler
-from dynamics.solver import Solver, prepare
+from dynamics.codegen import compile as compiler
+from dynamics.run.solver import Solver, prepare
 
 
 def _cold_build(n: int, path: str) -> float:

@@ -43,9 +43,11 @@ import numba
 import numpy as np
 from ensemble import ensemble, first_touch, lanes_rate
 
-from dynamics import Model, compile_model, kernel, kernel_body
-from dynamics.ensemble import simulate_ensemble
-from dynamics.solver import Solver
+from dynamics import Model, compile_model
+from dynamics.run.ensemble import simulate_ensemble
+from dynamics.run.kernel import body as kernel_body
+from dynamics.run.kernel import build as kernel
+from dynamics.run.solver import Solver
 
 
 def processor() -> str:
@@ -86,7 +88,7 @@ def rate_alone(model: Model, params: dict, seconds: float = 0.5):
     """A function of a thread count: the model's rate for ``LANES`` members side by side,
     evaluated over and over by that many threads, each in a buffer of its own, for about
     ``seconds``: evaluations per second (one per member), the best of three."""
-    from dynamics.kernel_body import LANES
+    from dynamics.run.kernel.body import LANES
 
     lanes, row, first_rate = lanes_rate(model, params)
     # rows 64 values apart at least, so that no two threads share a cache line

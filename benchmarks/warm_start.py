@@ -27,8 +27,8 @@ PROBE = """
 import time
 import numpy as np
 from dynamics import Model
-from dynamics.compile import compile_model
-from dynamics.ensemble import simulate_ensemble
+from dynamics.codegen.compile import compile_model
+from dynamics.run.ensemble import simulate_ensemble
 model = Model([f"S{{i}}" for i in range({states})])
 began = time.perf_counter()
 compile_model(model)

@@ -27,10 +27,11 @@ from collections import Counter
 
 import numpy as np
 
-from dynamics import Model, kernel
-from dynamics.ensemble import _stiff, simulate_ensemble
+from dynamics import Model
 from dynamics.model.registry import REGISTRY
-from dynamics.solver import Solver, prepare
+from dynamics.run.ensemble import _stiff, simulate_ensemble
+from dynamics.run.kernel import build as kernel
+from dynamics.run.solver import Solver, prepare
 
 
 def draw(model: Model, members: int, seed: int) -> dict[str, np.ndarray]:

@@ -8,15 +8,15 @@ analyse it
 (:func:`find_equilibria`, :func:`continuation`, metrics), study it (:func:`sweep`,
 :func:`sobol`, :func:`morris`, :func:`decompose` to see which of a scenario's
 assumptions drives it, and the polarity-durability experiment of
-:mod:`dynamics.durability`), and extend it with a :class:`Mechanism` of your own,
+:mod:`dynamics.studies.durability`), and extend it with a :class:`Mechanism` of your own,
 checked by :func:`check_mechanism`.
 """
 
 from typing import TYPE_CHECKING
 
+from dynamics import _moved
 from dynamics._version import __version__
-from dynamics.compile import compile_model
-from dynamics.ensemble import EnsembleResult, simulate_ensemble
+from dynamics.codegen.compile import compile_model
 from dynamics.errors import (
     DynamicsError,
     MechanismError,
@@ -27,7 +27,6 @@ from dynamics.errors import (
     TimeSpanError,
     UnknownNameError,
 )
-from dynamics.interventions import Intervention
 from dynamics.model import (
     MECHANISMS,
     REFERENCES,
@@ -43,9 +42,15 @@ from dynamics.model import (
     Term,
     Variable,
 )
-from dynamics.results import Result, Status, load
-from dynamics.simulate import simulate
-from dynamics.solver import Events, Solver
+from dynamics.results.labelled import Result, Status, load
+from dynamics.run.ensemble import EnsembleResult, simulate_ensemble
+from dynamics.run.front import simulate
+from dynamics.run.interventions import Intervention
+from dynamics.run.solver import Events, Solver
+
+# the modules that moved into the layer folders answer under their old names, with
+# a deprecation warning, for one release
+_moved.install()
 
 #: names imported on first use (they pull in scipy.stats and scipy.optimize, which would
 #: double the import time of the command line)
@@ -55,19 +60,20 @@ _LAZY = {
     "METRICS": "dynamics.analysis.metrics", "first_hegemony": "dynamics.analysis.metrics",
     "peak_share": "dynamics.analysis.metrics", "transition_time": "dynamics.analysis.metrics",
     "unipolar_durability": "dynamics.analysis.metrics",
-    "check_mechanism": "dynamics.checks",
+    "check_mechanism": "dynamics.analysis.checks",
     "Scenario": "dynamics.scenarios", "list_scenarios": "dynamics.scenarios",
     "load_scenario": "dynamics.scenarios",
-    "local_sensitivities": "dynamics.sensitivity", "morris": "dynamics.sensitivity",
-    "sobol": "dynamics.sensitivity",
+    "local_sensitivities": "dynamics.studies.sensitivity", "morris": "dynamics.studies.sensitivity",
+    "sobol": "dynamics.studies.sensitivity",
     "Problem": "dynamics.studies", "grid": "dynamics.studies",
     "latin_hypercube": "dynamics.studies", "sobol_design": "dynamics.studies",
-    "sweep": "dynamics.sweep",
-    "explore": "dynamics.interactive",
-    "compare": "dynamics.counterfactual", "decompose": "dynamics.counterfactual",
+    "sweep": "dynamics.studies.sweep",
+    "explore": "dynamics.views.interactive",
+    "compare": "dynamics.studies.counterfactual", "decompose": "dynamics.studies.counterfactual",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
+    from dynamics.analysis.checks import check_mechanism
     from dynamics.analysis.continuation import continuation
     from dynamics.analysis.equilibria import find_equilibria
     from dynamics.analysis.metrics import (
@@ -77,13 +83,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
         transition_time,
         unipolar_durability,
     )
-    from dynamics.checks import check_mechanism
-    from dynamics.counterfactual import compare, decompose
-    from dynamics.interactive import explore
     from dynamics.scenarios import Scenario, list_scenarios, load_scenario
-    from dynamics.sensitivity import local_sensitivities, morris, sobol
-    from dynamics.studies import Problem, grid, latin_hypercube, sobol_design
-    from dynamics.sweep import sweep
+    from dynamics.studies.counterfactual import compare, decompose
+    from dynamics.studies.design import Problem, grid, latin_hypercube, sobol_design
+    from dynamics.studies.sensitivity import local_sensitivities, morris, sobol
+    from dynamics.studies.sweep import sweep
+    from dynamics.views.interactive import explore
 
 
 def __dir__() -> list[str]:
@@ -98,6 +103,10 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if f"dynamics.{name}" in _moved.MOVED:  # ``dynamics.solver`` after ``import dynamics``
+        import sys
+
+        return sys.modules[f"dynamics.{name}"]
     raise AttributeError(f"module 'dynamics' has no attribute {name!r}")
 
 

@@ -60,8 +60,8 @@ def _cmd_list(args: argparse.Namespace) -> None:
 
 
 def _cmd_describe(args: argparse.Namespace) -> None:
-    from dynamics.display import describe_text
     from dynamics.scenarios import load_scenario
+    from dynamics.views.display import describe_text
 
     print(describe_text(load_scenario(args.scenario)))
 
@@ -91,7 +91,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     if args.t_end is not None:
         scenario = scenario.with_values(t_span=(scenario.t_span[0], args.t_end))
     if args.event:
-        from dynamics.interventions import parse_event
+        from dynamics.run.interventions import parse_event
 
         added = tuple(parse_event(text) for text in args.event)
         scenario = scenario.with_values(events=(*scenario.events, *added))
@@ -107,7 +107,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
             raise DynamicsError(f"--out {out}: expected a .csv or .npz file name")
         print(f"wrote {out}")
     if args.plot:
-        from dynamics.plotting import plot_run, save_figure
+        from dynamics.views.plotting import plot_run, save_figure
 
         title = scenario.title + (f" ({', '.join(args.set)})" if args.set else "")
         figure = plot_run(result, title=title, unit=scenario.unit)
@@ -141,9 +141,9 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
 def _cmd_continue(args: argparse.Namespace) -> None:
 
     from dynamics.analysis.continuation import check_range, continuation, parameter_slots
-    from dynamics.figures import write_table
     from dynamics.model.names import parse_name
     from dynamics.scenarios import load_scenario
+    from dynamics.views.figures import write_table
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     model = scenario.model()
@@ -172,7 +172,7 @@ def _cmd_continue(args: argparse.Namespace) -> None:
     if args.plot:
         import matplotlib.pyplot as plt
 
-        from dynamics.plotting import ONE_COLUMN, paper_style, plot_branch, save_figure
+        from dynamics.views.plotting import ONE_COLUMN, paper_style, plot_branch, save_figure
 
         variable = args.variable or branch.labels[0]
         with paper_style():
@@ -186,7 +186,7 @@ def _cmd_continue(args: argparse.Namespace) -> None:
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.calibration import richardson_differences, richardson_trajectory
+    from dynamics.calibration.calibrate import richardson_differences, richardson_trajectory
     from dynamics.data import cow_series, read_series
 
     if args.source == "richardson":
@@ -247,7 +247,7 @@ def _variant(text: str, base: Any) -> tuple[str, Any]:
 def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics import fitting
+    from dynamics.calibration import fitting
     from dynamics.scenarios import load_scenario
 
     if args.plot and args.method != "mcmc" and args.holdout is None:
@@ -273,7 +273,7 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     reports: list[Any] = [result]
     posterior = None
     if args.method == "mcmc":
-        from dynamics.posterior import posterior as sample
+        from dynamics.calibration.posterior import posterior as sample
 
         posterior = sample(result, walkers=args.walkers, steps=args.steps, burn=args.burn,
                            seed=args.seed)
@@ -295,7 +295,7 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     else:
         print("\n".join(report.summary() for report in reports))
     if args.plot:
-        from dynamics.plotting import plot_corner, plot_fit, save_figure
+        from dynamics.views.plotting import plot_corner, plot_fit, save_figure
 
         if posterior is not None:
             figure = plot_corner(posterior)
@@ -345,7 +345,7 @@ def _executor(args: argparse.Namespace):
         with client:
             yield client.get_executor()
     elif args.workers > 1:
-        from dynamics.sweep import process_pool
+        from dynamics.studies.sweep import process_pool
 
         with process_pool(args.workers) as pool:  # its workers exit if we are killed
             yield pool
@@ -407,8 +407,8 @@ def chunk_size(args: argparse.Namespace, runs: int) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
     from dynamics.scenarios import load_scenario
-    from dynamics.sensitivity import Problem, grid
-    from dynamics.sweep import sweep
+    from dynamics.studies.sensitivity import Problem, grid
+    from dynamics.studies.sweep import sweep
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     ranges = _ranges(args.param, 3)
@@ -426,7 +426,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 def _cmd_sensitivity(args: argparse.Namespace) -> None:
     from dynamics.scenarios import load_scenario
-    from dynamics.sensitivity import (
+    from dynamics.studies.sensitivity import (
         GIVEN_DATA,
         Problem,
         convergence,
@@ -500,7 +500,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     record |= result.as_dict()
     _write_json(args.out, record)
     if args.plot:
-        from dynamics import plotting
+        from dynamics.views import plotting
 
         draw: Callable[[Any, str], Any]
         if args.convergence:
@@ -518,7 +518,7 @@ def _sweep_table(path: str, metric: str):
     import csv
     import json
 
-    from dynamics.studies import Problem
+    from dynamics.studies.design import Problem
 
     try:
         meta = json.loads(Path(f"{path}.json").read_text())
@@ -540,9 +540,9 @@ def _sweep_table(path: str, metric: str):
 def _cmd_discover(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.discovery import discover
     from dynamics.scenarios import load_scenario
-    from dynamics.studies import Problem
+    from dynamics.studies.design import Problem
+    from dynamics.studies.discovery import discover
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     ranges = _ranges(args.param, 2)
@@ -556,7 +556,7 @@ def _cmd_discover(args: argparse.Namespace) -> None:
     if args.out:
         _write_json(args.out, {**_run_provenance(args, scenario), **result.as_dict()})
     if args.plot:
-        from dynamics.plotting import plot_discovery, save_figure
+        from dynamics.views.plotting import plot_discovery, save_figure
 
         written = save_figure(plot_discovery(result), Path(args.plot))
         print("wrote " + ", ".join(map(str, written)))
@@ -566,7 +566,7 @@ def _write_json(path: str | None, record: dict) -> None:
     """Write ``record`` with the package and library versions to ``path``, if given."""
     import json
 
-    from dynamics.results import environment, jsonable
+    from dynamics.results.labelled import environment, jsonable
 
     if path:
         Path(path).write_text(json.dumps(jsonable({**environment(), **record}), indent=2))
@@ -576,8 +576,8 @@ def _write_json(path: str | None, record: dict) -> None:
 def _cmd_robustness(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.robustness import robustness, write_metadata
     from dynamics.scenarios import load_scenario
+    from dynamics.studies.robustness import robustness, write_metadata
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed)
@@ -595,7 +595,7 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
             raise DynamicsError(f"--write: no file to write for scenario {scenario.name!r}")
         print(f"wrote {write_metadata(target, result)}")
     if args.plot:
-        from dynamics.plotting import plot_robustness, save_figure
+        from dynamics.views.plotting import plot_robustness, save_figure
 
         written = save_figure(plot_robustness(result), Path(args.plot))
         print("wrote " + ", ".join(map(str, written)))
@@ -604,8 +604,8 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
 def _cmd_decompose(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.counterfactual import decompose
     from dynamics.scenarios import load_scenario
+    from dynamics.studies.counterfactual import decompose
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     result = decompose(scenario, args.metric)
@@ -615,7 +615,7 @@ def _cmd_decompose(args: argparse.Namespace) -> None:
 def _cmd_durability(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.durability import Design, durability
+    from dynamics.studies.durability import Design, durability
 
     states = _range_of_integers(args.states, "--states")
     ranges = {name: (low, high) for name, (low, high) in _ranges(args.range or [], 2,
@@ -630,7 +630,7 @@ def _cmd_durability(args: argparse.Namespace) -> None:
     if args.csv:
         print(f"wrote {result.to_csv(args.csv)}")
     if args.plot:
-        from dynamics.plotting import plot_survival, save_figure
+        from dynamics.views.plotting import plot_survival, save_figure
 
         written = save_figure(plot_survival(result), Path(args.plot))
         print("wrote " + ", ".join(map(str, written)))
@@ -652,9 +652,9 @@ def _range_of_integers(text: str, option: str) -> tuple[int, ...]:
 def _cmd_compare(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.counterfactual import compare
-    from dynamics.interventions import parse_event
+    from dynamics.run.interventions import parse_event
     from dynamics.scenarios import load_intervention, load_scenario
+    from dynamics.studies.counterfactual import compare
 
     base = _apply_sets(load_scenario(args.scenario), args.set or [])
     events = [parse_event(text) for text in args.event or []]
@@ -671,7 +671,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     if args.csv:
         print(f"wrote {result.to_csv(args.csv)}")
     if args.plot:
-        from dynamics.plotting import plot_comparison, save_figure
+        from dynamics.views.plotting import plot_comparison, save_figure
 
         figure = plot_comparison(result, title=f"{base.title or base.name}: "
                                  + "; ".join(result.interventions))
@@ -679,8 +679,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
 
 
 def _cmd_parameters(args: argparse.Namespace) -> None:
-    from dynamics.display import parameter_table
     from dynamics.model.registry import resolve_mechanisms
+    from dynamics.views.display import parameter_table
 
     resolve_mechanisms(args.mechanisms or "all")  # a researcher's mechanisms list theirs
     print(parameter_table(markdown=args.markdown))
@@ -694,7 +694,7 @@ def _cmd_equations(args: argparse.Namespace) -> None:
 
 
 def _cmd_figures(args: argparse.Namespace) -> None:
-    from dynamics.figures import make_figures
+    from dynamics.views.figures import make_figures
 
     make_figures(Path(args.out), only=args.only,
                  progress=lambda path: print(f"wrote {path}", flush=True),
@@ -759,7 +759,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="fit across a change of currency or unit (not advised)")
         each.set_defaults(func=_cmd_calibrate)
     from_scenario = sources.add_parser(
-        "scenario", help="fit a scenario's parameters to observed series (dynamics.fitting)")
+        "scenario",
+        help="fit a scenario's parameters to observed series (dynamics.calibration.fitting)")
     from_scenario.add_argument("scenario", help="a shipped scenario name or a .toml file")
     from_scenario.add_argument("--data", required=True, metavar="cow:milex[,cinc]|FILE.csv",
                                help="COW series of the scenario's states, or a CSV file with "

@@ -27,7 +27,7 @@ soft-balancing effort evolve together (Richardson 1960; Walt 1985; Waltz 1979).
 
 Install (from the project folder): `pip install -e '.[notebook]'`."""),
     ("code", """import dynamics
-from dynamics.plotting import plot_run
+from dynamics.views.plotting import plot_run
 from dynamics.scenarios import list_scenarios, load_scenario
 dynamics.__version__, list_scenarios()"""),
     ("md", """A scenario bundles states, mechanisms, parameters with their sources, initial values and
@@ -65,7 +65,7 @@ and *externally*, by allying against it (Waltz 1979; Walt 1985). Weak states may
 large (Olson and Zeckhauser 1966)."""),
     ("code", """from dynamics.scenarios import load_scenario
 from dynamics.analysis.metrics import peak_share, burden_size_correlation, mean_cohesion
-from dynamics.figures import FIGURES
+from dynamics.views.figures import FIGURES
 peaks = {name: peak_share(load_scenario(name).run(), "Riser").share
          for name in ["hegemonic-rise", "internal-balancing", "external-balancing",
                       "combined-balancing"]}
@@ -119,7 +119,7 @@ expression, analytic"""),
 the full model (delayed perception and the mobilisation ceiling on), by continuation in D:"""),
     ("code", """numeric = dilemma_threshold_numeric({"reaction": 0.9, "fatigue": 0.2, "offence": 0.1})
 numeric"""),
-    ("code", """from dynamics.figures import FIGURES
+    ("code", """from dynamics.views.figures import FIGURES
 figure, header, data = FIGURES["bifurcation-security-dilemma"]()"""),
     ("md", """Move the slider to see the spiral appear below D*
 (`dynamics.explore` needs ipywidgets):"""),
@@ -143,7 +143,7 @@ without_soft = decay.with_values(mechanisms=["perception", "ceiling", "economy"]
 durations = {"with soft balancing": unipolar_durability(decay.run())[0],
              "without": unipolar_durability(without_soft.run())[0]}
 durations"""),
-    ("code", """from dynamics.figures import FIGURES
+    ("code", """from dynamics.views.figures import FIGURES
 figure, header, data = FIGURES["compare-soft-balancing"]()"""),
     ("md", """The present-day scenario starts from the 2016 figures of the Correlates of War file
 (military spending, population) and the World Bank (output). The date of a transition, if
@@ -154,7 +154,7 @@ when = transition_time(result)
 print(when)
 slower = transition.with_values({"capacity": {"CHN": 36000.0}}).run()
 print(transition_time(slower))"""),
-    ("code", """from dynamics.plotting import plot_run
+    ("code", """from dynamics.views.plotting import plot_run
 plot_run(result, title=transition.title);"""),
     ("code", """assert durations["with soft balancing"] < durations["without"]
 assert when is not None and 2016 < when[0] < 2066 and when[1:] == ("USA", "CHN")"""),
@@ -170,7 +170,7 @@ Sobol indices apportion the variance of the peak share, and the same indices per
 time show when each assumption matters. Every evaluation is one compiled ensemble."""),
     ("code", """from dynamics.analysis.metrics import peak_share
 from dynamics.scenarios import load_scenario
-from dynamics.sensitivity import Problem, local_sensitivities, morris, sobol
+from dynamics.studies.sensitivity import Problem, local_sensitivities, morris, sobol
 scenario = load_scenario("hegemonic-rise").with_values(output=17)
 problem = Problem(("coercion", "growth.Riser", "capacity.Riser"),
                   ((0.0, 0.08), (0.03, 0.07), (2.0, 3.0)))
@@ -190,7 +190,7 @@ dict(zip(screening.names, screening.mu_star.round(4)))"""),
 output time (here every 5 years after the start)."""),
     ("code", """over_time = sobol(scenario, problem, lambda r: r.share[1:, 0], n=32, seed=1)
 import matplotlib.pyplot as plt
-from dynamics.plotting import ONE_COLUMN, paper_style
+from dynamics.views.plotting import ONE_COLUMN, paper_style
 times = scenario.run().t[1:]
 with paper_style():
     fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4), layout="constrained")
@@ -213,7 +213,7 @@ Richardson (1960) fitted his equations to the defence budgets of the two blocs b
 its military expenditure is in thousands of pounds until 1913 and in dollars from 1914, so
 the fit stops at 1913."""),
     ("code", """from dynamics.data import cow_series
-from dynamics.calibration import richardson_differences, richardson_trajectory
+from dynamics.calibration.calibrate import richardson_differences, richardson_trajectory
 series = cow_series({"Entente": ["FRN", "RUS"], "Central": ["GMY", "AUH"]}, (1909, 1913))
 series.years, series.total"""),
     ("md", """Richardson's method: the yearly increment of the bloc total against its mid-year mean
@@ -224,7 +224,7 @@ differences.k_minus_alpha, differences.equilibrium_total, differences.warnings""
 Richardson's 0.2/yr):"""),
     ("code", """trajectory = richardson_trajectory(series)
 {name: (round(e.value, 4), round(e.stderr, 4)) for name, e in trajectory.estimates.items()}"""),
-    ("code", """from dynamics.figures import FIGURES
+    ("code", """from dynamics.views.figures import FIGURES
 figure, header, data = FIGURES["calibration-1909"]()"""),
     ("code", """assert differences.k_minus_alpha.value > 0                      # a runaway race
 assert differences.equilibrium_total.value < series.total.min()  # above its equilibrium"""),
@@ -242,12 +242,12 @@ shipped in the package; their alliances and the Soviet collapse arrive as dated
 counterfactual without one of them."""),
     ("code", """import numpy as np
 from dynamics import Intervention, compare, load_scenario, simulate
-from dynamics.figures import FIGURES
-from dynamics.history import fit
+from dynamics.views.figures import FIGURES
+from dynamics.calibration.history import fit
 europe = load_scenario("europe-1870")
 [event.describe() for event in europe.events]"""),
     ("md", """Growth, initial output and spending, and each state's reaction and grievance come from the
-data (`dynamics.history.derive`); what the data do not fix is stated in the file. The
+data (`dynamics.calibration.history.derive`); what the data do not fix is stated in the file. The
 simulated shares of military spending against COW's observed ones:"""),
     ("code", """europe_fit = fit(europe)
 print(europe_fit.summary())
@@ -304,11 +304,11 @@ assert all(row["difference"] == 0 or np.isnan(row["difference"]) for row in null
 NOTEBOOKS["08-fitting-history"] = [
     ("md", """# Fitting history: the six powers of 1870-1913 with intervals a referee accepts
 
-`dynamics.fitting` fits a scenario's parameters to the Correlates of War record with an
+`dynamics.calibration.fitting` fits a scenario's parameters to the Correlates of War record with an
 explicit observation model (log-normal errors, here with AR(1) autocorrelation along each
 state's years), gives profile-likelihood and bootstrap intervals, says what the data
 cannot pin, checks the fit on years it never saw, and compares mechanism sets.
-`dynamics.posterior` adds the Bayesian posterior (emcee; the `[bayes]` extra).
+`dynamics.calibration.posterior` adds the Bayesian posterior (emcee; the `[bayes]` extra).
 
 The Markov chains below take several minutes in a full run, where their effective sample
 sizes and R-hat pass; the posterior's summary prints every diagnostic and names any that
@@ -316,10 +316,10 @@ fails (emcee also advises chains of 50 autocorrelation times for a reliable esti
 that time itself, which these may not reach). The test suite runs this notebook with
 `DYNAMICS_QUICK=1`, which shortens the chains (their diagnostics then say so)."""),
     ("code", """import os
-from dynamics.fitting import (Problem, bootstrap, compare, cow_observations, fit, holdout,
+from dynamics.calibration.fitting import (Problem, bootstrap, compare, cow_observations, fit, holdout,
                               profile)
-from dynamics.plotting import plot_corner, plot_fit, plot_predictive
-from dynamics.posterior import compare_criteria, posterior, predictive
+from dynamics.views.plotting import plot_corner, plot_fit, plot_predictive
+from dynamics.calibration.posterior import compare_criteria, posterior, predictive
 from dynamics.scenarios import load_scenario
 QUICK = os.environ.get("DYNAMICS_QUICK") == "1"
 scenario = load_scenario("europe-1870")
@@ -395,11 +395,11 @@ conditions does the Riser pass the hegemony threshold s* although the status-quo
 ally against it? Scenario discovery answers it (Bryant and Lempert 2010): run many members
 over the plausible ranges, mark those where the outcome happens, and find the box of
 inputs that holds them with PRIM (the EMA Workbench's, `pip install -e '.[discovery]'`)."""),
-    ("code", """from dynamics.discovery import discover
-from dynamics.figures import DISCOVERY
-from dynamics.plotting import plot_discovery
+    ("code", """from dynamics.studies.discovery import discover
+from dynamics.views.figures import DISCOVERY
+from dynamics.views.plotting import plot_discovery
 from dynamics.scenarios import load_scenario
-from dynamics.sensitivity import Problem, convergence
+from dynamics.studies.sensitivity import Problem, convergence
 scenario = load_scenario("external-balancing")
 problem = Problem(tuple(name for name, _ in DISCOVERY["inputs"]),
                   tuple(bounds for _, bounds in DISCOVERY["inputs"]))
@@ -442,7 +442,7 @@ with the other half of the debate, soft balancing after 2003 (Pape 2005; Paul 20
 
 Its file states its assumptions (`[assumptions]`); `decompose` switches each off alone and
 all together, and records the years until the Unipole falls below s*."""),
-    ("code", """from dynamics.counterfactual import decompose
+    ("code", """from dynamics.studies.counterfactual import decompose
 from dynamics.scenarios import load_scenario
 parts = decompose(load_scenario("unipolar-decay"))
 print(parts.summary())"""),
@@ -455,11 +455,11 @@ horizon: a configuration still standing when the run ends counts as "lasted at l
 that long", which is what the Kaplan-Meier estimator is for. The notebook runs a smaller
 design than the README's (400 systems) when `DYNAMICS_QUICK` is set."""),
     ("code", """import os
-from dynamics.durability import Design, durability
+from dynamics.studies.durability import Design, durability
 systems = 60 if os.environ.get("DYNAMICS_QUICK") else 400
 found = durability(Design(systems=systems, seed=0))
 print(found.summary())"""),
-    ("code", """from dynamics.plotting import plot_survival
+    ("code", """from dynamics.views.plotting import plot_survival
 plot_survival(found);"""),
     ("md", """Each system's inputs and durations are a table (`found.to_csv(path)`); any system can be
 replayed as a scenario of its own, for instance the first one kept, from its unipolar

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from dynamics import Model, simulate
 from dynamics.analysis.metrics import along
+from dynamics.run.solver import prepare
 from dynamics.scenarios import list_scenarios, load_scenario
-from dynamics.solver import prepare
 
 ALLIED = 0.5
 

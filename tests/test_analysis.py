@@ -11,8 +11,8 @@ from dynamics.analysis.continuation import continuation, continue_branch
 from dynamics.analysis.equilibria import RESIDUAL_TOLERANCE, FixedSystem, classify, find_equilibria
 from dynamics.analysis.richardson import classify_case, stability_minors
 from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
+from dynamics.run.solver import prepare
 from dynamics.scenarios import load_scenario
-from dynamics.solver import prepare
 
 RICHARDSON_LIMIT = {"distinguishability": 0.0, "power_weight": 0.0}
 

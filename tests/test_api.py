@@ -20,18 +20,18 @@ from dynamics import (
     simulate,
     simulate_ensemble,
 )
+from dynamics.analysis.checks import CheckReport
 from dynamics.analysis.continuation import continuation
 from dynamics.analysis.equilibria import find_equilibria
-from dynamics.calibration import richardson_differences
-from dynamics.checks import CheckReport
+from dynamics.calibration.calibrate import richardson_differences
 from dynamics.data import Series
 from dynamics.model.names import parse_name
-from dynamics.report import ResultProtocol
-from dynamics.results import jsonable
+from dynamics.results.labelled import jsonable
+from dynamics.results.report import ResultProtocol
 from dynamics.scenarios import load_scenario, parse_scenario
-from dynamics.sensitivity import local_sensitivities, morris_of, sobol_of
-from dynamics.studies import Problem, grid, run_design
-from dynamics.sweep import sweep
+from dynamics.studies.design import Problem, grid, run_design
+from dynamics.studies.sensitivity import local_sensitivities, morris_of, sobol_of
+from dynamics.studies.sweep import sweep
 
 RICHARDSON = {"distinguishability": 0.0, "power_weight": 0.0, "reaction": 0.1,
               "fatigue": 0.3, "grievance": 0.01}

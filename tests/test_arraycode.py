@@ -1,4 +1,4 @@
-"""The array code of many states (dynamics/arraycode.py) against the unrolled code, a
+"""The array code of many states (dynamics/codegen/arraycode.py) against the unrolled code, a
 closed form at N = 50, the symbolic sparsity pattern, and the automatic switch."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import scipy.linalg
 import sympy as sp
 
 from dynamics import Model, simulate
-from dynamics.checks import ARRAY_TOLERANCE, _random_point
-from dynamics.compile import UNROLLED_MAX, choose_path, compile_model
+from dynamics.analysis.checks import ARRAY_TOLERANCE, _random_point
+from dynamics.codegen.compile import UNROLLED_MAX, choose_path, compile_model
 from dynamics.errors import ShapeError
 from dynamics.model.mechanisms.richardson import SPENDING
 from dynamics.model.parts import Mechanism, Term
-from dynamics.solver import Solver
+from dynamics.run.solver import Solver
 
 
 def _relative(got: np.ndarray, expected: np.ndarray) -> float:

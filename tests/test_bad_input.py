@@ -150,8 +150,8 @@ def _two_states(span=(1, 5), states=("A", "B")):
 ], ids=["gap", "non-numeric", "empty", "unit-change", "missing-state", "negative",
         "too-few-years"])
 def test_bad_observations_name_the_row_and_column(tmp_path, text, message):
+    from dynamics.calibration.fitting import Problem, read_observations
     from dynamics.data import SeriesError
-    from dynamics.fitting import Problem, read_observations
 
     path = tmp_path / "spending.csv"
     path.write_text(text)
@@ -174,8 +174,8 @@ def _cow_line(code: str, year: int) -> int:
 
 
 def test_a_value_cow_lacks_inside_the_window_names_its_line_and_column():
+    from dynamics.calibration.fitting import cow_observations
     from dynamics.data import SeriesError
-    from dynamics.fitting import cow_observations
 
     with pytest.raises(SeriesError, match=rf"line {_cow_line('CUB', 1902)} \(CUB 1902\), "
                                           r"column 'milex': missing \(-9\)"):
@@ -183,8 +183,8 @@ def test_a_value_cow_lacks_inside_the_window_names_its_line_and_column():
 
 
 def test_spending_levels_across_the_change_of_currency_are_refused():
+    from dynamics.calibration.fitting import cow_observations
     from dynamics.data import SeriesError
-    from dynamics.fitting import cow_observations
 
     scenario = _two_states((1910, 1916), ("UKG", "FRN"))
     with pytest.raises(SeriesError, match=rf"change of currency at line "

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dynamics import Model, Solver, simulate
-from dynamics.calibration import richardson_differences, richardson_trajectory
+from dynamics.calibration.calibrate import richardson_differences, richardson_trajectory
 from dynamics.cli import main
 from dynamics.data import Series, SeriesError, cow_series, read_series
 

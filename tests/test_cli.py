@@ -227,8 +227,8 @@ def test_identical_states_are_named_once_in_a_runs_legend():
     legend says so in one entry instead of three that show one line."""
     import matplotlib.pyplot as plt
 
-    from dynamics.plotting import plot_run
     from dynamics.scenarios import load_scenario
+    from dynamics.views.plotting import plot_run
 
     figure = plot_run(load_scenario("hegemonic-rise").run())
     labels = [t.get_text() for t in figure.legends[0].get_texts()]

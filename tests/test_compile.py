@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dynamics import Model, kernel
-from dynamics import compile as compiling
+from dynamics import Model
+from dynamics.codegen import compile as compiling
+from dynamics.run.kernel import build as kernel
 
 SHAPE = (2, Model(["A", "B"], ["ceiling"]).components)
 
@@ -52,7 +53,7 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
     """Not part of the model's code (it is generated when the kernel first meets a stiff
     member); its product equals the generated Jacobian times the vector to rounding, on a
     model with every mechanism; a truncated cache file of it is generated again."""
-    from dynamics.checks import _random_point
+    from dynamics.analysis.checks import _random_point
 
     monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
     model = Model(["A", "B", "C"])
@@ -87,8 +88,9 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
 
 
 FINGERPRINT = """
-from dynamics import Model, kernel
-from dynamics.compile import _fingerprint
+from dynamics import Model
+from dynamics.run.kernel import build as kernel
+from dynamics.codegen.compile import _fingerprint
 print(_fingerprint(Model(["A", "B", "C"])))
 """
 
@@ -178,7 +180,7 @@ def test_the_scalar_step_is_numpys_and_has_no_branch():
 
 
 def test_the_kernels_scalar_rate_is_the_models_rate():
-    from dynamics.checks import _random_point
+    from dynamics.analysis.checks import _random_point
 
     model = Model(["A", "B", "C"])
     compiled = compiling.compile_model(model, "unrolled")

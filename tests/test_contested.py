@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dynamics import Model, Solver, simulate
-from dynamics.compile import compile_model
+from dynamics.codegen.compile import compile_model
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.scenarios import load_scenario
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from dynamics.cli import main
-from dynamics.discovery import discover_of, parse_outcome
 from dynamics.errors import DynamicsError, ParameterValueError
-from dynamics.interventions import Intervention
+from dynamics.run.interventions import Intervention
+from dynamics.run.solver import Solver
 from dynamics.scenarios import load_scenario
-from dynamics.sensitivity import (
+from dynamics.studies.discovery import discover_of, parse_outcome
+from dynamics.studies.sensitivity import (
     Problem,
     convergence,
     convergence_of,
@@ -24,8 +25,7 @@ from dynamics.sensitivity import (
     sobol_of,
     sweep_indices,
 )
-from dynamics.solver import Solver
-from dynamics.sweep import sweep
+from dynamics.studies.sweep import sweep
 
 # --- Ishigami (a = 7, b = 0.1) on [-pi, pi]^3, its indices derived analytically ---------
 A, B = 7.0, 0.1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dynamics.docs import equations_markdown, model_markdown, parameters_markdown
+from dynamics.docgen.reference import equations_markdown, model_markdown, parameters_markdown
 from dynamics.model.mechanisms import SHIPPED
 
 ROOT = Path(__file__).resolve().parent.parent

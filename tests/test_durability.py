@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 from scipy.stats import CensoredData, logrank
 
 from dynamics.cli import main
-from dynamics.durability import (
+from dynamics.errors import ParameterValueError
+from dynamics.model.model import Model
+from dynamics.run.front import simulate
+from dynamics.studies.durability import (
     CONFIGURATIONS,
     MARGIN,
     Design,
@@ -27,9 +30,6 @@ from dynamics.durability import (
     spells,
     starting_shares,
 )
-from dynamics.errors import ParameterValueError
-from dynamics.model.model import Model
-from dynamics.simulate import simulate
 
 #: a small, quick design: two mechanisms, four states, 40 years
 SMALL = {"systems": 12, "states": (4,), "mechanisms": ("ceiling", "economy"), "years": 40.0}

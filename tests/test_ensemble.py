@@ -10,11 +10,12 @@ import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from dynamics import Model, Status, kernel, simulate
-from dynamics.ensemble import simulate_ensemble
+from dynamics import Model, Status, simulate
 from dynamics.model.parts import EPSILON, GUARD
 from dynamics.model.values import resolve_initial, resolve_parameters
-from dynamics.solver import Solver
+from dynamics.run.ensemble import simulate_ensemble
+from dynamics.run.kernel import build as kernel
+from dynamics.run.solver import Solver
 
 needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
 
@@ -165,7 +166,7 @@ def test_ensemble_writes_netcdf_that_xarray_reads_back(tmp_path):
     import json
 
     from dynamics.scenarios import load_scenario
-    from dynamics.sensitivity import Problem, run_design
+    from dynamics.studies.sensitivity import Problem, run_design
 
     scenario = load_scenario("security-dilemma").with_values(output=11)
     problem = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (-1.0, 9.0)))
@@ -220,7 +221,7 @@ def test_stiff_members_are_integrated_inside_the_kernel_and_agree_with_radau():
     rtol 1e-10 (scaled by each variable's largest magnitude)."""
     from scipy.integrate import solve_ivp
 
-    from dynamics.solver import prepare
+    from dynamics.run.solver import prepare
 
     model = Model(["A", "B", "C"])
     members = 6
@@ -249,8 +250,8 @@ def test_the_compiled_rate_for_scipys_reruns_is_the_models_rate():
     """``kernel.with_compiled_rate``, with which scipy's Radau re-runs the members the kernel
     leaves to it, evaluates the same rate as the model's numpy code (to rounding), at
     random states of every variable."""
-    from dynamics import kernel
-    from dynamics.solver import prepare
+    from dynamics.run.kernel import build as kernel
+    from dynamics.run.solver import prepare
 
     model = Model(["A", "B", "C"])
     compiled, _, _, y0, p = prepare(model, {}, None)

@@ -12,7 +12,7 @@ import pytest
 
 from dynamics import MissingExtraError, Model
 from dynamics.scenarios import load_scenario
-from dynamics.studies import Problem
+from dynamics.studies.design import Problem
 
 
 @pytest.fixture
@@ -34,14 +34,14 @@ def _never_runs(*args, **kwargs):  # a study that reached its runs would call th
 
 
 @pytest.mark.parametrize(("call", "package", "extra"), [
-    (lambda: __import__("dynamics.sensitivity").sensitivity.morris(
+    (lambda: __import__("dynamics.studies.sensitivity").sensitivity.morris(
         load_scenario("hegemonic-rise"), Problem(("coercion",), ((0.0, 0.1),)),
         "peak_share", trajectories=4), "SALib", "sensitivity"),
-    (lambda: __import__("dynamics.sensitivity").sensitivity.fast(
+    (lambda: __import__("dynamics.studies.sensitivity").sensitivity.fast(
         load_scenario("hegemonic-rise"), Problem(("coercion", "growth.Riser"),
                                                  ((0.0, 0.1), (0.03, 0.07))),
         "peak_share", n=65), "SALib", "sensitivity"),
-    (lambda: __import__("dynamics.discovery").discovery.discover(
+    (lambda: __import__("dynamics.studies.discovery").discovery.discover(
         load_scenario("hegemonic-rise"), Problem(("coercion",), ((0.0, 0.1),)),
         "peak_share > 0.5", n=8), "ema_workbench", "discovery"),
     (lambda: load_scenario("hegemonic-rise").run().to_dataframe(), "pandas", "data"),
@@ -55,7 +55,8 @@ def test_a_missing_extra_is_named_before_any_work(without, monkeypatch, call, pa
 
 
 def test_an_ensemble_without_numba_says_once_what_it_gives_up(monkeypatch):
-    from dynamics import ensemble, kernel
+    from dynamics.run import ensemble
+    from dynamics.run.kernel import build as kernel
 
     monkeypatch.setattr(kernel, "AVAILABLE", False)
     ensemble._warn_without_numba.cache_clear()

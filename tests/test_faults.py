@@ -157,8 +157,8 @@ def test_sobol_intervals_are_reproducible_with_the_same_seed():
     """The bootstrap is seeded: two studies with one seed give identical intervals."""
     import numpy as np
 
-    from dynamics.sensitivity import sobol_of
-    from dynamics.studies import Problem
+    from dynamics.studies.design import Problem
+    from dynamics.studies.sensitivity import sobol_of
 
     problem = Problem(("x1", "x2"), ((0.0, 1.0), (0.0, 1.0)))
     runs = [sobol_of(lambda x: x[0] + x[1] ** 2, problem, 64, seed=3, resamples=50)
@@ -415,7 +415,7 @@ def test_killing_a_sweep_leaves_no_worker_alive(tmp_path):
 def test_unrolled_code_too_large_to_generate_is_refused_with_the_size_that_can(capsys):
     """50 states with alliances on once printed nothing for over ten minutes; they run on
     array code now, and asking for the unrolled code says how far it goes."""
-    from dynamics.compile import MAX_STATES, compile_model
+    from dynamics.codegen.compile import MAX_STATES, compile_model
 
     with pytest.raises(ShapeError, match=rf"at most {MAX_STATES} states"):
         compile_model(Model([f"S{i}" for i in range(50)]), "unrolled")
@@ -426,7 +426,7 @@ def test_a_slow_generation_says_what_it_is_doing(tmp_path, monkeypatch, caplog):
     line prints them on stderr)."""
     import logging
 
-    from dynamics import compile as compiler
+    from dynamics.codegen import compile as compiler
 
     monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(compiler, "_SECONDS_AT_12", 1e4)  # forecast everything as slow

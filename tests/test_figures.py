@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from closed_forms import is_pdf, png_size
 
-from dynamics.figures import FIGURES, make_figures
+from dynamics.views.figures import FIGURES, make_figures
 
 pytestmark = pytest.mark.slow  # every figure computed twice: minutes
 
@@ -42,7 +42,7 @@ def test_the_committed_figure_data_is_what_the_code_draws(tmp_path):
     differently across machines), the stability classification exactly."""
     from pathlib import Path
 
-    from dynamics.figures import DATA_TOLERANCE
+    from dynamics.views.figures import DATA_TOLERANCE
 
     committed = Path(__file__).resolve().parents[1] / "figures" / "data"
     for name, build in FIGURES.items():

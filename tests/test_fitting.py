@@ -1,4 +1,4 @@
-"""Fitting scenarios to observed series (dynamics.fitting, dynamics.posterior): the
+"""Fitting scenarios to observed series (dynamics.calibration.fitting and .posterior): the
 likelihood against an independent Gaussian density, the optimiser against scipy's, the
 profile interval against the exact t interval, coverage on synthetic replicates, the
 identifiability report, the out-of-sample baselines, and the README's fit."""
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from dynamics import fitting
-from dynamics.figures import COVERAGE, synthetic_problem
+from dynamics.calibration import fitting
+from dynamics.run.front import Solver, simulate
 from dynamics.scenarios import Scenario, load_scenario
-from dynamics.simulate import Solver, simulate
+from dynamics.views.figures import COVERAGE, synthetic_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,7 +182,7 @@ def test_the_posterior_contains_the_truth_and_passes_its_diagnostics(noisy):
     """emcee on the synthetic case: each unknown's 99 % credible interval contains the
     true value and its median lies within one posterior sd of the estimate; acceptance,
     autocorrelation, ESS and R-hat pass; WAIC and LOO are finite."""
-    from dynamics.posterior import posterior, predictive
+    from dynamics.calibration.posterior import posterior, predictive
 
     best = fitting.fit(noisy)
     found = posterior(best, walkers=16, steps=3000, burn=500, seed=1)

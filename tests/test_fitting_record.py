@@ -1,4 +1,4 @@
-"""The coverage study and the README's fit of record (dynamics.figures.COVERAGE and
+"""The coverage study and the README's fit of record (dynamics.views.figures.COVERAGE and
 CALIBRATION) are what the code gives now; a file of its own so that the suite's two
 processes share the load."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamics.figures import COVERAGE, coverage_of_record
+from dynamics.views.figures import COVERAGE, coverage_of_record
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # 200 synthetic fits, profiled and bootstrapped
@@ -34,8 +34,8 @@ def test_nominal_95_percent_intervals_cover_the_truth_90_to_99_percent_of_the_ti
 def test_the_readme_reports_the_fit_of_record(coverages):
     """The README's block is what the code gives now: the europe-1870 fit with its
     intervals, identifiability, out-of-sample errors, comparison and coverage."""
-    from dynamics.docs import calibration_markdown
-    from dynamics.figures import calibration_of_record
+    from dynamics.docgen.reference import calibration_markdown
+    from dynamics.views.figures import calibration_of_record
 
     record = calibration_of_record()
     fitted, held, comparison = record

@@ -10,7 +10,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from dynamics import history
+from dynamics.calibration import history
 from dynamics.errors import ScenarioError
 from dynamics.scenarios import load_scenario, parse_scenario
 

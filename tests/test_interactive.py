@@ -9,8 +9,8 @@ import pytest
 from closed_forms import security_dilemma
 
 from dynamics import Model, UnknownNameError, explore
-from dynamics.interactive import WIDGETS_MISSING
 from dynamics.scenarios import load_scenario
+from dynamics.views.interactive import WIDGETS_MISSING
 
 
 def test_moving_a_slider_recomputes_the_result():
@@ -60,7 +60,7 @@ def test_html_views_show_units_bounds_and_sources():
 
 
 def test_a_parameter_set_shows_values_by_state_with_units_and_sources():
-    from dynamics.display import ParameterSet
+    from dynamics.views.display import ParameterSet
 
     model = Model(["USA", "CHN"], ["ceiling"])
     values = ParameterSet(model, {"reaction": {"CHN": 0.4}})

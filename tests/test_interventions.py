@@ -11,16 +11,17 @@ import pytest
 from conftest import closed_form, richardson_parameters
 from scipy.linalg import expm
 
-from dynamics import Model, Solver, Status, kernel, simulate
+from dynamics import Model, Solver, Status, simulate
 from dynamics.cli import main
-from dynamics.counterfactual import compare
-from dynamics.ensemble import simulate_ensemble
 from dynamics.errors import DynamicsError, ScenarioError
-from dynamics.interventions import Intervention, InterventionError, parse_event
-from dynamics.results import load
+from dynamics.results.labelled import load
+from dynamics.run.ensemble import simulate_ensemble
+from dynamics.run.interventions import Intervention, InterventionError, parse_event
+from dynamics.run.kernel import build as kernel
 from dynamics.scenarios import load_scenario, parse_scenario
-from dynamics.sensitivity import morris, sobol
-from dynamics.studies import Problem, run_design
+from dynamics.studies.counterfactual import compare
+from dynamics.studies.design import Problem, run_design
+from dynamics.studies.sensitivity import morris, sobol
 
 needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
 
@@ -192,7 +193,7 @@ def test_kernel_repeating_trigger_matches_the_analytic_period():
 def test_a_member_that_fires_more_than_the_kernel_logs_keeps_its_whole_record():
     # m' = 0.1 m_B - 0.3 m_A + 0.01 from 0.02 reaches 0.04 at ln 3 / 0.2: 72 resets in 400
     # years, past the kernel's log of LOGGED; the ensemble re-runs those members (scipy)
-    from dynamics import kernel
+    from dynamics.run.kernel import build as kernel
 
     model = Model(["A", "B"], "richardson")
     period = np.log(3.0) / 0.2

@@ -12,16 +12,19 @@ import textwrap
 import numpy as np
 import pytest
 
-from dynamics import Intervention, Model, compile_model, kernel
-from dynamics.ensemble import simulate_ensemble
-from dynamics.solver import Solver
+from dynamics import Intervention, Model, compile_model
+from dynamics.run.ensemble import simulate_ensemble
+from dynamics.run.kernel import build as kernel
+from dynamics.run.solver import Solver
 
 needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
 
 PROBE = textwrap.dedent("""
     import numpy as np
-    from dynamics import Model, compile_model, kernel, kernel_body
-    from dynamics.ensemble import simulate_ensemble
+    from dynamics import Model, compile_model
+    from dynamics.run.kernel import build as kernel
+    from dynamics.run.kernel import body as kernel_body
+    from dynamics.run.ensemble import simulate_ensemble
     model = Model(["A", "B"], "richardson")
     simulate_ensemble(model, {"reaction": np.linspace(0.05, 0.1, 4)[:, None]}, (0, 10),
                       output=11)
@@ -49,7 +52,7 @@ def test_a_second_process_loads_the_compiled_rate_instead_of_compiling(tmp_path)
 def test_the_integrators_are_compiled_once_for_models_of_every_shape():
     """Two shapes, members given or broadcast (read-only arrays), with and without an
     intervention: one compilation of the integrators serves them all."""
-    from dynamics import kernel_body
+    from dynamics.run.kernel import body as kernel_body
 
     runs = [(["A", "B"], "richardson", {"reaction": np.full((3, 2), 0.1)}, None),
             (["A", "B", "C"], ("richardson", "perception", "ceiling"), {}, None),

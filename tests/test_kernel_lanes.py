@@ -3,7 +3,7 @@
 numbers, to the last bit, and the same statuses as members integrated one at a time
 (``kernel_body.one``): the same operations in the same order, only several members at
 once. The one difference, the lanes' ``power`` for ``(N S_j)^eta`` (docs in
-dynamics/kernel.py), is exact at eta's default of 1; at other eta the two agree to the
+dynamics/run/kernel/build.py), is exact at eta's default of 1; at other eta the two agree to the
 solver's tolerance."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dynamics import Model, compile_model, kernel
-from dynamics.solver import prepare
+from dynamics import Model, compile_model
+from dynamics.run.kernel import build as kernel
+from dynamics.run.solver import prepare
 
 needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
 
@@ -75,7 +76,7 @@ def test_lanes_run_a_researchers_mechanism(monkeypatch):
     """The plug-in mechanism of tests/plugins/arms_control.py with Richardson's: the lanes'
     rate is made from the scalar rate whatever the mechanisms, with the same result; the
     side-by-side integrator is compiled once for models of every shape."""
-    from dynamics import kernel_body
+    from dynamics.run.kernel import body as kernel_body
 
     model = Model(["Blue", "Red"], ["richardson", arms_control.ARMS_CONTROL])
     members = 37
@@ -121,7 +122,7 @@ def test_the_lanes_rate_is_the_scalar_rate_in_every_lane(power_weight):
     too."""
     import numba
 
-    from dynamics.kernel_body import LANES
+    from dynamics.run.kernel.body import LANES
 
     model = Model(["A", "B"])
     compiled = compile_model(model, "unrolled")

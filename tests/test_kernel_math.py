@@ -1,5 +1,5 @@
 """The compiled kernel's ``power`` against numpy's ``pow``, and the rewriting of generated
-code that puts it in place of ``**`` (dynamics/kernel_math.py, dynamics/kernel.py)."""
+code that puts it in place of ``**`` (dynamics/run/kernel/maths.py and build.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynamics import kernel
+from dynamics.run.kernel import build as kernel
 
 numba = pytest.importorskip("numba")
-from dynamics.kernel_math import power  # noqa: E402 - needs numba
+from dynamics.run.kernel.maths import power  # noqa: E402 - needs numba
 
 EPS = np.finfo(float).eps
 

@@ -15,16 +15,21 @@ import pytest
 import sympy as sp
 
 from dynamics import Model, simulate
+from dynamics.analysis.checks import (
+    MechanismCheckError,
+    check_jacobian,
+    check_mechanism,
+    check_units,
+)
 from dynamics.analysis.continuation import continuation
 from dynamics.analysis.equilibria import find_equilibria
-from dynamics.checks import MechanismCheckError, check_jacobian, check_mechanism, check_units
 from dynamics.cli import main
-from dynamics.ensemble import simulate_ensemble
 from dynamics.model import Mechanism, Term, Variable
 from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.mechanisms.richardson import OUTPUT, REACTION, SPENDING
+from dynamics.run.ensemble import simulate_ensemble
+from dynamics.run.solver import prepare
 from dynamics.scenarios import load_scenario
-from dynamics.solver import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = Path(__file__).resolve().parent / "plugins"
@@ -109,7 +114,7 @@ def test_researchers_mechanism_on_the_command_line_and_in_html(capsys):
 def test_a_changed_equation_is_never_served_from_the_cache(tmp_path, monkeypatch):
     """The compiled-model cache is keyed on the expressions: editing the mechanism's module
     (and reloading it) compiles new code, with a new cache file."""
-    from dynamics import compile as compiling
+    from dynamics.codegen import compile as compiling
 
     monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path / "cache"))
     module = tmp_path / "edited_treaty.py"

@@ -112,7 +112,7 @@ def _burden(state: str) -> float:
 
 @functools.cache
 def _decomposition() -> dict[str, float]:
-    from dynamics.counterfactual import decompose
+    from dynamics.studies.counterfactual import decompose
 
     return decompose(load_scenario("unipolar-decay")).values
 
@@ -337,7 +337,7 @@ def _use(name: str) -> float:
 
 @functools.cache
 def _history(name: str):
-    from dynamics.history import fit
+    from dynamics.calibration.history import fit
 
     return fit(load_scenario(name))
 
@@ -419,7 +419,7 @@ def test_every_number_in_the_readme_table_is_what_the_model_gives(name, number):
 
 
 def _calibration():
-    from dynamics.calibration import richardson_differences
+    from dynamics.calibration.calibrate import richardson_differences
     from dynamics.data import cow_series
 
     series = cow_series({"Entente": ["FRN", "RUS"], "Central": ["GMY", "AUH"]}, (1909, 1913))

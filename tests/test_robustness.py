@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from dynamics.claims import CLAIMS
 from dynamics.cli import main
-from dynamics.docs import robustness_markdown
-from dynamics.robustness import at_values, robustness
+from dynamics.docgen.reference import robustness_markdown
 from dynamics.scenarios import load_scenario
+from dynamics.studies.claims import CLAIMS
+from dynamics.studies.robustness import at_values, robustness
 
 
 @pytest.mark.parametrize("name", sorted(CLAIMS))
@@ -87,7 +87,7 @@ def test_a_variant_is_measured_with_its_members_own_drawn_values():
     and metrics.unipolar_durability at that member's s*. Measured against the registry's
     s* = 0.5 instead (the earlier behaviour), 9 of these 16 members hold, not 16."""
     from dynamics.analysis.metrics import unipolar_durability
-    from dynamics.robustness import neighbourhood
+    from dynamics.studies.robustness import neighbourhood
 
     scenario = load_scenario("unipolar-decay")
     members, seed = 16, 3

@@ -164,7 +164,7 @@ def test_unipolar_decay_is_driven_by_its_assumptions():
     Unipole outlasts the run: the decay is put in. The settled spending of the secondary
     powers that one assumption names is what they settle at with outputs held (200 years
     of the model without the economy), to 1e-6."""
-    from dynamics.counterfactual import decompose
+    from dynamics.studies.counterfactual import decompose
 
     scenario = load_scenario("unipolar-decay")
     values = decompose(scenario).values

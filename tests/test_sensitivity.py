@@ -7,8 +7,9 @@ import pytest
 
 from dynamics import ParameterValueError
 from dynamics.analysis.metrics import peak_share
+from dynamics.run.solver import Solver
 from dynamics.scenarios import load_scenario
-from dynamics.sensitivity import (
+from dynamics.studies.sensitivity import (
     Problem,
     design_values,
     grid,
@@ -18,7 +19,6 @@ from dynamics.sensitivity import (
     sobol_design,
     sobol_of,
 )
-from dynamics.solver import Solver
 
 
 def test_problem_round_trips_salib_dict_and_designs_stay_in_bounds():
@@ -102,7 +102,7 @@ def test_morris_elementary_effects_of_a_linear_function_are_its_slopes():
     """f = 2 x1 - 0.5 x2 + 0 x3 on [0, 1]^3: mu* = (2, 0.5, 0), mu = (2, -0.5, 0),
     sigma = 0, exactly (every elementary effect of a linear function is its slope)."""
     pytest.importorskip("SALib")
-    from dynamics.sensitivity import morris_of
+    from dynamics.studies.sensitivity import morris_of
 
     problem = Problem(("x1", "x2", "x3"), ((0.0, 1.0),) * 3)
     indices = morris_of(lambda x: 2 * x[:, 0] - 0.5 * x[:, 1], problem, trajectories=10,
@@ -118,7 +118,7 @@ def test_morris_screens_a_scenario_metric():
     of (coercion, the Riser's growth and capacity), 16 trajectories (64 runs), and its
     effect has one sign everywhere."""
     pytest.importorskip("SALib")
-    from dynamics.sensitivity import morris
+    from dynamics.studies.sensitivity import morris
 
     scenario = load_scenario("hegemonic-rise").with_values(output=9)
     problem = Problem(("coercion", "growth.Riser", "capacity.Riser"),

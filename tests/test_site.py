@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import dynamics
+from dynamics.docgen.site import mkdocs_config, site_pages
 from dynamics.scenarios import list_scenarios
-from dynamics.site import mkdocs_config, site_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -17,7 +17,7 @@ DOCS = ROOT / "docs"
 
 def test_the_generated_pages_and_the_navigation_are_what_the_code_gives():
     for page, text in site_pages().items():
-        assert (DOCS / page).read_text() == text, f"docs/{page}: run python -m dynamics.site"
+        assert (DOCS / page).read_text() == text, f"docs/{page}: run python -m dynamics.docgen.site"
     assert (ROOT / "mkdocs.yml").read_text() == mkdocs_config(ROOT)
 
 
@@ -70,7 +70,7 @@ def test_the_public_api_has_numpydoc_docstrings_documenting_every_parameter():
     import enum
     import inspect
 
-    from dynamics import fitting, posterior
+    from dynamics.calibration import fitting, posterior
 
     public = [(name, getattr(dynamics, name)) for name in dynamics.__all__]
     public += [(f"{module.__name__}.{name}", getattr(module, name))

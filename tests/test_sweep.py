@@ -9,8 +9,8 @@ import pytest
 
 from dynamics import DynamicsError
 from dynamics.scenarios import load_scenario
-from dynamics.sensitivity import Problem, latin_hypercube
-from dynamics.sweep import sweep
+from dynamics.studies.sensitivity import Problem, latin_hypercube
+from dynamics.studies.sweep import sweep
 
 SCENARIO = load_scenario("security-dilemma").with_values(output=31)
 PROBLEM = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (0.3, 1.2)))

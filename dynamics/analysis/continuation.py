@@ -31,7 +31,7 @@ from dynamics.errors import ParameterValueError
 from dynamics.model.model import Model
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
-from dynamics.report import Report
+from dynamics.results.report import Report
 
 __all__ = ["SpecialPoint", "Branch", "continue_branch", "continuation", "parameter_slots",
            "check_range"]

@@ -19,8 +19,8 @@ from scipy.stats import qmc
 
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
-from dynamics.report import Report
-from dynamics.solver import prepare
+from dynamics.results.report import Report
+from dynamics.run.solver import prepare
 
 __all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "RESIDUAL_TOLERANCE"]
 
@@ -93,7 +93,7 @@ class FixedSystem:
 
     Held variables (output without the economy, cohesion without alliances) take their
     values from ``initial``, and the start ``y0`` is the one a simulation would take
-    (:func:`~dynamics.solver.prepare`: perceived threat equal to the actual threat).
+    (:func:`~dynamics.run.solver.prepare`: perceived threat equal to the actual threat).
     """
 
     def __init__(self, model: Model, params: Mapping[str, Any] | None = None,

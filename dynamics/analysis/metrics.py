@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-from dynamics.compile import numeric_function
+from dynamics.codegen.compile import numeric_function
 from dynamics.errors import ShapeError
 from dynamics.model import Model
 from dynamics.model.parts import EPSILON, Derived
 from dynamics.model.values import pack_inputs, resolve_parameters
-from dynamics.results import Result
+from dynamics.results.labelled import Result
 
 __all__ = ["Peak", "crossing", "peak_share", "first_hegemony", "unipolar_durability",
            "escalation_rate", "mean_burden", "burden_size_correlation", "mean_cohesion",

@@ -2,7 +2,7 @@
 
 The other dynamic variables are held at given values (by default their initial values,
 or an equilibrium's), so the portrait is of the planar system in the two chosen
-variables. Plotting lives in :mod:`dynamics.plotting`; this module computes the numbers.
+variables. Plotting lives in :mod:`dynamics.views.plotting`; this module computes the numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from dynamics.analysis.equilibria import Equilibrium, FixedSystem, classify
 from dynamics.errors import UnknownNameError
 from dynamics.model.model import Model
-from dynamics.solver import Solver, solve
+from dynamics.run.solver import Solver, solve
 
 __all__ = ["PhasePortrait", "phase_portrait"]
 

@@ -10,7 +10,7 @@ contexts implement it:
   named (``T_ij``). This is what :meth:`Model.latex` prints for papers and docs.
 - :class:`Array`: every index is an array axis and every sum a reduction over its own
   axis; each derived quantity is defined once over axes of its own. Its expressions do
-  not grow with N: :mod:`dynamics.arraycode` compiles them to array code for large N.
+  not grow with N: :mod:`dynamics.codegen.arraycode` compiles them to array code for large N.
 
 Conventions shared by both: ``W_ii = 0`` and ``c_ii = 1``, so a sum over all states
 never counts a state against itself. Both apply the overrides of the active mechanisms

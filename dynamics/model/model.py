@@ -20,10 +20,10 @@ import numpy as np
 import sympy as sp
 
 from dynamics.errors import ShapeError, UnknownNameError
-from dynamics.html import PARAMETER_HEADER, escape, parameter_rows, table
 from dynamics.model.contexts import Array, Concrete, Generic
 from dynamics.model.parts import Context, Derived, Mechanism, Parameter, Variable
 from dynamics.model.registry import REGISTRY, VARIABLES, MechanismSpec, resolve_mechanisms
+from dynamics.results.html import PARAMETER_HEADER, escape, parameter_rows, table
 
 __all__ = ["Model", "Slot", "rate_of", "STATE_NAME", "MAX_STATES"]
 
@@ -69,7 +69,7 @@ def rate_of(ctx: Context, variable: Variable, index: tuple, mechanisms: Sequence
 #: from them) are built with alliances on: building and compiling them grow as N^3 (pair
 #: variables, sums over a third state), measured cold on 2 cores with every mechanism at
 #: 1.8 s and 17 s for N = 12, so about 5 minutes at 30 and 20 minutes at 50. A model of
-#: any size runs on array code (:mod:`dynamics.arraycode`), which needs none of them.
+#: any size runs on array code (:mod:`dynamics.codegen.arraycode`), which needs none of them.
 MAX_STATES = 30
 _MINUTES_AT_12 = (1.8 + 17.0) / 60
 
@@ -148,7 +148,7 @@ class Model:
     def rates(self) -> tuple[sp.Expr, ...]:
         """The explicit rate of every variable slot, each state's equation written out
         (built on first use; refused past ``MAX_STATES`` with alliances on, where it would
-        take hours: the array program of :mod:`dynamics.arraycode` needs none of it)."""
+        take hours: the array program of :mod:`dynamics.codegen.arraycode` needs none of it)."""
         self._explicit("the explicit equations")
         return tuple(rate_of(self._ctx, self.variable(s.name), s.index, self.components)
                      for s in self.variables)

@@ -17,11 +17,11 @@ A scenario file has these tables (only ``[model]`` is required)::
                   NAME --write``)
     [history]     codes, variable, scale, calibration, burden: how a historical scenario
                   (in calendar years) is compared with the Correlates of War record
-                  (:mod:`dynamics.history`)
+                  (:mod:`dynamics.calibration.history`)
     [assumptions] "name" = {parameters = {...}, initial = {...}, without = ["mechanism"]}:
                   what switching each of the scenario's assumptions off changes
-                  (:func:`dynamics.counterfactual.decompose` records what each drives)
-    [[events]]    one table per intervention (:mod:`dynamics.interventions`): name, at
+                  (:func:`dynamics.studies.counterfactual.decompose` records what each drives)
+    [[events]]    one table per intervention (:mod:`dynamics.run.interventions`): name, at
                   (a year) or when (a condition), set = {"c.USA.GBR" = 0.8}, scale =
                   {reaction = 0.5}, ramp (years), repeat
 
@@ -50,17 +50,17 @@ from typing import Any
 
 import numpy as np
 
-from dynamics import html
 from dynamics.errors import DynamicsError, ParameterValueError, ScenarioError, UnknownNameError
-from dynamics.interventions import FIELDS, Intervention, InterventionError, plan
 from dynamics.model.model import Model
 from dynamics.model.names import parse_name
 from dynamics.model.references import REFERENCES
 from dynamics.model.registry import REGISTRY, VARIABLES, resolve_mechanisms
 from dynamics.model.values import resolve_initial, resolve_parameters
-from dynamics.results import Result
-from dynamics.simulate import simulate
-from dynamics.solver import Solver
+from dynamics.results import html
+from dynamics.results.labelled import Result
+from dynamics.run.front import simulate
+from dynamics.run.interventions import FIELDS, Intervention, InterventionError, plan
+from dynamics.run.solver import Solver
 
 __all__ = ["Scenario", "parse_scenario", "parse_assignment", "list_scenarios", "load_scenario",
            "load_intervention"]
@@ -123,7 +123,7 @@ class Scenario:
     assumptions : mapping
         What switching each of its assumptions off changes: by name, ``parameters``,
         ``initial`` and ``without`` (mechanisms), the file's ``[assumptions]`` table
-        (:meth:`switched_off`, :func:`dynamics.counterfactual.decompose`).
+        (:meth:`switched_off`, :func:`dynamics.studies.counterfactual.decompose`).
     """
 
     name: str
@@ -188,7 +188,7 @@ class Scenario:
         result = simulate(model, self.values(model), self.t_span, **options)
         if not isinstance(result, Result):
             raise ParameterValueError("a scenario runs one member; give ensembles to "
-                                      "dynamics.simulate")
+                                      "dynamics.run.front")
         return result
 
     def switched_off(self, *assumptions: str) -> Scenario:

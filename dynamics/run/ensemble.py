@@ -1,0 +1,498 @@
+"""Ensembles: many parameter sets (members) of one model integrated together.
+
+``simulate_ensemble(model, params, t_span, ...)`` takes parameter and initial values with
+a leading member axis (shape ``(M,)``, ``(M, N)`` or ``(M, N, N)``; values without it are
+shared by every member) and returns an :class:`EnsembleResult` over (member, time,
+variable, state). Members are integrated by the compiled Dormand-Prince kernel of
+:mod:`dynamics.run.kernel.build` when numba is installed, otherwise one ``solve_ivp`` call each with
+the same method (RK45) and tolerances. Nothing is dropped or returned wrong:
+
+- a member whose values are invalid (NaN, out of bounds) is recorded as FAILED with the
+  error message, and the others run;
+- a member that the explicit method cannot finish (suspected stiff) is integrated again
+  inside the kernel by its implicit Rosenbrock method, or, with interventions or where
+  that fails too, re-run by scipy's Radau with the analytic Jacobian (and the kernel's
+  rate compiled by numba);
+- a member that diverges is recorded as DIVERGED with its trajectory up to there (NaN
+  after).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynamics.codegen.compile import choose_path
+from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError, require
+from dynamics.model.model import Model
+from dynamics.model.registry import REGISTRY, VARIABLES
+from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
+from dynamics.results.labelled import LazyValues, Result, Status, environment, jsonable
+from dynamics.results.report import Report
+from dynamics.run.interventions import MAX_FIRED, Intervention, Plan, plan
+from dynamics.run.kernel import build as kernel
+from dynamics.run.solver import (
+    Events,
+    Solver,
+    event_functions,
+    fired_records,
+    integrate_plan,
+    labelled,
+    prepare,
+    run_status,
+    time_grid,
+)
+
+__all__ = ["EnsembleResult", "simulate_ensemble", "has_members"]
+
+
+
+@dataclass
+class EnsembleResult(Report):
+    """Trajectories of M members.
+
+    ``values`` is computed per variable on first access (a study that reads only shares
+    does not build the alliance matrices of every member).
+
+    Parameters
+    ----------
+    t : ndarray
+        The output times (T,).
+    values : mapping
+        ``values[name]`` has shape (M, T, N) (``c``: (M, T, N, N)).
+    states, mechanisms : tuple of str
+        The model's states and mechanisms.
+    status : ndarray
+        Each member's :class:`~dynamics.results.Status` (M,).
+    messages : list of str
+        Why a member did not succeed ("" where it did).
+    engine : str
+        Which integrator ran (``"kernel"`` or ``"scipy"``).
+    provenance : dict
+        Versions, solver, span, interventions: what reproduces the run.
+    parameters : dict
+        The model's parameter values, with a leading member axis where they vary.
+    events : list
+        Per member, the interventions that fired (as :attr:`Result.events
+        <dynamics.results.Result.events>`).
+
+    Notes
+    -----
+    :meth:`member` gives one member as a :class:`~dynamics.results.Result` whose
+    provenance holds its own parameter values, as a single simulation's does.
+    """
+
+    t: np.ndarray
+    values: Mapping[str, np.ndarray]
+    states: tuple[str, ...]
+    mechanisms: tuple[str, ...]
+    status: np.ndarray
+    messages: list[str]
+    engine: str
+    provenance: dict[str, Any] = field(default_factory=dict)
+    #: the model's parameter values, with a leading member axis where they vary
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+    #: per member, the interventions that fired (as :attr:`Result.events
+    #: <dynamics.results.Result.events>`)
+    events: list[tuple[dict[str, Any], ...]] = field(default_factory=list)
+
+    @property
+    def members(self) -> int:
+        return len(self.status)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"members": self.members, "engine": self.engine, "states": list(self.states),
+                "mechanisms": list(self.mechanisms), "t": self.t.tolist(),
+                "status": [s.value for s in self.status], "messages": list(self.messages),
+                "events": [list(e) for e in self.events],
+                "provenance": jsonable(self.provenance)}
+
+    def summary(self) -> str:
+        counts = Counter(s.value for s in self.status)
+        lines = [f"{self.members} members over t = {self.t[0]:g}..{self.t[-1]:g} "
+                 f"({self.engine}): " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))]
+        stopped = [i for i, s in enumerate(self.status) if s is not Status.SUCCESS]
+        if stopped:
+            lines.append(f"  first that did not succeed: member {stopped[0]}, "
+                         f"{self.messages[stopped[0]]}")
+        return "\n".join(lines)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The tidy table of :meth:`to_dataframe` as dicts (one per value)."""
+        return self.to_dataframe().to_dict("records")
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.array([s is Status.SUCCESS for s in self.status])
+
+    def member(self, i: int) -> Result:
+        """Member ``i`` as a single-run :class:`~dynamics.results.Result` (up to its stop)."""
+        valid = np.isfinite(self.values["m"][i]).all(axis=1)
+        own = {name: value[i] if _has_member_axis(name, value, self.members) else value
+               for name, value in self.parameters.items()}
+        return Result(t=self.t[valid],
+                      values=LazyValues({k: functools.partial(self._rows, k, i, valid)
+                                         for k in self.values}),
+                      states=self.states, mechanisms=self.mechanisms, status=self.status[i],
+                      message=self.messages[i],
+                      provenance={**self.provenance, "member": i,
+                                  "parameters": jsonable(own)},
+                      events=self.events[i] if self.events else ())
+
+    def _rows(self, name: str, i: int, valid: np.ndarray) -> np.ndarray:
+        return self.values[name][i][valid]
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` over (member, time, state[, partner]) with each member's
+        status, message and varied parameters (``parameter_<name>``), and the provenance
+        with the shared parameters (JSON) as an attribute; needs xarray
+        (``pip install 'balancing-dynamics[data]'``)."""
+        require("data", "to_xarray", "xarray")
+        import xarray as xr
+
+        data = {}
+        for name, array in self.values.items():
+            dims = ("member", "time", "state") + (("partner",) if array.ndim == 4 else ())
+            data[name] = (dims, array)
+        data["status"] = ("member", np.array([s.value for s in self.status]))
+        data["message"] = ("member", np.array(self.messages, dtype=str))
+        shared = {}
+        for name, value in self.parameters.items():  # varied ones as variables
+            if _has_member_axis(name, value, self.members):
+                dims = ("member", "state", "partner")[:np.ndim(value)]
+                data[f"parameter_{name}"] = (dims, np.asarray(value))
+            else:
+                shared[name] = value
+        provenance = {**self.provenance, "parameters": shared}
+        return xr.Dataset(data, coords={"member": np.arange(self.members), "time": self.t,
+                                        "state": list(self.states),
+                                        "partner": list(self.states)},
+                          attrs={"title": "balancing-dynamics ensemble",
+                                 "mechanisms": " ".join(self.mechanisms),
+                                 "engine": self.engine,
+                                 "provenance": json.dumps(jsonable(provenance))})
+
+    def to_dataframe(self, variables: Sequence[str] | None = None):
+        """A tidy pandas DataFrame (member, time, variable, state, partner, value), as
+        :meth:`Result.to_dataframe <dynamics.results.Result.to_dataframe>` with a member
+        column; cohesion once per pair (i < j). Needs pandas (``[data]``)."""
+        require("data", "to_dataframe", "pandas")
+        import pandas as pd
+
+        frames = []
+        states = np.array(self.states)
+        upper = np.triu_indices(len(self.states), 1)
+        for name in variables or list(self.values):
+            array = self.values[name]
+            if array.ndim == 4:  # pairs: (M, T, N, N) -> (M, T, P)
+                array = array[:, :, upper[0], upper[1]]
+                first, second = states[upper[0]], states[upper[1]]
+            else:
+                first, second = states, np.full(len(states), "")
+            member, time, column = np.indices(array.shape).reshape(3, -1)
+            frames.append(pd.DataFrame({"member": member, "time": self.t[time],
+                                        "variable": name, "state": first[column],
+                                        "partner": second[column], "value": array.ravel()}))
+        return pd.concat(frames, ignore_index=True)
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF
+        library is needed); ``xarray.open_dataset(path)`` reads it back."""
+        path = Path(path)
+        self.to_xarray().to_netcdf(path, engine="scipy")
+        return path
+
+
+def _has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
+    """Whether ``value`` of parameter or variable ``name`` carries a leading member axis."""
+    if isinstance(value, Mapping):
+        return False
+    array = np.asarray(value)
+    return array.ndim > trailing_dims(name) and (members is None or
+                                                array.shape[0] == members)
+
+
+def has_members(params: Mapping[str, Any] | None, initial: Mapping[str, Any] | None
+                ) -> bool:
+    """Whether any value (of a known parameter or variable) carries a member axis."""
+    values = {**(params or {}), **(initial or {})}
+    return any(_has_member_axis(name, value) for name, value in values.items()
+               if name in REGISTRY or name in VARIABLES)
+
+
+def _members_of(values: Mapping[str, Any]) -> int:
+    """The number of members M from the leading axes of the values (1 if none has one)."""
+    sizes = {np.shape(v)[0] for k, v in values.items() if _has_member_axis(k, v)}
+    if len(sizes) > 1:
+        raise ShapeError(f"values disagree on the number of members: {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
+
+
+def _select(values: Mapping[str, Any], rows: Any, members: int) -> dict[str, Any]:
+    """The members ``rows`` (an index or an index array) of every value with a member axis."""
+    return {k: (np.asarray(v, dtype=float)[rows] if _has_member_axis(k, v, members) else v)
+            for k, v in values.items()}
+
+
+def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
+                      t_span: Sequence[float] = (0.0, 50.0), *,
+                      initial: Mapping[str, Any] | None = None,
+                      output: int | Sequence[float] = 401, solver: Solver = Solver(),
+                      events: Events = Events(),
+                      interventions: Sequence[Intervention] = ()) -> EnsembleResult:
+    """Integrate every member of an ensemble; see the module docstring.
+
+    Parameters
+    ----------
+    model : Model
+        The assembled model.
+    params : mapping, optional
+        Parameter values by registry name; a leading member axis (``(M,)`` scalar,
+        ``(M, N)`` per state, ``(M, N, N)`` per pair) gives each member its own value.
+    t_span : (float, float)
+        Start and end, in years.
+    initial : mapping, optional
+        Initial values by variable, with or without a member axis.
+    output : int or sequence of float
+        The number of evenly spaced output times, or the times themselves.
+    solver : Solver
+        Method, tolerances, divergence bound and engine: the compiled kernel runs RK45
+        (members that look stiff are integrated again by its implicit method, or re-run
+        with Radau); another method runs one
+        ``solve_ivp`` per member.
+    events : Events
+        Terminal events; ``events.domain`` applies to the scipy engine, the kernel records
+        divergence and non-finite values.
+    interventions : sequence of Intervention
+        Run in every member, each with its own date and size where these are given per
+        member (a member whose own date or value is inadmissible fails alone).
+
+    Returns
+    -------
+    EnsembleResult
+        Every member's trajectory and status (SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED); a
+        failed member does not stop the others.
+    """
+    params, initial = dict(params or {}), dict(initial or {})
+    t0, t1, t_out = time_grid(t_span, output)
+    if t_out is None:
+        raise TimeSpanError("an ensemble needs output times (a number or the times)")
+    for names, known, kind in ((params, REGISTRY, "parameter"), (initial, VARIABLES,
+                                                                  "variable")):
+        for name in names:  # structural errors concern every member: raise them at once
+            if name not in known:
+                raise UnknownNameError(kind, name, known)
+    schedule = plan(model, interventions, (t0, t1)) if interventions else None
+    members = _members_of({**params, **initial})
+    if schedule is not None and schedule.members > 1:
+        if members not in (1, schedule.members):
+            raise ShapeError(f"values have {members} members but interventions "
+                             f"{schedule.members}")
+        members = schedule.members
+    # per-member bookkeeping is visited only where a member is not an ordinary success: at
+    # many threads the integration of a member takes a few microseconds of the call
+    # (benchmarks/threads.py), and a Python loop over every member would be a part of it
+    messages = [""] * members
+    status = [Status.SUCCESS] * members
+    for i, why in (schedule.problems.items() if schedule is not None else ()):
+        status[i], messages[i] = Status.FAILED, f"invalid intervention: {why}"
+    good = _validate(model, params, initial, np.arange(members), members, status, messages)
+    if not good:
+        raise DynamicsError(f"every one of the {members} members is invalid; the first: "
+                            f"{messages[0]}")
+    # replace invalid members by a valid one for the run; their outputs are discarded
+    invalid = [i for i, s in enumerate(status) if s is not Status.SUCCESS]
+    index = np.arange(members)
+    index[invalid] = good[0]
+    if schedule is not None:
+        schedule = schedule.select(index)
+    requested = params
+    if invalid:  # (a copy of every value with a member axis: only where it is needed)
+        params, initial = _select(params, index, members), _select(initial, index, members)
+    chosen = _engine(solver, model.N)
+    compiled, values, start, y0, p = prepare(
+        model, params, initial, "unrolled" if chosen == "kernel" else solver.code)
+    recorded = _recorded(model, values, requested, invalid, members)
+    # (broadcast only where a value lacks the member axis: a broadcast view is read-only,
+    # and the kernel would copy it)
+    y0, p = (a if a.shape[:-1] == (members,) else np.broadcast_to(a, (members, a.shape[-1]))
+             for a in (y0, p))
+    # (a shared empty tuple for each member that fired nothing: see kernel.integrate_members)
+    fired: list[Sequence[tuple[float, int]]] = [()] * members
+    if chosen == "kernel":
+        bounds = solver.divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
+        ys, codes, fired = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out,
+                                                    rtol=solver.rtol, atol=solver.atol,
+                                                    bounds=bounds,
+                                                    max_steps=solver.max_steps,
+                                                    plan=schedule)
+        messages_of = {kernel.DIVERGED: (Status.DIVERGED, f"a variable exceeded "
+                                         f"{solver.divergence:g} times the initial scale"),
+                       kernel.NONFINITE: (Status.FAILED, "non-finite values"),
+                       kernel.TOO_MANY: (Status.FAILED, "more than "
+                                         f"{MAX_FIRED:,} interventions fired (a "
+                                         "repeating condition that chatters)")}
+        rerun = None  # the model with the kernel's compiled rate, for scipy's re-runs
+        logged = np.fromiter(map(len, fired), dtype=np.int64, count=members)
+        unusual = (codes != kernel.FINISHED) | (logged >= kernel.LOGGED)
+        unusual[invalid] = True
+        for i in np.flatnonzero(unusual).tolist():
+            if status[i] is not Status.SUCCESS:
+                ys[i] = np.nan
+            elif codes[i] in messages_of:
+                status[i], messages[i] = messages_of[codes[i]]
+            elif codes[i] == kernel.IMPLICIT:
+                messages[i] = ("suspected stiff: integrated by the kernel's implicit "
+                               "Rosenbrock method")
+            elif codes[i] == kernel.STIFF or len(fired[i]) >= kernel.LOGGED:
+                # (a member that fired more interventions than the kernel logs is re-run
+                # too, so that its record is complete)
+                if rerun is None:
+                    rerun = kernel.with_compiled_rate(compiled)
+                ys[i], status[i], messages[i], fired[i] = _stiff(
+                    rerun, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
+    else:
+        ys = _loop(model, compiled, y0, p, (t0, t1), t_out, solver, events, status,
+                   messages, schedule, fired)
+    inputs: np.ndarray | Callable[[], np.ndarray] = p
+    timed = schedule is not None and schedule.changes_inputs and any(fired)
+    if timed:
+        assert schedule is not None
+        inputs = functools.partial(_inputs_along, schedule, p, fired, t_out)
+    return EnsembleResult(t_out, labelled(model, compiled, ys, inputs, start, timed),
+                          model.states, tuple(sorted(model.mechanisms)),
+                          np.array(status, dtype=object), messages,
+                          chosen, {**environment(), "states": list(model.states),
+                                   "mechanisms": sorted(model.mechanisms),
+                                   "solver": asdict(solver), "t_span": [t0, t1],
+                                   "members": members, "engine": chosen,
+                                   "interventions": [i.as_dict() for i in
+                                                     (schedule.interventions if schedule
+                                                      else ())]},
+                          recorded, [fired_records(schedule, fired[i], i)
+                                     if status[i] is not Status.FAILED else ()
+                                     for i in range(members)] if schedule is not None
+                          else [()] * members)
+
+
+def _inputs_along(schedule: Plan, p: np.ndarray, fired: list, t_out: np.ndarray
+                  ) -> np.ndarray:
+    """Every member's inputs at the output times (M, T, n_inputs), as its interventions
+    changed them: built only when a result reads a quantity that depends on them."""
+    inputs = np.repeat(p[:, None, :], t_out.size, axis=1)
+    for i, changes in enumerate(fired):
+        if changes:
+            inputs[i] = schedule.inputs_along(p[i], changes, t_out, i)
+    return inputs
+
+
+def _engine(solver: Solver, n_states: int) -> str:
+    """The engine that runs the members: the kernel integrates RK45 with unrolled code, so
+    ``auto`` picks it only where that is the code ``solver.code`` asks for."""
+    method = solver.members()
+    if solver.engine == "kernel":
+        if method != "RK45":
+            raise DynamicsError(f"the compiled kernel integrates RK45 only, not {method}; "
+                                "use engine 'scipy' or method 'auto'")
+        if solver.code == "array":
+            raise DynamicsError("the compiled kernel runs unrolled code, not array code; "
+                                "use engine 'scipy' or code 'auto'")
+        require("fast", "the compiled kernel", "numba")
+        return "kernel"
+    if solver.engine == "scipy":
+        return "scipy"
+    unrolled = choose_path(n_states, solver.code) == "unrolled"
+    if method == "RK45" and unrolled and not kernel.AVAILABLE:
+        _warn_without_numba()
+    return "kernel" if kernel.AVAILABLE and method == "RK45" and unrolled else "scipy"
+
+
+@functools.cache
+def _warn_without_numba() -> None:
+    """Say once per process what an ensemble without numba gives up."""
+    warnings.warn("numba is not installed: ensembles run one scipy solve_ivp per member, "
+                  "far slower than the compiled kernel (benchmarks/ensemble.py); pip "
+                  "install 'balancing-dynamics[fast]'", stacklevel=4)
+
+
+def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:
+    """The parameter values to record: those run, except that an invalid member keeps the
+    values it was given (it was run with a valid member's values, then discarded)."""
+    out = {}
+    for name in model.parameter_names:
+        value = values[name]
+        given = requested.get(name)
+        if invalid and given is not None and _has_member_axis(name, given, members):
+            value = np.array(value, dtype=float)
+            given = np.asarray(given, dtype=float)[invalid]
+            value[invalid] = np.broadcast_to(given, value[invalid].shape)
+        out[name] = value
+    return out
+
+
+def _validate(model, params, initial, rows, members, status, messages) -> list[int]:
+    """The valid members among ``rows``; each invalid one is marked FAILED with its error.
+
+    A block of members is checked in one vectorised call; a block with an invalid member
+    is halved, so that one bad member among M costs about 2 log2(M) calls, not M.
+    """
+    # one member is selected without its member axis, so that the error names no index
+    chosen = rows[0] if rows.size == 1 else rows
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # idle parameters are reported once, later
+            resolve_parameters(model, _select(params, chosen, members))
+            resolve_initial(model, _select(initial, chosen, members))
+        return rows.tolist()
+    except DynamicsError as error:
+        if rows.size == 1:
+            status[chosen], messages[chosen] = Status.FAILED, f"invalid values: {error}"
+            return []
+    half = rows.size // 2
+    return (_validate(model, params, initial, rows[:half], members, status, messages)
+            + _validate(model, params, initial, rows[half:], members, status, messages))
+
+
+def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, status,
+          messages, schedule: Plan | None, fired: list) -> np.ndarray:
+    """One ``solve_ivp`` call per member with the solver's method for ensembles and the
+    same terminal events as a single run (divergence, domain); an explicit method's
+    failure is retried with Radau, as the kernel's stiff members are."""
+    members, n = y0.shape
+    ys = np.full((members, t_out.size, n), np.nan)
+    method = solver.members()
+    for i in range(members):
+        if status[i] is not Status.SUCCESS:
+            continue
+        found = event_functions(model, y0[i], events, solver.divergence)
+        sol, fired[i] = integrate_plan(compiled, p[i], y0[i], span, t_out,
+                                       replace(solver, method=method), found, schedule, i)
+        state, message = run_status(sol, found, model)
+        if (state is Status.FAILED and method not in ("Radau", "BDF")
+                and not getattr(sol, "over_budget", False)):
+            ys[i], status[i], messages[i], fired[i] = _stiff(compiled, y0[i], p[i], span,
+                                                             t_out, solver, schedule, i)
+            continue
+        ys[i, :sol.t.size] = sol.y.T[:t_out.size]
+        status[i], messages[i] = state, message
+    return ys
+
+
+def _stiff(compiled, y0, p, span, t_out, solver: Solver, schedule: Plan | None = None,
+           member: int = 0):
+    """Re-run a suspected stiff member with Radau and the analytic Jacobian."""
+    sol, fired = integrate_plan(compiled, p, y0, span, t_out, replace(solver, method="Radau"),
+                                (), schedule, member)
+    ys = np.full((t_out.size, y0.size), np.nan)
+    ys[:sol.t.size] = sol.y.T
+    if sol.status == 0 and np.all(np.isfinite(sol.y)):
+        return ys, Status.SUCCESS, "suspected stiff: re-run with Radau", fired
+    return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}", fired

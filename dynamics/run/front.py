@@ -1,0 +1,124 @@
+"""The one front door: ``simulate`` integrates one run, or many members at once.
+
+``simulate(model, params, t_span, *, initial=..., output=..., solver=..., events=...)``
+takes values for one run, or values with a leading member axis (shape ``(M,)``, ``(M, N)``
+or ``(M, N, N)``) for an ensemble; the options are the same :class:`Solver` and
+:class:`Events` objects either way. One run returns a :class:`~dynamics.results.Result`,
+many an :class:`~dynamics.run.ensemble.EnsembleResult`; each records per run whether it
+finished, diverged, left the admissible domain or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from dynamics.model.model import Model
+from dynamics.results.labelled import Result, Status
+from dynamics.run.ensemble import EnsembleResult, has_members, simulate_ensemble
+from dynamics.run.interventions import Intervention, plan
+from dynamics.run.solver import (
+    Events,
+    Solver,
+    event_functions,
+    fired_records,
+    integrate_plan,
+    labelled,
+    prepare,
+    provenance,
+    run_status,
+    time_grid,
+)
+
+__all__ = ["simulate", "Solver", "Events", "Intervention"]
+
+
+def simulate(model: Model, params: Mapping[str, Any] | None = None,
+             t_span: Sequence[float] = (0.0, 50.0), *,
+             initial: Mapping[str, Any] | None = None,
+             output: int | Sequence[float] | None = 401,
+             solver: Solver | str = Solver(),
+             events: Events = Events(),
+             interventions: Sequence[Intervention] = ()) -> Result | EnsembleResult:
+    """Integrate ``model`` over ``t_span`` (years) and return labelled results.
+
+    Parameters
+    ----------
+    model : the assembled :class:`~dynamics.Model`.
+    params : parameter values by registry name (see ``dynamics.REGISTRY``); the others
+        take their defaults. Scalars apply to every state; per-state values may be a
+        sequence of length N or a mapping from state name. A leading member axis
+        (``(M,)`` scalar, ``(M, N)`` or ``(M, 1)`` per state) makes an ensemble.
+    t_span : (start, end) in years.
+    initial : initial values by variable (``m``, ``e``, ``theta``, ``c``, ``v``); default
+        output 1, spending 3 % of output, cohesion 0, effort 0, perceived threat equal
+        to the actual threat at the start.
+    output : number of evenly spaced output times, or the times themselves, or None for
+        the solver's own steps.
+    solver : the :class:`Solver` options (or a method name).
+    events : the terminal :class:`Events`.
+    interventions : dated and triggered changes (:class:`~dynamics.Intervention`); a date
+        or size given as an array (one per member) makes an ensemble.
+
+    Returns
+    -------
+    Result
+        For one run: status SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED, with the trajectory
+        up to the end, and the interventions that fired (``Result.events``).
+    EnsembleResult
+        When any value carries a leading member axis: every member, with its own status
+        (see :func:`dynamics.run.ensemble.simulate_ensemble`, which this calls).
+
+    Examples
+    --------
+    >>> from dynamics import Model, simulate
+    >>> model = Model(["A", "B"], mechanisms="richardson")
+    >>> res = simulate(model, {"reaction": 0.1, "fatigue": 0.3, "grievance": 0.01,
+    ...                        "distinguishability": 0.0, "power_weight": 0.0}, (0, 100))
+    >>> round(float(res["m", "A"][-1]), 4)   # x* = g / (alpha - k) = 0.01 / 0.2
+    0.05
+    """
+    if isinstance(solver, str):
+        solver = Solver(method=solver)
+    t0, t1, t_eval = time_grid(t_span, output)
+    schedule = plan(model, interventions, (t0, t1)) if interventions else None
+    if has_members(params, initial) or (schedule is not None and schedule.members > 1):
+        # validated member by member there: a bad one fails alone
+        times = time_grid(t_span, 401)[2] if t_eval is None else t_eval
+        assert times is not None  # a number of outputs gives the times
+        return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
+                                 solver=solver, events=events, interventions=interventions)
+    compiled, values, start, y0, p = prepare(model, params, initial, solver.code)
+    # provenance records the method run
+    solver = replace(solver, method=solver.single(compiled.path))
+    found = event_functions(model, y0, events, solver.divergence)
+    sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found, schedule)
+    status, message = run_status(sol, found, model)
+    if (status is Status.FAILED and solver.single() == "LSODA"
+            and not getattr(sol, "over_budget", False)):
+        # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is the
+        # slower, more robust implicit method. The fallback is recorded, never silent.
+        solver = replace(solver, method="Radau")
+        sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
+                                    schedule)
+        status, retried = run_status(sol, found, model)
+        message = f"LSODA failed ({message}); retried with Radau" + (
+            f": {retried}" if retried else "")
+    times, ys = sol.t, sol.y.T
+    if t_eval is not None and status is not Status.SUCCESS and sol.t_events is not None:
+        # keep the state where the run ended, after the requested times before it
+        ends = [(te[0], ye[0]) for te, ye in zip(sol.t_events, sol.y_events, strict=True)
+                if len(te)]
+        if ends and (times.size == 0 or ends[0][0] > times[-1]):
+            times = np.append(times, ends[0][0])
+            ys = np.vstack([ys, ends[0][1]])
+    record = provenance(model, values, start, (t0, t1), solver, events, schedule)
+    timed = schedule is not None and schedule.changes_inputs and bool(fired)
+    inputs = schedule.inputs_along(p, fired, times) if timed and schedule else p
+    return Result(t=times, values=dict(labelled(model, compiled, ys, inputs, start, timed)),
+                  states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
+                  status=status, message=message, provenance=record,
+                  events=fired_records(schedule, fired))

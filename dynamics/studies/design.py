@@ -1,0 +1,249 @@
+"""What every study shares: the uncertain inputs, their designs, running a design as one
+ensemble, and the metrics that reduce a run to numbers.
+
+A :class:`Problem` is SALib's problem description (``names``, ``bounds``, optional
+``groups``); names are parameter specs of a scenario (``coercion``, ``growth.Riser``) or
+the date or size of one of its interventions (``events.NATO.at``,
+``events.NATO.set.c.USA.GBR``: "NATO formed between 1947 and 1955").
+Designs (full-factorial grids, Latin hypercubes, Sobol sequences) come from
+``scipy.stats.qmc``. :mod:`dynamics.studies.sweep` and :mod:`dynamics.studies.sensitivity`
+build on this module (and sensitivity on sweep), so neither imports the other's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from dynamics.analysis.metrics import METRICS
+from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
+from dynamics.model.names import parse_name
+from dynamics.model.registry import REGISTRY
+from dynamics.results.labelled import Result, Status
+from dynamics.run.ensemble import EnsembleResult, simulate_ensemble
+from dynamics.run.interventions import Intervention, vary
+from dynamics.scenarios import Scenario
+
+__all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
+           "run_design", "run_values", "member_metrics", "Metric", "metric_function",
+           "refuse_failures", "design_interventions"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Names and bounds of the uncertain inputs (SALib's problem dictionary).
+
+    Parameters
+    ----------
+    names : tuple of str
+        Registry names (``"coercion"``), per-state entries (``"growth.Riser"``),
+        intervention inputs (``"events.NATO.at"``).
+    bounds : tuple of (float, float)
+        The range of each input, inside its validity domain.
+    groups : tuple of str, optional
+        A group name per input: Sobol indices are then computed per group.
+    """
+
+    names: tuple[str, ...]
+    bounds: tuple[tuple[float, float], ...]
+    groups: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.names) != len(self.bounds):
+            raise ParameterValueError(f"{len(self.names)} names but {len(self.bounds)} bounds")
+        for name, (low, high) in zip(self.names, self.bounds, strict=True):
+            if not low < high:
+                raise ParameterValueError(f"bounds of {name!r} must be low < high, got "
+                                          f"({low}, {high})")
+        if self.groups is not None and len(self.groups) != len(self.names):
+            raise ParameterValueError(f"{len(self.names)} names but {len(self.groups)} "
+                                      "groups: give every input its group")
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """What the indices are reported for: the groups (in order of first appearance)
+        when there are groups, otherwise the inputs."""
+        return tuple(dict.fromkeys(self.groups)) if self.groups else self.names
+
+    @classmethod
+    def from_dict(cls, problem: Mapping[str, Any]) -> Problem:
+        """From SALib's ``{"num_vars", "names", "bounds", "groups"}``."""
+        names = tuple(problem["names"])
+        if "num_vars" in problem and problem["num_vars"] != len(names):
+            raise ParameterValueError(f"num_vars {problem['num_vars']} but {len(names)} names")
+        groups = problem.get("groups")
+        return cls(names, tuple((float(b[0]), float(b[1])) for b in problem["bounds"]),
+                   tuple(groups) if groups is not None else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """SALib's problem dictionary."""
+        out = {"num_vars": len(self.names), "names": list(self.names),
+               "bounds": [list(b) for b in self.bounds]}
+        if self.groups is not None:
+            out["groups"] = list(self.groups)
+        return out
+
+    @property
+    def lower(self) -> np.ndarray:
+        return np.array([b[0] for b in self.bounds])
+
+    @property
+    def upper(self) -> np.ndarray:
+        return np.array([b[1] for b in self.bounds])
+
+
+def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
+    """Full-factorial design, levels evenly spaced in the bounds.
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs.
+    levels : int or sequence of int
+        Levels per input (one number for all).
+
+    Returns
+    -------
+    ndarray
+        The design, shape (prod(levels), d).
+    """
+    levels = [levels] * len(problem.names) if isinstance(levels, int) else list(levels)
+    axes = [np.linspace(lo, hi, k) for (lo, hi), k in zip(problem.bounds, levels, strict=True)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
+
+
+def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
+    """Latin hypercube design (scipy.stats.qmc).
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs.
+    n : int
+        The number of points.
+    seed : int
+        The seed of the scrambling.
+
+    Returns
+    -------
+    ndarray
+        The design, shape (n, d).
+    """
+    sample = qmc.LatinHypercube(len(problem.names), seed=seed).random(n)
+    return qmc.scale(sample, problem.lower, problem.upper)
+
+
+def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
+    """Scrambled Sobol sequence (scipy.stats.qmc).
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs.
+    n : int
+        The number of points, a power of two.
+    seed : int
+        The seed of the scrambling.
+
+    Returns
+    -------
+    ndarray
+        The design, shape (n, d).
+    """
+    if n & (n - 1):
+        raise ParameterValueError(f"a Sobol sequence needs a power of two points, got {n}")
+    sample = qmc.Sobol(len(problem.names), scramble=True, seed=seed).random_base2(
+        int(np.log2(n)))
+    return qmc.scale(sample, problem.lower, problem.upper)
+
+
+def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
+                  ) -> dict[str, np.ndarray]:
+    """The scenario's parameters with the design's columns as a member axis.
+
+    A per-state parameter named without a state takes the value for every state; with a
+    state (``growth.Riser``) only that state's entry varies.
+    """
+    members = design.shape[0]
+    states = scenario.states
+    values: dict[str, np.ndarray] = {}
+    for column, name in enumerate(problem.names):
+        if name.startswith("events."):
+            continue  # see design_interventions
+        parsed = parse_name(name, scenario.states)
+        base, state = parsed.base, parsed.state
+        kind = REGISTRY[base].kind
+        if kind == "pair":
+            raise ParameterValueError(f"{name!r}: matrix parameters cannot be varied here")
+        if kind == "scalar":
+            values[base] = design[:, column].copy()
+            continue
+        if base not in values:
+            values[base] = np.tile(scenario.parameter(base), (members, 1))
+        if state:
+            values[base][:, states.index(state)] = design[:, column]
+        else:
+            values[base][:] = design[:, column][:, None]
+    return values
+
+
+def design_interventions(scenario: Scenario, problem: Problem, design: np.ndarray
+                         ) -> tuple[Intervention, ...]:
+    """The scenario's interventions with the design's ``events.*`` columns as per-member
+    dates and sizes (see :func:`dynamics.run.interventions.vary`)."""
+    chosen = tuple(scenario.events)
+    for column, name in enumerate(problem.names):
+        if name.startswith("events."):
+            chosen = vary(chosen, name, design[:, column])
+    return chosen
+
+
+def run_design(scenario: Scenario, problem: Problem, design: np.ndarray,
+               **options: Any) -> EnsembleResult:
+    """Integrate the scenario at every design point (one ensemble)."""
+    options.setdefault("interventions", design_interventions(scenario, problem, design))
+    return run_values(scenario, design_values(scenario, problem, design), **options)
+
+
+def run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
+                **options: Any) -> EnsembleResult:
+    """The scenario with some parameters given per member (leading axis), as one ensemble
+    (with the scenario's interventions unless ``interventions`` says otherwise)."""
+    model = scenario.model()
+    options.setdefault("output", scenario.output)
+    options.setdefault("solver", scenario.solver)
+    options.setdefault("interventions", scenario.events)
+    return simulate_ensemble(model, {**scenario.values(model), **values}, scenario.t_span,
+                             initial=scenario.initial, **options)
+
+
+def member_metrics(ensemble: EnsembleResult, function: Callable[[Result], Any]
+                    ) -> np.ndarray:
+    """``function`` of every member: (M,) or, for a metric per output time, (M, T)."""
+    return np.array([np.asarray(function(ensemble.member(i)), dtype=float)
+                     for i in range(ensemble.members)])
+
+
+Metric = str | Callable[[Result], float | np.ndarray]
+
+
+def metric_function(metric: Metric) -> Callable[[Result], float | np.ndarray]:
+    """The function a metric names (:data:`~dynamics.analysis.metrics.METRICS`), or the
+    function itself; an unknown name raises with the closest match."""
+    if isinstance(metric, str):
+        if metric not in METRICS:
+            raise UnknownNameError("metric", metric, METRICS)
+        return METRICS[metric]  # type: ignore[return-value]
+    return metric
+
+
+def refuse_failures(status: Sequence[str], messages: Sequence[str]) -> None:
+    failed = [i for i, s in enumerate(status) if s != Status.SUCCESS.value]
+    if failed:
+        raise DynamicsError(f"{len(failed)} of {len(status)} members did not succeed "
+                            f"(first: member {failed[0]}, {messages[failed[0]]}); "
+                            "narrow the bounds")

@@ -1,0 +1,272 @@
+"""Scenario discovery: under which conditions does an outcome happen?
+
+A sensitivity index says which input matters; a policy question asks *where* in the
+input space an outcome happens ("under which conditions does the Riser pass the
+hegemony threshold despite balancing?"). :func:`discover` runs a Latin hypercube of a
+scenario's uncertain inputs as one sweep (chunks, an executor, a checkpoint: as
+:func:`dynamics.sweep.sweep`), marks the members where the outcome happens
+(``"peak_share > 0.5"``: a metric, ``<`` or ``>``, a number) and finds the box of inputs
+that holds them by PRIM (Friedman and Fisher 1999): peeling and pasting, the
+coverage-density trade-off along the peeling trajectory, and for a chosen box each
+restricted input's range with its quasi-p-value (Bryant and Lempert 2010). A CART tree
+(Breiman et al. 1984) gives a second view. :func:`discover_of` does the same for any
+design and outcome already computed (a synthetic function, a finished sweep).
+
+The algorithms are the EMA Workbench's (Kwakkel 2017): its ``analysis.prim`` and
+``analysis.cart``, the implementation its users already cite, installed with the
+``[discovery]`` extra (``pip install 'balancing-dynamics[discovery]'``, which brings
+scikit-learn for CART). Writing PRIM again would add nothing but risk.
+
+Coverage is the share of all members with the outcome that fall in the box; density the
+share of members in the box that have the outcome; mass the share of all members in the
+box. The box chosen by default maximises coverage times density along the trajectory
+(the usual compromise; :meth:`Discovery.select` chooses another).
+
+References
+----------
+Friedman, J. H. and Fisher, N. I. (1999). Bump hunting in high-dimensional data.
+Statistics and Computing 9: 123-143. Bryant, B. P. and Lempert, R. J. (2010). Thinking
+inside the box. Technological Forecasting and Social Change 77(1): 34-49. Kwakkel, J. H.
+(2017). The Exploratory Modeling Workbench. Environmental Modelling & Software 96:
+239-250. Breiman, L., Friedman, J., Olshen, R. and Stone, C. (1984). Classification and
+Regression Trees. Wadsworth.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import operator
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dynamics.errors import DynamicsError, ParameterValueError, require
+from dynamics.results.labelled import Status, finite_json
+from dynamics.results.report import Report
+from dynamics.scenarios import Scenario
+from dynamics.studies.design import Problem, latin_hypercube, metric_function
+from dynamics.studies.sweep import SweepResult, sweep
+
+__all__ = ["Discovery", "Restriction", "discover", "discover_of", "parse_outcome"]
+
+_OUTCOME = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<|>)\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*$")
+
+
+def parse_outcome(text: str) -> tuple[str, Callable[[np.ndarray], np.ndarray], str]:
+    """``"peak_share > 0.5"`` -> (metric name, test of its values, the text); the metric
+    must be one of :data:`~dynamics.analysis.metrics.METRICS`."""
+    match = _OUTCOME.match(text)
+    if not match:
+        raise ParameterValueError(f"an outcome reads METRIC > NUMBER or METRIC < NUMBER, "
+                                  f"e.g. 'peak_share > 0.5'; got {text!r}")
+    name, sign, number = match.groups()
+    metric_function(name)  # an unknown metric raises with the closest name
+    compare = operator.gt if sign == ">" else operator.lt
+    level = float(number)
+    return name, lambda values: compare(values, level), f"{name} {sign} {level:g}"
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """One input restricted by the chosen box: its range and its quasi-p-values (the
+    lower and the upper limit's; NaN for a limit at the edge of the design)."""
+
+    input: str
+    low: float
+    high: float
+    p_low: float
+    p_high: float
+
+
+@dataclass
+class Discovery(Report):
+    """PRIM's peeling trajectory, the chosen box and CART's first split.
+
+    ``trajectory`` holds per box: ``coverage``, ``density``, ``mass`` and ``dimensions``
+    (inputs restricted). ``restrictions`` are the chosen box's. ``outcome`` is a boolean
+    per member; ``failed`` members (that did not run) are left out of the analysis.
+    """
+
+    problem: Problem
+    outcome_text: str
+    design: np.ndarray
+    outcome: np.ndarray
+    trajectory: dict[str, np.ndarray]
+    limits: list[np.ndarray]
+    chosen: int
+    restrictions: list[Restriction]
+    first_split: tuple[str, float] | None
+    failed: int = 0
+    scenario: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> float:
+        return float(self.trajectory["coverage"][self.chosen])
+
+    @property
+    def density(self) -> float:
+        return float(self.trajectory["density"][self.chosen])
+
+    @property
+    def mass(self) -> float:
+        return float(self.trajectory["mass"][self.chosen])
+
+    @property
+    def box(self) -> dict[str, tuple[float, float]]:
+        """The chosen box: every input's (low, high), restricted or not."""
+        limits = self.limits[self.chosen]
+        return {name: (float(limits[0, k]), float(limits[1, k]))
+                for k, name in enumerate(self.problem.names)}
+
+    def select(self, index: int) -> Discovery:
+        """The same discovery with box ``index`` of the trajectory chosen."""
+        if not 0 <= index < len(self.limits):
+            raise ParameterValueError(f"box {index} is not on the trajectory (0 to "
+                                      f"{len(self.limits) - 1})")
+        return _with_box(self, index)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "outcome": self.outcome_text,
+                "members": int(self.outcome.size), "failed": self.failed,
+                "cases": int(self.outcome.sum()), "chosen": self.chosen,
+                "coverage": self.coverage, "density": self.density, "mass": self.mass,
+                "box": {r.input: [r.low, r.high] for r in self.restrictions},
+                "p_values": {r.input: finite_json([r.p_low, r.p_high])
+                             for r in self.restrictions},
+                "cart_first_split": list(self.first_split) if self.first_split else None,
+                "trajectory": {k: v.tolist() for k, v in self.trajectory.items()}}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The chosen box: one row per restricted input."""
+        return [{"input": r.input, "low": r.low, "high": r.high, "p_low": r.p_low,
+                 "p_high": r.p_high} for r in self.restrictions]
+
+    def trajectory_frame(self):
+        """The peeling trajectory as a pandas DataFrame (one row per box)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.trajectory)
+
+    def summary(self) -> str:
+        lines = [f"{self.scenario + ': ' if self.scenario else ''}{self.outcome_text} in "
+                 f"{int(self.outcome.sum())} of {self.outcome.size} members"
+                 + (f" ({self.failed} failed, left out)" if self.failed else ""),
+                 f"  box {self.chosen} of {len(self.limits) - 1}: coverage "
+                 f"{self.coverage:.3f}, density {self.density:.3f}, mass {self.mass:.3f}"]
+        for r in self.restrictions:
+            lines.append(f"  {r.input:24s} {r.low:10.4g} to {r.high:10.4g}  (quasi-p "
+                         f"{_p_text(r.p_low)}, {_p_text(r.p_high)})")
+        if self.first_split:
+            lines.append(f"  CART's first split: {self.first_split[0]} at "
+                         f"{self.first_split[1]:.4g}")
+        return "\n".join(lines)
+
+
+def _p_text(value: float) -> str:
+    return "-" if not math.isfinite(value) else f"{value:.2g}"
+
+
+def _workbench():
+    """EMA Workbench's PRIM and CART (the [discovery] extra), imported quietly."""
+    _require_workbench()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its optional parallel back ends announce themselves
+        from ema_workbench.analysis import cart, prim
+    return prim, cart
+
+
+def _require_workbench() -> None:
+    require("discovery", "scenario discovery (PRIM and CART)", "ema_workbench", "sklearn",
+            "pandas")
+
+
+def discover_of(problem: Problem, design: np.ndarray, outcome: np.ndarray, *,
+                outcome_text: str = "outcome", threshold: float = 0.8,
+                peel_alpha: float = 0.05, paste_alpha: float = 0.05,
+                mass_min: float = 0.05, scenario: str = "", failed: int = 0) -> Discovery:
+    """PRIM (and CART) on a ``design`` (members, inputs) and a boolean ``outcome`` per
+    member. ``threshold`` is the density PRIM aims for; ``mass_min`` the smallest box (and
+    CART leaf) as a share of the members."""
+    import pandas as pd
+
+    design = np.asarray(design, dtype=float)
+    outcome = np.asarray(outcome, dtype=bool)
+    if design.shape != (outcome.size, len(problem.names)):
+        raise ParameterValueError(f"design of shape {design.shape} for {outcome.size} "
+                                  f"outcomes and {len(problem.names)} inputs")
+    cases = int(outcome.sum())
+    if cases == 0 or cases == outcome.size:
+        raise DynamicsError(f"{outcome_text} holds in {cases} of {outcome.size} members: "
+                            "there is no region to find; widen the ranges or change the "
+                            "outcome")
+    prim, cart = _workbench()
+    frame = pd.DataFrame(design, columns=list(problem.names))
+    # the EMA Workbench 2.x takes the density threshold (a box whose density stays below it
+    # is returned unrestricted); 3.x has none and returns the peeled box: either way the
+    # box chosen below maximises coverage times density along the trajectory
+    takes = "threshold" in inspect.signature(prim.Prim.__init__).parameters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = prim.Prim(frame, outcome, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                          mass_min=mass_min,
+                          **({"threshold": threshold} if takes else {})).find_box()
+        tree = cart.CART(frame, outcome, mass_min=mass_min)
+        tree.build_tree()
+    table = found.peeling_trajectory
+    trajectory = {"coverage": table["coverage"].to_numpy(float),
+                  "density": table["density"].to_numpy(float),
+                  "mass": table["mass"].to_numpy(float),
+                  "dimensions": table["res_dim"].to_numpy(int)}
+    limits = [frame_limits.to_numpy(float) for frame_limits in found.box_lims]
+    chosen = int(np.argmax(trajectory["coverage"] * trajectory["density"]))
+    split = tree.clf.tree_
+    first = (problem.names[int(split.feature[0])], float(split.threshold[0])) \
+        if split.node_count > 1 else None
+    base = Discovery(problem, outcome_text, design, outcome, trajectory, limits, chosen, [],
+                     first, failed, scenario, {"prim": found})
+    return _with_box(base, chosen)
+
+
+def _with_box(discovery: Discovery, index: int) -> Discovery:
+    """The discovery with box ``index`` chosen and its restrictions inspected."""
+    found = discovery.extra["prim"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found.select(index)
+        _, details = found.inspect(index, style="data")[0]
+    restrictions = []
+    for name in details.index:
+        row = details.loc[name]
+        values = row.to_numpy(float)
+        restrictions.append(Restriction(str(name), float(values[0]), float(values[1]),
+                                        float(values[2]), float(values[3])))
+    order = list(discovery.problem.names)
+    restrictions.sort(key=lambda r: order.index(r.input))
+    return Discovery(discovery.problem, discovery.outcome_text, discovery.design,
+                     discovery.outcome, discovery.trajectory, discovery.limits, index,
+                     restrictions, discovery.first_split, discovery.failed,
+                     discovery.scenario, discovery.extra)
+
+
+def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, *,
+             seed: int = 0, threshold: float = 0.8, mass_min: float = 0.05,
+             **options: Any) -> Discovery:
+    """Where in ``problem``'s ranges ``outcome`` happens for ``scenario``: ``n`` members of
+    a Latin hypercube, run as :func:`dynamics.sweep.sweep` (``options``: chunk, executor,
+    checkpoint, progress, solver settings), then :func:`discover_of`."""
+    name, test, text = parse_outcome(outcome)
+    _require_workbench()  # before the sweep, not after it
+    design = latin_hypercube(problem, n, seed=seed)
+    swept: SweepResult = sweep(scenario, problem, design, [name], **options)
+    ok = np.array([str(s) == Status.SUCCESS.value for s in swept.status])
+    values = swept.metrics[name]
+    ok &= np.isfinite(values)
+    return discover_of(problem, design[ok], test(values[ok]), outcome_text=text,
+                       threshold=threshold, mass_min=mass_min, scenario=scenario.name,
+                       failed=int((~ok).sum()))

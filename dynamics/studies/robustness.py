@@ -1,0 +1,299 @@
+"""Robustness of a scenario's claims: how often each holds over a neighbourhood of its values.
+
+A claim that holds only at the shipped values is tuned, not shown. :func:`robustness` draws
+a Latin hypercube (``scipy.stats.qmc``) of ``members`` points in which every free value of
+the scenario (each number in its ``[parameters]``, each state's entry separately; matrices
+are held) is multiplied by a factor in [1 - spread, 1 + spread] (clipped to the parameter's
+bounds), and each structurally uncertain parameter the model uses (a modelling choice with
+no estimate, such as the bandwagoning share s_w: ``Parameter.uncertain``) is drawn
+uniformly over its uncertain range, whether the scenario sets it or not. It runs the
+scenario and the variants its claims compare with as ensembles over the same members, and
+reports the share of members where each claim holds. Every input is recorded as a factor
+of the scenario's value, so that conditions read the same way for both kinds. Where a claim fails
+somewhere, the input and threshold that best separate where it holds from where it fails
+(a one-split decision stump) say which region breaks it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from dynamics.errors import ParameterValueError
+from dynamics.model.registry import REGISTRY
+from dynamics.results.report import Report
+from dynamics.run.ensemble import EnsembleResult
+from dynamics.scenarios import Scenario
+from dynamics.studies.claims import Claim, Runs, claims_of
+from dynamics.studies.design import run_values
+
+__all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_values",
+           "free_inputs",
+           "metadata_block", "write_metadata", "neighbourhood", "restricted"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One varied value: a parameter, the state it belongs to ("" for all) and its value."""
+
+    name: str
+    state: str
+    value: float
+    uncertain: tuple[float, float] | None = None  # drawn over this range, not +-spread
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}.{self.state}" if self.state else self.name
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Where a claim holds: the share of members below and above ``threshold`` of
+    ``input`` (a factor on the scenario's value) in which it holds."""
+
+    input: str
+    threshold: float
+    below: float
+    above: float
+
+    def text(self) -> str:
+        return (f"holds in {self.below:.0%} of members with {self.input} <= "
+                f"{self.threshold:.3g} x its value, {self.above:.0%} above")
+
+
+@dataclass(frozen=True)
+class ClaimShare:
+    """How often one claim holds: over all members (``share``) and, for a conditional
+    claim, among the members that meet its condition (``within``)."""
+
+    name: str
+    text: str
+    kind: str
+    share: float
+    within: float | None
+    failed_runs: int
+    condition: Condition | None
+
+    @property
+    def meets_its_promise(self) -> bool:
+        """Robust: 90 % overall; conditional: 90 % within its condition; uncertain: any."""
+        if self.kind == "robust":
+            return self.share >= 0.9
+        if self.kind == "conditional":
+            return self.within is not None and self.within >= 0.9
+        return True
+
+
+@dataclass
+class Robustness(Report):
+    """The share of members in which each claim of a scenario holds."""
+
+    scenario: str
+    members: int
+    spread: float
+    seed: int
+    inputs: tuple[str, ...]
+    claims: list[ClaimShare]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "members": self.members, "spread": self.spread,
+                "seed": self.seed, "inputs": list(self.inputs),
+                "claims": [{"name": c.name, "text": c.text, "kind": c.kind,
+                            "share": c.share, "within": c.within,
+                            "failed_runs": c.failed_runs,
+                            "condition": None if c.condition is None else vars(c.condition)}
+                           for c in self.claims]}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"claim": c.name, "kind": c.kind, "share": c.share, "within": c.within,
+                 "text": c.text,
+                 "condition": c.condition.text() if c.condition else ""} for c in self.claims]
+
+    def summary(self) -> str:
+        lines = [f"{self.scenario}: {self.members} members, every free value x "
+                 f"[{1 - self.spread:g}, {1 + self.spread:g}] and each structurally uncertain "
+                 f"one over its range ({len(self.inputs)} inputs)"]
+        for c in self.claims:
+            lines.append(f"  {c.share:6.1%}  {c.name} ({c.kind}): {c.text}")
+            if c.within is not None:
+                lines.append(f"          {c.within:.1%} where its condition holds")
+            if c.condition is not None and c.share < 1:
+                lines.append(f"          best single split: {c.condition.text()}")
+        return "\n".join(lines)
+
+
+def free_inputs(scenario: Scenario) -> list[Input]:
+    """Every number the scenario gives a parameter, each state's entry separately (matrix
+    values and zeros are held: a factor cannot move a zero), then every structurally
+    uncertain scalar parameter its model uses, over its uncertain range."""
+    found = []
+    used = scenario.model().parameter_names
+    uncertain = [REGISTRY[name] for name in used if REGISTRY[name].uncertain is not None
+                 and REGISTRY[name].kind == "scalar"]
+    for spec in uncertain:
+        value = float(scenario.parameters.get(spec.name, spec.default))
+        if value != 0.0:
+            found.append(Input(spec.name, "", value, spec.uncertain))
+    for name, value in scenario.parameters.items():
+        kind = REGISTRY[name].kind
+        if kind == "pair" or any(item.name == name for item in found):
+            continue
+        if kind == "scalar":
+            found.append(Input(name, "", float(value)))
+            continue
+        per_state = np.asarray(scenario.parameter(name), dtype=float)
+        found += [Input(name, state, float(v)) for state, v in zip(scenario.states, per_state,
+                                                                   strict=True)]
+    return [item for item in found if item.value != 0.0]
+
+
+def _values(scenario: Scenario, inputs: list[Input], factors: np.ndarray
+            ) -> dict[str, np.ndarray]:
+    """The scenario's parameters with each input scaled per member, clipped to bounds."""
+    values: dict[str, np.ndarray] = {}
+    members = factors.shape[0]
+    for k, item in enumerate(inputs):
+        low, high = REGISTRY[item.name].bounds
+        scaled = np.clip(item.value * factors[:, k], low, high)
+        if not item.state:
+            values[item.name] = scaled
+            continue
+        if item.name not in values:
+            values[item.name] = np.tile(scenario.parameter(item.name), (members, 1))
+        values[item.name][:, scenario.states.index(item.state)] = scaled
+    return values
+
+
+def _stump(factors: np.ndarray, holds: np.ndarray, names: tuple[str, ...]
+           ) -> Condition | None:
+    """The single split (input, threshold) that best separates holds from fails."""
+    if holds.all() or not holds.any():
+        return None
+    best: tuple[float, Condition] | None = None
+    leaf = max(5, len(holds) // 10)  # each side keeps a tenth of the members at least
+    for k, name in enumerate(names):
+        order = np.argsort(factors[:, k])
+        x, y = factors[order, k], holds[order]
+        for cut in range(leaf, len(x) - leaf + 1):
+            if x[cut] == x[cut - 1]:
+                continue
+            below, above = y[:cut].mean(), y[cut:].mean()
+            accuracy = max(y[:cut].sum() + (~y[cut:]).sum(), (~y[:cut]).sum() + y[cut:].sum())
+            if best is None or accuracy > best[0]:
+                threshold = float((x[cut] + x[cut - 1]) / 2)
+                best = (accuracy, Condition(name, threshold, float(below), float(above)))
+    return None if best is None else best[1]
+
+
+def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members: int = 256,
+               spread: float = 0.25, seed: int = 0, **options: Any) -> Robustness:
+    """How often each claim of ``scenario`` holds over a neighbourhood of its values (see
+    the module docstring). ``claims`` default to those of the shipped scenario of that
+    name; ``options`` go to the ensembles (a ``Solver``)."""
+    claims = claims_of(scenario.name) if claims is None else claims
+    if not claims:
+        raise ParameterValueError(f"scenario {scenario.name!r} states no claims to check")
+    if not 0 < spread < 1:
+        raise ParameterValueError(f"spread must be in (0, 1), got {spread}")
+    if members < 2:
+        raise ParameterValueError(f"members must be at least 2, got {members}")
+    inputs, factors, values = neighbourhood(scenario, members, spread, seed)
+    variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
+    runs: dict[str, EnsembleResult] = {
+        "base": run_values(scenario, restricted(values, scenario), **options)}
+    for name, variant in variants.items():
+        changed = variant(scenario)
+        # a value the variant sets is its own, not varied: the variant is that change
+        own = {k for k in changed.parameters
+               if repr(changed.parameters[k]) != repr(scenario.parameters.get(k))}
+        kept = {k: v for k, v in restricted(values, changed).items() if k not in own}
+        runs[name] = run_values(changed, kept, **options)
+    labels = tuple(item.label for item in inputs)
+    failed = sum(int((~run.ok).sum()) for run in runs.values())
+    shares = []
+    trial = Runs(runs, values)
+    for claim in claims:
+        holds = np.asarray(claim.holds(trial), dtype=bool)
+        within = None
+        if claim.condition is not None:
+            label, op, factor = claim.condition
+            column = factors[:, labels.index(label)]
+            inside = column >= factor if op == ">=" else column <= factor
+            within = float(holds[inside].mean()) if inside.any() else None
+        shares.append(ClaimShare(claim.name, claim.text, claim.kind, float(holds.mean()),
+                                 within, failed, _stump(factors, holds, labels)))
+    return Robustness(scenario.name, members, spread, seed, labels, shares)
+
+
+def at_values(scenario: Scenario, claims: list[Claim] | None = None, **options: Any
+              ) -> dict[str, bool]:
+    """Whether each claim of ``scenario`` holds at the scenario's own values (one run of
+    the scenario and of each variant its claims compare with); ``options`` go to the runs.
+    A robust claim, and a conditional one whose condition the scenario's values meet,
+    hold here (tests/test_robustness.py)."""
+    claims = claims_of(scenario.name) if claims is None else claims
+    runs = {"base": run_values(scenario, {}, **options)}
+    for name, variant in {n: v for claim in claims for n, v in claim.variants.items()}.items():
+        runs[name] = run_values(variant(scenario), {}, **options)
+    trial = Runs(runs)
+    return {claim.name: bool(np.asarray(claim.holds(trial), dtype=bool)[0]) for claim in claims}
+
+
+def neighbourhood(scenario: Scenario, members: int, spread: float = 0.25, seed: int = 0
+                  ) -> tuple[list[Input], np.ndarray, dict[str, np.ndarray]]:
+    """The members of the neighbourhood of the scenario's values (module docstring): its
+    free inputs, their factors (members, inputs) and the parameter values per member."""
+    inputs = free_inputs(scenario)
+    unit = qmc.LatinHypercube(len(inputs), seed=seed).random(members)
+    factors = 1 - spread + 2 * spread * unit
+    for k, item in enumerate(inputs):
+        if item.uncertain is not None:
+            low, high = item.uncertain
+            factors[:, k] = (low + (high - low) * unit[:, k]) / item.value
+    return inputs, factors, _values(scenario, inputs, factors)
+
+
+def restricted(values: Mapping[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
+    """The varied values a variant's model uses (a mechanism switched off drops some)."""
+    names = scenario.model().parameter_names
+    return {k: v for k, v in values.items() if k in names}
+
+
+_BLOCK = "[robustness]"
+
+
+def metadata_block(result: Robustness) -> str:
+    """The ``[robustness]`` table a scenario file records: the settings and each claim's
+    share (and its share within its condition), as measured."""
+    shares = ", ".join(f'"{c.name}" = {c.share:.4f}' for c in result.claims)
+    lines = [_BLOCK,
+             "# measured by `balancing robustness NAME --write`; tests/test_robustness.py "
+             "recomputes it",
+             f"members = {result.members}", f"spread = {result.spread:g}",
+             f"seed = {result.seed}", f"share = {{{shares}}}"]
+    within = ", ".join(f'"{c.name}" = {c.within:.4f}' for c in result.claims
+                       if c.within is not None)
+    if within:
+        lines.append(f"within = {{{within}}}")
+    return "\n".join(lines) + "\n"
+
+
+def write_metadata(path: str | Path, result: Robustness) -> Path:
+    """Replace the ``[robustness]`` table of a scenario file (the tables after it are
+    kept), or append one at the end."""
+    path = Path(path)
+    text = path.read_text()
+    head, found, rest = text.partition(_BLOCK)
+    tail = ""
+    if found:
+        following = re.search(r"^\[", rest, flags=re.MULTILINE)
+        tail = rest[following.start():] if following else ""
+    body = head.rstrip("\n") + "\n\n" + metadata_block(result)
+    path.write_text(body + ("\n" + tail if tail else ""))
+    return path
