@@ -34,14 +34,14 @@ def _never_runs(*args, **kwargs):  # a study that reached its runs would call th
 
 
 @pytest.mark.parametrize(("call", "package", "extra"), [
-    (lambda: __import__("dynamics.studies.sensitivity").sensitivity.morris(
+    (lambda: importlib.import_module("dynamics.studies.sensitivity").morris(
         load_scenario("hegemonic-rise"), Problem(("coercion",), ((0.0, 0.1),)),
         "peak_share", trajectories=4), "SALib", "sensitivity"),
-    (lambda: __import__("dynamics.studies.sensitivity").sensitivity.fast(
+    (lambda: importlib.import_module("dynamics.studies.sensitivity").fast(
         load_scenario("hegemonic-rise"), Problem(("coercion", "growth.Riser"),
                                                  ((0.0, 0.1), (0.03, 0.07))),
         "peak_share", n=65), "SALib", "sensitivity"),
-    (lambda: __import__("dynamics.studies.discovery").discovery.discover(
+    (lambda: importlib.import_module("dynamics.studies.discovery").discover(
         load_scenario("hegemonic-rise"), Problem(("coercion",), ((0.0, 0.1),)),
         "peak_share > 0.5", n=8), "ema_workbench", "discovery"),
     (lambda: load_scenario("hegemonic-rise").run().to_dataframe(), "pandas", "data"),
@@ -49,7 +49,7 @@ def _never_runs(*args, **kwargs):  # a study that reached its runs would call th
 def test_a_missing_extra_is_named_before_any_work(without, monkeypatch, call, package,
                                                   extra):
     without(package)
-    monkeypatch.setattr("dynamics.studies.simulate_ensemble", _never_runs)
+    monkeypatch.setattr("dynamics.studies.design.simulate_ensemble", _never_runs)
     with pytest.raises(MissingExtraError, match=rf"pip install 'balancing-dynamics\[{extra}\]'"):
         call()
 

@@ -137,6 +137,48 @@ def test_a_repeating_trigger_fires_each_time_its_condition_turns_true():
     assert np.max(np.abs(times - period * np.arange(1, times.size + 1))) < 1e-7
 
 
+def test_a_trigger_fires_thousands_of_times_between_two_output_times():
+    """Output only at the span's ends, so that every firing falls between two output times
+    (it crashed scipy's path with a TypeError): 2,002 resets, each one period ln 3 / a
+    after the last, to 1e-9 years."""
+    model = Model(["A", "B"], "richardson")
+    period, end = np.log(3.0) / 0.2, 11_000.0
+    result = simulate(model, PAIR, (0.0, end), initial={"m": [0.02, 0.02]},
+                      output=np.array([0.0, end]), solver=Solver(rtol=1e-10, atol=1e-13),
+                      interventions=[Intervention("reset", when="m.A > 0.04",
+                                                  set={"m": 0.02}, repeat=True)])
+    times = np.array([e["time"] for e in result.events])
+    assert result.ok and times.size == int(end // period) == 2002
+    # each period to 1e-9 years; their sum drifts by at most 2002 such errors
+    assert np.max(np.abs(np.diff(times, prepend=0.0) - period)) < 1e-9
+    assert np.max(np.abs(times - period * np.arange(1, times.size + 1))) < 2002e-9
+    assert np.array_equal(result.t, [0.0, end])
+
+
+def test_two_opposite_triggers_on_one_parameter_alternate_at_the_analytic_times():
+    """Grievance off above 0.04, on again below 0.03: m' = g - 0.2 m (A and B alike) rises
+    toward g/0.2 = 0.05 and falls toward 0; from 0.035 it reaches 0.04 after ln 1.5 / 0.2,
+    falls to 0.03 in ln(4/3) / 0.2 and rises again in ln 2 / 0.2."""
+    model = Model(["A", "B"], "richardson")
+    rate = 0.2
+    first, fall, rise = np.log(1.5) / rate, np.log(4 / 3) / rate, np.log(2.0) / rate
+    end = 2_000.0
+    result = simulate(model, PAIR, (0.0, end), initial={"m": [0.035, 0.035]},
+                      output=np.array([0.0, end]), solver=Solver(rtol=1e-10, atol=1e-13),
+                      interventions=[
+                          Intervention("off", when="m.A > 0.04", set={"grievance": 0.0},
+                                       repeat=True),
+                          Intervention("on", when="m.A < 0.03", set={"grievance": 0.01},
+                                       repeat=True)])
+    names = [e["name"] for e in result.events]
+    times = np.array([e["time"] for e in result.events])
+    k = np.arange(times.size) // 2
+    expected = first + k * (fall + rise) + np.where(np.arange(times.size) % 2, fall, 0.0)
+    assert result.ok and times.size > 700
+    assert names == ["off", "on"] * (times.size // 2) + ["off"] * (times.size % 2)
+    assert np.max(np.abs(times - expected)) < 1e-6
+
+
 def test_null_intervention_equals_the_baseline_exactly():
     scenario = load_scenario("hegemonic-rise")
     base = scenario.run()

@@ -103,3 +103,45 @@ def _reachable(graph: dict[str, set[str]], start: str, skip_packages_of: str) ->
         pending += [t for t in graph[node]
                     if not (skip_packages_of.startswith(t + ".") and t != start)]
     return seen
+
+
+def test_the_old_module_names_still_answer_with_a_deprecation_warning():
+    """Every module that moved into a folder is importable under its old name for one
+    release: each name read from it is the new module's own object, with a warning that
+    names the new module; the package's functions ``simulate`` and ``sweep`` stay functions
+    although old modules had their names."""
+    import importlib
+    import warnings
+
+    import pytest
+
+    import dynamics
+    from dynamics._moved import FOLDED, MOVED
+
+    for old, new in MOVED.items():
+        assert not (PACKAGE.parent / (old.replace(".", "/") + ".py")).exists(), old
+        target = importlib.import_module(new)
+        name = next(n for n in sorted(vars(target)) if not n.startswith("__"))
+        stand_in = importlib.import_module(old)
+        with pytest.warns(DeprecationWarning, match=new.replace(".", r"\.")):
+            assert getattr(stand_in, name) is getattr(target, name)
+    for old, new in FOLDED.items():
+        target = importlib.import_module(new)
+        private = next(n for n in sorted(vars(target)) if n not in target.__all__
+                       and not n.startswith("__"))
+        with pytest.warns(DeprecationWarning, match=new.replace(".", r"\.")):
+            assert getattr(importlib.import_module(old), private) is getattr(target, private)
+        with warnings.catch_warnings():  # the public names are re-exported, silently
+            warnings.simplefilter("error")
+            for name in target.__all__:
+                assert getattr(importlib.import_module(old), name) is getattr(target, name)
+    import dynamics.simulate  # noqa: F401  (the old module, under the package's function)
+    import dynamics.sweep  # noqa: F401
+
+    assert callable(dynamics.simulate) and dynamics.simulate.__module__ == "dynamics.run.front"
+    assert dynamics.sweep.__module__ == "dynamics.studies.sweep"
+    with pytest.warns(DeprecationWarning):
+        from dynamics.solver import prepare
+    from dynamics.run.solver import prepare as moved
+
+    assert prepare is moved

@@ -71,3 +71,22 @@ def test_every_shipped_scenario_is_valid_and_documented():
         scenario = load_scenario(name)
         assert scenario.name == name
         assert scenario.title and scenario.description and scenario.references
+
+
+@pytest.mark.parametrize("files, entry, where", [
+    ({"self.toml": "self.toml"}, "self.toml", "self.toml"),
+    ({"a.toml": "b.toml", "b.toml": "a.toml"}, "a.toml", "b.toml"),
+    ({"a.toml": "b.toml", "b.toml": "c.toml", "c.toml": "b.toml"}, "a.toml", "c.toml"),
+])
+def test_an_extends_cycle_is_named_not_recursed(tmp_path, files, entry, where):
+    """A file that extends itself, directly or through others, is refused in one line that
+    names the cycle and the file and line where it closes (it was a RecursionError)."""
+    for name, base in files.items():
+        (tmp_path / name).write_text(f'[scenario]\nname = "{name[:-5]}"\nextends = "{base}"\n')
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(tmp_path / entry)
+    message = str(raised.value)
+    assert message.startswith(f"{tmp_path / where}, line 3, key 'scenario.extends': extends cycle: ")
+    chain = message.split("extends cycle: ")[1].split(";")[0].split(" -> ")
+    assert chain[0] == chain[-1] and len(chain) == len({*files.values()} & {*files}) + 1
+    assert "\n" not in message

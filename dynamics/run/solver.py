@@ -294,9 +294,16 @@ def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float,
     kwargs = {"jac": jacobian} if jacobian is not None and method in _IMPLICIT else {}
     try:
         with np.errstate(all="ignore"):
-            return solve_ivp(_counted(rate, solver), span, y0, method=method, t_eval=t_eval,
-                             rtol=solver.rtol, atol=solver.atol, max_step=solver.max_step,
-                             events=list(events), **kwargs)
+            sol = solve_ivp(_counted(rate, solver), span, y0, method=method, t_eval=t_eval,
+                            rtol=solver.rtol, atol=solver.atol, max_step=solver.max_step,
+                            events=list(events), **kwargs)
+        if not isinstance(sol.t, np.ndarray):
+            # an event that stops the run before its first output time leaves scipy's
+            # lists of times and states empty lists (a trigger that fires twice between
+            # two output times): empty arrays of the right shape instead
+            sol.t = np.zeros(0)
+            sol.y = np.zeros((np.size(y0), 0))
+        return sol
     except ValueError as error:
         if "different signs" not in str(error):
             raise
@@ -347,6 +354,7 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
     dates = plan.times[m] if plan.dated else np.zeros(0)
     taken = np.zeros(plan.dated, dtype=bool)
     armed = np.ones(plan.triggered, dtype=np.int64)  # 1 armed, 0 waiting to re-arm, -1 done
+    fired_at = np.full(plan.triggered, np.nan)  # when each trigger last fired
     y, p_ref = np.array(y0, dtype=float), np.array(p, dtype=float)
     ramp: dict[int, tuple[float, float, float]] = {}
     t_ref = t
@@ -385,13 +393,25 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
         def jacobian(when, state, frozen=frozen):
             return compiled.jacobian(when, state, _inputs(frozen, when))
 
+        # a waiting trigger whose condition is false at the segment's start is armed again
+        # (as the kernel does at each restart), unless it fired at this very time: scipy
+        # locates a crossing to either side by a hair, and its condition then sits at a
+        # hair below zero; it is watched to fall below twice that hair instead
+        offset = np.zeros(max(plan.triggered, 1))
+        if conditions is not None and (armed == 0).any():
+            conditions(y, _inputs(frozen, t), scratch)
+            for k in map(int, np.flatnonzero((armed == 0) & (scratch[:plan.triggered] < 0))):
+                if fired_at[k] == t:
+                    offset[k] = 2.0 * scratch[k]
+                else:
+                    armed[k] = 1
         triggers = []
         for k in map(int, np.flatnonzero(armed >= 0)):
             sign = 1.0 if armed[k] == 1 else -1.0  # waiting: watch it turn false again
 
-            def g(when, state, k=k, sign=sign, frozen=frozen):
+            def g(when, state, k=k, sign=sign, frozen=frozen, shift=float(offset[k])):
                 conditions(state, _inputs(frozen, when), scratch)
-                return sign * scratch[k]
+                return sign * (scratch[k] - shift)
             g.terminal, g.direction = True, 1.0  # type: ignore[attr-defined]
             triggers.append((int(k), g))
         sol = solve(rate, jacobian, y, (t, end), wanted, solver,
@@ -416,6 +436,7 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
                 assert conditions is not None  # there are triggered interventions
                 armed[k] = _fire(plan, k, m, y, p_ref, ramp, t, conditions, scratch)
                 fired.append((t, plan.dated + k))
+                fired_at[k] = t
             else:
                 armed[k] = 1
             continue

@@ -40,6 +40,8 @@ file, the line and the key.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -517,6 +519,12 @@ def _base_of(extends: str, path: str, fail) -> Scenario:
     try:
         return load_scenario(beside if beside.suffix == ".toml" and beside.is_file()
                              else extends)
+    except _Cycle as cycle:
+        if cycle.path is not None:  # already placed at the file where the cycle closes
+            raise
+        located = fail(str(cycle), "scenario", "extends")
+        raise _Cycle(str(cycle), path=located.path, line=located.line,
+                     key=located.key) from None
     except DynamicsError as error:
         raise fail(f"cannot extend {extends!r}: {error}", "scenario", "extends") from None
 
@@ -580,6 +588,30 @@ def load_intervention(base: Scenario, path: str | Path) -> Scenario:
     return parse_scenario(text, str(path), base=base)
 
 
+class _Cycle(ScenarioError):
+    """A scenario that extends itself, directly or through others."""
+
+
+#: the scenarios being loaded in this context, outermost first (to find ``extends`` cycles)
+_CHAIN: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("chain", default=())
+
+
+@contextlib.contextmanager
+def _loading(key: str):
+    """Mark ``key`` (a resolved file or a shipped name) as being loaded; refuse it if it is
+    already, which only an ``extends`` cycle can do."""
+    chain = _CHAIN.get()
+    if key in chain:
+        cycle = " -> ".join([*chain[chain.index(key):], key])
+        raise _Cycle(f"extends cycle: {cycle}; a scenario cannot extend itself, directly "
+                     "or through others")
+    token = _CHAIN.set((*chain, key))
+    try:
+        yield
+    finally:
+        _CHAIN.reset(token)
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A shipped scenario by name, or a scenario file by path.
 
@@ -603,7 +635,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     library = _library()
     text_name = str(name_or_path)
     if text_name in library:
-        return parse_scenario(library[text_name].read_text(), f"{text_name}.toml")
+        with _loading(f"{text_name} (shipped)"):
+            return parse_scenario(library[text_name].read_text(), f"{text_name}.toml")
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if path.is_dir():
@@ -617,5 +650,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                                 "cannot be read; a scenario file is TOML") from None
         except OSError as error:
             raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
-        return parse_scenario(text, str(path))
+        with _loading(str(path.resolve())):
+            return parse_scenario(text, str(path))
     raise UnknownNameError("scenario", text_name, sorted(library))
