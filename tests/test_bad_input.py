@@ -17,6 +17,7 @@ from dynamics import (
     TimeSpanError,
     UnknownNameError,
     simulate,
+    simulate_ensemble,
 )
 
 
@@ -54,6 +55,21 @@ def test_wrong_shape_says_what_was_expected(model):
         simulate(model, {"fatigue": [0.1, 0.2, 0.3]})
     with pytest.raises(ShapeError, match=r"'proximity' has shape \(3, 3\)"):
         simulate(model, {"proximity": np.zeros((3, 3))})
+
+
+@pytest.mark.parametrize(("name", "shape", "expected"), [
+    ("distinguishability", (4, 1), r"\(members,\)"),
+    ("distinguishability", (4, 2, 1), r"\(members,\)"),
+    ("fatigue", (4, 3, 2), r"\(2,\) \(one per state\) or \(members, 2\)"),
+])
+def test_more_than_one_member_axis_is_refused(name, shape, expected):
+    """A scalar drawn as (members, 1) once ran as members x members runs and failed deep
+    in the ensemble; one leading (member) axis at most."""
+    model = Model(["A", "B"], ["richardson", "perception"])
+    with pytest.raises(ShapeError, match=rf"parameter '{name}' has shape "
+                                         rf"\({', '.join(map(str, shape))}\); expected a "
+                                         rf"number or shape {expected}"):
+        simulate_ensemble(model, {name: np.full(shape, 0.5)}, (0.0, 1.0))
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -103,6 +119,23 @@ def test_bad_time_span(model, span, message):
 def test_output_times_outside_the_span(model):
     with pytest.raises(TimeSpanError, match="leave t_span"):
         simulate(model, {}, (0, 10), output=[0.0, 5.0, 11.0])
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"rtol": math.inf}, r"rtol must be in \[2.22e-14, 0.1\], got inf"),
+    ({"rtol": 10}, r"rtol must be in \[2.22e-14, 0.1\], got 10"),
+    ({"rtol": 1e-16}, r"rtol must be in \[2.22e-14, 0.1\], got 1e-16"),
+    ({"atol": math.inf}, "atol must be finite, got inf"),
+    ({"divergence": math.inf}, "divergence must be a finite number above 1, got inf"),
+    ({"divergence": True}, "divergence must be a positive number, got True"),
+    ({"max_steps": True}, "max_steps must be a positive integer, got True"),
+])
+def test_solver_options_that_would_run_wrong_are_refused(options, message):
+    """An infinite or loose tolerance ran and reported success with a wrong answer; an
+    infinite divergence bound crashed a runaway run; True passed for a step budget. The
+    scenario's [solver] table and the command line's options build the same Solver."""
+    with pytest.raises(ParameterValueError, match=f"solver {message}"):
+        Solver(**options)
 
 
 def test_bad_solver_and_state_names():

@@ -86,7 +86,8 @@ def test_an_extends_cycle_is_named_not_recursed(tmp_path, files, entry, where):
     with pytest.raises(ScenarioError) as raised:
         load_scenario(tmp_path / entry)
     message = str(raised.value)
-    assert message.startswith(f"{tmp_path / where}, line 3, key 'scenario.extends': extends cycle: ")
+    assert message.startswith(f"{tmp_path / where}, line 3, key 'scenario.extends': "
+                              "extends cycle: ")
     chain = message.split("extends cycle: ")[1].split(";")[0].split(" -> ")
     assert chain[0] == chain[-1] and len(chain) == len({*files.values()} & {*files}) + 1
     assert "\n" not in message

@@ -65,11 +65,12 @@ def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
         np.fill_diagonal(array, 0.0)
     if kind == "state" and array.ndim >= 1 and array.shape[-1] == 1 and n > 1:
         array = np.broadcast_to(array, array.shape[:-1] + (n,))  # (M, 1): shared by states
-    if array.ndim < trailing or array.shape[array.ndim - trailing:] != (n,) * trailing:
-        expected = {"state": f"({n},) (one per state) or (members, {n})",
-                    "pair": f"({n}, {n}) or (members, {n}, {n})"}.get(kind, "")
-        raise ShapeError(f"{what} has shape {array.shape}; expected a number or shape "
-                         f"{expected}")
+    # at most one leading axis, the members' (a scalar of shape (members, 1) once ran as
+    # members x members runs)
+    if (array.ndim < trailing or array.ndim > trailing + 1
+            or array.shape[array.ndim - trailing:] != (n,) * trailing):
+        raise ShapeError(f"{what} has shape {array.shape}; expected "
+                         f"{expected_shape(kind, n)}")
     return array
 
 
@@ -264,6 +265,13 @@ def ensemble_shape(*arrays_by_kind: tuple[np.ndarray, int]) -> tuple[int, ...]:
         return np.broadcast_shapes(*shapes)
     except ValueError:
         raise ShapeError(f"ensemble axes do not broadcast: leading shapes {shapes}") from None
+
+
+def expected_shape(kind: str, n: int) -> str:
+    """The shapes a value of ``kind`` may have in a model of ``n`` states, in words."""
+    return "a number or shape " + {"state": f"({n},) (one per state) or (members, {n})",
+                                   "pair": f"({n}, {n}) or (members, {n}, {n})"
+                                   }.get(kind, "(members,)")
 
 
 def trailing_dims(name: str) -> int:

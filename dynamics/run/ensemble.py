@@ -34,7 +34,12 @@ from dynamics.codegen.compile import choose_path
 from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError, require
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
-from dynamics.model.values import resolve_initial, resolve_parameters, trailing_dims
+from dynamics.model.values import (
+    expected_shape,
+    resolve_initial,
+    resolve_parameters,
+    trailing_dims,
+)
 from dynamics.results.labelled import LazyValues, Result, Status, environment, jsonable
 from dynamics.results.report import Report
 from dynamics.run.interventions import MAX_FIRED, Intervention, Plan, plan
@@ -287,9 +292,15 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         raise TimeSpanError("an ensemble needs output times (a number or the times)")
     for names, known, kind in ((params, REGISTRY, "parameter"), (initial, VARIABLES,
                                                                   "variable")):
-        for name in names:  # structural errors concern every member: raise them at once
-            if name not in known:
+        for name, value in names.items():  # structural errors concern every member:
+            if name not in known:              # raise them at once
                 raise UnknownNameError(kind, name, known)
+            if not isinstance(value, Mapping) and np.ndim(value) > trailing_dims(name) + 1:
+                # one leading axis at most, the members'
+                shape_kind = REGISTRY[name].kind if name in REGISTRY else (
+                    "pair" if VARIABLES[name].pair else "state")
+                raise ShapeError(f"{kind} {name!r} has shape {np.shape(value)}; expected "
+                                 f"{expected_shape(shape_kind, model.N)}")
     schedule = plan(model, interventions, (t0, t1)) if interventions else None
     members = _members_of({**params, **initial})
     if schedule is not None and schedule.members > 1:

@@ -37,6 +37,9 @@ METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
 _IMPLICIT = {"LSODA", "Radau", "BDF"}
 
 
+#: the relative tolerances a run accepts: from scipy's floor (100 machine epsilons) to 0.1
+RTOL_RANGE = (100 * np.finfo(float).eps, 0.1)
+
 #: integration engines: the compiled per-member kernel (numba, Dormand-Prince) or scipy
 ENGINES = ("auto", "kernel", "scipy")
 
@@ -89,16 +92,24 @@ class Solver:
             raise UnknownNameError("compiled code", self.code, PATHS)
         if self.engine not in ENGINES:
             raise UnknownNameError("engine", self.engine, ENGINES)
-        for name in ("rtol", "atol", "max_step", "time_limit"):
+        for name in ("rtol", "atol", "max_step", "time_limit", "divergence"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and not isinstance(value, bool)
                     and value > 0 and not math.isnan(value)):
                 raise ParameterValueError(f"solver {name} must be a positive number, got "
                                           f"{value!r}")
-        if not (isinstance(self.divergence, int | float) and self.divergence > 1):
-            raise ParameterValueError(f"solver divergence must exceed 1, got "
-                                      f"{self.divergence!r}")
-        if not (isinstance(self.max_steps, int) and self.max_steps > 0):
+        # an infinite or loose tolerance "succeeds" with a wrong answer; below scipy's floor
+        # (100 machine epsilons) scipy would raise it silently
+        if not RTOL_RANGE[0] <= self.rtol <= RTOL_RANGE[1]:
+            raise ParameterValueError(f"solver rtol must be in [{RTOL_RANGE[0]:.3g}, "
+                                      f"{RTOL_RANGE[1]:g}], got {self.rtol!r}")
+        if not math.isfinite(self.atol):
+            raise ParameterValueError(f"solver atol must be finite, got {self.atol!r}")
+        if not (math.isfinite(self.divergence) and self.divergence > 1):
+            raise ParameterValueError(f"solver divergence must be a finite number above 1, "
+                                      f"got {self.divergence!r}")
+        if not (isinstance(self.max_steps, int) and not isinstance(self.max_steps, bool)
+                and self.max_steps > 0):
             raise ParameterValueError(f"solver max_steps must be a positive integer, got "
                                       f"{self.max_steps!r}")
 
@@ -305,12 +316,18 @@ def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float,
             sol.y = np.zeros((np.size(y0), 0))
         return sol
     except ValueError as error:
-        if "different signs" not in str(error):
-            raise
-        # scipy's event location found a sign change between two steps that its dense
-        # output does not reproduce (a variable grazing its bound): a failure of this
-        # method, which the caller may retry with another
-        return _failed(y0, span, "could not locate an event (a variable grazing its bound)")
+        if "different signs" in str(error):
+            # scipy's event location found a sign change between two steps that its dense
+            # output does not reproduce (a variable grazing its bound): a failure of this
+            # method, which the caller may retry with another
+            return _failed(y0, span, "could not locate an event (a variable grazing its "
+                                     "bound)")
+        # the method's own arithmetic failed on this run (an implicit method's Jacobian
+        # with inf or NaN: "array must not contain infs or NaNs"): the run fails, and an
+        # ensemble records it on its member instead of losing the others
+        return _failed(y0, span, f"{method} failed: {error}")
+    except ArithmeticError as error:
+        return _failed(y0, span, f"{method} failed: {type(error).__name__}: {error}")
     except _OverBudget as stop:
         return _failed(y0, span, f"{stop} at t = {stop.t:g}: the problem is too stiff, or "
                                  "its values far outside the ranges of its parameters",
