@@ -223,3 +223,47 @@ def test_spending_levels_across_the_change_of_currency_are_refused():
     with pytest.raises(SeriesError, match=rf"change of currency at line "
                                           rf"{_cow_line('UKG', 1914)} \(1914\), column 'milex'"):
         cow_observations(scenario, levels=True)
+
+
+def _one_input():
+    from dynamics import Problem
+
+    return Problem(("coercion",), ((0.0, 0.1),))
+
+
+def _two_inputs():
+    from dynamics import Problem
+
+    return Problem(("coercion", "growth.Riser"), ((0.0, 0.1), (0.03, 0.07)))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda s: __import__("dynamics").latin_hypercube(_one_input(), 0),
+     "a Latin hypercube's number of points must be an integer of at least 1, got 0"),
+    (lambda s: __import__("dynamics").sobol_design(_one_input(), -4),
+     "a Sobol sequence's number of points must be an integer of at least 1, got -4"),
+    (lambda s: __import__("dynamics").grid(_one_input(), 0),
+     "the grid's levels of 'coercion' must be an integer of at least 1, got 0"),
+    (lambda s: __import__("dynamics").sobol(s, _one_input(), "peak_share", n=8),
+     r"Sobol indices need at least 2 inputs \(or groups\), got \['coercion'\]"),
+    (lambda s: __import__("dynamics").sobol(s, _two_inputs(), "peak_share", n=8,
+                                            resamples=-1),
+     "the bootstrap's resamples must be an integer of at least 0, got -1"),
+    (lambda s: __import__("dynamics").morris(s, _two_inputs(), "peak_share", trajectories=1),
+     "Morris's trajectories must be an integer of at least 2, got 1"),
+    (lambda s: __import__("dynamics").find_equilibria(s.model(), s.parameters, starts=0),
+     "starts must be an integer of at least 1, got 0"),
+])
+def test_a_degenerate_study_design_is_refused_before_any_run(monkeypatch, call, message):
+    """Designs too small to give an answer (they raised a scipy or SALib traceback, or ran
+    and returned NaN or nothing) are refused naming the smallest size that works, before
+    any run (a run would fail this test)."""
+    from dynamics.scenarios import load_scenario
+
+    scenario = load_scenario("hegemonic-rise")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a run started before the design was checked")
+    monkeypatch.setattr("dynamics.studies.design.simulate_ensemble", never)
+    with pytest.raises(ParameterValueError, match=message):
+        call(scenario)

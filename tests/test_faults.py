@@ -22,6 +22,7 @@ from dynamics import (
     Solver,
     Status,
     simulate,
+    simulate_ensemble,
 )
 from dynamics.cli import main
 from dynamics.scenarios import load_scenario
@@ -457,3 +458,58 @@ def test_a_pool_of_workers_gets_several_chunks_each():
     assert size == 29 and -(-231 // size) == 8  # 8 chunks for 2 workers
     assert chunk_size(argparse.Namespace(chunk=None, workers=0), 231) == CHUNK
     assert chunk_size(argparse.Namespace(chunk=16, workers=2), 231) == 16
+
+
+# --- one member's failure stays on that member ------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["kernel", "scipy"])
+def test_an_integrator_that_raises_on_one_member_fails_that_member_alone(monkeypatch, engine):
+    """Radau's LU factorisation raised "array must not contain infs or NaNs" on one member
+    of 400 drawn over the validity domain, and the whole ensemble was lost. Here scipy's
+    solve_ivp raises that error in the Radau run of member 1 (the kernel's suspected stiff
+    member, or, on scipy's engine with Radau, the second member's run); that member ends
+    FAILED with the reason, and the others are their own single runs."""
+    from dynamics.run import solver as solver_module
+    from dynamics.run.kernel import build as kernel
+
+    if engine == "kernel" and not kernel.AVAILABLE:
+        pytest.skip("numba is not installed")
+    real = solver_module.solve_ivp
+    radau_runs = []
+
+    def failing(fun, span, y0, **options):
+        if options.get("method") == "Radau":
+            radau_runs.append(span)
+            if len(radau_runs) == (1 if engine == "kernel" else 2):
+                raise ValueError("array must not contain infs or NaNs")
+        return real(fun, span, y0, **options)
+    monkeypatch.setattr(solver_module, "solve_ivp", failing)
+    if engine == "kernel":  # make the kernel hand the member to Radau as stiff
+        monkeypatch.setattr(kernel, "integrate_members", _stiff_member(kernel, 1))
+    model = Model(["A", "B"], "richardson")
+    reactions = np.array([0.1, 0.3, 0.2])
+    values = {"reaction": reactions[:, None], "fatigue": 0.2, "grievance": 0.01,
+              "distinguishability": 0.0}
+    runs = simulate_ensemble(model, values, (0.0, 10.0), output=11,
+                             initial={"m": [0.05, 0.04]},
+                             solver=Solver(engine=engine,
+                                           method="Radau" if engine == "scipy" else "auto"))
+    assert [str(s) for s in runs.status] == ["success", "failed", "success"]
+    assert "infs or NaNs" in runs.messages[1]
+    assert runs.member(1).t.size <= 1  # at most its start
+    for i in (0, 2):
+        single = simulate(model, {**values, "reaction": reactions[i]}, (0.0, 10.0),
+                          output=np.linspace(0.0, 10.0, 11), initial={"m": [0.05, 0.04]})
+        assert np.max(np.abs(runs.member(i)["m"] - single["m"])) < 1e-6
+
+
+def _stiff_member(kernel, member: int):
+    """``kernel.integrate_members`` that reports ``member`` as suspected stiff."""
+    real = kernel.integrate_members
+
+    def integrate(*args, **kwargs):
+        ys, codes, fired = real(*args, **kwargs)
+        codes = codes.copy()
+        codes[member] = kernel.STIFF
+        return ys, codes, fired
+    return integrate

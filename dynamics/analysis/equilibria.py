@@ -190,6 +190,8 @@ def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
     Richardson core use :func:`dynamics.analysis.richardson.equilibrium` for the exact,
     symbolic answer.
     """
+    if isinstance(starts, bool) or not isinstance(starts, int | np.integer) or starts < 1:
+        raise ParameterValueError(f"starts must be an integer of at least 1, got {starts!r}")
     system = FixedSystem(model, params, initial)
     bounds = system.default_region() if region is None else np.asarray(region, dtype=float)
     if bounds.shape != (len(system.labels), 2):

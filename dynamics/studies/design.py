@@ -96,6 +96,13 @@ class Problem:
         return np.array([b[1] for b in self.bounds])
 
 
+def at_least(value: Any, smallest: int, what: str) -> None:
+    """Refuse a count that is not an integer of at least ``smallest``, naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < smallest:
+        raise ParameterValueError(f"{what} must be an integer of at least {smallest}, got "
+                                  f"{value!r}")
+
+
 def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
     """Full-factorial design, levels evenly spaced in the bounds.
 
@@ -112,6 +119,8 @@ def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
         The design, shape (prod(levels), d).
     """
     levels = [levels] * len(problem.names) if isinstance(levels, int) else list(levels)
+    for name, k in zip(problem.names, levels, strict=False):
+        at_least(k, 1, f"the grid's levels of {name!r}")
     axes = [np.linspace(lo, hi, k) for (lo, hi), k in zip(problem.bounds, levels, strict=True)]
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
 
@@ -133,6 +142,7 @@ def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
     ndarray
         The design, shape (n, d).
     """
+    at_least(n, 1, "a Latin hypercube's number of points")
     sample = qmc.LatinHypercube(len(problem.names), seed=seed).random(n)
     return qmc.scale(sample, problem.lower, problem.upper)
 
@@ -154,6 +164,7 @@ def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
     ndarray
         The design, shape (n, d).
     """
+    at_least(n, 1, "a Sobol sequence's number of points")
     if n & (n - 1):
         raise ParameterValueError(f"a Sobol sequence needs a power of two points, got {n}")
     sample = qmc.Sobol(len(problem.names), scramble=True, seed=seed).random_base2(

@@ -50,6 +50,7 @@ from dynamics.scenarios import Scenario
 from dynamics.studies.design import (
     Metric,
     Problem,
+    at_least,
     design_values,
     grid,
     latin_hypercube,
@@ -250,6 +251,12 @@ def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: 
     added) and SALib's estimators give first-, second- and total-order indices with 95 %
     bootstrap intervals (a scalar output only).
     """
+    if len(problem.factors) < 2:
+        raise ParameterValueError(
+            f"Sobol indices need at least 2 inputs (or groups), got {list(problem.factors)}: "
+            "with one, its first-order and total indices are 1 by definition")
+    at_least(n, 2, "Sobol's base samples n")
+    at_least(resamples, 0, "the bootstrap's resamples")
     if second_order:
         return _second_order(function, problem, n, seed, resamples)
     design = _saltelli(problem, n, seed)
@@ -459,6 +466,10 @@ def fast(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256, see
     from SALib.analyze import fast as analyze
     from SALib.sample import fast_sampler
 
+    at_least(harmonics, 1, "eFAST's harmonics M")
+    # SALib's eFAST needs more than 4 M^2 runs per input
+    at_least(n, 4 * harmonics ** 2 + 1, f"eFAST's runs per input n (with M = {harmonics} "
+                                        "harmonics, more than 4 M^2)")
     salib = {k: v for k, v in problem.to_dict().items() if k != "groups"}
     design = fast_sampler.sample(salib, n, M=harmonics, seed=seed)
     values = np.asarray(metric_values(scenario, problem, design, metric, **options))
@@ -677,6 +688,9 @@ def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
+    # two trajectories at least: sigma, the spread of the elementary effects, needs two
+    at_least(trajectories, 2, "Morris's trajectories")
+    at_least(levels, 2, "Morris's levels")
     salib = problem.to_dict()
     design = sample.sample(salib, trajectories, num_levels=levels, seed=seed)
     values = np.asarray(function(design), dtype=float)
