@@ -267,3 +267,44 @@ def test_a_degenerate_study_design_is_refused_before_any_run(monkeypatch, call, 
     monkeypatch.setattr("dynamics.studies.design.simulate_ensemble", never)
     with pytest.raises(ParameterValueError, match=message):
         call(scenario)
+
+
+@pytest.mark.parametrize(("change", "error", "message"), [
+    ({"parameters": {"reactoin": 0.1}}, UnknownNameError,
+     "unknown parameter 'reactoin'; did you mean 'reaction'"),
+    ({"parameters": {"soft_drag": 0.1}}, ParameterValueError,
+     "parameter 'soft_drag' has no effect: its mechanism 'soft_balancing' is off"),
+    ({"parameters": {"fatigue": {"Riser": -1.0}}}, ParameterValueError,
+     r"parameter 'fatigue' for state 'Riser' is -1, outside its bounds"),
+    ({"initial": {"mm": 0.1}}, UnknownNameError, "unknown variable 'mm'; did you mean 'm'"),
+])
+def test_a_scenarios_with_values_refuses_what_simulate_refuses(change, error, message):
+    """A misspelt or idle name was silently ignored by the API while the command line's
+    --set refused it; now both refuse it with the same words, before any run."""
+    from dynamics.scenarios import load_scenario
+
+    with pytest.raises(error, match=message):
+        load_scenario("hegemonic-rise").with_values(**change)
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda model: simulate(None, {}), ShapeError, "the model must be a Model, got NoneType"),
+    (lambda model: simulate("hegemonic-rise"), ShapeError,
+     r"got str 'hegemonic-rise'; a scenario by name runs as load_scenario\(name\).run\(\)"),
+    (lambda model: simulate(model, "reaction"), ShapeError,
+     r"params must be a mapping of names to values \(a dict\), got str 'reaction'"),
+    (lambda model: simulate_ensemble(model, None, (0.0, 1.0), initial=[0.1], output=3),
+     ShapeError, "initial must be a mapping of names to values"),
+    (lambda model: Model(None), ShapeError, "states must be a list of names, got NoneType"),
+    (lambda model: simulate(model, {}, interventions=__import__("dynamics").Intervention(
+        "x", at=5.0, scale={"reaction": 2.0})), DynamicsError,
+     r"interventions must be a list of Intervention, got Intervention .*; write "
+     r"\[intervention\] for one"),
+    (lambda model: simulate(model, {}, interventions=["x"]), DynamicsError,
+     r"got an item 'x' \(str\)"),
+])
+def test_the_front_doors_name_an_argument_of_the_wrong_kind(model, call, error, message):
+    """None, a scenario's name or a string where a model or a mapping belongs, and one
+    Intervention where a list belongs, gave AttributeError or TypeError deep inside."""
+    with pytest.raises(error, match=message):
+        call(model)

@@ -194,8 +194,8 @@ def test_local_sensitivity_command(tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["sweep", "security-dilemma", "--param", "distinguishability=0:1"], "expects P=A:B:N"),
-    (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--metric",
-      "peak_shar"], "did you mean 'peak_share'"),
+    (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--param",
+      "fatigue=0.1:0.3", "--metric", "peak_shar"], "did you mean 'peak_share'"),
     (["sensitivity", "security-dilemma", "--method", "local", "--param", "reaction",
       "--param", "fatigu", "--metric", "peak_share"], "did you mean 'fatigue'"),
     (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--group",

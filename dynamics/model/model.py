@@ -12,7 +12,7 @@ It renders itself as LaTeX in index notation or in full.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -106,6 +106,9 @@ class Model:
         if isinstance(states, str):
             raise ShapeError(f"states must be a list of names, got the string {states!r}; "
                              f"write [{states!r}, ...]")
+        if not isinstance(states, Iterable) or isinstance(states, Mapping):
+            raise ShapeError(f"states must be a list of names, got {type(states).__name__} "
+                             f"{states!r:.60}")
         states = tuple(states)
         if len(states) < 2:
             raise ShapeError(f"a model needs at least 2 states, got {len(states)}: {states}")

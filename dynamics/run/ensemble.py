@@ -47,6 +47,7 @@ from dynamics.run.kernel import build as kernel
 from dynamics.run.solver import (
     Events,
     Solver,
+    check_arguments,
     event_functions,
     fired_records,
     integrate_plan,
@@ -286,6 +287,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         Every member's trajectory and status (SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED); a
         failed member does not stop the others.
     """
+    check_arguments(model, params, initial)
     params, initial = dict(params or {}), dict(initial or {})
     t0, t1, t_out = time_grid(t_span, output)
     if t_out is None:

@@ -23,6 +23,7 @@ from dynamics.run.interventions import Intervention, plan
 from dynamics.run.solver import (
     Events,
     Solver,
+    check_arguments,
     event_functions,
     fired_records,
     integrate_plan,
@@ -81,6 +82,7 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     >>> round(float(res["m", "A"][-1]), 4)   # x* = g / (alpha - k) = 0.01 / 0.2
     0.05
     """
+    check_arguments(model, params, initial)
     if isinstance(solver, str):
         solver = Solver(method=solver)
     t0, t1, t_eval = time_grid(t_span, output)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -539,7 +539,16 @@ def plan(model: Model, interventions: Sequence[Intervention],
     parameter, variable or state, a value outside the target's domain, a date outside
     the span, or a malformed condition or one that can never turn true.
     """
+    if isinstance(interventions, Intervention | Mapping | str) or not isinstance(
+            interventions, Iterable):
+        raise InterventionError(f"interventions must be a list of Intervention, got "
+                                f"{type(interventions).__name__} {interventions!r:.60}; "
+                                "write [intervention] for one")
     interventions = tuple(interventions)
+    for item in interventions:
+        if not isinstance(item, Intervention):
+            raise InterventionError(f"interventions must be a list of Intervention, got an "
+                                    f"item {item!r:.60} ({type(item).__name__})")
     names = [i.name for i in interventions if i.name]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

@@ -23,7 +23,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import OptimizeResult as OdeResult
 
 from dynamics.codegen.compile import PATHS, CompiledModel, compile_model
-from dynamics.errors import ParameterValueError, TimeSpanError, UnknownNameError
+from dynamics.errors import ParameterValueError, ShapeError, TimeSpanError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
 from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
@@ -31,7 +31,7 @@ from dynamics.results.labelled import LazyValues, Status, environment, jsonable
 from dynamics.run.interventions import MAX_FIRED, Plan, settle
 
 __all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid",
-           "solve", "integrate", "integrate_plan"]
+           "solve", "integrate", "integrate_plan", "check_arguments"]
 
 METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
 _IMPLICIT = {"LSODA", "Radau", "BDF"}
@@ -292,6 +292,20 @@ def _counted(rate: Callable, solver: Solver) -> Callable:
                               "(Solver.time_limit)", t)
         return rate(t, y)
     return counted
+
+
+def check_arguments(model: Any, params: Any, initial: Any) -> None:
+    """Refuse, in one line, a front door's model that is not a :class:`Model` and values
+    that are not mappings of names (they gave an AttributeError or TypeError deep inside)."""
+    if not isinstance(model, Model):
+        hint = ("; a scenario by name runs as load_scenario(name).run()"
+                if isinstance(model, str) else "")
+        raise ShapeError(f"the model must be a Model, got {type(model).__name__} "
+                         f"{model!r:.60}{hint}")
+    for what, value in (("params", params), ("initial", initial)):
+        if value is not None and not isinstance(value, Mapping):
+            raise ShapeError(f"{what} must be a mapping of names to values (a dict), got "
+                             f"{type(value).__name__} {value!r:.60}")
 
 
 def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float, float],

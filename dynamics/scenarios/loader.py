@@ -160,7 +160,31 @@ class Scenario:
     def with_values(self, parameters: Mapping[str, Any] | None = None,
                     mechanisms: Sequence[str] | str | None = None,
                     initial: Mapping[str, Any] | None = None, **changes: Any) -> Scenario:
-        """A copy with some parameters (merged per state), mechanisms or fields changed."""
+        """A copy with some parameters (merged per state), mechanisms or fields changed.
+
+        Raises
+        ------
+        UnknownNameError
+            For a parameter or variable name that does not exist (with the closest one).
+        ParameterValueError
+            For a value out of its bounds, or a parameter that no mechanism of the copy
+            uses (its mechanism is off): a value that would silently do nothing.
+        """
+        changed = self._changed(parameters, mechanisms, initial, **changes)
+        if parameters or initial:
+            # what is given here is checked as simulate and the command line's --set check
+            # it: a misspelt name, a value of a mechanism that is off, a value out of bounds
+            model = changed.model()
+            resolve_parameters(model, {name: changed.parameters[name]
+                                       for name in parameters or {}})
+            resolve_initial(model, dict(initial or {}))
+        return changed
+
+    def _changed(self, parameters: Mapping[str, Any] | None = None,
+                 mechanisms: Sequence[str] | str | None = None,
+                 initial: Mapping[str, Any] | None = None, **changes: Any) -> Scenario:
+        """:meth:`with_values` without its checks (the loader checks a file's values
+        itself, naming the file, line and key)."""
         merged = dict(self.parameters)
         for name, value in (parameters or {}).items():
             old = merged.get(name)
@@ -202,8 +226,8 @@ class Scenario:
                 raise UnknownNameError("assumption", name, self.assumptions)
             change = self.assumptions[name]
             mechanisms = [m for m in scenario.mechanisms if m not in change.get("without", ())]
-            scenario = scenario.with_values(change.get("parameters", {}), mechanisms,
-                                            change.get("initial", {}))
+            scenario = scenario._changed(change.get("parameters", {}), mechanisms,
+                                         change.get("initial", {}))
         return replace(scenario, name=f"{self.name} without {', '.join(assumptions)}"
                        if assumptions else self.name)
 
@@ -348,8 +372,8 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
                             parameters=data.get("parameters", {}),
                             initial=data.get("initial", {}), **fields)
     else:
-        scenario = base.with_values(data.get("parameters", {}), model.get("mechanisms"),
-                                    data.get("initial", {}), **fields)
+        scenario = base._changed(data.get("parameters", {}), model.get("mechanisms"),
+                                 data.get("initial", {}), **fields)
     built = _model_of(scenario, fail)
     scenario = replace(scenario, events=_events_of(data, text, path, base, built,
                                                    scenario.t_span, fail))
