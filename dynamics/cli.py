@@ -381,7 +381,7 @@ def _execution_options(parser: argparse.ArgumentParser) -> None:
                        help="run chunks on K local processes (default: in-process)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run chunks on a Dask cluster (tcp://host:8786)")
-    parser.add_argument("--timeout", type=float, default=10.0,
+    parser.add_argument("--timeout", type=_seconds, default=10.0,
                         help="seconds to wait for the Dask scheduler (default 10)")
     parser.add_argument("--chunk", type=_positive, default=None,
                         help="members per task (default: 256 in-process, else enough "
@@ -931,6 +931,17 @@ def _parser() -> argparse.ArgumentParser:
     figures.add_argument("--only", nargs="*", help="names of the figures to make")
     figures.set_defaults(func=_cmd_figures)
     return parser
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:

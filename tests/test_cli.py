@@ -207,10 +207,28 @@ def test_local_sensitivity_command(tmp_path, capsys):
     (["sensitivity", "security-dilemma", "--param", "reaction=0.5:1", "--metric",
       "peak_share", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "1"],
      "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"),
+    # what robustness refused, compare accepted (one check now, where both draw members)
+    (["compare", "unipolar-decay", "--event", "x@10:reaction*=2", "--members", "4",
+      "--spread", "-0.5"], "spread must be in (0, 1), got -0.5"),
+    (["discover", "hegemonic-rise", "--param", "coercion=0:0.1", "--outcome",
+      "peak_share>0.5", "--threshold", "2", "--n", "8"],
+     "PRIM's threshold must be in (0, 1], got 2.0"),
+    (["discover", "hegemonic-rise", "--param", "coercion=0:0.1", "--outcome",
+      "peak_share>0.5", "--threshold", "nan", "--n", "8"],
+     "PRIM's threshold must be in (0, 1], got nan"),
 ])
 def test_sweep_and_sensitivity_bad_input(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("timeout", ["-1", "0", "inf", "soon"])
+def test_a_schedulers_timeout_must_be_a_positive_number_of_seconds(timeout, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["sweep", "security-dilemma", "--param", "reaction=0.5:1:3", "--metric",
+              "peak_share", "--scheduler", "tcp://127.0.0.1:9", "--timeout", timeout])
+    assert stopped.value.code == 2
+    assert "argument --timeout: expected a" in capsys.readouterr().err
 
 
 def test_the_command_says_its_version(capsys):

@@ -186,6 +186,17 @@ def _require_workbench() -> None:
             "pandas")
 
 
+def _check_box(threshold: float, mass_min: float) -> None:
+    """Refuse a PRIM density threshold outside (0, 1] or a smallest box outside (0, 1)
+    (2 or NaN gave a ZeroDivisionError inside the workbench)."""
+    for name, value, high, closed in (("threshold", threshold, 1.0, True),
+                                      ("mass_min", mass_min, 1.0, False)):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and 0 < value and (value <= high if closed else value < high)):
+            interval = "(0, 1]" if closed else "(0, 1)"
+            raise ParameterValueError(f"PRIM's {name} must be in {interval}, got {value!r}")
+
+
 def discover_of(problem: Problem, design: np.ndarray, outcome: np.ndarray, *,
                 outcome_text: str = "outcome", threshold: float = 0.8,
                 peel_alpha: float = 0.05, paste_alpha: float = 0.05,
@@ -195,6 +206,7 @@ def discover_of(problem: Problem, design: np.ndarray, outcome: np.ndarray, *,
     CART leaf) as a share of the members."""
     import pandas as pd
 
+    _check_box(threshold, mass_min)
     design = np.asarray(design, dtype=float)
     outcome = np.asarray(outcome, dtype=bool)
     if design.shape != (outcome.size, len(problem.names)):
@@ -261,6 +273,7 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     a Latin hypercube, run as :func:`dynamics.sweep.sweep` (``options``: chunk, executor,
     checkpoint, progress, solver settings), then :func:`discover_of`."""
     name, test, text = parse_outcome(outcome)
+    _check_box(threshold, mass_min)
     _require_workbench()  # before the sweep, not after it
     design = latin_hypercube(problem, n, seed=seed)
     swept: SweepResult = sweep(scenario, problem, design, [name], **options)

@@ -199,8 +199,7 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     claims = claims_of(scenario.name) if claims is None else claims
     if not claims:
         raise ParameterValueError(f"scenario {scenario.name!r} states no claims to check")
-    if not 0 < spread < 1:
-        raise ParameterValueError(f"spread must be in (0, 1), got {spread}")
+    check_spread(spread)
     if members < 2:
         raise ParameterValueError(f"members must be at least 2, got {members}")
     inputs, factors, values = neighbourhood(scenario, members, spread, seed)
@@ -245,10 +244,17 @@ def at_values(scenario: Scenario, claims: list[Claim] | None = None, **options: 
     return {claim.name: bool(np.asarray(claim.holds(trial), dtype=bool)[0]) for claim in claims}
 
 
+def check_spread(spread: float) -> None:
+    """Refuse a neighbourhood's relative spread outside (0, 1) (robustness and compare)."""
+    if isinstance(spread, bool) or not isinstance(spread, int | float) or not 0 < spread < 1:
+        raise ParameterValueError(f"spread must be in (0, 1), got {spread!r}")
+
+
 def neighbourhood(scenario: Scenario, members: int, spread: float = 0.25, seed: int = 0
                   ) -> tuple[list[Input], np.ndarray, dict[str, np.ndarray]]:
     """The members of the neighbourhood of the scenario's values (module docstring): its
     free inputs, their factors (members, inputs) and the parameter values per member."""
+    check_spread(spread)
     inputs = free_inputs(scenario)
     unit = qmc.LatinHypercube(len(inputs), seed=seed).random(members)
     factors = 1 - spread + 2 * spread * unit
