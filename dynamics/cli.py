@@ -522,7 +522,7 @@ def _sweep_table(path: str, metric: str):
 
     try:
         meta = json.loads(Path(f"{path}.json").read_text())
-        with Path(path).open(newline="") as handle:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
     except (OSError, ValueError) as error:
         raise DynamicsError(f"--from {path}: not a sweep written by balancing sweep "
@@ -579,6 +579,11 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
     from dynamics.scenarios import load_scenario
     from dynamics.studies.robustness import robustness, write_metadata
 
+    if args.write and args.set:
+        # the file would record the shares of a scenario it does not hold
+        raise DynamicsError(f"--write records the scenario file's own robustness; it cannot "
+                            f"record a run under --set {' '.join(args.set)} (edit the file's "
+                            "values instead, then run --write)")
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed)
     if args.json:

@@ -308,3 +308,47 @@ def test_the_front_doors_name_an_argument_of_the_wrong_kind(model, call, error, 
     Intervention where a list belongs, gave AttributeError or TypeError deep inside."""
     with pytest.raises(error, match=message):
         call(model)
+
+
+def test_a_csv_with_a_byte_order_mark_is_read(tmp_path):
+    """Spreadsheet programs write UTF-8 with a byte-order mark; the file was refused as
+    having "no 'year' column" (the header read as '\\ufeffyear')."""
+    from dynamics.data import read_series
+
+    path = tmp_path / "series.csv"
+    path.write_bytes(b"\xef\xbb\xbfyear,A,B\n1900,1,2\n1901,2,3\n1902,3,5\n")
+    series = read_series(path)
+    assert list(series.years) == [1900, 1901, 1902] and list(series.values) == ["A", "B"]
+    assert list(series.values["B"]) == [2.0, 3.0, 5.0]
+
+
+def test_a_scenario_file_with_a_byte_order_mark_loads(tmp_path):
+    from dynamics.scenarios import load_scenario
+
+    path = tmp_path / "marked.toml"
+    path.write_bytes(b'\xef\xbb\xbf[scenario]\nname = "marked"\nextends = "hegemonic-rise"\n')
+    assert load_scenario(path).name == "marked"
+
+
+def test_a_nan_cohesion_is_named_as_nan_not_as_asymmetric():
+    """NaN != NaN, so a NaN cohesion was reported as "must be symmetric"."""
+    model = Model(["A", "B"], ["richardson", "alliances"])
+    with pytest.raises(ParameterValueError, match=r"initial 'c' \(.*\) is nan; expected a "
+                                                  "finite number in every pair"):
+        simulate(model, {}, initial={"c": np.array([[1.0, np.nan], [np.nan, 1.0]])})
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("-9", r"-9 is negative \(the Correlates of War's code for a missing value\)"),
+    ("-999", r"-999 is negative \(the Correlates of War's code for a missing value\)"),
+    ("-0.5", "-0.5 is negative; fill it from another source"),
+])
+def test_a_missing_value_code_in_a_series_is_refused_by_name(tmp_path, cell, message):
+    """COW's -9 (missing) was fitted as spending; any negative cell is refused, a known
+    missing-value code by name, with the file, row and column."""
+    from dynamics.data import SeriesError, read_series
+
+    path = tmp_path / "series.csv"
+    path.write_text(f"year,A,B\n1900,1,2\n1901,{cell},3\n1902,3,5\n")
+    with pytest.raises(SeriesError, match=rf"series.csv, row 3, column 'A': {message}"):
+        read_series(path)

@@ -222,6 +222,18 @@ def test_sweep_and_sensitivity_bad_input(args, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_robustness_write_refuses_a_run_under_overrides(tmp_path, capsys):
+    """--write with --set recorded the shares of a scenario the file does not hold; it is
+    refused before any run, and the file is left as it was."""
+    path = tmp_path / "mine.toml"
+    path.write_text('[scenario]\nname = "mine"\nextends = "hegemonic-rise"\n')
+    before = path.read_text()
+    assert main(["robustness", str(path), "--members", "8", "--set", "coercion=0.05",
+                 "--write"]) == 2
+    assert "--write records the scenario file's own robustness" in capsys.readouterr().err
+    assert path.read_text() == before
+
+
 @pytest.mark.parametrize("timeout", ["-1", "0", "inf", "soon"])
 def test_a_schedulers_timeout_must_be_a_positive_number_of_seconds(timeout, capsys):
     with pytest.raises(SystemExit) as stopped:

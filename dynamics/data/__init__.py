@@ -63,6 +63,10 @@ class Series:
         return np.column_stack([self.values[b] for b in self.blocs])
 
 
+#: the missing-value codes of the Correlates of War files (and their longer variants)
+MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0)
+
+
 def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
     """Read a CSV with a ``year`` column and one numeric column per bloc.
 
@@ -72,7 +76,8 @@ def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # (utf-8-sig: a byte-order mark, as spreadsheet programs write, is read, not kept)
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except FileNotFoundError:
         raise SeriesError(f"{path}: no such file") from None
@@ -108,7 +113,15 @@ def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
                               "unordered year)")
         years.append(int(year))
         for bloc in blocs:
-            data[bloc].append(_number(path, number, bloc, cells[bloc]))
+            value = _number(path, number, bloc, cells[bloc])
+            if value < 0:
+                # spending and output are never negative: a negative cell is a code
+                code = (" (the Correlates of War's code for a missing value)"
+                        if value in MISSING_CODES else "")
+                raise SeriesError(f"{path}, row {number}, column {bloc!r}: {cells[bloc]} is "
+                                  f"negative{code}; fill it from another source or end the "
+                                  "series before it")
+            data[bloc].append(value)
         if "unit" in cells:
             if units and cells["unit"] != units[-1] and not allow_unit_change:
                 raise SeriesError(f"{path}, row {number}, column 'unit': the unit changes from "

@@ -245,6 +245,11 @@ def _initial_value(model: Model, variable: Variable, given: Any, start) -> np.nd
             array = _fill_by_state(model, default(), array)
     array = np.array(array, dtype=float)
     if variable.pair:
+        off_diagonal = ~np.eye(model.N, dtype=bool)
+        if given is not None and not np.all(np.isfinite(array[..., off_diagonal])):
+            bad = float(array[..., off_diagonal][~np.isfinite(array[..., off_diagonal])][0])
+            raise ParameterValueError(f"initial {name!r} ({variable.meaning}) is {bad}; "
+                                      "expected a finite number in every pair")
         if given is not None and not np.array_equal(array, np.swapaxes(array, -1, -2)):
             raise ParameterValueError(f"initial {name!r} ({variable.meaning}) must be "
                                       f"symmetric: {name}[i, j] == {name}[j, i]")

@@ -602,7 +602,7 @@ def load_intervention(base: Scenario, path: str | Path) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"no such intervention file: {path}")
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -668,7 +668,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         if not path.is_file():
             raise ScenarioError(f"no such scenario file: {path}")
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as error:
             raise ScenarioError(f"{path} is not a text (UTF-8) file: byte {error.start} "
                                 "cannot be read; a scenario file is TOML") from None
