@@ -4,7 +4,7 @@ A sensitivity index says which input matters; a policy question asks *where* in 
 input space an outcome happens ("under which conditions does the Riser pass the
 hegemony threshold despite balancing?"). :func:`discover` runs a Latin hypercube of a
 scenario's uncertain inputs as one sweep (chunks, an executor, a checkpoint: as
-:func:`dynamics.sweep.sweep`), marks the members where the outcome happens
+:func:`dynamics.studies.sweep.sweep`), marks the members where the outcome happens
 (``"peak_share > 0.5"``: a metric, ``<`` or ``>``, a number) and finds the box of inputs
 that holds them by PRIM (Friedman and Fisher 1999): peeling and pasting, the
 coverage-density trade-off along the peeling trajectory, and for a chosen box each
@@ -270,7 +270,7 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
              seed: int = 0, threshold: float = 0.8, mass_min: float = 0.05,
              **options: Any) -> Discovery:
     """Where in ``problem``'s ranges ``outcome`` happens for ``scenario``: ``n`` members of
-    a Latin hypercube, run as :func:`dynamics.sweep.sweep` (``options``: chunk, executor,
+    a Latin hypercube, run as :func:`dynamics.studies.sweep.sweep` (``options``: chunk, executor,
     checkpoint, progress, solver settings), then :func:`discover_of`."""
     name, test, text = parse_outcome(outcome)
     _check_box(threshold, mass_min)

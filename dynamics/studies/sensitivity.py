@@ -15,7 +15,7 @@ design and its values (a finished sweep), and :func:`fast` eFAST with its own de
 SALib); :func:`local_sensitivities` gives elasticities at the scenario's own values as a
 cheap first look. Every study is one ensemble
 (:func:`dynamics.run.ensemble.simulate_ensemble`) or, given an executor (a process pool, a
-Dask cluster) or a checkpoint file, one :func:`dynamics.sweep.sweep` in chunks.
+Dask cluster) or a checkpoint file, one :func:`dynamics.studies.sweep.sweep` in chunks.
 
 References
 ----------
@@ -521,7 +521,7 @@ def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metr
     """``metric`` of every design point: shape (n,) or, per output time, (outputs, n).
 
     In-process as one ensemble by default; with an ``executor`` or a ``checkpoint`` the
-    design runs as a :func:`dynamics.sweep.sweep` in chunks (scalar metrics only, and the
+    design runs as a :func:`dynamics.studies.sweep.sweep` in chunks (scalar metrics only, and the
     metric must be picklable for a process pool or cluster: a name, or a module-level
     function). A member that does not succeed makes an index undefined, so this stops
     with an error naming how many failed and why (the first message) instead of dropping
