@@ -566,10 +566,11 @@ def _write_json(path: str | None, record: dict) -> None:
     """Write ``record`` with the package and library versions to ``path``, if given."""
     import json
 
+    from dynamics.results.files import write_text
     from dynamics.results.labelled import environment, jsonable
 
     if path:
-        Path(path).write_text(json.dumps(jsonable({**environment(), **record}), indent=2))
+        write_text(path, json.dumps(jsonable({**environment(), **record}), indent=2))
         print(f"wrote {path}")
 
 

@@ -513,3 +513,64 @@ def _stiff_member(kernel, member: int):
         codes[member] = kernel.STIFF
         return ys, codes, fired
     return integrate
+
+
+# --- files written whole or not at all -----------------------------------------------------
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_part(tmp_path):
+    """Ctrl-C in the middle of a write (here after half the content) leaves the file that
+    was there, byte for byte, and no temporary file beside it."""
+    from dynamics.results.files import replacing
+
+    path = tmp_path / "figure.csv"
+    path.write_text("the committed table\n")
+    with pytest.raises(KeyboardInterrupt), replacing(path) as handle:
+        handle.write("half of a new ")
+        raise KeyboardInterrupt
+    assert path.read_text() == "the committed table\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.csv"]
+
+
+def test_an_interrupted_figure_leaves_the_committed_one(tmp_path, monkeypatch):
+    """`balancing figures` interrupted while saving a PNG left a truncated PNG in place of
+    the committed figure; now the old one stays."""
+    import matplotlib.pyplot as plt
+
+    from dynamics.views.plotting import save_figure
+
+    figure, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    (path,) = save_figure(figure, tmp_path / "f.png")
+    committed = path.read_bytes()
+    figure, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+
+    def interrupted(self, target, **options):
+        target.write(b"\x89PNG truncated")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(type(figure), "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(figure, path)
+    assert path.read_bytes() == committed
+    assert [p.name for p in tmp_path.iterdir()] == ["f.png"]
+
+
+@pytest.mark.parametrize(("target", "reason"), [
+    ("/dev/full", "No space left on device"),
+    ("{tmp}/no such folder/out.csv", "No such file or directory"),
+])
+def test_a_failed_write_is_one_line_naming_the_file(tmp_path, target, reason):
+    """A full disk raised an OSError traceback after the work; a write that fails is one
+    DynamicsError naming the file and the reason (a device is written in place, never
+    replaced by a file)."""
+    from dynamics.errors import DynamicsError
+
+    scenario = load_scenario("hegemonic-rise").with_values(output=3)
+    result = scenario.run()
+    path = target.format(tmp=tmp_path)
+    if path == "/dev/full" and not Path(path).exists():
+        pytest.skip("no /dev/full on this system")
+    with pytest.raises(DynamicsError, match=rf"cannot write {re.escape(path)}: {reason}"):
+        result.to_csv(path)
+    if path == "/dev/full":
+        assert not Path(path).is_file()  # still the device

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import UnknownNameError, require
+from dynamics.results.files import replacing
 from dynamics.results.html import escape, table
 from dynamics.results.report import Report
 
@@ -228,7 +229,7 @@ class Result(Report):
     def to_csv(self, path: str | Path) -> Path:
         """Write the tidy table to ``path`` (float values written exactly, as repr)."""
         path = Path(path)
-        with path.open("w", newline="") as handle:
+        with replacing(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["time", "variable", "state", "partner", "value"])
             for time, name, state, partner, value in self._rows():
@@ -243,7 +244,7 @@ class Result(Report):
                 "message": self.message, "provenance": self.provenance,
                 "variables": list(self.values), "events": jsonable(list(self.events))}
         arrays = {f"value_{name}": data for name, data in self.values.items()}
-        with path.open("wb") as handle:
+        with replacing(path, "wb") as handle:
             np.savez_compressed(handle, t=self.t, meta=np.array(json.dumps(meta)),
                                 **arrays)  # type: ignore[arg-type]
         return path

@@ -40,6 +40,7 @@ from dynamics.model.values import (
     resolve_parameters,
     trailing_dims,
 )
+from dynamics.results.files import replacing
 from dynamics.results.labelled import LazyValues, Result, Status, environment, jsonable
 from dynamics.results.report import Report
 from dynamics.run.interventions import MAX_FIRED, Intervention, Plan, plan
@@ -213,7 +214,9 @@ class EnsembleResult(Report):
         """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF
         library is needed); ``xarray.open_dataset(path)`` reads it back."""
         path = Path(path)
-        self.to_xarray().to_netcdf(path, engine="scipy")
+        content = self.to_xarray().to_netcdf(engine="scipy")  # the file's bytes
+        with replacing(path, "wb") as handle:
+            handle.write(bytes(content))
         return path
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from dynamics.analysis.metrics import crossing, threshold_of
 from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
+from dynamics.results.files import replacing, write_text
 from dynamics.results.labelled import Result, finite_json, jsonable
 from dynamics.results.report import Report
 from dynamics.run.interventions import Intervention
@@ -145,14 +146,12 @@ class Comparison(Report):
                 "events": list(self.events), "provenance": jsonable(self.provenance)}
 
     def to_json(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(finite_json(self.as_dict()), indent=2) + "\n")
-        return path
+        return write_text(path, json.dumps(finite_json(self.as_dict()), indent=2) + "\n")
 
     def to_csv(self, path: str | Path) -> Path:
         path = Path(path)
         rows = self.rows()
-        with path.open("w", newline="") as handle:
+        with replacing(path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)

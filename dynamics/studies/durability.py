@@ -67,6 +67,7 @@ from dynamics.errors import DynamicsError, ParameterValueError, require
 from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, resolve_mechanisms
+from dynamics.results.files import replacing
 from dynamics.results.labelled import finite_json
 from dynamics.results.report import Report
 from dynamics.run.ensemble import simulate_ensemble
@@ -399,7 +400,7 @@ class Durability(Report):
         """Write :meth:`systems_table` as CSV."""
         path = Path(path)
         header, rows = self.systems_table()
-        with path.open("w", newline="") as handle:
+        with replacing(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)

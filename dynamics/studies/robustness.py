@@ -27,6 +27,7 @@ from scipy.stats import qmc
 
 from dynamics.errors import ParameterValueError
 from dynamics.model.registry import REGISTRY
+from dynamics.results.files import write_text
 from dynamics.results.report import Report
 from dynamics.run.ensemble import EnsembleResult
 from dynamics.scenarios import Scenario
@@ -301,5 +302,4 @@ def write_metadata(path: str | Path, result: Robustness) -> Path:
         following = re.search(r"^\[", rest, flags=re.MULTILINE)
         tail = rest[following.start():] if following else ""
     body = head.rstrip("\n") + "\n\n" + metadata_block(result)
-    path.write_text(body + ("\n" + tail if tail else ""))
-    return path
+    return write_text(path, body + ("\n" + tail if tail else ""))

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import DynamicsError
+from dynamics.results.files import replacing, write_text
 from dynamics.results.labelled import Status, environment
 from dynamics.results.report import Report
 from dynamics.scenarios import Scenario
@@ -99,14 +100,14 @@ class SweepResult(Report):
         """One row per member (inputs, metrics as exact floats, status, message), and the
         provenance beside it in ``<path>.json``."""
         path = Path(path)
-        with path.open("w", newline="") as handle:
+        with replacing(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow([*self.problem.names, *self.metrics, "status", "message"])
             for i, row in enumerate(self.design):
                 writer.writerow([*(repr(float(x)) for x in row),
                                  *(repr(float(v[i])) for v in self.metrics.values()),
                                  self.status[i], self.messages[i]])
-        Path(f"{path}.json").write_text(json.dumps(
+        write_text(f"{path}.json", json.dumps(
             {**environment(), "problem": self.problem.to_dict(), "metrics": list(self.metrics),
              "members": len(self.design), **(provenance or {})}, indent=2, default=str))
         return path

@@ -24,6 +24,7 @@ from dynamics.analysis.richardson import CASES, classify_case
 from dynamics.analysis.security import dilemma_threshold
 from dynamics.errors import UnknownNameError
 from dynamics.model.model import Model
+from dynamics.results.files import replacing
 from dynamics.results.labelled import Result
 from dynamics.run.front import simulate
 from dynamics.scenarios import Scenario, list_scenarios, load_scenario
@@ -575,7 +576,7 @@ def missing_extra(name: str) -> str | None:
 def write_table(path: Path, header: list[str], data: np.ndarray) -> Path:
     """Write the numbers behind a figure as CSV (exact float repr)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
+    with replacing(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in np.atleast_2d(data):

@@ -20,6 +20,7 @@ import numpy as np
 from cycler import cycler
 
 from dynamics.errors import require
+from dynamics.results.files import replacing
 from dynamics.results.labelled import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
@@ -121,8 +122,9 @@ def save_figure(figure: plt.Figure, path: str | Path,
         metadata = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
                             "Creator": "balancing-dynamics"},
                     "png": {"Software": None}}.get(fmt, {})
-        with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
-            figure.savefig(target, format=fmt, metadata=metadata)
+        # whole or not at all: an interrupted save leaves the committed figure as it was
+        with matplotlib.rc_context(_STYLE), replacing(target, "wb") as handle:  # type: ignore[arg-type]
+            figure.savefig(handle, format=fmt, metadata=metadata)
         written.append(target)
     plt.close(figure)
     return written

@@ -1,0 +1,77 @@
+"""Files written whole or not at all: every writer of the package goes through
+:func:`replacing`.
+
+The content is written to a temporary file beside the target and moved over it only once
+complete (``os.replace``, atomic on one file system), so an interrupted or failed write
+(Ctrl-C, a full disk) leaves the old file as it was and no partial file behind. A target
+that exists and is not a regular file (``/dev/null``, a pipe) is written in place: it is
+never replaced by a file. A failed write raises :class:`OutputError` naming the file and
+the reason, one line, instead of an ``OSError`` traceback after the work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from dynamics.errors import DynamicsError
+
+__all__ = ["OutputError", "replacing", "write_text"]
+
+
+class OutputError(DynamicsError, OSError):
+    """A file that could not be written; the message names it and the reason."""
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
+    """Open ``path`` for writing (``mode`` ``"w"`` or ``"wb"``; ``options`` as ``open``'s,
+    e.g. ``newline=""``); the file appears, whole, only when the block ends without an
+    error."""
+    path = Path(path)
+    if path.exists() and not path.is_file():  # a device or a pipe: write in place
+        try:
+            with path.open(mode, **options) as handle:
+                yield handle
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        return
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
+                                                 dir=path.parent)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(descriptor, mode, **options) as handle:
+            yield handle
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as error:
+        _remove(temporary)
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:  # an error of the writer, or Ctrl-C: no partial file
+        _remove(temporary)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all; returns the path."""
+    with replacing(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
