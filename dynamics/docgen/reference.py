@@ -22,6 +22,7 @@ from dynamics.model.model import Model
 from dynamics.model.parts import GUARD, Variable
 from dynamics.model.references import REFERENCES
 from dynamics.model.registry import REGISTRY, VARIABLES
+from dynamics.results.files import write_text
 from dynamics.views.display import parameter_table
 
 __all__ = ["model_markdown", "parameters_markdown", "equations_markdown",
@@ -439,7 +440,7 @@ def update_readme(path: Path) -> bool:
         if not pattern.search(updated):
             raise ValueError(f"{path}: no {begin!r} ... {end!r} block")
         updated = pattern.sub(make().replace("\\", "\\\\"), updated)
-    path.write_text(updated)
+    write_text(path, updated)
     return updated != text
 
 
@@ -498,8 +499,8 @@ def model_markdown() -> str:
 def main(root: str = ".") -> int:
     root_path = Path(root)
     (root_path / "docs").mkdir(exist_ok=True)
-    (root_path / "docs" / "parameters.md").write_text(parameters_markdown())
-    (root_path / "docs" / "model.md").write_text(model_markdown())
+    write_text(root_path / "docs" / "parameters.md", parameters_markdown())
+    write_text(root_path / "docs" / "model.md", model_markdown())
     update_readme(root_path / "README.md")
     print("wrote docs/model.md, docs/parameters.md and the README's generated blocks")
     return 0

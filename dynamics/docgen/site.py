@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dynamics.cli import _parser
 from dynamics.model.references import REFERENCES
+from dynamics.results.files import write_text
 from dynamics.scenarios import list_scenarios, load_scenario
 
 __all__ = ["API_MODULES", "api_markdown", "module_markdown", "cli_markdown",
@@ -198,12 +199,12 @@ def mkdocs_config(root: str | Path = ".") -> str:
 
 
 def main(root: str = ".") -> int:
-    (Path(root) / "mkdocs.yml").write_text(mkdocs_config(root))
+    write_text(Path(root) / "mkdocs.yml", mkdocs_config(root))
     pages = site_pages()
     for page, text in pages.items():
         path = Path(root) / "docs" / page
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        write_text(path, text)
     print(f"wrote mkdocs.yml and {len(pages)} pages under docs/")
     return 0
 
