@@ -8,6 +8,7 @@ them; each also derives from the built-in exception a Python user would expect
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Iterable
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ScenarioError",
     "MissingExtraError",
     "require",
+    "at_least",
     "closest",
 ]
 
@@ -100,3 +102,12 @@ def require(extra: str, purpose: str, *modules: str) -> None:
     if missing:
         raise MissingExtraError(f"{purpose} needs {', '.join(missing)}: pip install "
                                 f"'balancing-dynamics[{extra}]'")
+
+
+def at_least(value: object, smallest: int, what: str) -> None:
+    """Refuse, before any work, a count (points, levels, starts, ...) that is not an integer
+    of at least ``smallest``, naming it."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or value < smallest):
+        raise ParameterValueError(f"{what} must be an integer of at least {smallest}, got "
+                                  f"{value!r}")

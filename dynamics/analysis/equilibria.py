@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import root
 from scipy.stats import qmc
 
-from dynamics.errors import ParameterValueError, UnknownNameError
+from dynamics.errors import ParameterValueError, UnknownNameError, at_least
 from dynamics.model.model import Model
 from dynamics.results.report import Report
 from dynamics.run.solver import prepare
@@ -190,8 +190,7 @@ def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
     Richardson core use :func:`dynamics.analysis.richardson.equilibrium` for the exact,
     symbolic answer.
     """
-    if isinstance(starts, bool) or not isinstance(starts, int | np.integer) or starts < 1:
-        raise ParameterValueError(f"starts must be an integer of at least 1, got {starts!r}")
+    at_least(starts, 1, "starts")
     system = FixedSystem(model, params, initial)
     bounds = system.default_region() if region is None else np.asarray(region, dtype=float)
     if bounds.shape != (len(system.labels), 2):

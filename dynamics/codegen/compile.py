@@ -47,7 +47,6 @@ import functools
 import hashlib
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ from sympy.printing.numpy import NumPyPrinter
 from dynamics.codegen.arraycode import ArrayProgram, array_program
 from dynamics.model.model import MAX_STATES, Model
 from dynamics.model.parts import EPSILON, GUARD, Mechanism
+from dynamics.results.files import write_text
 
 __all__ = ["CompiledModel", "compile_model", "MAX_STATES", "UNROLLED_MAX", "PATHS",
            "choose_path", "expected_seconds", "numeric_function", "scalar_source",
@@ -239,10 +239,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename, so that a reader
     (another process writing the same file) never sees half of it; OSError on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False,
-                                     suffix=".tmp") as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
+    write_text(path, text)
 
 
 def _store(path: Path, source: str) -> None:

@@ -279,11 +279,16 @@ def expected_shape(kind: str, n: int) -> str:
                                    }.get(kind, "(members,)")
 
 
+def kind_of(name: str) -> str:
+    """The kind of a parameter or variable: ``scalar``, ``state`` or ``pair``."""
+    if name in REGISTRY:
+        return REGISTRY[name].kind
+    return "pair" if VARIABLES[name].pair else "state"
+
+
 def trailing_dims(name: str) -> int:
     """Trailing (state) dimensions of a parameter or variable: 0, 1 or 2."""
-    if name in REGISTRY:
-        return _TRAILING[REGISTRY[name].kind]
-    return 2 if VARIABLES[name].pair else 1
+    return _TRAILING[kind_of(name)]
 
 
 def pack_inputs(model: Model, params: Mapping[str, np.ndarray],

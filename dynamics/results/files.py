@@ -48,7 +48,7 @@ def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[
     try:
         with os.fdopen(descriptor, mode, **options) as handle:
             yield handle
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~_UMASK)  # as open() would have made it
         os.replace(temporary, path)
     except OSError as error:
         _remove(temporary)
@@ -75,3 +75,7 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+#: read once, at import: setting the umask to read it is not safe beside other threads
+_UMASK = _umask()

@@ -36,6 +36,7 @@ from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import (
     expected_shape,
+    kind_of,
     resolve_initial,
     resolve_parameters,
     trailing_dims,
@@ -302,10 +303,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                 raise UnknownNameError(kind, name, known)
             if not isinstance(value, Mapping) and np.ndim(value) > trailing_dims(name) + 1:
                 # one leading axis at most, the members'
-                shape_kind = REGISTRY[name].kind if name in REGISTRY else (
-                    "pair" if VARIABLES[name].pair else "state")
                 raise ShapeError(f"{kind} {name!r} has shape {np.shape(value)}; expected "
-                                 f"{expected_shape(shape_kind, model.N)}")
+                                 f"{expected_shape(kind_of(name), model.N)}")
     schedule = plan(model, interventions, (t0, t1)) if interventions else None
     members = _members_of({**params, **initial})
     if schedule is not None and schedule.members > 1:

@@ -40,7 +40,7 @@ from dynamics.results.report import Report
 from dynamics.run.interventions import Intervention
 from dynamics.scenarios import Scenario
 from dynamics.studies.design import metric_function, run_values
-from dynamics.studies.robustness import check_spread, neighbourhood, restricted
+from dynamics.studies.robustness import neighbourhood, restricted
 
 __all__ = ["Comparison", "compare", "counterfactual", "run_metrics", "Decomposition",
            "decompose"]
@@ -213,8 +213,6 @@ def compare(base: Scenario, intervention: Scenario | Sequence[Intervention] = ()
     labels += [f"without {name}" for name in without]
     if members == 1 or members < 0:
         raise DynamicsError(f"members must be 0 (single runs) or at least 2, got {members}")
-    if members:
-        check_spread(spread)
     if members == 0:
         first, second = base.run(**options), other.run(**options)
         runs_base, runs_other = [first], [second]

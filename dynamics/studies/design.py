@@ -20,7 +20,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from dynamics.analysis.metrics import METRICS
-from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
+from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError, at_least
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results.labelled import Result, Status
@@ -94,13 +94,6 @@ class Problem:
     @property
     def upper(self) -> np.ndarray:
         return np.array([b[1] for b in self.bounds])
-
-
-def at_least(value: Any, smallest: int, what: str) -> None:
-    """Refuse a count that is not an integer of at least ``smallest``, naming it."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < smallest:
-        raise ParameterValueError(f"{what} must be an integer of at least {smallest}, got "
-                                  f"{value!r}")
 
 
 def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:

@@ -41,7 +41,13 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError, require
+from dynamics.errors import (
+    DynamicsError,
+    ParameterValueError,
+    UnknownNameError,
+    at_least,
+    require,
+)
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results.labelled import finite_json
@@ -50,7 +56,6 @@ from dynamics.scenarios import Scenario
 from dynamics.studies.design import (
     Metric,
     Problem,
-    at_least,
     design_values,
     grid,
     latin_hypercube,

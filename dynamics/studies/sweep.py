@@ -18,7 +18,6 @@ import csv
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from concurrent.futures import Executor, as_completed
@@ -186,9 +185,8 @@ def _mismatch(path: Path, stored: str, identity: dict[str, str]) -> DynamicsErro
 
 
 def _save(path: Path, state: dict) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+    with replacing(path, "wb") as handle:
         np.savez(handle, **state)
-    os.replace(handle.name, path)
 
 
 def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
