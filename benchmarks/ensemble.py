@@ -46,8 +46,8 @@ from scipy.integrate import solve_ivp
 from dynamics import Intervention, Model, compile_model
 from dynamics.run.ensemble import simulate_ensemble
 from dynamics.run.kernel import build as kernel
-from dynamics.run.kernel.build import _function
-from dynamics.run.solver import Solver, prepare
+from dynamics.run.prepared import prepare
+from dynamics.run.solver import Solver
 
 
 def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
@@ -60,7 +60,8 @@ def ensemble(n_states: int, members: int, seed: int = 0) -> dict:
 
 def inputs(model: Model, params: dict, sample: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``sample`` members' packed start and inputs, as the ensemble builds them."""
-    _, _, _, y0, p = prepare(model, {k: v[:sample] for k, v in params.items()}, None)
+    run = prepare(model, {k: v[:sample] for k, v in params.items()}, None)
+    y0, p = run.y0, run.p
     return np.broadcast_to(y0, (sample, y0.shape[-1])), p
 
 
@@ -119,9 +120,8 @@ def lanes_rate(model: Model, params: dict, general: bool = False):
 
     compiled = compile_model(model, "unrolled")
     y0, p = (a[0] for a in inputs(model, params, 1))
-    unit = frozenset() if general else kernel._unit_exponents(compiled.source, p)
-    rate = kernel._compiled(kernel._lanes_source(compiled.source, compiled.n_variables, unit),
-                            "rate_lanes", kernel.LANE_RATE)
+    unit = frozenset() if general else kernel.unit_exponents(compiled, p)
+    rate = kernel.lanes_rate(compiled, unit)
     buffer = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
                              np.repeat(p, LANES)])
     return rate, buffer, y0.size * LANES
@@ -145,7 +145,7 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
         compiled.rate(0.0, y0, p)
     numpy_ns = (time.perf_counter() - began) / (calls // 20) * 1e9
     namespace: dict = {"numpy": np}
-    exec(compiled.source, namespace)  # noqa: S102 - the project's own generated code
+    exec(compiled.scalar, namespace)  # noqa: S102 - the project's own generated code
     rate = numba.njit(error_model="numpy")(namespace["rate_into"])
 
     @numba.njit
@@ -220,7 +220,7 @@ def diffrax_run(model: Model, params: dict, members: int, t_out: np.ndarray, rto
     jax.config.update("jax_enable_x64", True)
     compiled = compile_model(model, "unrolled")
     namespace: dict = {"numpy": _JaxNumpy(jnp)}
-    exec(_function(compiled.source, "rate"), namespace)  # noqa: S102 - our code
+    exec(compiled.source, namespace)  # noqa: S102 - our code
     rate, n = namespace["rate"], compiled.n_variables
 
     def vector_field(t, y, p):

@@ -32,7 +32,8 @@ from readme_block import write_block
 
 from dynamics import Model, simulate
 from dynamics.codegen import compile as compiler
-from dynamics.run.solver import Solver, prepare
+from dynamics.run.prepared import prepare
+from dynamics.run.solver import Solver
 
 
 def _cold_build(n: int, path: str) -> float:
@@ -66,7 +67,8 @@ def measure(n: int, unrolled_max: int, years: float) -> dict:
     for path in ("array", "unrolled"):
         if path == "unrolled" and n > unrolled_max:
             continue
-        compiled, _, _, y0, p = prepare(model, {}, {"e": output}, path)
+        run = prepare(model, {}, {"e": output}, path)
+        compiled, y0, p = run.compiled, run.y0, run.p
         row[f"{path} rate"] = _rate_seconds(compiled, y0, p)
     began = time.perf_counter()
     result = simulate(model, {}, (0.0, years), initial={"e": output}, output=51,

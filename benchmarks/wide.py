@@ -31,7 +31,8 @@ from dynamics import Model
 from dynamics.model.registry import REGISTRY
 from dynamics.run.ensemble import _stiff, simulate_ensemble
 from dynamics.run.kernel import build as kernel
-from dynamics.run.solver import Solver, prepare
+from dynamics.run.prepared import prepare
+from dynamics.run.solver import Solver
 
 
 def draw(model: Model, members: int, seed: int) -> dict[str, np.ndarray]:
@@ -85,8 +86,9 @@ def main() -> None:
     print("integrated by:", dict(ways))
     stiff = [i for i, m in enumerate(result.messages) if "Rosenbrock" in m]
     if stiff:
-        compiled, _, _, y0, p = prepare(model, {k: v[stiff[:args.sample]]
+        run = prepare(model, {k: v[stiff[:args.sample]]
                                                 for k, v in params.items()}, None)
+        compiled, y0, p = run.compiled, run.y0, run.p
         y0 = np.broadcast_to(y0, (p.shape[0], y0.shape[-1]))
         t_out = np.linspace(0.0, args.years, 51)
         for label, rerun in (("numpy", compiled),

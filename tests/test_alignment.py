@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dynamics import Model, simulate
 from dynamics.analysis.metrics import along
-from dynamics.run.solver import prepare
+from dynamics.run.prepared import prepare
 from dynamics.scenarios import list_scenarios, load_scenario
 
 ALLIED = 0.5
@@ -62,8 +62,9 @@ def test_mutual_threat_erodes_cohesion_at_the_rate_derived_by_hand():
     m, e = (0.1, 0.3), (1.0, 3.0)  # burdens 0.1 and 0.1
     params = {"threat_erosion": xi, "distinguishability": d, "offence": list(o),
               "power_weight": 0.0, "alliance_decay": 0.0}
-    compiled, _, _, y0, p = prepare(model, params, {"m": list(m), "e": list(e),
+    run = prepare(model, params, {"m": list(m), "e": list(e),
                                                     "c": [[1, c], [c, 1]]})
+    compiled, y0, p = run.compiled, run.y0, run.p
     rate = compiled.rate(0.0, y0, p)
     k = [s.label(model.states) for s in model.variables].index("c[A,B]")
     h = [oj + (1 - d) * (1 - oj) for oj in o]

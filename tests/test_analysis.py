@@ -11,7 +11,7 @@ from dynamics.analysis.continuation import continuation, continue_branch
 from dynamics.analysis.equilibria import RESIDUAL_TOLERANCE, FixedSystem, classify, find_equilibria
 from dynamics.analysis.richardson import classify_case, stability_minors
 from dynamics.analysis.security import dilemma_threshold, dilemma_threshold_numeric
-from dynamics.run.solver import prepare
+from dynamics.run.prepared import prepare
 from dynamics.scenarios import load_scenario
 
 RICHARDSON_LIMIT = {"distinguishability": 0.0, "power_weight": 0.0}
@@ -75,7 +75,8 @@ def test_the_models_stability_minors_agree_with_its_jacobians_eigenvalues(n):
         np.fill_diagonal(w, 0)
         params = {"reaction": k, "fatigue": alpha, "proximity": w, "distinguishability": 0.0,
                   "power_weight": 0.0}
-        compiled, values, _, y0, p = prepare(model, params, None)
+        run = prepare(model, params, None)
+        compiled, values, y0, p = run.compiled, run.values, run.y0, run.p
         symbols = {s.symbol: float(values[s.name][s.index]) for s in model.parameters}
         by_minors = all(float(m.xreplace(symbols)) > 0 for m in minors)
         eigenvalues = np.linalg.eigvals(compiled.jacobian(0.0, y0, p))

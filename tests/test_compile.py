@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from dynamics import Model
+from dynamics.codegen import cache
 from dynamics.codegen import compile as compiling
+from dynamics.codegen.printers import ScalarPrinter
 from dynamics.run.kernel import build as kernel
 
 SHAPE = (2, Model(["A", "B"], ["ceiling"]).components)
@@ -16,11 +20,13 @@ def test_disk_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
     compiling._compile.cache_clear()
     try:
         generated = compiling._compile(*SHAPE)
-        files = list(tmp_path.glob("model-*.py"))
-        assert len(files) == 1 and files[0].read_text() == generated.source
+        files = list(tmp_path.glob("model-*.json"))
+        assert len(files) == 1 and json.loads(cache.read(files[0].name)) == {
+            "source": generated.source, "scalar": generated.scalar,
+            "exponents": list(generated.exponents)}
         compiling._compile.cache_clear()
         loaded = compiling._compile(*SHAPE)
-        assert loaded.source == generated.source
+        assert (loaded.source, loaded.scalar) == (generated.source, generated.scalar)
         y, p = np.linspace(0.1, 0.2, loaded.n_variables), np.linspace(0.1, 0.9, loaded.n_inputs)
         np.testing.assert_array_equal(loaded.rate(0.0, y, p), generated.rate(0.0, y, p))
         np.testing.assert_array_equal(loaded.jacobian(0.0, y, p), generated.jacobian(0.0, y, p))
@@ -30,21 +36,29 @@ def test_disk_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
 
 def test_empty_cache_dir_disables_the_disk_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BALANCING_CACHE_DIR", "")
-    assert compiling._cache_folder() is None
+    assert cache.folder() is None
+    cache.write("entry.py", "text")
+    assert cache.read("entry.py") is None and not list(tmp_path.iterdir())
 
 
 def test_a_corrupt_cache_file_is_regenerated(tmp_path, monkeypatch):
-    """A truncated or garbage cache file never breaks a run: it is written again."""
+    """A truncated, garbled or garbage cache file never breaks a run: it fails its digest
+    and is written again."""
     monkeypatch.setenv("BALANCING_CACHE_DIR", str(tmp_path))
     compiling._compile.cache_clear()
     try:
         good = compiling._compile(*SHAPE)
-        (cached,) = tmp_path.glob("model-*.py")
-        for garbage in ("def rate(t, y, p):\n    return (", "\x00\x01 not python"):
-            cached.write_text(garbage)
+        (cached,) = tmp_path.glob("model-*.json")
+        whole = cached.read_bytes()
+        flipped = bytearray(whole)
+        flipped[len(whole) // 2] ^= 1  # one bit of the code changed, the digest kept
+        for garbage in (whole[: len(whole) // 2], bytes(flipped), b"\xff\xfe\x00 not text",
+                        b""):
+            cached.write_bytes(garbage)
+            assert cache.read(cached.name) is None
             compiling._compile.cache_clear()
             again = compiling._compile(*SHAPE)
-            assert again.source == good.source and cached.read_text() == good.source
+            assert again.source == good.source and cached.read_bytes() == whole
     finally:
         compiling._compile.cache_clear()
 
@@ -62,7 +76,7 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
     compiling._jvp_source.cache_clear()
     try:
         compiled = compiling._compile(*shape)
-        assert "def jvp_into" not in compiled.source
+        assert "def jvp_into" not in compiled.source + compiled.scalar
         assert not list(tmp_path.glob("jvp-*.py"))
         assert compiled.jvp_source is not None
         source = compiled.jvp_source()
@@ -78,10 +92,11 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
             expected = compiled.jacobian(0.0, y, p) @ v
             assert np.max(np.abs(out - expected)) <= 1e-12 * np.max(np.abs(expected))
         (cached,) = tmp_path.glob("jvp-*.py")
-        assert cached.read_text() == source
-        cached.write_text(source[: len(source) // 2])
+        assert cache.read(cached.name) == source
+        whole = cached.read_bytes()
+        cached.write_bytes(whole[: len(whole) // 2])
         compiling._jvp_source.cache_clear()
-        assert compiled.jvp_source() == source and cached.read_text() == source
+        assert compiled.jvp_source() == source and cached.read_bytes() == whole
     finally:
         compiling._compile.cache_clear()
         compiling._jvp_source.cache_clear()
@@ -90,8 +105,8 @@ def test_the_jacobian_vector_product_is_generated_on_demand_and_exact(tmp_path, 
 FINGERPRINT = """
 from dynamics import Model
 from dynamics.run.kernel import build as kernel
-from dynamics.codegen.compile import _fingerprint
-print(_fingerprint(Model(["A", "B", "C"])))
+from dynamics.codegen.compile import fingerprint
+print(fingerprint(Model(["A", "B", "C"])))
 """
 
 
@@ -110,13 +125,13 @@ def test_the_cache_key_is_the_same_in_every_process_and_changes_with_an_equation
     keys = {subprocess.run([sys.executable, "-c", FINGERPRINT], check=True, text=True,
                            capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}
                            ).stdout.strip() for seed in ("1", "2")}
-    assert keys == {compiling._fingerprint(Model(["A", "B", "C"]))}
+    assert keys == {compiling.fingerprint(Model(["A", "B", "C"]))}
 
     def damping(rate: float) -> Mechanism:
         return Mechanism("damping", "spending decays", terms=(Term(
             "decay", SPENDING, lambda ctx, i: -sp.Float(rate) * ctx.var(SPENDING, i)),))
 
-    one, other = (compiling._fingerprint(Model(["A", "B"], ["richardson", damping(r)]))
+    one, other = (compiling.fingerprint(Model(["A", "B"], ["richardson", damping(r)]))
                   for r in (0.5, 0.25))
     assert one != other
 
@@ -137,7 +152,7 @@ def test_the_scalar_max_and_min_are_numpys_nan_included():
              sp.Max(x, y, z, 0): lambda a, b, c: np.maximum(np.maximum(np.maximum(a, b), c), 0),
              sp.Max(0, 1 - sp.Max(0, x - 1)): lambda a, b, c: np.maximum(
                  0, 1 - np.maximum(0, a - 1))}
-    printer = compiling._ScalarPrinter({"inline": True})
+    printer = ScalarPrinter()
     values = [-2.0, 0.0, 0.5, 3.0, np.nan]
     for expr, expected in cases.items():
         function = eval(f"lambda x, y, z: {printer.doprint(expr)}",  # noqa: S307 - ours
@@ -161,7 +176,7 @@ def test_the_scalar_step_is_numpys_and_has_no_branch():
     import sympy as sp
 
     x = sp.Symbol("x", real=True)
-    printer = compiling._ScalarPrinter({"inline": True})
+    printer = ScalarPrinter()
     text = printer.doprint(sp.Heaviside(x - 1))
     assert " if " not in text
     function = eval(f"lambda x: {text}", {"numpy": np})  # noqa: S307 - ours
@@ -185,7 +200,7 @@ def test_the_kernels_scalar_rate_is_the_models_rate():
     model = Model(["A", "B", "C"])
     compiled = compiling.compile_model(model, "unrolled")
     namespace: dict = {"numpy": np}
-    exec(compiled.source, namespace)  # noqa: S102 - the project's own generated code
+    exec(compiled.scalar, namespace)  # noqa: S102 - the project's own generated code
     rng = np.random.default_rng(5)
     for _ in range(3):
         y, p = _random_point(model, rng)

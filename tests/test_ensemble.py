@@ -221,7 +221,7 @@ def test_stiff_members_are_integrated_inside_the_kernel_and_agree_with_radau():
     rtol 1e-10 (scaled by each variable's largest magnitude)."""
     from scipy.integrate import solve_ivp
 
-    from dynamics.run.solver import prepare
+    from dynamics.run.prepared import prepare
 
     model = Model(["A", "B", "C"])
     members = 6
@@ -234,7 +234,8 @@ def test_stiff_members_are_integrated_inside_the_kernel_and_agree_with_radau():
                                solver=Solver(rtol=1e-8, atol=1e-11, max_steps=2_000))
     implicit = [i for i, m in enumerate(result.messages) if "implicit Rosenbrock" in m]
     assert len(implicit) >= 4 and all(s is Status.SUCCESS for s in result.status)
-    compiled, _, _, y0, p = prepare(model, params, None)
+    run = prepare(model, params, None)
+    compiled, y0, p = run.compiled, run.y0, run.p
     y0 = np.broadcast_to(y0, (members, y0.shape[-1]))
     for i in implicit:
         sol = solve_ivp(lambda t, y, i=i: compiled.rate(t, y, p[i]), (0.0, 20.0), y0[i],
@@ -251,10 +252,11 @@ def test_the_compiled_rate_for_scipys_reruns_is_the_models_rate():
     leaves to it, evaluates the same rate as the model's numpy code (to rounding), at
     random states of every variable."""
     from dynamics.run.kernel import build as kernel
-    from dynamics.run.solver import prepare
+    from dynamics.run.prepared import prepare
 
     model = Model(["A", "B", "C"])
-    compiled, _, _, y0, p = prepare(model, {}, None)
+    run = prepare(model, {}, None)
+    compiled, y0, p = run.compiled, run.y0, run.p
     y0, p = np.atleast_2d(y0)[0], np.atleast_2d(p)[0]
     fast = kernel.with_compiled_rate(compiled)
     rng = np.random.default_rng(4)

@@ -17,7 +17,7 @@ import pytest
 
 from dynamics import Model, compile_model
 from dynamics.run.kernel import build as kernel
-from dynamics.run.solver import prepare
+from dynamics.run.prepared import prepare
 
 needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="the kernel needs numba")
 
@@ -29,7 +29,8 @@ def both_ways(model: Model, params: dict, t_out: np.ndarray, monkeypatch, diverg
               **options):
     """``integrate_members`` one member at a time, then side by side in lanes (a member
     diverges where a variable exceeds ``divergence`` times its initial scale)."""
-    compiled, _, _, y0, p = prepare(model, params, None)
+    run = prepare(model, params, None)
+    compiled, y0, p = run.compiled, run.y0, run.p
     members = p.shape[0]
     y0 = np.ascontiguousarray(np.broadcast_to(y0, (members, y0.shape[-1])))
     bounds = divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
@@ -127,19 +128,19 @@ def test_the_lanes_rate_is_the_scalar_rate_in_every_lane(power_weight):
     model = Model(["A", "B"])
     compiled = compile_model(model, "unrolled")
     n = compiled.n_variables
-    _, _, _, y0, p = prepare(model, {"power_weight": power_weight}, None)
+    run = prepare(model, {"power_weight": power_weight}, None)
+    y0, p = run.y0, run.p
     rng = np.random.default_rng(0)
     ys = np.abs(y0) * rng.uniform(0.5, 1.5, (LANES, n))
     ps = np.tile(p, (LANES, 1))
-    scalar = kernel._compiled(compiled.source, "rate_into", kernel.RATE)
-    unit = kernel._unit_exponents(compiled.source, ps)
-    eta = f"p{[slot.name for slot in model.parameters].index('power_weight')}"
+    scalar = kernel._compiled(compiled.scalar, "rate_into", kernel.RATE)
+    unit = kernel.unit_exponents(compiled, ps)
+    eta = [slot.name for slot in model.parameters].index("power_weight")
     assert unit == ({eta} if power_weight == 1.0 else set())
-    assert kernel._input_exponents(compiled.source) == {eta}
+    assert compiled.exponents == (eta,)
     for chosen in {frozenset(), unit}:
-        source = kernel._lanes_source(compiled.source, n, chosen)
-        assert ("power(" in source) == (not chosen)
-        lanes = kernel._compiled(source, "rate_lanes", kernel.LANE_RATE)
+        assert ("power(" in compiled.lanes_source(LANES, chosen)) == (not chosen)
+        lanes = kernel.lanes_rate(compiled, chosen)
 
         @numba.njit
         def run(buffer, y, p, out, lanes=lanes):

@@ -1,5 +1,6 @@
-"""The compiled kernel's ``power`` against numpy's ``pow``, and the rewriting of generated
-code that puts it in place of ``**`` (dynamics/run/kernel/maths.py and build.py)."""
+"""The compiled kernel's ``power`` against numpy's ``pow``, and the printer of the lanes'
+rate that calls it in place of ``**`` (dynamics/run/kernel/maths.py,
+dynamics/codegen/printers.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import itertools
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynamics.run.kernel import build as kernel
+from dynamics.codegen.printers import LanesPrinter
 
 numba = pytest.importorskip("numba")
 from dynamics.run.kernel.maths import power  # noqa: E402 - needs numba
@@ -99,21 +101,31 @@ def test_power_has_pows_special_cases():
     assert same.all(), np.column_stack([x, a, reference, ours])[~same]
 
 
-@pytest.mark.parametrize("text", [
-    "(10*a + 10*b)**p", "-a**p*2", "c[1]**q + f(a, b)**(p - 1)", "(a**p)**q", "a**p**q",
-    "(b**d + (a**p)**q)**r", "a**(-1.0)*b**2 + a**p", "2*(1 - c[0])**c[2]/b"])
-def test_powers_are_rewritten_with_the_same_meaning(text):
-    """The rewritten expression, with ``power`` as Python's ``**``, has the value of the
-    original for positive operands; every power with a named exponent is rewritten, and a
-    number's power is left. With exponents named as ones (``unit``), their powers are
-    their bases, with the original's value where those exponents are 1."""
-    rewritten = kernel._powers(text)
-    values = {"a": 1.3, "b": 0.7, "d": 2.1, "p": 0.4, "q": 1.7, "r": 0.9, "c": [0.2, 0.5, 2.5],
-              "f": lambda u, v: u + v, "power": lambda u, v: u ** v}
-    assert eval(rewritten, values) == pytest.approx(eval(text, values), rel=1e-15)  # noqa: S307
-    for exponent in rewritten.split("**")[1:]:
-        assert exponent[0].isdigit() or exponent.startswith("(-1.0)")
-    based = kernel._powers(text, frozenset({"p", "q"}))
-    ones = {**values, "p": 1.0, "q": 1.0}
-    assert eval(based, ones) == pytest.approx(eval(text, ones), rel=1e-15)  # noqa: S307
+_A, _B, _D, _P, _Q, _R = sp.symbols("a b d p q r", positive=True)
+_C = sp.symbols("c0:3", positive=True)
+
+
+@pytest.mark.parametrize("expr", [
+    (10 * _A + 10 * _B) ** _P, -2 * _A ** _P, _C[1] ** _Q + sp.Max(_A, _B) ** (_P - 1),
+    (_A ** _P) ** _Q, _A ** (_P ** _Q), (_B ** _D + (_A ** _P) ** _Q) ** _R,
+    _B ** 2 / _A + _A ** _P, 2 * (1 - _C[0]) ** _C[2] / _B, sp.sqrt(_A) * _A ** -_P])
+def test_the_lanes_printer_writes_powers_with_the_same_meaning(expr):
+    """The lanes' printing of an expression, with ``power`` as Python's ``**``, has the
+    expression's value; every power with an exponent that is not a number is a call of
+    ``power`` and a number's power is left. With exponents named as ones (``unit``), their
+    powers are their bases, with the expression's value where those exponents are 1."""
+    values = {_A: 1.3, _B: 0.7, _D: 2.1, _P: 0.4, _Q: 1.7, _R: 0.9, _C[0]: 0.2, _C[1]: 0.5,
+              _C[2]: 2.5}
+    names = {symbol: str(symbol) for symbol in values}
+    scope = {"numpy": np, "power": lambda u, v: u ** v,
+             **{str(symbol): value for symbol, value in values.items()}}
+    text = LanesPrinter(names).doprint(expr)
+    assert eval(text, scope) == pytest.approx(float(expr.subs(values)), rel=1e-14)  # noqa: S307
+    for exponent in text.split("**")[1:]:
+        assert exponent[0].isdigit() or exponent.startswith("(-")
+    assert text.count("power(") == sum(not node.exp.is_number for node in expr.atoms(sp.Pow))
+    based = LanesPrinter(names, frozenset({_P, _Q})).doprint(expr)
+    ones = {**values, _P: 1.0, _Q: 1.0}
+    scope.update(p=1.0, q=1.0)
+    assert eval(based, scope) == pytest.approx(float(expr.subs(ones)), rel=1e-14)  # noqa: S307
     assert ", p)" not in based and ", q)" not in based

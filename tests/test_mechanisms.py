@@ -8,6 +8,7 @@ import importlib
 import re
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from dynamics.model import Mechanism, Term, Variable
 from dynamics.model.mechanisms import SHIPPED
 from dynamics.model.mechanisms.richardson import OUTPUT, REACTION, SPENDING
 from dynamics.run.ensemble import simulate_ensemble
-from dynamics.run.solver import prepare
+from dynamics.run.prepared import prepare
 from dynamics.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +134,7 @@ def test_a_changed_equation_is_never_served_from_the_cache(tmp_path, monkeypatch
                                      "return (-2 * ctx.par(TREATY_CUT)"))
     importlib.reload(edited)
     assert final_spending() == pytest.approx(_equilibrium(1.0), rel=1e-7)  # cut doubled
-    assert len(list((tmp_path / "cache").glob("model-*.py"))) == 2
+    assert len(list((tmp_path / "cache").glob("model-*.json"))) == 2
     compiling._compile.cache_clear()
 
 
@@ -193,7 +194,8 @@ def test_coercion_follows_reach(reach, direction):
     w_ab, w_ba = reach
     params = {"proximity": [[0.0, w_ab], [w_ba, 0.0]], "coercion": 0.1,
               "offence": [1.0, 1.0], "growth": 0.0, "arms_cost": 0.0}
-    compiled, _, _, y0, p = prepare(model, params, {"m": [1.0, 0.2], "e": [1.0, 1.0]})
+    run = prepare(model, params, {"m": [1.0, 0.2], "e": [1.0, 1.0]})
+    compiled, y0, p = run.compiled, run.y0, run.p
     rate = compiled.rate(0.0, y0, p)
     e = [s.label(model.states) for s in model.variables].index("e[B]")
     expected = 0.1 * 1.0 * 0.8 / (1.2 + 1e-6) if direction else 0.0
@@ -209,8 +211,9 @@ def test_an_advantage_in_vanishing_forces_takes_nothing(scale, share):
     model = Model(["A", "B"], ["economy", "coercion"])
     params = {"proximity": [[0.0, 1.0], [1.0, 0.0]], "coercion": 0.1,
               "offence": [1.0, 0.0], "growth": 0.0, "arms_cost": 0.0}
-    compiled, _, _, y0, p = prepare(model, params, {"m": [scale, 0.2 * scale],
+    run = prepare(model, params, {"m": [scale, 0.2 * scale],
                                                     "e": [1.0, 1.0]})
+    compiled, y0, p = run.compiled, run.y0, run.p
     e = [s.label(model.states) for s in model.variables].index("e[B]")
     taken = -compiled.rate(0.0, y0, p)[e] / (0.1 * 1.0 * 1.0)
     assert taken == pytest.approx(share * 2 / 3, abs=1e-3 if share else 1e-5)
@@ -220,8 +223,8 @@ def test_a_clash_with_a_known_name_or_symbol_is_refused():
     from dynamics import MechanismError
     from dynamics.model import Parameter
 
-    clash = Parameter("reaction", "k2", "state", "1/yr", 0.1, (0.0, 1.0), "a second reaction",
-                      "Richardson 1960")
+    clash = Parameter(name="reaction", symbol="k2", kind="state", unit="1/yr", default=0.1,
+                      bounds=(0.0, 1.0), meaning="a second reaction", source="Richardson 1960")
     with pytest.raises(MechanismError, match="parameter 'reaction' is already defined by "
                                              "mechanism 'richardson'"):
         Model(["A", "B"], [Mechanism("clash", "a clash", parameters=(clash,))])
@@ -231,3 +234,21 @@ def test_a_clash_with_a_known_name_or_symbol_is_refused():
                                      terms=(Term("t", same_symbol, lambda ctx, i: 0),))])
     with pytest.raises(MechanismError, match="cites 'Nobody 2020'"):
         Model(["A", "B"], [Mechanism("uncited", "no source", references=("Nobody 2020",))])
+
+
+def test_a_parameter_is_given_by_keywords_and_positions_are_deprecated():
+    """Keywords name each of the eight fields; the old positional form still builds the
+    same parameter for one release, with a DeprecationWarning, and too many positions are
+    refused."""
+    from dynamics.model import Parameter
+
+    fields = dict(name="cut", symbol="s_c", kind="scalar", unit="1", default=0.5,
+                  bounds=(0.0, 1.0), meaning="a share", source="Richardson 1960")
+    keyworded = Parameter(**fields)
+    with pytest.warns(DeprecationWarning, match="takes keywords"):
+        positional = Parameter(*fields.values(), plausible=(0.1, 0.9))
+    assert [getattr(positional, k) for k in fields] == [getattr(keyworded, k) for k in fields]
+    assert positional.plausible == (0.1, 0.9)
+    with pytest.raises(TypeError, match="at most 8 positional"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Parameter(*fields.values(), None, None)

@@ -20,7 +20,7 @@ from scipy.stats import qmc
 from dynamics.errors import ParameterValueError, UnknownNameError, at_least
 from dynamics.model.model import Model
 from dynamics.results.report import Report
-from dynamics.run.solver import prepare
+from dynamics.run.prepared import prepare
 
 __all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "RESIDUAL_TOLERANCE"]
 
@@ -93,13 +93,15 @@ class FixedSystem:
 
     Held variables (output without the economy, cohesion without alliances) take their
     values from ``initial``, and the start ``y0`` is the one a simulation would take
-    (:func:`~dynamics.run.solver.prepare`: perceived threat equal to the actual threat).
+    (:func:`~dynamics.run.prepared.prepare`: perceived threat equal to the actual threat).
     """
 
     def __init__(self, model: Model, params: Mapping[str, Any] | None = None,
                  initial: Mapping[str, Any] | None = None):
         self.model = model
-        self.compiled, self.values, self.start, y0, self.p = prepare(model, params, initial)
+        self.run = run = prepare(model, params, initial)
+        self.compiled, self.values, self.start, self.p = run.compiled, run.values, run.start, run.p
+        y0 = run.y0
         if y0.ndim != 1:
             raise ParameterValueError("equilibria are found for one parameter set, not an "
                                       "ensemble")

@@ -56,7 +56,7 @@ from dynamics.errors import DynamicsError, ScenarioError
 from dynamics.results.labelled import Result
 from dynamics.results.report import Report
 from dynamics.run.interventions import plan
-from dynamics.run.solver import prepare
+from dynamics.run.prepared import prepare
 from dynamics.scenarios import Scenario
 
 __all__ = ["HistoryFit", "observed", "record", "capability_index", "derive", "fit", "CAPABILITY",
@@ -233,7 +233,8 @@ def _rate(scenario: Scenario, window: tuple, i: int, reaction: float) -> float:
     state = scenario.states[i]
     chosen = dict(values, grievance={**_per_state(scenario, "grievance"), state: 0.0},
                   reaction={**_per_state(scenario, "reaction"), state: reaction})
-    compiled, _, _, y, p = prepare(model, chosen, {"m": mean, "e": e})
+    run = prepare(model, chosen, {"m": mean, "e": e})
+    compiled, y, p = run.compiled, run.y0, run.p
     inputs = schedule.inputs_along(p, due, np.array([start]))[0] if due else p
     slot = next(n for n, s in enumerate(model.variables) if s.name == "m" and s.index == (i,))
     return float(compiled.rate(0.0, y, inputs)[slot])

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
+from dynamics.codegen.printers import ArrayPrinter
 from dynamics.model.contexts import Array, Leaf, Total
-from dynamics.model.parts import EPSILON, GUARD, Derived, Parameter, Variable
+from dynamics.model.parts import Derived, Parameter, Variable
 
 __all__ = ["ArrayProgram", "array_program", "array_source", "STEP", "CHUNK_ELEMENTS"]
 
@@ -76,40 +76,6 @@ def layout(model) -> list[Family]:
             else:
                 families.append(Family(part, source, offset + k, 1))
     return families
-
-
-class _Printer(NumPyPrinter):
-    """Prints one body of the program: leaves by their local names, sums as reductions,
-    [x]+ and |x| branching on the real part (or passing through, relaxed)."""
-
-    def __init__(self, names: dict[sp.Symbol, str], positions: dict[int, int], size: int,
-                 relaxed: bool):
-        super().__init__({"fully_qualified_modules": True, "inline": True})
-        self.names, self.positions, self.size, self.relaxed = names, positions, size, relaxed
-
-    def _print_Symbol(self, expr):
-        if expr == EPSILON:
-            return repr(GUARD)
-        return self.names[expr]
-
-    def _print_Max(self, expr):
-        args = [self._print(a) for a in expr.args]
-        if self.relaxed:
-            return "(" + " + ".join(args) + ")"
-        text = args[0]
-        for other in args[1:]:
-            text = f"_max({text}, {other})"
-        return text
-
-    def _print_Abs(self, expr):
-        inner = self._print(expr.args[0])
-        return f"({inner})" if self.relaxed else f"_abs({inner})"
-
-    def _print_Function(self, expr):
-        if isinstance(expr, Total):
-            axis = self.positions[int(expr.args[1])]
-            return f"_total({self._print(expr.args[0])}, {axis}, {self.size}, N)"
-        return super()._print_Function(expr)
 
 
 def _axes(expr: sp.Expr, leaves: dict[sp.Symbol, Leaf]) -> set[int]:
@@ -172,7 +138,7 @@ class _Writer:
             lines.append(f"    {name} = _place({self.array[leaf.part]}, {where}, "
                          f"{len(local)})")
         names[self.ctx.N] = "N"
-        printer = _Printer(names, positions, len(local), self.relaxed)
+        printer = ArrayPrinter(names, positions, len(local), self.relaxed)
         common, (reduced,) = sp.cse([expr], symbols=sp.numbered_symbols("x", real=True),
                                     order="none")
         for symbol, sub in common:

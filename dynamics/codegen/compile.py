@@ -24,14 +24,13 @@ mechanism compiles in about 12 s on 2 cores rather than not at all.
 
 Compiled code depends only on the number of states and the mechanisms, so it is cached
 in memory per (N, mechanisms) and reused by every model of that shape. The generated
-source is also cached on disk (``$BALANCING_CACHE_DIR``, default
-``~/.cache/balancing-dynamics``), keyed by a hash of what determines it: the symbolic
-expressions themselves (rates and reported quantities, in the order of the variable and
-input slots; a digest of each expression tree, shared subexpressions digested once),
-sympy's version and this module's own source. A changed equation, in the
-package or in a researcher's own mechanism module, therefore never gets stale code. A
-cache file that cannot be read back (truncated, garbage) is regenerated. Set
-``BALANCING_CACHE_DIR=""`` to disable the disk cache.
+source is also kept in the disk cache (:mod:`dynamics.codegen.cache`), keyed by a hash of
+what determines it (:func:`fingerprint`): the symbolic expressions themselves (rates and
+reported quantities, in the order of the variable and input slots; a digest of each
+expression tree, shared subexpressions digested once), sympy's version and the source of
+the code generator (this module, its printers and its program writer). A changed
+equation, in the package or in a researcher's own mechanism module, therefore never gets
+stale code. An entry that fails its digest (truncated, garbage) is generated again.
 
 Generation time grows as N^3 once alliances are on (pair variables, and sums over a third
 state in the common threat and the spoils): measured cold on 2 cores with every
@@ -45,8 +44,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,16 +53,17 @@ from pathlib import Path
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
+from dynamics.codegen import cache, printers, program
 from dynamics.codegen.arraycode import ArrayProgram, array_program
+from dynamics.codegen.printers import NumpyPrinter
+from dynamics.codegen.program import program_of
 from dynamics.model.model import MAX_STATES, Model
-from dynamics.model.parts import EPSILON, GUARD, Mechanism
-from dynamics.results.files import write_text
+from dynamics.model.parts import Mechanism
 
 __all__ = ["CompiledModel", "compile_model", "MAX_STATES", "UNROLLED_MAX", "PATHS",
            "choose_path", "expected_seconds", "numeric_function", "scalar_source",
-           "write_atomic"]
+           "fingerprint"]
 
 #: the most states compiled to unrolled code by default: about 12 s to generate cold at
 #: N = 10 (cached on disk afterwards), 19 s at 12 and growing as N^3
@@ -86,24 +86,6 @@ def expected_seconds(model: Model) -> float:
 Function = Callable[[float, np.ndarray, np.ndarray], np.ndarray]
 
 
-class _Printer(NumPyPrinter):
-    """NumPy printer whose max, min and step broadcast over ensemble axes."""
-
-    def _print_Max(self, expr):
-        args = [self._print(a) for a in expr.args]
-        return functools.reduce(lambda a, b: f"numpy.maximum({a}, {b})", args)
-
-    def _print_Min(self, expr):
-        args = [self._print(a) for a in expr.args]
-        return functools.reduce(lambda a, b: f"numpy.minimum({a}, {b})", args)
-
-    def _print_Heaviside(self, expr):
-        # The derivative of [x]+ at x = 0 is taken from the right (H(0) = 1): the side on
-        # which the quantity grows from zero, as the drive to arm at a disarmed
-        # equilibrium does. With H(0) = 1/2 the linearisation there would be halved.
-        return f"numpy.heaviside({self._print(expr.args[0])}, 1.0)"
-
-
 @dataclass(frozen=True)
 class CompiledModel:
     """Numeric functions of one model shape.
@@ -114,16 +96,23 @@ class CompiledModel:
     jacobian : f(t, y, p) -> d(rate)/dy, shape ``(..., n_variables, n_variables)``.
     outputs : name -> f(t, y, p), the quantities results report per state (``share``,
         ``threat``, ``theta`` and those of researchers' mechanisms), shape ``(..., N)``.
-    source : the generated Python source, for inspection; on the unrolled path it also
-        defines ``rate_into(y, p, out)``, the rate of one member as scalar code, which
-        :mod:`dynamics.run.kernel.build` compiles with numba.
+    source : the generated numpy source of the functions above, for inspection.
     path : ``"unrolled"`` or ``"array"``.
     program : the array program (its exact ``jvp`` and ``sparsity``) on the array path.
+    scalar : on the unrolled path, the source of ``rate_into(y, p, out)``, the rate of one
+        member as scalar code, which :mod:`dynamics.run.kernel.build` compiles with numba.
+    exponents : the inputs (columns of ``p``) that are the exponent of a power in the
+        rate (the lanes' rate has the base in place of the power where one is 1 in every
+        member).
     jvp_source : on the unrolled path, a function returning the source of
         ``jvp_into(y, p, v, out)``, the rate's exact derivative along ``v`` for one member
         (scalar code for the kernel's implicit method), generated on its first call and
         cached like the rest: it is needed only when a member turns out stiff, and its
         generation would add about 40 % to every cold build.
+    lanes_source : on the unrolled path, a function of the number of lanes and the set
+        of unit ``exponents`` returning the source of ``rate_lanes(b, m)``, the rate of
+        members side by side (:meth:`dynamics.codegen.program.Program.lanes`), generated
+        on its first call and cached like the rest: only large ensembles run it.
     """
 
     n_variables: int
@@ -134,7 +123,10 @@ class CompiledModel:
     source: str
     path: str = "unrolled"
     program: ArrayProgram | None = None
+    scalar: str | None = None
+    exponents: tuple[int, ...] = ()
     jvp_source: Callable[[], str] | None = None
+    lanes_source: Callable[[int, frozenset[int]], str] | None = None
 
     @property
     def threat(self) -> Function:
@@ -188,16 +180,12 @@ def _compile_array(n_states: int, mechanisms: tuple[Mechanism, ...]) -> Compiled
                          program)
 
 
-def _cache_folder() -> Path | None:
-    folder = os.environ.get("BALANCING_CACHE_DIR",
-                            str(Path.home() / ".cache" / "balancing-dynamics"))
-    return Path(folder) if folder else None
-
-
-def _fingerprint(model: Model) -> str:
-    """A hash of everything the generated code depends on (see the module docstring)."""
+def fingerprint(model: Model) -> str:
+    """A hash of everything the generated code of ``model`` depends on (see the module
+    docstring): the name of its entries in the cache (:mod:`dynamics.codegen.cache`)."""
     digest = hashlib.sha256(sp.__version__.encode())
-    digest.update(Path(__file__).read_bytes())
+    for module in (__file__, printers.__file__, program.__file__):
+        digest.update(Path(module).read_bytes())
     slots = [(s.name, s.index, s.symbol.name) for s in
              [*model.variables, *model.parameters, *model.held]]
     digest.update(repr(slots).encode())
@@ -225,58 +213,42 @@ def _tree_digest(expr: sp.Basic, seen: dict[sp.Basic, bytes]) -> bytes:
     return known
 
 
-def _load(source: str, n_states: int, mechanisms: tuple[Mechanism, ...]) -> CompiledModel:
+def _load(entry: dict, n_states: int, mechanisms: tuple[Mechanism, ...]) -> CompiledModel:
     namespace: dict = {"numpy": np}
+    source = entry["source"]
     exec(compile(source, f"<dynamics N={n_states}>", "exec"), namespace)  # noqa: S102
     outputs = {name: namespace[f"output_{k}"] for k, name in
                enumerate(namespace["output_names"])}
     return CompiledModel(namespace["n_variables"], namespace["n_inputs"], namespace["rate"],
-                         namespace["jacobian"], outputs, source,
-                         jvp_source=functools.partial(_jvp_source, n_states, mechanisms))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so that a reader
-    (another process writing the same file) never sees half of it; OSError on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, text)
-
-
-def _store(path: Path, source: str) -> None:
-    """Write atomically; a cache that cannot be written is skipped, never an error."""
-    try:
-        write_atomic(path, source)
-    except OSError:
-        pass
+                         namespace["jacobian"], outputs, source, scalar=entry["scalar"],
+                         exponents=tuple(entry["exponents"]),
+                         jvp_source=functools.partial(_jvp_source, n_states, mechanisms),
+                         lanes_source=functools.partial(_lanes_source, n_states, mechanisms))
 
 
 @functools.lru_cache(maxsize=32)
 def _compile(n_states: int, mechanisms: tuple[Mechanism, ...]) -> CompiledModel:
     # State names do not enter the code: build the model with placeholder names.
     model = Model([f"S{i}" for i in range(n_states)], mechanisms)
-    folder = _cache_folder()
-    path = folder / f"model-{_fingerprint(model)}.py" if folder is not None else None
-    if path is not None and path.is_file():
+    name = f"model-{fingerprint(model)}.json"
+    stored = cache.read(name)
+    if stored is not None:
         try:
-            return _load(path.read_text(), n_states, mechanisms)
-        except Exception:  # noqa: BLE001 - a corrupt cache file is regenerated below
+            return _load(json.loads(stored), n_states, mechanisms)
+        except Exception:  # noqa: BLE001 - an entry that does not load is generated again
             pass
     slow = expected_seconds(model) > 5
     if slow:
+        folder = cache.folder()
         log.info("generating the code of the model for %d states (%s): about %.0f s, cached "
                  "afterwards%s", n_states, ", ".join(model.mechanisms), expected_seconds(model),
-                 f" in {path.parent}" if path is not None else "")
+                 f" in {folder}" if folder is not None else "")
     started = time.monotonic()
-    source = _generate(model, (lambda text: log.info("%s", text)) if slow else None)
+    entry = _generate(model, (lambda text: log.info("%s", text)) if slow else None)
     if slow:
         log.info("generated in %.0f s", time.monotonic() - started)
-    if path is not None:
-        _store(path, source)
-    return _load(source, n_states, mechanisms)
-
-
-#: the last line of a stored Jacobian-vector product: a file without it is incomplete
-_JVP_END = "# end of jvp_into\n"
+    cache.write(name, json.dumps(entry))
+    return _load(entry, n_states, mechanisms)
 
 
 @functools.lru_cache(maxsize=32)
@@ -284,33 +256,37 @@ def _jvp_source(n_states: int, mechanisms: tuple[Mechanism, ...]) -> str:
     """Source of ``jvp_into(y, p, v, out)`` for one model shape (see
     :attr:`CompiledModel.jvp_source`), cached on disk beside the model's code."""
     model = Model([f"S{i}" for i in range(n_states)], mechanisms)
-    folder = _cache_folder()
-    path = folder / f"jvp-{_fingerprint(model)}.py" if folder is not None else None
-    if path is not None and path.is_file():
-        try:
-            text = path.read_text()
-            if text.endswith(_JVP_END):
-                return text
-        except (OSError, UnicodeDecodeError):  # regenerated below
-            pass
-    source = _code(model).jvp(model.rates) + "\n" + _JVP_END
-    if path is not None:
-        _store(path, source)
+    name = f"jvp-{fingerprint(model)}.py"
+    source = cache.read(name)
+    if source is None:
+        source = program_of(model).jvp(model.rates) + "\n"
+        cache.write(name, source)
     return source
 
 
-def _code(model: Model) -> _Code:
-    """The printer of one model's straight-line code (its variables and inputs)."""
-    y = [s.symbol for s in model.variables]
-    p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
-    names = {s: f"y{k}" for k, s in enumerate(y)} | {s: f"p{k}" for k, s in enumerate(p)}
-    return _Code(names, y, p)
+@functools.lru_cache(maxsize=32)
+def _lanes_source(n_states: int, mechanisms: tuple[Mechanism, ...], lanes: int,
+                  unit: frozenset[int] = frozenset()) -> str:
+    """Source of ``rate_lanes(b, m)`` for one model shape, number of lanes and set of unit
+    exponents (see :attr:`CompiledModel.lanes_source`), cached on disk beside the model's
+    code."""
+    model = Model([f"S{i}" for i in range(n_states)], mechanisms)
+    code = program_of(model)
+    unit = frozenset(unit) & frozenset(code.exponents(model.rates))
+    name = (f"lanes-{fingerprint(model)}-{lanes}"
+            f"{''.join(f'-{k}' for k in sorted(unit))}.py")
+    source = cache.read(name)
+    if source is None:
+        source = code.lanes(model.rates, lanes, unit) + "\n"
+        cache.write(name, source)
+    return source
 
 
-def _generate(model: Model, progress: Callable[[str], None] | None = None) -> str:
-    """Source of the functions of one model shape, from the symbolic model; ``progress``
+def _generate(model: Model, progress: Callable[[str], None] | None = None) -> dict:
+    """The cache entry of one model shape, from the symbolic model: the numpy ``source``
+    of its functions, the ``scalar`` rate and the ``exponents`` of its powers; ``progress``
     is told each step as it starts."""
-    code = _code(model)
+    code = program_of(model)
     n, inputs = len(code.y), len(code.p)
     steps: list[tuple[str, Callable[[], str]]] = [
         ("the rate", lambda: code.function("rate", model.rates, f"({n},)")),
@@ -318,7 +294,6 @@ def _generate(model: Model, progress: Callable[[str], None] | None = None) -> st
         *((f"output {name}", functools.partial(code.function, f"output_{k}", exprs,
                                                f"({model.N},)"))
           for k, (name, (_, exprs)) in enumerate(model.outputs.items())),
-        ("the kernel's rate", lambda: code.scalar("rate_into", model.rates)),
     ]
     sources = []
     for k, (what, make) in enumerate(steps, start=1):
@@ -327,7 +302,11 @@ def _generate(model: Model, progress: Callable[[str], None] | None = None) -> st
         sources.append(make())
     header = (f"n_variables = {n}\nn_inputs = {inputs}\n"
               f"output_names = {list(model.outputs)!r}\n\n")
-    return header + "\n\n".join(sources) + "\n"
+    if progress is not None:
+        progress(f"  step {len(steps) + 1}/{len(steps) + 1}: the kernel's rate")
+    return {"source": header + "\n\n".join(sources) + "\n",
+            "scalar": code.scalar("rate_into", model.rates) + "\n",
+            "exponents": list(code.exponents(model.rates))}
 
 
 def numeric_function(args: Sequence[sp.Symbol], expr: sp.Expr | Sequence[sp.Expr]
@@ -339,9 +318,8 @@ def numeric_function(args: Sequence[sp.Symbol], expr: sp.Expr | Sequence[sp.Expr
     expression and re-evaluates every Max (minutes for a mechanism with sums over three
     states). The guard epsilon is printed as its value.
     """
-    names = {symbol: f"a{k}" for k, symbol in enumerate(args)} | {EPSILON: repr(GUARD)}
-    printer = _Printer({"fully_qualified_modules": True, "inline": True})
-    printer._print_Symbol = lambda symbol: names.get(symbol, symbol.name)
+    names = {symbol: f"a{k}" for k, symbol in enumerate(args)}
+    printer = NumpyPrinter(names)
     body = (f"[{', '.join(printer.doprint(e) for e in expr)}]" if not isinstance(expr, sp.Basic)
             else printer.doprint(expr))
     namespace: dict = {"numpy": np}
@@ -355,202 +333,4 @@ def scalar_source(model: Model, name: str, exprs: Sequence[sp.Expr]) -> str:
     and inputs ``p`` (the model's slots, as its rate reads them) into ``out``: the scalar
     form that :mod:`dynamics.run.kernel.build` compiles with numba and that numpy runs as it is.
     Used for the conditions of triggered interventions."""
-    y = [s.symbol for s in model.variables]
-    p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
-    if not exprs:
-        return f"def {name}(y, p, out):\n    pass\n"
-    names = {s: f"y{k}" for k, s in enumerate(y)} | {s: f"p{k}" for k, s in enumerate(p)}
-    return _Code(names, y, p).scalar(name, exprs) + "\n"
-
-
-class _Code:
-    """Printer of straight-line code over the model's inputs.
-
-    The model's symbols are printed as ``y<k>`` (variables) and ``p<k>`` (inputs) by name
-    rather than substituted into the expressions: rebuilding the expressions re-runs
-    sympy's evaluation of every Max, which took minutes for ten states.
-    """
-
-    def __init__(self, names: dict[sp.Symbol, str], y: Sequence[sp.Symbol],
-                 p: Sequence[sp.Symbol]):
-        self.names, self.y, self.p = names, list(y), list(p)
-        self._reduced: dict[tuple[sp.Expr, ...], tuple] = {}
-        self.printer = _Printer({"fully_qualified_modules": True, "inline": True})
-        known = dict(names) | {EPSILON: repr(GUARD)}
-        self.printer._print_Symbol = lambda s: known.get(s, s.name)
-
-    def print(self, expr: sp.Expr) -> str:
-        return self.printer.doprint(expr)
-
-    def cse(self, exprs: Sequence[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
-                                                     list[sp.Expr]]:
-        """Common subexpressions of ``exprs`` and the reduced expressions, computed once
-        per list (the rate's serves its function, Jacobian and scalar form: 1.2 s each at
-        N = 10)."""
-        key = tuple(exprs)
-        if key not in self._reduced:
-            self._reduced[key] = sp.cse(list(exprs), order="none",
-                                        symbols=sp.numbered_symbols("x", real=True))
-        return self._reduced[key]
-
-    def preamble(self, common, reduced, index: str, printer=None) -> list[str]:
-        """Lines unpacking the inputs used and computing the common subexpressions;
-        ``index`` is ``"{k}"`` (one member) or ``"..., {k}"`` (broadcast)."""
-        printer = printer or self.printer
-        used = set().union(*(e.free_symbols for e in reduced),
-                           *(e.free_symbols for _, e in common))
-        lines = [f"    y{k} = y[{index.format(k=k)}]" for k, s in enumerate(self.y)
-                 if s in used]
-        lines += [f"    p{k} = p[{index.format(k=k)}]" for k, s in enumerate(self.p)
-                  if s in used]
-        return lines + [f"    {s} = {printer.doprint(e)}" for s, e in common]
-
-    def scalar(self, name: str, exprs: Sequence[sp.Expr]) -> str:
-        """``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
-
-        Plain scalar arithmetic, the builtin max and min and numpy ufuncs only, so that
-        numba can compile it (:mod:`dynamics.run.kernel.build`) and Python run it as it is;
-        it is the same CSE'd expression as ``rate``, printed by :class:`_ScalarPrinter`.
-        """
-        common, reduced = self.cse(exprs)
-        printer = self.scalar_printer()
-        body = [f"    out[{k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
-        return "\n".join([f"def {name}(y, p, out):",
-                          *self.preamble(common, reduced, "{k}", printer), *body])
-
-    def scalar_printer(self) -> _ScalarPrinter:
-        """The printer of code for one member, naming the model's symbols as ours does."""
-        printer = _ScalarPrinter({"fully_qualified_modules": True, "inline": True})
-        printer._print_Symbol = self.printer._print_Symbol
-        return printer
-
-    def function(self, name: str, exprs: Sequence[sp.Expr], tail: str) -> str:
-        """``def name(t, y, p)`` returning the expressions stacked on a last axis."""
-        common, reduced = self.cse(exprs)
-        lines = [f"def {name}(t, y, p):", *self.preamble(common, reduced, "..., {k}"),
-                 f"    out = numpy.empty(numpy.broadcast_shapes(y.shape[:-1], "
-                 f"p.shape[:-1]) + {tail})"]
-        lines += [f"    out[..., {k}] = {self.print(e)}" for k, e in enumerate(reduced)]
-        lines.append("    return out")
-        return "\n".join(lines)
-
-    def jvp(self, exprs: Sequence[sp.Expr]) -> str:
-        """``def jvp_into(y, p, v, out)``: the exact derivative of ``exprs`` along ``v``
-        for one member, as scalar code that numba compiles quickly (the kernel's implicit
-        method builds its Jacobian from n of them: a tangent array per step made numba's
-        compilation of the 3-state Jacobian take 19 s)."""
-        return "\n".join(_jvp_lines(self, exprs))
-
-    def jacobian(self, exprs: Sequence[sp.Expr]) -> str:
-        """``def jacobian(t, y, p)``: d(exprs)/dy by forward-mode differentiation of the
-        CSE'd program.
-
-        Each common subexpression ``x = f(...)`` that depends on the variables gets a
-        tangent ``dx`` (shape ``(..., n)``, its gradient) from the chain rule over f's own
-        arguments, so only small expressions are differentiated and the code grows with
-        the program, not with the expanded Jacobian (whose symbolic form for ten states
-        had not finished in 30 minutes). A kink's derivative is taken from the right,
-        as the printer's Heaviside says.
-        """
-        common, reduced = self.cse(exprs)
-        position = {s: k for k, s in enumerate(self.y)}
-        tangent: set[sp.Symbol] = set()
-        lines = ["def jacobian(t, y, p):", *self.preamble(common, reduced, "..., {k}"),
-                 "    shape = numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1])",
-                 f"    out = numpy.zeros(shape + ({len(self.y)}, {len(self.y)}))"]
-
-        def gradient(target: str, expr: sp.Expr) -> list[str]:
-            chain: list[tuple[sp.Symbol, sp.Expr]] = []
-            direct: list[tuple[sp.Symbol, sp.Expr]] = []
-            for u in sorted(expr.free_symbols, key=sp.default_sort_key):
-                if u in position or u in tangent:
-                    derivative = expr.diff(u)
-                    if derivative != 0:
-                        (direct if u in position else chain).append((u, derivative))
-            if not chain and not direct:
-                return []
-            # chain terms make a new array (never an alias of another tangent), to which
-            # the direct partials are added in place
-            terms = [f"{float(d)!r} * d{u}" if d.is_number else
-                     f"({self.print(d)})[..., None] * d{u}" for u, d in chain]
-            first = " + ".join(terms) if terms else f"numpy.zeros(shape + ({len(self.y)},))"
-            return [f"    {target} = {first}",
-                    *(f"    {target}[..., {position[u]}] += {self.print(d)}"
-                      for u, d in direct)]
-
-        for symbol, expr in common:
-            body = gradient(f"d{symbol}", expr)
-            if body:
-                tangent.add(symbol)
-                lines += body
-        for k, expr in enumerate(reduced):
-            body = gradient("row", expr)
-            if body:
-                lines += body + [f"    out[..., {k}, :] = row"]
-        lines.append("    return out")
-        return "\n".join(lines)
-
-
-def _jvp_lines(code: _Code, exprs: Sequence[sp.Expr]) -> list[str]:
-    """Lines of ``jvp_into(y, p, v, out)``: the rate's derivative along ``v`` by forward
-    mode over the CSE'd program, one scalar tangent ``t<x>`` per step (see
-    :meth:`_Code.jvp`)."""
-    common, reduced = code.cse(exprs)
-    position = {s: k for k, s in enumerate(code.y)}
-    printer = code.scalar_printer()
-    lines = ["def jvp_into(y, p, v, out):", *code.preamble(common, reduced, "{k}", printer)]
-    moving: set[sp.Symbol] = set()
-
-    def tangent(expr: sp.Expr) -> str | None:
-        terms = []
-        for u in sorted(expr.free_symbols, key=sp.default_sort_key):
-            if u in position or u in moving:
-                derivative = expr.diff(u)
-                if derivative != 0:
-                    along = f"v[{position[u]}]" if u in position else f"t{u}"
-                    terms.append(f"({printer.doprint(derivative)}) * {along}")
-        return " + ".join(terms) if terms else None
-
-    for symbol, expr in common:
-        text = tangent(expr)
-        if text is not None:
-            moving.add(symbol)
-            lines.append(f"    t{symbol} = {text}")
-    for k, expr in enumerate(reduced):
-        lines.append(f"    out[{k}] = {tangent(expr) or '0.0'}")
-    return lines
-
-
-class _ScalarPrinter(_Printer):
-    """The printer of code for one member that numba compiles and Python runs as it is.
-
-    numba has no ``numpy.heaviside``, so the step is the comparison times one, ``((x) >=
-    0) * 1.0`` (1 at 0, as :class:`_Printer`; 0 where x is NaN). A conditional expression
-    gives the same values but is a branch in numba's intermediate code, whose SSA pass
-    grows as the branches times the variables: the 620 steps of the 10-state model's
-    Jacobian-vector product made its compilation take 285 s, against 65 s without
-    them (measured on 2 cores with every mechanism). A max or min against a constant,
-    ``[x]+`` above all, is the builtin ``max(x, c)``: numba's scalar ``numpy.maximum``
-    cost a quarter of the 10-state rate's 1.8 us (measured with every mechanism; 430 of
-    them), and conditional expressions, as fast, made numba's compilation of the 20-state
-    rate take more than 20 minutes. With the expression first, the builtin returns NaN
-    where it is NaN (in Python and in numba), as ``numpy.maximum`` does, so that the
-    kernel's checks still see it; the constant is never NaN. Between expressions it stays
-    ``numpy.maximum``.
-    """
-
-    def _print_Heaviside(self, expr):
-        return f"((({self._print(expr.args[0])}) >= 0) * 1.0)"
-
-    def _extremum(self, expr, builtin: str):
-        others = [self._print(a) for a in expr.args if not a.is_number]
-        text = functools.reduce(lambda a, b: f"numpy.{builtin}imum({a}, {b})", others)
-        for constant in (a for a in expr.args if a.is_number):
-            text = f"{builtin}({text}, {float(constant)!r})"
-        return text
-
-    def _print_Max(self, expr):
-        return self._extremum(expr, "max")
-
-    def _print_Min(self, expr):
-        return self._extremum(expr, "min")
+    return program_of(model).scalar(name, exprs) + "\n"

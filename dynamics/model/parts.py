@@ -17,7 +17,9 @@ i)``, ``ctx.get(THREAT, i, j)``), never by a string that another module must kno
 
 from __future__ import annotations
 
+import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -92,9 +94,10 @@ class Context(Protocol):
         ...
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Parameter:
-    """One model parameter.
+    """One model parameter, given by keywords (``Parameter(name="reaction", symbol="k",
+    kind="state", ...)``; positional arguments are deprecated).
 
     Parameters
     ----------
@@ -168,6 +171,30 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter({self.name!r})"
+
+
+#: the order of Parameter's fields as positional arguments took them (deprecated)
+_POSITIONAL = ("name", "symbol", "kind", "unit", "default", "bounds", "meaning", "source")
+_keyword_init = Parameter.__init__
+
+
+def _parameter_init(self: Parameter, *args: Any, **kwargs: Any) -> None:
+    """Parameter's keyword-only ``__init__``, taking positional arguments for one more
+    release with a DeprecationWarning."""
+    if args:
+        if len(args) > len(_POSITIONAL):
+            raise TypeError(f"Parameter takes at most {len(_POSITIONAL)} positional "
+                            f"arguments, got {len(args)}")
+        warnings.warn("Parameter(...) takes keywords (name=..., symbol=..., kind=..., "
+                      "unit=..., default=..., bounds=..., meaning=..., source=...); "
+                      "positional arguments are deprecated", DeprecationWarning, stacklevel=2)
+        kwargs.update(zip(_POSITIONAL, args, strict=False))
+    _keyword_init(self, **kwargs)
+
+
+# (what inspect, the docs and editors show: the keywords)
+_parameter_init.__signature__ = inspect.signature(_keyword_init)  # type: ignore[attr-defined]
+Parameter.__init__ = _parameter_init  # type: ignore[method-assign]
 
 
 #: a variable's default initial value: a number, or a function of the other variables'

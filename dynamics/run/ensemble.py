@@ -46,17 +46,24 @@ from dynamics.results.labelled import LazyValues, Result, Status, environment, j
 from dynamics.results.report import Report
 from dynamics.run.interventions import MAX_FIRED, Intervention, Plan, plan
 from dynamics.run.kernel import build as kernel
+from dynamics.run.prepared import (
+    PreparedRun,
+    check_arguments,
+    has_member_axis,
+    has_members,
+    members_of,
+    prepare,
+    select,
+    time_grid,
+)
 from dynamics.run.solver import (
     Events,
     Solver,
-    check_arguments,
     event_functions,
     fired_records,
     integrate_plan,
     labelled,
-    prepare,
     run_status,
-    time_grid,
 )
 
 __all__ = ["EnsembleResult", "simulate_ensemble", "has_members"]
@@ -144,7 +151,7 @@ class EnsembleResult(Report):
     def member(self, i: int) -> Result:
         """Member ``i`` as a single-run :class:`~dynamics.results.Result` (up to its stop)."""
         valid = np.isfinite(self.values["m"][i]).all(axis=1)
-        own = {name: value[i] if _has_member_axis(name, value, self.members) else value
+        own = {name: value[i] if has_member_axis(name, value, self.members) else value
                for name, value in self.parameters.items()}
         return Result(t=self.t[valid],
                       values=LazyValues({k: functools.partial(self._rows, k, i, valid)
@@ -174,7 +181,7 @@ class EnsembleResult(Report):
         data["message"] = ("member", np.array(self.messages, dtype=str))
         shared = {}
         for name, value in self.parameters.items():  # varied ones as variables
-            if _has_member_axis(name, value, self.members):
+            if has_member_axis(name, value, self.members):
                 dims = ("member", "state", "partner")[:np.ndim(value)]
                 data[f"parameter_{name}"] = (dims, np.asarray(value))
             else:
@@ -219,37 +226,6 @@ class EnsembleResult(Report):
         with replacing(path, "wb") as handle:
             handle.write(bytes(content))
         return path
-
-
-def _has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
-    """Whether ``value`` of parameter or variable ``name`` carries a leading member axis."""
-    if isinstance(value, Mapping):
-        return False
-    array = np.asarray(value)
-    return array.ndim > trailing_dims(name) and (members is None or
-                                                array.shape[0] == members)
-
-
-def has_members(params: Mapping[str, Any] | None, initial: Mapping[str, Any] | None
-                ) -> bool:
-    """Whether any value (of a known parameter or variable) carries a member axis."""
-    values = {**(params or {}), **(initial or {})}
-    return any(_has_member_axis(name, value) for name, value in values.items()
-               if name in REGISTRY or name in VARIABLES)
-
-
-def _members_of(values: Mapping[str, Any]) -> int:
-    """The number of members M from the leading axes of the values (1 if none has one)."""
-    sizes = {np.shape(v)[0] for k, v in values.items() if _has_member_axis(k, v)}
-    if len(sizes) > 1:
-        raise ShapeError(f"values disagree on the number of members: {sorted(sizes)}")
-    return sizes.pop() if sizes else 1
-
-
-def _select(values: Mapping[str, Any], rows: Any, members: int) -> dict[str, Any]:
-    """The members ``rows`` (an index or an index array) of every value with a member axis."""
-    return {k: (np.asarray(v, dtype=float)[rows] if _has_member_axis(k, v, members) else v)
-            for k, v in values.items()}
 
 
 def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
@@ -306,7 +282,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                 raise ShapeError(f"{kind} {name!r} has shape {np.shape(value)}; expected "
                                  f"{expected_shape(kind_of(name), model.N)}")
     schedule = plan(model, interventions, (t0, t1)) if interventions else None
-    members = _members_of({**params, **initial})
+    members = members_of({**params, **initial})
     if schedule is not None and schedule.members > 1:
         if members not in (1, schedule.members):
             raise ShapeError(f"values have {members} members but interventions "
@@ -319,7 +295,15 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     status = [Status.SUCCESS] * members
     for i, why in (schedule.problems.items() if schedule is not None else ()):
         status[i], messages[i] = Status.FAILED, f"invalid intervention: {why}"
-    good = _validate(model, params, initial, np.arange(members), members, status, messages)
+    chosen = _engine(solver, model.N)
+    code = "unrolled" if chosen == "kernel" else solver.code
+    requested = params
+    try:
+        run: PreparedRun | None = prepare(model, params, initial, code)
+    except DynamicsError:
+        run = None  # a member's values are invalid: found member by member below
+    good = (_validate(model, params, initial, np.arange(members), members, status, messages)
+            if run is None else [i for i, s in enumerate(status) if s is Status.SUCCESS])
     if not good:
         raise DynamicsError(f"every one of the {members} members is invalid; the first: "
                             f"{messages[0]}")
@@ -329,12 +313,10 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     index[invalid] = good[0]
     if schedule is not None:
         schedule = schedule.select(index)
-    requested = params
-    if invalid:  # (a copy of every value with a member axis: only where it is needed)
-        params, initial = _select(params, index, members), _select(initial, index, members)
-    chosen = _engine(solver, model.N)
-    compiled, values, start, y0, p = prepare(
-        model, params, initial, "unrolled" if chosen == "kernel" else solver.code)
+    if run is None:  # (a copy of every value with a member axis: only where it is needed)
+        params, initial = select(params, index, members), select(initial, index, members)
+        run = prepare(model, params, initial, code)
+    compiled, values, start, y0, p = run.compiled, run.values, run.start, run.y0, run.p
     recorded = _recorded(model, values, requested, invalid, members)
     # (broadcast only where a value lacks the member axis: a broadcast view is read-only,
     # and the kernel would copy it)
@@ -349,12 +331,6 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                                                     bounds=bounds,
                                                     max_steps=solver.max_steps,
                                                     plan=schedule)
-        messages_of = {kernel.DIVERGED: (Status.DIVERGED, f"a variable exceeded "
-                                         f"{solver.divergence:g} times the initial scale"),
-                       kernel.NONFINITE: (Status.FAILED, "non-finite values"),
-                       kernel.TOO_MANY: (Status.FAILED, "more than "
-                                         f"{MAX_FIRED:,} interventions fired (a "
-                                         "repeating condition that chatters)")}
         rerun = None  # the model with the kernel's compiled rate, for scipy's re-runs
         logged = np.fromiter(map(len, fired), dtype=np.int64, count=members)
         unusual = (codes != kernel.FINISHED) | (logged >= kernel.LOGGED)
@@ -362,14 +338,15 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         for i in np.flatnonzero(unusual).tolist():
             if status[i] is not Status.SUCCESS:
                 ys[i] = np.nan
-            elif codes[i] in messages_of:
-                status[i], messages[i] = messages_of[codes[i]]
-            elif codes[i] == kernel.IMPLICIT:
-                messages[i] = ("suspected stiff: integrated by the kernel's implicit "
-                               "Rosenbrock method")
-            elif codes[i] == kernel.STIFF or len(fired[i]) >= kernel.LOGGED:
-                # (a member that fired more interventions than the kernel logs is re-run
-                # too, so that its record is complete)
+                continue
+            outcome = kernel.OUTCOMES[int(codes[i])]
+            if outcome is not None and not (outcome[0] is Status.SUCCESS
+                                            and len(fired[i]) >= kernel.LOGGED):
+                status[i] = outcome[0]
+                messages[i] = outcome[1].format(divergence=solver.divergence, fired=MAX_FIRED)
+            else:
+                # suspected stiff; or a member that fired more interventions than the kernel
+                # logs, re-run so that its record is complete
                 if rerun is None:
                     rerun = kernel.with_compiled_rate(compiled)
                 ys[i], status[i], messages[i], fired[i] = _stiff(
@@ -445,7 +422,7 @@ def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarra
     for name in model.parameter_names:
         value = values[name]
         given = requested.get(name)
-        if invalid and given is not None and _has_member_axis(name, given, members):
+        if invalid and given is not None and has_member_axis(name, given, members):
             value = np.array(value, dtype=float)
             given = np.asarray(given, dtype=float)[invalid]
             value[invalid] = np.broadcast_to(given, value[invalid].shape)
@@ -464,8 +441,8 @@ def _validate(model, params, initial, rows, members, status, messages) -> list[i
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # idle parameters are reported once, later
-            resolve_parameters(model, _select(params, chosen, members))
-            resolve_initial(model, _select(initial, chosen, members))
+            resolve_parameters(model, select(params, chosen, members))
+            resolve_initial(model, select(initial, chosen, members))
         return rows.tolist()
     except DynamicsError as error:
         if rows.size == 1:

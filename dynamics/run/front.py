@@ -18,20 +18,18 @@ import numpy as np
 
 from dynamics.model.model import Model
 from dynamics.results.labelled import Result, Status
-from dynamics.run.ensemble import EnsembleResult, has_members, simulate_ensemble
+from dynamics.run.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.run.interventions import Intervention, plan
+from dynamics.run.prepared import check_arguments, has_members, prepare, time_grid
 from dynamics.run.solver import (
     Events,
     Solver,
-    check_arguments,
     event_functions,
     fired_records,
     integrate_plan,
     labelled,
-    prepare,
     provenance,
     run_status,
-    time_grid,
 )
 
 __all__ = ["simulate", "Solver", "Events", "Intervention"]
@@ -93,7 +91,8 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         assert times is not None  # a number of outputs gives the times
         return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
                                  solver=solver, events=events, interventions=interventions)
-    compiled, values, start, y0, p = prepare(model, params, initial, solver.code)
+    run = prepare(model, params, initial, solver.code)
+    compiled, y0, p = run.compiled, run.y0, run.p
     # provenance records the method run
     solver = replace(solver, method=solver.single(compiled.path))
     found = event_functions(model, y0, events, solver.divergence)
@@ -117,10 +116,10 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         if ends and (times.size == 0 or ends[0][0] > times[-1]):
             times = np.append(times, ends[0][0])
             ys = np.vstack([ys, ends[0][1]])
-    record = provenance(model, values, start, (t0, t1), solver, events, schedule)
+    record = provenance(model, run.values, run.start, (t0, t1), solver, events, schedule)
     timed = schedule is not None and schedule.changes_inputs and bool(fired)
     inputs = schedule.inputs_along(p, fired, times) if timed and schedule else p
-    return Result(t=times, values=dict(labelled(model, compiled, ys, inputs, start, timed)),
+    return Result(t=times, values=dict(labelled(model, compiled, ys, inputs, run.start, timed)),
                   states=model.states, mechanisms=tuple(sorted(model.mechanisms)),
                   status=status, message=message, provenance=record,
                   events=fired_records(schedule, fired))

@@ -5,8 +5,8 @@ labelled outputs.
 members: method, tolerances, largest step, divergence bound, engine and step budget. A
 scenario's ``[solver]`` table is read into it, and it is honoured by ``run``, ensembles,
 sweeps, sensitivity studies and calibration alike. :class:`Events` says which terminal
-events end a run. :func:`prepare` validates values and packs them for the compiled model;
-:func:`labelled` turns integrated arrays back into labelled ones.
+events end a run. :func:`labelled` turns integrated arrays back into labelled ones. (The
+values of a run are resolved once, by :func:`dynamics.run.prepared.prepare`.)
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import OptimizeResult as OdeResult
 
-from dynamics.codegen.compile import PATHS, CompiledModel, compile_model
-from dynamics.errors import ParameterValueError, ShapeError, TimeSpanError, UnknownNameError
+from dynamics.codegen.compile import PATHS, CompiledModel
+from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.model import Model
 from dynamics.model.units import DIMENSIONLESS, parse_unit, same_dimension
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results.labelled import LazyValues, Status, environment, jsonable
 from dynamics.run.interventions import MAX_FIRED, Plan, settle
+from dynamics.run.prepared import check_arguments, prepare, time_grid
 
 __all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid",
            "solve", "integrate", "integrate_plan", "check_arguments"]
@@ -152,36 +152,6 @@ class Events:
                                       f"{self.tolerance!r}")
 
 
-def time_grid(t_span: Sequence[float], output: int | Sequence[float] | None) -> tuple[
-        float, float, np.ndarray | None]:
-    try:
-        t0, t1 = (float(x) for x in t_span)
-    except (TypeError, ValueError):
-        raise TimeSpanError(f"t_span must be two numbers (start, end), got {t_span!r}") from None
-    if not (math.isfinite(t0) and math.isfinite(t1)):
-        raise TimeSpanError(f"t_span must be finite, got ({t0}, {t1})")
-    if t1 == t0:
-        raise TimeSpanError(f"t_span is empty: start and end are both {t0}")
-    if t1 < t0:
-        raise TimeSpanError(f"t_span is inverted: end {t1} is before start {t0}")
-    if output is None:
-        return t0, t1, None
-    if isinstance(output, int | np.integer):
-        if output < 2:
-            raise TimeSpanError(f"output must ask for at least 2 times, got {output}")
-        return t0, t1, np.linspace(t0, t1, int(output))
-    times = np.asarray(output, dtype=float)
-    if times.ndim != 1 or times.size == 0:
-        raise TimeSpanError(f"output times must be a non-empty 1-d sequence, got shape "
-                            f"{times.shape}")
-    if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
-        raise TimeSpanError("output times must be finite and strictly increasing")
-    if times[0] < t0 or times[-1] > t1:
-        raise TimeSpanError(f"output times {times[0]:g}..{times[-1]:g} leave t_span "
-                            f"({t0:g}, {t1:g})")
-    return t0, t1, times
-
-
 @dataclass(frozen=True)
 class _Event:
     """A terminal event: its function, the status it records, what it means, and the
@@ -249,21 +219,6 @@ def _terminal(found: list[_Event]) -> list[_Event]:
     return found
 
 
-def prepare(model: Model, params: Mapping[str, Any] | None,
-            initial: Mapping[str, Any] | None, code: str = "auto"
-            ) -> tuple[CompiledModel, dict, dict, np.ndarray, np.ndarray]:
-    """Validated values, initial state (perceived threat filled in) and packed inputs.
-
-    Returns ``(compiled, values, start, y0, p)``, where ``y0`` and ``p`` keep any leading
-    ensemble axes of the values; ``code`` is the compilation path (:class:`Solver`).
-    """
-    values = resolve_parameters(model, params)
-    start = resolve_initial(model, initial)
-    compiled = compile_model(model, code)
-    y0, p = _start_from_derived(model, compiled, values, start)
-    return compiled, values, start, y0, p
-
-
 #: evaluations of the rate allowed per step of the budget (an implicit step with a
 #: finite-difference Jacobian takes a few, a rejected one more)
 EVALUATIONS_PER_STEP = 20
@@ -292,20 +247,6 @@ def _counted(rate: Callable, solver: Solver) -> Callable:
                               "(Solver.time_limit)", t)
         return rate(t, y)
     return counted
-
-
-def check_arguments(model: Any, params: Any, initial: Any) -> None:
-    """Refuse, in one line, a front door's model that is not a :class:`Model` and values
-    that are not mappings of names (they gave an AttributeError or TypeError deep inside)."""
-    if not isinstance(model, Model):
-        hint = ("; a scenario by name runs as load_scenario(name).run()"
-                if isinstance(model, str) else "")
-        raise ShapeError(f"the model must be a Model, got {type(model).__name__} "
-                         f"{model!r:.60}{hint}")
-    for what, value in (("params", params), ("initial", initial)):
-        if value is not None and not isinstance(value, Mapping):
-            raise ShapeError(f"{what} must be a mapping of names to values (a dict), got "
-                             f"{type(value).__name__} {value!r:.60}")
 
 
 def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float, float],
@@ -508,34 +449,6 @@ def _inputs(frozen: tuple[np.ndarray, dict, float], when: float) -> np.ndarray:
     for slot, (_, slope, _) in ramp.items():
         current[slot] += slope * (when - t_ref)
     return current
-
-
-def _start_from_derived(model: Model, compiled: CompiledModel, values, start
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Fill in variables that start at a derived quantity (perceived threat starts at the
-    actual threat, perceived intentions at what observation shows: no initial
-    misperception), and return the packed ``(y0, p)`` with them (packed once: the inputs
-    of a large ensemble take a while to pack).
-
-    One such quantity may read another such variable (the threat reads the perceived
-    intentions): each pass evaluates them all with the values of the pass before (0 at
-    first), and as many passes as there are of them settle every chain of dependence."""
-    missing = [v for v in model.dynamic if v.initial_from is not None and v.name not in start]
-    if not missing:
-        return pack_inputs(model, values, start)
-    trailing = lambda v: (model.N, model.N) if v.pair else (model.N,)  # noqa: E731
-    y0, p = pack_inputs(model, values,
-                        dict(start, **{v.name: np.zeros(trailing(v)) for v in missing}))
-    key = {derived: name for name, derived in model.reported.items()}
-    derived: dict[str, Any] = {}
-    for _ in missing:
-        derived = {variable.name: compiled.outputs[key[variable.initial_from]](0.0, y0, p)
-                   for variable in missing if variable.initial_from is not None}
-        for k, slot in enumerate(model.variables):
-            if slot.name in derived:
-                y0[..., k] = derived[slot.name][(Ellipsis, *slot.index)]
-    start.update(derived)
-    return y0, p
 
 
 def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:

@@ -24,16 +24,18 @@ from dynamics.model.mechanisms.richardson import (
 )
 
 TREATY_CUT = Parameter(
-    "treaty_cut", "s_t", "scalar", "1", 0.5, (0.0, 1.0),
-    "Share of a complying party's reaction to threat that the treaty removes.",
-    "Schelling and Halperin 1961")
+    name="treaty_cut", symbol="s_t", kind="scalar", unit="1", default=0.5, bounds=(0.0, 1.0),
+    meaning="Share of a complying party's reaction to threat that the treaty removes.",
+    source="Schelling and Halperin 1961")
 VERIFICATION = Parameter(
-    "verification", "gamma", "scalar", "1/yr", 0.5, (0.0, 10.0),
-    "Rate at which compliance recovers under verification.", "Schelling and Halperin 1961")
+    name="verification", symbol="gamma", kind="scalar", unit="1/yr", default=0.5,
+    bounds=(0.0, 10.0),
+    meaning="Rate at which compliance recovers under verification.",
+    source="Schelling and Halperin 1961")
 BREACH = Parameter(
-    "breach", "delta", "scalar", "1/yr", 2.0, (0.0, 50.0),
-    "Rate at which compliance erodes per unit of the others' excess burden.",
-    "Schelling and Halperin 1961")
+    name="breach", symbol="delta", kind="scalar", unit="1/yr", default=2.0, bounds=(0.0, 50.0),
+    meaning="Rate at which compliance erodes per unit of the others' excess burden.",
+    source="Schelling and Halperin 1961")
 
 COMPLIANCE = Variable("q", "q", "treaty compliance (1 full, 0 none)", "1", default=1.0,
                       domain=(0.0, 1.0))

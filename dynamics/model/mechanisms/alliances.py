@@ -40,27 +40,31 @@ __all__ = ["ALLIANCES", "ALLIANCE_FORMATION", "ALLIANCE_DECAY", "BURDEN_DISPUTE"
            "THREAT_EROSION", "COMMON_THREAT", "MUTUAL_THREAT"]
 
 ALLIANCE_FORMATION = Parameter(
-    "alliance_formation", "mu", "scalar", "1/yr", 5.0, (0.0, math.inf),
-    "Rate at which cohesion grows with the common threat Q_ij that two states face from "
-    "third parties (threat relative to output).", "Walt 1985",
+    name="alliance_formation", symbol="mu", kind="scalar", unit="1/yr", default=5.0,
+    bounds=(0.0, math.inf),
+    meaning="Rate at which cohesion grows with the common threat Q_ij that two states face from "
+    "third parties (threat relative to output).", source="Walt 1985",
     plausible=(0.0, 100.0))
 ALLIANCE_DECAY = Parameter(
-    "alliance_decay", "nu", "scalar", "1/yr", 0.05, (0.0, math.inf),
-    "Rate at which cohesion decays by itself: alliances are temporary.", "Walt 1985",
+    name="alliance_decay", symbol="nu", kind="scalar", unit="1/yr", default=0.05,
+    bounds=(0.0, math.inf),
+    meaning="Rate at which cohesion decays by itself: alliances are temporary.", source="Walt 1985",
     plausible=(0.0, 5.0))
 THREAT_EROSION = Parameter(
-    "threat_erosion", "xi", "scalar", "1/yr", 5.0, (0.0, math.inf),
-    "Rate at which cohesion erodes with the threat the partners pose each other (relative "
+    name="threat_erosion", symbol="xi", kind="scalar", unit="1/yr", default=5.0,
+    bounds=(0.0, math.inf),
+    meaning="Rate at which cohesion erodes with the threat the partners pose each other (relative "
     "to output): states ally against the source of threat, not with it. The default equals "
     "alliance_formation, so that a threat counts as much against aligning with its source "
-    "as a common threat counts for aligning against it.", "Walt 1985",
+    "as a common threat counts for aligning against it.", source="Walt 1985",
     plausible=(0.0, 100.0))
 BURDEN_DISPUTE = Parameter(
-    "burden_dispute", "psi", "scalar", "1/yr", 0.5, (0.0, math.inf),
-    "Rate at which unequal burdens (relative to the pair's mean ceiling) erode cohesion: "
+    name="burden_dispute", symbol="psi", kind="scalar", unit="1/yr", default=0.5,
+    bounds=(0.0, math.inf),
+    meaning="Rate at which unequal burdens (relative to the pair's mean ceiling) erode cohesion: "
     "disputes over burden sharing. Not Olson and Zeckhauser's exploitation hypothesis, "
     "which is a stable outcome of the model (allied support lets the small spend less), "
-    "not a parameter.", "Sandler and Hartley 1999",
+    "not a parameter.", source="Sandler and Hartley 1999",
     plausible=(0.0, 10.0))
 
 

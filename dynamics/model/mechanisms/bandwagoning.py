@@ -36,17 +36,18 @@ __all__ = ["BANDWAGONING", "BANDWAGON_RATE", "BANDWAGON_SHARE", "WEAKNESS", "STR
            "PROPENSITY", "PULL"]
 
 BANDWAGON_RATE = Parameter(
-    "bandwagon_rate", "lambda", "scalar", "1/yr", 5.0, (0.0, math.inf),
-    "Rate at which a weak state aligns with the strong state that threatens it.",
-    "Walt 1985",
+    name="bandwagon_rate", symbol="lambda", kind="scalar", unit="1/yr", default=5.0,
+    bounds=(0.0, math.inf),
+    meaning="Rate at which a weak state aligns with the strong state that threatens it.",
+    source="Walt 1985",
     plausible=(0.0, 100.0))
 BANDWAGON_SHARE = Parameter(
-    "bandwagon_share", "s_w", "scalar", "1", 0.25, (1e-9, 1.0),
-    "Power share below which a state is weak enough to bandwagon with a stronger state "
+    name="bandwagon_share", symbol="s_w", kind="scalar", unit="1", default=0.25, bounds=(1e-9, 1.0),
+    meaning="Power share below which a state is weak enough to bandwagon with a stronger state "
     "that threatens it rather than balance. A modelling choice: the "
     "literature says that weak states bandwagon (Walt 1985), not below which share. The "
     "default is the middle of the range over which robustness studies vary it.",
-    "Walt 1985",
+    source="Walt 1985",
     plausible=(1e-3, 1.0), uncertain=(0.1, 0.4))
 
 

@@ -31,9 +31,9 @@ from dynamics.model.parts import (
 __all__ = ["CEILING", "MOBILISATION_CEILING"]
 
 MOBILISATION_CEILING = Parameter(
-    "ceiling", "b", "state", "1", 0.5, (1e-6, 1.0),
-    "Largest burden m/e a state can sustain; total-war economies of 1943-44 reached 0.4 to "
-    "0.7 of output.", "Harrison 1998",
+    name="ceiling", symbol="b", kind="state", unit="1", default=0.5, bounds=(1e-6, 1.0),
+    meaning="Largest burden m/e a state can sustain; total-war economies of 1943-44 reached 0.4 to "
+    "0.7 of output.", source="Harrison 1998",
     plausible=(0.01, 1.0))
 
 

@@ -61,9 +61,9 @@ __all__ = ["COERCION", "COERCION_RATE", "EXTRACTION", "FORCE_FLOOR", "LATITUDE",
 FORCE_FLOOR = 1e-6
 
 COERCION_RATE = Parameter(
-    "coercion", "rho", "scalar", "1/yr", 0.05, (0.0, math.inf),
-    "Rate at which a state with offensive intent extracts a weaker, unallied target's "
-    "output in proportion to its projected military advantage.", "Gilpin 1981",
+    name="coercion", symbol="rho", kind="scalar", unit="1/yr", default=0.05, bounds=(0.0, math.inf),
+    meaning="Rate at which a state with offensive intent extracts a weaker, unallied target's "
+    "output in proportion to its projected military advantage.", source="Gilpin 1981",
     plausible=(0.0, 1.0))
 
 

@@ -20,19 +20,21 @@ from dynamics.model.parts import Context, Mechanism, Parameter, Region, Restrict
 
 __all__ = ["ECONOMY", "GROWTH", "CAPACITY", "ARMS_COST"]
 
-GROWTH = Parameter("growth", "r", "state", "1/yr", 0.03, (-math.inf, math.inf),
-                   "Intrinsic growth rate of economic output (logistic); negative for an "
+GROWTH = Parameter(name="growth", symbol="r", kind="state", unit="1/yr", default=0.03,
+bounds=(-math.inf, math.inf),
+                   meaning="Intrinsic growth rate of economic output (logistic); negative for an "
                    "economy in decline, whose output then falls towards 0 (Portugal's "
-                   "capability trend in 1908-1913).", "Kennedy 1987",
+                   "capability trend in 1908-1913).", source="Kennedy 1987",
     plausible=(0.0, 0.5))
 CAPACITY = Parameter(
-    "capacity", "E", "state", "[m]", 2.0, (1e-9, math.inf),
-    "Capacity that output approaches by logistic growth (a state's economic potential, e.g. "
-    "population times frontier productivity).", "Kennedy 1987")
+    name="capacity", symbol="E", kind="state", unit="[m]", default=2.0, bounds=(1e-9, math.inf),
+    meaning="Capacity that output approaches by logistic growth (a state's economic potential, "
+    "e.g. population times frontier productivity).", source="Kennedy 1987")
 ARMS_COST = Parameter(
-    "arms_cost", "kappa", "state", "1/yr", 0.1, (0.0, math.inf),
-    "Output lost per year per unit of military spending (guns versus butter; imperial "
-    "overstretch).", "Kennedy 1987",
+    name="arms_cost", symbol="kappa", kind="state", unit="1/yr", default=0.1,
+    bounds=(0.0, math.inf),
+    meaning="Output lost per year per unit of military spending (guns versus butter; imperial "
+    "overstretch).", source="Kennedy 1987",
     plausible=(0.0, 2.0))
 
 

@@ -20,9 +20,10 @@ from dynamics.model.parts import Context, Mechanism, Override, Parameter, Region
 __all__ = ["PERCEPTION", "THETA", "PERCEPTION_DELAY"]
 
 PERCEPTION_DELAY = Parameter(
-    "perception_delay", "tau", "scalar", "yr", 1.0, (1e-9, math.inf),
-    "Average delay with which perceived threat follows the actual threat (first-order "
-    "information delay).", "Sterman 2000",
+    name="perception_delay", symbol="tau", kind="scalar", unit="yr", default=1.0,
+    bounds=(1e-9, math.inf),
+    meaning="Average delay with which perceived threat follows the actual threat (first-order "
+    "information delay).", source="Sterman 2000",
     plausible=(1e-3, 50.0))
 
 

@@ -71,65 +71,69 @@ DEFAULT_BURDEN = 0.03
 # --- parameters ------------------------------------------------------------------------------
 
 REACTION = Parameter(
-    "reaction", "k", "state", "1/yr", 0.15, (0.0, math.inf),
-    "Richardson's defence coefficient: the rate at which a state arms in response to the "
-    "threat it perceives (spending added per year per unit of threat).", "Richardson 1960",
+    name="reaction", symbol="k", kind="state", unit="1/yr", default=0.15, bounds=(0.0, math.inf),
+    meaning="Richardson's defence coefficient: the rate at which a state arms in response to the "
+    "threat it perceives (spending added per year per unit of threat).", source="Richardson 1960",
     plausible=(0.0, 5.0))
 FATIGUE = Parameter(
-    "fatigue", "alpha", "state", "1/yr", 0.2, (0.0, math.inf),
-    "Fatigue and expense: the rate at which spending decays by itself. Richardson took about "
-    "0.2/yr, the reciprocal of a parliament's five-year life.", "Richardson 1960",
+    name="fatigue", symbol="alpha", kind="state", unit="1/yr", default=0.2, bounds=(0.0, math.inf),
+    meaning="Fatigue and expense: the rate at which spending decays by itself. Richardson took "
+    "about 0.2/yr, the reciprocal of a parliament's five-year life.", source="Richardson 1960",
     plausible=(0.0, 5.0))
 GRIEVANCE = Parameter(
-    "grievance", "g", "state", "1/yr", 0.0, (-math.inf, math.inf),
-    "Grievance (positive) or goodwill (negative) per unit of own output: a drive to arm "
+    name="grievance", symbol="g", kind="state", unit="1/yr", default=0.0,
+    bounds=(-math.inf, math.inf),
+    meaning="Grievance (positive) or goodwill (negative) per unit of own output: a drive to arm "
     "independent of threat, g_i e_i. Without threat spending settles at the burden g/alpha, "
-    "whatever the currency unit.", "Richardson 1960",
+    "whatever the currency unit.", source="Richardson 1960",
     plausible=(-1.0, 1.0))
 GRIEVANCE_LEVEL = Parameter(
-    "grievance_level", "G", "state", "[m]/yr", 0.0, (-math.inf, math.inf),
-    "Richardson's constant grievance in spending units per year (goodwill when negative): "
+    name="grievance_level", symbol="G", kind="state", unit="[m]/yr", default=0.0,
+    bounds=(-math.inf, math.inf),
+    meaning="Richardson's constant grievance in spending units per year (goodwill when negative): "
     "the form in which published fits state it (Richardson 1960; Taagepera et al. 1975). "
     "It adds to the grievance per unit of output, g_i e_i; a growing state's burden from it "
-    "falls as its output grows.", "Richardson 1960")
+    "falls as its output grows.", source="Richardson 1960")
 OFFENCE = Parameter(
-    "offence", "o", "state", "1", 0.5, (0.0, 1.0),
-    "Offensive share of a state's forces and posture (Walt's offensive power and "
-    "intentions); only this share threatens when defence is distinguishable.", "Walt 1985")
+    name="offence", symbol="o", kind="state", unit="1", default=0.5, bounds=(0.0, 1.0),
+    meaning="Offensive share of a state's forces and posture (Walt's offensive power and "
+    "intentions); only this share threatens when defence is distinguishable.", source="Walt 1985")
 DISTINGUISHABILITY = Parameter(
-    "distinguishability", "D", "scalar", "1", 0.5, (0.0, 1.0),
-    "How well offensive forces can be told from defensive ones: at D = 1 only the offensive "
-    "share threatens; at D = 0 every buildup reads as offensive (the security dilemma).",
-    "Jervis 1978")
+    name="distinguishability", symbol="D", kind="scalar", unit="1", default=0.5, bounds=(0.0, 1.0),
+    meaning="How well offensive forces can be told from defensive ones: at D = 1 only the "
+    "offensive share threatens; at D = 0 every buildup reads as offensive (the security dilemma).",
+    source="Jervis 1978")
 OFFENCE_DEFENCE = Parameter(
-    "offence_defence", "omega_o", "scalar", "1", 1.0, (0.0, math.inf),
-    "Offence-defence balance (Jervis 1978): how much more a given hostile force threatens "
+    name="offence_defence", symbol="omega_o", kind="scalar", unit="1", default=1.0,
+    bounds=(0.0, math.inf),
+    meaning="Offence-defence balance (Jervis 1978): how much more a given hostile force threatens "
     "when offence has the advantage (> 1) or less when defence has it (< 1); 1 is neutral. "
     "It scales the hostility of forces, and with it the reward of arming first that drives "
-    "the spiral. Jervis's second variable, beside distinguishability.", "Jervis 1978",
+    "the spiral. Jervis's second variable, beside distinguishability.", source="Jervis 1978",
     plausible=(0.25, 4.0))
 POWER_WEIGHT = Parameter(
-    "power_weight", "eta", "scalar", "1", 1.0, (0.0, math.inf),
-    "Weight of aggregate power in threat: threat scales with (N S_j)^eta, so a state with "
+    name="power_weight", symbol="eta", kind="scalar", unit="1", default=1.0, bounds=(0.0, math.inf),
+    meaning="Weight of aggregate power in threat: threat scales with (N S_j)^eta, so a state with "
     "more than its equal share of power threatens more (Walt's first source of threat). "
-    "eta = 0 gives Richardson's pure reaction to spending.", "Walt 1985",
+    "eta = 0 gives Richardson's pure reaction to spending.", source="Walt 1985",
     plausible=(0.0, 3.0))
 PROXIMITY = Parameter(
-    "proximity", "W", "pair", "1", 1.0, (0.0, 1.0),
-    "Proximity W_ij of state j to state i: the share of j's force that can be brought to bear "
-    "on i (loss-of-strength gradient). The diagonal is zero.", "Boulding 1962")
+    name="proximity", symbol="W", kind="pair", unit="1", default=1.0, bounds=(0.0, 1.0),
+    meaning="Proximity W_ij of state j to state i: the share of j's force that can be brought to "
+    "bear on i (loss-of-strength gradient). The diagonal is zero.", source="Boulding 1962")
 OUTPUT_WEIGHT = Parameter(
-    "output_weight", "omega", "scalar", "1", 2.0 / 3.0, (1e-6, 1.0),
-    "Weight of economic output in the power share S_i = omega e_i/sum e + (1 - omega) "
+    name="output_weight", symbol="omega", kind="scalar", unit="1", default=2.0 / 3.0,
+    bounds=(1e-6, 1.0),
+    meaning="Weight of economic output in the power share S_i = omega e_i/sum e + (1 - omega) "
     "m_i/sum m. The default 2/3 is the non-military weight of the CINC index (four of its "
     "six components). It is kept above 0 so that a disarmed state keeps the power of its "
     "economy and every share stays positive, where the threat term (N S)^eta is "
-    "differentiable.", "Singer et al. 1972",
+    "differentiable.", source="Singer et al. 1972",
     plausible=(0.01, 1.0))
 SUPPORT_EFFICIENCY = Parameter(
-    "support", "phi", "scalar", "1", 0.5, (0.0, 1.0),
-    "Efficiency of allied forces as one's own defence: allied support A_i = phi sum_j c_ij "
-    "W_ij m_j offsets the threat a state must answer alone.", "Walt 1985")
+    name="support", symbol="phi", kind="scalar", unit="1", default=0.5, bounds=(0.0, 1.0),
+    meaning="Efficiency of allied forces as one's own defence: allied support A_i = phi sum_j c_ij "
+    "W_ij m_j offsets the threat a state must answer alone.", source="Walt 1985")
 
 # --- variables -------------------------------------------------------------------------------
 

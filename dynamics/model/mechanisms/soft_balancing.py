@@ -53,32 +53,35 @@ __all__ = ["SOFT_BALANCING", "EFFORT", "HEGEMONY_SHARE", "SOFT_PROPENSITY", "SOF
            "SOFT_DRAG", "SOFT_COST", "SOFT_CONSTRAINT", "EXCESS", "PRESSURE"]
 
 HEGEMONY_SHARE = Parameter(
-    "hegemony_share", "s^*", "scalar", "1", 0.5, (0.0, 0.999),
-    "Power share above which a state counts as a unipole (hegemon). A modelling choice, not "
-    "an estimate: a majority of the system's composite capabilities. Modelski's 50 % "
+    name="hegemony_share", symbol="s^*", kind="scalar", unit="1", default=0.5, bounds=(0.0, 0.999),
+    meaning="Power share above which a state counts as a unipole (hegemon). A modelling choice, "
+    "not an estimate: a majority of the system's composite capabilities. Modelski's 50 % "
     "criterion concerns a world power's share of sea power, not a composite index, and "
     "Wohlforth (1999) calls the post-1991 United States a unipole on a lower composite "
     "share; results that depend on s* should be reported over a range of it.",
-    "Wohlforth 1999",
+    source="Wohlforth 1999",
     plausible=(0.05, 0.95), uncertain=(0.4, 0.6))
 SOFT_PROPENSITY = Parameter(
-    "soft_propensity", "sigma", "state", "1", 1.0, (0.0, math.inf),
-    "Propensity of a state to build soft-balancing effort (diplomacy, institutions, "
-    "exclusive economic arrangements) against a hegemon.", "Pape 2005",
+    name="soft_propensity", symbol="sigma", kind="state", unit="1", default=1.0,
+    bounds=(0.0, math.inf),
+    meaning="Propensity of a state to build soft-balancing effort (diplomacy, institutions, "
+    "exclusive economic arrangements) against a hegemon.", source="Pape 2005",
     plausible=(0.0, 10.0))
 SOFT_DELAY = Parameter(
-    "soft_delay", "tau_v", "scalar", "yr", 2.0, (1e-9, math.inf),
-    "Delay with which soft-balancing effort is built or dismantled.", "Paul 2005",
+    name="soft_delay", symbol="tau_v", kind="scalar", unit="yr", default=2.0,
+    bounds=(1e-9, math.inf),
+    meaning="Delay with which soft-balancing effort is built or dismantled.", source="Paul 2005",
     plausible=(1e-3, 50.0))
 SOFT_DRAG = Parameter(
-    "soft_drag", "zeta", "scalar", "1/yr", 0.05, (0.0, math.inf),
-    "Growth lost per year by the hegemon per unit of soft-balancing pressure V (economic "
-    "arrangements that exclude it).", "Pape 2005",
+    name="soft_drag", symbol="zeta", kind="scalar", unit="1/yr", default=0.05,
+    bounds=(0.0, math.inf),
+    meaning="Growth lost per year by the hegemon per unit of soft-balancing pressure V (economic "
+    "arrangements that exclude it).", source="Pape 2005",
     plausible=(0.0, 1.0))
 SOFT_COST = Parameter(
-    "soft_cost", "chi", "scalar", "1", 1.0, (0.0, math.inf),
-    "Rise of the hegemon's fatigue per unit of soft-balancing pressure: soft balancing "
-    "raises the cost of using and keeping arms, alpha -> alpha (1 + chi V).", "Paul 2005",
+    name="soft_cost", symbol="chi", kind="scalar", unit="1", default=1.0, bounds=(0.0, math.inf),
+    meaning="Rise of the hegemon's fatigue per unit of soft-balancing pressure: soft balancing "
+    "raises the cost of using and keeping arms, alpha -> alpha (1 + chi V).", source="Paul 2005",
     plausible=(0.0, 20.0))
 
 SOFT_CONSTRAINT = Parameter(

@@ -44,12 +44,12 @@ __all__ = ["SPOILS", "SPOILS_SHARE", "SPOILS_PULL", "PARTNERSHIP", "CLAIMANTS",
            "EXPECTED_SPOILS", "DESIGNS", "SPOILS_PART"]
 
 SPOILS_SHARE = Parameter(
-    "spoils_share", "sigma_x", "scalar", "1", 0.5, (0.0, 1.0),
-    "Weight of a bandwagoner's claim on its strong partner's spoils, relative to the "
+    name="spoils_share", symbol="sigma_x", kind="scalar", unit="1", default=0.5, bounds=(0.0, 1.0),
+    meaning="Weight of a bandwagoner's claim on its strong partner's spoils, relative to the "
     "partner's own weight of 1: a bandwagoner fully aligned with a fully strong partner "
     "receives sigma_x / (1 + sigma_x) of what the partner extracts from third parties. Up to 1, "
     "the strong partner takes the larger part (the validity domain of that reading). A "
-    "modelling choice: Schweller (1994) gives no number.", "Schweller 1994",
+    "modelling choice: Schweller (1994) gives no number.", source="Schweller 1994",
     uncertain=(0.1, 1.0))
 
 

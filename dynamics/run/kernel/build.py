@@ -4,10 +4,10 @@ Each member is integrated with its own adaptive steps by the Dormand-Prince 5(4)
 with the same tableau, error estimator, step-size control and 4th-order dense output as
 scipy's ``RK45`` (the coefficients are read from scipy, so the two cannot differ); members
 run in parallel threads (``numba.prange``, in chunks of members taken as threads free up).
-The model's rate is the scalar ``rate_into`` that :mod:`dynamics.codegen.compile` generates from
-the symbolic model. Division follows numpy's error model (inf or NaN, caught by the
-status checks) rather than raising ZeroDivisionError, which also spares a branch per
-division (about 30 % faster on the 5-state model).
+The model's rate is the scalar ``rate_into`` that the code generator prints from the
+symbolic model (:attr:`dynamics.codegen.compile.CompiledModel.scalar`). Division follows
+numpy's error model (inf or NaN, caught by the status checks) rather than raising
+ZeroDivisionError, which also spares a branch per division.
 
 Interventions (:mod:`dynamics.run.interventions`) run inside the kernel with each member's
 own dates and sizes: a member is integrated segment by segment, each ending at its next
@@ -22,14 +22,23 @@ most ``LANE_MAX_VARIABLES`` variables, is integrated side by side
 (:func:`dynamics.run.kernel.body.lanes`): a thread takes a task of members and keeps eight of
 them (``LANES``) in the lanes of one rate evaluation, each lane with its own time, step
 and step control, a lane taking the next member as soon as its own ends. The rate of
-eight members is the scalar rate looped over the lanes (``rate_lanes``, made from
-``rate_into`` by :func:`_lanes_source`), a loop that LLVM turns into vector
+eight members is ``rate_lanes``, the same program printed for lanes
+(:meth:`dynamics.codegen.program.Program.lanes`), a loop that LLVM turns into vector
 instructions; the sums of the Dormand-Prince stages run over all lanes at once too. Each
 lane does what the member-by-member integrator does, in the same order, so the numbers
-are the same to the last bit (tested); only the speed differs (with every mechanism, 10
-states: about 400 ns per member and evaluation against 1.4 us, see
-``benchmarks/ensemble.py``). Its rate costs a compilation of its own (10 states: about
-20 s, once per machine), which is why smaller ensembles run member by member.
+are the same to the last bit (tested); only the speed differs (``benchmarks/ensemble.py``
+prints both). Its rate costs a compilation of its own, which is why smaller ensembles run
+member by member.
+
+In the lanes' rate a power whose exponent is not a number, ``(N S_j)**eta``, is a call
+of :func:`dynamics.run.kernel.maths.power`, which vectorises, where the C library's
+``pow`` runs one lane at a time; the scalar rate keeps ``pow``, which is faster one
+member at a time. The two are equal where the exponent is 0 or 1 (eta's default is 1),
+and there members side by side get the same numbers to the last bit as one by one; for
+other exponents the rates differ by a few units in the last place, and the trajectories
+by no more than the solver's tolerance. Where an exponent is an input equal to 1 in every
+member of a run (:func:`unit_exponents`), that run's lanes' rate has the base in place of
+the power (x^1 is x exactly): a variant compiled once per machine.
 
 Per member the kernel reports a status: 0 finished, 1 diverged (a variable exceeded the
 bound), 2 suspected stiff (too many steps or a vanishing step), 3 non-finite values, 4 too
@@ -46,36 +55,17 @@ error estimate, whose Jacobian columns are exact directional derivatives of the 
 times. Its step budget is ``IMPLICIT_STEPS`` times the solver's. A member it cannot
 finish either, or one with interventions, is left STIFF for the caller to re-run with
 scipy's Radau. The Jacobian-vector product is generated and compiled only when the first
-stiff member of a model shape appears, once per machine (with every mechanism: 3 s for
-three states; for ten, generated in 11 s and compiled in about 65 s, its forward-mode
-program being long; see :class:`dynamics.codegen.compile._ScalarPrinter` for why it has no
-branches).
+stiff member of a model shape appears, once per machine.
 
 The integrators (:mod:`dynamics.run.kernel.body`) are compiled once per machine and kept in
 numba's on-disk cache: the model's functions reach them as numba ``cfunc`` arguments,
-typed by their signature alone. Each such function (the scalar rate ``rate_into``, the
-conditions of a plan's triggered interventions, the Jacobian-vector product
-``jvp_into``) is a small module written to the compiled-code cache
-(``$BALANCING_CACHE_DIR/kernels``; a temporary folder when the disk cache is off), its
-name a hash of its text (numba's and numpy's versions included) so that a changed
-equation is never served stale, and compiled with numba's cache beside it: a new model
-shape pays the compilation of its rate (with every mechanism: 1 s for three states, 13 s
-for ten), a second process loads it (``benchmarks/warm_start.py`` measures both).
-
-In the rate of members side by side (``rate_lanes``) a power whose exponent is not a
-number, ``(N S_j)**eta``, is a call of :func:`dynamics.run.kernel.maths.power`, which
-vectorises, not of the C library's ``pow``, one lane at a time (:func:`_powers`); the
-scalar rate keeps ``pow``, which is faster one member at a time (see
-:mod:`dynamics.run.kernel.maths`). The two are equal where the exponent is 0 or 1 (eta's
-default is 1), and there members side by side get the same numbers to the last bit as
-one by one; for other exponents the rates differ by a few units in the last place, and
-the trajectories by no more than the solver's tolerance. Where an exponent is an input
-equal to 1 in every member of a run (eta's default), that run's lanes' rate has the base
-in place of the power (:func:`_unit_exponents`; x^1 is x exactly, so the numbers are the
-same): a variant of the rate compiled once per machine. At ten states with every
-mechanism it costs 322 ns per member against 359 ns with ``power``
-(``benchmarks/ensemble.py`` prints both), and 2,000 members on one thread took 0.59 s
-against 0.67 s.
+typed by their signature alone. Each such function (the scalar rate, the lanes' rate, the
+conditions of a plan's triggered interventions, the Jacobian-vector product) is a small
+module (:func:`module_text`) kept in the compiled-code cache
+(:func:`dynamics.codegen.cache.compiled_module`), its name a hash of its text (numba's and
+numpy's versions included) so that a changed equation is never served stale: a new model
+shape pays the compilation of its rate, a second process loads it
+(``benchmarks/warm_start.py`` measures both).
 
 numba is an optional dependency (``pip install 'balancing-dynamics[fast]'``);
 :data:`AVAILABLE` says whether it is importable.
@@ -86,22 +76,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.util
-import os
-import re
-import sys
-import tempfile
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from dynamics.codegen.compile import CompiledModel, write_atomic
+from dynamics.codegen import cache
+from dynamics.codegen.compile import CompiledModel
+from dynamics.results.labelled import Status
 from dynamics.run.interventions import Plan
 
 __all__ = ["AVAILABLE", "FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT",
-           "integrate_members", "with_compiled_rate", "LOGGED", "IMPLICIT_STEPS", "RATE", "JVP"]
+           "integrate_members", "with_compiled_rate", "LOGGED", "IMPLICIT_STEPS", "RATE", "JVP",
+           "module_text", "unit_exponents", "lanes_rate", "OUTCOMES"]
 
 #: explicit steps a member takes before the stiffness test may send it to the implicit
 #: method (benchmarks/wide.py, 10,000 members drawn over the registry's ranges: 1,000
@@ -145,156 +132,42 @@ except ImportError:  # pragma: no cover - exercised only without numba
 #: members per task handed to a thread (dynamic scheduling)
 _CHUNK = 16
 
-
-def _compiled(source: str, name: str, signature: str):
-    """The numba cfunc of the function ``name`` defined in ``source`` (generated code): a
-    module written to the compiled-code cache and imported, so that numba compiles it once
-    per machine, not once per process (see the module docstring)."""
-    return _module(source, name, signature).compiled
-
-
-@functools.lru_cache(maxsize=64)
-def _module(source: str, name: str, signature: str):
-    """The imported module of :func:`_compiled`: ``compiled``, the cfunc, and ``jitted``,
-    the same function as a numba dispatcher that Python calls (compiled on its first
-    call)."""
-    text = _module_text(_function(source, name), name, signature)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-    module_name = f"dynamics_kernel_{digest}"
-    path = _kernel_folder() / f"{module_name}.py"
-    if not path.is_file() or path.read_text() != text:
-        write_atomic(path, text)  # another process may be writing the same module
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # numba's cache finds a function's module by name
-    spec.loader.exec_module(module)
-    return module
+#: what each of the kernel's integer codes means for a member: its
+#: :class:`~dynamics.results.labelled.Status` and message (formatted with the solver's
+#: ``divergence`` and the most interventions a member may fire, ``fired``), or None for
+#: STIFF: a member the caller re-runs with scipy's Radau
+OUTCOMES: dict[int, tuple[Status, str] | None] = {
+    0: (Status.SUCCESS, ""),
+    1: (Status.DIVERGED, "a variable exceeded {divergence:g} times the initial scale"),
+    2: None,
+    3: (Status.FAILED, "non-finite values"),
+    4: (Status.FAILED, "more than {fired:,} interventions fired (a repeating condition "
+                       "that chatters)"),
+    5: (Status.SUCCESS, "suspected stiff: integrated by the kernel's implicit Rosenbrock "
+                        "method"),
+}
 
 
-def _powers(text: str, unit: frozenset[str] = frozenset()) -> str:
-    """``text`` (generated code) with every power whose exponent is not a number,
-    ``base**exponent``, written ``power(base, exponent)`` (:mod:`dynamics.run.kernel.maths`:
-    arithmetic that vectorises, where ``**`` is a call to the C library's ``pow`` for one
-    lane at a time), for the lanes' rate, or ``(base)`` where the exponent is a name in
-    ``unit`` (an input equal to 1 in every member); the power of a number stays, as LLVM
-    turns it into products or a division. Operands are read by text: a name, a number, or
-    a bracketed group with the name before it (a call, an index); rewritten from the last
-    to the first, so that a power inside another's operand is rewritten too."""
-    pending = [m.start() for m in re.finditer(r"\*\*", text)]
-    while pending:
-        at = pending.pop()
-        end = at + 2  # the exponent: [-] name-or-number, then bracketed groups
-        end += text[end] == "-"
-        while end < len(text) and (text[end].isalnum() or text[end] in "_."):
-            end += 1
-        while end < len(text) and text[end] in "([":
-            end = _group_end(text, end)
-        exponent = text[at + 2:end]
-        try:
-            float(exponent.strip("()"))
-            continue  # a number
-        except ValueError:
-            pass
-        start = at  # the base: bracketed groups, then the name before them
-        while start > 0 and text[start - 1] in ")]":
-            start = _group_start(text, start - 1)
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
-            start -= 1
-        opening, closing = ("(", ")") if exponent in unit else ("power(", f", {exponent})")
-        text = f"{text[:start]}{opening}{text[start:at]}{closing}{text[end:]}"
-        # a power inside this base moved right by the length of the opening
-        pending = [k + len(opening) if k >= start else k for k in pending]
-    return text
+def _compiled(function: str, name: str, signature: str):
+    """The numba cfunc of the function ``name`` whose generated source is ``function``: a
+    module in the compiled-code cache (:func:`dynamics.codegen.cache.compiled_module`),
+    so that numba compiles it once per machine, not once per process."""
+    return cache.compiled_module(module_text(function, name, signature)).compiled
 
 
-@functools.lru_cache(maxsize=32)
-def _input_exponents(source: str) -> frozenset[str]:
-    """The inputs of the scalar rate in ``source`` that are the exponent of a power, by
-    their names in the code (``p<k>``, the input in column k)."""
-    return frozenset(re.findall(r"\*\*(p\d+)\b", _function(source, "rate_into")))
-
-
-def _unit_exponents(source: str, p: np.ndarray) -> frozenset[str]:
-    """The exponents of :func:`_input_exponents` equal to 1 in every member of the inputs
-    ``p`` (members by columns): their powers are their bases in the lanes' rate."""
-    return frozenset(name for name in _input_exponents(source)
-                     if np.all(p[..., int(name[1:])] == 1.0))
-
-
-def _group_end(text: str, at: int) -> int:
-    """The index after the bracket that closes the one at ``at``."""
-    depth = 0
-    for k in range(at, len(text)):
-        depth += (text[k] in "([") - (text[k] in ")]")
-        if depth == 0:
-            return k + 1
-    raise ValueError(f"unbalanced brackets in generated code at {text[at:at + 40]!r}")
-
-
-def _group_start(text: str, at: int) -> int:
-    """The index of the bracket that opens the one that closes at ``at``."""
-    depth = 0
-    for k in range(at, -1, -1):
-        depth += (text[k] in ")]") - (text[k] in "([")
-        if depth == 0:
-            return k
-    raise ValueError(f"unbalanced brackets in generated code at {text[at - 40:at + 1]!r}")
-
-
-def _function(source: str, name: str) -> str:
-    """The text of the top-level function ``name`` in generated ``source``, where each
-    top-level definition starts a line with ``def`` and runs to the next: found by text,
-    not parsed (parsing the 10-state model's code took 0.76 s in every process)."""
-    text = "\n" + source
-    start = text.find(f"\ndef {name}(")
-    if start < 0:
-        raise ValueError(f"the generated code defines no function {name!r}")
-    end = text.find("\ndef ", start + 1)
-    return text[start + 1:end if end >= 0 else len(text)].rstrip() + "\n"
-
-
-@functools.lru_cache(maxsize=32)
-def _lanes_source(source: str, n_variables: int, unit: frozenset[str] = frozenset()) -> str:
-    """``def rate_lanes(b, m)``: the scalar rate ``rate_into`` of ``source`` evaluated for
-    ``m`` members side by side, each in a lane of ``kernel_body.LANES``, in one loop over
-    the lanes that the compiler vectorises (the same operations, so the same numbers in
-    every lane; a power whose exponent is an input named in ``unit`` is its base, see
-    :func:`_powers`). ``b`` holds a row of ``LANES`` values per slot: the variables (rows
-    0..n-1), the rates (rows n..2n-1), then the inputs; see ``kernel_body.lanes``.
-
-    The lane index and the offsets are unsigned: numba does not then emit the negative
-    index check that it emits for a signed index, whose select on every load kept LLVM
-    from vectorising the loop (the 10-state rate ran no faster per member than the
-    scalar one). One buffer rather than three arrays spares the runtime checks for
-    overlap that LLVM would otherwise need between every store and load."""
-    rows = {"y": 0, "out": n_variables}
-    scalar = _powers(_function(source, "rate_into"), unit)
-    header, body = scalar.split("\n", 1)
-    if header != "def rate_into(y, p, out):":
-        raise ValueError(f"unexpected scalar rate: {header!r}")
-
-    def slot(match: re.Match) -> str:
-        row = rows.get(match[1], 2 * n_variables) + int(match[2])
-        return f"b[lane + numpy.uint64({row * kernel_body.LANES})]"
-
-    body = re.sub(r"\b(y|p|out)\[(\d+)\]", slot, body)
-    return ("def rate_lanes(b, m):\n    for k in range(m):\n"
-            "        lane = numpy.uint64(k)\n" + textwrap.indent(body, "    "))
-
-
-def _module_text(function: str, name: str, signature: str) -> str:
+def module_text(function: str, name: str, signature: str) -> str:
     """The module of one compiled function: its text and the cfunc of it; the versions of
     numba and numpy are stamped in, so that a new version never loads an old compilation,
-    and where the function calls :func:`~dynamics.run.kernel.maths.power` (the lanes' rate) a
-    digest of that module too."""
-    uses_power = re.search(r"(?<![\w.])power\(", function) is not None
+    and in the lanes' rate, which calls :func:`~dynamics.run.kernel.maths.power`, a digest
+    of that module too (numba's cache of a module does not see a change to a function
+    that it inlines)."""
+    lanes = name == "rate_lanes"
     return "\n".join([
         f"# generated by dynamics.run.kernel.build for numba {numba.__version__}, numpy "
-        f"{np.__version__}" + (f", dynamics.run.kernel.maths {_math_digest()}" if uses_power
+        f"{np.__version__}" + (f", dynamics.run.kernel.maths {_math_digest()}" if lanes
                                else "") + "; do not edit",
         "import numba", "import numpy",
-        *(["from dynamics.run.kernel.maths import power"] if uses_power else []), "",
+        *(["from dynamics.run.kernel.maths import power"] if lanes else []), "",
         function, "",
         f"compiled = numba.cfunc({signature!r}, cache=True, error_model=\"numpy\")({name})",
         f"jitted = numba.njit(cache=True, error_model=\"numpy\")({name})", ""])
@@ -302,32 +175,23 @@ def _module_text(function: str, name: str, signature: str) -> str:
 
 @functools.cache
 def _math_digest() -> str:
-    """A digest of :mod:`dynamics.run.kernel.maths`'s text, stamped into each kernel module that
-    calls its ``power``: numba's cache of a module does not see a change to a function
-    that it inlines."""
+    """A digest of :mod:`dynamics.run.kernel.maths`'s text."""
     return hashlib.sha256(Path(kernel_math.__file__).read_bytes()).hexdigest()[:12]
 
 
-def _kernel_folder() -> Path:
-    """Where kernel modules (and numba's compiled objects beside them) are kept: the
-    compiled-code cache's ``kernels`` folder, or a temporary folder for this process when
-    the disk cache is off (``BALANCING_CACHE_DIR=""``) or cannot be written."""
-    folder = os.environ.get("BALANCING_CACHE_DIR",
-                            str(Path.home() / ".cache" / "balancing-dynamics"))
-    if folder:
-        path = Path(folder) / "kernels"
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            if os.access(path, os.W_OK):
-                return path
-        except OSError:
-            pass
-    return _scratch()
+def unit_exponents(compiled: CompiledModel, p: np.ndarray) -> frozenset[int]:
+    """The inputs that are an exponent of a power in the rate
+    (:attr:`~dynamics.codegen.compile.CompiledModel.exponents`) and equal to 1 in every
+    member of the inputs ``p`` (members by rows): their powers are their bases in the
+    lanes' rate (x^1 is x exactly, so the numbers are the same)."""
+    return frozenset(k for k in compiled.exponents if np.all(p[..., k] == 1.0))
 
 
-@functools.cache
-def _scratch() -> Path:
-    return Path(tempfile.mkdtemp(prefix="dynamics-kernels-"))
+def lanes_rate(compiled: CompiledModel, unit: frozenset[int] = frozenset()):
+    """The compiled rate of members side by side (``rate_lanes(b, m)``) with the powers
+    of the exponents in ``unit`` as their bases."""
+    assert compiled.lanes_source is not None  # the kernel runs unrolled code
+    return _compiled(compiled.lanes_source(kernel_body.LANES, unit), "rate_lanes", LANE_RATE)
 
 
 def with_compiled_rate(compiled: CompiledModel) -> CompiledModel:
@@ -336,7 +200,8 @@ def with_compiled_rate(compiled: CompiledModel) -> CompiledModel:
     kernel leaves to it (``Radau``): with every mechanism at three states an evaluation
     costs about 140 us in numpy, which made most of a re-run's time. Compiled on its first
     call, once per machine (its module is the kernel's)."""
-    jitted = _module(compiled.source, "rate_into", RATE).jitted
+    assert compiled.scalar is not None  # the kernel runs unrolled code
+    jitted = cache.compiled_module(module_text(compiled.scalar, "rate_into", RATE)).jitted
     n = compiled.n_variables
 
     def rate(t: float, y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -371,6 +236,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     out = np.empty((members, t_out.size, y0.shape[1]))  # filled by the kernel
     status = np.zeros(members, dtype=np.int64)
     conditions = plan.conditions if plan is not None else NO_CONDITIONS
+    assert compiled.scalar is not None  # the kernel runs unrolled code
 
     def per_member(array: np.ndarray | None, columns: int) -> np.ndarray:
         if array is None:
@@ -388,9 +254,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     log_e = np.zeros((members, LOGGED), dtype=np.int64)
     log_n = np.zeros(members, dtype=np.int64)
     if plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES:
-        lane_rate = _compiled(_lanes_source(compiled.source, compiled.n_variables,
-                                            _unit_exponents(compiled.source, p)),
-                              "rate_lanes", LANE_RATE)
+        lane_rate = lanes_rate(compiled, unit_exponents(compiled, p))
         with numba.parallel_chunksize(1):
             kernel_body.many_lanes(
                 lane_rate, _array(y0), _array(p), float(t_span[0]), float(t_span[1]),
@@ -403,7 +267,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         # thread.
         with numba.parallel_chunksize(_CHUNK):
             kernel_body.many(  # type: ignore[call-arg]  # (numba's typing of a dispatcher)
-                _compiled(compiled.source, "rate_into", RATE),
+                _compiled(compiled.scalar, "rate_into", RATE),
                 _compiled(conditions, "conditions", RATE),
                 _array(y0), _array(p), float(t_span[0]), float(t_span[1]), _array(t_out),
                 float(rtol), float(atol), _array(bounds), int(max_steps),
@@ -420,7 +284,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         assert compiled.jvp_source is not None  # the kernel runs unrolled code
         with numba.parallel_chunksize(1):
             kernel_body.implicit_many(
-                _compiled(compiled.source, "rate_into", RATE),
+                _compiled(compiled.scalar, "rate_into", RATE),
                 _compiled(compiled.jvp_source(), "jvp_into", JVP), y_stiff, p_stiff,
                 float(t_span[0]), float(t_span[1]), _array(t_out), float(rtol), float(atol),
                 _array(np.asarray(bounds)[stiff]), int(max_steps) * IMPLICIT_STEPS, again,

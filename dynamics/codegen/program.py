@@ -1,0 +1,221 @@
+"""Straight-line programs of a model's expressions, written out per target.
+
+A :class:`Program` holds the model's slots (variables ``y<k>``, inputs ``p<k>``) and
+eliminates common subexpressions once per list of expressions (sympy's ``cse``; the
+rate's serves its numpy function, Jacobian, scalar form and lanes: 1.2 s each at N = 10).
+Its methods write the functions of the unrolled path from that one program, each with the
+printer of its target (:mod:`dynamics.codegen.printers`):
+
+- :meth:`Program.function`: ``def name(t, y, p)`` in numpy over any leading axes;
+- :meth:`Program.jacobian`: its Jacobian by forward mode over the program;
+- :meth:`Program.scalar`: ``def name(y, p, out)`` for one member (numba or Python);
+- :meth:`Program.jvp`: ``def jvp_into(y, p, v, out)``, the derivative along ``v``;
+- :meth:`Program.lanes`: ``def rate_lanes(b, m)``, members side by side in lanes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sympy as sp
+
+from dynamics.codegen.printers import LanesPrinter, NumpyPrinter, ScalarPrinter
+
+__all__ = ["Program", "program_of"]
+
+
+def _broadcast(array: str, k: int) -> str:
+    return f"{array}[..., {k}]"
+
+
+def _member(array: str, k: int) -> str:
+    return f"{array}[{k}]"
+
+
+def program_of(model) -> Program:
+    """The program of one model's straight-line code (its variables and inputs)."""
+    y = [s.symbol for s in model.variables]
+    p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
+    return Program(y, p)
+
+
+class Program:
+    """Straight-line code over the model's variables ``y`` and inputs ``p``, printed by
+    name (``y<k>``, ``p<k>``)."""
+
+    def __init__(self, y: Sequence[sp.Symbol], p: Sequence[sp.Symbol]):
+        self.y, self.p = list(y), list(p)
+        self.names = ({s: f"y{k}" for k, s in enumerate(self.y)}
+                      | {s: f"p{k}" for k, s in enumerate(self.p)})
+        self._reduced: dict[tuple[sp.Expr, ...], tuple] = {}
+        self.printer = NumpyPrinter(self.names)
+        self.scalar_printer = ScalarPrinter(self.names)
+
+    def print(self, expr: sp.Expr) -> str:
+        return self.printer.doprint(expr)
+
+    def cse(self, exprs: Sequence[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]],
+                                                     list[sp.Expr]]:
+        """Common subexpressions of ``exprs`` and the reduced expressions, computed once
+        per list."""
+        key = tuple(exprs)
+        if key not in self._reduced:
+            self._reduced[key] = sp.cse(list(exprs), order="none",
+                                        symbols=sp.numbered_symbols("x", real=True))
+        return self._reduced[key]
+
+    def exponents(self, exprs: Sequence[sp.Expr]) -> tuple[int, ...]:
+        """The inputs (columns of ``p``) that are the exponent of a power in ``exprs``'s
+        program: where one is 1 in every member of a run, the lanes' power is its base."""
+        common, reduced = self.cse(exprs)
+        position = {s: k for k, s in enumerate(self.p)}
+        found = {int(position[node.exp]) for e in [*(c for _, c in common), *reduced]
+                 for node in e.atoms(sp.Pow) if node.exp in position}
+        return tuple(sorted(found))
+
+    def preamble(self, common, reduced, load: Callable[[str, int], str],
+                 printer: NumpyPrinter) -> list[str]:
+        """Lines reading the variables and inputs used (``load(array, k)`` is the reading
+        of slot ``k`` of ``y`` or ``p``) and computing the common subexpressions."""
+        used = set().union(*(e.free_symbols for e in reduced),
+                           *(e.free_symbols for _, e in common))
+        return [*(f"    y{k} = {load('y', k)}" for k, s in enumerate(self.y) if s in used),
+                *(f"    p{k} = {load('p', k)}" for k, s in enumerate(self.p) if s in used),
+                *(f"    {s} = {printer.doprint(e)}" for s, e in common)]
+
+    def function(self, name: str, exprs: Sequence[sp.Expr], tail: str) -> str:
+        """``def name(t, y, p)`` returning the expressions stacked on a last axis of shape
+        ``tail``."""
+        common, reduced = self.cse(exprs)
+        lines = [f"def {name}(t, y, p):",
+                 *self.preamble(common, reduced, _broadcast, self.printer),
+                 f"    out = numpy.empty(numpy.broadcast_shapes(y.shape[:-1], "
+                 f"p.shape[:-1]) + {tail})"]
+        lines += [f"    out[..., {k}] = {self.print(e)}" for k, e in enumerate(reduced)]
+        lines.append("    return out")
+        return "\n".join(lines)
+
+    def scalar(self, name: str, exprs: Sequence[sp.Expr]) -> str:
+        """``def name(y, p, out)`` for one member (1-d y and p), writing into ``out``.
+
+        Plain scalar arithmetic, the builtin max and min and numpy ufuncs only, so that
+        numba can compile it and Python run it as it is; the same program as
+        :meth:`function`, printed by :class:`~dynamics.codegen.printers.ScalarPrinter`.
+        """
+        if not exprs:
+            return f"def {name}(y, p, out):\n    pass"
+        common, reduced = self.cse(exprs)
+        printer = self.scalar_printer
+        body = [f"    out[{k}] = {printer.doprint(e)}" for k, e in enumerate(reduced)]
+        return "\n".join([f"def {name}(y, p, out):",
+                          *self.preamble(common, reduced, _member, printer), *body])
+
+    def lanes(self, exprs: Sequence[sp.Expr], lanes: int, unit: frozenset[int]) -> str:
+        """``def rate_lanes(b, m)``: :meth:`scalar`'s program for ``m`` members side by
+        side, each in one of ``lanes`` lanes, in one loop over the lanes that the compiler
+        vectorises (the same operations, so the same numbers in every lane; a power whose
+        exponent is an input in ``unit`` is its base, see
+        :class:`~dynamics.codegen.printers.LanesPrinter`). ``b`` holds a row of ``lanes``
+        values per slot: the variables (rows 0..n-1), the rates (rows n..2n-1), then the
+        inputs (see :func:`dynamics.run.kernel.body.lanes`).
+
+        The lane index and the offsets are unsigned: numba does not then emit the negative
+        index check that it emits for a signed index, whose select on every load kept LLVM
+        from vectorising the loop. One buffer rather than three arrays spares the runtime
+        checks for overlap that LLVM would otherwise need between every store and load."""
+        common, reduced = self.cse(exprs)
+        n = len(self.y)
+        printer = LanesPrinter(self.names, frozenset(self.p[k] for k in unit))
+        row = {"y": 0, "p": 2 * n}
+
+        def slot(array: str, k: int) -> str:
+            return f"b[lane + numpy.uint64({(row[array] + k) * lanes})]"
+
+        lines = self.preamble(common, reduced, slot, printer)
+        lines += [f"    b[lane + numpy.uint64({(n + k) * lanes})] = {printer.doprint(e)}"
+                  for k, e in enumerate(reduced)]
+        return "\n".join(["def rate_lanes(b, m):", "    for k in range(m):",
+                          "        lane = numpy.uint64(k)",
+                          *("    " + line for line in lines)])
+
+    def jvp(self, exprs: Sequence[sp.Expr]) -> str:
+        """``def jvp_into(y, p, v, out)``: the exact derivative of ``exprs`` along ``v``
+        for one member by forward mode over the program, one scalar tangent ``t<x>`` per
+        step, as scalar code that numba compiles quickly (the kernel's implicit method
+        builds its Jacobian from n of them: a tangent array per step made numba's
+        compilation of the 3-state Jacobian take 19 s)."""
+        common, reduced = self.cse(exprs)
+        position = {s: k for k, s in enumerate(self.y)}
+        printer = self.scalar_printer
+        lines = ["def jvp_into(y, p, v, out):",
+                 *self.preamble(common, reduced, _member, printer)]
+        moving: set[sp.Symbol] = set()
+
+        def tangent(expr: sp.Expr) -> str | None:
+            terms = []
+            for u in sorted(expr.free_symbols, key=sp.default_sort_key):
+                if u in position or u in moving:
+                    derivative = expr.diff(u)
+                    if derivative != 0:
+                        along = f"v[{position[u]}]" if u in position else f"t{u}"
+                        terms.append(f"({printer.doprint(derivative)}) * {along}")
+            return " + ".join(terms) if terms else None
+
+        for symbol, expr in common:
+            text = tangent(expr)
+            if text is not None:
+                moving.add(symbol)
+                lines.append(f"    t{symbol} = {text}")
+        for k, expr in enumerate(reduced):
+            lines.append(f"    out[{k}] = {tangent(expr) or '0.0'}")
+        return "\n".join(lines)
+
+    def jacobian(self, exprs: Sequence[sp.Expr]) -> str:
+        """``def jacobian(t, y, p)``: d(exprs)/dy by forward-mode differentiation of the
+        program.
+
+        Each common subexpression ``x = f(...)`` that depends on the variables gets a
+        tangent ``dx`` (shape ``(..., n)``, its gradient) from the chain rule over f's own
+        arguments, so only small expressions are differentiated and the code grows with
+        the program, not with the expanded Jacobian (whose symbolic form for ten states
+        had not finished in 30 minutes). A kink's derivative is taken from the right,
+        as the printer's Heaviside says.
+        """
+        common, reduced = self.cse(exprs)
+        position = {s: k for k, s in enumerate(self.y)}
+        tangent: set[sp.Symbol] = set()
+        lines = ["def jacobian(t, y, p):",
+                 *self.preamble(common, reduced, _broadcast, self.printer),
+                 "    shape = numpy.broadcast_shapes(y.shape[:-1], p.shape[:-1])",
+                 f"    out = numpy.zeros(shape + ({len(self.y)}, {len(self.y)}))"]
+
+        def gradient(target: str, expr: sp.Expr) -> list[str]:
+            chain: list[tuple[sp.Symbol, sp.Expr]] = []
+            direct: list[tuple[sp.Symbol, sp.Expr]] = []
+            for u in sorted(expr.free_symbols, key=sp.default_sort_key):
+                if u in position or u in tangent:
+                    derivative = expr.diff(u)
+                    if derivative != 0:
+                        (direct if u in position else chain).append((u, derivative))
+            if not chain and not direct:
+                return []
+            # chain terms make a new array (never an alias of another tangent), to which
+            # the direct partials are added in place
+            terms = [f"{float(d)!r} * d{u}" if d.is_number else
+                     f"({self.print(d)})[..., None] * d{u}" for u, d in chain]
+            first = " + ".join(terms) if terms else f"numpy.zeros(shape + ({len(self.y)},))"
+            return [f"    {target} = {first}",
+                    *(f"    {target}[..., {position[u]}] += {self.print(d)}"
+                      for u, d in direct)]
+
+        for symbol, expr in common:
+            body = gradient(f"d{symbol}", expr)
+            if body:
+                tangent.add(symbol)
+                lines += body
+        for k, expr in enumerate(reduced):
+            body = gradient("row", expr)
+            if body:
+                lines += body + [f"    out[..., {k}, :] = row"]
+        lines.append("    return out")
+        return "\n".join(lines)
