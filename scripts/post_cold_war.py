@@ -197,10 +197,11 @@ ramp = 3
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else cow_path()
     old = TARGET.read_text() if TARGET.is_file() else ""
-    # the description and the measured [robustness] table are kept: neither is derived
+    # the description and what follows [prose] (the declared prose, variants and claims,
+    # and the measured [robustness]) are kept: none of it is derived
     description = (old.split('description = """\n')[1].split('\n"""')[0] if old
                    else "(to be written)")
-    measured = old.partition("[robustness]")
+    measured = old.partition("[prose]")
     text = render(derive(path)).replace("DESCRIPTION", description)
     TARGET.write_text(text + ("\n" + "".join(measured[1:]) if measured[1] else ""))
     print(f"wrote {TARGET}")

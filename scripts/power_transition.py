@@ -189,7 +189,7 @@ def _quoted(names) -> str:
 
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA
-    measured = TARGET.read_text().partition("[robustness]")  # kept: it is measured, not derived
+    measured = TARGET.read_text().partition("[prose]")  # kept: declared and measured
     TARGET.write_text(render(derive(path)) + ("\n" + "".join(measured[1:]) if measured[1]
                                               else ""))
     print(f"wrote {TARGET}")

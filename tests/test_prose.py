@@ -1,13 +1,15 @@
 """Every number in a scenario's title, description and theory is accounted for.
 
 Each number found in the prose (decimals, percentages, decades; not years of citations or
-data) must be declared below as one of:
+data) must be declared in the scenario file's ``[prose]`` table as one of:
 
 - an **input**: a value the scenario sets or inherits (a parameter, its registry default,
   an initial value, the time span), or the ratio or product of two of them (a burden
   g/alpha); checked against the scenario's values;
-- a **result**: recomputed here from the shipped scenario (a run, or a closed form of its
-  inputs) and compared at the precision printed;
+- a **result**: read from a run as the file says (``{ read = "share.Riser", at = "max" }``,
+  :func:`dynamics.scenarios.loader.prose_value`), or, marked ``"code"`` there, computed by
+  ``CODED`` below (a closed form of its inputs, a study), and compared at the precision
+  printed;
 - **given**: a point at which the text evaluates something (D* - 0.001), or a number cited
   from the literature (Richardson's 0.73/yr), stated as such.
 
@@ -35,6 +37,8 @@ from dynamics.analysis.metrics import (
 )
 from dynamics.model.values import resolve_initial, resolve_parameters
 from dynamics.scenarios import list_scenarios, load_scenario
+from dynamics.scenarios.declared import CODED as CODE
+from dynamics.scenarios.loader import prose_value
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e-?\d+)?(?:\s*%|s\b)?")
 YEAR = re.compile(r"[-+]?(1[6-9]|20)\d\d")
@@ -152,73 +156,55 @@ def _soft_effort(aggressive: bool) -> float:
         scenario = scenario.with_values({"offence": {"Unipole": 0.8}})
     return float(scenario.run()["v"][:, 1:].sum(axis=1).mean())
 
-#: scenario -> (inputs, results, given); results map the printed number to its value
-PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
-    "richardson-stable": ("0.3 0.2 0.15", {
-        "0.09": lambda: 0.3 * 0.3, "0.0225": lambda: 0.15 * 0.15,
-        "0.04": lambda: float(run("richardson-stable")["m"][-1].mean())}, ""),
-    "richardson-runaway": ("0.9 0.2", {
-        "0.81": lambda: 0.9 * 0.9, "0.04": lambda: 0.2 * 0.2, "0.7": lambda: 0.9 - 0.2}, "0.73"),
-    "hegemonic-rise": ("0.5 5 % 2.5 % 40 % 0.2 0.006 3 % 0.006 0.2 0.012 6 %", {}, ""),
-    "internal-balancing": ("0.1 0.5", {}, ""),
-    "external-balancing": ("0.5", {
-        "0.96": lambda: float(run("external-balancing")["c", "West", "Centre"].max()),
-        "0.52": lambda: peak_share(run("external-balancing"), "Riser").share,
-        "0.77": lambda: peak_share(run("hegemonic-rise"), "Riser").share}, ""),
-    "combined-balancing": ("", {}, ""),
-    "security-dilemma": (
-        "0.1 0.9 0.2 40 % 0.002", {
-            "0.74": lambda: 0.9 * (0.1 + 0.8 * 0.9),
-            "73 %": lambda: _use_of_ceiling(0.2),
-            "29 %": lambda: _use_of_ceiling(0.2) * 0.4,
-            "0.864": _d_star,
-            "0.4 %": lambda: _onset(0.001), "3.9 %": lambda: _onset(0.01),
-            "15 %": lambda: _use_of_ceiling(_d_star()),
-            "6 %": lambda: _use_of_ceiling(0.95)}, "0.001 0.01 0.95"),
-    "four-worlds-doubly-dangerous": ("1.5 0.2 0.1 0.5", {
+#: the results of the prose that only code computes (declared "code" in each scenario's
+#: [prose] table): scenario -> the number as printed -> its value
+CODED: dict[str, dict[str, Callable[[], float]]] = {
+    "richardson-runaway": {
+        "0.7": lambda: 0.9 - 0.2,
+    },
+    "security-dilemma": {
+        "0.74": lambda: 0.9 * (0.1 + 0.8 * 0.9),
+        "73 %": lambda: _use_of_ceiling(0.2),
+        "29 %": lambda: _use_of_ceiling(0.2) * 0.4,
+        "0.864": _d_star,
+        "0.4 %": lambda: _onset(0.001),
+        "3.9 %": lambda: _onset(0.01),
+        "15 %": lambda: _use_of_ceiling(_d_star()),
+        "6 %": lambda: _use_of_ceiling(0.95),
+    },
+    "four-worlds-doubly-dangerous": {
         "92 %": lambda: _world("doubly-dangerous", "use", "North"),
         "59 %": lambda: _world("doubly-dangerous", "use", "South"),
         "1.53": lambda: _world("doubly-dangerous", "output", "South"),
-        "0.47": lambda: _world("doubly-dangerous", "output", "North")}, ""),
-    "four-worlds-dilemma-defence": ("0.2 0.5 0.1", {
+        "0.47": lambda: _world("doubly-dangerous", "output", "North"),
+    },
+    "four-worlds-dilemma-defence": {
         "42 %": lambda: _world("dilemma-defence", "use", "North"),
-        "92 %": lambda: _world("doubly-dangerous", "use", "North")}, ""),
-    "four-worlds-offence-distinguishable": ("0.9 1.5 0.1 0.5", {
+        "92 %": lambda: _world("doubly-dangerous", "use", "North"),
+    },
+    "four-worlds-offence-distinguishable": {
         "0.54": lambda: _world("offence-distinguishable", "pi", "South"),
         "0.18": lambda: _world("offence-distinguishable", "pi", "North"),
         "56 %": lambda: _world("offence-distinguishable", "use", "North"),
         "92 %": lambda: _world("doubly-dangerous", "use", "North"),
         "1.18": lambda: _world("offence-distinguishable", "output", "North"),
-        "0.82": lambda: _world("offence-distinguishable", "output", "South")}, ""),
-    "four-worlds-doubly-stable": ("0.9 0.5 0.1", {
-        "7 %": lambda: _world("doubly-stable", "use", "North")}, ""),
-    "bandwagoning": ("0.25 0.8 0.1", {
-        "0.14": lambda: float(run("bandwagoning")["share", "Weak1"][0]),
-        "0.45": lambda: float(run("bandwagoning")["share", "Strong"][0]),
-        "0.40": lambda: _final("bandwagoning", "share", "Strong", "bandwagoning"),
-        "0.63": lambda: float(run("bandwagoning")["c", "Strong", "Weak1"][-1]),
-        "0.51": lambda: peak_share(run("bandwagoning"), "Strong").share,
-        "0.48": lambda: _final("bandwagoning", "share", "Strong")}, ""),
-    "bandwagoning-for-profit": ("", {
-        "0.751": lambda: float(run("bandwagoning-for-profit")["c", "Jackal",
-                                                              "Revisionist"][-1]),
-        "0.742": lambda: float(run("bandwagoning-for-profit", "spoils")["c", "Jackal",
-                                                                        "Revisionist"][-1]),
-        "0.740": lambda: float(run("bandwagoning-for-profit")["c", "Jackal", "Target"][-1]),
-        "0.791": lambda: float(run("bandwagoning-for-profit", "spoils")["c", "Jackal",
-                                                                        "Target"][-1]),
-        "0.471": lambda: _final("bandwagoning-for-profit", "e", "Jackal"),
-        "0.450": lambda: _final("bandwagoning-for-profit", "e", "Jackal", "spoils")}, ""),
-    "free-riding": ("3 0.6 0.3 0.8 10 % 1 % 0.05", {
+        "0.82": lambda: _world("offence-distinguishable", "output", "South"),
+    },
+    "four-worlds-doubly-stable": {
+        "7 %": lambda: _world("doubly-stable", "use", "North"),
+    },
+    "free-riding": {
         "+1": lambda: min(burden_size_correlation(run("free-riding"), ALLIES, start=5.0),
                           burden_size_correlation(run("free-riding"), ALLIES[1:], start=5.0)),
-        "1.93": lambda: _burden("Leader"), "1.27": lambda: _burden("Ally1"),
-        "0.48": lambda: _burden("Ally2"), "0.09 %": lambda: _burden("Ally3") / 100,
+        "1.93": lambda: _burden("Leader"),
+        "1.27": lambda: _burden("Ally1"),
+        "0.48": lambda: _burden("Ally2"),
+        "0.09 %": lambda: _burden("Ally3") / 100,
         "0.91": lambda: float(mean_cohesion(run("free-riding"), ALLIES).max()),
         "0.61": lambda: float(mean_cohesion(run("free-riding"), ALLIES)[-1]),
-        "0.18": lambda: float(run("free-riding")["c"][:, 1:4, 4].max())}, ""),
-    "unipolar-decay": ("10 % 0.2 0.7 0.01 0.5 2.2 1.2 4 % 2 % 0.1 60", {
-        "62 %": lambda: float(run("unipolar-decay")["share", "Unipole"][0]),
+        "0.18": lambda: float(run("free-riding")["c"][:, 1:4, 4].max()),
+    },
+    "unipolar-decay": {
         "10.0": lambda: _decomposition()["as shipped"],
         "19.2": lambda: _decomposition()["without headroom of the secondary powers"],
         "14.2": lambda: _decomposition()["without catch-up growth"],
@@ -226,34 +212,31 @@ PROSE: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
         "10.4": lambda: _decomposition()["without soft balancing"],
         "9.7": lambda: _decomposition()[
             "without secondary powers below their settled spending"],
-        "57 %": _settled_share}, ""),
-    "soft-balancing": ("2 % 0.5 0.2 0.7 60", {
+        "57 %": _settled_share,
+    },
+    "soft-balancing": {
         "0.016": lambda: _excess("soft-balancing"),
         "0.023": lambda: _excess("soft-balancing", "soft_balancing"),
-        "0.294": lambda: _soft_effort(True), "0.222": lambda: _soft_effort(False),
+        "0.294": lambda: _soft_effort(True),
+        "0.222": lambda: _soft_effort(False),
         "0.008": lambda: float(load_scenario("soft-balancing").with_values(
-            {"offence": {"Unipole": 0.8}}).run()["share", "Unipole"][-1] - 0.5)}, "0.8"),
-    "post-cold-war": ("0.4", {
-        "0.491": lambda: float(_post_cold_war().share[0, 0]),
-        "0.51": lambda: float(_post_cold_war()["pi", "USA"][0]),
-        "0.98": lambda: float(_post_cold_war()["pi", "USA"].max()),
-        "0.54": lambda: float(_post_cold_war()["pi", "USA"][-1]),
-        "1.01": _effort, "0.74": lambda: _effort("no war"),
-        "179": _gains, "249": lambda: _gains("soft_balancing"),
+            {"offence": {"Unipole": 0.8}}).run()["share", "Unipole"][-1] - 0.5),
+    },
+    "post-cold-war": {
+        "1.01": _effort,
+        "0.74": lambda: _effort("no war"),
+        "179": _gains,
+        "249": lambda: _gains("soft_balancing"),
         "28 %": lambda: 1 - _gains() / _gains("soft_balancing"),
-        "0.432": lambda: float(_post_cold_war().share[-1, 0]),
-        "0.449": lambda: float(_post_cold_war("soft_balancing").share[-1, 0]),
         "4 %": lambda: 1 - (_post_cold_war().share[-1, 0]
-                            / _post_cold_war("soft_balancing").share[-1, 0])}, "0.6"),
-    "power-transition": ("", {
-        "2040s": lambda: _transition_year()},
-        "1 % 40 0.8 0.75 0.4 0.25"),
-    "europe-1870": ("0.2 0.6 0.8 0.5 3 %", {}, ""),
-    "europe-1870-without-entente": ("", {}, ""),
-    "europe-1908": ("0.2 0.6 0.3 0.1 0.8 0.5 3 %", {
-        "19": lambda: len(load_scenario("europe-1908").states)}, ""),
-    "cold-war-1949": ("0.2 0.6 0.3 0.8 6 %", {}, ""),
-    "cold-war-1949-without-nato": ("", {}, ""),
+                            / _post_cold_war("soft_balancing").share[-1, 0]),
+    },
+    "power-transition": {
+        "2040s": lambda: _transition_year(),
+    },
+    "europe-1908": {
+        "19": lambda: len(load_scenario("europe-1908").states),
+    },
 }
 
 
@@ -289,37 +272,65 @@ def _printed(number: str) -> int:
     return len(digits.split(".")[1]) if "." in digits else 0
 
 
-def test_every_scenario_is_declared():
-    assert set(PROSE) == set(list_scenarios())
+def _prose(name: str) -> tuple[list[str], dict[str, object], list[str]]:
+    """A scenario's declared numbers (its file's [prose] table): inputs, results, given."""
+    prose = load_scenario(name).prose
+    return prose.get("inputs", []), prose.get("results", {}), prose.get("given", [])
 
 
-@pytest.mark.parametrize("name", sorted(PROSE))
+@functools.cache
+def _result(name: str, number: str) -> float:
+    """A result of the prose: read from a run as its file says, or computed by CODED."""
+    spec = _prose(name)[1][number]
+    if spec == CODE:
+        return CODED[name][number]()
+    return prose_value(load_scenario(name), spec)
+
+
+def _of(name: str, number: str) -> Callable[[], float]:
+    """The result ``number`` of scenario ``name``'s prose, computed when called."""
+    return functools.partial(_result, name, number)
+
+
+def test_every_scenario_declares_its_numbers():
+    assert all(load_scenario(name).prose for name in list_scenarios())
+
+
+def test_the_results_only_code_computes_are_those_declared_code():
+    declared = {(name, number) for name in list_scenarios()
+                for number, spec in _prose(name)[1].items() if spec == CODE}
+    assert declared == {(name, number) for name, results in CODED.items()
+                        for number in results}
+
+
+@pytest.mark.parametrize("name", list_scenarios())
 def test_every_number_in_the_prose_is_declared(name):
     scenario = load_scenario(name)
     text = " ".join([scenario.title, scenario.description, scenario.theory])
-    inputs, results, given = PROSE[name]
-    assert set(numbers(text)) == {*_join(inputs), *results, *_join(given)}
+    inputs, results, given = _prose(name)
+    assert set(numbers(text)) == {*inputs, *results, *given}
 
 
 def _join(words: str) -> list[str]:
     return re.findall(r"[-+]?\d+(?:\.\d+)?(?:e-?\d+)?(?: %)?", words)
 
 
-@pytest.mark.parametrize("name", sorted(PROSE))
+@pytest.mark.parametrize("name", list_scenarios())
 def test_every_input_number_is_one_of_the_scenarios_values(name):
     known = _inputs(name)
-    for number in _join(PROSE[name][0]):
+    for number in _prose(name)[0]:
         value = _value(number)
         tolerance = 0.5 * 10.0 ** -(_printed(number) + (2 if number.endswith("%") else 0))
         assert any(abs(value - k) <= tolerance + 1e-12 for k in known), number
 
 
-@pytest.mark.parametrize(("name", "number"), [(name, number) for name, (_, results, _)
-                                              in sorted(PROSE.items()) for number in results])
+@pytest.mark.parametrize(("name", "number"), [(name, number) for name in list_scenarios()
+                                              for number in load_scenario(name).prose.get(
+                                                  "results", {})])
 def test_every_result_number_is_what_the_model_gives(name, number):
     """At the precision printed: 0.52 means a value in [0.515, 0.525); 73 % in [72.5, 73.5)
     %; a decade "2040s" means a year in [2040, 2050)."""
-    value = PROSE[name][1][number]()
+    value = _result(name, number)
     assert value is not None and math.isfinite(value), (name, number, value)
     if number.endswith("s"):
         start = float(number[:-1])
@@ -349,33 +360,33 @@ def _unipolar_moment() -> float:
 
 #: the README's scenario table: its "measured" column, row by row (same three kinds)
 README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
-    "richardson-stable": ("", {"0.04": PROSE["richardson-stable"][1]["0.04"]}, "1e-6"),
+    "richardson-stable": ("", {"0.04": _of("richardson-stable", "0.04")}, "1e-6"),
     "richardson-runaway": ("", {"0.700": lambda: 0.9 - 0.2}, ""),
-    "hegemonic-rise": ("0.5", {"0.77": PROSE["external-balancing"][1]["0.77"]}, ""),
+    "hegemonic-rise": ("0.5", {"0.77": _of("external-balancing", "0.77")}, ""),
     "internal-balancing": ("", {
         "0.45": lambda: peak_share(run("internal-balancing"), "Riser").share}, ""),
-    "external-balancing": ("", {"0.52": PROSE["external-balancing"][1]["0.52"]}, ""),
+    "external-balancing": ("", {"0.52": _of("external-balancing", "0.52")}, ""),
     "combined-balancing": ("", {
         "0.37": lambda: peak_share(run("combined-balancing"), "Riser").share}, ""),
-    "security-dilemma": ("0.2", {k: PROSE["security-dilemma"][1][k] for k in
+    "security-dilemma": ("0.2", {k: _of("security-dilemma", k) for k in
                                  ("0.864", "73 %", "15 %", "6 %")}, "0.95"),
     "four-worlds-*": ("", {
-        "92 %": PROSE["four-worlds-doubly-dangerous"][1]["92 %"],
-        "42 %": PROSE["four-worlds-dilemma-defence"][1]["42 %"],
-        "56 %": PROSE["four-worlds-offence-distinguishable"][1]["56 %"],
-        "7 %": PROSE["four-worlds-doubly-stable"][1]["7 %"],
-        "1.53": PROSE["four-worlds-doubly-dangerous"][1]["1.53"],
-        "0.82": PROSE["four-worlds-offence-distinguishable"][1]["0.82"]}, "2"),  # Jervis's 2x2
-    "bandwagoning": ("", {"0.48": PROSE["bandwagoning"][1]["0.48"],
-                          "0.40": PROSE["bandwagoning"][1]["0.40"]}, ""),
-    "bandwagoning-for-profit": ("", {k: PROSE["bandwagoning-for-profit"][1][k]
+        "92 %": _of("four-worlds-doubly-dangerous", "92 %"),
+        "42 %": _of("four-worlds-dilemma-defence", "42 %"),
+        "56 %": _of("four-worlds-offence-distinguishable", "56 %"),
+        "7 %": _of("four-worlds-doubly-stable", "7 %"),
+        "1.53": _of("four-worlds-doubly-dangerous", "1.53"),
+        "0.82": _of("four-worlds-offence-distinguishable", "0.82")}, "2"),  # Jervis's 2x2
+    "bandwagoning": ("", {"0.48": _of("bandwagoning", "0.48"),
+                          "0.40": _of("bandwagoning", "0.40")}, ""),
+    "bandwagoning-for-profit": ("", {k: _of("bandwagoning-for-profit", k)
                                      for k in ("0.471", "0.450", "0.740", "0.791")}, ""),
-    "free-riding": ("", {k: PROSE["free-riding"][1][k] for k in ("+1", "0.91", "0.61")}, ""),
-    "unipolar-decay": ("", {k: PROSE["unipolar-decay"][1][k] for k in ("10.0", "19.2", "10.4")},
+    "free-riding": ("", {k: _of("free-riding", k) for k in ("+1", "0.91", "0.61")}, ""),
+    "unipolar-decay": ("", {k: _of("unipolar-decay", k) for k in ("10.0", "19.2", "10.4")},
                        ""),
-    "soft-balancing": ("", {k: PROSE["soft-balancing"][1][k]
+    "soft-balancing": ("", {k: _of("soft-balancing", k)
                             for k in ("0.016", "0.023", "0.008")}, ""),
-    "post-cold-war": ("", {k: PROSE["post-cold-war"][1][k] for k in ("28 %", "4 %")},
+    "post-cold-war": ("", {k: _of("post-cold-war", k) for k in ("28 %", "4 %")},
                       "2000 2016 2003"),
     "power-transition": ("", {"2048": _transition_year}, "2016"),  # the data's year
     "europe-1870": ("", {"0.050": lambda: _history("europe-1870").error,

@@ -91,3 +91,96 @@ def test_an_extends_cycle_is_named_not_recursed(tmp_path, files, entry, where):
     chain = message.split("extends cycle: ")[1].split(";")[0].split(" -> ")
     assert chain[0] == chain[-1] and len(chain) == len({*files.values()} & {*files}) + 1
     assert "\n" not in message
+
+
+CLAIMED = GOOD + """
+[variants]
+"hawkish" = { parameters = { reaction = 0.25 } }
+"no ceiling" = { without = ["ceiling"] }
+
+[[claims]]
+name = "lower"
+text = "spending ends lower than with hawkish reactions"
+test = "ends_higher"
+args = { variable = "m", state = "A", variant = "hawkish" }
+variants = ["hawkish"]
+kind = "uncertain"
+"""
+
+
+def test_claims_and_variants_are_declared_in_the_file(tmp_path):
+    """A user's file declares its claims and variants; they are read as written and the
+    variants change the scenario as they say."""
+    from dynamics.studies.claims import claims_of
+
+    path = tmp_path / "mine.toml"
+    path.write_text(CLAIMED)
+    scenario = load_scenario(path)
+    (claim,) = scenario.claims
+    assert (claim.name, claim.test, dict(claim.args), claim.variants, claim.kind) == (
+        "lower", "ends_higher", {"variable": "m", "state": "A", "variant": "hawkish"},
+        ("hawkish",), "uncertain")
+    assert claim.line == CLAIMED.splitlines().index('test = "ends_higher"') + 1
+    assert scenario.variant("hawkish").parameter("reaction").tolist() == [0.25, 0.25]
+    assert "ceiling" not in scenario.variant("no ceiling").model().mechanisms
+    (judged,) = claims_of(scenario)
+    assert list(judged.variants) == ["hawkish"]
+    assert judged.variants["hawkish"](scenario).parameters["reaction"] == 0.25
+
+
+def _line(text: str, fragment: str) -> int:
+    return next(k for k, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+@pytest.mark.parametrize(("change", "fragment", "key", "message"), [
+    (('kind = "uncertain"', 'kind = "sure"'), 'kind = "sure"', "claims[0].kind",
+     "kind must be one of robust, conditional, uncertain"),
+    (('kind = "uncertain"', 'kind = "conditional"'), 'kind = "conditional"', "claims[0].kind",
+     "a conditional claim has a condition"),
+    (('variants = ["hawkish"]', 'variants = ["dovish"]'), 'variants = ["dovish"]',
+     "claims[0].variants", "unknown variant 'dovish'"),
+    (('test = "ends_higher"', 'tset = "ends_higher"'), 'tset = "ends_higher"',
+     "claims[0].tset", "unknown key 'tset'"),
+    (('test = "ends_higher"\n', ''), '[[claims]]', "claims[0].test", "a claim needs test"),
+    (('"no ceiling" = { without = ["ceiling"] }', '"no ceiling" = { without = ["cieling"] }'),
+     '"no ceiling"', "variants.no ceiling", "without must list mechanisms of the scenario"),
+    (('{ parameters = { reaction = 0.25 } }', '{ parameters = { reaction = -1.0 } }'),
+     '"hawkish"', "variants.hawkish", "outside its bounds"),
+    (('{ parameters = { reaction = 0.25 } }', '{ settings = { reaction = 0.25 } }'),
+     '"hawkish"', "variants.hawkish", "unknown key 'settings'"),
+])
+def test_a_malformed_claim_or_variant_names_file_line_and_key(tmp_path, change, fragment, key,
+                                                               message):
+    text = CLAIMED.replace(*change)
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    error = info.value
+    assert (error.path, error.line, error.key) == (str(path), _line(text, fragment), key)
+    assert message in str(error)
+
+
+@pytest.mark.parametrize(("change", "key", "message"), [
+    (('test = "ends_higher"', 'test = "ends_highr"'), "claims.test",
+     "unknown test 'ends_highr'"),
+    (('test = "ends_higher"', 'test = "no_such_module:test"'), "claims.test",
+     "cannot import test 'no_such_module:test'"),
+    (('args = { variable = "m", state = "A", variant = "hawkish" }',
+      'args = { variable = "m", country = "A", variant = "hawkish" }'), "claims.args",
+     "test 'ends_higher' takes (variable, state, variant)"),
+])
+def test_a_claim_whose_test_cannot_judge_it_names_file_and_line(tmp_path, change, key, message):
+    """The test's name and arguments are checked where the claims are judged (the tests
+    live above the loader), before any run, naming the claim's file and line."""
+    from dynamics.studies.claims import claims_of
+
+    path = tmp_path / "bad.toml"
+    path.write_text(CLAIMED.replace(*change))
+    scenario = load_scenario(path)
+    with pytest.raises(ScenarioError) as info:
+        claims_of(scenario)
+    error = info.value
+    assert (error.path, error.key) == (str(path), key)
+    assert error.line == _line(CLAIMED.replace(*change), "test = ")
+    assert message in str(error)

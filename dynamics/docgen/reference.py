@@ -192,14 +192,15 @@ def robustness_markdown() -> str:
     """The README's table of how often each shipped scenario's claims hold, read from the
     scenario files' [robustness] tables (which tests/test_robustness.py recomputes)."""
     from dynamics.scenarios import load_scenario
-    from dynamics.studies.claims import CLAIMS
+    from dynamics.studies.claims import scenarios_with_claims
 
     lines = [_ROBUST_BEGIN, "", "| scenario | claim | kind | holds in | within its condition |",
              "|---|---|---|---|---|"]
-    records = {name: load_scenario(name).robustness for name in CLAIMS}
-    for name, claims in CLAIMS.items():
+    scenarios = {name: load_scenario(name) for name in scenarios_with_claims()}
+    records = {name: scenario.robustness for name, scenario in scenarios.items()}
+    for name, scenario in scenarios.items():
         record = records[name]
-        for claim in claims:
+        for claim in scenario.claims:
             share = record.get("share", {}).get(claim.name)
             within = record.get("within", {}).get(claim.name)
             lines.append(f"| `{name}` | {claim.text} | {claim.kind} | "

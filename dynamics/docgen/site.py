@@ -177,6 +177,7 @@ exclude_docs: |
 
 #: the hand-written pages, in the order of the navigation
 HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
+         ("Add a scenario", "adding-a-scenario.md"),
          ("Calibrate your own data", "howto/calibrate.md"),
          ("Run a study on a Dask cluster", "howto/dask.md"),
          ("Run the polarity-durability experiment", "howto/durability.md"))

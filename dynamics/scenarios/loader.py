@@ -21,6 +21,11 @@ A scenario file has these tables (only ``[model]`` is required)::
     [assumptions] "name" = {parameters = {...}, initial = {...}, without = ["mechanism"]}:
                   what switching each of the scenario's assumptions off changes
                   (:func:`dynamics.studies.counterfactual.decompose` records what each drives)
+    [variants]    "name" = {without = [...], parameters = {...}, initial = {...},
+                  interventions = false}: the scenario with something changed, for claims
+    [[claims]]    one table per claim its text makes: name, text, test, args, variants,
+                  kind, condition (:mod:`dynamics.scenarios.declared`)
+    [prose]       inputs, given, results: the numbers of its text, each accounted for
     [[events]]    one table per intervention (:mod:`dynamics.run.interventions`): name, at
                   (a year) or when (a condition), set = {"c.USA.GBR" = 0.8}, scale =
                   {reaction = 0.5}, ramp (years), repeat
@@ -63,9 +68,18 @@ from dynamics.results.labelled import Result
 from dynamics.run.front import simulate
 from dynamics.run.interventions import FIELDS, Intervention, InterventionError, plan
 from dynamics.run.solver import Solver
+from dynamics.scenarios.declared import (
+    CLAIM_KEYS,
+    PROSE_KEYS,
+    DeclaredClaim,
+    check_prose,
+    check_variants,
+    claims_of_file,
+    table_line,
+)
 
 __all__ = ["Scenario", "parse_scenario", "parse_assignment", "list_scenarios", "load_scenario",
-           "load_intervention"]
+           "load_intervention", "prose_value"]
 
 _TABLES = {
     "scenario": {"name", "title", "description", "theory", "references", "extends", "unit",
@@ -81,6 +95,9 @@ _TABLES = {
     "events": set(FIELDS),
     "history": {"codes", "variable", "scale", "calibration", "burden", "threat_share"},
     "assumptions": None,  # free keys: the assumptions' names
+    "variants": None,  # free keys: the variants' names
+    "claims": set(CLAIM_KEYS),
+    "prose": set(PROSE_KEYS),
 }
 #: what an assumption's table may change to switch it off
 ASSUMPTION_KEYS = ("parameters", "initial", "without")
@@ -126,6 +143,16 @@ class Scenario:
         What switching each of its assumptions off changes: by name, ``parameters``,
         ``initial`` and ``without`` (mechanisms), the file's ``[assumptions]`` table
         (:meth:`switched_off`, :func:`dynamics.studies.counterfactual.decompose`).
+    variants : mapping
+        The scenario with something changed, by name: ``without``, ``parameters``,
+        ``initial`` and ``interventions = false``, the file's ``[variants]`` table
+        (:meth:`variant`); the runs its claims compare with its own.
+    claims : tuple of DeclaredClaim
+        The claims its text makes, the file's ``[[claims]]`` tables
+        (:mod:`dynamics.scenarios.declared`; judged by :mod:`dynamics.studies.claims`).
+    prose : mapping
+        The numbers of its title, description and theory, the file's ``[prose]`` table:
+        ``inputs``, ``given`` and ``results`` (:mod:`dynamics.scenarios.declared`).
     """
 
     name: str
@@ -152,6 +179,12 @@ class Scenario:
     history: Mapping[str, Any] = field(default_factory=dict)
     #: what switching each of its assumptions off changes (the file's [assumptions] table)
     assumptions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the scenario with something changed, by name (the file's [variants] table)
+    variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the claims its text makes (the file's [[claims]] tables)
+    claims: tuple[DeclaredClaim, ...] = ()
+    #: the numbers of its text: inputs, given and results (the file's [prose] table)
+    prose: Mapping[str, Any] = field(default_factory=dict)
 
     def model(self) -> Model:
         """The scenario's :class:`Model`."""
@@ -230,6 +263,30 @@ class Scenario:
                                          change.get("initial", {}))
         return replace(scenario, name=f"{self.name} without {', '.join(assumptions)}"
                        if assumptions else self.name)
+
+    def mechanism_names(self) -> list[str]:
+        """The scenario's mechanisms beside Richardson's core, by name (those of ``"all"``
+        listed)."""
+        if isinstance(self.mechanisms, str):
+            return sorted(self.model().mechanisms - {"richardson"})
+        return list(self.mechanisms)
+
+    def variant(self, name: str) -> Scenario:
+        """The scenario changed as its variant ``name`` says (:attr:`variants`): its
+        mechanisms ``without``, its ``parameters`` and ``initial`` values changed (checked
+        as :meth:`with_values` checks them), and with ``interventions = false`` none of its
+        interventions."""
+        if name not in self.variants:
+            raise UnknownNameError("variant", name, self.variants)
+        change = self.variants[name]
+        without = change.get("without", ())
+        mechanisms = ([m for m in self.mechanism_names() if m not in without] if without
+                      else None)
+        changed = self.with_values(change.get("parameters") or None, mechanisms,
+                                   change.get("initial") or None)
+        if change.get("interventions", True) is False:
+            changed = replace(changed, events=())
+        return changed
 
     def values(self, model: Model | None = None) -> dict[str, Any]:
         """The parameter values that the scenario's model uses (idle ones left out)."""
@@ -317,9 +374,10 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
     for table, value in data.items():
         if table not in _TABLES:
             raise fail(_unknown("table", table, _TABLES), table)
-        if table == "events":
+        if table in ("events", "claims"):
             if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
-                raise fail("events must be tables [[events]], one per intervention", table)
+                raise fail(f"{table} must be tables [[{table}]], one per "
+                           f"{'intervention' if table == 'events' else 'claim'}", table)
         elif not isinstance(value, dict):
             raise fail(f"{table!r} must be a table [{table}]", table)
     _check_types(data, fail)
@@ -331,8 +389,8 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
             raise fail(str(error), "model", "mechanisms") from None
     for table, value in data.items():
         allowed = _TABLES[table]
-        if table == "events":
-            continue  # read by _events_of
+        if table in ("events", "claims"):
+            continue  # read by _events_of and claims_of_file
         for key in value:
             if allowed is not None and key not in allowed:
                 kind = {"parameters": "parameter", "initial": "variable"}.get(table, "key")
@@ -365,7 +423,8 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
         sources={**(base.sources if base else {}), **data.get("sources", {})},
         robustness=data.get("robustness", {}),  # measured for this file, not inherited
         history={**(base.history if base else {}), **data.get("history", {})},
-        assumptions=data.get("assumptions", {}))  # this file's, not the base's
+        assumptions=data.get("assumptions", {}),  # this file's, not the base's
+        variants=check_variants(data.get("variants", {}), fail))  # this file's too
     if base is None:
         scenario = Scenario(states=tuple(model["states"]),
                             mechanisms=model.get("mechanisms", "all"),
@@ -384,7 +443,24 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
             if k in built.parameter_names or k in own})
     _validate(scenario, built, fail)
     _validate_assumptions(scenario, fail)
-    return scenario
+    _validate_variants(scenario, fail)
+    return replace(scenario, claims=claims_of_file(data.get("claims", []), text, path,
+                                                   scenario.variants),
+                   prose=check_prose(data.get("prose", {}), scenario.variants, fail))
+
+
+def _validate_variants(scenario: Scenario, fail) -> None:
+    """Each variant switches off mechanisms of the scenario and gives a valid scenario."""
+    mechanisms = scenario.mechanism_names()
+    for name, change in scenario.variants.items():
+        unknown = [m for m in change.get("without", ()) if m not in mechanisms]
+        if unknown:
+            raise fail(f"variant {name!r}: without must list mechanisms of the scenario "
+                       f"({', '.join(mechanisms)}), got {unknown}", "variants", name)
+        try:
+            scenario.variant(name)
+        except DynamicsError as error:
+            raise fail(f"variant {name!r}: {error}", "variants", name) from None
 
 
 def _validate_assumptions(scenario: Scenario, fail) -> None:
@@ -437,7 +513,7 @@ def _events_of(data: dict, text: str, path: str, base: Scenario | None, model: M
     own: list[Intervention] = []
     for number, table in enumerate(data.get("events", [])):
         def at(key: str | None, number=number) -> ScenarioError:
-            return ScenarioError("", path=path, line=_event_line(text, number, key),
+            return ScenarioError("", path=path, line=table_line(text, "events", number, key),
                                  key=f"events[{number}]" + (f".{key}" if key else ""))
         for key in table:
             if key not in FIELDS:
@@ -460,24 +536,6 @@ def _events_of(data: dict, text: str, path: str, base: Scenario | None, model: M
     except DynamicsError as error:
         raise fail(str(error), "events") from None
     return tuple(events)
-
-
-def _event_line(text: str, number: int, key: str | None) -> int | None:
-    """Line (1-based) of ``key`` in the ``number``-th ``[[events]]`` table, or of its
-    header."""
-    lines = text.splitlines()
-    headers = [k for k, line in enumerate(lines) if line.strip().startswith("[[events]]")]
-    if number >= len(headers):
-        return None
-    start = headers[number]
-    if key is not None:
-        for k in range(start + 1, len(lines)):
-            stripped = lines[k].strip()
-            if stripped.startswith("["):
-                break
-            if re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
-                return k + 1
-    return start + 1
 
 
 def _texts(value: Any) -> bool:
@@ -677,3 +735,38 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         with _loading(str(path.resolve())):
             return parse_scenario(text, str(path))
     raise UnknownNameError("scenario", text_name, sorted(library))
+
+
+def prose_value(scenario: Scenario, spec: Mapping[str, Any]) -> float:
+    r"""The value of a result of the prose read from a run: ``read`` a quantity as results
+    label it (``"share.Riser"``, ``"c.West.Centre"``, ``"m"``), of the scenario, of one of
+    its ``variant``\ s, or of another shipped ``scenario``; ``at`` the ``start``, the
+    ``end`` (the default), its ``max`` or ``min`` over the run, or a time (interpolated);
+    with ``mean = true``, the mean over the states that remain."""
+    if "scenario" in spec:
+        scenario = load_scenario(spec["scenario"])
+    if "variant" in spec:
+        scenario = scenario.variant(spec["variant"])
+    result = scenario.run()
+    if not result.ok:
+        raise DynamicsError(f"{scenario.name}: the run failed: {result.message}")
+    values = np.asarray(result[tuple(spec["read"].split("."))], dtype=float)
+    at = spec.get("at", "end")
+    if at == "start":
+        values = values[0]
+    elif at == "end":
+        values = values[-1]
+    elif at == "max":
+        values = np.nanmax(values, axis=0)
+    elif at == "min":
+        values = np.nanmin(values, axis=0)
+    else:
+        values = np.array([np.interp(float(at), result.t, column)
+                           for column in values.reshape(len(result.t), -1).T]).reshape(
+                               values.shape[1:])
+    if spec.get("mean", False):
+        values = np.mean(values)
+    if np.ndim(values) != 0:
+        raise DynamicsError(f"{spec['read']!r} at {at!r} is not one number: name a state "
+                            "or add mean = true")
+    return float(values)

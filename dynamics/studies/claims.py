@@ -1,15 +1,26 @@
-"""The claims the shipped scenarios make, as functions that say, member by member, whether
-a claim holds in an ensemble.
+"""The tests that judge a scenario's claims, member by member.
 
 A scenario's text makes claims ("balancing keeps the Riser below s*", "the small allies
-carry the smaller burdens"). Each is a :class:`Claim` here: it may compare the scenario
-with variants of itself (the same members with a mechanism off), and ``holds`` returns a
-boolean per member. :mod:`dynamics.studies.robustness` runs them over a neighbourhood of the
-scenario's values and reports how often each holds.
+carry the smaller burdens"), and its file declares each one (``[[claims]]``,
+:mod:`dynamics.scenarios.declared`): a test by name, its arguments, and the variants of the
+scenario whose runs it compares with the scenario's own. :func:`claims_of` turns them into
+:class:`Claim` objects whose ``holds`` returns a boolean per member;
+:mod:`dynamics.studies.robustness` runs them over a neighbourhood of the scenario's values and
+reports how often each holds.
+
+The tests are in :data:`TESTS`, by name: each is a function of the claim's arguments that
+returns the judgement, a function of the :class:`Runs`. A test that needs the scenario
+itself takes an argument named ``scenario``. A claim that needs code of its own names its
+test as ``"module:function"`` (imported, as a researcher's mechanism is), or registers it
+with :func:`register`.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +29,31 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from dynamics.calibration import history
+from dynamics.errors import DynamicsError
 from dynamics.model.registry import REGISTRY
 from dynamics.results.labelled import Status
 from dynamics.run.ensemble import EnsembleResult
-from dynamics.scenarios import Scenario, load_scenario
+from dynamics.scenarios import Scenario, list_scenarios, load_scenario
+from dynamics.scenarios.declared import DeclaredClaim
 
-__all__ = ["Claim", "CLAIMS", "Runs", "claims_of"]
+__all__ = ["Claim", "Runs", "claims_of", "TESTS", "register", "scenarios_with_claims"]
 
 Variant = Callable[[Scenario], Scenario]
+Holds = Callable[["Runs"], np.ndarray]
+#: the tests of claims by name: a function of a claim's arguments returning its judgement
+TESTS: dict[str, Callable[..., Holds]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., Holds]], Callable[..., Holds]]:
+    """Register a claim test under ``name`` (a decorator): a function of the claim's
+    arguments (``args`` in its file) returning a function of the :class:`Runs` that says,
+    member by member, whether the claim holds."""
+    def decorator(test: Callable[..., Holds]) -> Callable[..., Holds]:
+        if name in TESTS and TESTS[name] is not test:
+            raise ValueError(f"a claim test named {name!r} is already registered")
+        TESTS[name] = test
+        return test
+    return decorator
 
 
 @dataclass(frozen=True)
@@ -92,13 +120,6 @@ class Claim:
                              "and only it")
 
 
-def _without(mechanism: str) -> Variant:
-    def variant(scenario: Scenario) -> Scenario:
-        return scenario.with_values(mechanisms=[m for m in scenario.mechanisms
-                                                if m != mechanism])
-    return variant
-
-
 def _state(run: EnsembleResult, state: str) -> int:
     return run.states.index(state)
 
@@ -110,16 +131,27 @@ def _peak(run: EnsembleResult, state: str) -> np.ndarray:
                                             axis=1), np.nan)
 
 
-def _below_hegemony(state: str) -> Callable[[Runs], np.ndarray]:
+@register("below_hegemony")
+def _below_hegemony(state: str) -> Holds:
+    """``state``'s peak share stays below the hegemony share s*."""
     def holds(runs: Runs) -> np.ndarray:
         return _peak(runs["base"], state) < runs.parameter("hegemony_share")
     return holds
 
 
-def _above_hegemony(state: str) -> Callable[[Runs], np.ndarray]:
+@register("above_hegemony")
+def _above_hegemony(state: str) -> Holds:
+    """``state``'s peak share exceeds the hegemony share s*."""
     def holds(runs: Runs) -> np.ndarray:
         return _peak(runs["base"], state) > runs.parameter("hegemony_share")
     return holds
+
+
+@register("approaches_equilibrium")
+def _approaches() -> Holds:
+    """Spending ends within 1 % of Richardson's equilibrium (see
+    :func:`_approaches_equilibrium`)."""
+    return _approaches_equilibrium
 
 
 def _approaches_equilibrium(runs: Runs) -> np.ndarray:
@@ -149,8 +181,10 @@ def _per_state(run: EnsembleResult, name: str, member: Any, n: int) -> np.ndarra
     return np.broadcast_to(value, (n,))
 
 
-def _runs_away(runs: Runs) -> np.ndarray:
-    return np.array([s is Status.DIVERGED for s in runs["base"].status])
+@register("runs_away")
+def _runs_away() -> Holds:
+    """The run diverges."""
+    return lambda runs: np.array([s is Status.DIVERGED for s in runs["base"].status])
 
 
 def _used(run: EnsembleResult) -> np.ndarray:
@@ -160,17 +194,15 @@ def _used(run: EnsembleResult) -> np.ndarray:
                                     (run.members, len(run.states)))
 
 
-def _escalates(runs: Runs) -> np.ndarray:
-    """Both states end above half their mobilisation ceiling."""
-    run = runs["base"]
-    return run.ok & np.all(_used(run) > 0.5, axis=1)
-
-
-def _escalates_state(state: str) -> Callable[[Runs], np.ndarray]:
-    """``state`` ends above half its mobilisation ceiling."""
+@register("escalates")
+def _escalates(state: str | None = None) -> Holds:
+    """``state`` (every state where None) ends above half its mobilisation ceiling."""
     def holds(runs: Runs) -> np.ndarray:
         run = runs["base"]
-        return run.ok & (_used(run)[:, _state(run, state)] > 0.5)
+        used = _used(run)
+        if state is None:
+            return run.ok & np.all(used > 0.5, axis=1)
+        return run.ok & (used[:, _state(run, state)] > 0.5)
     return holds
 
 
@@ -179,7 +211,9 @@ def _use(run: EnsembleResult) -> np.ndarray:
     return np.where(run.ok, np.max(_used(run), axis=1), np.nan)
 
 
-def _less_than(*variants: str) -> Callable[[Runs], np.ndarray]:
+@register("escalates_less")
+def _less_than(variants: list[str]) -> Holds:
+    """The larger final use of the ceiling is smaller than in each of ``variants``."""
     def holds(runs: Runs) -> np.ndarray:
         mine = _use(runs["base"])
         return np.all([mine < _use(runs[name]) for name in variants], axis=0)
@@ -192,14 +226,16 @@ def _output_ratio(run: EnsembleResult, state: str) -> np.ndarray:
     return np.where(run.ok, e[:, -1] / e[:, 0], np.nan)
 
 
-def _gains(state: str, by: float) -> Callable[[Runs], np.ndarray]:
+@register("output_gains")
+def _gains(state: str, by: float) -> Holds:
     """``state`` ends with more than 1 + ``by`` times its initial output."""
     def holds(runs: Runs) -> np.ndarray:
         return _output_ratio(runs["base"], state) > 1 + by
     return holds
 
 
-def _loses(state: str) -> Callable[[Runs], np.ndarray]:
+@register("output_falls")
+def _loses(state: str) -> Holds:
     """``state`` ends with less output than it starts with."""
     def holds(runs: Runs) -> np.ndarray:
         return _output_ratio(runs["base"], state) < 1
@@ -211,17 +247,12 @@ def _changed_hands(run: EnsembleResult) -> np.ndarray:
     return np.max([np.abs(_output_ratio(run, s) - 1) for s in run.states], axis=0)
 
 
-def _less_changes_hands(variant: str, factor: float) -> Callable[[Runs], np.ndarray]:
+@register("changes_hands_less")
+def _less_changes_hands(variant: str, factor: float) -> Holds:
     """Less than ``factor`` times the output that changes hands in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
         return _changed_hands(runs["base"]) < factor * _changed_hands(runs[variant])
     return holds
-
-
-def _with(values: Mapping[str, Any]) -> Variant:
-    def variant(scenario: Scenario) -> Scenario:
-        return scenario.with_values(dict(values))
-    return variant
 
 
 def _final(run: EnsembleResult, variable: str, state: str) -> np.ndarray:
@@ -229,7 +260,8 @@ def _final(run: EnsembleResult, variable: str, state: str) -> np.ndarray:
     return np.where(run.ok, run.values[variable][:, -1, _state(run, state)], np.nan)
 
 
-def _ends_higher(variable: str, state: str, variant: str) -> Callable[[Runs], np.ndarray]:
+@register("ends_higher")
+def _ends_higher(variable: str, state: str, variant: str) -> Holds:
     """``state``'s final ``variable`` is higher in the scenario than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
         return _final(runs["base"], variable, state) > _final(runs[variant], variable, state)
@@ -242,8 +274,8 @@ def _cohesion(run: EnsembleResult, first: str, second: str) -> np.ndarray:
                     np.nan)
 
 
-def _draws(first: str, second: str, variant: str, closer: bool
-           ) -> Callable[[Runs], np.ndarray]:
+@register("cohesion_ends")
+def _draws(first: str, second: str, variant: str, closer: bool) -> Holds:
     """The two states end more (``closer``) or less allied in the scenario than in
     ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -252,20 +284,26 @@ def _draws(first: str, second: str, variant: str, closer: bool
     return holds
 
 
-def _lower_than(variant: str, state: str) -> Callable[[Runs], np.ndarray]:
+@register("peak_lower_than")
+def _lower_than(variant: str, state: str) -> Holds:
     """``state``'s peak share is lower in the scenario than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
         return _peak(runs["base"], state) < _peak(runs[variant], state)
     return holds
 
 
-def _both_work_best(runs: Runs) -> np.ndarray:
-    both = _peak(runs["base"], "Riser")
-    return (both < _peak(runs["internal only"], "Riser")) & (
-        both < _peak(runs["external only"], "Riser"))
+@register("peak_lowest")
+def _both_work_best(state: str, variants: list[str]) -> Holds:
+    """``state``'s peak share is lower in the scenario than in every one of
+    ``variants``."""
+    def holds(runs: Runs) -> np.ndarray:
+        mine = _peak(runs["base"], state)
+        return np.all([mine < _peak(runs[name], state) for name in variants], axis=0)
+    return holds
 
 
-def _smaller_carry_less(*states: str) -> Callable[[Runs], np.ndarray]:
+@register("smaller_carry_less")
+def _smaller_carry_less(states: list[str]) -> Holds:
     """Spearman rank correlation of output and burden among ``states`` > 0 (time means
     from year 5)."""
     def holds(runs: Runs) -> np.ndarray:
@@ -282,13 +320,16 @@ def _smaller_carry_less(*states: str) -> Callable[[Runs], np.ndarray]:
     return holds
 
 
-def _cohesion_fades(runs: Runs) -> np.ndarray:
-    """Mean cohesion of the allies ends at least 0.2 below its peak."""
-    run = runs["base"]
-    allies = [_state(run, s) for s in ("Leader", "Ally1", "Ally2", "Ally3")]
-    pairs = [(a, b) for k, a in enumerate(allies) for b in allies[k + 1:]]
-    mean = np.mean([run.values["c"][:, :, a, b] for a, b in pairs], axis=0)
-    return run.ok & (mean[:, -1] < np.nanmax(mean, axis=1) - 0.2)
+@register("cohesion_fades")
+def _cohesion_fades(states: list[str], by: float = 0.2) -> Holds:
+    """The mean cohesion among ``states`` ends at least ``by`` below its peak."""
+    def holds(runs: Runs) -> np.ndarray:
+        run = runs["base"]
+        allies = [_state(run, s) for s in states]
+        pairs = [(a, b) for k, a in enumerate(allies) for b in allies[k + 1:]]
+        mean = np.mean([run.values["c"][:, :, a, b] for a, b in pairs], axis=0)
+        return run.ok & (mean[:, -1] < np.nanmax(mean, axis=1) - by)
+    return holds
 
 
 def _unipolar_years(run: EnsembleResult, level: np.ndarray) -> np.ndarray:
@@ -307,28 +348,42 @@ def _unipolar_years(run: EnsembleResult, level: np.ndarray) -> np.ndarray:
     return np.where(run.ok & started, years, np.nan)
 
 
-def _unipolarity_ends(runs: Runs) -> np.ndarray:
-    return np.isfinite(_unipolar_years(runs["base"], runs.parameter("hegemony_share")))
+@register("unipolarity_ends")
+def _unipolarity_ends() -> Holds:
+    """The leader's share falls below s* within the run."""
+    return lambda runs: np.isfinite(_unipolar_years(runs["base"],
+                                                    runs.parameter("hegemony_share")))
 
 
-def _soft_balancing_shortens(runs: Runs) -> np.ndarray:
-    level = runs.parameter("hegemony_share")
-    return (_unipolar_years(runs["base"], level)
-            < _unipolar_years(runs["no soft balancing"], level))
+@register("unipolarity_shorter")
+def _soft_balancing_shortens(variant: str) -> Holds:
+    """The unipolar spell is shorter in the scenario than in ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        level = runs.parameter("hegemony_share")
+        return (_unipolar_years(runs["base"], level)
+                < _unipolar_years(runs[variant], level))
+    return holds
 
 
-def _excess(run: EnsembleResult, level: np.ndarray) -> np.ndarray:
-    return run.values["share"][:, -1, _state(run, "Unipole")] - level
+def _excess(run: EnsembleResult, state: str, level: np.ndarray) -> np.ndarray:
+    return run.values["share"][:, -1, _state(run, state)] - level
 
 
-def _soft_balancing_lowers(runs: Runs) -> np.ndarray:
-    level = runs.parameter("hegemony_share")
-    return runs["base"].ok & (_excess(runs["base"], level)
-                              < _excess(runs["no soft balancing"], level))
+@register("excess_lower_than")
+def _soft_balancing_lowers(state: str, variant: str) -> Holds:
+    """``state``'s final share in excess of s* is lower than in ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        level = runs.parameter("hegemony_share")
+        return runs["base"].ok & (_excess(runs["base"], state, level)
+                                  < _excess(runs[variant], state, level))
+    return holds
 
 
-def _stays_above(runs: Runs) -> np.ndarray:
-    return runs["base"].ok & (_excess(runs["base"], runs.parameter("hegemony_share")) > 0)
+@register("stays_above_hegemony")
+def _stays_above(state: str) -> Holds:
+    """``state`` ends above s*."""
+    return lambda runs: runs["base"].ok & (
+        _excess(runs["base"], state, runs.parameter("hegemony_share")) > 0)
 
 
 def _effort_against(run: EnsembleResult, target: str, years: tuple[float, float]
@@ -340,8 +395,8 @@ def _effort_against(run: EnsembleResult, target: str, years: tuple[float, float]
     return np.where(run.ok, effort, np.nan)
 
 
-def _more_effort(target: str, years: tuple[float, float], more: str, less: str
-                 ) -> Callable[[Runs], np.ndarray]:
+@register("more_effort")
+def _more_effort(target: str, years: tuple[float, float], more: str, less: str) -> Holds:
     """The others build more soft-balancing effort against ``target`` over ``years`` in
     run ``more`` than in run ``less`` ("base" or a variant's name)."""
     def holds(runs: Runs) -> np.ndarray:
@@ -357,8 +412,8 @@ def _gains_from_coercion(run: EnsembleResult, state: str, since: float) -> np.nd
     return np.trapezoid(run.values["taken"][:, keep, _state(run, state)], run.t[keep], axis=1)
 
 
-def _constrains_more_than_it_moves(state: str, variant: str, since: float
-                                   ) -> Callable[[Runs], np.ndarray]:
+@register("constrains_more_than_it_moves")
+def _constrains_more_than_it_moves(state: str, variant: str, since: float) -> Holds:
     """Against ``variant`` (soft balancing off), ``state``'s gains from coercion since
     ``since`` fall by a larger fraction than its final power share."""
     def holds(runs: Runs) -> np.ndarray:
@@ -372,19 +427,23 @@ def _constrains_more_than_it_moves(state: str, variant: str, since: float
     return holds
 
 
-def _transition(runs: Runs) -> np.ndarray:
-    """China's share passes that of the United States within the run."""
-    run = runs["base"]
-    share = run.values["share"]
-    china, usa = _state(run, "CHN"), _state(run, "USA")
-    return run.ok & np.any(share[:, :, china] > share[:, :, usa], axis=1)
+@register("passes")
+def _transition(state: str, over: str) -> Holds:
+    """``state``'s share passes that of ``over`` within the run."""
+    def holds(runs: Runs) -> np.ndarray:
+        run = runs["base"]
+        share = run.values["share"]
+        return run.ok & np.any(share[:, :, _state(run, state)] > share[:, :, _state(run, over)],
+                               axis=1)
+    return holds
 
 
-def _beats_persistence(name: str) -> Callable[[Runs], np.ndarray]:
+@register("beats_persistence")
+def _beats_persistence(scenario: Scenario) -> Holds:
     """The simulated shares of spending are closer to the record (mean absolute error)
     than the first year's shares held."""
     def holds(runs: Runs) -> np.ndarray:
-        years, _, observed = history.observed(load_scenario(name))
+        years, _, observed = history.observed(scenario)
         kept = np.isfinite(observed).all(axis=1)
         run = runs["base"]
         simulated = history.spending_shares(run.t, run.values["m"], years)
@@ -394,8 +453,8 @@ def _beats_persistence(name: str) -> Callable[[Runs], np.ndarray]:
     return holds
 
 
-def _share_of_spending_above(state: str, year: float, level: float
-                             ) -> Callable[[Runs], np.ndarray]:
+@register("spending_share_above")
+def _share_of_spending_above(state: str, year: float, level: float) -> Holds:
     def holds(runs: Runs) -> np.ndarray:
         run = runs["base"]
         shares = history.spending_shares(run.t, run.values["m"], [year])[
@@ -404,156 +463,71 @@ def _share_of_spending_above(state: str, year: float, level: float
     return holds
 
 
-def _no_events(scenario: Scenario) -> Scenario:
-    """The scenario without its interventions."""
-    return scenario.with_values(events=())
+def claims_of(scenario: Scenario | str) -> list[Claim]:
+    """The claims of a scenario (a loaded one, or a shipped one by name), as its file
+    declares them (``[[claims]]``), each with its test and variants.
+
+    Raises
+    ------
+    ScenarioError
+        For a test that is not known or that does not take the claim's arguments, naming
+        the file and line of the claim.
+    """
+    if isinstance(scenario, str):
+        scenario = load_scenario(scenario)
+    return [_claim(scenario, declared) for declared in scenario.claims]
 
 
-def _internal_only(scenario: Scenario) -> Scenario:
-    return _without("alliances")(scenario)
+def _claim(scenario: Scenario, declared: DeclaredClaim) -> Claim:
+    test = _test(declared)
+    arguments = dict(declared.args)
+    if "scenario" in inspect.signature(test).parameters:
+        arguments["scenario"] = scenario
+    try:
+        inspect.signature(test).bind(**arguments)
+    except TypeError as error:
+        raise declared.error(f"test {declared.test!r} takes "
+                             f"{_signature(test)}: {error}", "args") from None
+    variants = {name: functools.partial(_variant, name=name) for name in declared.variants}
+    return Claim(declared.name, declared.text, test(**arguments), variants, declared.kind,
+                 declared.condition)
 
 
-def _external_only(scenario: Scenario) -> Scenario:
-    """The combined scenario with the status-quo powers' reaction back at zero."""
-    return scenario.with_values({"reaction": {"West": 0.0, "Centre": 0.0, "East": 0.0}})
+def _variant(scenario: Scenario, name: str) -> Scenario:
+    return scenario.variant(name)
 
 
-#: the claims of every shipped scenario; kinds and conditions are those measured with 256
-#: members at +-25 % (``balancing robustness NAME``), not chosen
-CLAIMS: dict[str, list[Claim]] = {
-    "richardson-stable": [Claim("equilibrium", "spending approaches Richardson's equilibrium "
-                                "(within 1 % by the end of the run)", _approaches_equilibrium)],
-    "richardson-runaway": [Claim("runs away", "the race runs away (the run diverges)",
-                                 _runs_away)],
-    "hegemonic-rise": [Claim("hegemony", "with nobody balancing, the Riser's share exceeds "
-                             "s*", _above_hegemony("Riser"))],
-    "internal-balancing": [Claim("contained", "internal balancing keeps the Riser below s*; "
-                                 "how often depends above all on the Riser's own drive to arm "
-                                 "(its grievance)", _below_hegemony("Riser"),
-                                 kind="uncertain")],
-    "external-balancing": [
-        Claim("slows", "external balancing lowers the Riser's peak share below what it reaches "
-              "with nobody balancing", _lower_than("nobody balancing", "Riser"),
-              {"nobody balancing": _without("alliances")}),
-        Claim("contained", "external balancing alone keeps the Riser below s*; how often "
-              "depends above all on the Riser's own arming", _below_hegemony("Riser"),
-              kind="uncertain")],
-    "combined-balancing": [
-        Claim("contained", "internal and external balancing together keep the Riser below "
-              "s*", _below_hegemony("Riser")),
-        Claim("both best", "both together keep the Riser lower than either alone",
-              _both_work_best, {"internal only": _internal_only,
-                                "external only": _external_only})],
-    "security-dilemma": [Claim("escalation", "with indistinguishable postures both states "
-                               "climb above half their ceiling", _escalates)],
-    "four-worlds-doubly-dangerous": [
-        Claim("escalation", "the status-quo North climbs above half its ceiling",
-              _escalates_state("North")),
-        Claim("aggression pays", "the revisionist South ends with more than 1.01 times its "
-              "initial output, taken from North by coercion; how often depends above all on "
-              "how far South can arm (its mobilisation ceiling)", _gains("South", 0.01),
-              kind="uncertain")],
-    "four-worlds-dilemma-defence": [
-        Claim("defence helps", "they escalate less than with offence advantage (the doubly "
-              "dangerous world: offence_defence 1.5)", _less_than("offence advantage"),
-              {"offence advantage": _with({"offence_defence": 1.5})}),
-        Claim("aggression does not pay", "aggression pays far less than with offence "
-              "advantage: the output that changes hands is under half the doubly dangerous "
-              "world's", _less_changes_hands("offence advantage", 0.5),
-              {"offence advantage": _with({"offence_defence": 1.5})})],
-    "four-worlds-offence-distinguishable": [
-        Claim("distinguishability helps", "they escalate less than with indistinguishable "
-              "postures (the doubly dangerous world: D = 0.2)", _less_than("indistinguishable"),
-              {"indistinguishable": _with({"distinguishability": 0.2})}),
-        Claim("aggressor identified", "aggression does not pay the aggressor: South ends "
-              "with less output than it starts with; how often depends above all on how "
-              "distinguishable postures are", _loses("South"), kind="uncertain")],
-    "four-worlds-doubly-stable": [
-        Claim("doubly stable", "they escalate less than in either world with one of the two "
-              "dangers (offence advantage, or indistinguishable postures)",
-              _less_than("offence advantage", "indistinguishable"),
-              {"offence advantage": _with({"offence_defence": 1.5}),
-               "indistinguishable": _with({"distinguishability": 0.2})}),
-        Claim("aggression does not pay", "aggression pays far less than with offence "
-              "advantage: the output that changes hands is under half that of the world "
-              "with distinguishable postures and offence advantage", _less_changes_hands(
-                  "offence advantage", 0.5),
-              {"offence advantage": _with({"offence_defence": 1.5})})],
-    "bandwagoning": [Claim("raises the strong", "bandwagoning leaves the strong state with a "
-                           "larger share at the end of the run than when the weak balance",
-                           _ends_higher("share", "Strong", "balancing"),
-                           {"balancing": _without("bandwagoning")})],
-    "bandwagoning-for-profit": [
-        Claim("jackal gains", "the Jackal ends with more output when it shares in the "
-              "Revisionist's spoils than without them", _ends_higher("e", "Jackal", "no spoils"),
-              {"no spoils": _without("spoils")}),
-        Claim("away from the prey", "the prospect of spoils draws the Jackal away from the "
-              "Target: their cohesion ends lower than without spoils; how often depends "
-              "above all on how weak a state must be to bandwagon (s_w)",
-              _draws("Jackal", "Target", "no spoils", closer=False),
-              {"no spoils": _without("spoils")}, kind="uncertain"),
-        Claim("toward the revisionist", "the prospect of spoils draws the Jackal toward the "
-              "Revisionist: their cohesion ends higher than without spoils; how often "
-              "depends on s_w and on how strongly expected spoils pull (lambda_x), against "
-              "the spoils making the Jackal less weak",
-              _draws("Jackal", "Revisionist", "no spoils", closer=True),
-              {"no spoils": _without("spoils")}, kind="uncertain")],
-    "free-riding": [
-        Claim("exploitation", "the small allies carry the smaller burdens (rank correlation "
-              "of output and burden > 0), with every ally reacting alike",
-              _smaller_carry_less("Leader", "Ally1", "Ally2", "Ally3")),
-        Claim("among the small", "among the three small allies too, the smaller carry the "
-              "smaller burdens (rank correlation > 0)",
-              _smaller_carry_less("Ally1", "Ally2", "Ally3")),
-        Claim("fading", "cohesion falls by at least 0.2 from its peak as the threat recedes",
-              _cohesion_fades)],
-    "unipolar-decay": [
-        Claim("ends", "the unipolar spell ends within the run", _unipolarity_ends),
-        Claim("soft balancing shortens", "soft balancing shortens the unipolar spell",
-              _soft_balancing_shortens, {"no soft balancing": _without("soft_balancing")})],
-    "soft-balancing": [
-        Claim("lowers", "soft balancing lowers the unipole's final excess share over s*",
-              _soft_balancing_lowers, {"no soft balancing": _without("soft_balancing")}),
-        Claim("intentions", "an aggressive unipole (offensive share 0.8) draws more "
-              "soft-balancing effort than this benign one", _more_effort(
-                  "Unipole", (0.0, 60.0), more="aggressive", less="base"),
-              {"aggressive": _with({"offence": {"Unipole": 0.8}})}),
-        Claim("durable", "the unipole stays above s* with soft balancing on",
-              _stays_above, kind="uncertain")],
-    "post-cold-war": [
-        Claim("the war draws soft balancing", "the Iraq war draws soft balancing: the "
-              "others' effort over 2003-2009 is larger than without the unilateral acts, "
-              "where the United States counts as a unipole (s* at most 1.05 times 0.4)",
-              _more_effort("USA", (2003.0, 2009.0), more="base", less="no war"),
-              {"no war": _no_events}, kind="conditional",
-              condition=("hegemony_share", "<=", 1.05)),
-        Claim("constrains more than it moves", "soft balancing cuts the United States' "
-              "gains from coercion over 2003-2016 by a larger fraction than its 2016 power "
-              "share, where it counts as a unipole (s* at most 1.05 times 0.4)",
-              _constrains_more_than_it_moves("USA", "no soft balancing", 2003.0),
-              {"no soft balancing": _without("soft_balancing")}, kind="conditional",
-              condition=("hegemony_share", "<=", 1.05))],
-    "europe-1870": [Claim("fit", "the simulated shares of military spending are closer to "
-                          "the record than the 1870 shares held (mean absolute error)",
-                          _beats_persistence("europe-1870"))],
-    "europe-1908": [Claim("fit", "the simulated shares of military spending of the 19 states "
-                          "are closer to the record than the 1908 shares held (mean absolute "
-                          "error); over six years and 19 states the margin is thin, and it "
-                          "holds in about half of the neighbourhood", _beats_persistence(
-                              "europe-1908"), kind="uncertain")],
-    "cold-war-1949": [
-        Claim("fit", "the simulated shares of military spending are closer to the record "
-              "than the 1949 shares held (mean absolute error)",
-              _beats_persistence("cold-war-1949")),
-        Claim("unipolar moment", "after the Soviet collapse the United States spends more "
-              "than the other five together (its share of the six's spending in 1992 is "
-              "above one half)", _share_of_spending_above("USA", 1992.0, 0.5))],
-    "power-transition": [Claim("transition", "China's share passes that of the United "
-                               "States before the end of the run; how often depends above all "
-                               "on China's assumed capacity", _transition, kind="uncertain")],
-}
+def _test(declared: DeclaredClaim) -> Callable[..., Holds]:
+    """The test a claim names: a registered one, or ``module:function``."""
+    if declared.test in TESTS:
+        return TESTS[declared.test]
+    if ":" in declared.test:
+        module_name, _, attribute = declared.test.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as error:
+            raise declared.error(f"cannot import test {declared.test!r}: {error}",
+                                 "test") from None
+    known = DynamicsError(f"unknown test {declared.test!r}; the tests are "
+                          f"{', '.join(sorted(TESTS))}, or 'module:function'")
+    raise declared.error(str(known), "test")
 
 
-def claims_of(name: str) -> list[Claim]:
-    """The claims of the shipped scenario ``name`` (none for a user's scenario)."""
-    return CLAIMS.get(name, [])
+def _signature(test: Callable) -> str:
+    return "(" + ", ".join(p for p in inspect.signature(test).parameters
+                           if p != "scenario") + ")"
+
+
+@functools.cache
+def scenarios_with_claims() -> tuple[str, ...]:
+    """The shipped scenarios whose files declare claims."""
+    return tuple(name for name in list_scenarios() if load_scenario(name).claims)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CLAIMS":
+        warnings.warn("dynamics.studies.claims.CLAIMS is deprecated: the claims are declared "
+                      "in each scenario file; read them with claims_of(scenario)",
+                      DeprecationWarning, stacklevel=2)
+        return {scenario: claims_of(scenario) for scenario in scenarios_with_claims()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -197,7 +197,7 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     """How often each claim of ``scenario`` holds over a neighbourhood of its values (see
     the module docstring). ``claims`` default to those of the shipped scenario of that
     name; ``options`` go to the ensembles (a ``Solver``)."""
-    claims = claims_of(scenario.name) if claims is None else claims
+    claims = claims_of(scenario) if claims is None else claims
     if not claims:
         raise ParameterValueError(f"scenario {scenario.name!r} states no claims to check")
     check_spread(spread)
@@ -237,7 +237,7 @@ def at_values(scenario: Scenario, claims: list[Claim] | None = None, **options: 
     the scenario and of each variant its claims compare with); ``options`` go to the runs.
     A robust claim, and a conditional one whose condition the scenario's values meet,
     hold here (tests/test_robustness.py)."""
-    claims = claims_of(scenario.name) if claims is None else claims
+    claims = claims_of(scenario) if claims is None else claims
     runs = {"base": run_values(scenario, {}, **options)}
     for name, variant in {n: v for claim in claims for n, v in claim.variants.items()}.items():
         runs[name] = run_values(variant(scenario), {}, **options)

@@ -66,7 +66,7 @@ def robustness_text(scenario: Scenario) -> str:
     record = scenario.robustness
     lines = [f"Robustness ({record.get('members')} members, every free value x 1 +- "
              f"{record.get('spread')}; `balancing robustness {scenario.name}` recomputes it):"]
-    for claim in claims_of(scenario.name):
+    for claim in claims_of(scenario):
         share = record.get("share", {}).get(claim.name)
         within = record.get("within", {}).get(claim.name)
         extra = f", {within:.0%} within its condition" if within is not None else ""
