@@ -68,7 +68,7 @@ def speed(mcmc: bool) -> None:
     if mcmc:
         from dynamics.calibration.posterior import posterior
 
-        fixed = fitting.Problem(scenario, problem.observations, ["reaction.*"], error="ar1")
+        fixed = fitting.FitProblem(scenario, problem.observations, ["reaction.*"], error="ar1")
         result, seconds = _timed(posterior, fitting.fit(fixed), walkers=64, steps=300,
                                  burn=100, criteria=False)
         print(f"  emcee, 64 walkers: {1000 * seconds / 300:.1f} ms per step")

@@ -262,7 +262,7 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     else:
         observations = fitting.read_observations(args.data, scenario, levels=args.levels)
     fit_names = [name for text in args.fit for name in text.split(",") if name]
-    problem = fitting.Problem(scenario, observations, fit_names, error=args.error,
+    problem = fitting.FitProblem(scenario, observations, fit_names, error=args.error,
                               years=years)
     result = fitting.fit(problem, starts=args.starts, seed=args.seed)
     out: dict[str, Any] = {}
@@ -285,9 +285,9 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     if args.variant:
         variants = dict(_variant(text, scenario) for text in args.variant)
         problems = {"as given": problem, **{
-            label: fitting.Problem(v, observations, fit_names, error=args.error, years=years)
+            label: fitting.FitProblem(v, observations, fit_names, error=args.error, years=years)
             for label, v in variants.items()}}
-        reports.append(fitting.compare(problems, starts=args.starts, seed=args.seed))
+        reports.append(fitting.compare_models(problems, starts=args.starts, seed=args.seed))
     if args.json:
         for report in reports:
             out[type(report).__name__.lower()] = report.as_dict()

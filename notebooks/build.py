@@ -243,13 +243,13 @@ counterfactual without one of them."""),
     ("code", """import numpy as np
 from dynamics import Intervention, compare, load_scenario, simulate
 from dynamics.views.figures import FIGURES
-from dynamics.calibration.history import fit
+from dynamics.calibration.history import fit_history
 europe = load_scenario("europe-1870")
 [event.describe() for event in europe.events]"""),
     ("md", """Growth, initial output and spending, and each state's reaction and grievance come from the
 data (`dynamics.calibration.history.derive`); what the data do not fix is stated in the file. The
 simulated shares of military spending against COW's observed ones:"""),
-    ("code", """europe_fit = fit(europe)
+    ("code", """europe_fit = fit_history(europe)
 print(europe_fit.summary())
 figure, header, data = FIGURES["history-europe-1870"]()"""),
     ("md", """The model is closer to the record than persistence (the 1870 shares held), but its
@@ -264,7 +264,7 @@ NATO at the start, the Sino-Soviet alliance and split, German rearmament and the
 Pact, and the Soviet collapse of 1991, after which Russia keeps the part of the Soviet
 Union that its share of the Soviet population suggests."""),
     ("code", """cold_war = load_scenario("cold-war-1949")
-cold_fit = fit(cold_war)
+cold_fit = fit_history(cold_war)
 print(cold_fit.summary())
 figure, header, data = FIGURES["history-cold-war-1949"]()"""),
     ("code", """usa = cold_war.states.index("USA")
@@ -316,15 +316,15 @@ fails (emcee also advises chains of 50 autocorrelation times for a reliable esti
 that time itself, which these may not reach). The test suite runs this notebook with
 `DYNAMICS_QUICK=1`, which shortens the chains (their diagnostics then say so)."""),
     ("code", """import os
-from dynamics.calibration.fitting import (Problem, bootstrap, compare, cow_observations, fit, holdout,
-                              profile)
+from dynamics.calibration.fitting import (FitProblem, bootstrap, compare_models,
+                                          cow_observations, fit, holdout, profile)
 from dynamics.views.plotting import plot_corner, plot_fit, plot_predictive
 from dynamics.calibration.posterior import compare_criteria, posterior, predictive
 from dynamics.scenarios import load_scenario
 QUICK = os.environ.get("DYNAMICS_QUICK") == "1"
 scenario = load_scenario("europe-1870")
 observed = cow_observations(scenario, ["milex"])   # shares of military spending, 1870-1913
-problem = Problem(scenario, observed, ["reaction.*", "fatigue"], error="ar1")
+problem = FitProblem(scenario, observed, ["reaction.*", "fatigue"], error="ar1")
 problem.names, problem.n"""),
     ("md", """## Maximum likelihood, profile and bootstrap intervals
 
@@ -350,8 +350,9 @@ its 1870 level, and without the alliances no alliance forms."""),
     "+ alliances": scenario.with_values(mechanisms=()),
     "+ economy + alliances": scenario,
 }
-comparison = compare({label: Problem(s, observed, ["reaction.*", "fatigue"], error="ar1")
-                      for label, s in variants.items()})
+comparison = compare_models({label: FitProblem(s, observed, ["reaction.*", "fatigue"],
+                                               error="ar1")
+                             for label, s in variants.items()})
 print(comparison.summary())"""),
     ("md", """## The Bayesian posterior
 
@@ -364,7 +365,7 @@ medians lie above the maximum-likelihood estimates."""),
 bayes = {}
 for label, chosen in (("+ economy + alliances", scenario),
                       ("+ alliances", variants["+ alliances"])):
-    sampled = Problem(chosen, observed, ["reaction.*"], error="ar1")
+    sampled = FitProblem(chosen, observed, ["reaction.*"], error="ar1")
     bayes[label] = posterior(fit(sampled), walkers=walkers, steps=steps, burn=burn)
 print(bayes["+ economy + alliances"].summary())"""),
     ("code", """plot_corner(bayes["+ economy + alliances"]);"""),

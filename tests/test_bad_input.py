@@ -183,14 +183,14 @@ def _two_states(span=(1, 5), states=("A", "B")):
 ], ids=["gap", "non-numeric", "empty", "unit-change", "missing-state", "negative",
         "too-few-years"])
 def test_bad_observations_name_the_row_and_column(tmp_path, text, message):
-    from dynamics.calibration.fitting import Problem, read_observations
+    from dynamics.calibration.fitting import FitProblem, read_observations
     from dynamics.data import SeriesError
 
     path = tmp_path / "spending.csv"
     path.write_text(text)
     with pytest.raises(SeriesError, match=message):
         observations = read_observations(path, _two_states())
-        Problem(_two_states(), observations, ["reaction", "fatigue", "grievance", "m0.A"])
+        FitProblem(_two_states(), observations, ["reaction", "fatigue", "grievance", "m0.A"])
 
 
 def _cow_line(code: str, year: int) -> int:

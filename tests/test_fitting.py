@@ -14,6 +14,8 @@ import pytest
 from scipy import optimize, stats
 
 from dynamics.calibration import fitting
+from dynamics.calibration.intervals import _noise
+from dynamics.errors import ParameterValueError
 from dynamics.run.front import Solver, simulate
 from dynamics.scenarios import Scenario, load_scenario
 from dynamics.views.figures import COVERAGE, synthetic_problem
@@ -21,15 +23,15 @@ from dynamics.views.figures import COVERAGE, synthetic_problem
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _with_data(problem: fitting.Problem, values: np.ndarray, **changes) -> fitting.Problem:
+def _with_data(problem: fitting.FitProblem, values: np.ndarray, **changes) -> fitting.FitProblem:
     """The same problem with the observed spending ``values`` (years, states)."""
     data = fitting.Observations(problem.data.years, {"spending": values},
                                 problem.scenario.states, "synthetic")
     options = {"error": problem.error, "fit": problem.fit, **changes}
-    return fitting.Problem(problem.scenario, data, options.pop("fit"), **options)
+    return fitting.FitProblem(problem.scenario, data, options.pop("fit"), **options)
 
 
-def _truth_path(problem: fitting.Problem) -> np.ndarray:
+def _truth_path(problem: fitting.FitProblem) -> np.ndarray:
     """Spending at the truth, by scipy's LSODA on one run (not the kernel)."""
     scenario = problem.scenario
     result = simulate(scenario.model(), scenario.parameters, scenario.t_span,
@@ -72,10 +74,10 @@ def test_the_likelihood_is_the_gaussian_density_of_the_log_errors():
     assert found[0] == pytest.approx(expected, rel=1e-7)
 
 
-def _shifted(problem: fitting.Problem, phi: np.ndarray) -> fitting.Problem:
+def _shifted(problem: fitting.FitProblem, phi: np.ndarray) -> fitting.FitProblem:
     scenario = problem.scenario.with_values({"reaction": phi[0], "fatigue": phi[1],
                                              "grievance": phi[2]})
-    return fitting.Problem(scenario, problem.data, problem.fit, error=problem.error)
+    return fitting.FitProblem(scenario, problem.data, problem.fit, error=problem.error)
 
 
 def test_the_estimates_are_scipys_least_squares_on_single_runs(noisy):
@@ -114,7 +116,7 @@ def test_a_profile_interval_is_the_exact_t_interval_where_the_model_is_a_constan
     values = np.column_stack([2.0 * np.exp(0.1 * rng.standard_normal(20)),
                               np.full(20, np.nan)])  # only A is observed
     data = fitting.Observations(np.arange(20), {"spending": values}, ("A", "B"))
-    found = fitting.profile(fitting.fit(fitting.Problem(scenario, data, ["m0.A"])))
+    found = fitting.profile(fitting.fit(fitting.FitProblem(scenario, data, ["m0.A"])))
     logs = np.log(values[:, 0])
     half = stats.t.ppf(0.975, 19) * logs.std(ddof=1) / math.sqrt(20)
     interval = found.intervals["m0.A"]["profile"]
@@ -129,7 +131,7 @@ def test_an_ar1_fit_recovers_the_autocorrelation():
     problem = synthetic_problem("ar1", years=120)
     rng = np.random.default_rng(5)
     log_mu = problem.log_mu(np.append(problem.start[:-1], 0.0)[None])[0]
-    noise = fitting._noise(problem, np.array([[0.05]]), np.array([0.6]), rng, 1)[0]
+    noise = _noise(problem, np.array([[0.05]]), np.array([0.6]), rng, 1)[0]
     values = np.full((121, 2), np.nan)
     values[problem.cell_year, problem.cell_state] = np.exp(log_mu + noise)
     found = fitting.profile(fitting.fit(_with_data(problem, values)), ["rho"])
@@ -148,7 +150,7 @@ def test_unidentified_unknowns_are_reported_and_never_printed_as_estimates():
     shares = np.column_stack([np.full(21, 1 / 3), np.full(21, 2 / 3)]) * np.exp(
         0.02 * rng.standard_normal((21, 2)))
     data = fitting.Observations(np.arange(21), {"spending_share": shares}, ("A", "B"))
-    found = fitting.fit(fitting.Problem(scenario, data, ["grievance.*"]))
+    found = fitting.fit(fitting.FitProblem(scenario, data, ["grievance.*"]))
     assert not found.identified("grievance.A") and not found.identified("grievance.B")
     text = found.summary()
     assert "grievance.A      not identified" in text and "+-" not in text.split("\n")[1]
@@ -173,8 +175,8 @@ def test_holdout_baselines_are_persistence_and_a_linear_trend(noisy):
 
 def test_model_comparison_needs_the_same_data(noisy):
     other = _with_data(noisy, noisy.data.values["spending"] * 1.01)
-    with pytest.raises(fitting.ParameterValueError, match="not fitted to the same data"):
-        fitting.compare({"a": noisy, "b": other})
+    with pytest.raises(ParameterValueError, match="not fitted to the same data"):
+        fitting.compare_models({"a": noisy, "b": other})
 
 
 @pytest.mark.slow

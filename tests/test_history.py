@@ -110,7 +110,7 @@ def test_calibrated_spending_stands_still_at_the_first_years_means():
 @pytest.mark.parametrize("name", HISTORIES)
 def test_the_error_is_the_mean_absolute_gap_to_the_record(name):
     scenario = load_scenario(name)
-    found = history.fit(scenario)
+    found = history.fit_history(scenario)
     result = scenario.run()
     m = np.asarray(result["m"])
     simulated = m / m.sum(axis=1, keepdims=True)
@@ -124,7 +124,7 @@ def test_the_error_is_the_mean_absolute_gap_to_the_record(name):
 
 def test_a_scenario_without_history_is_not_compared():
     with pytest.raises(ScenarioError, match="no \\[history\\] table"):
-        history.fit(load_scenario("hegemonic-rise"))
+        history.fit_history(load_scenario("hegemonic-rise"))
 
 
 def test_a_bad_history_table_names_its_line():

@@ -145,3 +145,16 @@ def test_the_old_module_names_still_answer_with_a_deprecation_warning():
     from dynamics.run.solver import prepare as moved
 
     assert prepare is moved
+
+
+def test_no_public_name_is_defined_twice():
+    """Each public class and function of the package has one name: a reader who meets
+    ``Problem`` or ``compare`` knows which one it is (the renamed ones answer under their
+    old names for one release, through a module ``__getattr__``)."""
+    defined: dict[str, list[str]] = {}
+    for module, path in MODULES.items():
+        for node in ast.parse(path.read_text()).body:
+            if (isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
+                    and node.name != "main"):
+                defined.setdefault(node.name, []).append(module)
+    assert {name: where for name, where in defined.items() if len(where) > 1} == {}

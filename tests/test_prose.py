@@ -348,9 +348,9 @@ def _use(name: str) -> float:
 
 @functools.cache
 def _history(name: str):
-    from dynamics.calibration.history import fit
+    from dynamics.calibration.history import fit_history
 
-    return fit(load_scenario(name))
+    return fit_history(load_scenario(name))
 
 
 def _unipolar_moment() -> float:

@@ -59,8 +59,8 @@ from dynamics.run.interventions import plan
 from dynamics.run.prepared import prepare
 from dynamics.scenarios import Scenario
 
-__all__ = ["HistoryFit", "observed", "record", "capability_index", "derive", "fit", "CAPABILITY",
-           "DEFAULTS", "collapse_ratio", "spending_shares"]
+__all__ = ["HistoryFit", "Derivation", "observed", "record", "capability_index", "derive",
+           "fit_history", "CAPABILITY", "DEFAULTS", "collapse_ratio", "spending_shares"]
 
 #: COW's economic and demographic capabilities (the half of CINC that is not military)
 CAPABILITY = ("irst", "pec", "tpop", "upop")
@@ -162,7 +162,7 @@ def _trend(years: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 @dataclass(frozen=True)
-class Derived:
+class Derivation:
     """What a historical scenario takes from the data (see the module docstring)."""
 
     growth: dict[str, float]
@@ -173,7 +173,7 @@ class Derived:
     windows: dict[str, tuple[int, int]]
 
 
-def derive(scenario: Scenario) -> Derived:
+def derive(scenario: Scenario) -> Derivation:
     """Growth, initial output and spending, and grievance of every state, from COW."""
     settings = _settings(scenario)
     years, spending, _ = observed(scenario)
@@ -221,7 +221,7 @@ def derive(scenario: Scenario) -> Derived:
         reaction[state] = answer / net_threat if net_threat > 0 else 0.0
         grievance[state] = (alpha[i] * mean[i] - reaction[state] * net_threat) / float(e[i])
     m0 = np.nan_to_num(spending[0])
-    return Derived(dict(zip(states, slopes.tolist(), strict=True)),
+    return Derivation(dict(zip(states, slopes.tolist(), strict=True)),
                    dict(zip(states, output.tolist(), strict=True)),
                    dict(zip(states, m0.tolist(), strict=True)), grievance, reaction, windows)
 
@@ -316,7 +316,7 @@ def spending_shares(t: np.ndarray, m: np.ndarray, years: np.ndarray | Sequence[f
     return out.reshape(*shares.shape[:-2], len(years), shares.shape[-1])
 
 
-def fit(scenario: Scenario, **options: Any) -> HistoryFit:
+def fit_history(scenario: Scenario, **options: Any) -> HistoryFit:
     """Run ``scenario`` and compare its shares of spending with the record (options go
     to :meth:`Scenario.run`)."""
     years, _, shares = observed(scenario)
@@ -337,3 +337,14 @@ def mapping_of(scenario: Scenario) -> Mapping[str, Sequence[str]]:
     """Each state's COW abbreviations (its own name unless ``codes`` says otherwise)."""
     codes = _settings(scenario)["codes"]
     return {state: list(codes.get(state, [state])) for state in scenario.states}
+
+
+def __getattr__(name: str) -> Any:
+    """``fit``, this module's former name of :func:`fit_history`, for one release."""
+    if name == "fit":
+        import warnings
+
+        warnings.warn("dynamics.calibration.history.fit is now fit_history", DeprecationWarning,
+                      stacklevel=2)
+        return fit_history
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

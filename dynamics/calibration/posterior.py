@@ -1,4 +1,4 @@
-"""Bayesian fits: the posterior of a :class:`~dynamics.calibration.fitting.Problem` by
+"""Bayesian fits: the posterior of a :class:`~dynamics.calibration.fitting.FitProblem` by
 emcee's affine invariant ensemble sampler, with its diagnostics, WAIC and LOO (the
 ``[bayes]`` extra: emcee, ArviZ and corner).
 
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.calibration.fitting import RHO_LIMIT, Fit, Problem, equal_tailed
+from dynamics.calibration.fitting import RHO_LIMIT, Fit, FitProblem, equal_tailed
 from dynamics.errors import ParameterValueError, require
 from dynamics.results.report import Report
 
@@ -51,12 +51,12 @@ def _require() -> tuple[Any, Any]:
     return emcee, arviz
 
 
-def prior_box(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+def prior_box(problem: FitProblem) -> tuple[np.ndarray, np.ndarray]:
     """Supports of the uniform priors of the unknowns and log sigmas.
 
     Parameters
     ----------
-    problem : Problem
+    problem : FitProblem
         Its unknowns' plausible ranges and domains set the supports.
 
     Returns
@@ -77,12 +77,12 @@ def prior_box(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return np.array(low), np.array(high)
 
 
-def pointwise_loglik(problem: Problem, x: np.ndarray) -> np.ndarray:
+def pointwise_loglik(problem: FitProblem, x: np.ndarray) -> np.ndarray:
     """Log-likelihood of every observation at each row of ``x``.
 
     Parameters
     ----------
-    problem : Problem
+    problem : FitProblem
         The observation model and data.
     x : ndarray
         Rows of the unknowns, then log sigma per series.
@@ -110,7 +110,7 @@ class Posterior(Report):
 
     Attributes
     ----------
-    problem : Problem
+    problem : FitProblem
         What was sampled.
     names : list of str
         The dimensions: the unknowns, then ``log_sigma.SERIES``.
@@ -129,7 +129,7 @@ class Posterior(Report):
         The maximum-likelihood values the walkers started around.
     """
 
-    problem: Problem
+    problem: FitProblem
     names: list[str]
     samples: np.ndarray  # (steps kept, walkers, dimensions)
     acceptance: float

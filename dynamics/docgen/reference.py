@@ -134,7 +134,7 @@ def domain_text(variable: Variable) -> str:
     return f"{left}{name}{right}"
 
 
-def restricted(variable: Variable) -> str:
+def domain_note(variable: Variable) -> str:
     """How mechanisms narrow the domain: ``; >= 0 with ceiling``."""
     notes = []
     for mechanism in SHIPPED:
@@ -160,7 +160,7 @@ def parameters_markdown() -> str:
              "", "## State variables", "",
              "| variable | meaning | unit | domain | dynamic with |", "|---|---|---|---|---|"]
     lines += [f"| ${v.latex}$ | {v.meaning} | {v.unit} | {domain_text(v)}"
-              f"{restricted(v)} | {made_dynamic_by(v)} |" for v in _shipped_variables()]
+              f"{domain_note(v)} | {made_dynamic_by(v)} |" for v in _shipped_variables()]
     lines += ["", "## Mechanisms", "", "| mechanism | what it adds | requires | source |",
               "|---|---|---|---|"]
     lines += [f"| `{m.name}` | {m.summary} | {', '.join(m.requires) or '-'} | {m.source} |"
@@ -228,8 +228,8 @@ HISTORIES = (("europe-1870", "europe-1870-without-entente"),
 
 def history_markdown() -> str:
     """The README's table of the historical scenarios' errors against the record, with
-    their baselines and counterfactuals, computed now (dynamics.calibration.history.fit)."""
-    from dynamics.calibration.history import fit
+    their baselines and counterfactuals, computed now (dynamics.calibration.history.fit_history)."""
+    from dynamics.calibration.history import fit_history
     from dynamics.scenarios import load_scenario
 
     lines = [_HISTORY_BEGIN, "", "| scenario | years | error | persistence | without "
@@ -237,7 +237,7 @@ def history_markdown() -> str:
              "|---|---|---|---|---|---|---|"]
     notes = []
     for name, other in HISTORIES:
-        base, counter = fit(load_scenario(name)), fit(load_scenario(other))
+        base, counter = fit_history(load_scenario(name)), fit_history(load_scenario(other))
         change = counter.simulated - base.simulated
         k, i = np.unravel_index(int(np.argmax(np.abs(change))), change.shape)
         lines.append(

@@ -12,7 +12,7 @@ The tests are in :data:`TESTS`, by name: each is a function of the claim's argum
 returns the judgement, a function of the :class:`Runs`. A test that needs the scenario
 itself takes an argument named ``scenario``. A claim that needs code of its own names its
 test as ``"module:function"`` (imported, as a researcher's mechanism is), or registers it
-with :func:`register`.
+with :func:`register_test`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dynamics.run.ensemble import EnsembleResult
 from dynamics.scenarios import Scenario, list_scenarios, load_scenario
 from dynamics.scenarios.declared import DeclaredClaim
 
-__all__ = ["Claim", "Runs", "claims_of", "TESTS", "register", "scenarios_with_claims"]
+__all__ = ["Claim", "Runs", "claims_of", "TESTS", "register_test", "scenarios_with_claims"]
 
 Variant = Callable[[Scenario], Scenario]
 Holds = Callable[["Runs"], np.ndarray]
@@ -44,7 +44,7 @@ Holds = Callable[["Runs"], np.ndarray]
 TESTS: dict[str, Callable[..., Holds]] = {}
 
 
-def register(name: str) -> Callable[[Callable[..., Holds]], Callable[..., Holds]]:
+def register_test(name: str) -> Callable[[Callable[..., Holds]], Callable[..., Holds]]:
     """Register a claim test under ``name`` (a decorator): a function of the claim's
     arguments (``args`` in its file) returning a function of the :class:`Runs` that says,
     member by member, whether the claim holds."""
@@ -131,7 +131,7 @@ def _peak(run: EnsembleResult, state: str) -> np.ndarray:
                                             axis=1), np.nan)
 
 
-@register("below_hegemony")
+@register_test("below_hegemony")
 def _below_hegemony(state: str) -> Holds:
     """``state``'s peak share stays below the hegemony share s*."""
     def holds(runs: Runs) -> np.ndarray:
@@ -139,7 +139,7 @@ def _below_hegemony(state: str) -> Holds:
     return holds
 
 
-@register("above_hegemony")
+@register_test("above_hegemony")
 def _above_hegemony(state: str) -> Holds:
     """``state``'s peak share exceeds the hegemony share s*."""
     def holds(runs: Runs) -> np.ndarray:
@@ -147,7 +147,7 @@ def _above_hegemony(state: str) -> Holds:
     return holds
 
 
-@register("approaches_equilibrium")
+@register_test("approaches_equilibrium")
 def _approaches() -> Holds:
     """Spending ends within 1 % of Richardson's equilibrium (see
     :func:`_approaches_equilibrium`)."""
@@ -181,7 +181,7 @@ def _per_state(run: EnsembleResult, name: str, member: Any, n: int) -> np.ndarra
     return np.broadcast_to(value, (n,))
 
 
-@register("runs_away")
+@register_test("runs_away")
 def _runs_away() -> Holds:
     """The run diverges."""
     return lambda runs: np.array([s is Status.DIVERGED for s in runs["base"].status])
@@ -194,7 +194,7 @@ def _used(run: EnsembleResult) -> np.ndarray:
                                     (run.members, len(run.states)))
 
 
-@register("escalates")
+@register_test("escalates")
 def _escalates(state: str | None = None) -> Holds:
     """``state`` (every state where None) ends above half its mobilisation ceiling."""
     def holds(runs: Runs) -> np.ndarray:
@@ -211,7 +211,7 @@ def _use(run: EnsembleResult) -> np.ndarray:
     return np.where(run.ok, np.max(_used(run), axis=1), np.nan)
 
 
-@register("escalates_less")
+@register_test("escalates_less")
 def _less_than(variants: list[str]) -> Holds:
     """The larger final use of the ceiling is smaller than in each of ``variants``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -226,7 +226,7 @@ def _output_ratio(run: EnsembleResult, state: str) -> np.ndarray:
     return np.where(run.ok, e[:, -1] / e[:, 0], np.nan)
 
 
-@register("output_gains")
+@register_test("output_gains")
 def _gains(state: str, by: float) -> Holds:
     """``state`` ends with more than 1 + ``by`` times its initial output."""
     def holds(runs: Runs) -> np.ndarray:
@@ -234,7 +234,7 @@ def _gains(state: str, by: float) -> Holds:
     return holds
 
 
-@register("output_falls")
+@register_test("output_falls")
 def _loses(state: str) -> Holds:
     """``state`` ends with less output than it starts with."""
     def holds(runs: Runs) -> np.ndarray:
@@ -247,7 +247,7 @@ def _changed_hands(run: EnsembleResult) -> np.ndarray:
     return np.max([np.abs(_output_ratio(run, s) - 1) for s in run.states], axis=0)
 
 
-@register("changes_hands_less")
+@register_test("changes_hands_less")
 def _less_changes_hands(variant: str, factor: float) -> Holds:
     """Less than ``factor`` times the output that changes hands in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -260,7 +260,7 @@ def _final(run: EnsembleResult, variable: str, state: str) -> np.ndarray:
     return np.where(run.ok, run.values[variable][:, -1, _state(run, state)], np.nan)
 
 
-@register("ends_higher")
+@register_test("ends_higher")
 def _ends_higher(variable: str, state: str, variant: str) -> Holds:
     """``state``'s final ``variable`` is higher in the scenario than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -274,7 +274,7 @@ def _cohesion(run: EnsembleResult, first: str, second: str) -> np.ndarray:
                     np.nan)
 
 
-@register("cohesion_ends")
+@register_test("cohesion_ends")
 def _draws(first: str, second: str, variant: str, closer: bool) -> Holds:
     """The two states end more (``closer``) or less allied in the scenario than in
     ``variant``."""
@@ -284,7 +284,7 @@ def _draws(first: str, second: str, variant: str, closer: bool) -> Holds:
     return holds
 
 
-@register("peak_lower_than")
+@register_test("peak_lower_than")
 def _lower_than(variant: str, state: str) -> Holds:
     """``state``'s peak share is lower in the scenario than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -292,7 +292,7 @@ def _lower_than(variant: str, state: str) -> Holds:
     return holds
 
 
-@register("peak_lowest")
+@register_test("peak_lowest")
 def _both_work_best(state: str, variants: list[str]) -> Holds:
     """``state``'s peak share is lower in the scenario than in every one of
     ``variants``."""
@@ -302,7 +302,7 @@ def _both_work_best(state: str, variants: list[str]) -> Holds:
     return holds
 
 
-@register("smaller_carry_less")
+@register_test("smaller_carry_less")
 def _smaller_carry_less(states: list[str]) -> Holds:
     """Spearman rank correlation of output and burden among ``states`` > 0 (time means
     from year 5)."""
@@ -320,7 +320,7 @@ def _smaller_carry_less(states: list[str]) -> Holds:
     return holds
 
 
-@register("cohesion_fades")
+@register_test("cohesion_fades")
 def _cohesion_fades(states: list[str], by: float = 0.2) -> Holds:
     """The mean cohesion among ``states`` ends at least ``by`` below its peak."""
     def holds(runs: Runs) -> np.ndarray:
@@ -348,14 +348,14 @@ def _unipolar_years(run: EnsembleResult, level: np.ndarray) -> np.ndarray:
     return np.where(run.ok & started, years, np.nan)
 
 
-@register("unipolarity_ends")
+@register_test("unipolarity_ends")
 def _unipolarity_ends() -> Holds:
     """The leader's share falls below s* within the run."""
     return lambda runs: np.isfinite(_unipolar_years(runs["base"],
                                                     runs.parameter("hegemony_share")))
 
 
-@register("unipolarity_shorter")
+@register_test("unipolarity_shorter")
 def _soft_balancing_shortens(variant: str) -> Holds:
     """The unipolar spell is shorter in the scenario than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -369,7 +369,7 @@ def _excess(run: EnsembleResult, state: str, level: np.ndarray) -> np.ndarray:
     return run.values["share"][:, -1, _state(run, state)] - level
 
 
-@register("excess_lower_than")
+@register_test("excess_lower_than")
 def _soft_balancing_lowers(state: str, variant: str) -> Holds:
     """``state``'s final share in excess of s* is lower than in ``variant``."""
     def holds(runs: Runs) -> np.ndarray:
@@ -379,7 +379,7 @@ def _soft_balancing_lowers(state: str, variant: str) -> Holds:
     return holds
 
 
-@register("stays_above_hegemony")
+@register_test("stays_above_hegemony")
 def _stays_above(state: str) -> Holds:
     """``state`` ends above s*."""
     return lambda runs: runs["base"].ok & (
@@ -395,7 +395,7 @@ def _effort_against(run: EnsembleResult, target: str, years: tuple[float, float]
     return np.where(run.ok, effort, np.nan)
 
 
-@register("more_effort")
+@register_test("more_effort")
 def _more_effort(target: str, years: tuple[float, float], more: str, less: str) -> Holds:
     """The others build more soft-balancing effort against ``target`` over ``years`` in
     run ``more`` than in run ``less`` ("base" or a variant's name)."""
@@ -412,7 +412,7 @@ def _gains_from_coercion(run: EnsembleResult, state: str, since: float) -> np.nd
     return np.trapezoid(run.values["taken"][:, keep, _state(run, state)], run.t[keep], axis=1)
 
 
-@register("constrains_more_than_it_moves")
+@register_test("constrains_more_than_it_moves")
 def _constrains_more_than_it_moves(state: str, variant: str, since: float) -> Holds:
     """Against ``variant`` (soft balancing off), ``state``'s gains from coercion since
     ``since`` fall by a larger fraction than its final power share."""
@@ -427,7 +427,7 @@ def _constrains_more_than_it_moves(state: str, variant: str, since: float) -> Ho
     return holds
 
 
-@register("passes")
+@register_test("passes")
 def _transition(state: str, over: str) -> Holds:
     """``state``'s share passes that of ``over`` within the run."""
     def holds(runs: Runs) -> np.ndarray:
@@ -438,7 +438,7 @@ def _transition(state: str, over: str) -> Holds:
     return holds
 
 
-@register("beats_persistence")
+@register_test("beats_persistence")
 def _beats_persistence(scenario: Scenario) -> Holds:
     """The simulated shares of spending are closer to the record (mean absolute error)
     than the first year's shares held."""
@@ -453,7 +453,7 @@ def _beats_persistence(scenario: Scenario) -> Holds:
     return holds
 
 
-@register("spending_share_above")
+@register_test("spending_share_above")
 def _share_of_spending_above(state: str, year: float, level: float) -> Holds:
     def holds(runs: Runs) -> np.ndarray:
         run = runs["base"]

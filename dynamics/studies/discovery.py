@@ -52,7 +52,7 @@ from dynamics.scenarios import Scenario
 from dynamics.studies.design import Problem, latin_hypercube, metric_function
 from dynamics.studies.sweep import SweepResult, sweep
 
-__all__ = ["Discovery", "Restriction", "discover", "discover_of", "parse_outcome"]
+__all__ = ["Discovery", "BoxLimit", "discover", "discover_of", "parse_outcome"]
 
 _OUTCOME = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<|>)\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*$")
 
@@ -72,7 +72,7 @@ def parse_outcome(text: str) -> tuple[str, Callable[[np.ndarray], np.ndarray], s
 
 
 @dataclass(frozen=True)
-class Restriction:
+class BoxLimit:
     """One input restricted by the chosen box: its range and its quasi-p-values (the
     lower and the upper limit's; NaN for a limit at the edge of the design)."""
 
@@ -99,7 +99,7 @@ class Discovery(Report):
     trajectory: dict[str, np.ndarray]
     limits: list[np.ndarray]
     chosen: int
-    restrictions: list[Restriction]
+    restrictions: list[BoxLimit]
     first_split: tuple[str, float] | None
     failed: int = 0
     scenario: str = ""
@@ -256,7 +256,7 @@ def _with_box(discovery: Discovery, index: int) -> Discovery:
     for name in details.index:
         row = details.loc[name]
         values = row.to_numpy(float)
-        restrictions.append(Restriction(str(name), float(values[0]), float(values[1]),
+        restrictions.append(BoxLimit(str(name), float(values[0]), float(values[1]),
                                         float(values[2]), float(values[3])))
     order = list(discovery.problem.names)
     restrictions.sort(key=lambda r: order.index(r.input))
@@ -283,3 +283,13 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     return discover_of(problem, design[ok], test(values[ok]), outcome_text=text,
                        threshold=threshold, mass_min=mass_min, scenario=scenario.name,
                        failed=int((~ok).sum()))
+
+
+def __getattr__(name: str) -> Any:
+    """``Restriction``, this module's former name of :class:`BoxLimit`, for one release."""
+    if name == "Restriction":
+        warnings.warn("dynamics.studies.discovery.Restriction is now BoxLimit (a box's limit "
+                      "on one input; dynamics.Restriction is a mechanism's domain)",
+                      DeprecationWarning, stacklevel=2)
+        return BoxLimit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -346,11 +346,11 @@ def _history_figure(name: str, counterfactual: str, label: str) -> Figure:
     """A historical scenario's shares of spending against the record and its
     counterfactual."""
     def build():
-        from dynamics.calibration.history import fit
+        from dynamics.calibration.history import fit_history
         from dynamics.views.plotting import plot_history
 
-        scenario = fit(load_scenario(name))
-        other = fit(load_scenario(counterfactual))
+        scenario = fit_history(load_scenario(name))
+        other = fit_history(load_scenario(counterfactual))
         figure = plot_history(scenario, other, title=(
             f"{name}: shares of military spending, mean absolute error {scenario.error:.3f} "
             f"(persistence {scenario.persistence:.3f})"), label=label)
@@ -449,7 +449,7 @@ CALIBRATION: dict[str, Any] = {
 def calibration_problem(mechanisms: Any = None, events: bool = True, years=None):
     """The :data:`CALIBRATION` problem (optionally another mechanism set, without the
     scenario's interventions, or another fitted window)."""
-    from dynamics.calibration.fitting import Problem, cow_observations
+    from dynamics.calibration.fitting import FitProblem, cow_observations
 
     scenario = load_scenario(CALIBRATION["scenario"])
     if mechanisms is not None or not events:
@@ -457,19 +457,19 @@ def calibration_problem(mechanisms: Any = None, events: bool = True, years=None)
             mechanisms=scenario.mechanisms if mechanisms is None else mechanisms,
             events=scenario.events if events else ())
     observations = cow_observations(scenario, CALIBRATION["series"])
-    return Problem(scenario, observations, CALIBRATION["fit"], error=CALIBRATION["error"],
+    return FitProblem(scenario, observations, CALIBRATION["fit"], error=CALIBRATION["error"],
                    years=years)
 
 
 def calibration_of_record():
     """The README's fit: estimates with profile and bootstrap intervals, the out-of-sample
     check and the model comparison."""
-    from dynamics.calibration.fitting import bootstrap, compare, fit, holdout, profile
+    from dynamics.calibration.fitting import bootstrap, compare_models, fit, holdout, profile
 
     problem = calibration_problem()
     fitted = bootstrap(profile(fit(problem)), CALIBRATION["replicates"])
     held = holdout(problem, CALIBRATION["holdout"])
-    comparison = compare({label: calibration_problem(mechanisms, events)
+    comparison = compare_models({label: calibration_problem(mechanisms, events)
                           for label, mechanisms, events in CALIBRATION["variants"]})
     return fitted, held, comparison
 
@@ -488,7 +488,7 @@ COVERAGE: dict[str, Any] = {
 def synthetic_problem(error: str = "lognormal", years: int | None = None):
     """The :data:`COVERAGE` problem: its scenario's values are the truth; the observed
     values are placeholders (the coverage study draws its own)."""
-    from dynamics.calibration.fitting import Observations, Problem
+    from dynamics.calibration.fitting import FitProblem, Observations
 
     span = COVERAGE["years"] if years is None else years
     scenario = Scenario("synthetic", ("A", "B"), mechanisms=(),
@@ -496,7 +496,7 @@ def synthetic_problem(error: str = "lognormal", years: int | None = None):
                         t_span=(0.0, float(span)))
     placeholder = Observations(np.arange(span + 1), {"spending": np.ones((span + 1, 2))},
                                ("A", "B"), "synthetic")
-    return Problem(scenario, placeholder, COVERAGE["fit"], error=error)
+    return FitProblem(scenario, placeholder, COVERAGE["fit"], error=error)
 
 
 def coverage_of_record(error: str = "lognormal"):
