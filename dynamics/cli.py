@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import DynamicsError, UnknownNameError
+from dynamics.results.files import is_device
 
 __all__ = ["main"]
 
@@ -98,13 +99,11 @@ def _cmd_run(args: argparse.Namespace) -> None:
     result = scenario.run()
     print(result.summary())
     if args.out:
-        out = Path(args.out)
+        out = Path(args.out)  # (its suffix was checked before the run)
         if out.suffix == ".npz":
             result.save(out)
-        elif out.suffix == ".csv":
-            result.to_csv(out)
         else:
-            raise DynamicsError(f"--out {out}: expected a .csv or .npz file name")
+            result.to_csv(out)  # a .csv file, or a device such as /dev/null
         print(f"wrote {out}")
     if args.plot:
         from dynamics.views.plotting import plot_run, save_figure
@@ -429,14 +428,10 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     from dynamics.studies.sensitivity import (
         GIVEN_DATA,
         Problem,
-        convergence,
-        fast,
         given_data,
-        latin_hypercube,
         local_sensitivities,
-        metric_values,
-        morris,
-        sobol,
+        runs_of,
+        study,
     )
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
@@ -471,31 +466,13 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     problem = Problem(inputs, tuple((v[0], v[1]) for _, v in ranges),
                       _groups(args.group, inputs) if args.group else None)
     record |= {"problem": problem.to_dict(), "n": args.n}
-    factors = len(set(problem.groups)) if problem.groups else len(problem.names)
-    result: Any
-    runs = {"morris": args.n * (factors + 1), "fast": args.n * factors}.get(
-        args.method, args.n if args.method in GIVEN_DATA else args.n * (
-            2 * factors + 2 if args.second_order else factors + 2))
+    runs = runs_of(problem, args.method, args.n, args.second_order)
     with _executor(args) as executor:
-        options = {"executor": executor, "checkpoint": args.checkpoint,
-                   "chunk": chunk_size(args, runs),
-                   "progress": executor is not None or args.checkpoint is not None}
-        if args.method == "morris":
-            result = morris(scenario, problem, args.metric, trajectories=args.n,
-                            seed=args.seed, **options)
-        elif args.method == "fast":
-            result = fast(scenario, problem, args.metric, n=args.n, seed=args.seed, **options)
-        elif args.method in GIVEN_DATA:
-            design = latin_hypercube(problem, args.n, seed=args.seed)
-            values = metric_values(scenario, problem, design, args.metric, **options)
-            result = given_data(problem, design, values, args.method, seed=args.seed)
-        elif args.convergence:
-            result = convergence(scenario, problem, args.metric, n=args.n, seed=args.seed,
-                                 resamples=args.resamples, **options)
-        else:
-            result = sobol(scenario, problem, args.metric, n=args.n, seed=args.seed,
-                           resamples=args.resamples, second_order=args.second_order,
-                           **options)
+        result = study(scenario, problem, args.metric, args.method, n=args.n, seed=args.seed,
+                       resamples=args.resamples, second_order=args.second_order,
+                       convergence=args.convergence, executor=executor,
+                       checkpoint=args.checkpoint, chunk=chunk_size(args, runs),
+                       progress=executor is not None or args.checkpoint is not None)
     print(f"{args.metric} in {scenario.name}: {result.summary()}")
     record |= result.as_dict()
     _write_json(args.out, record)
@@ -709,6 +686,42 @@ def _cmd_figures(args: argparse.Namespace) -> None:
                      f"'balancing-dynamics[{extra}]')", flush=True))
 
 
+SCENARIO_HELP = "a shipped scenario name or a .toml file"
+FIGURE_HELP = ("write a figure to FILE (.pdf, .png or .svg; without a suffix both .pdf and "
+               ".png)")
+
+
+def _output(text: str) -> str:
+    """An argparse type: a path to write (an empty one would silently write nothing)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty one")
+    return text
+
+
+#: the options that several subcommands share, declared once: flags and argparse keywords
+_SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "scenario": (("scenario",), {"help": SCENARIO_HELP}),
+    "set": (("--set",), {"action": "append", "metavar": "NAME[.STATE]=VALUE",
+                         "help": "override a parameter (repeatable), e.g. reaction.USA=0.4"}),
+    "seed": (("--seed",), {"type": int, "default": 0,
+                           "help": "the seed of the random draws (default 0)"}),
+    "json": (("--json",), {"action": "store_true", "help": "print JSON"}),
+    "plot": (("--plot",), {"type": _output, "metavar": "FILE", "help": FIGURE_HELP}),
+    "out": (("--out",), {"type": _output, "metavar": "FILE"}),
+    "csv": (("--csv",), {"type": _output, "metavar": "FILE",
+                         "help": "write the table to FILE.csv"}),
+}
+
+
+def _options(parser: argparse.ArgumentParser, *names: str, **helps: str) -> None:
+    """Add the shared options ``names`` to ``parser`` (``helps`` overrides an option's
+    help for this subcommand)."""
+    for name in names:
+        flags, keywords = _SHARED[name]
+        parser.add_argument(*flags, **{**keywords, **({"help": helps[name]}
+                                                       if name in helps else {})})
+
+
 def _parser() -> argparse.ArgumentParser:
     from dynamics._version import __version__
 
@@ -718,35 +731,31 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the shipped scenarios").set_defaults(func=_cmd_list)
     describe = sub.add_parser("describe", help="parameters, equations and sources of a scenario")
-    describe.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(describe, "scenario")
     describe.set_defaults(func=_cmd_describe)
     run = sub.add_parser("run", help="run a scenario or parameter file")
-    run.add_argument("scenario", help="a shipped scenario name or a .toml file")
-    run.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE",
-                     help="override a parameter (repeatable), e.g. reaction.USA=0.4")
+    _options(run, "scenario", "set")
     run.add_argument("--t-end", type=float, help="end of the time span, in years")
     run.add_argument("--event", action="append", metavar="NAME@WHEN:CHANGES",
                      help="add an intervention, e.g. 'treaty@30:reaction*0.5/5' "
                           "(repeatable)")
-    run.add_argument("--out", help="write results to FILE.csv (tidy table) or FILE.npz")
-    run.add_argument("--plot", help="write a figure to FILE (.pdf, .png or .svg; without a "
-                                    "suffix both .pdf and .png)")
+    _options(run, "out", out="write results to FILE.csv (tidy table) or FILE.npz")
+    _options(run, "plot")
     run.set_defaults(func=_cmd_run)
     equilibria = sub.add_parser("equilibria", help="equilibria of a scenario and their type")
-    equilibria.add_argument("scenario", help="a shipped scenario name or a .toml file")
-    equilibria.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _options(equilibria, "scenario", "set")
     equilibria.add_argument("--starts", type=int, default=128,
                             help="quasi-random starts of the root finder (default 128)")
-    equilibria.add_argument("--json", action="store_true", help="print JSON")
+    _options(equilibria, "json")
     equilibria.set_defaults(func=_cmd_equilibria)
     cont = sub.add_parser("continue", help="follow an equilibrium as a parameter varies")
-    cont.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(cont, "scenario")
     cont.add_argument("--param", required=True, metavar="NAME[.STATE]")
     cont.add_argument("--range", required=True, metavar="A:B")
-    cont.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _options(cont, "set")
     cont.add_argument("--variable", help="variable to plot, e.g. 'm[North]'")
-    cont.add_argument("--out", help="write the branch to FILE.csv")
-    cont.add_argument("--plot", help="write the bifurcation diagram to FILE (.pdf and .png)")
+    _options(cont, "out", out="write the branch to FILE.csv")
+    _options(cont, "plot", plot="write the bifurcation diagram to FILE (.pdf and .png)")
     cont.set_defaults(func=_cmd_continue)
     calibrate = sub.add_parser("calibrate", help="fit a model to spending data (Richardson's "
                                "or any scenario's)")
@@ -760,14 +769,14 @@ def _parser() -> argparse.ArgumentParser:
     for each in (from_file, from_cow):
         each.add_argument("--method", choices=["differences", "trajectory"],
                           default="differences")
-        each.add_argument("--json", action="store_true", help="print JSON")
+        _options(each, "json")
         each.add_argument("--allow-unit-change", action="store_true",
                           help="fit across a change of currency or unit (not advised)")
         each.set_defaults(func=_cmd_calibrate)
     from_scenario = sources.add_parser(
         "scenario",
         help="fit a scenario's parameters to observed series (dynamics.calibration.fitting)")
-    from_scenario.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(from_scenario, "scenario")
     from_scenario.add_argument("--data", required=True, metavar="cow:milex[,cinc]|FILE.csv",
                                help="COW series of the scenario's states, or a CSV file with "
                                     "a year column and one column per state")
@@ -785,7 +794,7 @@ def _parser() -> argparse.ArgumentParser:
     from_scenario.add_argument("--variant", action="append",
                                metavar="LABEL:mechanisms=A,B;events=none",
                                help="compare with the same fit of another mechanism set")
-    from_scenario.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _options(from_scenario, "set")
     from_scenario.add_argument("--starts", type=int, default=4)
     from_scenario.add_argument("--replicates", type=int, default=200,
                                help="bootstrap replicates")
@@ -794,22 +803,21 @@ def _parser() -> argparse.ArgumentParser:
     from_scenario.add_argument("--walkers", type=int, default=32)
     from_scenario.add_argument("--steps", type=int, default=3000)
     from_scenario.add_argument("--burn", type=int, default=1000)
-    from_scenario.add_argument("--seed", type=int, default=0)
-    from_scenario.add_argument("--json", action="store_true", help="print JSON")
-    from_scenario.add_argument("--plot", help="write the fit with its held-out years (needs "
-                                              "--holdout; for mcmc, the corner plot) to FILE")
+    _options(from_scenario, "seed", "json")
+    _options(from_scenario, "plot", plot="write the fit with its held-out years (needs "
+                                         "--holdout; for mcmc, the corner plot) to FILE")
     from_scenario.set_defaults(func=_cmd_calibrate_scenario)
     sweep = sub.add_parser("sweep", help="run a full-factorial grid of parameter values")
-    sweep.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(sweep, "scenario")
     sweep.add_argument("--param", action="append", required=True, metavar="P=A:B:N")
     sweep.add_argument("--metric", action="append", metavar="M",
                        help="metric to record (repeatable; default peak_share)")
-    sweep.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _options(sweep, "set")
     _execution_options(sweep)
-    sweep.add_argument("--out", help="write the table to FILE.csv (provenance: FILE.csv.json)")
+    _options(sweep, "out", out="write the table to FILE.csv (provenance: FILE.csv.json)")
     sweep.set_defaults(func=_cmd_sweep)
     sens = sub.add_parser("sensitivity", help="Sobol, Morris or local sensitivity of a metric")
-    sens.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(sens, "scenario")
     sens.add_argument("--param", action="append", required=True, metavar="P=A:B",
                       help="an input and its range (repeatable); --method local: P alone")
     sens.add_argument("--metric", required=True, metavar="M")
@@ -832,29 +840,26 @@ def _parser() -> argparse.ArgumentParser:
                       help="Sobol base samples (a power of two) or Morris trajectories")
     sens.add_argument("--step", type=float, default=1e-3,
                       help="relative step of the local elasticities (default 1e-3)")
-    sens.add_argument("--seed", type=int, default=0)
-    sens.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _options(sens, "seed", "set")
     _execution_options(sens)
-    sens.add_argument("--out", help="write the indices and provenance to FILE.json")
-    sens.add_argument("--plot", help="write a figure of the indices to FILE (.pdf and .png)")
+    _options(sens, "out", out="write the indices and provenance to FILE.json")
+    _options(sens, "plot", plot="write a figure of the indices to FILE (.pdf and .png)")
     sens.set_defaults(func=_cmd_sensitivity)
     robust = sub.add_parser("robustness", help="how often a scenario's claims hold over a "
                                                "neighbourhood of its values")
-    robust.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(robust, "scenario")
     robust.add_argument("--members", type=_positive, default=256,
                         help="Latin hypercube members (default 256)")
     robust.add_argument("--spread", type=float, default=0.25,
                         help="each free value times 1 +- spread (default 0.25)")
-    robust.add_argument("--seed", type=int, default=0)
-    robust.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
-    robust.add_argument("--json", action="store_true", help="print JSON")
-    robust.add_argument("--plot", help="write a figure of the shares to FILE")
+    _options(robust, "seed", "set", "json")
+    _options(robust, "plot", plot="write a figure of the shares to FILE")
     robust.add_argument("--write", action="store_true",
                         help="record the shares in the scenario file's [robustness] table")
     robust.set_defaults(func=_cmd_robustness)
     comp = sub.add_parser("compare", help="a scenario against its counterfactual: the "
                                           "differences an intervention makes")
-    comp.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(comp, "scenario")
     comp.add_argument("--intervention", metavar="FILE",
                       help="a TOML file of [[events]] (and [scenario] without = [...]) "
                            "applied to the scenario, or a scenario of the same states")
@@ -868,15 +873,13 @@ def _parser() -> argparse.ArgumentParser:
                            "neighbourhood (default 0: single runs)")
     comp.add_argument("--spread", type=float, default=0.25,
                       help="relative spread of the neighbourhood (default 0.25)")
-    comp.add_argument("--seed", type=int, default=0)
-    comp.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
-    comp.add_argument("--json", action="store_true", help="print JSON")
-    comp.add_argument("--csv", help="write the table to FILE.csv")
-    comp.add_argument("--plot", help="write the figure to FILE (.pdf and .png)")
+    _options(comp, "seed", "set", "json")
+    _options(comp, "csv", csv="write the table to FILE.csv")
+    _options(comp, "plot", plot="write the figure to FILE (.pdf and .png)")
     comp.set_defaults(func=_cmd_compare)
     disc = sub.add_parser("discover", help="scenario discovery: where in the inputs' ranges "
                                            "an outcome happens (PRIM, CART)")
-    disc.add_argument("scenario", help="a shipped scenario name or a .toml file")
+    _options(disc, "scenario")
     disc.add_argument("--param", action="append", required=True, metavar="P=A:B",
                       help="an input and its range (repeatable)")
     disc.add_argument("--outcome", required=True, metavar="'METRIC > X'",
@@ -885,21 +888,19 @@ def _parser() -> argparse.ArgumentParser:
                       help="members of the Latin hypercube (default 1000)")
     disc.add_argument("--threshold", type=float, default=0.8,
                       help="the density PRIM aims for (default 0.8)")
-    disc.add_argument("--seed", type=int, default=0)
-    disc.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
+    _options(disc, "seed", "set")
     _execution_options(disc)
-    disc.add_argument("--json", action="store_true", help="print JSON")
-    disc.add_argument("--out", help="write the result and provenance to FILE.json")
-    disc.add_argument("--plot", help="write the trade-off curve and box to FILE")
+    _options(disc, "json")
+    _options(disc, "out", out="write the result and provenance to FILE.json")
+    _options(disc, "plot", plot="write the trade-off curve and box to FILE")
     disc.set_defaults(func=_cmd_discover)
     dec = sub.add_parser("decompose", help="which of a scenario's assumptions drives its "
                                            "result: each switched off in turn")
-    dec.add_argument("scenario", help="a shipped scenario name or a .toml file with "
-                                      "[assumptions]")
+    _options(dec, "scenario", scenario="a shipped scenario name or a .toml file with "
+                                       "[assumptions]")
     dec.add_argument("--metric", default="unipolar_end", metavar="M",
                      help="the metric recorded (default unipolar_end)")
-    dec.add_argument("--set", action="append", metavar="NAME[.STATE]=VALUE")
-    dec.add_argument("--json", action="store_true", help="print JSON")
+    _options(dec, "set", "json")
     dec.set_defaults(func=_cmd_decompose)
     dur = sub.add_parser("durability", help="polarity durability: how long unipolar, bipolar "
                                             "and multipolar systems last (Kaplan-Meier)")
@@ -918,11 +919,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="bootstrap resamples of the mean durations' intervals (default 200)")
     dur.add_argument("--no-discover", action="store_true",
                      help="skip PRIM on where the unipolar start ends first")
-    dur.add_argument("--seed", type=int, default=0)
-    dur.add_argument("--json", action="store_true", help="print JSON")
-    dur.add_argument("--out", help="write the result and provenance to FILE.json")
-    dur.add_argument("--csv", help="write one row per system (inputs, durations) to FILE.csv")
-    dur.add_argument("--plot", help="write the survival curves to FILE")
+    _options(dur, "seed", "json")
+    _options(dur, "out", out="write the result and provenance to FILE.json")
+    _options(dur, "csv", csv="write one row per system (inputs, durations) to FILE.csv")
+    _options(dur, "plot", plot="write the survival curves to FILE")
     dur.set_defaults(func=_cmd_durability)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -963,6 +963,12 @@ def _positive(text: str) -> int:
 
 #: options naming a file the command writes, checked before any work starts
 _OUTPUTS = ("out", "plot", "checkpoint", "csv")
+#: the file types each command writes for an option (a figure: any of FIGURES, or none)
+_SUFFIXES = {("run", "out"): (".csv", ".npz"), ("continue", "out"): (".csv",),
+             ("sweep", "out"): (".csv",), ("sensitivity", "out"): (".json",),
+             ("discover", "out"): (".json",), ("durability", "out"): (".json",),
+             ("durability", "csv"): (".csv",), ("compare", "csv"): (".csv",)}
+FIGURES = ("", ".pdf", ".png", ".svg")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -973,6 +979,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if not value:
             continue
         path = Path(value)
+        if is_device(path):  # /dev/null, a pipe: written in place, whatever its name
+            continue
+        wanted = FIGURES if option == "plot" else _SUFFIXES.get((args.command, option))
+        if wanted is not None and path.suffix.lower() not in wanted:
+            named = [w for w in wanted if w]
+            names = (", ".join(named[:-1]) + " or " if len(named) > 1 else "") + named[-1] + (
+                ", or none (both .pdf and .png)" if "" in wanted else "")
+            raise DynamicsError(f"--{option} {value}: expected a file name ending {names}")
         folder = path if (option == "out" and args.command == "figures") else path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)

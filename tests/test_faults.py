@@ -51,13 +51,57 @@ def test_a_binary_file_and_a_folder_are_not_scenarios(tmp_path, capsys):
 def test_an_output_path_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where a folder should be")
-    for option in ("--out", "--plot"):
-        assert main(["run", "richardson-stable", option, str(blocker / "run.csv")]) == 2
-        _one_line_error(capsys, f"{option} {blocker / 'run.csv'}: cannot create the folder")
+    for option, name in (("--out", "run.csv"), ("--plot", "run.png")):
+        assert main(["run", "richardson-stable", option, str(blocker / name)]) == 2
+        _one_line_error(capsys, f"{option} {blocker / name}: cannot create the folder")
     assert main(["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:3",
                  "--out", str(blocker / "s.csv"), "--checkpoint", str(tmp_path / "c.npz")]) == 2
     _one_line_error(capsys, "--out")
     assert not (tmp_path / "c.npz").exists()  # refused before the first chunk
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "richardson-stable", "--out", "run.xlsx"], "--out run.xlsx: expected a file name "
+     "ending .csv or .npz"),
+    (["run", "richardson-stable", "--plot", "figure.v2"], "--plot figure.v2: expected a file "
+     "name ending .pdf, .png or .svg, or none"),
+    (["sensitivity", "richardson-stable", "--param", "reaction=0.1:0.2", "--metric",
+      "peak_share", "--out", "indices.csv"], "--out indices.csv: expected a file name ending "
+     ".json"),
+    (["compare", "richardson-stable", "--without", "x", "--csv", "table.json"],
+     "--csv table.json: expected a file name ending .csv"),
+])
+def test_an_output_of_the_wrong_type_is_refused_before_the_run(tmp_path, monkeypatch, capsys,
+                                                                args, message):
+    """The file type of every output is checked before any work: nothing is printed, no
+    run is made and no file is written."""
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    _one_line_error(capsys, message)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("option", ["--out", "--plot", "--csv"])
+def test_an_empty_output_name_is_refused(option, capsys):
+    """``--plot ''`` once did nothing, silently."""
+    args = (["compare", "richardson-stable", "--without", "x", option, ""] if option == "--csv"
+            else ["run", "richardson-stable", option, ""])
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert "expected a file name, got an empty one" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_dev_null_takes_every_output_and_nothing_is_written_beside_it(tmp_path, capsys):
+    """A device is written in place, whatever its name: no /dev/null.json beside it, no
+    /dev/null.pdf and .png."""
+    before = set(Path("/dev").iterdir())
+    for args in (["run", "richardson-stable", "--out", "/dev/null", "--plot", "/dev/null"],
+                 ["sweep", "richardson-stable", "--param", "reaction=0.1:0.2:2", "--out",
+                  "/dev/null"]):
+        assert main(args) == 0, capsys.readouterr().err
+    assert set(Path("/dev").iterdir()) == before
 
 
 def test_missing_output_folders_are_made(tmp_path, capsys):

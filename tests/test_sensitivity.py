@@ -176,3 +176,24 @@ def test_sobol_on_an_executor_with_a_checkpoint_equals_the_in_process_study(tmp_
     for other in (pooled, resumed):
         np.testing.assert_array_equal(other.first, local.first)
         np.testing.assert_array_equal(other.total, local.total)
+
+
+def test_one_study_call_dispatches_every_method_and_counts_its_runs():
+    """``study`` runs the method named, on the design its function would draw, and
+    ``runs_of`` counts the runs each takes; flags a method does not take are refused before
+    any run."""
+    from dynamics.errors import UnknownNameError
+    from dynamics.studies.sensitivity import morris, runs_of, study
+
+    problem = Problem(("coercion", "growth.Riser"), ((0.0, 0.08), (0.03, 0.07)))
+    scenario = load_scenario("hegemonic-rise")
+    assert [runs_of(problem, m, 8) for m in ("sobol", "morris", "fast", "delta")] == [
+        8 * 4, 8 * 3, 8 * 2, 8]
+    assert runs_of(problem, "sobol", 8, second_order=True) == 8 * 6
+    direct = morris(scenario, problem, "peak_share", trajectories=4, seed=2)
+    through = study(scenario, problem, "peak_share", "morris", n=4, seed=2)
+    np.testing.assert_array_equal(through.mu_star, direct.mu_star)
+    with pytest.raises(ParameterValueError, match="second-order indices are for method sobol"):
+        study(scenario, problem, "peak_share", "morris", n=4, second_order=True)
+    with pytest.raises(UnknownNameError, match="sensitivity method"):
+        runs_of(problem, "sobel", 8)

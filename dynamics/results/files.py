@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from dynamics.errors import DynamicsError
 
-__all__ = ["OutputError", "replacing", "write_text"]
+__all__ = ["OutputError", "replacing", "write_text", "is_device"]
 
 
 class OutputError(DynamicsError, OSError):
@@ -33,7 +33,7 @@ def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[
     e.g. ``newline=""``); the file appears, whole, only when the block ends without an
     error."""
     path = Path(path)
-    if path.exists() and not path.is_file():  # a device or a pipe: write in place
+    if is_device(path) or path.is_dir():  # a device or a pipe: written in place
         try:
             with path.open(mode, **options) as handle:
                 yield handle
@@ -56,6 +56,13 @@ def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[
     except BaseException:  # an error of the writer, or Ctrl-C: no partial file
         _remove(temporary)
         raise
+
+
+def is_device(path: str | Path) -> bool:
+    """Whether ``path`` is a device or a pipe (``/dev/null``, a FIFO): written in place,
+    with nothing beside it (no second format, no provenance file)."""
+    path = Path(path)
+    return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def write_text(path: str | Path, text: str) -> Path:

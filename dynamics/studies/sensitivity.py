@@ -72,7 +72,8 @@ __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values"
            "run_design", "metric_values", "metric_function", "SobolIndices", "sobol", "sobol_of",
            "MorrisIndices", "morris", "morris_of", "LocalSensitivities",
            "local_sensitivities", "Convergence", "convergence", "convergence_of",
-           "GivenDataIndices", "given_data", "fast", "GIVEN_DATA", "sweep_indices"]
+           "GivenDataIndices", "given_data", "fast", "GIVEN_DATA", "sweep_indices", "METHODS",
+           "runs_of", "study"]
 
 
 @dataclass(frozen=True)
@@ -735,3 +736,108 @@ def morris(scenario: Scenario, problem: Problem, metric: Metric, trajectories: i
     """
     return morris_of(lambda x: metric_values(scenario, problem, x, metric, **options),
                      problem, trajectories, levels, seed)
+
+
+#: the global methods of :func:`study`: variance-based, screening and given-data
+METHODS = ("sobol", "morris", "fast", *GIVEN_DATA)
+
+
+def runs_of(problem: Problem, method: str = "sobol", n: int = 256,
+            second_order: bool = False) -> int:
+    """The runs a :func:`study` of ``problem`` by ``method`` takes (a Sobol design of base
+    size ``n`` takes ``n (d + 2)``, with second-order indices ``n (2 d + 2)``; Morris
+    ``n (d + 1)`` for ``n`` trajectories; eFAST ``n d``; a given-data method ``n``), where
+    ``d`` counts the inputs, or their groups where they are grouped.
+
+    Parameters
+    ----------
+    problem : Problem
+        The uncertain inputs.
+    method : str
+        One of :data:`METHODS`.
+    n : int
+        The base sample size, or Morris trajectories.
+    second_order : bool
+        Sobol: second-order indices too.
+
+    Returns
+    -------
+    int
+        The number of runs.
+    """
+    if method not in METHODS:
+        raise UnknownNameError("sensitivity method", method, METHODS)
+    factors = len(set(problem.groups)) if problem.groups else len(problem.names)
+    if method == "morris":
+        return n * (factors + 1)
+    if method == "fast":
+        return n * factors
+    if method in GIVEN_DATA:
+        return n
+    return n * (2 * factors + 2 if second_order else factors + 2)
+
+
+#: (the convergence study, whose name :func:`study`'s flag of the same name shadows)
+_convergence = convergence
+
+
+def study(scenario: Scenario, problem: Problem, metric: Metric, method: str = "sobol", *,
+          n: int = 256, seed: int = 0, resamples: int = 200, second_order: bool = False,
+          convergence: bool = False, **options: Any) -> Report:
+    """A global sensitivity study of a scenario metric by ``method``: the one call behind
+    ``balancing sensitivity`` (sampling, running and analysing, see the functions it
+    dispatches to).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The uncertain inputs and their ranges.
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a result.
+    method : str
+        ``sobol`` (:func:`sobol`, or :func:`convergence` with ``convergence``), ``morris``
+        (:func:`morris`, ``n`` trajectories), ``fast`` (:func:`fast`) or a given-data
+        method of :data:`GIVEN_DATA` on a Latin hypercube of ``n`` runs
+        (:func:`given_data`).
+    n : int
+        The base sample size, or Morris trajectories (:func:`runs_of` gives the runs).
+    seed : int
+        The seed of the design (and of the bootstrap).
+    resamples : int
+        Sobol: bootstrap resamples of the intervals.
+    second_order : bool
+        Sobol: second-order indices too.
+    convergence : bool
+        Sobol: the indices against the sample size (nested subsamples).
+    **options
+        Those of :func:`metric_values` (an executor, a checkpoint, the chunk size,
+        progress).
+
+    Returns
+    -------
+    Report
+        :class:`SobolIndices`, :class:`Convergence`, :class:`MorrisIndices` or
+        :class:`GivenDataIndices`.
+    """
+    runs_of(problem, method, n, second_order)  # an unknown method is refused here
+    if second_order and method != "sobol":
+        raise ParameterValueError("second-order indices are for method sobol")
+    if convergence and method != "sobol":
+        raise ParameterValueError("convergence is for method sobol")
+    if second_order and convergence:
+        raise ParameterValueError("give second_order or convergence, not both")
+    if method == "morris":
+        return morris(scenario, problem, metric, trajectories=n, seed=seed, **options)
+    if method == "fast":
+        return fast(scenario, problem, metric, n=n, seed=seed, **options)
+    if method in GIVEN_DATA:
+        design = latin_hypercube(problem, n, seed=seed)
+        values = metric_values(scenario, problem, design, metric, **options)
+        return given_data(problem, design, values, method, seed=seed)
+    if convergence:
+        return _convergence(scenario, problem, metric, n=n, seed=seed, resamples=resamples,
+                            **options)
+    return sobol(scenario, problem, metric, n=n, seed=seed, resamples=resamples,
+                 second_order=second_order, **options)

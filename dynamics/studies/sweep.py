@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import DynamicsError
-from dynamics.results.files import replacing, write_text
+from dynamics.results.files import is_device, replacing, write_text
 from dynamics.results.labelled import Status, environment
 from dynamics.results.report import Report
 from dynamics.scenarios import Scenario
@@ -106,6 +106,8 @@ class SweepResult(Report):
                 writer.writerow([*(repr(float(x)) for x in row),
                                  *(repr(float(v[i])) for v in self.metrics.values()),
                                  self.status[i], self.messages[i]])
+        if is_device(path):  # (/dev/null: nothing beside it)
+            return path
         write_text(f"{path}.json", json.dumps(
             {**environment(), "problem": self.problem.to_dict(), "metrics": list(self.metrics),
              "members": len(self.design), **(provenance or {})}, indent=2, default=str))

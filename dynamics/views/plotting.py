@@ -20,7 +20,7 @@ import numpy as np
 from cycler import cycler
 
 from dynamics.errors import require
-from dynamics.results.files import replacing
+from dynamics.results.files import is_device, replacing
 from dynamics.results.labelled import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
@@ -114,11 +114,12 @@ def save_figure(figure: plt.Figure, path: str | Path,
     path = Path(path)
     if formats is None:
         suffix = path.suffix.lstrip(".").lower()
-        formats = (suffix,) if suffix in FORMATS else ("pdf", "png")
+        formats = (suffix,) if suffix in FORMATS else ("pdf",) if is_device(path) else (
+            "pdf", "png")
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
-        target = path.with_suffix(f".{fmt}")
+        target = path if is_device(path) else path.with_suffix(f".{fmt}")
         metadata = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
                             "Creator": "balancing-dynamics"},
                     "png": {"Software": None}}.get(fmt, {})
