@@ -55,11 +55,11 @@ def test_a_missing_extra_is_named_before_any_work(without, monkeypatch, call, pa
 
 
 def test_an_ensemble_without_numba_says_once_what_it_gives_up(monkeypatch):
-    from dynamics.run import ensemble
+    from dynamics.run import engines, ensemble
     from dynamics.run.kernel import build as kernel
 
     monkeypatch.setattr(kernel, "AVAILABLE", False)
-    ensemble._warn_without_numba.cache_clear()
+    engines._warn_without_numba.cache_clear()
     model = Model(["A", "B"], "richardson")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -68,4 +68,4 @@ def test_an_ensemble_without_numba_says_once_what_it_gives_up(monkeypatch):
                                        output=3)
     said = [w for w in seen if "numba is not installed" in str(w.message)]
     assert len(said) == 1 and "[fast]" in str(said[0].message)
-    ensemble._warn_without_numba.cache_clear()
+    engines._warn_without_numba.cache_clear()

@@ -24,13 +24,12 @@ import json
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dynamics.codegen.compile import choose_path
 from dynamics.errors import DynamicsError, ShapeError, TimeSpanError, UnknownNameError, require
 from dynamics.model.model import Model
 from dynamics.model.registry import REGISTRY, VARIABLES
@@ -44,8 +43,8 @@ from dynamics.model.values import (
 from dynamics.results.files import replacing
 from dynamics.results.labelled import LazyValues, Result, Status, environment, jsonable
 from dynamics.results.report import Report
-from dynamics.run.interventions import MAX_FIRED, Intervention, Plan, plan
-from dynamics.run.kernel import build as kernel
+from dynamics.run.engines import Members, choose_engine
+from dynamics.run.interventions import Intervention, Plan, plan
 from dynamics.run.prepared import (
     PreparedRun,
     check_arguments,
@@ -59,11 +58,8 @@ from dynamics.run.prepared import (
 from dynamics.run.solver import (
     Events,
     Solver,
-    event_functions,
     fired_records,
-    integrate_plan,
     labelled,
-    run_status,
 )
 
 __all__ = ["EnsembleResult", "simulate_ensemble", "has_members"]
@@ -295,8 +291,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     status = [Status.SUCCESS] * members
     for i, why in (schedule.problems.items() if schedule is not None else ()):
         status[i], messages[i] = Status.FAILED, f"invalid intervention: {why}"
-    chosen = _engine(solver, model.N)
-    code = "unrolled" if chosen == "kernel" else solver.code
+    engine = choose_engine(solver, model.N)
+    code = engine.code(solver)
     requested = params
     try:
         run: PreparedRun | None = prepare(model, params, initial, code)
@@ -322,38 +318,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     # and the kernel would copy it)
     y0, p = (a if a.shape[:-1] == (members,) else np.broadcast_to(a, (members, a.shape[-1]))
              for a in (y0, p))
-    # (a shared empty tuple for each member that fired nothing: see kernel.integrate_members)
-    fired: list[Sequence[tuple[float, int]]] = [()] * members
-    if chosen == "kernel":
-        bounds = solver.divergence * np.maximum(np.max(np.abs(y0), axis=1), 1e-300)
-        ys, codes, fired = kernel.integrate_members(compiled, y0, p, (t0, t1), t_out,
-                                                    rtol=solver.rtol, atol=solver.atol,
-                                                    bounds=bounds,
-                                                    max_steps=solver.max_steps,
-                                                    plan=schedule)
-        rerun = None  # the model with the kernel's compiled rate, for scipy's re-runs
-        logged = np.fromiter(map(len, fired), dtype=np.int64, count=members)
-        unusual = (codes != kernel.FINISHED) | (logged >= kernel.LOGGED)
-        unusual[invalid] = True
-        for i in np.flatnonzero(unusual).tolist():
-            if status[i] is not Status.SUCCESS:
-                ys[i] = np.nan
-                continue
-            outcome = kernel.OUTCOMES[int(codes[i])]
-            if outcome is not None and not (outcome[0] is Status.SUCCESS
-                                            and len(fired[i]) >= kernel.LOGGED):
-                status[i] = outcome[0]
-                messages[i] = outcome[1].format(divergence=solver.divergence, fired=MAX_FIRED)
-            else:
-                # suspected stiff; or a member that fired more interventions than the kernel
-                # logs, re-run so that its record is complete
-                if rerun is None:
-                    rerun = kernel.with_compiled_rate(compiled)
-                ys[i], status[i], messages[i], fired[i] = _stiff(
-                    rerun, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
-    else:
-        ys = _loop(model, compiled, y0, p, (t0, t1), t_out, solver, events, status,
-                   messages, schedule, fired)
+    ys, fired = engine.integrate(Members(run, y0, p, (t0, t1), t_out, solver, events,
+                                         schedule, status, messages))
     inputs: np.ndarray | Callable[[], np.ndarray] = p
     timed = schedule is not None and schedule.changes_inputs and any(fired)
     if timed:
@@ -362,10 +328,10 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     return EnsembleResult(t_out, labelled(model, compiled, ys, inputs, start, timed),
                           model.states, tuple(sorted(model.mechanisms)),
                           np.array(status, dtype=object), messages,
-                          chosen, {**environment(), "states": list(model.states),
+                          engine.name, {**environment(), "states": list(model.states),
                                    "mechanisms": sorted(model.mechanisms),
                                    "solver": asdict(solver), "t_span": [t0, t1],
-                                   "members": members, "engine": chosen,
+                                   "members": members, "engine": engine.name,
                                    "interventions": [i.as_dict() for i in
                                                      (schedule.interventions if schedule
                                                       else ())]},
@@ -384,35 +350,6 @@ def _inputs_along(schedule: Plan, p: np.ndarray, fired: list, t_out: np.ndarray
         if changes:
             inputs[i] = schedule.inputs_along(p[i], changes, t_out, i)
     return inputs
-
-
-def _engine(solver: Solver, n_states: int) -> str:
-    """The engine that runs the members: the kernel integrates RK45 with unrolled code, so
-    ``auto`` picks it only where that is the code ``solver.code`` asks for."""
-    method = solver.members()
-    if solver.engine == "kernel":
-        if method != "RK45":
-            raise DynamicsError(f"the compiled kernel integrates RK45 only, not {method}; "
-                                "use engine 'scipy' or method 'auto'")
-        if solver.code == "array":
-            raise DynamicsError("the compiled kernel runs unrolled code, not array code; "
-                                "use engine 'scipy' or code 'auto'")
-        require("fast", "the compiled kernel", "numba")
-        return "kernel"
-    if solver.engine == "scipy":
-        return "scipy"
-    unrolled = choose_path(n_states, solver.code) == "unrolled"
-    if method == "RK45" and unrolled and not kernel.AVAILABLE:
-        _warn_without_numba()
-    return "kernel" if kernel.AVAILABLE and method == "RK45" and unrolled else "scipy"
-
-
-@functools.cache
-def _warn_without_numba() -> None:
-    """Say once per process what an ensemble without numba gives up."""
-    warnings.warn("numba is not installed: ensembles run one scipy solve_ivp per member, "
-                  "far slower than the compiled kernel (benchmarks/ensemble.py); pip "
-                  "install 'balancing-dynamics[fast]'", stacklevel=4)
 
 
 def _recorded(model, values, requested, invalid, members) -> dict[str, np.ndarray]:
@@ -451,40 +388,3 @@ def _validate(model, params, initial, rows, members, status, messages) -> list[i
     half = rows.size // 2
     return (_validate(model, params, initial, rows[:half], members, status, messages)
             + _validate(model, params, initial, rows[half:], members, status, messages))
-
-
-def _loop(model, compiled, y0, p, span, t_out, solver: Solver, events: Events, status,
-          messages, schedule: Plan | None, fired: list) -> np.ndarray:
-    """One ``solve_ivp`` call per member with the solver's method for ensembles and the
-    same terminal events as a single run (divergence, domain); an explicit method's
-    failure is retried with Radau, as the kernel's stiff members are."""
-    members, n = y0.shape
-    ys = np.full((members, t_out.size, n), np.nan)
-    method = solver.members()
-    for i in range(members):
-        if status[i] is not Status.SUCCESS:
-            continue
-        found = event_functions(model, y0[i], events, solver.divergence)
-        sol, fired[i] = integrate_plan(compiled, p[i], y0[i], span, t_out,
-                                       replace(solver, method=method), found, schedule, i)
-        state, message = run_status(sol, found, model)
-        if (state is Status.FAILED and method not in ("Radau", "BDF")
-                and not getattr(sol, "over_budget", False)):
-            ys[i], status[i], messages[i], fired[i] = _stiff(compiled, y0[i], p[i], span,
-                                                             t_out, solver, schedule, i)
-            continue
-        ys[i, :sol.t.size] = sol.y.T[:t_out.size]
-        status[i], messages[i] = state, message
-    return ys
-
-
-def _stiff(compiled, y0, p, span, t_out, solver: Solver, schedule: Plan | None = None,
-           member: int = 0):
-    """Re-run a suspected stiff member with Radau and the analytic Jacobian."""
-    sol, fired = integrate_plan(compiled, p, y0, span, t_out, replace(solver, method="Radau"),
-                                (), schedule, member)
-    ys = np.full((t_out.size, y0.size), np.nan)
-    ys[:sol.t.size] = sol.y.T
-    if sol.status == 0 and np.all(np.isfinite(sol.y)):
-        return ys, Status.SUCCESS, "suspected stiff: re-run with Radau", fired
-    return ys, Status.FAILED, f"suspected stiff; Radau failed too: {sol.message}", fired
