@@ -63,18 +63,25 @@ def _documented(doc: str, section: str) -> set[str]:
 
 
 def test_the_public_api_has_numpydoc_docstrings_documenting_every_parameter():
-    """Every function and class of ``dynamics.__all__`` and of the fitting modules
-    (errors aside) documents each of its parameters in a numpydoc ``Parameters`` (or, for
-    a result, ``Attributes``) section, an enum its members, so that the API reference
-    shows them."""
+    """Every function and class of ``dynamics.__all__`` and of the calibration, studies
+    and analysis layers (errors aside) documents each of its parameters in a numpydoc
+    ``Parameters`` (or, for a result, ``Attributes``) section, an enum its members, so
+    that the API reference shows them."""
     import enum
+    import importlib
     import inspect
 
-    from dynamics.calibration import fitting, posterior
-
+    modules = [importlib.import_module(f"dynamics.{layer}.{name}") for layer, names in (
+        ("calibration", ("observations", "problem", "likelihood", "intervals", "validation",
+                         "comparison", "posterior")),
+        ("studies", ("claims", "counterfactual", "design", "discovery", "durability",
+                     "robustness", "sensitivity", "sweep")),
+        ("analysis", ("continuation", "equilibria", "metrics", "phase", "richardson",
+                      "security"))) for name in names]
     public = [(name, getattr(dynamics, name)) for name in dynamics.__all__]
     public += [(f"{module.__name__}.{name}", getattr(module, name))
-               for module in (fitting, posterior) for name in module.__all__]
+               for module in modules for name in module.__all__
+               if getattr(getattr(module, name), "__module__", None) == module.__name__]
     for name, value in public:
         if not (inspect.isfunction(value) or inspect.isclass(value)):
             continue

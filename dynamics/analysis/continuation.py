@@ -42,6 +42,17 @@ Jacobian = Callable[[np.ndarray, float], np.ndarray]
 
 @dataclass(frozen=True)
 class SpecialPoint:
+    """A special point of a branch of equilibria.
+
+    Attributes
+    ----------
+    kind : str
+        ``fold``, ``branch point`` or ``hopf``.
+    parameter : float
+        The parameter's value there.
+    state : ndarray
+        The equilibrium there.
+    """
     kind: str  # "fold", "branch point" or "hopf"
     parameter: float
     state: np.ndarray
@@ -49,7 +60,25 @@ class SpecialPoint:
 
 @dataclass
 class Branch(Report):
-    """A branch of equilibria: parameter values, states, eigenvalues, stability, points."""
+    """A branch of equilibria.
+
+    Attributes
+    ----------
+    parameter : ndarray
+        The parameter's values along the branch.
+    states : ndarray
+        The equilibria (points, variables).
+    eigenvalues : ndarray
+        Their eigenvalues (points, variables).
+    kinds : list of str
+        Their types (:func:`~dynamics.analysis.equilibria.classify`).
+    points : list of SpecialPoint
+        The folds, branch points and Hopf points found.
+    labels : tuple of str
+        The variables' labels.
+    name : str
+        The parameter's name.
+    """
 
     parameter: np.ndarray
     states: np.ndarray
@@ -103,12 +132,33 @@ def continue_branch(rate: Rate, jacobian: Jacobian, x0: np.ndarray, mu0: float, 
                     *, dmu: Callable[[np.ndarray, float], np.ndarray] | None = None,
                     step: float | None = None, max_step: float | None = None,
                     max_points: int = 2000, tolerance: float = 1e-10) -> Branch:
-    """Follow the equilibrium through ``(x0, mu0)`` until the parameter leaves [mu0, mu1].
+    """Follow the equilibrium through ``(x0, mu0)`` until the parameter leaves [mu0, mu1], by
+    pseudo-arclength continuation. ``x0`` is corrected onto the branch first; the special
+    points are located by a secant iteration on their test function.
 
-    ``rate(x, mu)`` and ``jacobian(x, mu)`` define the system; ``dmu(x, mu)`` is df/dmu
-    (central differences when None). ``x0`` is corrected onto the branch first. The
-    special points are located by a secant iteration on their test function to
-    ``tolerance`` in arclength.
+    Parameters
+    ----------
+    rate : callable
+        ``rate(x, mu)``: the system's rate.
+    jacobian : callable
+        ``jacobian(x, mu)``: its Jacobian in x.
+    x0 : ndarray
+        A state near the branch at ``mu0``.
+    mu0, mu1 : float
+        The parameter's range.
+    dmu : callable, optional
+        ``dmu(x, mu)``: df/dmu (central differences when None).
+    step, max_step : float, optional
+        The first and the largest arclength step.
+    max_points : int
+        The most points computed.
+    tolerance : float
+        The tolerance of the corrector and of the special points, in arclength.
+
+    Returns
+    -------
+    Branch
+        The branch and its special points.
     """
     lo, hi = min(mu0, mu1), max(mu0, mu1)
     span = hi - lo
@@ -221,9 +271,20 @@ def _locate(test, a: np.ndarray, t: np.ndarray, b: np.ndarray, correct, toleranc
 
 
 def parameter_slots(model: Model, name: str) -> tuple[str, list[int]]:
-    """Registry name and input positions of a parameter spec ``name`` or ``name.STATE``.
+    """The registry name and input positions of a parameter spec.
 
-    A per-state parameter without a state varies for every state together.
+    Parameters
+    ----------
+    model : Model
+        The model.
+    name : str
+        ``name`` or ``name.STATE``; a per-state parameter without a state varies for every
+        state together.
+
+    Returns
+    -------
+    (str, list of int)
+        The registry name and the columns of the model's inputs it sets.
     """
     parsed = parse_name(name, model.states)
     base, state = parsed.base, parsed.state
@@ -237,7 +298,25 @@ def parameter_slots(model: Model, name: str) -> tuple[str, list[int]]:
 
 
 def check_range(name: str, value_range: tuple[float, float]) -> tuple[float, float]:
-    """The range as floats; raises when it leaves the parameter's admissible bounds."""
+    """The range of a continuation, checked against the parameter's bounds.
+
+    Parameters
+    ----------
+    name : str
+        The parameter spec (``name`` or ``name.STATE``).
+    value_range : (float, float)
+        The range.
+
+    Returns
+    -------
+    (float, float)
+        The range as floats.
+
+    Raises
+    ------
+    ParameterValueError
+        Where the range leaves the parameter's bounds.
+    """
     base = parse_name(name).base
     low, high = REGISTRY[base].bounds
     a, b = (float(v) for v in value_range)

@@ -29,12 +29,24 @@ RESIDUAL_TOLERANCE = 1e-9
 
 
 def classify(eigenvalues: np.ndarray, tolerance: float = 1e-9) -> str:
-    """Type of a hyperbolic equilibrium from its eigenvalues.
+    """The type of a hyperbolic equilibrium from its eigenvalues.
 
     ``stable node`` / ``stable focus`` (all real parts < 0; focus if any eigenvalue is
     complex), ``unstable node`` / ``unstable focus`` (all > 0), ``saddle`` (both signs),
     ``non-hyperbolic`` when a real part is within ``tolerance`` (relative to the largest
     eigenvalue magnitude) of zero.
+
+    Parameters
+    ----------
+    eigenvalues : ndarray
+        The eigenvalues.
+    tolerance : float
+        The relative size of a real part counted as zero.
+
+    Returns
+    -------
+    str
+        The type.
     """
     eigenvalues = np.asarray(eigenvalues, dtype=complex)
     scale = max(1.0, float(np.max(np.abs(eigenvalues)))) if eigenvalues.size else 1.0
@@ -51,7 +63,21 @@ def classify(eigenvalues: np.ndarray, tolerance: float = 1e-9) -> str:
 
 @dataclass(frozen=True)
 class Equilibrium(Report):
-    """One equilibrium: the state, its eigenvalues, type and scaled residual."""
+    """One equilibrium of a model.
+
+    Attributes
+    ----------
+    state : ndarray
+        The state, in the model's variable order.
+    eigenvalues : ndarray
+        The Jacobian's eigenvalues there.
+    kind : str
+        Its type (:func:`classify`).
+    residual : float
+        The rate there, relative to the state's scale.
+    labels : tuple of str
+        The variables' labels.
+    """
 
     state: np.ndarray
     eigenvalues: np.ndarray
@@ -94,6 +120,15 @@ class FixedSystem:
     Held variables (output without the economy, cohesion without alliances) take their
     values from ``initial``, and the start ``y0`` is the one a simulation would take
     (:func:`~dynamics.run.prepared.prepare`: perceived threat equal to the actual threat).
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    params : mapping, optional
+        Parameter values by registry name (one set, no member axis).
+    initial : mapping, optional
+        Initial values by variable.
     """
 
     def __init__(self, model: Model, params: Mapping[str, Any] | None = None,

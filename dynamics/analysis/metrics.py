@@ -31,20 +31,63 @@ __all__ = ["Peak", "crossing", "peak_share", "first_hegemony", "unipolar_durabil
 
 @dataclass(frozen=True)
 class Peak:
+    """The largest power share a run reaches.
+
+    Attributes
+    ----------
+    state : str
+        The state that reaches it.
+    share : float
+        The share.
+    time : float
+        When (years).
+    """
     state: str
     share: float
     time: float
 
 
 def threshold_of(result: Result, threshold: float | None = None) -> float:
-    """``threshold`` or, when None, the run's hegemony share s* (default 0.5)."""
+    """The hegemony threshold a metric uses.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    threshold : float, optional
+        The threshold; None for the run's own hegemony share s* (0.5 where the run does not
+        record one).
+
+    Returns
+    -------
+    float
+        The threshold.
+    """
     if threshold is not None:
         return float(threshold)
     return float(result.provenance.get("parameters", {}).get("hegemony_share", 0.5))
 
 
 def crossing(t: np.ndarray, x: np.ndarray, level: float, k: int) -> float:
-    """Time at which x crosses ``level`` between samples k - 1 and k (linear)."""
+    """The time at which ``x`` crosses ``level`` between samples ``k - 1`` and ``k``, by linear
+    interpolation.
+
+    Parameters
+    ----------
+    t : ndarray
+        The times.
+    x : ndarray
+        The values at those times.
+    level : float
+        The level crossed.
+    k : int
+        The first sample past the crossing (0: the crossing is at the start).
+
+    Returns
+    -------
+    float
+        The time of the crossing.
+    """
     if k == 0:
         return float(t[0])
     x0, x1 = x[k - 1], x[k]
@@ -129,7 +172,20 @@ def unipolar_durability(result: Result, threshold: float | None = None
 
 def escalation_rate(result: Result, start: float | None = None, end: float | None = None
                     ) -> float:
-    """Average exponential growth rate of total spending, 1/yr: ln(M(end)/M(start))/(end-start)."""
+    """The average exponential growth rate of total spending, ln(M(end)/M(start))/(end - start).
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    start, end : float, optional
+        The window (years); the whole run by default.
+
+    Returns
+    -------
+    float
+        The rate, per year.
+    """
     t = result.t
     total = result["m"].sum(axis=1)
     t0 = t[0] if start is None else start
@@ -139,17 +195,44 @@ def escalation_rate(result: Result, start: float | None = None, end: float | Non
 
 
 def mean_burden(result: Result, start: float | None = None) -> dict[str, float]:
-    """Time-mean burden m_i / e_i of each state (from ``start``)."""
+    """The time-mean burden m_i / e_i of each state.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    start : float, optional
+        The first time averaged (years); the start of the run by default.
+
+    Returns
+    -------
+    dict
+        State -> its mean burden.
+    """
     mask = result.t >= (result.t[0] if start is None else start)
     return dict(zip(result.states, result.burden[mask].mean(axis=0).tolist(), strict=True))
 
 
 def burden_size_correlation(result: Result, members: Sequence[str],
                             start: float | None = None) -> float:
-    """Spearman rank correlation between output and burden among alliance ``members``.
+    """The Spearman rank correlation between output and burden among alliance ``members``.
 
-    Positive: the larger members carry the larger burdens (Olson and Zeckhauser 1966).
-    Both are time means over the run (from ``start``).
+    Positive: the larger members carry the larger burdens (Olson and Zeckhauser 1966). Both
+    are time means over the run (from ``start``).
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    members : sequence of str
+        The allies.
+    start : float, optional
+        The first time averaged (years).
+
+    Returns
+    -------
+    float
+        The rank correlation, in [-1, 1].
     """
     index = [result.state_index(s) for s in members]
     mask = result.t >= (result.t[0] if start is None else start)
@@ -159,7 +242,20 @@ def burden_size_correlation(result: Result, members: Sequence[str],
 
 
 def mean_cohesion(result: Result, members: Sequence[str] | None = None) -> np.ndarray:
-    """Mean cohesion over the pairs of ``members`` (default all states), shape (T,)."""
+    """The mean cohesion over the pairs of ``members``.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    members : sequence of str, optional
+        The states (all by default).
+
+    Returns
+    -------
+    ndarray
+        The mean cohesion at each output time, (T,).
+    """
     index = [result.state_index(s) for s in (members or result.states)]
     pairs = [(a, b) for k, a in enumerate(index) for b in index[k + 1:]]
     return np.mean([result["c"][:, a, b] for a, b in pairs], axis=0)
@@ -189,8 +285,21 @@ def transition_time(result: Result) -> tuple[float, str, str] | None:
 
 
 def unipolar_end(result: Result, threshold: float | None = None) -> float:
-    """Years from the start until the first unipolar spell ends: 0 without one, inf where
-    it outlasts the run (see :func:`unipolar_durability`)."""
+    """Years from the start until the first unipolar spell ends (see
+    :func:`unipolar_durability`).
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    threshold : float, optional
+        The hegemony share; the run's own s* by default.
+
+    Returns
+    -------
+    float
+        0 without a unipolar spell, inf where it outlasts the run.
+    """
     level = threshold_of(result, threshold)
     top = result.share.max(axis=1)
     above = top > level
@@ -215,13 +324,26 @@ METRICS = {
 
 
 def along(model: Model, result: Result, quantity: Derived | str) -> np.ndarray:
-    """A derived quantity of ``model`` evaluated along ``result`` (a run of that model), at
-    its parameters as recorded in the result's provenance.
+    """A derived quantity of ``model`` evaluated along ``result`` (a run of that model), at its
+    parameters as recorded in the result's provenance.
 
-    Shape ``(T,)``, ``(T, N)`` or ``(T, N, N)`` by the quantity's indices: for example
-    ``along(model, res, "potential_threat")[k, i, j]`` is the threat that j's forces would
-    pose to i at the k-th output time. Quantities the results do not keep (pair
+    For example ``along(model, res, "potential_threat")[k, i, j]`` is the threat that j's
+    forces would pose to i at the k-th output time. Quantities the results do not keep (pair
     quantities, weakness, pull, ...) are computed from the model's own expressions.
+
+    Parameters
+    ----------
+    model : Model
+        The model the run is of.
+    result : Result
+        The run.
+    quantity : Derived or str
+        The quantity, or its name.
+
+    Returns
+    -------
+    ndarray
+        Its values, ``(T,)``, ``(T, N)`` or ``(T, N, N)`` by the quantity's indices.
     """
     if tuple(result.states) != model.states:
         raise ShapeError(f"the result's states {list(result.states)} are not the model's "

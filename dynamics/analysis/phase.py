@@ -23,11 +23,20 @@ __all__ = ["PhasePortrait", "phase_portrait"]
 
 @dataclass(frozen=True)
 class PhasePortrait:
-    """Grids of the planar field and what lies on it.
+    """The planar field of two variables and what lies on it.
 
-    x, y : 1-d grids; u, v : rates of the two variables on the grid (shape (len(y), len(x)));
-    equilibria : equilibria of the planar system inside the window;
-    trajectories : list of (T, 2) arrays from the sample starts.
+    Attributes
+    ----------
+    labels : (str, str)
+        The two variables' labels.
+    x, y : ndarray
+        The grids, 1-d.
+    u, v : ndarray
+        The rates of the two variables on the grid, shape (len(y), len(x)).
+    equilibria : list of Equilibrium
+        The equilibria of the planar system inside the window.
+    trajectories : list of ndarray
+        The (T, 2) paths from the sample starts.
     """
 
     labels: tuple[str, str]
@@ -44,12 +53,35 @@ def phase_portrait(model: Model, params: Mapping[str, Any] | None, variables: Se
                    fixed: np.ndarray | None = None, grid: int = 41,
                    starts: Sequence[Sequence[float]] = (), duration: float = 30.0
                    ) -> PhasePortrait:
-    """The planar portrait of ``variables`` (two labels such as ``"m[USA]"``).
+    """The planar portrait of two variables.
 
-    ``window`` is ((x_low, x_high), (y_low, y_high)); ``fixed`` gives the values of all
-    dynamic variables (those of the two chosen are ignored), by default the initial state.
-    Trajectories are integrated for ``duration`` years from each start in ``starts`` and
-    stopped when they leave the window by more than its size.
+    Parameters
+    ----------
+    model : Model
+        The model.
+    params : mapping or None
+        Parameter values by registry name.
+    variables : sequence of str
+        Two labels such as ``"m[USA]"``.
+    window : ((float, float), (float, float))
+        ((x_low, x_high), (y_low, y_high)).
+    initial : mapping, optional
+        Initial values by variable.
+    fixed : ndarray, optional
+        The values of all dynamic variables (those of the two chosen are ignored); by
+        default the initial state.
+    grid : int
+        Grid points per axis.
+    starts : sequence of (float, float)
+        Starts of sample trajectories.
+    duration : float
+        Years each trajectory is integrated (stopped when it leaves the window by more than
+        its size).
+
+    Returns
+    -------
+    PhasePortrait
+        The field, its equilibria and the trajectories.
     """
     system = FixedSystem(model, params, initial)
     try:

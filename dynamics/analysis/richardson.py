@@ -24,7 +24,18 @@ __all__ = ["richardson_limit", "linear_system", "equilibrium", "stability_minors
 
 
 def richardson_limit(model: Model) -> dict[sp.Symbol, sp.Expr]:
-    """Substitutions that reduce ``model`` to Richardson's linear system."""
+    """Substitutions that reduce ``model`` to Richardson's linear system.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    dict
+        Symbol -> the value it takes in the limit.
+    """
     if model.mechanisms != {"richardson"}:
         raise MechanismError(f"the Richardson limit needs only the 'richardson' mechanism; "
                              f"{model!r} has {sorted(model.mechanisms - {'richardson'})} on")
@@ -35,10 +46,22 @@ def richardson_limit(model: Model) -> dict[sp.Symbol, sp.Expr]:
 
 
 def linear_system(model: Model) -> tuple[sp.Matrix, sp.Matrix]:
-    """(M, g) with ``dm/dt = M m + g`` in the Richardson limit; M = K - A.
+    """``(M, g)`` with ``dm/dt = M m + g`` in the Richardson limit; M = K - A.
 
-    Raises :class:`MechanismError` when the limit is not linear in spending (which would
-    mean the model is not Richardson's there).
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    (sympy.Matrix, sympy.Matrix)
+        M and g.
+
+    Raises
+    ------
+    MechanismError
+        Where the limit is not linear in spending (the model is not Richardson's there).
     """
     subs = richardson_limit(model)
     m = [slot.symbol for slot in model.variables]
@@ -51,7 +74,18 @@ def linear_system(model: Model) -> tuple[sp.Matrix, sp.Matrix]:
 
 
 def equilibrium(model: Model) -> dict[sp.Symbol, sp.Expr]:
-    """The equilibrium ``m* = -M^{-1} g`` of the Richardson limit, as simplified fractions."""
+    """The equilibrium ``m* = -M^{-1} g`` of the Richardson limit, as simplified fractions.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    dict
+        Spending symbol -> its equilibrium value.
+    """
     matrix, constant = linear_system(model)
     solution = matrix.LUsolve(-constant)
     m = [slot.symbol for slot in model.variables]
@@ -64,6 +98,16 @@ def stability_minors(model: Model) -> list[sp.Expr]:
     ``M = K - A`` is a Metzler matrix (non-negative off the diagonal), and a Metzler matrix
     is Hurwitz exactly when ``-M`` is a non-singular M-matrix, i.e. when every leading
     principal minor of ``-M = A - K`` is positive (Berman and Plemmons 1994, ch. 6).
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    list of sympy.Expr
+        The minors, in order.
     """
     matrix, _ = linear_system(model)
     negative = -matrix

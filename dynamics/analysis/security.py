@@ -58,8 +58,19 @@ def dilemma_threshold() -> tuple[sp.Expr, dict[str, sp.Symbol]]:
 def dilemma_threshold_numeric(params: Mapping[str, Any], *, ceiling: float = 0.4) -> float:
     """D* as the branch point of the disarmed equilibrium of the full two-state model.
 
-    ``params`` gives ``reaction``, ``fatigue`` and ``offence`` (shared by both states);
-    grievance is zero so that disarmament (m = theta = 0) is an equilibrium for every D.
+    Grievance is zero so that disarmament (m = theta = 0) is an equilibrium for every D.
+
+    Parameters
+    ----------
+    params : mapping
+        ``reaction``, ``fatigue`` and ``offence`` (shared by both states).
+    ceiling : float
+        The mobilisation ceiling.
+
+    Returns
+    -------
+    float
+        The distinguishability D* at which the disarmed equilibrium loses stability.
     """
     model = Model(["North", "South"], ["perception", "ceiling"])
     values = {"grievance": 0.0, "power_weight": 0.0, "ceiling": ceiling, **params}

@@ -45,9 +45,20 @@ TESTS: dict[str, Callable[..., Holds]] = {}
 
 
 def register_test(name: str) -> Callable[[Callable[..., Holds]], Callable[..., Holds]]:
-    """Register a claim test under ``name`` (a decorator): a function of the claim's
-    arguments (``args`` in its file) returning a function of the :class:`Runs` that says,
-    member by member, whether the claim holds."""
+    """Register a claim test under ``name`` (a decorator).
+
+    Parameters
+    ----------
+    name : str
+        The name a scenario file's ``test`` gives it.
+
+    Returns
+    -------
+    callable
+        The decorator: it registers a function of the claim's arguments (``args`` in its
+        file) returning a function of the :class:`Runs` that says, member by member, whether
+        the claim holds, and returns it unchanged.
+    """
     def decorator(test: Callable[..., Holds]) -> Callable[..., Holds]:
         if name in TESTS and TESTS[name] is not test:
             raise ValueError(f"a claim test named {name!r} is already registered")
@@ -58,13 +69,20 @@ def register_test(name: str) -> Callable[[Callable[..., Holds]], Callable[..., H
 
 @dataclass(frozen=True)
 class Runs(Mapping[str, EnsembleResult]):
-    """What a claim is judged on: the ensemble of the scenario (``runs["base"]``) and of
-    each variant (by name) over the same members, and every value those members drew.
+    """What a claim is judged on: the ensemble of the scenario (``runs["base"]``) and of each
+    variant (by name) over the same members, and every value those members drew.
 
     A variant may switch off the mechanism that owns a value its claim is measured with
-    (without soft balancing, the model has no hegemony share s*), yet the measure must be
-    the member's own: :meth:`parameter` reads the drawn values first, then the scenario's
-    run, never the variant's.
+    (without soft balancing, the model has no hegemony share s*), yet the measure must be the
+    member's own: :meth:`parameter` reads the drawn values first, then the scenario's run,
+    never the variant's.
+
+    Attributes
+    ----------
+    ensembles : mapping
+        ``"base"`` and each variant's name -> its ensemble.
+    drawn : mapping
+        The values the members drew, by parameter name.
     """
 
     ensembles: Mapping[str, EnsembleResult]
@@ -89,19 +107,30 @@ class Runs(Mapping[str, EnsembleResult]):
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of a scenario.
+    """One claim of a scenario, ready to be judged.
 
-    ``holds(runs)`` gets the ensemble of the scenario (``runs["base"]``) and of each
-    variant (by name) over the same members, with the values they drew (:class:`Runs`),
-    and returns whether the claim holds for each member. ``kind`` says what the project
-    promises about it:
+    ``holds(runs)`` gets the ensemble of the scenario (``runs["base"]``) and of each variant
+    (by name) over the same members, with the values they drew (:class:`Runs`), and returns
+    whether the claim holds for each member.
 
-    - ``robust``: it holds in at least 90 % of the neighbourhood;
-    - ``conditional``: it holds in at least 90 % of the part of the neighbourhood where
-      ``condition`` = (input, ``"<="`` or ``">="``, factor of the scenario's value) is met,
-      a region measured by :func:`dynamics.studies.robustness.robustness`, and its text says so;
-    - ``uncertain``: no single condition makes it hold in 90 %; its share is reported
-      beside it and its text does not state it as a result.
+    Attributes
+    ----------
+    name : str
+        Its name, unique in the scenario.
+    text : str
+        The claim in words.
+    holds : callable
+        The judgement: a function of the :class:`Runs` returning a boolean per member.
+    variants : mapping
+        Variant name -> a function of the scenario returning the variant.
+    kind : str
+        What the project promises: ``robust`` (it holds in at least 90 % of the
+        neighbourhood), ``conditional`` (in at least 90 % of the part where ``condition`` is
+        met, and its text says so) or ``uncertain`` (no single condition makes it hold in
+        90 %: its share is reported beside it and its text does not state it as a result).
+    condition : (str, str, float), optional
+        For a conditional claim: an input, ``"<="`` or ``">="``, and a factor of the
+        scenario's value.
     """
 
     name: str
@@ -464,14 +493,24 @@ def _share_of_spending_above(state: str, year: float, level: float) -> Holds:
 
 
 def claims_of(scenario: Scenario | str) -> list[Claim]:
-    """The claims of a scenario (a loaded one, or a shipped one by name), as its file
-    declares them (``[[claims]]``), each with its test and variants.
+    """The claims of a scenario, as its file declares them (``[[claims]]``), each with its test
+    and variants.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A loaded scenario, or a shipped one by name.
+
+    Returns
+    -------
+    list of Claim
+        Its claims, in the file's order (none for a scenario that declares none).
 
     Raises
     ------
     ScenarioError
-        For a test that is not known or that does not take the claim's arguments, naming
-        the file and line of the claim.
+        For a test that is not known or that does not take the claim's arguments, naming the
+        file and line of the claim.
     """
     if isinstance(scenario, str):
         scenario = load_scenario(scenario)

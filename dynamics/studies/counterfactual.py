@@ -51,9 +51,23 @@ BAND = (0.05, 0.95)
 
 def counterfactual(base: Scenario, intervention: Scenario | Sequence[Intervention] = (),
                    without: Sequence[str] = ()) -> Scenario:
-    """The counterfactual scenario: ``intervention`` itself if it is a scenario (of the
-    same states), else the base with those interventions added (one of the same name
-    replaces the base's) and the base's interventions named in ``without`` dropped."""
+    """The counterfactual scenario of ``base``.
+
+    Parameters
+    ----------
+    base : Scenario
+        The baseline.
+    intervention : Scenario or sequence of Intervention
+        A scenario of the same states (the counterfactual itself), or interventions added to
+        the base (one of the same name replaces the base's).
+    without : sequence of str
+        Names of the base's interventions dropped.
+
+    Returns
+    -------
+    Scenario
+        The counterfactual.
+    """
     if isinstance(intervention, Scenario):
         if intervention.states != base.states:
             raise ShapeError(f"the counterfactual's states {list(intervention.states)} differ "
@@ -72,9 +86,22 @@ def counterfactual(base: Scenario, intervention: Scenario | Sequence[Interventio
 
 
 def run_metrics(result: Result, level: float | None = None) -> dict[str, float]:
-    """The compared metrics of one run (NaN where a state never passes s*), with s* the
-    run's own unless ``level`` gives it (a counterfactual is measured with its baseline's
-    s*, also where it switches off the mechanism that owns s*)."""
+    """The compared metrics of one run.
+
+    Parameters
+    ----------
+    result : Result
+        The run.
+    level : float, optional
+        The hegemony share s* the metrics use; by default the run's own (a counterfactual is
+        measured with its baseline's s*, also where it switches off the mechanism that owns
+        s*).
+
+    Returns
+    -------
+    dict
+        Metric name -> value (NaN where a state never passes s*).
+    """
     level = threshold_of(result, level)
     shares = result.share
     out: dict[str, float] = {}
@@ -98,10 +125,30 @@ def run_metrics(result: Result, level: float | None = None) -> dict[str, float]:
 class Comparison(Report):
     """Baseline against counterfactual: metrics, paired differences and share paths.
 
-    ``base`` and ``counter`` map each metric to its values over the members (one value
-    for single runs); ``t``, ``base_share`` and ``counter_share`` (members, T, N) hold the
-    share trajectories; ``events`` the counterfactual's interventions that fired (in its
-    first member).
+    Attributes
+    ----------
+    scenario : str
+        The baseline's name.
+    interventions : list of str
+        What the counterfactual changes, in words.
+    members : int
+        Members of the neighbourhood (1 for single runs).
+    metrics : list of str
+        The metrics compared.
+    base, counter : dict
+        Each metric's values over the members, of the baseline and of the counterfactual.
+    t : ndarray
+        The output times.
+    states : tuple of str
+        The states.
+    base_share, counter_share : ndarray
+        The power shares (members, T, N) of the two.
+    events : tuple of dict
+        The counterfactual's interventions that fired (in its first member).
+    failed : int
+        Members that did not finish in either run (left out of the paired differences).
+    provenance : dict
+        Versions, settings and values: what reproduces the comparison.
     """
 
     scenario: str
@@ -254,8 +301,20 @@ def _shares(runs: list[Result], t: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Decomposition(Report):
-    """What each of a scenario's assumptions drives: a metric as shipped, with each
-    assumption switched off alone, and with all switched off together."""
+    """What each of a scenario's assumptions drives.
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    metric : str
+        The metric recorded.
+    span : float
+        The length of the run, in years (a spell that outlasts it is shown as over it).
+    values : dict
+        The metric as shipped (``"as shipped"``), with each assumption switched off alone
+        (``"without NAME"``) and with all switched off together.
+    """
 
     scenario: str
     metric: str

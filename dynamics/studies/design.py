@@ -171,6 +171,20 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
 
     A per-state parameter named without a state takes the value for every state; with a
     state (``growth.Riser``) only that state's entry varies.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose values the design changes.
+    problem : Problem
+        The inputs (the design's columns).
+    design : ndarray
+        The design points (members, inputs).
+
+    Returns
+    -------
+    dict
+        Parameter values by registry name, those of the inputs with a leading member axis.
     """
     members = design.shape[0]
     states = scenario.states
@@ -197,8 +211,23 @@ def design_values(scenario: Scenario, problem: Problem, design: np.ndarray
 
 def design_interventions(scenario: Scenario, problem: Problem, design: np.ndarray
                          ) -> tuple[Intervention, ...]:
-    """The scenario's interventions with the design's ``events.*`` columns as per-member
-    dates and sizes (see :func:`dynamics.run.interventions.vary`)."""
+    """The scenario's interventions with the design's ``events.*`` columns as per-member dates
+    and sizes (see :func:`dynamics.run.interventions.vary`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The inputs.
+    design : ndarray
+        The design points (members, inputs).
+
+    Returns
+    -------
+    tuple of Intervention
+        The interventions, with a member axis where the design varies them.
+    """
     chosen = tuple(scenario.events)
     for column, name in enumerate(problem.names):
         if name.startswith("events."):
@@ -208,15 +237,48 @@ def design_interventions(scenario: Scenario, problem: Problem, design: np.ndarra
 
 def run_design(scenario: Scenario, problem: Problem, design: np.ndarray,
                **options: Any) -> EnsembleResult:
-    """Integrate the scenario at every design point (one ensemble)."""
+    """Integrate the scenario at every design point, as one ensemble.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The inputs (the design's columns; ``events.*`` inputs date and size its
+        interventions per member).
+    design : ndarray
+        The design points (members, inputs).
+    **options
+        Those of :func:`~dynamics.run.ensemble.simulate_ensemble` (``solver``, ``output``).
+
+    Returns
+    -------
+    EnsembleResult
+        One member per design point.
+    """
     options.setdefault("interventions", design_interventions(scenario, problem, design))
     return run_values(scenario, design_values(scenario, problem, design), **options)
 
 
 def run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
                 **options: Any) -> EnsembleResult:
-    """The scenario with some parameters given per member (leading axis), as one ensemble
-    (with the scenario's interventions unless ``interventions`` says otherwise)."""
+    """The scenario with some parameters given per member, as one ensemble.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    values : mapping
+        Parameter values by registry name, with a leading member axis.
+    **options
+        Those of :func:`~dynamics.run.ensemble.simulate_ensemble`; by default the scenario's
+        output times, solver and interventions.
+
+    Returns
+    -------
+    EnsembleResult
+        The members.
+    """
     model = scenario.model()
     options.setdefault("output", scenario.output)
     options.setdefault("solver", scenario.solver)
@@ -227,7 +289,20 @@ def run_values(scenario: Scenario, values: Mapping[str, np.ndarray],
 
 def member_metrics(ensemble: EnsembleResult, function: Callable[[Result], Any]
                     ) -> np.ndarray:
-    """``function`` of every member: (M,) or, for a metric per output time, (M, T)."""
+    """A metric of every member of an ensemble.
+
+    Parameters
+    ----------
+    ensemble : EnsembleResult
+        The members.
+    function : callable
+        A function of one member's :class:`~dynamics.results.Result`.
+
+    Returns
+    -------
+    ndarray
+        Its values, (M,) or, for a metric per output time, (M, T).
+    """
     return np.array([np.asarray(function(ensemble.member(i)), dtype=float)
                      for i in range(ensemble.members)])
 
@@ -236,8 +311,23 @@ Metric = str | Callable[[Result], float | np.ndarray]
 
 
 def metric_function(metric: Metric) -> Callable[[Result], float | np.ndarray]:
-    """The function a metric names (:data:`~dynamics.analysis.metrics.METRICS`), or the
-    function itself; an unknown name raises with the closest match."""
+    """The function a metric names.
+
+    Parameters
+    ----------
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS`, or a function of a result.
+
+    Returns
+    -------
+    callable
+        The function of a result (the function itself where one is given).
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown name, with the closest one.
+    """
     if isinstance(metric, str):
         if metric not in METRICS:
             raise UnknownNameError("metric", metric, METRICS)
@@ -246,6 +336,20 @@ def metric_function(metric: Metric) -> Callable[[Result], float | np.ndarray]:
 
 
 def refuse_failures(status: Sequence[str], messages: Sequence[str]) -> None:
+    """Stop where a member did not succeed: an index of a design with holes is undefined.
+
+    Parameters
+    ----------
+    status : sequence of str
+        Each member's status.
+    messages : sequence of str
+        Each member's message.
+
+    Raises
+    ------
+    DynamicsError
+        Naming how many members failed and the first one's message.
+    """
     failed = [i for i, s in enumerate(status) if s != Status.SUCCESS.value]
     if failed:
         raise DynamicsError(f"{len(failed)} of {len(status)} members did not succeed "

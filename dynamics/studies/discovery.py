@@ -58,8 +58,18 @@ _OUTCOME = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<|>)\s*([-+]?[\d.]+(?:[eE][-+]?
 
 
 def parse_outcome(text: str) -> tuple[str, Callable[[np.ndarray], np.ndarray], str]:
-    """``"peak_share > 0.5"`` -> (metric name, test of its values, the text); the metric
-    must be one of :data:`~dynamics.analysis.metrics.METRICS`."""
+    """Parse an outcome: a metric, a comparison and a number.
+
+    Parameters
+    ----------
+    text : str
+        ``"peak_share > 0.5"``; the metric is one of :data:`~dynamics.analysis.metrics.METRICS`.
+
+    Returns
+    -------
+    (str, callable, str)
+        The metric's name, the test of its values (a boolean per member) and the text.
+    """
     match = _OUTCOME.match(text)
     if not match:
         raise ParameterValueError(f"an outcome reads METRIC > NUMBER or METRIC < NUMBER, "
@@ -73,8 +83,18 @@ def parse_outcome(text: str) -> tuple[str, Callable[[np.ndarray], np.ndarray], s
 
 @dataclass(frozen=True)
 class BoxLimit:
-    """One input restricted by the chosen box: its range and its quasi-p-values (the
-    lower and the upper limit's; NaN for a limit at the edge of the design)."""
+    """One input restricted by the chosen box.
+
+    Attributes
+    ----------
+    input : str
+        The input's label.
+    low, high : float
+        Its range in the box.
+    p_low, p_high : float
+        The quasi-p-values of the lower and the upper limit (NaN for a limit at the edge of
+        the design).
+    """
 
     input: str
     low: float
@@ -87,9 +107,34 @@ class BoxLimit:
 class Discovery(Report):
     """PRIM's peeling trajectory, the chosen box and CART's first split.
 
-    ``trajectory`` holds per box: ``coverage``, ``density``, ``mass`` and ``dimensions``
-    (inputs restricted). ``restrictions`` are the chosen box's. ``outcome`` is a boolean
-    per member; ``failed`` members (that did not run) are left out of the analysis.
+    Attributes
+    ----------
+    problem : Problem
+        The inputs and their ranges.
+    outcome_text : str
+        The outcome, as given (``"peak_share > 0.5"``).
+    design : ndarray
+        The members' inputs (members, inputs).
+    outcome : ndarray
+        Whether the outcome happened, per member (failed members left out).
+    trajectory : dict
+        Per box of the peeling trajectory: ``coverage``, ``density``, ``mass`` and
+        ``dimensions`` (inputs restricted).
+    limits : list of ndarray
+        Each box's limits (inputs, 2).
+    chosen : int
+        The index of the chosen box on the trajectory (by default the one that maximises
+        coverage times density).
+    restrictions : list of BoxLimit
+        The chosen box's limits with their quasi-p-values.
+    first_split : (str, float) or None
+        CART's first split: the input and its threshold.
+    failed : int
+        Members that did not run.
+    scenario : str
+        The scenario's name.
+    extra : dict
+        Provenance.
     """
 
     problem: Problem
@@ -201,9 +246,34 @@ def discover_of(problem: Problem, design: np.ndarray, outcome: np.ndarray, *,
                 outcome_text: str = "outcome", threshold: float = 0.8,
                 peel_alpha: float = 0.05, paste_alpha: float = 0.05,
                 mass_min: float = 0.05, scenario: str = "", failed: int = 0) -> Discovery:
-    """PRIM (and CART) on a ``design`` (members, inputs) and a boolean ``outcome`` per
-    member. ``threshold`` is the density PRIM aims for; ``mass_min`` the smallest box (and
-    CART leaf) as a share of the members."""
+    """PRIM (and CART) on a design and a boolean outcome per member.
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs and their ranges.
+    design : ndarray
+        The members' inputs (members, inputs).
+    outcome : ndarray
+        Whether the outcome happened, per member.
+    outcome_text : str
+        The outcome in words, for reports.
+    threshold : float
+        The density PRIM aims for, in (0, 1].
+    peel_alpha, paste_alpha : float
+        The share of members PRIM peels and pastes per step.
+    mass_min : float
+        The smallest box (and CART leaf), as a share of the members, in (0, 1).
+    scenario : str
+        The scenario's name, for reports.
+    failed : int
+        Members that did not run (recorded).
+
+    Returns
+    -------
+    Discovery
+        PRIM's trajectory and chosen box, and CART's first split.
+    """
     import pandas as pd
 
     _check_box(threshold, mass_min)
@@ -269,9 +339,33 @@ def _with_box(discovery: Discovery, index: int) -> Discovery:
 def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, *,
              seed: int = 0, threshold: float = 0.8, mass_min: float = 0.05,
              **options: Any) -> Discovery:
-    """Where in ``problem``'s ranges ``outcome`` happens for ``scenario``: ``n`` members of
-    a Latin hypercube, run as :func:`dynamics.studies.sweep.sweep` (``options``: chunk, executor,
-    checkpoint, progress, solver settings), then :func:`discover_of`."""
+    """Where in ``problem``'s ranges ``outcome`` happens for ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The inputs and their ranges.
+    outcome : str
+        A comparison of a metric, ``"peak_share > 0.5"`` (:func:`parse_outcome`).
+    n : int
+        Members of the Latin hypercube.
+    seed : int
+        The seed of the design.
+    threshold : float
+        The density PRIM aims for, in (0, 1].
+    mass_min : float
+        The smallest box (and CART leaf), as a share of the members, in (0, 1).
+    **options
+        Those of :func:`dynamics.studies.sweep.sweep` (chunk, executor, checkpoint,
+        progress, solver settings).
+
+    Returns
+    -------
+    Discovery
+        PRIM's trajectory and chosen box, and CART's first split.
+    """
     name, test, text = parse_outcome(outcome)
     _check_box(threshold, mass_min)
     _require_workbench()  # before the sweep, not after it

@@ -203,21 +203,60 @@ class Design:
 
 
 def poles(shares: np.ndarray, ratio: np.ndarray | float) -> np.ndarray:
-    """How many states hold at least ``ratio`` times the leader's share; ``shares`` has
-    the states on its last axis, ``ratio`` broadcasts against the others."""
+    """How many states hold at least ``ratio`` times the leader's share.
+
+    Parameters
+    ----------
+    shares : ndarray
+        Power shares, the states on the last axis.
+    ratio : float or ndarray
+        The pole ratio, broadcast against the other axes.
+
+    Returns
+    -------
+    ndarray
+        The number of poles.
+    """
     leader = shares.max(axis=-1)
     return np.sum(shares >= np.expand_dims(np.asarray(ratio) * leader, -1), axis=-1)
 
 
 def configuration(count: np.ndarray | int) -> np.ndarray:
-    """0 (unipolar), 1 (bipolar) or 2 (multipolar) for a number of poles."""
+    """The configuration of a number of poles.
+
+    Parameters
+    ----------
+    count : int or ndarray
+        Numbers of poles.
+
+    Returns
+    -------
+    ndarray
+        0 (unipolar: one pole), 1 (bipolar: two) or 2 (multipolar: more).
+    """
     return np.minimum(np.asarray(count), 3) - 1
 
 
 def starting_shares(kind: str, n: int, ratio: float, rng: np.random.Generator
                     ) -> np.ndarray:
-    """Power shares (summing to 1) that form configuration ``kind`` at pole ratio
-    ``ratio`` (module docstring); the leader first."""
+    """Power shares that form a configuration at a pole ratio (module docstring).
+
+    Parameters
+    ----------
+    kind : str
+        ``unipolar``, ``bipolar`` or ``multipolar``.
+    n : int
+        The number of states.
+    ratio : float
+        The pole ratio.
+    rng : numpy.random.Generator
+        The source of the draws.
+
+    Returns
+    -------
+    ndarray
+        Shares (n,) summing to 1, the leader first.
+    """
     peers = {"unipolar": 0, "bipolar": 1, "multipolar": int(rng.integers(2, n))}[kind]
     relative = np.empty(n)
     relative[0] = 1.0
@@ -228,9 +267,24 @@ def starting_shares(kind: str, n: int, ratio: float, rng: np.random.Generator
 
 def outputs_for(shares: np.ndarray, burden: np.ndarray, output_weight: np.ndarray
                 ) -> np.ndarray:
-    """Output shares u that give the power shares ``shares`` when each state spends the
-    share ``burden`` of its output: S_i = omega u_i + (1 - omega) beta_i u_i / sum_j
-    beta_j u_j, solved by fixed-point iteration (states on the last axis)."""
+    """Output shares u that give the power shares ``shares`` when each state spends the share
+    ``burden`` of its output: S_i = omega u_i + (1 - omega) beta_i u_i / sum_j beta_j u_j,
+    solved by fixed-point iteration.
+
+    Parameters
+    ----------
+    shares : ndarray
+        The power shares, the states on the last axis.
+    burden : ndarray
+        Each state's burden beta_i.
+    output_weight : ndarray
+        The weight omega of output in power.
+
+    Returns
+    -------
+    ndarray
+        The output shares, summing to 1 over the states.
+    """
     omega = np.asarray(output_weight, dtype=float)[..., None]
     beta = np.maximum(burden, 1e-12)
     u = np.array(shares, dtype=float)
@@ -250,8 +304,25 @@ def outputs_for(shares: np.ndarray, burden: np.ndarray, output_weight: np.ndarra
 
 def spells(shares: np.ndarray, t: np.ndarray, ratio: np.ndarray, ok: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each member: the configuration it starts in, how long it lasts and whether it
-    ended within the run (False: censored at the run's end). ``shares`` is (M, T, N)."""
+    """How long each member's starting configuration lasts.
+
+    Parameters
+    ----------
+    shares : ndarray
+        Power shares (M, T, N).
+    t : ndarray
+        The output times (T,).
+    ratio : ndarray
+        Each member's pole ratio (M,).
+    ok : ndarray
+        Whether each member's run finished (M,).
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        Per member: the configuration it starts in, how long it lasts (years) and whether it
+        ended within the run (False: censored at the run's end).
+    """
     kind = configuration(poles(shares, ratio[:, None]))
     start = kind[:, 0]
     left = (kind != start[:, None]) & np.isfinite(shares).all(axis=2)
@@ -263,7 +334,23 @@ def spells(shares: np.ndarray, t: np.ndarray, ratio: np.ndarray, ok: np.ndarray
 
 @dataclass
 class Survival:
-    """Kaplan-Meier estimate of one starting configuration's survival."""
+    """Kaplan-Meier estimate of one starting configuration's survival.
+
+    Attributes
+    ----------
+    configuration : str
+        ``unipolar``, ``bipolar`` or ``multipolar``.
+    systems : int
+        Systems started in it.
+    ended : int
+        Spells that ended within the horizon (the others are censored).
+    times, survival, low, high : ndarray
+        The survival function and its log-log 95 % band at the event times.
+    median, median_low, median_high : float
+        The median duration and its Brookmeyer-Crowley interval (inf where not reached).
+    rmst, rmst_low, rmst_high : float
+        The restricted mean survival time up to the horizon and its bootstrap interval.
+    """
 
     configuration: str
     systems: int
@@ -295,10 +382,30 @@ def _rmst(times: np.ndarray, curve: np.ndarray, horizon: float) -> float:
 
 def kaplan_meier(name: str, duration: np.ndarray, ended: np.ndarray, horizon: float,
                  rng: np.random.Generator | None = None, resamples: int = 0) -> Survival:
-    """The Kaplan-Meier survival of spells of ``duration`` that ``ended`` (False:
-    censored), with its log-log 95 % band (``scipy.stats.ecdf``), the median and its
-    Brookmeyer-Crowley interval (where the band crosses 0.5), and the restricted mean up to
-    ``horizon`` with a bootstrap interval of ``resamples`` resamples (NaN with none)."""
+    """The Kaplan-Meier survival of spells (``scipy.stats.ecdf``), with its log-log 95 % band,
+    the median and its Brookmeyer-Crowley interval (where the band crosses 0.5), and the
+    restricted mean up to ``horizon`` with a bootstrap interval.
+
+    Parameters
+    ----------
+    name : str
+        The configuration's name.
+    duration : ndarray
+        The spells' durations.
+    ended : ndarray
+        Whether each ended (False: censored).
+    horizon : float
+        The horizon of the restricted mean.
+    rng : numpy.random.Generator, optional
+        The source of the bootstrap resamples.
+    resamples : int
+        Bootstrap resamples of the restricted mean (0: its interval is NaN).
+
+    Returns
+    -------
+    Survival
+        The estimate.
+    """
     rng = rng if rng is not None else np.random.default_rng(0)
     data = CensoredData(uncensored=duration[ended], right=duration[~ended])
     fitted = ecdf(data).sf
@@ -330,9 +437,33 @@ def kaplan_meier(name: str, duration: np.ndarray, ended: np.ndarray, horizon: fl
 
 @dataclass
 class Durability(Report):
-    """What :func:`durability` measured: per system its drawn inputs, per start its
-    duration and whether it ended, the survival of each configuration, the pairwise
-    log-rank tests and where the unipolar start ends first (PRIM)."""
+    """What :func:`durability` measured.
+
+    Attributes
+    ----------
+    design : Design
+        The experiment's settings.
+    inputs : dict
+        Each system's drawn inputs, by name.
+    duration, ended : ndarray
+        Per system and start (systems, 3): how long the starting configuration lasted and
+        whether it ended within the horizon (False: censored).
+    kept : ndarray
+        Per system: whether all three of its runs finished and started in their classes
+        (the survival and the tests are of these).
+    failed : int
+        Systems with a run that did not finish.
+    moved : int
+        Systems whose settled spending moved a start out of its class.
+    survival : dict
+        Configuration -> its :class:`Survival`.
+    tests : dict
+        Pair of configurations -> log-rank (statistic, Holm-adjusted p-value).
+    runs : list
+        Per system and start, what reproduces its run (parameters and initial values).
+    discovery : Discovery or None
+        Where the unipolar start ends first (PRIM), if asked for.
+    """
 
     design: Design
     inputs: dict[str, np.ndarray]
@@ -516,6 +647,8 @@ def durability(design: Design | None = None, *, solver: Solver | None = None,
     discover : bool
         Run PRIM on where the unipolar start ends first (needs the ``[discovery]`` extra:
         without it, an error before any run).
+    **options
+        The fields of a :class:`Design` built when ``design`` is None.
 
     Returns
     -------
@@ -630,8 +763,21 @@ def _settle(model: Model, design: Design, values: dict[str, np.ndarray], outputs
 
 def log_rank_pairs(duration: np.ndarray, ended: np.ndarray
               ) -> dict[tuple[str, str], tuple[float, float]]:
-    """Log-rank tests of each pair of configurations (columns of ``duration`` and
-    ``ended``): (statistic, p-value Holm-adjusted over the three pairs) by pair."""
+    """Log-rank tests of each pair of configurations.
+
+    Parameters
+    ----------
+    duration : ndarray
+        Durations (systems, 3), a column per configuration.
+    ended : ndarray
+        Whether each ended (False: censored), of the same shape.
+
+    Returns
+    -------
+    dict
+        Pair of configuration names -> (statistic, p-value Holm-adjusted over the three
+        pairs).
+    """
     pairs = [(0, 1), (0, 2), (1, 2)]
     raw = []
     for a, b in pairs:

@@ -41,7 +41,19 @@ __all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_v
 
 @dataclass(frozen=True)
 class Input:
-    """One varied value: a parameter, the state it belongs to ("" for all) and its value."""
+    """One varied value of a neighbourhood.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's registry name.
+    state : str
+        The state whose entry it is ("" for a scalar, or a value given for every state).
+    value : float
+        The scenario's value, which the members multiply by their factor.
+    uncertain : (float, float), optional
+        For a structurally uncertain parameter, the range its members are drawn over instead.
+    """
 
     name: str
     state: str
@@ -55,8 +67,17 @@ class Input:
 
 @dataclass(frozen=True)
 class Condition:
-    """Where a claim holds: the share of members below and above ``threshold`` of
-    ``input`` (a factor on the scenario's value) in which it holds."""
+    """Where a claim holds: the best single split of one input.
+
+    Attributes
+    ----------
+    input : str
+        The input's label (``name`` or ``name.STATE``).
+    threshold : float
+        The split, as a factor on the scenario's value.
+    below, above : float
+        The share of the members below and above the threshold in which the claim holds.
+    """
 
     input: str
     threshold: float
@@ -70,8 +91,21 @@ class Condition:
 
 @dataclass(frozen=True)
 class ClaimShare:
-    """How often one claim holds: over all members (``share``) and, for a conditional
-    claim, among the members that meet its condition (``within``)."""
+    """How often one claim holds.
+
+    Attributes
+    ----------
+    name, text, kind : str
+        The claim's name, text and kind (robust, conditional or uncertain).
+    share : float
+        The share of all members in which it holds.
+    within : float or None
+        For a conditional claim, the share among the members that meet its condition.
+    failed_runs : int
+        Runs (of the scenario and its variants) that did not finish.
+    condition : Condition or None
+        The single split of one input that best separates where it holds.
+    """
 
     name: str
     text: str
@@ -93,7 +127,23 @@ class ClaimShare:
 
 @dataclass
 class Robustness(Report):
-    """The share of members in which each claim of a scenario holds."""
+    """The share of members in which each claim of a scenario holds.
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    members : int
+        Members of the Latin hypercube.
+    spread : float
+        Each free value is multiplied by a factor in [1 - spread, 1 + spread].
+    seed : int
+        The seed of the design.
+    inputs : tuple of str
+        The labels of the varied inputs.
+    claims : list of ClaimShare
+        How often each claim holds.
+    """
 
     scenario: str
     members: int
@@ -130,9 +180,21 @@ class Robustness(Report):
 
 
 def free_inputs(scenario: Scenario) -> list[Input]:
-    """Every number the scenario gives a parameter, each state's entry separately (matrix
-    values and zeros are held: a factor cannot move a zero), then every structurally
-    uncertain scalar parameter its model uses, over its uncertain range."""
+    """The values a neighbourhood of ``scenario`` varies: every number it gives a parameter,
+    each state's entry separately (matrix values and zeros are held: a factor cannot move a
+    zero), then every structurally uncertain scalar parameter its model uses, over its
+    uncertain range.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    list of Input
+        The varied values, in that order.
+    """
     found = []
     used = scenario.model().parameter_names
     uncertain = [REGISTRY[name] for name in used if REGISTRY[name].uncertain is not None
@@ -194,9 +256,29 @@ def _stump(factors: np.ndarray, holds: np.ndarray, names: tuple[str, ...]
 
 def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members: int = 256,
                spread: float = 0.25, seed: int = 0, **options: Any) -> Robustness:
-    """How often each claim of ``scenario`` holds over a neighbourhood of its values (see
-    the module docstring). ``claims`` default to those of the shipped scenario of that
-    name; ``options`` go to the ensembles (a ``Solver``)."""
+    """How often each claim of ``scenario`` holds over a neighbourhood of its values (see the
+    module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    claims : list of Claim, optional
+        The claims judged; by default those its file declares (:func:`claims_of`).
+    members : int
+        Members of the Latin hypercube (at least 2).
+    spread : float
+        Each free value is multiplied by a factor in [1 - spread, 1 + spread], spread in (0, 1).
+    seed : int
+        The seed of the design.
+    **options
+        Those of the ensembles (``solver``).
+
+    Returns
+    -------
+    Robustness
+        The share of members in which each claim holds, with its best single condition.
+    """
     claims = claims_of(scenario) if claims is None else claims
     if not claims:
         raise ParameterValueError(f"scenario {scenario.name!r} states no claims to check")
@@ -233,10 +315,24 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
 
 def at_values(scenario: Scenario, claims: list[Claim] | None = None, **options: Any
               ) -> dict[str, bool]:
-    """Whether each claim of ``scenario`` holds at the scenario's own values (one run of
-    the scenario and of each variant its claims compare with); ``options`` go to the runs.
-    A robust claim, and a conditional one whose condition the scenario's values meet,
-    hold here (tests/test_robustness.py)."""
+    """Whether each claim of ``scenario`` holds at the scenario's own values: one run of the
+    scenario and of each variant its claims compare with. A robust claim, and a conditional
+    one whose condition the scenario's values meet, hold here (tests/test_robustness.py).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    claims : list of Claim, optional
+        The claims judged; by default those its file declares.
+    **options
+        Those of the runs (``solver``).
+
+    Returns
+    -------
+    dict
+        Claim name -> whether it holds.
+    """
     claims = claims_of(scenario) if claims is None else claims
     runs = {"base": run_values(scenario, {}, **options)}
     for name, variant in {n: v for claim in claims for n, v in claim.variants.items()}.items():
@@ -253,8 +349,25 @@ def check_spread(spread: float) -> None:
 
 def neighbourhood(scenario: Scenario, members: int, spread: float = 0.25, seed: int = 0
                   ) -> tuple[list[Input], np.ndarray, dict[str, np.ndarray]]:
-    """The members of the neighbourhood of the scenario's values (module docstring): its
-    free inputs, their factors (members, inputs) and the parameter values per member."""
+    """The members of the neighbourhood of the scenario's values (module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    members : int
+        Members of the Latin hypercube.
+    spread : float
+        Each free value is multiplied by a factor in [1 - spread, 1 + spread].
+    seed : int
+        The seed of the design.
+
+    Returns
+    -------
+    (list of Input, ndarray, dict)
+        The free inputs, their factors (members, inputs) and the parameter values of each
+        member by registry name.
+    """
     check_spread(spread)
     inputs = free_inputs(scenario)
     unit = qmc.LatinHypercube(len(inputs), seed=seed).random(members)
@@ -267,7 +380,20 @@ def neighbourhood(scenario: Scenario, members: int, spread: float = 0.25, seed: 
 
 
 def restricted(values: Mapping[str, np.ndarray], scenario: Scenario) -> dict[str, np.ndarray]:
-    """The varied values a variant's model uses (a mechanism switched off drops some)."""
+    """The varied values a variant's model uses (a mechanism switched off drops some).
+
+    Parameters
+    ----------
+    values : mapping
+        Parameter values by registry name, with a member axis.
+    scenario : Scenario
+        The scenario or variant that runs them.
+
+    Returns
+    -------
+    dict
+        The values of the parameters its model uses.
+    """
     names = scenario.model().parameter_names
     return {k: v for k, v in values.items() if k in names}
 
@@ -276,8 +402,19 @@ _BLOCK = "[robustness]"
 
 
 def metadata_block(result: Robustness) -> str:
-    """The ``[robustness]`` table a scenario file records: the settings and each claim's
-    share (and its share within its condition), as measured."""
+    """The ``[robustness]`` table a scenario file records: the settings and each claim's share
+    (and its share within its condition), as measured.
+
+    Parameters
+    ----------
+    result : Robustness
+        What :func:`robustness` measured.
+
+    Returns
+    -------
+    str
+        The TOML table.
+    """
     shares = ", ".join(f'"{c.name}" = {c.share:.4f}' for c in result.claims)
     lines = [_BLOCK,
              "# measured by `balancing robustness NAME --write`; tests/test_robustness.py "
@@ -292,8 +429,21 @@ def metadata_block(result: Robustness) -> str:
 
 
 def write_metadata(path: str | Path, result: Robustness) -> Path:
-    """Replace the ``[robustness]`` table of a scenario file (the tables after it are
-    kept), or append one at the end."""
+    """Replace the ``[robustness]`` table of a scenario file (the tables after it are kept), or
+    append one at the end; the file is written whole or not at all.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file.
+    result : Robustness
+        What :func:`robustness` measured.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     path = Path(path)
     text = path.read_text()
     head, found, rest = text.partition(_BLOCK)

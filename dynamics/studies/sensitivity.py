@@ -78,7 +78,21 @@ __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values"
 
 @dataclass(frozen=True)
 class SobolIndices(Report):
-    """First- and total-order indices, shape (d,) or (d, outputs), with 95 % intervals."""
+    """First- and total-order Sobol indices with 95 % intervals.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The inputs (or groups).
+    first, total : ndarray
+        The indices, (d,) or, for a metric per output time, (d, outputs).
+    first_interval, total_interval : ndarray
+        Their bootstrap 95 % intervals, (2, d) (or (2, d, outputs)); NaN without resamples.
+    evaluations : int
+        The runs it took.
+    second, second_interval : ndarray, optional
+        Second-order indices (d, d) and their 95 % half-widths, where asked for.
+    """
 
     names: tuple[str, ...]
     first: np.ndarray
@@ -243,19 +257,36 @@ def _indices(problem: Problem, f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarra
 def sobol_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
              seed: int = 0, resamples: int = 200, second_order: bool = False
              ) -> SobolIndices:
-    """Sobol indices of ``function`` (``x`` of shape (d, m) -> (m,) or (s, m)).
+    """Sobol indices of a function of the inputs.
 
     The Saltelli (2010) design (matrices A and B from one scrambled Sobol sequence of
-    dimension 2d, and one matrix A_B^(i) per input, or per group of inputs when the
-    problem has groups: indices of a group are those of its inputs varied together) is
-    stacked into one evaluation of ``n (d + 2)`` points, so that a scenario runs it as one
-    ensemble, or one sweep on an executor with one checkpoint. ``scipy.stats.sobol_indices``
-    computes the indices and their bootstrap intervals (``resamples`` of them; 0 for none:
-    NaN intervals) from the values.
+    dimension 2d, and one matrix A_B^(i) per input, or per group of inputs when the problem
+    has groups: indices of a group are those of its inputs varied together) is stacked into
+    one evaluation of ``n (d + 2)`` points, so that a scenario runs it as one ensemble, or one
+    sweep on an executor with one checkpoint. ``scipy.stats.sobol_indices`` computes the
+    indices and their bootstrap intervals from the values. With ``second_order`` the design
+    is SALib's (``n (2 d + 2)`` points, the B_A matrices added) and SALib's estimators give
+    first-, second- and total-order indices with 95 % intervals.
 
-    With ``second_order`` the design is SALib's (``n (2 d + 2)`` points, the B_A matrices
-    added) and SALib's estimators give first-, second- and total-order indices with 95 %
-    bootstrap intervals (a scalar output only).
+    Parameters
+    ----------
+    function : callable
+        ``x`` of shape (d, m) -> values (m,) or (s, m).
+    problem : Problem
+        The inputs and their ranges.
+    n : int
+        The base sample size (a power of two).
+    seed : int
+        The seed of the scrambled sequence and the bootstrap.
+    resamples : int
+        Bootstrap resamples of the intervals (0: none, NaN intervals).
+    second_order : bool
+        Second-order indices too.
+
+    Returns
+    -------
+    SobolIndices
+        The indices and their intervals.
     """
     if len(problem.factors) < 2:
         raise ParameterValueError(
@@ -297,9 +328,22 @@ def _second_order(function: Callable[[np.ndarray], np.ndarray], problem: Problem
 
 @dataclass(frozen=True)
 class Convergence(Report):
-    """Sobol indices against the sample size: ``first`` and ``total`` (sizes, d) with
-    their 95 % intervals (sizes, 2, d), from the leading ``sizes`` base samples of one
-    design (nested subsamples: no run is repeated)."""
+    """Sobol indices against the sample size, from the leading base samples of one design
+    (nested subsamples: no run is repeated).
+
+    Attributes
+    ----------
+    names : tuple of str
+        The inputs (or groups).
+    sizes : ndarray
+        The base sample sizes.
+    first, total : ndarray
+        The indices at each size, (sizes, d).
+    first_interval, total_interval : ndarray
+        Their 95 % intervals, (sizes, 2, d).
+    runs : ndarray
+        The runs each size uses.
+    """
 
     names: tuple[str, ...]
     sizes: np.ndarray
@@ -360,9 +404,30 @@ class Convergence(Report):
 
 def convergence_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem, n: int,
                    seed: int = 0, resamples: int = 100, smallest: int = 16) -> Convergence:
-    """First- and total-order indices of a scalar ``function`` for the nested subsamples
-    of ``smallest``, twice that, ... up to ``n`` base samples of one Saltelli design
-    (``n (d + 2)`` evaluations in all)."""
+    """First- and total-order indices of a scalar function for the nested subsamples of
+    ``smallest``, twice that, ... up to ``n`` base samples of one Saltelli design (``n (d +
+    2)`` evaluations in all).
+
+    Parameters
+    ----------
+    function : callable
+        ``x`` of shape (d, m) -> values (m,).
+    problem : Problem
+        The inputs and their ranges.
+    n : int
+        The largest base sample size (a power of two).
+    seed : int
+        The seed of the design.
+    resamples : int
+        Bootstrap resamples of each size's intervals.
+    smallest : int
+        The smallest base sample size.
+
+    Returns
+    -------
+    Convergence
+        The indices at each size.
+    """
     if smallest < 4 or smallest & (smallest - 1) or smallest > n:
         raise ParameterValueError(f"smallest must be a power of two from 4 to n = {n}, got "
                                   f"{smallest}")
@@ -384,7 +449,32 @@ def convergence_of(function: Callable[[np.ndarray], np.ndarray], problem: Proble
 def convergence(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
                 seed: int = 0, resamples: int = 100, smallest: int = 16,
                 **options: Any) -> Convergence:
-    """:func:`convergence_of` a scalar scenario metric (``options`` as :func:`sobol`)."""
+    """:func:`convergence_of` a scalar scenario metric.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The inputs and their ranges.
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a result.
+    n : int
+        The largest base sample size (a power of two).
+    seed : int
+        The seed of the design.
+    resamples : int
+        Bootstrap resamples of each size's intervals.
+    smallest : int
+        The smallest base sample size.
+    **options
+        Those of :func:`metric_values`.
+
+    Returns
+    -------
+    Convergence
+        The indices at each size.
+    """
     return convergence_of(lambda x: metric_values(scenario, problem, x.T, metric, **options),
                           problem, n, seed, resamples, smallest)
 
@@ -399,8 +489,20 @@ GIVEN_DATA = {"rbd-fast": ("S1",),
 
 @dataclass(frozen=True)
 class GivenDataIndices(Report):
-    """Indices of one SALib method per input: ``values[statistic]`` (d,), with the 95 %
-    half-width ``values[statistic + "_conf"]`` where the method gives one."""
+    """Indices of one SALib method per input.
+
+    Attributes
+    ----------
+    method : str
+        ``rbd-fast``, ``delta``, ``pawn`` or ``fast``.
+    names : tuple of str
+        The inputs.
+    values : dict
+        ``values[statistic]`` (d,), with the 95 % half-width ``values[statistic + "_conf"]``
+        where the method gives one.
+    evaluations : int
+        The runs it used.
+    """
 
     method: str
     names: tuple[str, ...]
@@ -426,9 +528,27 @@ class GivenDataIndices(Report):
 
 def given_data(problem: Problem, design: np.ndarray, values: np.ndarray,
                method: str = "delta", seed: int = 0) -> GivenDataIndices:
-    """RBD-FAST, delta or PAWN indices (SALib) from a ``design`` (members, d) that has
-    already run and its scalar ``values``: a Latin hypercube or any random design (a
-    finished sweep's; :meth:`dynamics.sweep.SweepResult.indices`)."""
+    """RBD-FAST, delta or PAWN indices (SALib) of a design that has already run: a Latin
+    hypercube or any random design (a finished sweep's).
+
+    Parameters
+    ----------
+    problem : Problem
+        The inputs and their ranges.
+    design : ndarray
+        The design points (members, d).
+    values : ndarray
+        The scalar metric of each member.
+    method : str
+        One of :data:`GIVEN_DATA`.
+    seed : int
+        The seed of the method's resampling.
+
+    Returns
+    -------
+    GivenDataIndices
+        The indices.
+    """
     require("sensitivity", "RBD-FAST, delta and PAWN indices", "SALib")
     from SALib.analyze import delta, pawn, rbd_fast
 
@@ -455,8 +575,25 @@ def given_data(problem: Problem, design: np.ndarray, values: np.ndarray,
 
 def sweep_indices(result: SweepResult, metric: str, method: str = "delta", seed: int = 0
                   ) -> GivenDataIndices:
-    """:func:`given_data` of a finished sweep's ``metric`` over the members that succeeded
-    (its design should be random, a Latin hypercube, not a grid)."""
+    """:func:`given_data` of a finished sweep's metric over the members that succeeded (its
+    design should be random, a Latin hypercube, not a grid).
+
+    Parameters
+    ----------
+    result : SweepResult
+        The sweep.
+    metric : str
+        One of its metrics.
+    method : str
+        One of :data:`GIVEN_DATA`.
+    seed : int
+        The seed of the method's resampling.
+
+    Returns
+    -------
+    GivenDataIndices
+        The indices.
+    """
     if metric not in result.metrics:
         raise UnknownNameError("metric of the sweep", metric, result.metrics)
     values = result.metrics[metric]
@@ -467,7 +604,30 @@ def sweep_indices(result: SweepResult, metric: str, method: str = "delta", seed:
 def fast(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256, seed: int = 0,
          harmonics: int = 4, **options: Any) -> GivenDataIndices:
     """eFAST first- and total-order indices (SALib, with its own design of ``n`` runs per
-    input) of a scalar scenario metric (``options`` as :func:`sobol`)."""
+    input) of a scalar scenario metric.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The inputs and their ranges.
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a result.
+    n : int
+        Runs per input (at least 4 M^2 + 1, M the harmonics).
+    seed : int
+        The seed of the design.
+    harmonics : int
+        The interference factor M.
+    **options
+        Those of :func:`metric_values`.
+
+    Returns
+    -------
+    GivenDataIndices
+        ``S1`` and ``ST`` per input.
+    """
     require("sensitivity", "eFAST", "SALib")
     from SALib.analyze import fast as analyze
     from SALib.sample import fast_sampler
@@ -524,14 +684,39 @@ def sobol(scenario: Scenario, problem: Problem, metric: Metric, n: int = 256,
 def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metric: Metric,
                   *, executor: Executor | None = None, checkpoint: str | Path | None = None,
                   chunk: int = 256, progress: bool = False, **options: Any) -> np.ndarray:
-    """``metric`` of every design point: shape (n,) or, per output time, (outputs, n).
+    """A metric of every design point.
 
     In-process as one ensemble by default; with an ``executor`` or a ``checkpoint`` the
-    design runs as a :func:`dynamics.studies.sweep.sweep` in chunks (scalar metrics only, and the
-    metric must be picklable for a process pool or cluster: a name, or a module-level
-    function). A member that does not succeed makes an index undefined, so this stops
-    with an error naming how many failed and why (the first message) instead of dropping
-    them.
+    design runs as a :func:`dynamics.studies.sweep.sweep` in chunks (scalar metrics only, and
+    the metric must be picklable for a process pool or cluster: a name, or a module-level
+    function). A member that does not succeed makes an index undefined, so this stops with an
+    error naming how many failed and why (the first message) instead of dropping them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    problem : Problem
+        The inputs (the design's columns).
+    design : ndarray
+        The design points (n, inputs).
+    metric : str or callable
+        A name of :data:`~dynamics.analysis.metrics.METRICS` or a function of a result.
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks (a process pool, a Dask client).
+    checkpoint : str or Path, optional
+        A file the finished chunks are kept in; a rerun resumes from it.
+    chunk : int
+        Members per chunk.
+    progress : bool
+        Print the chunks as they finish.
+    **options
+        Those of the ensembles (``solver``).
+
+    Returns
+    -------
+    ndarray
+        The metric, (n,) or, per output time, (outputs, n).
     """
     function = metric_function(metric)
     if executor is not None or checkpoint is not None:
@@ -549,12 +734,27 @@ def metric_values(scenario: Scenario, problem: Problem, design: np.ndarray, metr
 class LocalSensitivities(Report):
     """Elasticities of a metric at the scenario's own values (a cheap first look).
 
-    ``elasticity[k]`` = (dM/dp_k) (p_k / M): the percentage change of the metric per
-    percent change of input k, from central differences at p_k (1 +- step) (one-sided at
-    a bound; NaN where the metric is 0). A per-state input named without a state scales
-    every state's value by the same factor; its ``base`` is then the mean over states, and
-    its ``derivative`` dM/dp_k, defined only when the states share one value, is NaN
-    where they differ.
+    ``elasticity[k]`` = (dM/dp_k) (p_k / M): the percentage change of the metric per percent
+    change of input k, from central differences at p_k (1 +- step) (one-sided at a bound; NaN
+    where the metric is 0). A per-state input named without a state scales every state's
+    value by the same factor; its ``base`` is then the mean over states, and its
+    ``derivative`` dM/dp_k, defined only when the states share one value, is NaN where they
+    differ.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The inputs.
+    base : ndarray
+        Each input's value.
+    metric : float
+        The metric at the scenario's values.
+    derivative : ndarray
+        dM/dp_k.
+    elasticity : ndarray
+        The elasticities.
+    step : float
+        The relative step of the differences.
     """
 
     names: tuple[str, ...]
@@ -657,8 +857,23 @@ def local_sensitivities(scenario: Scenario, names: Sequence[str], metric: Metric
 
 @dataclass(frozen=True)
 class MorrisIndices(Report):
-    """Morris screening: mean absolute elementary effect (mu*), its 95 % half-width, the
-    mean effect (mu) and its standard deviation (sigma: interaction or non-linearity)."""
+    """Morris screening of the inputs.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The inputs.
+    mu_star : ndarray
+        The mean absolute elementary effect of each input.
+    mu_star_half_width : ndarray
+        Its 95 % half-width.
+    mu : ndarray
+        The mean elementary effect.
+    sigma : ndarray
+        Its standard deviation (interaction or non-linearity).
+    evaluations : int
+        The runs it took.
+    """
 
     names: tuple[str, ...]
     mu_star: np.ndarray
@@ -689,7 +904,26 @@ class MorrisIndices(Report):
 
 def morris_of(function: Callable[[np.ndarray], np.ndarray], problem: Problem,
               trajectories: int = 32, levels: int = 4, seed: int = 0) -> MorrisIndices:
-    """Morris elementary effects of ``function`` (``x`` of shape (n, d) -> (n,)) by SALib."""
+    """Morris elementary effects of a function of the inputs (SALib).
+
+    Parameters
+    ----------
+    function : callable
+        ``x`` of shape (n, d) -> values (n,).
+    problem : Problem
+        The inputs and their ranges.
+    trajectories : int
+        Morris trajectories (at least 2): ``trajectories (d + 1)`` evaluations.
+    levels : int
+        Grid levels per input (at least 2).
+    seed : int
+        The seed of the design.
+
+    Returns
+    -------
+    MorrisIndices
+        mu*, its half-width, mu and sigma of each input.
+    """
     require("sensitivity", "Morris screening", "SALib")
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample

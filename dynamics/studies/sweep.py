@@ -38,11 +38,21 @@ __all__ = ["SweepResult", "sweep", "process_pool"]
 
 
 def process_pool(workers: int) -> Executor:
-    """A pool of ``workers`` spawned processes that exit when their parent dies.
+    """A pool of spawned processes that exit when their parent dies.
 
-    Spawned, not forked: a fork after numba's OpenMP threads have run is killed. Each
-    worker watches its parent's process id and exits within a second of the parent's
-    death (a killed ``balancing sweep`` leaves no worker behind, holding memory).
+    Spawned, not forked: a fork after numba's OpenMP threads have run is killed. Each worker
+    watches its parent's process id and exits within a second of the parent's death (a
+    killed ``balancing sweep`` leaves no worker behind, holding memory).
+
+    Parameters
+    ----------
+    workers : int
+        The number of processes.
+
+    Returns
+    -------
+    concurrent.futures.Executor
+        The pool.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -66,7 +76,21 @@ def _exit_with_parent(parent: int) -> None:
 
 @dataclass
 class SweepResult(Report):
-    """Design points, metric values per member (NaN where a member failed), statuses."""
+    """What a sweep ran.
+
+    Attributes
+    ----------
+    problem : Problem
+        The inputs and their ranges.
+    design : ndarray
+        The design points (members, inputs).
+    metrics : dict
+        Each metric's values per member (NaN where a member failed).
+    status : ndarray
+        Each member's status.
+    messages : list of str
+        Why a member did not succeed ("" where it did).
+    """
 
     problem: Problem
     design: np.ndarray
