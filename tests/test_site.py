@@ -63,17 +63,20 @@ def _documented(doc: str, section: str) -> set[str]:
 
 
 def test_the_public_api_has_numpydoc_docstrings_documenting_every_parameter():
-    """Every function and class of ``dynamics.__all__`` and of the calibration, studies
-    and analysis layers (errors aside) documents each of its parameters in a numpydoc
-    ``Parameters`` (or, for a result, ``Attributes``) section, an enum its members, so
-    that the API reference shows them."""
+    """Every function and class of ``dynamics.__all__`` and of the data, scenarios,
+    calibration, studies, analysis and views layers (errors aside) documents each of its
+    parameters in a numpydoc ``Parameters`` (or, for a result, ``Attributes``) section,
+    an enum its members, so that the API reference shows them."""
     import enum
     import importlib
     import inspect
 
-    modules = [importlib.import_module(f"dynamics.{layer}.{name}") for layer, names in (
+    modules = [importlib.import_module("dynamics.data")]
+    modules += [importlib.import_module(f"dynamics.{layer}.{name}") for layer, names in (
         ("calibration", ("observations", "problem", "likelihood", "intervals", "validation",
-                         "comparison", "posterior")),
+                         "comparison", "posterior", "history", "calibrate")),
+        ("scenarios", ("loader", "declared")),
+        ("views", ("plotting", "display", "figures", "interactive")),
         ("studies", ("claims", "counterfactual", "design", "discovery", "durability",
                      "robustness", "sensitivity", "sweep")),
         ("analysis", ("continuation", "equilibria", "metrics", "phase", "richardson",

@@ -48,6 +48,15 @@ __all__ = ["Estimate", "DifferencesFit", "TrajectoryFit", "richardson_difference
 
 @dataclass(frozen=True)
 class Estimate:
+    """An estimate and its standard error.
+
+    Attributes
+    ----------
+    value : float
+        The estimate.
+    stderr : float
+        Its standard error (NaN where not identified).
+    """
     value: float
     stderr: float
 
@@ -61,7 +70,29 @@ _DIFFERENCES = (("k - alpha (1/yr)", "k_minus_alpha"), ("regression slope", "ric
 
 @dataclass
 class DifferencesFit(Report):
-    """Result of Richardson's method of differences."""
+    """Result of Richardson's method of differences.
+
+    Attributes
+    ----------
+    k_minus_alpha : Estimate
+        The continuous-time rate k - alpha, 2 artanh(slope / 2).
+    richardson_slope : Estimate
+        The regression slope itself.
+    grievance_total : Estimate
+        b = g + h, in data units per year.
+    equilibrium_total : Estimate
+        c = -b / slope, in data units.
+    intervals : int
+        The consecutive-year intervals used.
+    residual_std : float
+        The residual standard deviation.
+    per_bloc : dict
+        Bloc -> its own equation's estimates (two blocs, four intervals or more).
+    warnings : list of str
+        What the fit cannot support.
+    series : Series, optional
+        The data.
+    """
 
     k_minus_alpha: Estimate  # continuous-time rate, 2 artanh(slope / 2)
     richardson_slope: Estimate  # the regression slope itself
@@ -128,6 +159,16 @@ def richardson_differences(series: Series) -> DifferencesFit:
     Needs at least three consecutive-year intervals (two parameters and one degree of
     freedom). With two blocs and at least four intervals it also estimates each bloc's
     equation dU/dt = k V - alpha U + g by the same differences (``per_bloc``).
+
+    Parameters
+    ----------
+    series : Series
+        Yearly spending per bloc.
+
+    Returns
+    -------
+    DifferencesFit
+        The estimates with their standard errors.
     """
     index = _intervals(series)
     if len(index) < 3:
@@ -191,7 +232,31 @@ def _per_bloc(series: Series, index: np.ndarray, warnings: list[str]
 
 @dataclass
 class TrajectoryFit(Report):
-    """Result of fitting model trajectories to data."""
+    """Result of fitting model trajectories to data.
+
+    Attributes
+    ----------
+    estimates : dict
+        Name -> :class:`Estimate`.
+    correlation : ndarray
+        The estimates' correlation matrix.
+    names : list of str
+        The fitted names, in the matrix's order.
+    residuals : ndarray
+        The scaled residuals.
+    rss : float
+        Their sum of squares.
+    aic, bic : float
+        The information criteria.
+    n_observations : int
+        The observations fitted.
+    warnings : list of str
+        Estimates on a bound, strong correlations.
+    result : Result
+        The run at the estimates.
+    scale : float
+        The largest observed value, the unit of the fit.
+    """
 
     estimates: dict[str, Estimate]
     correlation: np.ndarray
@@ -258,8 +323,33 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
     The model's states must be the series' blocs. Observations are the spending of every
     bloc in every year, scaled by the largest observed value; output is held at that scale
     (so a fitted grievance g is per unit of the scale: Richardson's grievance in data units
-    is g times ``scale``). Starts are a scrambled Sobol sample inside the bounds
-    (``practical_bounds`` per name narrow the registry's for the starts only).
+    is g times ``scale``). Starts are a scrambled Sobol sample inside the bounds.
+
+    Parameters
+    ----------
+    model : Model
+        The model, its states the series' blocs.
+    series : Series
+        Yearly spending per bloc.
+    fit : sequence of str
+        The parameters fitted (``reaction``, ``reaction.USA``).
+    params : mapping, optional
+        The other parameters' values.
+    fit_initial : bool
+        Fit the initial spending too.
+    starts : int
+        Starts of the optimiser.
+    seed : int
+        The seed of the starts.
+    practical_bounds : mapping, optional
+        Name -> (low, high) narrowing the registry's bounds for the starts only.
+    solver : Solver, optional
+        The integration options.
+
+    Returns
+    -------
+    TrajectoryFit
+        The estimates, their correlation, residuals and information criteria.
     """
     if tuple(series.blocs) != model.states:
         raise ParameterValueError(f"the model's states {list(model.states)} must be the "
@@ -398,9 +488,27 @@ def richardson_trajectory(series: Series, *, fit: Sequence[str] = ("reaction", "
                           ) -> TrajectoryFit:
     """Fit Richardson's two-bloc model (W = 1, D = 0, eta = 0) to a series of spending.
 
-    By default the reaction and grievance of each bloc and the initial spending are
-    fitted, with fatigue fixed at Richardson's 0.2/yr (with five years of data the full
-    model is not identified); pass ``fit`` to choose.
+    By default the reaction and grievance of each bloc and the initial spending are fitted,
+    with fatigue fixed at Richardson's 0.2/yr (with five years of data the full model is not
+    identified).
+
+    Parameters
+    ----------
+    series : Series
+        Yearly spending of two blocs.
+    fit : sequence of str
+        The parameters fitted.
+    fatigue : float
+        The fatigue held fixed (where not fitted).
+    starts : int
+        Starts of the optimiser.
+    seed : int
+        The seed of the starts.
+
+    Returns
+    -------
+    TrajectoryFit
+        The estimates.
     """
     if len(series.blocs) < 2:
         raise SeriesError("Richardson's model needs at least two blocs")

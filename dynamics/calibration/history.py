@@ -32,7 +32,7 @@ against it):
   driven by its own output (its grievance ``g``). A state that enters later takes both
   from the intervention that brings it in.
 
-:func:`fit` compares the simulated shares of spending ``m_i / sum_j m_j`` with COW's
+:func:`fit_history` compares the simulated shares of spending ``m_i / sum_j m_j`` with COW's
 observed ones year by year. Shares are unit-free, so the pre-1914 pounds and the
 post-1914 current dollars need no deflator. The error is reported beside two baselines:
 persistence (the first year's observed shares held) and the same model without any
@@ -97,11 +97,26 @@ def _series(scenario: Scenario, variable: str, years: np.ndarray) -> np.ndarray:
 
 def record(scenario: Scenario, variable: str, years: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """COW ``variable`` per year and state (Y, N) as the file has it (NaN where missing,
-    -9), whether the state is in the system that year, the line of the file each value
-    is on (header = 1; 0 where the state is not in the system) and the abbreviation used
-    (the first of the state's ``codes`` with a row that year; "" where none). A scenario
-    without a [history] table names its states by their COW abbreviations."""
+    """A COW variable per year and state as the file has it. A scenario without a [history]
+    table names its states by their COW abbreviations.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (its states' ``codes``).
+    variable : str
+        The COW variable (``milex``, ``milper``, ``tpop``, ...).
+    years : ndarray
+        The years.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray, ndarray)
+        The values (Y, N; NaN where missing, -9); whether the state is in the system that
+        year; the line of the file each value is on (header = 1; 0 where the state is not in
+        the system); and the abbreviation used (the first of the state's codes with a row
+        that year; "" where none).
+    """
     codes = {**DEFAULTS, **scenario.history}["codes"]
     table = _cow()
     shape = (years.size, len(scenario.states))
@@ -120,9 +135,20 @@ def record(scenario: Scenario, variable: str, years: np.ndarray
 
 
 def observed(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Years, observed spending (Y, N; 0 where a state is not in the system, NaN where
-    COW has no value) in the scenario's unit, and the observed shares (Y, N; NaN in a
-    year where any state's value is missing)."""
+    """The record a historical scenario is compared with.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A historical scenario (its ``[history]`` table).
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        The years; the observed spending (Y, N) in the scenario's unit (0 where a state is
+        not in the system, NaN where COW has no value); and the observed shares (Y, N; NaN in
+        a year where any state's value is missing).
+    """
     settings = _settings(scenario)
     years = _years(scenario)
     values, present, _, _ = record(scenario, settings["variable"], years)
@@ -135,9 +161,19 @@ def observed(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def capability_index(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Years and each state's economic capability index (Y, N): the mean over
-    :data:`CAPABILITY` of its value relative to the states' total in the first year (NaN
-    where the state is not in the system)."""
+    """Each state's economic capability index: the mean over :data:`CAPABILITY` of its value
+    relative to the states' total in the first year.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A historical scenario.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The years and the index (Y, N; NaN where the state is not in the system).
+    """
     years = _years(scenario)
     parts = []
     for variable in CAPABILITY:
@@ -163,7 +199,21 @@ def _trend(years: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 @dataclass(frozen=True)
 class Derivation:
-    """What a historical scenario takes from the data (see the module docstring)."""
+    """What a historical scenario takes from the data (see the module docstring).
+
+    Attributes
+    ----------
+    growth : dict
+        Each state's trend growth of output, per year.
+    output : dict
+        Each state's initial output, in the scenario's unit.
+    spending : dict
+        Each state's observed spending in the first year.
+    grievance, reaction : dict
+        Each state's grievance g and reaction k.
+    windows : dict
+        The years each state's reaction and grievance are calibrated on.
+    """
 
     growth: dict[str, float]
     output: dict[str, float]
@@ -174,7 +224,18 @@ class Derivation:
 
 
 def derive(scenario: Scenario) -> Derivation:
-    """Growth, initial output and spending, and grievance of every state, from COW."""
+    """What the scenario's file takes from COW (module docstring), recomputed.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A historical scenario.
+
+    Returns
+    -------
+    Derivation
+        Growth, initial output and spending, reaction and grievance of every state.
+    """
     settings = _settings(scenario)
     years, spending, _ = observed(scenario)
     _, index = capability_index(scenario)
@@ -241,9 +302,24 @@ def _rate(scenario: Scenario, window: tuple, i: int, reaction: float) -> float:
 
 
 def collapse_ratio(scenario: Scenario, state: str, year: int) -> float:
-    """COW's total population of ``state`` in ``year`` over that in the year before: the
-    part of a collapsing state that its successor keeps (Russia's share of the Soviet
-    population: COW lists the Soviet Union until 1990 and Russia from 1991)."""
+    """The part of a collapsing state that its successor keeps: COW's total population of
+    ``state`` in ``year`` over that in the year before (Russia's share of the Soviet
+    population: COW lists the Soviet Union until 1990 and Russia from 1991).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (its states' codes).
+    state : str
+        The successor state.
+    year : int
+        Its first year.
+
+    Returns
+    -------
+    float
+        The ratio.
+    """
     years = np.array([year - 1, year])
     population = _series(scenario, "tpop", years)[:, scenario.states.index(state)]
     if not np.all(np.isfinite(population)):
@@ -260,9 +336,28 @@ def _per_state(scenario: Scenario, name: str) -> dict[str, float]:
 class HistoryFit(Report):
     """Simulated against observed shares of spending, year by year.
 
-    ``error`` is the mean absolute error of the shares (mean over states, then years with
-    data); ``persistence`` that of holding the first year's observed shares;
-    ``without_interventions`` that of the same model with none of its interventions.
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    years : ndarray
+        The years compared.
+    observed, simulated : ndarray
+        The shares of spending (years, N), observed (NaN where COW has no value) and
+        simulated.
+    states : tuple of str
+        The states.
+    error : float
+        The mean absolute error of the shares (mean over states, then over the years with
+        data).
+    persistence : float
+        That of holding the first year's observed shares.
+    without_interventions : float
+        That of the same model with none of its interventions.
+    by_state : dict
+        Each state's mean absolute error.
+    result : Result, optional
+        The run.
     """
 
     scenario: str
@@ -304,9 +399,23 @@ def _error(simulated: np.ndarray, observed_shares: np.ndarray) -> tuple[float, n
 
 def spending_shares(t: np.ndarray, m: np.ndarray, years: np.ndarray | Sequence[float]
                     ) -> np.ndarray:
-    """Shares of spending ``m_i / sum_j m_j`` at ``years``, interpolated between the
-    output times ``t``: ``m`` of shape (..., T, N) gives (..., years, N) (a run, or every
-    member of an ensemble at once)."""
+    """Shares of spending ``m_i / sum_j m_j`` at ``years``, interpolated between the output
+    times.
+
+    Parameters
+    ----------
+    t : ndarray
+        The output times (T,).
+    m : ndarray
+        Spending (..., T, N): a run, or every member of an ensemble at once.
+    years : sequence of float
+        The years.
+
+    Returns
+    -------
+    ndarray
+        The shares (..., years, N).
+    """
     m = np.asarray(m, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = m / m.sum(axis=-1, keepdims=True)
@@ -317,8 +426,20 @@ def spending_shares(t: np.ndarray, m: np.ndarray, years: np.ndarray | Sequence[f
 
 
 def fit_history(scenario: Scenario, **options: Any) -> HistoryFit:
-    """Run ``scenario`` and compare its shares of spending with the record (options go
-    to :meth:`Scenario.run`)."""
+    """Run a historical scenario and compare its shares of spending with the record.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A historical scenario.
+    **options
+        Those of :meth:`~dynamics.scenarios.Scenario.run`.
+
+    Returns
+    -------
+    HistoryFit
+        The simulated against the observed shares, with two baselines.
+    """
     years, _, shares = observed(scenario)
     result = scenario.run(**options)
     if not result.ok:

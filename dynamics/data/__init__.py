@@ -41,8 +41,21 @@ class SeriesError(DynamicsError, ValueError):
 
 @dataclass(frozen=True)
 class Series:
-    """Yearly values per bloc: ``years`` (consecutive unless gaps were skipped), ``values``
-    (bloc -> array), ``unit`` and ``source``."""
+    """Yearly values per bloc.
+
+    Attributes
+    ----------
+    years : ndarray
+        The years (consecutive unless gaps were skipped).
+    values : dict
+        Bloc -> its values.
+    unit : str
+        The values' unit.
+    source : str
+        Where they come from.
+    notes : tuple of str
+        What was skipped or assumed.
+    """
 
     years: np.ndarray
     values: dict[str, np.ndarray]
@@ -70,9 +83,20 @@ MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0)
 def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
     """Read a CSV with a ``year`` column and one numeric column per bloc.
 
-    An optional ``unit`` column gives each row's unit; a change of unit inside the file
-    raises unless ``allow_unit_change``. Errors name the file, row (1-based, header = 1)
-    and column.
+    An optional ``unit`` column gives each row's unit. Errors name the file, row (1-based,
+    header = 1) and column.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (UTF-8, with or without a byte-order mark).
+    allow_unit_change : bool
+        Accept a change of unit inside the file (refused otherwise).
+
+    Returns
+    -------
+    Series
+        The values per bloc.
     """
     path = Path(path)
     try:
@@ -152,8 +176,21 @@ def cow_path() -> Path:
 
 
 def world_bank_gdp(codes: Sequence[str], year: int) -> dict[str, float]:
-    """GDP in current US$ billion of each ISO code in ``year``, from the shipped World Bank
-    file; an economy or year not in the file raises :class:`SeriesError` naming it."""
+    """GDP in current US$ billion from the shipped World Bank file.
+
+    Parameters
+    ----------
+    codes : sequence of str
+        ISO codes of the economies.
+    year : int
+        The year.
+
+    Returns
+    -------
+    dict
+        Code -> GDP; an economy or year not in the file raises :class:`SeriesError` naming
+        it.
+    """
     text = (resources.files("dynamics.data") / WORLD_BANK_FILE).read_text()
     found = {row["Country Code"]: float(row["Value"]) / 1e9
              for row in csv.DictReader(text.splitlines()) if row["Year"] == str(year)}
@@ -171,11 +208,27 @@ def _cow_rows() -> list[dict[str, str]]:
 
 def cow_series(blocs: Mapping[str, Sequence[str]], years: tuple[int, int], *,
                variable: str = "milex", allow_unit_change: bool = False) -> Series:
-    """Bloc totals of a COW variable (default ``milex``) for ``years`` (inclusive).
+    """Bloc totals of a COW variable for ``years`` (inclusive).
 
-    A year in which any member's value is missing (-9) or the member is not in the system
-    is skipped for every bloc (noted in ``Series.notes``); the remaining years need not be
+    A year in which any member's value is missing (-9) or the member is not in the system is
+    skipped for every bloc (noted in ``Series.notes``); the remaining years need not be
     consecutive, and the differences method uses only consecutive pairs.
+
+    Parameters
+    ----------
+    blocs : mapping
+        Bloc -> the COW abbreviations of its members.
+    years : (int, int)
+        The first and last year.
+    variable : str
+        The COW variable (default ``milex``).
+    allow_unit_change : bool
+        Accept a change of unit (COW's milex changes from pounds to dollars in 1914).
+
+    Returns
+    -------
+    Series
+        The bloc totals.
     """
     rows = _cow_rows()
     if variable not in rows[0]:

@@ -109,8 +109,21 @@ class DeclaredClaim:
 
 
 def check_variants(variants: Any, fail: Callable[..., ScenarioError]) -> dict[str, dict]:
-    """The file's ``[variants]`` table, each entry checked for its keys (what applying it
-    to the scenario gives is checked by the loader)."""
+    """The file's ``[variants]`` table, each entry checked for its keys (what applying it to
+    the scenario gives is checked by the loader).
+
+    Parameters
+    ----------
+    variants : dict
+        The table.
+    fail : callable
+        ``fail(message, table, key)`` -> the ScenarioError to raise.
+
+    Returns
+    -------
+    dict
+        Variant name -> what it changes.
+    """
     checked: dict[str, dict] = {}
     for name, change in variants.items():
         if not isinstance(change, dict) or not change:
@@ -137,8 +150,29 @@ def check_variants(variants: Any, fail: Callable[..., ScenarioError]) -> dict[st
 
 def claims_of_file(tables: Any, text: str, path: str, variants: Mapping[str, Any]
                    ) -> tuple[DeclaredClaim, ...]:
-    """The file's ``[[claims]]`` tables as claims, each key checked; an error names the
-    table's line and key."""
+    """The file's ``[[claims]]`` tables as claims, each key checked.
+
+    Parameters
+    ----------
+    tables : list of dict
+        The tables.
+    text : str
+        The file's text (for line numbers).
+    path : str
+        The file, named in messages.
+    variants : mapping
+        The file's variants, which a claim's ``variants`` name.
+
+    Returns
+    -------
+    tuple of DeclaredClaim
+        The claims.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the table's line and key.
+    """
     if not (isinstance(tables, list) and all(isinstance(t, dict) for t in tables)):
         raise ScenarioError("claims must be tables [[claims]], one per claim", path=path,
                             line=table_line(text, "claims", 0, None), key="claims")
@@ -192,8 +226,24 @@ def claims_of_file(tables: Any, text: str, path: str, variants: Mapping[str, Any
 
 
 def table_line(text: str, table: str, number: int, key: str | None) -> int | None:
-    """Line (1-based) of ``key`` in the ``number``-th ``[[table]]`` of a TOML ``text``
-    (``[[claims]]``, ``[[events]]``), or of its header."""
+    """The line of a key in an array of tables of a TOML text.
+
+    Parameters
+    ----------
+    text : str
+        The TOML.
+    table : str
+        The array's name (``claims``, ``events``).
+    number : int
+        Which of its tables (from 0).
+    key : str or None
+        The key, or None for the table's header.
+
+    Returns
+    -------
+    int or None
+        The line (1-based), or None where there is no such table.
+    """
     lines = text.splitlines()
     headers = [k for k, line in enumerate(lines)
                if line.strip().startswith(f"[[{table}]]")]
@@ -212,9 +262,24 @@ def table_line(text: str, table: str, number: int, key: str | None) -> int | Non
 
 def check_prose(prose: Any, variants: Mapping[str, Any],
                 fail: Callable[..., ScenarioError]) -> dict[str, Any]:
-    """The file's ``[prose]`` table, checked: ``inputs`` and ``given`` are lists of the
-    numbers as printed, ``results`` maps each number as printed to its reading (a table
-    of :data:`RESULT_KEYS`) or to ``"code"``."""
+    """The file's ``[prose]`` table, checked.
+
+    Parameters
+    ----------
+    prose : dict
+        The table: ``inputs`` and ``given``, lists of the numbers as printed, and
+        ``results``, each number as printed -> its reading (a table of :data:`RESULT_KEYS`)
+        or ``"code"``.
+    variants : mapping
+        The file's variants, which a reading may name.
+    fail : callable
+        ``fail(message, table, key)`` -> the ScenarioError to raise.
+
+    Returns
+    -------
+    dict
+        The table.
+    """
     for key in ("inputs", "given"):
         numbers = prose.get(key, [])
         if not (isinstance(numbers, list) and all(isinstance(n, str) for n in numbers)):

@@ -319,10 +319,24 @@ class Scenario:
 
 
 def parse_assignment(text: str, scenario: Scenario) -> tuple[str, Any]:
-    """Parse a command-line ``--set`` value: ``name=value`` or ``name.STATE=value``.
+    """Parse a command-line ``--set`` value.
 
-    Returns ``(name, value)`` where value is a float or ``{STATE: float}``; unknown names
-    and states raise :class:`UnknownNameError` with the closest match.
+    Parameters
+    ----------
+    text : str
+        ``name=value`` or ``name.STATE=value``.
+    scenario : Scenario
+        The scenario (its states).
+
+    Returns
+    -------
+    (str, float or dict)
+        The name and the value (a float, or ``{STATE: float}``).
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown name or state, with the closest match.
     """
     key, sep, raw = text.partition("=")
     if not sep:
@@ -358,8 +372,27 @@ def _line_of(text: str, table: str, key: str | None) -> int | None:
 
 def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = None
                    ) -> Scenario:
-    """Parse and validate scenario TOML ``text`` (``path`` is used in messages); a file
-    without ``extends`` changes ``base`` when one is given."""
+    """Parse and validate scenario TOML.
+
+    Parameters
+    ----------
+    text : str
+        The TOML.
+    path : str
+        Its file, named in messages (and the base of a relative ``extends``).
+    base : Scenario, optional
+        The scenario a file without ``extends`` changes.
+
+    Returns
+    -------
+    Scenario
+        The scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, line and key of what is wrong.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -654,9 +687,21 @@ def list_scenarios() -> list[str]:
 
 
 def load_intervention(base: Scenario, path: str | Path) -> Scenario:
-    """The counterfactual a file describes: a scenario of its own (with ``extends`` or
-    ``[model] states``), or ``[[events]]`` tables (and ``[scenario] without = [...]``)
-    applied to ``base``."""
+    """The counterfactual a file describes.
+
+    Parameters
+    ----------
+    base : Scenario
+        The baseline.
+    path : str or Path
+        A scenario of its own (with ``extends`` or ``[model] states``), or ``[[events]]``
+        tables (and ``[scenario] without = [...]``) applied to ``base``.
+
+    Returns
+    -------
+    Scenario
+        The counterfactual.
+    """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"no such intervention file: {path}")
@@ -738,11 +783,24 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
 
 def prose_value(scenario: Scenario, spec: Mapping[str, Any]) -> float:
-    r"""The value of a result of the prose read from a run: ``read`` a quantity as results
-    label it (``"share.Riser"``, ``"c.West.Centre"``, ``"m"``), of the scenario, of one of
-    its ``variant``\ s, or of another shipped ``scenario``; ``at`` the ``start``, the
-    ``end`` (the default), its ``max`` or ``min`` over the run, or a time (interpolated);
-    with ``mean = true``, the mean over the states that remain."""
+    """The value of a result of the prose, read from a run.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose prose it is.
+    spec : mapping
+        ``read``: a quantity as results label it (``"share.Riser"``, ``"c.West.Centre"``,
+        ``"m"``); ``variant``: one of the scenario's variants, or ``scenario``: another
+        shipped scenario, run instead; ``at``: ``start``, ``end`` (the default), ``max``,
+        ``min`` or a time (interpolated); ``mean = true``: the mean over the states that
+        remain.
+
+    Returns
+    -------
+    float
+        The value.
+    """
     if "scenario" in spec:
         scenario = load_scenario(spec["scenario"])
     if "variant" in spec:

@@ -40,8 +40,20 @@ def _rows(shipped_only: bool) -> list[list[str]]:
 
 
 def parameter_table(markdown: bool = False, shipped_only: bool = False) -> str:
-    """The registry (every known parameter, or only the shipped mechanisms') as a Markdown
-    table (with references) or an aligned text table."""
+    """The parameter registry as a table.
+
+    Parameters
+    ----------
+    markdown : bool
+        A Markdown table (with references) instead of aligned text.
+    shipped_only : bool
+        Only the shipped mechanisms' parameters.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     rows = _rows(shipped_only)
     if markdown:
         lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
@@ -60,7 +72,18 @@ def parameter_table(markdown: bool = False, shipped_only: bool = False) -> str:
 
 
 def robustness_text(scenario: Scenario) -> str:
-    """How often the scenario's claims hold, from its [robustness] table, with their text."""
+    """How often the scenario's claims hold, from its [robustness] table, with their text.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    str
+        One line per claim.
+    """
     from dynamics.studies.claims import claims_of
 
     record = scenario.robustness
@@ -76,7 +99,18 @@ def robustness_text(scenario: Scenario) -> str:
 
 
 def describe_text(scenario: Scenario) -> str:
-    """What ``balancing describe`` prints: story, parameter table, equations, sources."""
+    """What ``balancing describe`` prints.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    str
+        Its story, parameter table, equations and sources.
+    """
     model = scenario.model()
     out = [scenario.name + (f": {scenario.title}" if scenario.title else ""), ""]
     out += [scenario.description, ""] if scenario.description else []
@@ -111,11 +145,18 @@ def describe_text(scenario: Scenario) -> str:
 
 
 class ParameterSet(dict):
-    """Resolved parameter values of a model (name -> array) that show as an HTML table.
+    """Resolved parameter values of a model that show as an HTML table.
 
     ``ParameterSet(model, {"reaction": {"USA": 0.4}})`` completes the values with the
-    registry's defaults and validates them (as :func:`~dynamics.simulate` does); in a
-    notebook it shows each value by state with its unit, bounds and source.
+    registry's defaults and validates them (as :func:`~dynamics.simulate` does); in a notebook
+    it shows each value by state with its unit, bounds and source.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    values : dict, optional
+        Parameter values by registry name.
     """
 
     def __init__(self, model: Model, values: dict | None = None):

@@ -566,7 +566,18 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def missing_extra(name: str) -> str | None:
-    """The extra that figure ``name`` needs and that is not installed, or None."""
+    """The extra a figure needs that is not installed.
+
+    Parameters
+    ----------
+    name : str
+        The figure's name.
+
+    Returns
+    -------
+    str or None
+        The extra's name, or None where nothing is missing.
+    """
     import importlib.util
 
     extra, packages = NEEDS.get(name, ("", ()))
@@ -574,7 +585,22 @@ def missing_extra(name: str) -> str | None:
 
 
 def write_table(path: Path, header: list[str], data: np.ndarray) -> Path:
-    """Write the numbers behind a figure as CSV (exact float repr)."""
+    """Write the numbers behind a figure as CSV (exact float repr), whole or not at all.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    header : list of str
+        The column names.
+    data : ndarray
+        The rows.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -587,10 +613,25 @@ def write_table(path: Path, header: list[str], data: np.ndarray) -> Path:
 def make_figures(out: Path | str = "figures", only: Iterable[str] | None = None,
                  progress: Callable[[Path], object] | None = None,
                  skipped: Callable[[str, str], object] | None = None) -> list[Path]:
-    """Write every figure (or those named in ``only``) to ``out``; returns the paths.
-    ``progress`` is called with each path as it is written; a figure whose extra is not
-    installed (:data:`NEEDS`) is skipped, and ``skipped`` called with its name and the
-    extra."""
+    """Write every paper figure (or those named) with the numbers behind it.
+
+    Parameters
+    ----------
+    out : Path or str
+        The folder.
+    only : iterable of str, optional
+        The names of the figures to make.
+    progress : callable, optional
+        Called with each path as it is written.
+    skipped : callable, optional
+        Called with a figure's name and the extra it needs, where that extra is not
+        installed (:data:`NEEDS`): the figure is skipped, the others made.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     out = Path(out)
     names = list(FIGURES) if not only else list(only)
     for name in names:

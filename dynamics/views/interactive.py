@@ -47,6 +47,13 @@ class Explorer:
 
     Setting a slider's value (in the notebook or in code) re-runs the scenario:
     ``explorer.sliders["distinguishability"].value = 0.9``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    names : sequence of str
+        The parameters given sliders (``name`` or ``name.STATE``).
     """
 
     def __init__(self, scenario: Scenario, names: Sequence[str]):

@@ -52,7 +52,18 @@ def paper_style():
 
 
 def state_colours(states: Sequence[str]) -> dict[str, str]:
-    """A fixed colour per state, in the order given."""
+    """A fixed colour per state.
+
+    Parameters
+    ----------
+    states : sequence of str
+        The states, in order.
+
+    Returns
+    -------
+    dict
+        State -> colour (grey past the palette).
+    """
     return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(states)}
 
 
@@ -87,8 +98,19 @@ def _label(state: str, colours: dict[str, str], seen: set[str],
 
 
 def identical_states(result: Result) -> dict[str, list[str]]:
-    """Groups of two or more states whose spending, output and power share are the same
-    over the whole run (to 1e-9 relative): each state of a group maps to the group."""
+    """Groups of two or more states whose spending, output and power share are the same over
+    the whole run (to 1e-9 relative).
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+
+    Returns
+    -------
+    dict
+        Each state of a group -> the group.
+    """
     columns = [np.column_stack([result["m"][:, i], result["e"][:, i], result.share[:, i]])
                for i in range(len(result.states))]
     groups: list[list[int]] = []
@@ -109,8 +131,25 @@ FORMATS = ("pdf", "png", "svg")
 
 def save_figure(figure: plt.Figure, path: str | Path,
                 formats: Iterable[str] | None = None) -> list[Path]:
-    """Save ``figure`` at ``path``: in the format its suffix names (``.pdf``, ``.png``,
-    ``.svg``), or, without one of those, as vector PDF and 300-dpi PNG beside it."""
+    """Save a figure whole or not at all: in the format its suffix names (``.pdf``, ``.png``,
+    ``.svg``), or, without one of those, as vector PDF and 300-dpi PNG beside it (a device
+    such as /dev/null takes one PDF as it is). PDFs carry no creation date, so that a
+    regenerated figure is byte-identical.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure (closed once saved).
+    path : str or Path
+        Where.
+    formats : iterable of str, optional
+        The formats, overriding the suffix.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     path = Path(path)
     if formats is None:
         suffix = path.suffix.lstrip(".").lower()
@@ -134,7 +173,23 @@ def save_figure(figure: plt.Figure, path: str | Path,
 def plot_shares(ax: plt.Axes, result: Result, threshold: float | None = None,
                 colours: dict[str, str] | None = None, linestyle: str = "-",
                 label_suffix: str = "") -> None:
-    """Power shares over time on ``ax``, with the hegemony threshold as a dashed line."""
+    """Power shares over time, with the hegemony threshold as a dashed line.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    result : Result
+        A run.
+    threshold : float, optional
+        The hegemony share, drawn as a dashed line (none where None).
+    colours : dict, optional
+        State -> colour (:func:`state_colours` by default).
+    linestyle : str
+        The lines' style.
+    label_suffix : str
+        Added to each state's label.
+    """
     colours = colours or state_colours(result.states)
     for i, state in enumerate(result.states):
         ax.plot(result.t, result.share[:, i], color=colours[state], linestyle=linestyle,
@@ -152,11 +207,26 @@ def plot_run(result: Result, title: str = "", threshold: float | None = None,
              unit: str = "") -> plt.Figure:
     """Four panels: spending, burden, power share and the cohesion of allied pairs (the
     economic output instead when alliances are off and cohesion is held). With more states
-    than the palette has colours, the largest by final power share are named and the
-    others drawn in grey.
+    than the palette has colours, the largest by final power share are named and the others
+    drawn in grey.
 
-    ``unit`` is the currency unit of spending and output (a scenario's ``unit``); without
-    one the spending axis says "arbitrary units"."""
+    Parameters
+    ----------
+    result : Result
+        A run.
+    title : str
+        The figure's title.
+    threshold : float, optional
+        The hegemony share drawn (the run's own s* by default).
+    unit : str
+        The currency unit of spending and output (a scenario's ``unit``); without one the
+        spending axis says "arbitrary units".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     colours = _run_colours(result)
     # states with identical trajectories are drawn in one colour and named once, so that a
     # reader does not take the one visible line for one state and think the others missing
@@ -281,7 +351,18 @@ def _plot_cohesion(ax: plt.Axes, result: Result, colours: dict[str, str],
 
 
 def figure_data(result: Result) -> np.ndarray:
-    """The numbers behind :func:`plot_run`: t, m, burden, share, cohesion, as columns."""
+    """The numbers behind :func:`plot_run`.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+
+    Returns
+    -------
+    ndarray
+        Columns t, m, burden, share and cohesion.
+    """
     n = len(result.states)
     upper = np.triu_indices(n, 1)
     return np.column_stack([result.t, result["m"], result.burden, result.share,
@@ -354,8 +435,20 @@ def plot_branch(ax: plt.Axes, branch, variable: str, colour: str = PALETTE[0],
 
 
 def plot_sobol(indices, label: str) -> plt.Figure:
-    """First- and total-order Sobol indices as bars with their 95 % intervals
-    (:class:`~dynamics.studies.sensitivity.SobolIndices` of a scalar metric named ``label``)."""
+    """First- and total-order Sobol indices as bars with their 95 % intervals.
+
+    Parameters
+    ----------
+    indices : SobolIndices
+        The indices of a scalar metric.
+    label : str
+        The metric's name.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     with paper_style():
         fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4), layout="constrained")
         at = np.arange(len(indices.names))
@@ -372,9 +465,22 @@ def plot_sobol(indices, label: str) -> plt.Figure:
 
 
 def plot_morris(screening, label: str) -> plt.Figure:
-    """Morris screening in the (mu*, sigma) plane (Campolongo et al. 2007): inputs far to
-    the right matter; high ones act through interactions or non-linearly. Horizontal bars:
-    the 95 % interval of mu*."""
+    """Morris screening in the (mu*, sigma) plane (Campolongo et al. 2007): inputs far to the
+    right matter; high ones act through interactions or non-linearly. Horizontal bars: the
+    95 % interval of mu*.
+
+    Parameters
+    ----------
+    screening : MorrisIndices
+        The screening.
+    label : str
+        The metric's name.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     with paper_style():
         fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.6), layout="constrained")
         ax.errorbar(screening.mu_star, screening.sigma, xerr=screening.mu_star_half_width,
@@ -537,10 +643,23 @@ def _series_panels(count: int) -> tuple[plt.Figure, np.ndarray]:
 
 def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: str = ""
              ) -> plt.Figure:
-    """Observed (dots) and fitted (lines) series of a
-    :class:`~dynamics.calibration.fitting.Holdout`, the held-out years shaded, the held-out
-    errors of the model, persistence and a linear trend in the title and, if given, the 5-95 %
-    posterior-predictive band."""
+    """Observed (dots) and fitted (lines) series of a held-out fit, the held-out years shaded,
+    the held-out errors of the model, persistence and a linear trend in the title.
+
+    Parameters
+    ----------
+    holdout : Holdout
+        The fit (:func:`dynamics.calibration.fitting.holdout`).
+    predictive : dict, optional
+        The 5-95 % posterior-predictive band, drawn where given.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fit = holdout.fit
     problem = fit.problem
     states = problem.scenario.states
@@ -572,9 +691,21 @@ def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: st
 
 
 def plot_corner(posterior, truths: Sequence[float] | None = None) -> plt.Figure:
-    """The corner plot of a :class:`~dynamics.calibration.posterior.Posterior` (the ``corner``
-    package): marginal histograms and pairwise densities, maximum-likelihood estimates
-    (or ``truths``) marked."""
+    """The corner plot of a posterior (the ``corner`` package): marginal histograms and pairwise
+    densities, maximum-likelihood estimates (or ``truths``) marked.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        The posterior (:mod:`dynamics.calibration.posterior`).
+    truths : sequence of float, optional
+        Values marked instead of the estimates.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     require("bayes", "the corner plot", "corner")
     import corner
 
@@ -589,8 +720,23 @@ def plot_corner(posterior, truths: Sequence[float] | None = None) -> plt.Figure:
 
 
 def plot_predictive(posterior, bands: dict[str, np.ndarray], title: str = "") -> plt.Figure:
-    """Observed series (dots) against the 5-95 % posterior-predictive band and median of
-    each state (``bands`` from :func:`dynamics.calibration.posterior.predictive`)."""
+    """Observed series (dots) against the 5-95 % posterior-predictive band and median of each
+    state.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        The posterior.
+    bands : dict
+        The bands (:func:`dynamics.calibration.posterior.predictive`).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     problem = posterior.problem
     states = problem.scenario.states
     colours = state_colours(states)
@@ -617,9 +763,22 @@ def plot_predictive(posterior, bands: dict[str, np.ndarray], title: str = "") ->
 
 
 def plot_survival(durability, title: str = "") -> plt.Figure:
-    """Kaplan-Meier survival of each starting configuration (:mod:`dynamics.studies.durability`)
-    with its pointwise 95 % band; a spell still running at the horizon is censored there,
-    so each curve ends at the share of systems whose configuration outlasted the run."""
+    """Kaplan-Meier survival of each starting configuration with its pointwise 95 % band; a
+    spell still running at the horizon is censored there, so each curve ends at the share of
+    systems whose configuration outlasted the run.
+
+    Parameters
+    ----------
+    durability : Durability
+        The experiment (:mod:`dynamics.studies.durability`).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     styles = ("-", "--", "-.")
     with paper_style():
         fig, ax = plt.subplots(figsize=(ONE_COLUMN * 1.3, 3.0), layout="constrained")
