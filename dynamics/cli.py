@@ -1000,7 +1000,19 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (``sys.argv[1:]`` by default).
+
+    Returns
+    -------
+    int
+        The exit status: 0, 2 for bad input or a failed write (one line naming the culprit
+        on stderr), 130 when interrupted.
+    """
     args = _parser().parse_args(argv)
     # long steps (generating a large model's code) say what they are doing on stderr
     handler = logging.StreamHandler(sys.stderr)

@@ -31,7 +31,20 @@ class DynamicsError(Exception):
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
-    """The admissible name closest to ``name``, or None when nothing is close."""
+    """The admissible name closest to a name.
+
+    Parameters
+    ----------
+    name : str
+        The name given.
+    choices : iterable of str
+        The admissible names.
+
+    Returns
+    -------
+    str or None
+        The closest, or None when nothing is close.
+    """
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
     return matches[0] if matches else None
 
@@ -94,8 +107,22 @@ class MissingExtraError(DynamicsError, ImportError):
 
 
 def require(extra: str, purpose: str, *modules: str) -> None:
-    """Raise :class:`MissingExtraError` before any work if one of ``modules`` cannot be
-    imported: ``purpose`` needs the ``extra`` (``pip install 'balancing-dynamics[extra]'``)."""
+    """Refuse, before any work, a purpose whose optional dependency is not installed.
+
+    Parameters
+    ----------
+    extra : str
+        The extra that installs it (``pip install 'balancing-dynamics[extra]'``).
+    purpose : str
+        What needs it, in words.
+    *modules : str
+        The modules it needs.
+
+    Raises
+    ------
+    MissingExtraError
+        Naming the extra, where one of the modules cannot be imported.
+    """
     import importlib.util
 
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
@@ -105,8 +132,23 @@ def require(extra: str, purpose: str, *modules: str) -> None:
 
 
 def at_least(value: object, smallest: int, what: str) -> None:
-    """Refuse, before any work, a count (points, levels, starts, ...) that is not an integer
-    of at least ``smallest``, naming it."""
+    """Refuse, before any work, a count (points, levels, starts, ...) that is not an integer of
+    at least ``smallest``, naming it.
+
+    Parameters
+    ----------
+    value : object
+        The count.
+    smallest : int
+        The smallest that works.
+    what : str
+        What it counts, for the message.
+
+    Raises
+    ------
+    ParameterValueError
+        Naming the count and the smallest that works.
+    """
     if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
             or value < smallest):
         raise ParameterValueError(f"{what} must be an integer of at least {smallest}, got "

@@ -69,7 +69,15 @@ class MechanismCheckError(DynamicsError, AssertionError):
 
 @dataclass
 class CheckReport(Report):
-    """What :func:`check_mechanism` checked: one line per check passed."""
+    """What :func:`check_mechanism` checked: one line per check passed.
+
+    Attributes
+    ----------
+    mechanism : str
+        The mechanism's name.
+    passed : list of str
+        One line per check passed.
+    """
 
     mechanism: str
     passed: list[str] = field(default_factory=list)
@@ -123,7 +131,23 @@ def _indices(model: Model, pair: bool) -> list[tuple[int, ...]]:
 
 def check_units(mechanism: MechanismSpec) -> str:
     """Every term, modifier and derived quantity of the mechanism is dimensionally
-    consistent (see the module docstring); raises :class:`MechanismCheckError`."""
+    consistent (see the module docstring); raises :class:`MechanismCheckError`.
+
+    Parameters
+    ----------
+    mechanism : str or Mechanism
+        The mechanism (a shipped name, ``"module:attribute"`` or a Mechanism).
+
+    Returns
+    -------
+    str
+        What was checked, in one line.
+
+    Raises
+    ------
+    MechanismCheckError
+        Naming the term and the point that fail.
+    """
     mechanism = resolve(mechanism)
     for model in _models(mechanism):
         ctx, units = _context(model), _units(model)
@@ -257,7 +281,27 @@ def _rate_at(compiled, p: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> str:
     """The derivative of each term (sympy) and the compiled Jacobian equal central
-    differences at ``points`` random admissible points per model."""
+    differences at ``points`` random admissible points per model.
+
+    Parameters
+    ----------
+    mechanism : str or Mechanism
+        The mechanism (a shipped name, ``"module:attribute"`` or a Mechanism).
+    points : int
+        Random admissible points per model.
+    seed : int
+        The seed of the points.
+
+    Returns
+    -------
+    str
+        What was checked, in one line.
+
+    Raises
+    ------
+    MechanismCheckError
+        Naming the term and the point that fail.
+    """
     mechanism = resolve(mechanism)
     rng = np.random.default_rng(seed)
     for model in _models(mechanism):
@@ -314,7 +358,27 @@ def _agree(array: np.ndarray, unrolled: np.ndarray) -> bool:
 
 def check_array(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> str:
     """The array code's rate, Jacobian and reported quantities equal the unrolled code's
-    at ``points`` random admissible points per model (``ARRAY_TOLERANCE``)."""
+    at ``points`` random admissible points per model (``ARRAY_TOLERANCE``).
+
+    Parameters
+    ----------
+    mechanism : str or Mechanism
+        The mechanism (a shipped name, ``"module:attribute"`` or a Mechanism).
+    points : int
+        Random admissible points per model.
+    seed : int
+        The seed of the points.
+
+    Returns
+    -------
+    str
+        What was checked, in one line.
+
+    Raises
+    ------
+    MechanismCheckError
+        Naming the term and the point that fail.
+    """
     mechanism = resolve(mechanism)
     rng = np.random.default_rng(seed)
     for model in _models(mechanism):
@@ -345,7 +409,23 @@ def check_switch_off(mechanism: MechanismSpec) -> str:
     """Without the mechanism the other mechanisms' equations are recovered: built beside
     it, every other mechanism's terms (with their modifiers) equal those of the model
     without it, and every variable of that model is kept. A mechanism with a modifier or
-    an override changes others' terms by design; for it only the variables are checked."""
+    an override changes others' terms by design; for it only the variables are checked.
+
+    Parameters
+    ----------
+    mechanism : str or Mechanism
+        The mechanism (a shipped name, ``"module:attribute"`` or a Mechanism).
+
+    Returns
+    -------
+    str
+        What was checked, in one line.
+
+    Raises
+    ------
+    MechanismCheckError
+        Naming the term and the point that fail.
+    """
     mechanism = resolve(mechanism)
     if mechanism.name == "richardson":
         return "switching off: not applicable (always on)"
@@ -374,7 +454,27 @@ def check_switch_off(mechanism: MechanismSpec) -> str:
 
 def check_invariants(mechanism: MechanismSpec, examples: int = 20, seed: int = 0) -> str:
     """Under hypothesis: every dynamic variable stays in its domain (within the solver's
-    tolerance) and the shares sum to 1, for random admissible values, 20 years."""
+    tolerance) and the shares sum to 1, for random admissible values, 20 years.
+
+    Parameters
+    ----------
+    mechanism : str or Mechanism
+        The mechanism (a shipped name, ``"module:attribute"`` or a Mechanism).
+    examples : int
+        Hypothesis examples.
+    seed : int
+        The seed of the draws.
+
+    Returns
+    -------
+    str
+        What was checked, in one line.
+
+    Raises
+    ------
+    MechanismCheckError
+        Naming the term and the point that fail.
+    """
     try:
         from hypothesis import HealthCheck, given, settings
         from hypothesis import strategies as st

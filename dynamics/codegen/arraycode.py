@@ -249,9 +249,21 @@ def _output(shape, dtype, n):
 
 
 def array_source(model, relaxed: bool = False) -> str:
-    """The array program of ``model``: ``rate(t, y, p)`` and ``output_<k>(t, y, p)``
-    over any leading (ensemble) axes; ``relaxed`` passes every max and absolute value's
-    arguments through (for the sparsity pattern)."""
+    """The source of a model's array program: ``rate(t, y, p)`` and ``output_<k>(t, y, p)``
+    over any leading (ensemble) axes.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    relaxed : bool
+        Pass every max and absolute value's arguments through (for the sparsity pattern).
+
+    Returns
+    -------
+    str
+        The source.
+    """
     ctx = model.array_context
     families = layout(model)
     writer = _Writer(ctx, families, relaxed)
@@ -376,7 +388,18 @@ def _load(source: str, n: int) -> dict:
 
 
 def array_program(model) -> ArrayProgram:
-    """Compile ``model``'s array program (see the module docstring)."""
+    """Compile a model's array program (see the module docstring).
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    ArrayProgram
+        Its rate, exact Jacobian, sparsity and reported quantities.
+    """
     source = array_source(model)
     exact = _load(source, model.N)
     relaxed = _load(array_source(model, relaxed=True), model.N)

@@ -51,8 +51,19 @@ def _digest(text: str) -> str:
 
 
 def read(name: str) -> str | None:
-    """The text of the entry ``name``, or None where there is none, or it cannot be read,
-    or its digest does not match its text."""
+    """The text of a cache entry.
+
+    Parameters
+    ----------
+    name : str
+        The entry's file name.
+
+    Returns
+    -------
+    str or None
+        Its text; None where there is none, it cannot be read, or its digest does not
+        match its text.
+    """
     where = folder()
     if where is None:
         return None
@@ -67,8 +78,16 @@ def read(name: str) -> str | None:
 
 
 def write(name: str, text: str) -> None:
-    """Store ``text`` as the entry ``name`` (whole or not at all); a cache that cannot be
-    written is skipped, never an error."""
+    """Store a cache entry whole or not at all; a cache that cannot be written is skipped,
+    never an error.
+
+    Parameters
+    ----------
+    name : str
+        The entry's file name.
+    text : str
+        Its text.
+    """
     where = folder()
     if where is None:
         return

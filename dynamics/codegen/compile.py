@@ -79,7 +79,18 @@ _SECONDS_AT_12 = 19.0
 
 def expected_seconds(model: Model) -> float:
     """A rough forecast of the cold generation time: cubic in N with alliances on (the
-    measurement at N = 12 scaled), quadratic without."""
+    measurement at N = 12 scaled), quadratic without.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    float
+        Seconds.
+    """
     power = 3 if "alliances" in model.mechanisms else 2
     return _SECONDS_AT_12 * (model.N / 12) ** power
 
@@ -92,6 +103,10 @@ class CompiledModel:
 
     Attributes
     ----------
+    n_variables : int
+        The number of variables (the length of ``y``).
+    n_inputs : int
+        The number of inputs (parameter slots, then held variables: the length of ``p``).
     rate : f(t, y, p) -> dy/dt, shape ``(..., n_variables)``.
     jacobian : f(t, y, p) -> d(rate)/dy, shape ``(..., n_variables, n_variables)``.
     outputs : name -> f(t, y, p), the quantities results report per state (``share``,
@@ -140,8 +155,21 @@ class CompiledModel:
 
 
 def choose_path(n_states: int, path: str = "auto") -> str:
-    """The compilation path for ``n_states``: ``path`` itself unless it is ``"auto"``, then
-    unrolled up to ``UNROLLED_MAX`` states and array code above."""
+    """The compilation path for a number of states.
+
+    Parameters
+    ----------
+    n_states : int
+        The number of states.
+    path : str
+        ``auto`` (unrolled up to ``UNROLLED_MAX`` states, array code above), ``unrolled``
+        or ``array``.
+
+    Returns
+    -------
+    str
+        ``unrolled`` or ``array``.
+    """
     if path not in PATHS:
         raise ValueError(f"compilation path must be one of {', '.join(PATHS)}, got {path!r}")
     if path != "auto":
@@ -181,8 +209,19 @@ def _compile_array(n_states: int, mechanisms: tuple[Mechanism, ...]) -> Compiled
 
 
 def fingerprint(model: Model) -> str:
-    """A hash of everything the generated code of ``model`` depends on (see the module
-    docstring): the name of its entries in the cache (:mod:`dynamics.codegen.cache`)."""
+    """A hash of everything the generated code of a model depends on (see the module
+    docstring): the name of its entries in the cache (:mod:`dynamics.codegen.cache`).
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    str
+        24 hexadecimal digits.
+    """
     digest = hashlib.sha256(sp.__version__.encode())
     for module in (__file__, printers.__file__, program.__file__):
         digest.update(Path(module).read_bytes())
@@ -317,6 +356,18 @@ def numeric_function(args: Sequence[sp.Symbol], expr: sp.Expr | Sequence[sp.Expr
     ``sympy.lambdify``, whose renaming of symbols that are not identifiers rebuilds the
     expression and re-evaluates every Max (minutes for a mechanism with sums over three
     states). The guard epsilon is printed as its value.
+
+    Parameters
+    ----------
+    args : sequence of sympy.Symbol
+        The function's arguments, in order.
+    expr : sympy.Expr or sequence
+        What it returns.
+
+    Returns
+    -------
+    callable
+        The numpy function.
     """
     names = {symbol: f"a{k}" for k, symbol in enumerate(args)}
     printer = NumpyPrinter(names)
@@ -329,8 +380,22 @@ def numeric_function(args: Sequence[sp.Symbol], expr: sp.Expr | Sequence[sp.Expr
 
 
 def scalar_source(model: Model, name: str, exprs: Sequence[sp.Expr]) -> str:
-    """Source of ``def name(y, p, out)`` writing ``exprs`` of one member's variables ``y``
-    and inputs ``p`` (the model's slots, as its rate reads them) into ``out``: the scalar
-    form that :mod:`dynamics.run.kernel.build` compiles with numba and that numpy runs as it is.
-    Used for the conditions of triggered interventions."""
+    """Source of ``def name(y, p, out)`` writing expressions of one member's variables ``y``
+    and inputs ``p`` (the model's slots) into ``out``: the scalar form that numba compiles
+    and Python runs as it is. Used for the conditions of triggered interventions.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    name : str
+        The function's name.
+    exprs : sequence of sympy.Expr
+        What it writes.
+
+    Returns
+    -------
+    str
+        The source.
+    """
     return program_of(model).scalar(name, exprs) + "\n"

@@ -37,7 +37,13 @@ _SETTINGS = {"fully_qualified_modules": True, "inline": True}
 
 class NumpyPrinter(NumPyPrinter):
     """Numpy code whose max, min and step broadcast over ensemble axes; a symbol is
-    printed by its name in ``names`` (its own name where it has none there)."""
+    printed by its name in ``names`` (its own name where it has none there).
+
+    Parameters
+    ----------
+    names : mapping, optional
+        Symbol -> the name printed.
+    """
 
     def __init__(self, names: Mapping[sp.Symbol, str] | None = None):
         super().__init__(_SETTINGS)
@@ -76,6 +82,11 @@ class ScalarPrinter(NumpyPrinter):
     the expression first, the builtin returns NaN where it is NaN (in Python and in
     numba), as ``numpy.maximum`` does, so that the kernel's checks still see it; the
     constant is never NaN. Between expressions it stays ``numpy.maximum``.
+
+    Parameters
+    ----------
+    names : mapping, optional
+        Symbol -> the name printed.
     """
 
     def _print_Heaviside(self, expr):
@@ -104,6 +115,13 @@ class LanesPrinter(ScalarPrinter):
     is one of the symbols in ``unit`` (an input equal to 1 in every member of a run: x^1
     is x exactly). A power of a number stays, as LLVM turns it into products or a
     division.
+
+    Parameters
+    ----------
+    names : mapping, optional
+        Symbol -> the name printed.
+    unit : frozenset of sympy.Symbol
+        The exponents whose powers are printed as their bases.
     """
 
     def __init__(self, names: Mapping[sp.Symbol, str] | None = None,
@@ -124,7 +142,19 @@ class ArrayPrinter(NumPyPrinter):
     """One body of the array program: leaves by their local ``names``, a sum over a
     state as a reduction over its axis among ``size`` local axes (``positions``: axis
     -> local position), [x]+ and |x| branching on the real part (or passing through,
-    ``relaxed``, for the sparsity pattern)."""
+    ``relaxed``, for the sparsity pattern).
+
+    Parameters
+    ----------
+    names : dict
+        Symbol -> local name.
+    positions : dict
+        Array axis -> local position.
+    size : int
+        The number of local axes.
+    relaxed : bool
+        Pass max and absolute value's arguments through.
+    """
 
     def __init__(self, names: dict[sp.Symbol, str], positions: dict[int, int], size: int,
                  relaxed: bool):

@@ -33,7 +33,18 @@ def _member(array: str, k: int) -> str:
 
 
 def program_of(model) -> Program:
-    """The program of one model's straight-line code (its variables and inputs)."""
+    """The program of one model's straight-line code.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    Program
+        Over its variables and inputs.
+    """
     y = [s.symbol for s in model.variables]
     p = [s.symbol for s in model.parameters] + [s.symbol for s in model.held]
     return Program(y, p)
@@ -41,7 +52,15 @@ def program_of(model) -> Program:
 
 class Program:
     """Straight-line code over the model's variables ``y`` and inputs ``p``, printed by
-    name (``y<k>``, ``p<k>``)."""
+    name (``y<k>``, ``p<k>``).
+
+    Parameters
+    ----------
+    y : sequence of sympy.Symbol
+        The model's variables, in slot order.
+    p : sequence of sympy.Symbol
+        Its inputs (parameter slots, then held variables).
+    """
 
     def __init__(self, y: Sequence[sp.Symbol], p: Sequence[sp.Symbol]):
         self.y, self.p = list(y), list(p)

@@ -294,8 +294,18 @@ _DURABILITY_END = "<!-- /durability -->"
 
 
 def durability_markdown(found=None) -> str:
-    """The README's polarity-durability experiment (dynamics.views.figures.DURABILITY), computed
-    now unless given."""
+    """The README's polarity-durability experiment (:data:`dynamics.views.figures.DURABILITY`).
+
+    Parameters
+    ----------
+    found : Durability, optional
+        The experiment, computed now unless given.
+
+    Returns
+    -------
+    str
+        The Markdown block.
+    """
     from dynamics.views.figures import durability_of_record
 
     found = found or durability_of_record()
@@ -427,7 +437,18 @@ def _uncertain_ranges() -> str:
 
 
 def update_readme(path: Path) -> bool:
-    """Rewrite the generated blocks of ``path``; returns whether the file changed."""
+    """Rewrite the generated blocks of a README.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    bool
+        Whether it changed.
+    """
     text = path.read_text()
     updated = text
     blocks: list[tuple[str, str, Callable[[], str]]] = [
@@ -498,6 +519,18 @@ def model_markdown() -> str:
 
 
 def main(root: str = ".") -> int:
+    """Write docs/model.md, docs/parameters.md and the README's generated blocks.
+
+    Parameters
+    ----------
+    root : str
+        The repository's root.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
     root_path = Path(root)
     (root_path / "docs").mkdir(exist_ok=True)
     write_text(root_path / "docs" / "parameters.md", parameters_markdown())

@@ -53,7 +53,18 @@ def api_markdown() -> str:
 
 
 def module_markdown(module: str) -> str:
-    """A module's reference page: its docstring and public names."""
+    """A module's reference page: its docstring and public names.
+
+    Parameters
+    ----------
+    module : str
+        The module's dotted name.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     return "\n".join([f"# `{module}`", "", f"::: {module}", "    options:",
                       "      heading_level: 2", "      members_order: source", ""])
 
@@ -78,8 +89,19 @@ def cli_markdown() -> str:
 
 
 def scenario_markdown(name: str) -> str:
-    """One scenario's page: its story, figure, measured robustness, sources and the
-    commands that reproduce it."""
+    """One scenario's page: its story, figure, measured robustness, sources and the commands
+    that reproduce it.
+
+    Parameters
+    ----------
+    name : str
+        A shipped scenario's name.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     scenario = load_scenario(name)
     lines = [f"# `{name}`: {scenario.title}", "", scenario.description.strip(), "",
              f"![{name}](../figures/scenario-{name}.png)", "", "## Theory", "",
@@ -185,7 +207,18 @@ HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
 
 
 def mkdocs_config(root: str | Path = ".") -> str:
-    """mkdocs.yml: the settings above and the navigation over every page."""
+    """mkdocs.yml: the settings above and the navigation over every page.
+
+    Parameters
+    ----------
+    root : str or Path
+        The repository's root (its notebooks are listed).
+
+    Returns
+    -------
+    str
+        The YAML.
+    """
     notebooks = sorted(p.name for p in (Path(root) / "notebooks").glob("*.ipynb"))
     lines = [CONFIG.rstrip(), "nav:", "  - Home: index.md", "  - Installation: install.md",
              "  - The model:", "      - Equations and mechanisms: model.md",
@@ -202,6 +235,18 @@ def mkdocs_config(root: str | Path = ".") -> str:
 
 
 def main(root: str = ".") -> int:
+    """Write mkdocs.yml and the generated pages under docs/.
+
+    Parameters
+    ----------
+    root : str
+        The repository's root.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
     write_text(Path(root) / "mkdocs.yml", mkdocs_config(root))
     pages = site_pages()
     for page, text in pages.items():

@@ -36,6 +36,13 @@ class Concrete:
 
     It records every parameter and variable the equations read (``parameters_used``,
     ``variables_used``), so that the model knows what to pack as inputs.
+
+    Parameters
+    ----------
+    states : sequence of str
+        The states.
+    overrides : mapping
+        Derived quantity -> the builder that replaces its own (a mechanism's override).
     """
 
     def __init__(self, states: Sequence[str], overrides: Mapping[Derived, Builder]):
@@ -96,7 +103,13 @@ class Concrete:
 
 
 class Generic:
-    """Indexed symbols and symbolic sums, for printing the model in index notation."""
+    """Indexed symbols and symbolic sums, for printing the model in index notation.
+
+    Parameters
+    ----------
+    overrides : mapping
+        Derived quantity -> the builder that replaces its own.
+    """
 
     def __init__(self, overrides: Mapping[Derived, Builder]):
         self._overrides = dict(overrides)
@@ -140,14 +153,28 @@ class Generic:
 
 
 class Total(sp.Function):
-    """``Total(x, a)``: the sum of ``x`` over array axis ``a`` (an unevaluated node)."""
+    """``Total(x, a)``: the sum of ``x`` over array axis ``a`` (an unevaluated node).
+
+    Parameters
+    ----------
+    *args : sympy.Expr
+        The summand and the axis number.
+    """
 
 
 @dataclass(frozen=True)
 class Leaf:
-    """What an :class:`Array` symbol stands for: a variable, parameter or derived quantity
-    (``kind`` ``"var"``, ``"par"`` or ``"derived"``, ``part`` the object) laid along
-    ``axes``."""
+    """What an :class:`Array` symbol stands for.
+
+    Attributes
+    ----------
+    kind : str
+        ``"var"``, ``"par"`` or ``"derived"``.
+    part : Variable, Parameter or Derived
+        The object.
+    axes : tuple of int
+        The array axes it is laid along.
+    """
 
     kind: str
     part: Variable | Parameter | Derived
@@ -164,6 +191,11 @@ class Array:
     quantity's body over its own axes, in an order where a quantity comes after those it
     reads. The conventions are those of :class:`Concrete`: a pair parameter's diagonal is
     0, a pair variable is symmetric with unit diagonal.
+
+    Parameters
+    ----------
+    overrides : mapping
+        Derived quantity -> the builder that replaces its own.
     """
 
     def __init__(self, overrides: Mapping[Derived, Builder]):

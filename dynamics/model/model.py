@@ -33,7 +33,17 @@ STATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 @dataclass(frozen=True)
 class Slot:
-    """One scalar entry of the model: a variable or parameter at a state (or pair) index."""
+    """One scalar entry of the model: a variable or parameter at a state (or pair) index.
+
+    Attributes
+    ----------
+    name : str
+        The variable's or parameter's name.
+    index : tuple of int
+        The state (or pair) index.
+    symbol : sympy.Symbol
+        Its symbol in the model's expressions.
+    """
 
     name: str
     index: tuple[int, ...]
@@ -47,8 +57,25 @@ class Slot:
 
 def rate_of(ctx: Context, variable: Variable, index: tuple, mechanisms: Sequence[Mechanism]
             ) -> sp.Expr:
-    """The rate of ``variable`` at ``index``: the active mechanisms' terms, summed by role,
-    each role's sum passed through the active modifiers of that role (in order)."""
+    """The rate of a variable at an index: the active mechanisms' terms, summed by role, each
+    role's sum passed through the active modifiers of that role (in order).
+
+    Parameters
+    ----------
+    ctx : Context
+        Where the terms are written.
+    variable : Variable
+        The variable.
+    index : tuple
+        Its state (or pair) index.
+    mechanisms : sequence of Mechanism
+        The active mechanisms.
+
+    Returns
+    -------
+    sympy.Expr
+        The rate.
+    """
     roles: dict[str, list[sp.Expr]] = {}
     for mechanism in mechanisms:
         for term in mechanism.terms:

@@ -23,7 +23,19 @@ _INDICES = {"scalar": 0, "state": 1, "pair": 2}
 
 @dataclass(frozen=True)
 class Name:
-    """A parsed name: the quantity, the states given and what the quantity is."""
+    """A parsed name: the quantity, the states given and what the quantity is.
+
+    Attributes
+    ----------
+    base : str
+        The parameter's or variable's name.
+    states : tuple of str
+        The states given (none, one, or a pair).
+    kind : str
+        ``parameter`` or ``variable``.
+    indices : int
+        The state indices the quantity has (0, 1 or 2).
+    """
 
     base: str
     states: tuple[str, ...]
@@ -41,8 +53,27 @@ class Name:
 
 def parse_name(text: str, states: Sequence[str] | None = None,
                allow: tuple[str, ...] = ("parameter",)) -> Name:
-    """Read ``name[.STATE[.STATE]]``; ``allow`` says whether parameters, variables or both
-    may be named. ``states`` (the model's) checks the state names when given."""
+    """Read ``name[.STATE[.STATE]]``.
+
+    Parameters
+    ----------
+    text : str
+        The name.
+    states : sequence of str, optional
+        The model's states, against which the state names are checked when given.
+    allow : tuple of str
+        Whether parameters, variables or both may be named.
+
+    Returns
+    -------
+    Name
+        The parsed name.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown quantity or state, with the closest match.
+    """
     base, *given = text.strip().split(".")
     if "parameter" in allow and base in REGISTRY:
         kind: Literal["parameter", "variable"] = "parameter"

@@ -58,9 +58,19 @@ def _interval(pair: tuple[float, float]) -> str:
 def positive(x: sp.Expr) -> sp.Expr:
     """[x]+ = max(x, 0).
 
-    Left unevaluated unless ``x`` is a number: sympy's Max looks for provable orderings of
-    its arguments by factoring their differences, which cost 35 of the 37 s of building
-    the 10-state model and simplified nothing.
+    Left unevaluated unless ``x`` is a number: sympy's Max looks for provable orderings of its
+    arguments by factoring their differences, which cost 35 of the 37 s of building the
+    10-state model and simplified nothing.
+
+    Parameters
+    ----------
+    x : sympy.Expr
+        The expression.
+
+    Returns
+    -------
+    sympy.Expr
+        ``Max(x, 0)``.
     """
     if x.is_number:
         return sp.Max(x, 0)
@@ -70,7 +80,13 @@ def positive(x: sp.Expr) -> sp.Expr:
 class Context(Protocol):
     """Where terms are written: a variable, parameter or derived quantity at an index,
     and sums over an index. :class:`~dynamics.model.contexts.Concrete` (N named states)
-    and :class:`~dynamics.model.contexts.Generic` (index notation) implement it."""
+    and :class:`~dynamics.model.contexts.Generic` (index notation) implement it.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        (a protocol: not instantiated)
+    """
 
     @property
     def count(self) -> sp.Expr:

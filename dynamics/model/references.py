@@ -85,7 +85,13 @@ PACKAGE_WORKS = frozenset(REFERENCES)
 
 
 def add_references(works: Mapping[str, str]) -> None:
-    """Add ``works`` (key -> full reference); a key already given another text raises."""
+    """Make works citable by key.
+
+    Parameters
+    ----------
+    works : mapping
+        Key -> full reference; a key already given another text raises.
+    """
     for key, text in works.items():
         if REFERENCES.get(key, text) != text:
             raise ValueError(f"reference {key!r} is already defined as {REFERENCES[key]!r}")

@@ -84,9 +84,22 @@ def _variables_of(mechanism: Mechanism) -> list[Variable]:
 
 
 def register(mechanism: Mechanism) -> Mechanism:
-    """Make ``mechanism`` known (idempotent for the same object); see the module docstring.
+    """Make a mechanism known (idempotent for the same object); see the module docstring.
 
-    Raises :class:`MechanismError` on a clash or an unknown source.
+    Parameters
+    ----------
+    mechanism : Mechanism
+        The mechanism.
+
+    Returns
+    -------
+    Mechanism
+        The same mechanism.
+
+    Raises
+    ------
+    MechanismError
+        On a clash of names or symbols, or an unknown source.
     """
     if not isinstance(mechanism, Mechanism):
         raise MechanismError(f"{mechanism!r} is not a dynamics Mechanism")
@@ -184,7 +197,18 @@ def _from_object(value: Any, spec: str) -> Mechanism:
 
 
 def resolve(spec: MechanismSpec) -> Mechanism:
-    """The mechanism ``spec`` names (see the module docstring), registered."""
+    """The mechanism a spec names (see the module docstring), registered.
+
+    Parameters
+    ----------
+    spec : str or Mechanism
+        A shipped name, ``"module:attribute"``, an entry point's name, or a Mechanism.
+
+    Returns
+    -------
+    Mechanism
+        The mechanism.
+    """
     if isinstance(spec, Mechanism):
         return register(spec)
     if not isinstance(spec, str):
@@ -213,9 +237,24 @@ def resolve(spec: MechanismSpec) -> Mechanism:
 
 def resolve_mechanisms(mechanisms: MechanismSpec | Iterable[MechanismSpec]
                        ) -> tuple[Mechanism, ...]:
-    """A validated selection in canonical order: ``"all"`` (the shipped ones), one spec or
-    an iterable of specs; ``richardson`` is always included. A mechanism without its
-    prerequisite raises :class:`MechanismError`."""
+    """A validated selection of mechanisms in canonical order; ``richardson`` is always
+    included.
+
+    Parameters
+    ----------
+    mechanisms : str, Mechanism or iterable
+        ``"all"`` (the shipped ones), one spec or an iterable of specs.
+
+    Returns
+    -------
+    tuple of Mechanism
+        The mechanisms.
+
+    Raises
+    ------
+    MechanismError
+        For a mechanism without its prerequisite.
+    """
     if isinstance(mechanisms, str | Mechanism):
         mechanisms = list(SHIPPED) if mechanisms == "all" else [mechanisms]
     chosen = {m.name: m for m in [SHIPPED[0], *(resolve(spec) for spec in mechanisms)]}
@@ -229,12 +268,34 @@ def resolve_mechanisms(mechanisms: MechanismSpec | Iterable[MechanismSpec]
 
 
 def parameter(name: str) -> Parameter:
-    """The known parameter ``name``; an unknown name raises with the closest match."""
+    """A known parameter.
+
+    Parameters
+    ----------
+    name : str
+        Its registry name.
+
+    Returns
+    -------
+    Parameter
+        The parameter; an unknown name raises with the closest match.
+    """
     return REGISTRY[name]
 
 
 def owner(name: str) -> str:
-    """The name of the mechanism that defines parameter ``name``."""
+    """The mechanism that defines a parameter.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's registry name.
+
+    Returns
+    -------
+    str
+        The mechanism's name.
+    """
     REGISTRY[name]  # unknown names raise with a suggestion
     return _owner[name]
 

@@ -41,7 +41,18 @@ class UnitError(ValueError):
 
 
 def parse_unit(text: str) -> Dimension:
-    """The dimension of a unit written as in the registry (``1/yr``, ``[m]``, ``yr``)."""
+    """The dimension of a unit written as in the registry.
+
+    Parameters
+    ----------
+    text : str
+        ``1/yr``, ``[m]``, ``yr``, ``1``.
+
+    Returns
+    -------
+    Dimension
+        Its dimension.
+    """
     dimension = DIMENSIONLESS
     for k, part in enumerate(text.split("/")):
         for factor in part.split("*"):
@@ -55,11 +66,34 @@ def parse_unit(text: str) -> Dimension:
 
 
 def same_dimension(a: Dimension, b: Dimension) -> bool:
+    """Whether two dimensions are the same.
+
+    Parameters
+    ----------
+    a, b : Dimension
+        The dimensions.
+
+    Returns
+    -------
+    bool
+        True where they are.
+    """
     return _SYSTEM.get_dimensional_dependencies(a) == _SYSTEM.get_dimensional_dependencies(b)
 
 
 def show_dimension(dimension: Dimension | None) -> str:
-    """A dimension in the registry's words, e.g. ``[m]/yr`` (``any`` for a free zero)."""
+    """A dimension in the registry's words.
+
+    Parameters
+    ----------
+    dimension : Dimension or None
+        The dimension.
+
+    Returns
+    -------
+    str
+        E.g. ``[m]/yr`` (``any`` for a free zero).
+    """
     if dimension is None:
         return "any"
     powers = _SYSTEM.get_dimensional_dependencies(dimension)
@@ -78,11 +112,28 @@ def _is_dimensionless(dimension: Dimension | None) -> bool:
 
 def dimension_of(expr: sp.Expr, units: Mapping[sp.Symbol, Dimension],
                  free: frozenset[sp.Symbol] = frozenset()) -> Dimension | None:
-    """The dimension of ``expr``, or None when it is free (a zero, a guard).
+    """The dimension of an expression.
 
-    ``units`` gives every symbol's dimension; symbols in ``free`` (numerical guards) take
-    the dimension of their context. Raises :class:`UnitError` on a mismatch and
-    ``KeyError`` for a symbol without a unit.
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression.
+    units : mapping
+        Every symbol's dimension.
+    free : frozenset
+        Symbols (numerical guards) that take the dimension of their context.
+
+    Returns
+    -------
+    Dimension or None
+        Its dimension; None where it is free (a zero, a guard).
+
+    Raises
+    ------
+    UnitError
+        On a mismatch (a sum of different dimensions, a function of a dimensioned argument).
+    KeyError
+        For a symbol without a unit.
     """
     if expr in free:
         return None

@@ -76,13 +76,30 @@ def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
 
 def resolve_parameters(model: Model, values: Mapping[str, Any] | None = None
                        ) -> dict[str, np.ndarray]:
-    """Complete ``values`` with defaults and validate every entry.
+    """Complete parameter values with defaults and validate every entry.
 
-    Returns a mapping of every registry name to an array of shape ``(*ensemble, *kind)``.
-    Raises :class:`UnknownNameError` for a name not in the registry,
-    :class:`ShapeError` for a wrong shape and :class:`ParameterValueError` for a NaN,
-    infinite or out-of-bounds value, or for a parameter that no equation of the model uses
-    (its mechanism is off): a value that would silently do nothing.
+    Parameters
+    ----------
+    model : Model
+        The model.
+    values : mapping, optional
+        Values by registry name (per state as a list or a mapping, per pair as a matrix;
+        with a leading member axis for an ensemble).
+
+    Returns
+    -------
+    dict
+        Every registry name -> an array of shape ``(*ensemble, *kind)``.
+
+    Raises
+    ------
+    UnknownNameError
+        For a name not in the registry.
+    ShapeError
+        For a wrong shape.
+    ParameterValueError
+        For a NaN, infinite or out-of-bounds value, or a parameter that no equation of the
+        model uses (its mechanism is off): a value that would silently do nothing.
     """
     values = dict(values or {})
     for name in values:
@@ -155,10 +172,22 @@ def resolve_initial(model: Model, initial: Mapping[str, Any] | None = None
 
     A variable not given takes its default (:attr:`Variable.default`, which may depend on
     other variables: spending defaults to 3 % of output); one that starts from a derived
-    quantity (perceived threat) is left out unless given, for the simulator to fill in.
-    Pair variables (cohesion) are given as a symmetric N x N matrix. Every value is
-    checked against the variable's domain in this model (spending may be negative only
-    when the ceiling is off: Richardson's linear model).
+    quantity (perceived threat) is left out unless given, for the simulator to fill in. Pair
+    variables (cohesion) are given as a symmetric N x N matrix. Every value is checked against
+    the variable's domain in this model (spending may be negative only when the ceiling is
+    off: Richardson's linear model).
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    initial : mapping, optional
+        Values by variable name.
+
+    Returns
+    -------
+    dict
+        Variable name -> its array.
     """
     initial = dict(initial or {})
     for name in initial:
@@ -264,7 +293,18 @@ def _initial_value(model: Model, variable: Variable, given: Any, start) -> np.nd
 
 
 def ensemble_shape(*arrays_by_kind: tuple[np.ndarray, int]) -> tuple[int, ...]:
-    """Broadcast shape of the leading axes of arrays with known trailing dimensions."""
+    """The broadcast shape of the leading axes of arrays with known trailing dimensions.
+
+    Parameters
+    ----------
+    *arrays_by_kind : (ndarray, int)
+        Each array and its number of trailing (state) dimensions.
+
+    Returns
+    -------
+    tuple of int
+        The ensemble's shape.
+    """
     shapes = [a.shape[: a.ndim - trailing] for a, trailing in arrays_by_kind]
     try:
         return np.broadcast_shapes(*shapes)
@@ -287,17 +327,39 @@ def kind_of(name: str) -> str:
 
 
 def trailing_dims(name: str) -> int:
-    """Trailing (state) dimensions of a parameter or variable: 0, 1 or 2."""
+    """The trailing (state) dimensions of a parameter or variable.
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+
+    Returns
+    -------
+    int
+        0, 1 or 2.
+    """
     return _TRAILING[kind_of(name)]
 
 
 def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
                 initial: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat ``(y0, p)`` arrays in the order of the compiled functions.
+    """Flat arrays in the order of the compiled functions.
 
-    ``y0`` has shape ``(*ensemble, n_variables)`` (theta must already be in ``initial``
-    when perception is on) and ``p`` has shape ``(*ensemble, n_inputs)``: the parameter
-    slots, then the held variables.
+    Parameters
+    ----------
+    model : Model
+        The model.
+    params : mapping
+        Resolved parameter values.
+    initial : mapping
+        Resolved initial values (theta must already be there when perception is on).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``y0`` of shape ``(*ensemble, n_variables)`` and ``p`` of shape ``(*ensemble,
+        n_inputs)``: the parameter slots, then the held variables.
     """
     def column(source: Mapping[str, np.ndarray], slot) -> np.ndarray:
         return source[slot.name][(Ellipsis, *slot.index)]

@@ -29,9 +29,29 @@ class OutputError(DynamicsError, OSError):
 
 @contextlib.contextmanager
 def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
-    """Open ``path`` for writing (``mode`` ``"w"`` or ``"wb"``; ``options`` as ``open``'s,
-    e.g. ``newline=""``); the file appears, whole, only when the block ends without an
-    error."""
+    """Open a file for writing, whole or not at all: the file appears only when the block ends
+    without an error (a temporary file beside it, then an atomic rename); a device or pipe
+    is written in place.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    mode : str
+        ``"w"`` or ``"wb"``.
+    **options
+        Those of ``open`` (``encoding``, ``newline``).
+
+    Yields
+    ------
+    file object
+        The handle to write.
+
+    Raises
+    ------
+    OutputError
+        Naming the file and the reason it cannot be written.
+    """
     path = Path(path)
     if is_device(path) or path.is_dir():  # a device or a pipe: written in place
         try:
@@ -59,14 +79,38 @@ def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[
 
 
 def is_device(path: str | Path) -> bool:
-    """Whether ``path`` is a device or a pipe (``/dev/null``, a FIFO): written in place,
-    with nothing beside it (no second format, no provenance file)."""
+    """Whether a path is a device or a pipe (``/dev/null``, a FIFO): written in place, with
+    nothing beside it (no second format, no provenance file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The path.
+
+    Returns
+    -------
+    bool
+        True for a device or a pipe.
+    """
     path = Path(path)
     return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` whole or not at all; returns the path."""
+    """Write text (UTF-8) whole or not at all.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    text : str
+        The text.
+
+    Returns
+    -------
+    Path
+        The file.
+    """
     with replacing(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return Path(path)

@@ -16,18 +16,54 @@ PARAMETER_HEADER = ["parameter", "symbol", "value", "unit", "bounds", "source", 
 
 
 def escape(text: object) -> str:
+    """HTML-escaped text.
+
+    Parameters
+    ----------
+    text : object
+        What to show.
+
+    Returns
+    -------
+    str
+        Its text, escaped.
+    """
     return html.escape(str(text))
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A table with an escaped header; cells are inserted as given (already HTML)."""
+    """An HTML table.
+
+    Parameters
+    ----------
+    header : sequence of str
+        The column headings.
+    rows : iterable
+        The rows' cells (already HTML).
+
+    Returns
+    -------
+    str
+        The table.
+    """
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def value_text(value: Any) -> str:
-    """A parameter value as short text: ``0.15``, ``A=0.1, B=0.2`` or an array."""
+    """A parameter value as short text.
+
+    Parameters
+    ----------
+    value : object
+        A number, a per-state mapping or an array.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     if isinstance(value, dict):
         return ", ".join(f"{k}={v:g}" for k, v in value.items())
     array = np.asarray(value, dtype=float)
@@ -37,8 +73,21 @@ def value_text(value: Any) -> str:
 
 
 def parameter_rows(specs: Iterable[Any], values: dict | None = None) -> list[list[str]]:
-    """Rows of :data:`PARAMETER_HEADER` for parameter specs (objects with name, latex,
-    unit, bounds_text(), source, meaning, default) and optional values by name."""
+    """The rows of a parameter table: name, symbol, value, unit, bounds, source, meaning
+    (:data:`PARAMETER_HEADER`).
+
+    Parameters
+    ----------
+    specs : iterable of Parameter
+        The parameters.
+    values : dict, optional
+        Values by name (the defaults where missing).
+
+    Returns
+    -------
+    list of list of str
+        The rows' cells.
+    """
     rows = []
     for spec in specs:
         value = (values or {}).get(spec.name, spec.default)

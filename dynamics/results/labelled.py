@@ -70,6 +70,11 @@ class LazyValues(Mapping):
 
     Ensembles use it so that a study that reads only spending and shares does not pay for
     building every other labelled array of every member.
+
+    Parameters
+    ----------
+    builders : mapping
+        Name -> a function that builds its array.
     """
 
     def __init__(self, builders: Mapping[str, Callable[[], np.ndarray]]):

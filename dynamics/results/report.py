@@ -20,7 +20,13 @@ __all__ = ["Report", "ResultProtocol"]
 
 @runtime_checkable
 class ResultProtocol(Protocol):
-    """What every result offers."""
+    """What every result offers.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        (a protocol: not instantiated)
+    """
 
     def as_dict(self) -> dict[str, Any]: ...
 

@@ -155,7 +155,26 @@ ENGINES: dict[str, Engine] = {"kernel": KernelEngine(), "scipy": ScipyEngine()}
 
 def choose_engine(solver: Solver, n_states: int) -> Engine:
     """The engine that runs the members: the kernel integrates RK45 with unrolled code, so
-    ``auto`` picks it only where that is the code ``solver.code`` asks for."""
+    ``auto`` picks it only where that is the code ``solver.code`` asks for (and says once
+    what an ensemble without numba gives up).
+
+    Parameters
+    ----------
+    solver : Solver
+        The integration options (``engine``, method, ``code``).
+    n_states : int
+        The model's number of states.
+
+    Returns
+    -------
+    Engine
+        The engine.
+
+    Raises
+    ------
+    DynamicsError
+        For the kernel asked for with another method or array code, or without numba.
+    """
     method = solver.members()
     if solver.engine == "kernel":
         if method != "RK45":

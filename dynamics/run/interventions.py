@@ -178,9 +178,23 @@ def _plain(value: Any) -> Any:
 
 def vary(interventions: Sequence[Intervention], name: str, values: np.ndarray
          ) -> tuple[Intervention, ...]:
-    """The interventions with one field given per member, named as a study's input:
-    ``events.NATO.at``, ``events.NATO.ramp``, ``events.NATO.set.c.USA.GBR`` or
-    ``events.NATO.scale.reaction``. An unknown intervention or field raises naming it."""
+    """The interventions with one field given per member, named as a study's input.
+
+    Parameters
+    ----------
+    interventions : sequence of Intervention
+        The interventions.
+    name : str
+        ``events.NATO.at``, ``events.NATO.ramp``, ``events.NATO.set.c.USA.GBR`` or
+        ``events.NATO.scale.reaction``.
+    values : ndarray
+        The field's value per member.
+
+    Returns
+    -------
+    tuple of Intervention
+        The interventions; an unknown intervention or field raises naming it.
+    """
     parts = name.split(".")
     if len(parts) < 3 or parts[0] != "events":
         raise InterventionError(f"{name!r}: an intervention input reads events.NAME.at, "
@@ -338,12 +352,32 @@ def _targets(model: Model, target: str, label: str) -> tuple[int, list[int], tup
 class Plan:
     """Interventions compiled for one model: dated ones first, then triggered ones.
 
-    Per-member arrays have a leading axis of ``members`` (1 when nothing varies): the
-    dates ``times`` (M, D), ``ramps`` (M, E) and the changes' ``values`` (M, R). Each of
-    the R rows changes one slot: ``row_event`` (which intervention), ``row_target``
-    (IN_Y or IN_P), ``row_slot``, ``row_mode`` (SET or SCALE). ``conditions`` is the
-    source of ``conditions(y, p, out)``, writing each triggered one's g (it fires when g
-    crosses 0 upward).
+    Per-member arrays have a leading axis of members (1 when nothing varies).
+
+    Attributes
+    ----------
+    interventions : tuple of Intervention
+        The interventions, dated first.
+    dated : int
+        How many are dated.
+    times : ndarray
+        The dates (M, D).
+    ramps : ndarray
+        The ramps' lengths (M, E).
+    repeat : ndarray
+        Whether each triggered one repeats.
+    row_event, row_target, row_slot, row_mode : ndarray
+        For each of the R changes: which intervention, the target (IN_Y or IN_P), the slot
+        and the mode (SET or SCALE).
+    values : ndarray
+        The changes' values (M, R).
+    conditions : str
+        The source of ``conditions(y, p, out)``, writing each triggered one's g (it fires
+        when g crosses 0 upward).
+    widths : tuple
+        Per intervention, the member counts of its per-member fields.
+    problems : mapping
+        Member -> why its own date or value is inadmissible (it fails alone).
     """
 
     interventions: tuple[Intervention, ...]
@@ -461,7 +495,20 @@ class Plan:
 
 def settle(p_ref: np.ndarray, ramp: dict[int, tuple[float, float, float]], t: float,
            t_ref: float) -> None:
-    """Fold the ramps into ``p_ref`` at time ``t`` (ramps that have ended are dropped)."""
+    """Fold the ramps into the reference inputs at time ``t`` (ramps that have ended are
+    dropped), in place.
+
+    Parameters
+    ----------
+    p_ref : ndarray
+        The inputs at ``t_ref``, changed in place.
+    ramp : dict
+        Slot -> (target, slope, end) of each running ramp.
+    t : float
+        The time.
+    t_ref : float
+        The time ``p_ref`` is of.
+    """
     for slot in list(ramp):
         target, slope, end = ramp[slot]
         if t >= end:
@@ -484,9 +531,19 @@ def parse_event(text: str) -> Intervention:
         NAME@WHEN:CHANGE,CHANGE[/RAMP][!]
 
     WHEN is a date or a condition (``share.A>share.B``); each CHANGE is ``target=value``
-    (set) or ``target*factor`` (scale); ``/RAMP`` spreads parameter changes over RAMP
-    years; a trailing ``!`` makes a triggered one repeat. For example
-    ``NATO@1949:c.USA.GBR=0.8`` or ``alarm@share.A>0.4:reaction.B*2``.
+    (set) or ``target*factor`` (scale); ``/RAMP`` spreads parameter changes over RAMP years;
+    a trailing ``!`` makes a triggered one repeat. For example ``NATO@1949:c.USA.GBR=0.8`` or
+    ``alarm@share.A>0.4:reaction.B*2``.
+
+    Parameters
+    ----------
+    text : str
+        The line.
+
+    Returns
+    -------
+    Intervention
+        The intervention.
     """
     shape = "NAME@WHEN:target=value,target*factor[/RAMP]"
     name, at, rest = text.partition("@")
@@ -533,11 +590,28 @@ def _members(interventions: Sequence[Intervention]) -> int:
 
 def plan(model: Model, interventions: Sequence[Intervention],
          t_span: Sequence[float]) -> Plan:
-    """Compile ``interventions`` for ``model`` over ``t_span``.
+    """Compile interventions for a model over a span.
 
-    Raises :class:`InterventionError` naming the intervention and its field for an unknown
-    parameter, variable or state, a value outside the target's domain, a date outside
-    the span, or a malformed condition or one that can never turn true.
+    Parameters
+    ----------
+    model : Model
+        The model.
+    interventions : sequence of Intervention
+        The interventions.
+    t_span : (float, float)
+        The run's span.
+
+    Returns
+    -------
+    Plan
+        The compiled interventions.
+
+    Raises
+    ------
+    InterventionError
+        Naming the intervention and its field for an unknown parameter, variable or state,
+        a value outside the target's domain, a date outside the span, or a malformed
+        condition or one that can never turn true.
     """
     if isinstance(interventions, Intervention | Mapping | str) or not isinstance(
             interventions, Iterable):

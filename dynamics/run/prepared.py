@@ -148,8 +148,21 @@ def _start_from_derived(model: Model, compiled: CompiledModel, values, start
 
 
 def check_arguments(model: Any, params: Any, initial: Any) -> None:
-    """Refuse, in one line, a front door's model that is not a :class:`Model` and values
-    that are not mappings of names (they gave an AttributeError or TypeError deep inside)."""
+    """Refuse, in one line, a front door's model that is not a :class:`Model` and values that
+    are not mappings of names (they gave an AttributeError or TypeError deep inside).
+
+    Parameters
+    ----------
+    model : object
+        What was given as the model.
+    params, initial : object
+        What was given as the values.
+
+    Raises
+    ------
+    ShapeError
+        Naming what was given.
+    """
     if not isinstance(model, Model):
         hint = ("; a scenario by name runs as load_scenario(name).run()"
                 if isinstance(model, str) else "")
@@ -163,8 +176,26 @@ def check_arguments(model: Any, params: Any, initial: Any) -> None:
 
 def time_grid(t_span: Sequence[float], output: int | Sequence[float] | None) -> tuple[
         float, float, np.ndarray | None]:
-    """The start, end and output times of a run, checked: ``output`` is a number of
-    evenly spaced times, the times themselves, or None (the solver's own steps)."""
+    """The start, end and output times of a run, checked.
+
+    Parameters
+    ----------
+    t_span : (float, float)
+        Start and end, in years.
+    output : int, sequence of float or None
+        A number of evenly spaced times, the times themselves, or None (the solver's own
+        steps).
+
+    Returns
+    -------
+    (float, float, ndarray or None)
+        The start, the end and the output times.
+
+    Raises
+    ------
+    TimeSpanError
+        For a span that is not two finite numbers in order, or output times outside it.
+    """
     try:
         t0, t1 = (float(x) for x in t_span)
     except (TypeError, ValueError):
@@ -194,7 +225,22 @@ def time_grid(t_span: Sequence[float], output: int | Sequence[float] | None) -> 
 
 
 def has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
-    """Whether ``value`` of parameter or variable ``name`` carries a leading member axis."""
+    """Whether a value of a parameter or variable carries a leading member axis.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's or variable's name.
+    value : object
+        Its value.
+    members : int, optional
+        The number of members the axis must have.
+
+    Returns
+    -------
+    bool
+        True where it does.
+    """
     if isinstance(value, Mapping):
         return False
     array = np.asarray(value)
@@ -204,14 +250,41 @@ def has_member_axis(name: str, value: Any, members: int | None = None) -> bool:
 
 def has_members(params: Mapping[str, Any] | None, initial: Mapping[str, Any] | None
                 ) -> bool:
-    """Whether any value (of a known parameter or variable) carries a member axis."""
+    """Whether any value (of a known parameter or variable) carries a member axis.
+
+    Parameters
+    ----------
+    params, initial : mapping or None
+        The values.
+
+    Returns
+    -------
+    bool
+        True for an ensemble.
+    """
     values = {**(params or {}), **(initial or {})}
     return any(has_member_axis(name, value) for name, value in values.items()
                if name in REGISTRY or name in VARIABLES)
 
 
 def members_of(values: Mapping[str, Any]) -> int:
-    """The number of members M from the leading axes of the values (1 if none has one)."""
+    """The number of members from the leading axes of the values.
+
+    Parameters
+    ----------
+    values : mapping
+        Values by name.
+
+    Returns
+    -------
+    int
+        M (1 where no value has a member axis).
+
+    Raises
+    ------
+    ShapeError
+        Where the values disagree on M.
+    """
     sizes = {np.shape(v)[0] for k, v in values.items() if has_member_axis(k, v)}
     if len(sizes) > 1:
         raise ShapeError(f"values disagree on the number of members: {sorted(sizes)}")
@@ -219,6 +292,21 @@ def members_of(values: Mapping[str, Any]) -> int:
 
 
 def select(values: Mapping[str, Any], rows: Any, members: int) -> dict[str, Any]:
-    """The members ``rows`` (an index or an index array) of every value with a member axis."""
+    """Some members of every value with a member axis.
+
+    Parameters
+    ----------
+    values : mapping
+        Values by name.
+    rows : int or array_like
+        The members (an index or an index array).
+    members : int
+        The number of members.
+
+    Returns
+    -------
+    dict
+        The values, those with a member axis cut to ``rows``.
+    """
     return {k: (np.asarray(v, dtype=float)[rows] if has_member_axis(k, v, members) else v)
             for k, v in values.items()}

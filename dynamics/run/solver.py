@@ -251,11 +251,32 @@ def _counted(rate: Callable, solver: Solver) -> Callable:
 
 def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float, float],
           t_eval: Any, solver: Solver, events: Sequence[Callable] = ()) -> Any:
-    """The one place that calls ``scipy.integrate.solve_ivp``: ``rate(t, y)`` with the
-    solver's method (one run's: LSODA for ``auto``), tolerances and largest step; the
-    Jacobian ``jacobian(t, y)`` goes to the implicit methods. A run past the solver's
-    step budget or time limit returns failed (status -1, ``over_budget`` set) with only
-    its start: every run ends in bounded time."""
+    """The one place that calls ``scipy.integrate.solve_ivp``: a run past the solver's step
+    budget or time limit returns failed (status -1, ``over_budget`` set) with only its
+    start, so that every run ends in bounded time.
+
+    Parameters
+    ----------
+    rate : callable
+        ``rate(t, y)``.
+    jacobian : callable or None
+        ``jacobian(t, y)``, given to the implicit methods.
+    y0 : array_like
+        The start.
+    span : (float, float)
+        Start and end.
+    t_eval : array_like or None
+        The output times (None: the solver's own steps).
+    solver : Solver
+        The method (one run's: LSODA for ``auto``), tolerances, largest step and budget.
+    events : sequence of callable
+        Terminal events.
+
+    Returns
+    -------
+    scipy.integrate.OdeResult
+        scipy's solution.
+    """
     method = solver.single()
     kwargs = {"jac": jacobian} if jacobian is not None and method in _IMPLICIT else {}
     try:
@@ -300,7 +321,30 @@ def _failed(y0: Any, span: tuple[float, float], message: str, over_budget: bool 
 def integrate(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
               span: tuple[float, float], t_eval: np.ndarray | None, solver: Solver,
               found: Sequence[_Event] = ()) -> Any:
-    """One run of the compiled model at inputs ``p`` (see :func:`solve`)."""
+    """One run of the compiled model at inputs ``p`` (see :func:`solve`).
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        The model's functions.
+    p : ndarray
+        The inputs.
+    y0 : ndarray
+        The start.
+    span : (float, float)
+        Start and end.
+    t_eval : ndarray or None
+        The output times.
+    solver : Solver
+        The integration options.
+    found : sequence
+        The terminal events (:func:`event_functions`).
+
+    Returns
+    -------
+    scipy.integrate.OdeResult
+        The solution.
+    """
     return solve(lambda t, y: compiled.rate(t, y, p), lambda t, y: compiled.jacobian(t, y, p),
                  y0, span, t_eval, solver, [event.function for event in found])
 
@@ -312,11 +356,36 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
     """One run with interventions: :func:`integrate` segment by segment.
 
     Each segment ends at the next dated change (or a ramp's end) or where a triggered
-    intervention's condition crosses zero (scipy's event location: root finding on the
-    dense output); the change is applied and integration restarts from the changed
-    state. Outputs are right-continuous: an output time at a change shows the changed
-    state. Returns the joined solution (as :func:`integrate`'s, its terminal events those
-    of ``found``) and the interventions fired, ``(time, index in plan)`` in order.
+    intervention's condition crosses zero (scipy's event location: root finding on the dense
+    output); the change is applied and integration restarts from the changed state. Outputs
+    are right-continuous: an output time at a change shows the changed state.
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        The model's functions.
+    p : ndarray
+        The inputs.
+    y0 : ndarray
+        The start.
+    span : (float, float)
+        Start and end.
+    t_eval : ndarray or None
+        The output times.
+    solver : Solver
+        The integration options.
+    found : sequence
+        The terminal events.
+    plan : Plan, optional
+        The interventions (None: one :func:`integrate`).
+    member : int
+        The member whose dates and sizes apply.
+
+    Returns
+    -------
+    (scipy.integrate.OdeResult, list)
+        The joined solution (its terminal events those of ``found``) and the interventions
+        fired, ``(time, index in plan)`` in order.
     """
     if plan is None or plan.size == 0:
         return integrate(compiled, p, y0, span, t_eval, solver, found), []
@@ -474,14 +543,32 @@ def labelled(model: Model, compiled: CompiledModel, ys: np.ndarray,
              timed: bool = False) -> LazyValues:
     """Labelled arrays of integrated trajectories, each built when first read.
 
-    ``ys`` has shape ``(..., T, n_variables)`` (leading member axes allowed), ``p`` shape
-    ``(..., n_inputs)``, or ``(..., T, n_inputs)`` with ``timed`` (inputs that
-    interventions change during the run; then ``p`` may be a function that builds them,
-    called once, when a quantity that depends on them is first read). Every variable
-    becomes ``(..., T, N)`` (cohesion ``(..., T, N, N)``, symmetric), held variables at
-    their inputs (their start
-    unless an intervention changed them); share and actual threat come from the model's
-    own definitions, and perceived threat equals the actual one when perception is off.
+    Every variable becomes ``(..., T, N)`` (cohesion ``(..., T, N, N)``, symmetric), held
+    variables at their inputs (their start unless an intervention changed them); share and
+    actual threat come from the model's own definitions, and perceived threat equals the
+    actual one when perception is off.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    compiled : CompiledModel
+        Its compiled functions.
+    ys : ndarray
+        The trajectories ``(..., T, n_variables)`` (leading member axes allowed).
+    p : ndarray or callable
+        The inputs ``(..., n_inputs)``, or ``(..., T, n_inputs)`` with ``timed``; then
+        possibly a function that builds them, called once, when a quantity that depends on
+        them is first read.
+    start : mapping
+        The resolved initial values.
+    timed : bool
+        Whether interventions change the inputs during the run.
+
+    Returns
+    -------
+    LazyValues
+        Name -> array, built on first read.
     """
     steps, n = ys.shape[-2], model.N
     lead = ys.shape[:-2]
