@@ -76,13 +76,9 @@ def _apply_sets(scenario, assignments: Sequence[str]):
         if isinstance(value, dict) and isinstance(values.get(name), dict):
             value = {**values[name], **value}
         values[name] = value
-    if not values:
-        return scenario
-    from dynamics.model.values import resolve_parameters
-
-    # a value for a mechanism the scenario has off would silently do nothing: refuse it
-    resolve_parameters(scenario.model(), values)
-    return scenario.with_values(values)
+    # (checked there as simulate checks it: a misspelt name, a value out of bounds, a value
+    # for a mechanism the scenario has off, which would silently do nothing)
+    return scenario.with_values(values) if values else scenario
 
 
 def _cmd_run(args: argparse.Namespace) -> None:

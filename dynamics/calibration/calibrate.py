@@ -30,16 +30,15 @@ from scipy.optimize import least_squares
 from scipy.stats import qmc
 
 from dynamics.analysis.continuation import parameter_slots
-from dynamics.codegen.compile import compile_model
 from dynamics.data import Series, SeriesError
 from dynamics.errors import ParameterValueError
 from dynamics.model.model import Model
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
 from dynamics.results.labelled import Result
 from dynamics.results.report import Report
 from dynamics.run.front import simulate
+from dynamics.run.prepared import prepare
 from dynamics.run.solver import Solver, integrate
 
 __all__ = ["Estimate", "DifferencesFit", "TrajectoryFit", "richardson_differences",
@@ -371,10 +370,8 @@ def fit_trajectory(model: Model, series: Series, fit: Sequence[str], *,
         highs += [np.inf] * model.N
     lower, upper = np.array(lows, dtype=float), np.array(highs, dtype=float)
     solver = solver or Solver(rtol=1e-9, atol=1e-12 * scale)
-    compiled = compile_model(model)
-    resolved = resolve_parameters(model, base_params)
-    y_start, p_start = pack_inputs(model, resolved,
-                                   resolve_initial(model, {"m": observed[0], "e": e}))
+    prepared = prepare(model, base_params, {"m": observed[0], "e": e})
+    compiled, y_start, p_start = prepared.compiled, prepared.y0, prepared.p
     positions = [parameter_slots(model, f"{b}.{s}" if s else b)[1] for b, s in slots]
     spending = [k for k, slot in enumerate(model.variables) if slot.name == "m"]
 
