@@ -17,6 +17,7 @@ the kernel where numba is installed and the code is unrolled RK45).
 
 from __future__ import annotations
 
+import abc
 import functools
 import warnings
 from collections.abc import Sequence
@@ -76,7 +77,7 @@ class Members:
     messages: list[str]
 
 
-class Engine:
+class Engine(abc.ABC):
     """An engine: its ``name`` (what results record), the compilation path it runs, and
     :meth:`integrate`."""
 
@@ -86,11 +87,11 @@ class Engine:
         """The compilation path this engine runs for ``solver``."""
         return solver.code
 
+    @abc.abstractmethod
     def integrate(self, members: Members) -> tuple[np.ndarray, list[Fired]]:
         """The outputs (M, T, n) of every member (NaN after a stop) and, per member, the
         interventions it fired ``(time, index)``; each member's status and message are set
         in ``members``."""
-        raise NotImplementedError
 
 
 class KernelEngine(Engine):
