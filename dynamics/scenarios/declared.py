@@ -45,9 +45,9 @@ from typing import Any
 
 from dynamics.errors import DynamicsError, ScenarioError
 
-__all__ = ["DeclaredClaim", "VARIANT_KEYS", "CLAIM_KEYS", "KINDS", "claims_of_file",
-           "check_variants", "table_line", "PROSE_KEYS", "RESULT_KEYS", "check_prose",
-           "CODED"]
+__all__ = ["DeclaredClaim", "VARIANT_KEYS", "ASSUMPTION_KEYS", "CLAIM_KEYS", "KINDS",
+           "claims_of_file", "check_changes", "table_line", "PROSE_KEYS", "RESULT_KEYS",
+           "check_prose", "CODED"]
 
 #: the keys of the ``[prose]`` table
 PROSE_KEYS = ("inputs", "given", "results")
@@ -57,6 +57,8 @@ RESULT_KEYS = ("read", "at", "mean", "variant", "scenario")
 CODED = "code"
 #: what a variant may change
 VARIANT_KEYS = ("without", "parameters", "initial", "interventions")
+#: what switching an assumption off may change (``[assumptions]``)
+ASSUMPTION_KEYS = ("parameters", "initial", "without")
 #: the keys of a ``[[claims]]`` table
 CLAIM_KEYS = ("name", "text", "test", "args", "variants", "kind", "condition")
 #: what the project promises about a claim (see :class:`DeclaredClaim`)
@@ -108,44 +110,50 @@ class DeclaredClaim:
                              line=self.line, key="claims" + (f".{key}" if key else ""))
 
 
-def check_variants(variants: Any, fail: Callable[..., ScenarioError]) -> dict[str, dict]:
-    """The file's ``[variants]`` table, each entry checked for its keys (what applying it to
-    the scenario gives is checked by the loader).
+def check_changes(changes: Any, table: str, keys: tuple[str, ...],
+                  fail: Callable[..., ScenarioError]) -> dict[str, dict]:
+    """A table of named changes to the scenario (``[variants]``, ``[assumptions]``), each
+    entry checked for its keys and their types (what applying it to the scenario gives is
+    checked by the loader).
 
     Parameters
     ----------
-    variants : dict
-        The table.
+    changes : dict
+        The table: name -> what it changes.
+    table : str
+        ``variants`` or ``assumptions``.
+    keys : tuple of str
+        The keys an entry may have (:data:`VARIANT_KEYS`, :data:`ASSUMPTION_KEYS`).
     fail : callable
         ``fail(message, table, key)`` -> the ScenarioError to raise.
 
     Returns
     -------
     dict
-        Variant name -> what it changes.
+        Name -> what it changes.
     """
-    checked: dict[str, dict] = {}
-    for name, change in variants.items():
+    what, does = (("variant", "it changes") if table == "variants"
+                  else ("assumption", "switching it off changes"))
+    for name, change in changes.items():
         if not isinstance(change, dict) or not change:
-            raise fail(f"variant {name!r} must be a table of what it changes "
-                       f"({', '.join(VARIANT_KEYS)})", "variants", name)
+            raise fail(f"{what} {name!r} must be a table of what {does} ({', '.join(keys)})",
+                       table, name)
         for key in change:
-            if key not in VARIANT_KEYS:
-                raise fail(f"variant {name!r}: unknown key {key!r}; a variant changes "
-                           f"{', '.join(VARIANT_KEYS)}", "variants", name)
+            if key not in keys:
+                raise fail(f"{what} {name!r}: unknown key {key!r}; a {what} changes "
+                           f"{', '.join(keys)}", table, name)
         without = change.get("without", [])
         if not (isinstance(without, list) and all(isinstance(m, str) for m in without)):
-            raise fail(f"variant {name!r}: without must be a list of mechanisms, got "
-                       f"{without!r}", "variants", name)
+            raise fail(f"{what} {name!r}: without must be a list of mechanisms, got "
+                       f"{without!r}", table, name)
         if change.get("interventions", False) is not False:
-            raise fail(f"variant {name!r}: interventions = false drops the scenario's "
+            raise fail(f"{what} {name!r}: interventions = false drops the scenario's "
                        f"interventions (nothing else is accepted), got "
-                       f"{change['interventions']!r}", "variants", name)
-        for table in ("parameters", "initial"):
-            if not isinstance(change.get(table, {}), dict):
-                raise fail(f"variant {name!r}: {table} must be a table", "variants", name)
-        checked[name] = change
-    return checked
+                       f"{change['interventions']!r}", table, name)
+        for part in ("parameters", "initial"):
+            if not isinstance(change.get(part, {}), dict):
+                raise fail(f"{what} {name!r}: {part} must be a table", table, name)
+    return dict(changes)
 
 
 def claims_of_file(tables: Any, text: str, path: str, variants: Mapping[str, Any]

@@ -69,11 +69,13 @@ from dynamics.run.front import simulate
 from dynamics.run.interventions import FIELDS, Intervention, InterventionError, plan
 from dynamics.run.solver import Solver
 from dynamics.scenarios.declared import (
+    ASSUMPTION_KEYS,
     CLAIM_KEYS,
     PROSE_KEYS,
+    VARIANT_KEYS,
     DeclaredClaim,
+    check_changes,
     check_prose,
-    check_variants,
     claims_of_file,
     table_line,
 )
@@ -99,8 +101,6 @@ _TABLES = {
     "claims": set(CLAIM_KEYS),
     "prose": set(PROSE_KEYS),
 }
-#: what an assumption's table may change to switch it off
-ASSUMPTION_KEYS = ("parameters", "initial", "without")
 
 
 @dataclass(frozen=True)
@@ -257,10 +257,7 @@ class Scenario:
         for name in assumptions:
             if name not in self.assumptions:
                 raise UnknownNameError("assumption", name, self.assumptions)
-            change = self.assumptions[name]
-            mechanisms = [m for m in scenario.mechanisms if m not in change.get("without", ())]
-            scenario = scenario._changed(change.get("parameters", {}), mechanisms,
-                                         change.get("initial", {}))
+            scenario = scenario._applied(self.assumptions[name], checked=False)
         return replace(scenario, name=f"{self.name} without {', '.join(assumptions)}"
                        if assumptions else self.name)
 
@@ -279,14 +276,21 @@ class Scenario:
         if name not in self.variants:
             raise UnknownNameError("variant", name, self.variants)
         change = self.variants[name]
-        without = change.get("without", ())
-        mechanisms = ([m for m in self.mechanism_names() if m not in without] if without
-                      else None)
-        changed = self.with_values(change.get("parameters") or None, mechanisms,
-                                   change.get("initial") or None)
+        changed = self._applied(change, checked=True)
         if change.get("interventions", True) is False:
             changed = replace(changed, events=())
         return changed
+
+    def _applied(self, change: Mapping[str, Any], checked: bool) -> Scenario:
+        """The scenario with one entry of ``[assumptions]`` or ``[variants]`` applied: its
+        mechanisms ``without`` switched off, its ``parameters`` and ``initial`` values
+        changed (checked as :meth:`with_values` checks them where ``checked``)."""
+        without = change.get("without", ())
+        mechanisms = ([m for m in self.mechanism_names() if m not in without] if without
+                      else None)
+        apply = self.with_values if checked else self._changed
+        return apply(change.get("parameters") or None, mechanisms,
+                     change.get("initial") or None)
 
     def values(self, model: Model | None = None) -> dict[str, Any]:
         """The parameter values that the scenario's model uses (idle ones left out)."""
@@ -456,8 +460,10 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
         sources={**(base.sources if base else {}), **data.get("sources", {})},
         robustness=data.get("robustness", {}),  # measured for this file, not inherited
         history={**(base.history if base else {}), **data.get("history", {})},
-        assumptions=data.get("assumptions", {}),  # this file's, not the base's
-        variants=check_variants(data.get("variants", {}), fail))  # this file's too
+        # this file's assumptions and variants, not the base's
+        assumptions=check_changes(data.get("assumptions", {}), "assumptions", ASSUMPTION_KEYS,
+                                  fail),
+        variants=check_changes(data.get("variants", {}), "variants", VARIANT_KEYS, fail))
     if base is None:
         scenario = Scenario(states=tuple(model["states"]),
                             mechanisms=model.get("mechanisms", "all"),
@@ -475,58 +481,39 @@ def parse_scenario(text: str, path: str = "<string>", base: Scenario | None = No
             k: v for k, v in scenario.parameters.items()
             if k in built.parameter_names or k in own})
     _validate(scenario, built, fail)
-    _validate_assumptions(scenario, fail)
-    _validate_variants(scenario, fail)
+    _validate_changes(scenario, fail)
     return replace(scenario, claims=claims_of_file(data.get("claims", []), text, path,
                                                    scenario.variants),
                    prose=check_prose(data.get("prose", {}), scenario.variants, fail))
 
 
-def _validate_variants(scenario: Scenario, fail) -> None:
-    """Each variant switches off mechanisms of the scenario and gives a valid scenario."""
+def _validate_changes(scenario: Scenario, fail) -> None:
+    """Each assumption and variant switches off mechanisms of the scenario, and the
+    scenario it gives is valid: a variant's values are checked as it is applied
+    (:meth:`Scenario.variant`), an assumption's, applied unchecked so that several can be
+    switched off together, here."""
     mechanisms = scenario.mechanism_names()
-    for name, change in scenario.variants.items():
-        unknown = [m for m in change.get("without", ()) if m not in mechanisms]
-        if unknown:
-            raise fail(f"variant {name!r}: without must list mechanisms of the scenario "
-                       f"({', '.join(mechanisms)}), got {unknown}", "variants", name)
-        try:
-            scenario.variant(name)
-        except DynamicsError as error:
-            raise fail(f"variant {name!r}: {error}", "variants", name) from None
-
-
-def _validate_assumptions(scenario: Scenario, fail) -> None:
-    """Each assumption changes parameters, initial values or mechanisms of the scenario,
-    and the scenario with it switched off is valid."""
-    for name, change in scenario.assumptions.items():
-        if not isinstance(change, dict) or not change:
-            raise fail(f"assumption {name!r} must be a table of what switching it off "
-                       f"changes ({', '.join(ASSUMPTION_KEYS)})", "assumptions", name)
-        for key in change:
-            if key not in ASSUMPTION_KEYS:
-                raise fail(_unknown("key of an assumption", key, ASSUMPTION_KEYS),
-                           "assumptions", name)
-        without = change.get("without", [])
-        if not _texts(without) or any(m not in scenario.mechanisms for m in without):
-            raise fail(f"assumption {name!r}: without must list mechanisms of the scenario "
-                       f"({', '.join(scenario.mechanisms)}), got {without!r}",
-                       "assumptions", name)
-        for table in ("parameters", "initial"):
-            if not isinstance(change.get(table, {}), dict):
-                raise fail(f"assumption {name!r}: {table} must be a table", "assumptions",
-                           name)
-        off = scenario.switched_off(name)
-        try:
-            model = off.model()
-            idle = [k for k in change.get("parameters", {}) if k not in model.parameter_names]
-            if idle:
-                raise ParameterValueError(f"{', '.join(idle)} is not used by the model with "
-                                          "it switched off")
-            resolve_parameters(model, off.values(model))
-            resolve_initial(model, dict(off.initial))
-        except DynamicsError as error:
-            raise fail(f"assumption {name!r}: {error}", "assumptions", name) from None
+    for table, changes, apply in (("assumptions", scenario.assumptions, scenario.switched_off),
+                                  ("variants", scenario.variants, scenario.variant)):
+        what = table[:-1]
+        for name, change in changes.items():
+            unknown = [m for m in change.get("without", ()) if m not in mechanisms]
+            if unknown:
+                raise fail(f"{what} {name!r}: without must list mechanisms of the scenario "
+                           f"({', '.join(mechanisms)}), got {unknown}", table, name)
+            try:
+                changed = apply(name)
+                if table == "assumptions":
+                    model = changed.model()
+                    idle = [k for k in change.get("parameters", {})
+                            if k not in model.parameter_names]
+                    if idle:
+                        raise ParameterValueError(f"{', '.join(idle)} is not used by the "
+                                                  "model with it switched off")
+                    resolve_parameters(model, changed.values(model))
+                    resolve_initial(model, dict(changed.initial))
+            except DynamicsError as error:
+                raise fail(f"{what} {name!r}: {error}", table, name) from None
 
 
 def _events_of(data: dict, text: str, path: str, base: Scenario | None, model: Model,
