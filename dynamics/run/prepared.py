@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,24 +65,6 @@ class PreparedRun:
     compiled: CompiledModel
     y0: np.ndarray
     p: np.ndarray
-
-    @property
-    def members(self) -> int | None:
-        """The number of members where the packed values carry a member axis, else None."""
-        leading = np.broadcast_shapes(self.y0.shape[:-1], self.p.shape[:-1])
-        return leading[0] if leading else None
-
-    def rate(self, p: np.ndarray | None = None) -> Callable[[float, np.ndarray], np.ndarray]:
-        """The rate ``f(t, y)`` at the inputs ``p`` (the run's own by default)."""
-        inputs = self.p if p is None else p
-        return lambda t, y: self.compiled.rate(t, y, inputs)
-
-    def jacobian(self, p: np.ndarray | None = None
-                 ) -> Callable[[float, np.ndarray], np.ndarray]:
-        """The Jacobian ``J(t, y)`` of the rate at the inputs ``p`` (the run's own by
-        default)."""
-        inputs = self.p if p is None else p
-        return lambda t, y: self.compiled.jacobian(t, y, inputs)
 
     def __iter__(self) -> Iterator[Any]:
         """``compiled, values, start, y0, p``, as :func:`prepare` returned them before it
