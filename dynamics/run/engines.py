@@ -63,6 +63,8 @@ class Members:
     status, messages : list
         Each member's status and message: a member not SUCCESS on entry is skipped (its
         values were invalid), the others are set by the engine.
+    invalid : list of int
+        The members not SUCCESS on entry (run with a valid member's values, discarded).
     """
 
     run: PreparedRun
@@ -75,6 +77,7 @@ class Members:
     schedule: Plan | None
     status: list[Status]
     messages: list[str]
+    invalid: list[int]
 
 
 class Engine(abc.ABC):
@@ -116,7 +119,7 @@ class KernelEngine(Engine):
         rerun = None  # the model with the kernel's compiled rate, for scipy's re-runs
         logged = np.fromiter(map(len, fired), dtype=np.int64, count=count)
         unusual = (codes != kernel.FINISHED) | (logged >= kernel.LOGGED)
-        unusual[[i for i, s in enumerate(status) if s is not Status.SUCCESS]] = True
+        unusual[members.invalid] = True
         for i in np.flatnonzero(unusual).tolist():
             if status[i] is not Status.SUCCESS:
                 ys[i] = np.nan

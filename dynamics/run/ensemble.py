@@ -319,7 +319,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     y0, p = (a if a.shape[:-1] == (members,) else np.broadcast_to(a, (members, a.shape[-1]))
              for a in (y0, p))
     ys, fired = engine.integrate(Members(run, y0, p, (t0, t1), t_out, solver, events,
-                                         schedule, status, messages))
+                                         schedule, status, messages, invalid))
     inputs: np.ndarray | Callable[[], np.ndarray] = p
     timed = schedule is not None and schedule.changes_inputs and any(fired)
     if timed:
