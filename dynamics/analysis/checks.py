@@ -50,9 +50,10 @@ from dynamics.model.units import (
     same_dimension,
     show_dimension,
 )
-from dynamics.model.values import pack_inputs, resolve_initial, resolve_parameters
+from dynamics.model.values import pack_inputs
 from dynamics.results.labelled import Result
 from dynamics.results.report import Report
+from dynamics.run.prepared import resolve_values
 
 __all__ = ["MechanismCheckError", "CheckReport", "check_mechanism", "check_units",
            "check_jacobian", "check_array", "check_switch_off", "check_invariants",
@@ -248,9 +249,7 @@ def _random_point(model: Model, rng: np.random.Generator) -> tuple[np.ndarray, n
                                         model.N)
         else:
             initial[name] = rng.uniform(0.05, 0.3, model.N) * e
-    values = resolve_parameters(model, params)
-    start = resolve_initial(model, initial)
-    return pack_inputs(model, values, start)
+    return pack_inputs(model, *resolve_values(model, params, initial))
 
 
 def _central(function: Callable[[np.ndarray], np.ndarray], y: np.ndarray) -> np.ndarray:
@@ -339,8 +338,7 @@ def check_jacobian(mechanism: MechanismSpec, points: int = 5, seed: int = 0) -> 
                                                analytic.shape)
                 raise MechanismCheckError(
                     f"mechanism {mechanism.name!r}: the compiled Jacobian entry "
-                    f"d({model.variables[row].label(model.states)})/"
-                    f"d({model.variables[column].label(model.states)}) is "
+                    f"d({model.labels[row]})/d({model.labels[column]}) is "
                     f"{analytic[row, column]:.6g}, central differences give "
                     f"{numeric[row, column]:.6g}")
     return f"Jacobian equals central differences at {points} points per model"

@@ -141,7 +141,7 @@ class FixedSystem:
             raise ParameterValueError("equilibria are found for one parameter set, not an "
                                       "ensemble")
         self.y0 = y0
-        self.labels = tuple(s.label(model.states) for s in model.variables)
+        self.labels = model.labels
 
     def rate(self, y: np.ndarray) -> np.ndarray:
         return self.compiled.rate(0.0, y, self.p)

@@ -21,8 +21,9 @@ from dynamics.codegen.compile import numeric_function
 from dynamics.errors import ShapeError
 from dynamics.model import Model
 from dynamics.model.parts import EPSILON, Derived
-from dynamics.model.values import pack_inputs, resolve_parameters
+from dynamics.model.values import pack_inputs
 from dynamics.results.labelled import Result
+from dynamics.run.prepared import resolve_values
 
 __all__ = ["Peak", "crossing", "peak_share", "first_hegemony", "unipolar_durability",
            "escalation_rate", "mean_burden", "burden_size_correlation", "mean_cohesion",
@@ -352,7 +353,7 @@ def along(model: Model, result: Result, quantity: Derived | str) -> np.ndarray:
         quantity = model.derived(quantity)
     trajectories = {name: np.asarray(result.values[name], dtype=float)
                     for name in model.known_variables}
-    values = resolve_parameters(model, result.provenance.get("parameters", {}))
+    values = resolve_values(model, result.provenance.get("parameters", {})).values
     y, p = pack_inputs(model, values, trajectories)  # the time axis as the leading axis
     function, shape = _evaluator(model, quantity)
     with np.errstate(all="ignore"):

@@ -17,9 +17,9 @@ from dynamics.calibration.observations import SERIES, Observations
 from dynamics.data import SeriesError
 from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.model.registry import REGISTRY
-from dynamics.model.values import resolve_initial
 from dynamics.run.ensemble import EnsembleResult
 from dynamics.run.front import simulate
+from dynamics.run.prepared import resolve_values
 from dynamics.run.solver import Solver
 from dynamics.scenarios import Scenario
 
@@ -61,7 +61,7 @@ def _unknowns(scenario: Scenario, names: Sequence[str]) -> list[_Unknown]:
     if len(set(expanded)) != len(expanded):
         twice = sorted({n for n in expanded if expanded.count(n) > 1})
         raise ParameterValueError(f"fitted twice: {', '.join(twice)}")
-    initial = resolve_initial(model, scenario.initial)
+    initial = resolve_values(model, None, scenario.initial).start
     out = []
     for name in expanded:
         base, _, rest = name.partition(".")
@@ -185,7 +185,7 @@ class FitProblem:
         self._model = self.scenario.model()
         self._base = self.scenario.values(self._model)
         # the scenario's own values of every fitted parameter and variable, per state
-        initial = resolve_initial(self._model, self.scenario.initial)
+        initial = resolve_values(self._model, None, self.scenario.initial).start
         self._own = {(u.kind, u.base): np.atleast_1d(np.asarray(
             self.scenario.parameter(u.base) if u.kind == "parameter" else initial[u.base],
             dtype=float)) for u in self.unknowns}

@@ -200,9 +200,16 @@ class Model:
                 "index notation with latex()")
 
     # --- structure ----------------------------------------------------------------------
-    @property
+    @cached_property
     def N(self) -> int:
+        """The number of states."""
         return len(self.states)
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """The label of each variable slot, in the order of the state vector (``m[A]``,
+        ``c[A,B]``)."""
+        return tuple(slot.label(self.states) for slot in self.variables)
 
     def _reported(self) -> list[Derived]:
         """Per-state quantities that results record, and those that start a variable."""

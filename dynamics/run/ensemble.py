@@ -36,8 +36,6 @@ from dynamics.model.registry import REGISTRY, VARIABLES
 from dynamics.model.values import (
     expected_shape,
     kind_of,
-    resolve_initial,
-    resolve_parameters,
     trailing_dims,
 )
 from dynamics.results.files import replacing
@@ -52,6 +50,7 @@ from dynamics.run.prepared import (
     has_members,
     members_of,
     prepare,
+    resolve_values,
     select,
     time_grid,
 )
@@ -378,8 +377,8 @@ def _validate(model, params, initial, rows, members, status, messages) -> list[i
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # idle parameters are reported once, later
-            resolve_parameters(model, select(params, chosen, members))
-            resolve_initial(model, select(initial, chosen, members))
+            resolve_values(model, select(params, chosen, members),
+                           select(initial, chosen, members))
         return rows.tolist()
     except DynamicsError as error:
         if rows.size == 1:

@@ -1,13 +1,16 @@
 """A prepared run: everything an engine needs, resolved once by the front door.
 
-:func:`prepare` is the one place where a run's values are resolved: the parameters
+:func:`resolve_values` is the one place where values are resolved: the parameters
 (defaults filled in, bounds and shapes checked, :func:`dynamics.model.values.resolve_parameters`)
-and the initial values (:func:`~dynamics.model.values.resolve_initial`, variables that start
-at a derived quantity filled in from the compiled model), the model compiled on its path,
-and the start ``y0`` and inputs ``p`` packed for the compiled code. The
-:class:`PreparedRun` it returns is handed down to the engines (one run by scipy, an
-ensemble by the compiled kernel or by scipy member by member) and to analysis
-(equilibria, continuation), which read its fields rather than resolving again.
+and the initial values (:func:`~dynamics.model.values.resolve_initial`). Everything else
+that needs values calls it: :func:`prepare` (which then fills in the variables that start
+at a derived quantity from the compiled model, compiles the model on its path and packs
+the start ``y0`` and inputs ``p``), and the checks that must not compile (a scenario file's
+values, checked where they are read so that the error names the file and line; an
+ensemble's members, when one of them is invalid). The :class:`PreparedRun` that
+:func:`prepare` returns is handed down to the engines (one run by scipy, an ensemble by the
+compiled kernel or by scipy member by member) and to analysis (equilibria, continuation),
+which read its fields rather than resolving again.
 
 The checks that come before any work, the same for every front door, live here too: the
 arguments (:func:`check_arguments`), the time span and output times (:func:`time_grid`),
@@ -20,7 +23,7 @@ import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,8 +38,50 @@ from dynamics.model.values import (
     trailing_dims,
 )
 
-__all__ = ["PreparedRun", "prepare", "check_arguments", "time_grid", "has_members",
-           "has_member_axis", "members_of", "select"]
+__all__ = ["Resolved", "resolve_values", "PreparedRun", "prepare", "check_arguments",
+           "time_grid", "has_members", "has_member_axis", "members_of", "select"]
+
+
+class Resolved(NamedTuple):
+    """A model's values, resolved.
+
+    Attributes
+    ----------
+    values : dict
+        Every parameter's value by registry name, defaults filled in, with a leading
+        member axis where members differ.
+    start : dict
+        The initial value of every dynamic variable given or with a default, by name;
+        variables that start at a derived quantity are filled in by :func:`prepare`.
+    """
+
+    values: dict[str, Any]
+    start: dict[str, Any]
+
+
+def resolve_values(model: Model, params: Mapping[str, Any] | None = None,
+            initial: Mapping[str, Any] | None = None) -> Resolved:
+    """Resolve parameter and initial values against a model: the one place that does.
+
+    Parameters
+    ----------
+    model : Model
+        The assembled model.
+    params, initial : mapping, optional
+        Parameter and initial values by name, with or without a leading member axis.
+
+    Returns
+    -------
+    Resolved
+        ``(values, start)``.
+
+    Raises
+    ------
+    UnknownNameError, ParameterValueError, ShapeError
+        For a misspelt name, a parameter whose mechanism is off, a value out of bounds or
+        of the wrong shape, each naming the value.
+    """
+    return Resolved(resolve_parameters(model, params), resolve_initial(model, initial))
 
 
 @dataclass(frozen=True)
@@ -94,8 +139,7 @@ def prepare(model: Model, params: Mapping[str, Any] | None = None,
         The resolved values, the compiled model, and the packed ``y0`` and ``p`` (keeping
         any leading member axes of the values).
     """
-    values = resolve_parameters(model, params)
-    start = resolve_initial(model, initial)
+    values, start = resolve_values(model, params, initial)
     compiled = compile_model(model, code)
     y0, p = _start_from_derived(model, compiled, values, start)
     return PreparedRun(model, values, start, compiled, y0, p)

@@ -531,7 +531,7 @@ def run_status(sol, found: list[_Event], model: Model) -> tuple[Status, str]:
             if len(times):
                 state = states[0]
                 k = int(event.watched[event.extreme(state[event.watched])])
-                culprit = f"{model.variables[k].label(model.states)} = {state[k]:.6g}"
+                culprit = f"{model.labels[k]} = {state[k]:.6g}"
                 return event.status, f"{event.text} at t = {times[0]:g} ({culprit})"
     if not np.all(np.isfinite(sol.y)):
         return Status.FAILED, "non-finite values in the trajectory"

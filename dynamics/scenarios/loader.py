@@ -62,11 +62,11 @@ from dynamics.model.model import Model
 from dynamics.model.names import parse_name
 from dynamics.model.references import REFERENCES
 from dynamics.model.registry import REGISTRY, VARIABLES, resolve_mechanisms
-from dynamics.model.values import resolve_initial, resolve_parameters
 from dynamics.results import html
 from dynamics.results.labelled import Result
 from dynamics.run.front import simulate
 from dynamics.run.interventions import FIELDS, Intervention, InterventionError, plan
+from dynamics.run.prepared import resolve_values
 from dynamics.run.solver import Solver
 from dynamics.scenarios.declared import (
     ASSUMPTION_KEYS,
@@ -208,9 +208,8 @@ class Scenario:
             # what is given here is checked as simulate and the command line's --set check
             # it: a misspelt name, a value of a mechanism that is off, a value out of bounds
             model = changed.model()
-            resolve_parameters(model, {name: changed.parameters[name]
-                                       for name in parameters or {}})
-            resolve_initial(model, dict(initial or {}))
+            resolve_values(model, {name: changed.parameters[name]
+                                   for name in parameters or {}}, dict(initial or {}))
         return changed
 
     def _changed(self, parameters: Mapping[str, Any] | None = None,
@@ -510,8 +509,7 @@ def _validate_changes(scenario: Scenario, fail) -> None:
                     if idle:
                         raise ParameterValueError(f"{', '.join(idle)} is not used by the "
                                                   "model with it switched off")
-                    resolve_parameters(model, changed.values(model))
-                    resolve_initial(model, dict(changed.initial))
+                    resolve_values(model, changed.values(model), dict(changed.initial))
             except DynamicsError as error:
                 raise fail(f"{what} {name!r}: {error}", table, name) from None
 
@@ -645,10 +643,8 @@ def _validate(scenario: Scenario, model: Model, fail) -> None:
     for table, values in (("parameters", scenario.parameters), ("initial", scenario.initial)):
         for key, value in values.items():
             try:
-                if table == "parameters":
-                    resolve_parameters(model, {key: value})
-                else:
-                    resolve_initial(model, {key: value})
+                resolve_values(model, *(({key: value}, None) if table == "parameters"
+                                        else (None, {key: value})))
             except DynamicsError as error:
                 raise fail(str(error), table, key) from None
 

@@ -160,9 +160,9 @@ class ParameterSet(dict):
     """
 
     def __init__(self, model: Model, values: dict | None = None):
-        from dynamics.model.values import resolve_parameters
+        from dynamics.run.prepared import resolve_values
 
-        resolved = resolve_parameters(model, values)
+        resolved = resolve_values(model, values).values
         super().__init__({name: resolved[name] for name in model.parameter_names})
         self.model = model
 
