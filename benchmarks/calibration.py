@@ -17,9 +17,11 @@ Not a test: timings on shared machines are noisy.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
+from record import recording
 from scipy.optimize import least_squares
 
 from dynamics.calibration import fitting
@@ -89,6 +91,8 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=COVERAGE["replicates"])
     parser.add_argument("--skip-coverage", action="store_true")
     parser.add_argument("--skip-mcmc", action="store_true")
+    parser.add_argument("--record", action="store_true",
+                        help="write what is printed into docs/performance.md")
     args = parser.parse_args()
     speed(not args.skip_mcmc)
     if not args.skip_coverage:
@@ -96,4 +100,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("calibration", "--record" in sys.argv):
+        main()

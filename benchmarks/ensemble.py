@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 import time
 
 import numpy as np
+from record import recording
 from scipy.integrate import solve_ivp
 
 from dynamics import Intervention, Model, compile_model
@@ -256,6 +258,8 @@ def main() -> None:
     parser.add_argument("--diffrax-max", type=int, default=10,
                         help="the most states run by diffrax (XLA's compilation of the "
                              "unrolled rate grows with it)")
+    parser.add_argument("--record", action="store_true",
+                        help="write what is printed into docs/performance.md")
     args = parser.parse_args()
     t_out = np.linspace(0.0, 50.0, 51)
     # the kernel whatever the size (above 10 states it runs unrolled code generated for it)
@@ -364,4 +368,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("ensemble", "--record" in sys.argv):
+        main()

@@ -1,7 +1,7 @@
 """Benchmark: how the model scales with the number of states, unrolled against array code.
 
     python benchmarks/scale.py [--states 5 10 20 50 100 190] [--unrolled-max 10]
-                               [--years 50] [--readme]
+                               [--years 50] [--record]
 
 For each number of states N (every mechanism on, default values, outputs drawn log-normal
 with sigma 1 from a fixed seed, so that the states differ), it measures in this process:
@@ -15,7 +15,7 @@ with sigma 1 from a fixed seed, so that the states differ), it measures in this 
   path and method: LSODA on unrolled code, RK45 on array code; rtol 1e-6, atol 1e-9),
   and its status.
 
-With ``--readme`` it writes the table between the README's ``scale`` markers. Not a
+With ``--record`` it writes the table into docs/performance.md (its ``scale`` block). Not a
 test: timings on shared machines are noisy; ratios are measured in the same run.
 """
 
@@ -28,7 +28,7 @@ import tempfile
 import time
 
 import numpy as np
-from readme_block import write_block
+from record import write_block
 
 from dynamics import Model, simulate
 from dynamics.codegen import compile as compiler
@@ -111,7 +111,8 @@ def main() -> None:
     parser.add_argument("--states", type=int, nargs="+", default=[5, 10, 20, 50, 100, 190])
     parser.add_argument("--unrolled-max", type=int, default=10)
     parser.add_argument("--years", type=float, default=50.0)
-    parser.add_argument("--readme", action="store_true")
+    parser.add_argument("--record", action="store_true",
+                        help="write the table into docs/performance.md")
     args = parser.parse_args()
     os.environ["BALANCING_CACHE_DIR"] = tempfile.mkdtemp(prefix="scale-")
     rows = []
@@ -120,8 +121,8 @@ def main() -> None:
         print(rows[-1], flush=True)
     text = table(rows, args.years)
     print(text)
-    if args.readme:
-        write_block("scale", f"\n\n{text}\n\n")
+    if args.record:
+        write_block("scale", text)
 
 
 if __name__ == "__main__":

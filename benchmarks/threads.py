@@ -37,11 +37,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 
 import numba
 import numpy as np
 from ensemble import ensemble, first_touch, lanes_rate
+from record import recording
 
 from dynamics import Model, compile_model
 from dynamics.run.ensemble import simulate_ensemble
@@ -140,6 +142,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, nargs="*", default=[32, 128, 512])
     parser.add_argument("--alone", type=float, default=0.5,
                         help="seconds of each measurement of the rate alone")
+    parser.add_argument("--record", action="store_true",
+                        help="write what is printed into docs/performance.md")
     args = parser.parse_args()
     most = numba.get_num_threads()
     counts = sorted({c for c in (args.threads or [2 ** k for k in range(most.bit_length())]
@@ -205,4 +209,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("threads", "--record" in sys.argv):
+        main()

@@ -1,6 +1,6 @@
 """Benchmark: the first ensemble of a model shape in a new process, cold and warm.
 
-    python benchmarks/warm_start.py [--states 3] [--members 8] [--readme]
+    python benchmarks/warm_start.py [--states 3] [--members 8] [--record]
 
 Runs the same small script in fresh processes that share one new, empty compiled-code
 cache (``BALANCING_CACHE_DIR``) and one new, empty numba cache (``NUMBA_CACHE_DIR``), as
@@ -9,8 +9,8 @@ and compiles the kernel's integrators and the model's rate (numba); the next two
 of it from the caches; a last one runs a model of one more state, whose code and rate are
 new but whose integrators are already compiled (the integrators are compiled once for all
 models). Prints the time of each process's first ensemble and the ratios to the cold one,
-measured in the same run; with ``--readme`` it writes them between the README's
-``warm-start`` markers. Not a test: timings on shared machines are noisy.
+measured in the same run; with ``--record`` it writes them into docs/performance.md (its
+``warm-start`` block). Not a test: timings on shared machines are noisy.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-from readme_block import write_block
+from record import write_block
 
 PROBE = """
 import time
@@ -43,7 +43,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=3)
     parser.add_argument("--members", type=int, default=8)
-    parser.add_argument("--readme", action="store_true")
+    parser.add_argument("--record", action="store_true",
+                        help="write the result into docs/performance.md")
     args = parser.parse_args()
     environment = {**os.environ, "BALANCING_CACHE_DIR": tempfile.mkdtemp(),
                    "NUMBA_CACHE_DIR": tempfile.mkdtemp()}
@@ -61,7 +62,7 @@ def main() -> None:
               f"(N = {states}, all mechanisms, {args.members} members)")
     print(f"warm / cold first ensemble: {times[1] / times[0]:.3f} and "
           f"{times[2] / times[0]:.3f}; new shape / cold: {times[3] / times[0]:.3f}")
-    if args.readme:
+    if args.record:
         text = (f"the first ensemble of a new process took {times[0]:.1f} s on a machine "
                 f"where nothing was compiled yet (the model's code generated in "
                 f"{codes[0]:.1f} s, the kernel's integrators and the model's rate compiled by "

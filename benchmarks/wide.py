@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections import Counter
 
 import numpy as np
+from record import recording
 
 from dynamics import Model
 from dynamics.model.registry import REGISTRY
-from dynamics.run.ensemble import _stiff, simulate_ensemble
+from dynamics.run.engines import _stiff
+from dynamics.run.ensemble import simulate_ensemble
 from dynamics.run.kernel import build as kernel
 from dynamics.run.prepared import prepare
 from dynamics.run.solver import Solver
@@ -63,6 +66,8 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=3)
     parser.add_argument("--years", type=float, default=50.0)
     parser.add_argument("--sample", type=int, default=5)
+    parser.add_argument("--record", action="store_true",
+                        help="write what is printed into docs/performance.md")
     args = parser.parse_args()
     model = Model([f"S{i}" for i in range(args.states)])
     solver = Solver(rtol=1e-6, atol=1e-9)
@@ -105,4 +110,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("wide", "--record" in sys.argv):
+        main()

@@ -22,6 +22,8 @@
                     [--plot FILE] [--workers K] [--checkpoint FILE]
     balancing robustness NAME [--members M] [--spread S] [--json] [--plot FILE] [--write]
     balancing decompose NAME [--metric M] [--json]
+    balancing evaluate NAME [--horizon H] [--step S] [--origins Y,Y] [--until YEAR]
+                    [--resamples R] [--json] [--csv FILE] [--plot FILE]
     balancing durability [--systems M] [--states 5:8] [--mechanisms ...] [--years Y]
                     [--range P=A:B ...] [--json] [--csv FILE] [--plot FILE]
     balancing compare NAME [--intervention FILE] [--event NAME@WHEN:CHANGES ...]
@@ -135,8 +137,7 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
 
 def _cmd_continue(args: argparse.Namespace) -> None:
 
-    from dynamics.analysis.continuation import check_range, continuation, parameter_slots
-    from dynamics.model.names import parse_name
+    from dynamics.analysis.continuation import continuation
     from dynamics.scenarios import load_scenario
     from dynamics.views.figures import write_table
 
@@ -149,16 +150,9 @@ def _cmd_continue(args: argparse.Namespace) -> None:
     if not low != high:
         raise DynamicsError(f"--range {args.range}: the range is empty; give two different "
                             "values")
-    base, _ = parameter_slots(model, args.param)
-    check_range(args.param, (low, high))
-    state = parse_name(args.param, model.states).state
-    # settle at the first value, then follow the equilibrium reached
-    settled = scenario.with_values({base: {state: low} if state else low},
-                                   t_span=(scenario.t_span[0], scenario.t_span[0] + 500.0),
-                                   output=2).run()
-    start = np.array([settled.values[s.name][(-1, *s.index)] for s in model.variables])
+    # follow the equilibrium that a run settles into at the first value
     branch = continuation(model, args.param, (low, high), scenario.values(model),
-                            initial=scenario.initial, start=start)
+                          initial=scenario.initial, settle=500.0)
     print(f"{scenario.name}: {branch.summary()}")
     if args.out:
         header = [args.param, *branch.labels, "stable"]
@@ -242,7 +236,9 @@ def _variant(text: str, base: Any) -> tuple[str, Any]:
 def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.calibration import fitting
+    from dynamics.calibration.observations import cow_observations, read_observations
+    from dynamics.calibration.problem import FitProblem
+    from dynamics.calibration.workflow import calibrate
     from dynamics.scenarios import load_scenario
 
     if args.plot and args.method != "mcmc" and args.holdout is None:
@@ -252,51 +248,26 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     years = _years(args.years)
     if args.data.startswith("cow:"):
         variables = [v.strip() for v in args.data[4:].split(",") if v.strip()]
-        observations = fitting.cow_observations(scenario, variables, years,
-                                                levels=args.levels)
+        observations = cow_observations(scenario, variables, years, levels=args.levels)
     else:
-        observations = fitting.read_observations(args.data, scenario, levels=args.levels)
+        observations = read_observations(args.data, scenario, levels=args.levels)
     fit_names = [name for text in args.fit for name in text.split(",") if name]
-    problem = fitting.FitProblem(scenario, observations, fit_names, error=args.error,
-                              years=years)
-    result = fitting.fit(problem, starts=args.starts, seed=args.seed)
-    out: dict[str, Any] = {}
-    if args.method == "profile":
-        fitting.profile(result)
-    elif args.method == "bootstrap":
-        fitting.bootstrap(result, args.replicates, kind=args.kind, seed=args.seed)
-    reports: list[Any] = [result]
-    posterior = None
-    if args.method == "mcmc":
-        from dynamics.calibration.posterior import posterior as sample
-
-        posterior = sample(result, walkers=args.walkers, steps=args.steps, burn=args.burn,
-                           seed=args.seed)
-        reports.append(posterior)
-    held = None
-    if args.holdout is not None:
-        held = fitting.holdout(problem, args.holdout, starts=args.starts, seed=args.seed)
-        reports.append(held)
-    if args.variant:
-        variants = dict(_variant(text, scenario) for text in args.variant)
-        problems = {"as given": problem, **{
-            label: fitting.FitProblem(v, observations, fit_names, error=args.error, years=years)
-            for label, v in variants.items()}}
-        reports.append(fitting.compare_models(problems, starts=args.starts, seed=args.seed))
-    if args.json:
-        for report in reports:
-            out[type(report).__name__.lower()] = report.as_dict()
-        print(json.dumps(out, indent=2, default=str))
-    else:
-        print("\n".join(report.summary() for report in reports))
+    problem = FitProblem(scenario, observations, fit_names, error=args.error, years=years)
+    rivals = dict(_variant(text, scenario) for text in args.variant or [])
+    found = calibrate(problem, intervals=args.method, replicates=args.replicates,
+                      kind=args.kind, walkers=args.walkers, steps=args.steps, burn=args.burn,
+                      last_training_year=args.holdout, rivals=rivals, starts=args.starts,
+                      seed=args.seed)
+    print(json.dumps(found.as_dict(), indent=2, default=str) if args.json
+          else found.summary())
     if args.plot:
         from dynamics.views.plotting import plot_corner, plot_fit, save_figure
 
-        if posterior is not None:
-            figure = plot_corner(posterior)
+        if found.posterior is not None:
+            figure = plot_corner(found.posterior)
         else:
-            assert held is not None  # checked before the work
-            figure = plot_fit(held, title=scenario.title or scenario.name)
+            assert found.holdout is not None  # checked before the work
+            figure = plot_fit(found.holdout, title=scenario.title or scenario.name)
         print("wrote " + ", ".join(map(str, save_figure(figure, Path(args.plot)))))
 
 
@@ -424,11 +395,12 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     from dynamics.studies.sensitivity import (
         GIVEN_DATA,
         Problem,
-        given_data,
         local_sensitivities,
         runs_of,
         study,
+        sweep_indices,
     )
+    from dynamics.studies.sweep import SweepResult
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     record = {**_run_provenance(args, scenario), "metric": args.metric,
@@ -452,8 +424,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
         raise DynamicsError(f"--from a finished sweep is for the given-data methods "
                             f"({', '.join(GIVEN_DATA)}), not {args.method}")
     if args.source:
-        problem, design, values = _sweep_table(args.source, args.metric)
-        found = given_data(problem, design, values, args.method, seed=args.seed)
+        found = sweep_indices(SweepResult.read_csv(args.source), args.metric, args.method,
+                              seed=args.seed)
         print(f"{args.metric} in {args.source}: {found.summary()}")
         _write_json(args.out, {**record, "from": args.source, **found.as_dict()})
         return
@@ -483,31 +455,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
                 args.method, plotting.plot_given_data)
         written = plotting.save_figure(draw(result, args.metric), Path(args.plot))
         print("wrote " + ", ".join(map(str, written)))
-
-
-def _sweep_table(path: str, metric: str):
-    """The problem, design and a metric's values of a sweep written by ``balancing sweep``
-    (``FILE.csv`` and its ``FILE.csv.json``), the members that succeeded."""
-    import csv
-    import json
-
-    from dynamics.studies.design import Problem
-
-    try:
-        meta = json.loads(Path(f"{path}.json").read_text())
-        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, ValueError) as error:
-        raise DynamicsError(f"--from {path}: not a sweep written by balancing sweep "
-                            f"(a CSV and its .json beside it): {error}") from None
-    problem = Problem.from_dict(meta["problem"])
-    if not rows or metric not in rows[0]:
-        raise UnknownNameError("metric of the sweep", metric,
-                               [c for c in (rows[0] if rows else {}) if c not in
-                                (*problem.names, "status", "message")])
-    kept = [r for r in rows if r["status"] == "success" and np.isfinite(float(r[metric]))]
-    design = np.array([[float(r[n]) for n in problem.names] for r in kept])
-    return problem, design, np.array([float(r[metric]) for r in kept])
 
 
 def _cmd_discover(args: argparse.Namespace) -> None:
@@ -551,7 +498,7 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
     import json
 
     from dynamics.scenarios import load_scenario
-    from dynamics.studies.robustness import robustness, write_metadata
+    from dynamics.studies.robustness import metadata_file, robustness, write_metadata
 
     if args.write and args.set:
         # the file would record the shares of a scenario it does not hold
@@ -559,24 +506,44 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
                             f"record a run under --set {' '.join(args.set)} (edit the file's "
                             "values instead, then run --write)")
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    target = metadata_file(scenario) if args.write else None  # refused before the work
     result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(result.summary())
-    if args.write:
-        if scenario.path is None or not Path(scenario.path).is_file():
-            library = Path(__file__).parent / "scenarios" / "library" / f"{scenario.name}.toml"
-            target = library if library.is_file() else None
-        else:
-            target = Path(scenario.path)
-        if target is None:
-            raise DynamicsError(f"--write: no file to write for scenario {scenario.name!r}")
+    if target is not None:
         print(f"wrote {write_metadata(target, result)}")
     if args.plot:
         from dynamics.views.plotting import plot_robustness, save_figure
 
         written = save_figure(plot_robustness(result), Path(args.plot))
+        print("wrote " + ", ".join(map(str, written)))
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    import json
+
+    from dynamics.calibration.evaluation import evaluate
+    from dynamics.scenarios import load_scenario
+
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    origins = None
+    if args.origins:
+        try:
+            origins = [int(text) for text in args.origins.split(",")]
+        except ValueError:
+            raise DynamicsError(f"--origins expects years separated by commas, got "
+                                f"{args.origins!r}") from None
+    result = evaluate(scenario, origins=origins, horizon=args.horizon, step=args.step,
+                      until=args.until, resamples=args.resamples, seed=args.seed)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
+    if args.csv:
+        print(f"wrote {result.to_csv(args.csv)}")
+    if args.plot:
+        from dynamics.views.plotting import plot_evaluation, save_figure
+
+        written = save_figure(plot_evaluation(result), Path(args.plot))
         print("wrote " + ", ".join(map(str, written)))
 
 
@@ -779,6 +746,7 @@ def _parser() -> argparse.ArgumentParser:
     from_scenario.add_argument("--fit", action="append", required=True, metavar="P[.STATE]",
                                help="unknowns: reaction (shared), reaction.GMY, reaction.*, "
                                     "m0.GMY (repeat or separate by commas)")
+    # calibration.workflow.INTERVALS (not imported here: the parser stays light)
     from_scenario.add_argument("--method", choices=["lsq", "profile", "bootstrap", "mcmc"],
                                default="lsq")
     from_scenario.add_argument("--error", choices=["lognormal", "ar1"], default="lognormal")
@@ -853,6 +821,24 @@ def _parser() -> argparse.ArgumentParser:
     robust.add_argument("--write", action="store_true",
                         help="record the shares in the scenario file's [robustness] table")
     robust.set_defaults(func=_cmd_robustness)
+    ev = sub.add_parser("evaluate", help="a historical scenario's forecasts against "
+                                         "baselines, as shipped and out of sample")
+    _options(ev, "scenario")
+    ev.add_argument("--horizon", type=_positive, default=10,
+                    help="years predicted after each origin (default 10)")
+    ev.add_argument("--step", type=_positive, default=5,
+                    help="years between the default origins (default 5)")
+    ev.add_argument("--origins", metavar="YEAR,YEAR",
+                    help="the forecast origins (default: every STEP years from the end of "
+                         "the calibration window)")
+    ev.add_argument("--until", type=int, metavar="YEAR",
+                    help="the last year scored (default: the end of the span)")
+    ev.add_argument("--resamples", type=_positive, default=2000,
+                    help="bootstrap resamples of the intervals (default 2000)")
+    _options(ev, "seed", "set", "json", "csv")
+    _options(ev, "plot", plot="draw the record, the model and the baselines to FILE")
+    ev.set_defaults(func=_cmd_evaluate)
+
     comp = sub.add_parser("compare", help="a scenario against its counterfactual: the "
                                           "differences an intervention makes")
     _options(comp, "scenario")
@@ -963,7 +949,8 @@ _OUTPUTS = ("out", "plot", "checkpoint", "csv")
 _SUFFIXES = {("run", "out"): (".csv", ".npz"), ("continue", "out"): (".csv",),
              ("sweep", "out"): (".csv",), ("sensitivity", "out"): (".json",),
              ("discover", "out"): (".json",), ("durability", "out"): (".json",),
-             ("durability", "csv"): (".csv",), ("compare", "csv"): (".csv",)}
+             ("durability", "csv"): (".csv",), ("compare", "csv"): (".csv",),
+             ("evaluate", "csv"): (".csv",)}
 FIGURES = ("", ".pdf", ".png", ".svg")
 
 

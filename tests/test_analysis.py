@@ -252,3 +252,18 @@ def test_a_positive_grievance_unfolds_the_threshold():
     assert branch.parameter[-1] > 0.95  # the last step past D = 1 is dropped
     assert not [p for p in branch.points if p.kind in ("branch point", "fold")]
     assert np.all(np.diff(branch.states[:, 0]) < 0)  # falls smoothly with D
+
+
+def test_continuation_settles_before_it_follows(richardson2):
+    """With ``settle`` the branch starts from where a run at the first value ends: from a
+    start far off, the stable node x* = g/(alpha - k) of the symmetric race (by hand), and
+    the branch follows x*(k) across the range."""
+    params = {"reaction": 0.1, "fatigue": 0.4, "grievance": 0.05, **RICHARDSON_LIMIT}
+    far = np.array([0.9, 0.02])
+    branch = continuation(richardson2, "reaction", (0.1, 0.3), params, start=far,
+                          settle=300.0)
+    for k, state in zip(branch.parameter, branch.states, strict=True):
+        np.testing.assert_allclose(state, 0.05 / (0.4 - k), rtol=1e-6)
+    assert branch.parameter[0] == pytest.approx(0.1) and branch.parameter[-1] > 0.29
+    with pytest.raises(ParameterValueError, match="settle must be a positive"):
+        continuation(richardson2, "reaction", (0.1, 0.3), params, settle=-1.0)

@@ -50,3 +50,39 @@ def test_the_readme_names_every_shipped_mechanism():
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = text.split("## The model")[1].split("All mechanisms on")[0]
     assert {m.name for m in SHIPPED} <= set(re.findall(r"`(\w+)`", section))
+
+
+def test_every_number_of_the_performance_page_is_written_by_a_benchmark():
+    """Each block of docs/performance.md names a script of benchmarks/ that writes that
+    block with --record, and holds what a run wrote: the command, the date and the
+    machine first. Outside the blocks the page holds design measurements only, in their
+    table."""
+    page = (ROOT / "docs" / "performance.md").read_text()
+    blocks = re.findall(r"<!-- ([\w-]+): written by (benchmarks/\w+\.py) --record -->(.*?)"
+                        r"<!-- /\1 -->", page, re.S)
+    assert {name for name, _, _ in blocks} >= {"ensemble", "scale", "warm-start", "wide",
+                                               "threads", "calibration"}
+    for name, script, body in blocks:
+        source = (ROOT / script).read_text()
+        assert (f'recording("{name}"' in source or f'write_block("{name}"' in source), script
+        if body.strip():  # an empty block is one not measured yet
+            assert re.match(rf"\s*\*`python {script} [^`]*--record`, run on "
+                            r"\d{4}-\d\d-\d\d: .+ cores available; Python ", body), name
+
+
+#: a timing in prose: a number with a unit of time or a rate of members
+TIMING = re.compile(r"\b\d[\d,.]*\s?(?:ns|us|µs|ms|s|seconds|minutes|members/s)\b")
+
+
+def test_no_docstring_of_the_package_holds_a_timing():
+    """Measurements go stale in docstrings: they live in docs/performance.md."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "dynamics").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                          | ast.AsyncFunctionDef):
+                doc = ast.get_docstring(node) or ""
+                found += [f"{path.name}: {m.group(0)}" for m in TIMING.finditer(doc)]
+    assert not found

@@ -15,7 +15,7 @@ from scipy import optimize, stats
 
 from dynamics.calibration import fitting
 from dynamics.calibration.intervals import _noise
-from dynamics.errors import ParameterValueError
+from dynamics.errors import ParameterValueError, UnknownNameError
 from dynamics.run.front import Solver, simulate
 from dynamics.scenarios import Scenario, load_scenario
 from dynamics.views.figures import COVERAGE, synthetic_problem
@@ -233,3 +233,24 @@ def test_the_cli_plots_a_fit_only_against_held_out_years(capsys, tmp_path):
     assert "give --holdout YEAR" in capsys.readouterr().err
     assert main([*base, "--holdout", "1885", "--plot", str(tmp_path / "fit.png")]) == 0
     assert (tmp_path / "fit.png").is_file()
+
+
+def test_calibrate_is_the_fit_with_the_parts_asked_for():
+    """One call gives the fit (the same estimates as fit alone), the holdout and the
+    comparison with a rival version of the scenario, each recorded under its kind."""
+    from dynamics.calibration.workflow import calibrate
+
+    scenario = load_scenario("europe-1870")
+    observed = fitting.cow_observations(scenario, ["milex"], (1870, 1890))
+    problem = fitting.FitProblem(scenario, observed, ["reaction.UKG"], years=(1870, 1890))
+    rival = scenario.with_values(mechanisms=[m for m in scenario.mechanism_names()
+                                             if m != "alliances"])
+    found = calibrate(problem, last_training_year=1885, rivals={"no alliances": rival})
+    alone = fitting.fit(problem)
+    assert found.fit.estimates == pytest.approx(alone.estimates, rel=1e-9)
+    assert found.holdout is not None and found.holdout.training[1] == 1885
+    assert found.comparison is not None
+    assert set(found.as_dict()) == {"fit", "holdout", "modelcomparison"}
+    assert "no alliances" in found.comparison.summary()
+    with pytest.raises(UnknownNameError, match="interval method"):
+        calibrate(problem, intervals="jackknife")

@@ -10,7 +10,7 @@ import pytest
 from dynamics import DynamicsError
 from dynamics.scenarios import load_scenario
 from dynamics.studies.sensitivity import Problem, latin_hypercube
-from dynamics.studies.sweep import sweep
+from dynamics.studies.sweep import SweepResult, sweep
 
 SCENARIO = load_scenario("security-dilemma").with_values(output=31)
 PROBLEM = Problem(("distinguishability", "reaction"), ((0.0, 1.0), (0.3, 1.2)))
@@ -140,3 +140,22 @@ def test_a_metric_that_fails_for_one_member_fails_that_member_only():
                                                           strict=True) if bad)
     assert all(s == "success" for s in result.status[~strong])
     assert np.all(np.isfinite(next(iter(result.metrics.values()))[~strong]))
+
+
+def test_a_written_sweep_reads_back_whole(tmp_path):
+    design = DESIGN[:6].copy()
+    design[2, 1] = -1.0  # one member fails
+    result = sweep(SCENARIO, PROBLEM, design, METRICS, chunk=6)
+    back = SweepResult.read_csv(result.write_csv(tmp_path / "table.csv"))
+    assert back.problem.to_dict() == result.problem.to_dict()
+    assert np.array_equal(back.design, result.design)  # exact: written as repr
+    for name, values in result.metrics.items():
+        assert np.array_equal(back.metrics[name], values, equal_nan=True)
+    assert list(back.status) == list(result.status) and back.messages == result.messages
+
+
+def test_a_file_that_is_not_a_sweep_is_named(tmp_path):
+    bad = tmp_path / "other.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(DynamicsError, match="other.csv: not a sweep"):
+        SweepResult.read_csv(bad)

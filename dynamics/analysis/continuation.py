@@ -19,6 +19,7 @@ Kuznetsov, Y. A. (2004). Elements of Applied Bifurcation Theory, 3rd ed. Springe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,9 @@ from dynamics.errors import ParameterValueError
 from dynamics.model.model import Model
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
+from dynamics.results.labelled import Result
 from dynamics.results.report import Report
+from dynamics.run.front import simulate
 
 __all__ = ["SpecialPoint", "Branch", "continue_branch", "continuation", "parameter_slots",
            "check_range"]
@@ -327,10 +330,38 @@ def check_range(name: str, value_range: tuple[float, float]) -> tuple[float, flo
     return a, b
 
 
+def _settled(system: FixedSystem, name: str, value: float, y0: np.ndarray,
+             years: float) -> np.ndarray:
+    """The state that a run of ``years`` from ``y0`` reaches with parameter ``name`` at
+    ``value`` (the others as the system holds them)."""
+    model = system.model
+    parsed = parse_name(name, model.states)
+    values = {key: system.values[key] for key in model.parameter_names}
+    changed = np.array(values[parsed.base], dtype=float)
+    if parsed.state:
+        changed[model.state_index(parsed.state)] = value
+    else:
+        changed[...] = value
+    values[parsed.base] = changed
+    start: dict[str, np.ndarray] = {}
+    for k, slot in enumerate(model.variables):
+        if slot.name not in start:
+            start[slot.name] = np.array(system.start[slot.name], dtype=float)
+        start[slot.name][slot.index] = y0[k]
+    result = simulate(model, values, (0.0, float(years)), initial={**system.start, **start},
+                      output=2)
+    assert isinstance(result, Result)  # one parameter set: one run
+    if not result.ok:
+        raise ParameterValueError(f"the run that settles at {name} = {value:g} did not reach "
+                                  f"{years:g} years: {result.message}")
+    return np.array([result.values[slot.name][(-1, *slot.index)]
+                     for slot in model.variables])
+
+
 def continuation(model: Model, name: str, value_range: tuple[float, float],
                    params: Mapping[str, Any] | None = None, *,
                    initial: Mapping[str, Any] | None = None, start: np.ndarray | None = None,
-                   **options: Any) -> Branch:
+                   settle: float | None = None, **options: Any) -> Branch:
     """Continue an equilibrium of ``model`` as parameter ``name`` goes over ``value_range``.
 
     Parameters
@@ -348,6 +379,11 @@ def continuation(model: Model, name: str, value_range: tuple[float, float],
         Initial values (they fix held variables and the default start).
     start : ndarray, optional
         A state near the equilibrium at the first value (default: the initial state).
+    settle : float, optional
+        Years to run the model at the first value (from ``start`` or the initial state,
+        without interventions) before continuing from the state reached: the branch is then
+        that of the equilibrium a run settles into (the command line's ``continue`` settles
+        for 500 years).
     **options
         Passed to :func:`continue_branch` (step sizes, tolerances).
 
@@ -359,6 +395,9 @@ def continuation(model: Model, name: str, value_range: tuple[float, float],
     """
     base, slots = parameter_slots(model, name)
     a, b = check_range(name, value_range)
+    if settle is not None and not (isinstance(settle, int | float) and math.isfinite(settle)
+                                   and settle > 0):
+        raise ParameterValueError(f"settle must be a positive number of years, got {settle!r}")
     system = FixedSystem(model, params, initial)
     p0 = system.p.copy()
 
@@ -370,6 +409,8 @@ def continuation(model: Model, name: str, value_range: tuple[float, float],
     rate = lambda x, mu: system.compiled.rate(0.0, x, inputs(mu))  # noqa: E731
     jac = lambda x, mu: system.compiled.jacobian(0.0, x, inputs(mu))  # noqa: E731
     x0 = system.y0 if start is None else np.asarray(start, dtype=float)
+    if settle is not None:
+        x0 = _settled(system, name, a, x0, settle)
     branch = continue_branch(rate, jac, x0, a, b, **options)
     branch.labels, branch.name = system.labels, name
     return branch

@@ -223,13 +223,17 @@ class Derivation:
     windows: dict[str, tuple[int, int]]
 
 
-def derive(scenario: Scenario) -> Derivation:
+def derive(scenario: Scenario, through: int | None = None) -> Derivation:
     """What the scenario's file takes from COW (module docstring), recomputed.
 
     Parameters
     ----------
     scenario : Scenario
         A historical scenario.
+    through : int, optional
+        The last year of the record that the derivation may read (a forecast made in that
+        year): the trend of output is fitted on the years up to it, and each calibration
+        window ends by it. Default: every year of the span, as the shipped files do.
 
     Returns
     -------
@@ -239,7 +243,6 @@ def derive(scenario: Scenario) -> Derivation:
     settings = _settings(scenario)
     years, spending, _ = observed(scenario)
     _, index = capability_index(scenario)
-    slopes, starts = _trend(years, index)
     states = scenario.states
     windows: dict[str, tuple[int, int]] = {}
     for i, state in enumerate(states):
@@ -250,6 +253,13 @@ def derive(scenario: Scenario) -> Derivation:
         first = int(armed[0])
         windows[state] = (int(years[first]), int(years[min(first + settings["calibration"],
                                                            years.size) - 1]))
+        if through is not None:  # a window ends by the last year that may be read
+            if windows[state][0] > through:
+                raise DynamicsError(f"{state} is first armed in {windows[state][0]}, after "
+                                    f"{through}, the last year the derivation may read")
+            windows[state] = (windows[state][0], min(windows[state][1], int(through)))
+    known = years <= (years[-1] if through is None else through)
+    slopes, starts = _trend(years[known], index[known])
     first_window = slice(0, settings["calibration"])
     # the unit of output: the states' spending in the first window is ``burden`` of it
     scale = np.nansum(np.nanmean(spending[first_window], axis=0)) / (

@@ -73,12 +73,12 @@ class ScalarPrinter(NumpyPrinter):
     numba has no ``numpy.heaviside``, so the step is the comparison times one, ``((x) >=
     0) * 1.0`` (1 at 0, as :class:`NumpyPrinter`; 0 where x is NaN). A conditional
     expression gives the same values but is a branch in numba's intermediate code, whose
-    SSA pass grows as the branches times the variables: the 620 steps of the 10-state
-    model's Jacobian-vector product made its compilation take 285 s, against 65 s without
-    them (measured on 2 cores with every mechanism). A max or min against a constant,
-    ``[x]+`` above all, is the builtin ``max(x, c)``: numba's scalar ``numpy.maximum``
-    cost a quarter of the 10-state rate (430 of them), and conditional expressions, as
-    fast, made numba's compilation of the 20-state rate take more than 20 minutes. With
+    SSA pass grows as the branches times the variables (the 10-state model's
+    Jacobian-vector product compiled four times more slowly with them). A max or min
+    against a constant, ``[x]+`` above all, is the builtin ``max(x, c)``: numba's scalar
+    ``numpy.maximum`` cost a quarter of the 10-state rate, and conditional expressions,
+    as fast, made the compilation of the 20-state rate impractical (docs/performance.md
+    has the measurements). With
     the expression first, the builtin returns NaN where it is NaN (in Python and in
     numba), as ``numpy.maximum`` does, so that the kernel's checks still see it; the
     constant is never NaN. Between expressions it stays ``numpy.maximum``.

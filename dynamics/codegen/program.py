@@ -2,7 +2,8 @@
 
 A :class:`Program` holds the model's slots (variables ``y<k>``, inputs ``p<k>``) and
 eliminates common subexpressions once per list of expressions (sympy's ``cse``; the
-rate's serves its numpy function, Jacobian, scalar form and lanes: 1.2 s each at N = 10).
+rate's serves its numpy function, Jacobian, scalar form and lanes: seconds each at ten
+states, paid once).
 Its methods write the functions of the unrolled path from that one program, each with the
 printer of its target (:mod:`dynamics.codegen.printers`):
 
@@ -161,8 +162,8 @@ class Program:
         """``def jvp_into(y, p, v, out)``: the exact derivative of ``exprs`` along ``v``
         for one member by forward mode over the program, one scalar tangent ``t<x>`` per
         step, as scalar code that numba compiles quickly (the kernel's implicit method
-        builds its Jacobian from n of them: a tangent array per step made numba's
-        compilation of the 3-state Jacobian take 19 s)."""
+        builds its Jacobian from n of them; a tangent array per step made numba's
+        compilation slow already at three states: docs/performance.md)."""
         common, reduced = self.cse(exprs)
         position = {s: k for k, s in enumerate(self.y)}
         printer = self.scalar_printer
@@ -197,7 +198,7 @@ class Program:
         tangent ``dx`` (shape ``(..., n)``, its gradient) from the chain rule over f's own
         arguments, so only small expressions are differentiated and the code grows with
         the program, not with the expanded Jacobian (whose symbolic form for ten states
-        had not finished in 30 minutes). A kink's derivative is taken from the right,
+        did not finish: docs/performance.md). A kink's derivative is taken from the right,
         as the printer's Heaviside says.
         """
         common, reduced = self.cse(exprs)

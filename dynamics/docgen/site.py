@@ -27,6 +27,7 @@ __all__ = ["API_MODULES", "api_markdown", "module_markdown", "cli_markdown",
 #: modules whose own public names get a reference page beside the top-level API
 API_MODULES = ("dynamics.calibration.fitting", "dynamics.calibration.posterior",
                "dynamics.calibration.history", "dynamics.calibration.calibrate",
+               "dynamics.calibration.workflow",
                "dynamics.run.interventions", "dynamics.run.ensemble",
                "dynamics.studies.counterfactual", "dynamics.studies.sensitivity",
                "dynamics.studies.discovery", "dynamics.studies.robustness",
@@ -203,7 +204,8 @@ HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
          ("Add a scenario", "adding-a-scenario.md"),
          ("Calibrate your own data", "howto/calibrate.md"),
          ("Run a study on a Dask cluster", "howto/dask.md"),
-         ("Run the polarity-durability experiment", "howto/durability.md"))
+         ("Run the polarity-durability experiment", "howto/durability.md"),
+         ("Evaluate forecasts against baselines", "forecast-evaluation.md"))
 
 
 def mkdocs_config(root: str | Path = ".") -> str:
@@ -230,7 +232,7 @@ def mkdocs_config(root: str | Path = ".") -> str:
              "  - Reference:", "      - API: reference/api.md",
              "      - Command line: reference/cli.md", "      - Modules:",
              *(f"          - {m}: reference/{m.split('.')[-1]}.md" for m in API_MODULES),
-             "  - Changelog: changelog.md", ""]
+             "  - Performance: performance.md", "  - Changelog: changelog.md", ""]
     return "\n".join(lines)
 
 

@@ -59,8 +59,8 @@ def positive(x: sp.Expr) -> sp.Expr:
     """[x]+ = max(x, 0).
 
     Left unevaluated unless ``x`` is a number: sympy's Max looks for provable orderings of its
-    arguments by factoring their differences, which cost 35 of the 37 s of building the
-    10-state model and simplified nothing.
+    arguments by factoring their differences, which was nearly all of the time of building
+    the 10-state model and simplified nothing (docs/performance.md).
 
     Parameters
     ----------

@@ -3,16 +3,19 @@ and ``_repr_html_()``.
 
 A result class subclasses :class:`Report` and writes ``as_dict`` (plain JSON-ready data),
 ``summary`` (the lines the command line prints) and ``rows`` (one dict per row of its
-table); the mixin gives ``to_dataframe`` (pandas, the ``[data]`` extra) and the notebook
-view. The command line prints results through ``summary()`` rather than formatting them
+table); the mixin gives ``to_csv``, ``to_dataframe`` (pandas, the ``[data]`` extra) and
+the notebook view. The command line prints results through ``summary()`` rather than formatting them
 by hand, so what a notebook shows and what the CLI prints cannot drift apart.
 """
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from dynamics.errors import require
+from dynamics.results.files import replacing
 from dynamics.results.html import escape, table
 
 __all__ = ["Report", "ResultProtocol"]
@@ -51,6 +54,27 @@ class Report:
         scalar entries)."""
         return [{k: v for k, v in self.as_dict().items()
                  if isinstance(v, int | float | str | bool) or v is None}]
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the rows as CSV, whole or not at all.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        path = Path(path)
+        rows = self.rows()
+        with replacing(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
 
     def to_dataframe(self) -> Any:
         """The rows as a pandas DataFrame (``pip install 'balancing-dynamics[data]'``)."""

@@ -116,8 +116,9 @@ class Solver:
     def single(self, code: str = "unrolled") -> str:
         """The method for one run of compiled ``code``: for ``auto``, LSODA with the
         Jacobian on unrolled code, RK45 on array code, where an exact Jacobian costs one
-        evaluation of the program per variable (2.3 s at N = 50 with every mechanism), so
-        that LSODA's switches to its stiff method cost more than they save."""
+        evaluation of the program per variable (seconds at fifty states:
+        docs/performance.md), so that LSODA's switches to its stiff method cost more than
+        they save."""
         if self.method != "auto":
             return self.method
         return "LSODA" if code == "unrolled" else "RK45"

@@ -297,6 +297,17 @@ def _ends_higher(variable: str, state: str, variant: str) -> Holds:
     return holds
 
 
+@register_test("ends_lower")
+def _ends_lower(variable: str, variant: str) -> Holds:
+    """Every state's final ``variable`` is lower in the scenario than in ``variant``."""
+    def holds(runs: Runs) -> np.ndarray:
+        base, other = runs["base"], runs[variant]
+        final = lambda run: np.where(run.ok[:, None], run.values[variable][:, -1],  # noqa: E731
+                                     np.nan)
+        return np.all(final(base) < final(other), axis=1)
+    return holds
+
+
 def _cohesion(run: EnsembleResult, first: str, second: str) -> np.ndarray:
     """Cohesion of two states at the end of each member's run (NaN where it failed)."""
     return np.where(run.ok, run.values["c"][:, -1, _state(run, first), _state(run, second)],

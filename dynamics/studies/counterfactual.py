@@ -22,7 +22,6 @@ shipped, with each assumption switched off alone and with all of them switched o
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ import numpy as np
 
 from dynamics.analysis.metrics import crossing, threshold_of
 from dynamics.errors import DynamicsError, ShapeError, UnknownNameError
-from dynamics.results.files import replacing, write_text
+from dynamics.results.files import write_text
 from dynamics.results.labelled import Result, finite_json, jsonable
 from dynamics.results.report import Report
 from dynamics.run.interventions import Intervention
@@ -194,15 +193,6 @@ class Comparison(Report):
 
     def to_json(self, path: str | Path) -> Path:
         return write_text(path, json.dumps(finite_json(self.as_dict()), indent=2) + "\n")
-
-    def to_csv(self, path: str | Path) -> Path:
-        path = Path(path)
-        rows = self.rows()
-        with replacing(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        return path
 
     def summary(self) -> str:
         kind = (f"{self.members} members of the neighbourhood" if self.members > 1

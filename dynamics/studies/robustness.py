@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from dynamics.errors import ParameterValueError
+from dynamics.errors import DynamicsError, ParameterValueError
 from dynamics.model.registry import REGISTRY
 from dynamics.results.files import write_text
 from dynamics.results.report import Report
@@ -35,8 +35,8 @@ from dynamics.studies.claims import Claim, Runs, claims_of
 from dynamics.studies.design import run_values
 
 __all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_values",
-           "free_inputs",
-           "metadata_block", "write_metadata", "neighbourhood", "restricted"]
+           "free_inputs", "metadata_block", "metadata_file", "write_metadata", "neighbourhood",
+           "restricted"]
 
 
 @dataclass(frozen=True)
@@ -428,14 +428,43 @@ def metadata_block(result: Robustness) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_metadata(path: str | Path, result: Robustness) -> Path:
+def metadata_file(scenario: Scenario) -> Path:
+    """The file that records a scenario's robustness: the file it was read from, or the
+    shipped file of its name.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    Path
+        Its file.
+
+    Raises
+    ------
+    DynamicsError
+        For a scenario with no file (built in code).
+    """
+    if scenario.path is not None and Path(scenario.path).is_file():
+        return Path(scenario.path)
+    shipped = Path(__file__).parents[1] / "scenarios" / "library" / f"{scenario.name}.toml"
+    if shipped.is_file():
+        return shipped
+    raise DynamicsError(f"scenario {scenario.name!r} has no file to record its robustness in "
+                        "(write it to a .toml file first)")
+
+
+def write_metadata(path: str | Path | Scenario, result: Robustness) -> Path:
     """Replace the ``[robustness]`` table of a scenario file (the tables after it are kept), or
     append one at the end; the file is written whole or not at all.
 
     Parameters
     ----------
-    path : str or Path
-        The scenario file.
+    path : str, Path or Scenario
+        The scenario file, or the scenario whose file it is (the file it was read from, or
+        the shipped file of its name).
     result : Robustness
         What :func:`robustness` measured.
 
@@ -443,7 +472,14 @@ def write_metadata(path: str | Path, result: Robustness) -> Path:
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    DynamicsError
+        For a scenario with no file (built in code).
     """
+    if isinstance(path, Scenario):
+        path = metadata_file(path)
     path = Path(path)
     text = path.read_text()
     head, found, rest = text.partition(_BLOCK)

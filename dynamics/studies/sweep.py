@@ -137,6 +137,45 @@ class SweepResult(Report):
              "members": len(self.design), **(provenance or {})}, indent=2, default=str))
         return path
 
+    @classmethod
+    def read_csv(cls, path: str | Path) -> SweepResult:
+        """A sweep written by :meth:`write_csv` (``FILE.csv`` and ``FILE.csv.json``).
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file; its ``.json`` beside it names the problem.
+
+        Returns
+        -------
+        SweepResult
+            The sweep, each member's inputs, metrics, status and message as written.
+
+        Raises
+        ------
+        DynamicsError
+            Naming the file, where it is not a sweep written by :meth:`write_csv`.
+        """
+        path = Path(path)
+        try:
+            meta = json.loads(Path(f"{path}.json").read_text())
+            problem = Problem.from_dict(meta["problem"])
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.DictReader(handle))
+            header = list(rows[0]) if rows else []
+            metrics = [c for c in header if c not in (*problem.names, "status", "message")]
+            design = np.array([[float(r[n]) for n in problem.names] for r in rows])
+            values = {m: np.array([float(r[m]) for r in rows]) for m in metrics}
+            status = np.array([Status(r["status"]) for r in rows], dtype=object)
+            messages = [r["message"] for r in rows]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise DynamicsError(f"{path}: not a sweep written by balancing sweep (a CSV and "
+                                f"its .json beside it): {error}") from None
+        if not rows:
+            raise DynamicsError(f"{path}: the sweep has no members")
+        return cls(problem, design.reshape(len(rows), len(problem.names)), values, status,
+                   messages)
+
 
 def _chunk(scenario: Scenario, problem: Problem, design: np.ndarray,
            metrics: Sequence[Metric], options: dict

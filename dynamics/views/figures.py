@@ -362,6 +362,25 @@ def _history_figure(name: str, counterfactual: str, label: str) -> Figure:
     return build
 
 
+#: the historical scenarios whose forecasts are evaluated (README, docs/forecast-evaluation.md)
+EVALUATIONS = ("europe-1870", "cold-war-1949", "europe-1908")
+
+
+def _evaluation_figure(name: str) -> Figure:
+    """A historical scenario's shares of spending, the shipped run and the baselines."""
+    def build():
+        from dynamics.calibration.evaluation import BASELINES, evaluate
+        from dynamics.views.plotting import plot_evaluation
+
+        found = evaluate(load_scenario(name))
+        columns = ["model", "model without events", *BASELINES]
+        header = ["year", *(f"observed[{s}]" for s in found.states),
+                  *(f"{p}[{s}]" for p in columns for s in found.states)]
+        return plot_evaluation(found), header, np.column_stack(
+            [found.years, found.observed, *(found.shipped[p] for p in columns)])
+    return build
+
+
 #: the discovery the README and notebook 09 report: where external balancing fails
 DISCOVERY: dict[str, Any] = {
     "scenario": "external-balancing", "outcome": "peak_share > 0.5", "n": 1000,
@@ -544,6 +563,7 @@ def _registry() -> dict[str, Figure]:
         "history-cold-war-1949": _history_figure("cold-war-1949",
                                                  "cold-war-1949-without-nato",
                                                  "without NATO"),
+        **{f"evaluation-{name}": _evaluation_figure(name) for name in EVALUATIONS},
     }
     for name in list_scenarios():
         figures[f"scenario-{name}"] = _scenario_figure(name)

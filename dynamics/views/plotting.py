@@ -25,7 +25,8 @@ from dynamics.results.labelled import Result
 
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
            "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris",
-           "plot_fit", "plot_corner", "plot_predictive", "plot_survival", "identical_states"]
+           "plot_fit", "plot_corner", "plot_predictive", "plot_survival", "identical_states",
+           "plot_evaluation"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -687,6 +688,71 @@ def plot_fit(holdout, predictive: dict[str, np.ndarray] | None = None, title: st
         errors = ", ".join(f"{k} {v:.3f}" for k, v in holdout.errors.items())
         fig.suptitle((title + "\n" if title else "") + f"held-out error (MAE): {errors}",
                      fontsize=8)
+    return fig
+
+
+#: how each baseline of a forecast evaluation is drawn
+_BASELINE_STYLE = {"last": (0, (4, 2)), "mean": (0, (1, 1.5)), "trend": (0, (5, 1.5, 1, 1.5)),
+                   "drift": (0, (2, 1))}
+
+
+def plot_evaluation(evaluation) -> plt.Figure:
+    """A historical scenario's shares of spending, state by state: the record (dots), the
+    shipped run (a line in the state's colour), the run without interventions (thin) and
+    the baselines fitted on the calibration window (grey, one dash each, from the
+    window's end), the window shaded; the title gives the errors and the skill of both evaluations.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        What :func:`dynamics.calibration.evaluation.evaluate` found.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    states = evaluation.states
+    colours = state_colours(states)
+    years = evaluation.years
+    columns = min(len(states), 4 if len(states) > 9 else 3)
+    rows = -(-len(states) // columns)
+    after = years >= evaluation.window[1]  # the baselines predict from the window's end
+    with paper_style():
+        fig, axes = plt.subplots(rows, columns, figsize=(TWO_COLUMN, 1.5 * rows + 0.8),
+                                 sharex=True, layout="constrained", squeeze=False)
+        for ax in axes.flat[len(states):]:
+            ax.set_axis_off()
+        for i, (state, ax) in enumerate(zip(states, axes.flat, strict=False)):
+            ax.axvspan(evaluation.window[0] - 0.5, evaluation.window[1] + 0.5, color="0.9",
+                       zorder=0, label="calibration window")
+            for name, dashes in _BASELINE_STYLE.items():
+                ax.plot(years[after], evaluation.shipped[name][after, i], color="0.45",
+                        linewidth=0.7, linestyle=dashes, label=name)
+            ax.plot(years, evaluation.shipped["model without events"][:, i],
+                    color=colours[state], linewidth=0.6, alpha=0.6, label="without events")
+            ax.plot(years, evaluation.shipped["model"][:, i], color=colours[state],
+                    label="model")
+            ax.plot(years, evaluation.observed[:, i], "o", color="black", markersize=1.5,
+                    label="record")
+            ax.set_title(state, pad=2)
+            ax.set_ylim(bottom=0)
+        for ax in axes[-1]:
+            ax.set_xlabel("year")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("share of spending")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+        shipped = evaluation.as_shipped
+        lines = [f"{evaluation.scenario}: as shipped, skill {shipped.skill:+.2f} "
+                 f"[{shipped.skill_interval[0]:+.2f}, {shipped.skill_interval[1]:+.2f}] "
+                 f"against {shipped.best_baseline}"]
+        if evaluation.rolling is not None:
+            rolling = evaluation.rolling
+            lines.append(f"out of sample (rolling origin, {evaluation.horizon} years ahead): "
+                         f"skill {rolling.skill:+.2f} [{rolling.skill_interval[0]:+.2f}, "
+                         f"{rolling.skill_interval[1]:+.2f}] against {rolling.best_baseline}")
+        fig.suptitle("\n".join(lines), fontsize=8)
     return fig
 
 

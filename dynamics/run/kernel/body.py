@@ -7,8 +7,8 @@ generated code. numba types a cfunc by its signature alone (a first-class functi
 type), so these integrators are compiled once for all models and kept in numba's
 on-disk cache; a new model shape pays only the compilation of its own small functions.
 Called through a pointer, the rate is not inlined: at two states, where that would show
-most, an evaluation cost 48 to 68 ns in ``benchmarks/ensemble.py``'s runs against 55 ns
-inlined, within the machine's noise.
+most, the cost of an evaluation was within the machine's noise of the inlined one
+(docs/performance.md).
 
 ``many`` integrates members in parallel threads by the Dormand-Prince 5(4) pair with
 scipy's ``RK45`` tableau (read from scipy), error estimate, step control and dense

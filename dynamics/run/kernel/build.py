@@ -234,8 +234,8 @@ def lanes_rate(compiled: CompiledModel, unit: frozenset[int] = frozenset()):
 
 def with_compiled_rate(compiled: CompiledModel) -> CompiledModel:
     """The compiled model with its rate of one member compiled by numba, for scipy's re-runs of
-    the members the kernel leaves to it (``Radau``): with every mechanism at three states an
-    evaluation costs about 140 us in numpy. Compiled on its first call, once per machine.
+    the members the kernel leaves to it (``Radau``), whose numpy rate costs far more per
+    evaluation for one member (docs/performance.md). Compiled on its first call, once per machine.
 
     Parameters
     ----------
@@ -298,7 +298,7 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         The outputs (M, T, n) (NaN after a stop), each member's kernel code
         (:data:`OUTCOMES`), and per member the interventions it fired ``(time, index)`` (one
         shared empty tuple for each member that fired none: a list per member made the
-        garbage collector sweep the whole heap, 90 ms for 40,000 members).
+        garbage collector sweep the whole heap: docs/performance.md).
     """
     if not AVAILABLE:  # pragma: no cover
         raise ImportError("the compiled kernel needs numba: pip install "
