@@ -507,7 +507,8 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
                             "values instead, then run --write)")
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     target = metadata_file(scenario) if args.write else None  # refused before the work
-    result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed)
+    result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed,
+                        progress=sys.stderr.isatty())
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

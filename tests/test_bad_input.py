@@ -49,6 +49,15 @@ def test_unknown_state_in_a_mapping(model):
         simulate(model, {"reaction": {"CHA": 0.3}})
 
 
+@pytest.mark.parametrize("bad", [True, "0.3"])
+def test_a_value_by_state_name_must_be_a_number(model, bad):
+    """A mapping by state is checked value by value, as a sequence is (True ran as 1.0)."""
+    with pytest.raises(ParameterValueError, match="of CHN must be a number"):
+        simulate(model, {"reaction": {"CHN": bad}})
+    with pytest.raises(ParameterValueError, match="of CHN must be a number"):
+        simulate(model, None, initial={"m": {"CHN": bad}})
+
+
 def test_wrong_shape_says_what_was_expected(model):
     with pytest.raises(ShapeError, match=r"parameter 'fatigue' has shape \(3,\); expected a "
                                          r"number or shape \(2,\)"):

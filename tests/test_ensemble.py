@@ -266,3 +266,27 @@ def test_the_compiled_rate_for_scipys_reruns_is_the_models_rate():
         np.testing.assert_allclose(fast.rate(0.0, y, p), expected, rtol=1e-12,
                                    atol=1e-12 * np.max(np.abs(expected)))
     assert fast.jacobian is compiled.jacobian and fast.source == compiled.source
+
+
+def test_ensemble_csv_is_the_tidy_table_exactly_without_pandas(tmp_path):
+    """The CSV holds every member's every value once (cohesion once per pair), floats
+    exact, NaN after a member's stop, in the rows of to_dataframe."""
+    import csv
+
+    model = Model(["A", "B", "C"])
+    runs = simulate_ensemble(model, {"growth": np.array([[0.01], [0.03]])}, (0.0, 10.0),
+                             output=6)
+    path = runs.to_csv(tmp_path / "ensemble.csv")
+    rows = list(csv.DictReader(path.open()))
+    per_state = [name for name, array in runs.values.items() if array.ndim == 3]
+    assert len(rows) == 2 * 6 * (3 * len(per_state) + 3)
+    for row in rows:
+        member, k = int(row["member"]), list(runs.t).index(float(row["time"]))
+        array = runs.values[row["variable"]][member, k]
+        i = runs.states.index(row["state"])
+        value = array[i, runs.states.index(row["partner"])] if row["partner"] else array[i]
+        assert float(row["value"]) == value or (np.isnan(value) and row["value"] == "nan")
+    pd = pytest.importorskip("pandas")
+    frame = runs.to_dataframe()
+    assert len(frame) == len(rows)
+    assert pd.read_csv(path)["value"].sum() == pytest.approx(frame["value"].sum(), rel=1e-15)

@@ -91,3 +91,17 @@ def test_theta_is_the_instantaneous_threat_without_perception_delay():
     res = simulate(model, {}, (0.0, 5.0), output=11)
     np.testing.assert_allclose(res["theta"][0], [0.0225, 0.0225], rtol=1e-12)
     np.testing.assert_array_equal(res["theta"], res["threat"])
+
+
+def test_a_run_writes_netcdf_that_xarray_reads_back(result, tmp_path):
+    """A single run has the ensemble's export set: every series, the status and the
+    provenance survive a netCDF round trip exactly."""
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(result.to_netcdf(tmp_path / "run.nc")) as data:
+        for name, array in result.values.items():
+            np.testing.assert_array_equal(data[name].values, array)
+        assert data.attrs["status"] == result.status.value
+        assert json.loads(data.attrs["provenance"])["parameters"] == json.loads(
+            json.dumps(result.provenance["parameters"], default=list))
+        np.testing.assert_array_equal(data["time"].values, result.t)
+        assert data["c"].dims == ("time", "state", "partner")

@@ -184,3 +184,53 @@ def test_a_claim_whose_test_cannot_judge_it_names_file_and_line(tmp_path, change
     assert (error.path, error.key) == (str(path), key)
     assert error.line == _line(CLAIMED.replace(*change), "test = ")
     assert message in str(error)
+
+
+# --- the JSON Schema of scenario files (docs/scenario.schema.json) ---------------------
+
+def _validator():
+    import json
+    from pathlib import Path
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from dynamics.scenarios.schema import scenario_schema
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "scenario.schema.json"
+    schema = scenario_schema()
+    assert json.loads(path.read_text()) == schema, "python -m dynamics.scenarios.schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_every_shipped_scenario_validates_against_the_published_schema():
+    import tomllib
+    from importlib import resources
+
+    validator = _validator()
+    folder = resources.files("dynamics.scenarios") / "library"
+    files = [f for f in folder.iterdir() if f.name.endswith(".toml")]
+    assert len(files) == len(list_scenarios())
+    for file in files:
+        errors = [e.message for e in validator.iter_errors(tomllib.loads(file.read_text()))]
+        assert not errors, (file.name, errors)
+    assert not list(validator.iter_errors(tomllib.loads(GOOD)))
+
+
+@pytest.mark.parametrize("change", [
+    ("[scenario]", "[scenari]"),                       # a misspelt table
+    ("reaction = 0.2", "reactoin = 0.2"),              # a misspelt parameter
+    ("reaction = 0.2", 'reaction = "0.2"'),            # a number as a string
+    ("reaction = 0.2", "reaction = -1.0"),             # out of its bounds [0, inf)
+    ("fatigue = {A = 0.3}", "fatigue = {A = true}"),   # a boolean
+    ('states = ["A", "B"]', 'states = "A, B"'),        # not a list
+])
+def test_the_schema_refuses_what_the_loader_refuses(tmp_path, change):
+    """What an editor flags as the file is typed, the loader refuses too."""
+    import tomllib
+
+    text = GOOD.replace(*change)
+    assert list(_validator().iter_errors(tomllib.loads(text)))
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises((ScenarioError, UnknownNameError)):
+        load_scenario(path)

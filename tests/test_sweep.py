@@ -159,3 +159,19 @@ def test_a_file_that_is_not_a_sweep_is_named(tmp_path):
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(DynamicsError, match="other.csv: not a sweep"):
         SweepResult.read_csv(bad)
+
+
+def test_a_progress_bar_ends_its_line_before_an_error_is_printed(capsys):
+    """A study that fails part way closes its bar, so that the error is printed on a line
+    of its own (they shared one)."""
+    pytest.importorskip("tqdm")
+    from dynamics.studies.design import progress_bar
+
+    with pytest.raises(ZeroDivisionError), progress_bar(3, unit="chunk") as step:
+        step()
+        1 / 0  # noqa: B018 - the failure part way
+    err = capsys.readouterr().err
+    assert "1/3" in err and err.endswith("\n")
+    with progress_bar(3, shown=False) as step:  # not shown: nothing drawn
+        step()
+    assert capsys.readouterr().err == ""

@@ -49,6 +49,10 @@ def _as_array(model: Model, name: str, value: Any, kind: str, what: str) -> Any:
         unknown = [s for s in value if s not in model.states]
         if unknown:
             raise UnknownNameError("state", str(unknown[0]), model.states)
+        for state, given in value.items():
+            if _not_a_number(given):
+                raise ParameterValueError(f"{what} of {state} must be a number, got {given!r} "
+                                          f"({type(given).__name__}); write it without quotes")
         return value  # filled against the default by the caller
     if _not_a_number(value):
         raise ParameterValueError(f"{what} must be a number, got {value!r} "

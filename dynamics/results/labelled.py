@@ -241,6 +241,49 @@ class Result(Report):
                 writer.writerow([repr(time), name, state, partner, repr(value)])
         return path
 
+    def to_xarray(self):
+        """An ``xarray.Dataset`` over (time, state[, partner]): every stored series, the
+        status and message, the mechanisms and the provenance (JSON) as attributes; needs
+        xarray (``pip install 'balancing-dynamics[data]'``).
+
+        Returns
+        -------
+        xarray.Dataset
+            The run.
+        """
+        require("data", "to_xarray", "xarray")
+        import xarray as xr
+
+        data = {name: (("time", "state", "partner")[:np.ndim(array)],
+                       np.asarray(array)) for name, array in self.values.items()}
+        return xr.Dataset(data, coords={"time": self.t, "state": list(self.states),
+                                        "partner": list(self.states)},
+                          attrs={"title": "balancing-dynamics run",
+                                 "status": self.status.value, "message": self.message,
+                                 "mechanisms": " ".join(self.mechanisms),
+                                 "events": json.dumps(jsonable(list(self.events))),
+                                 "provenance": json.dumps(jsonable(self.provenance))})
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF library
+        is needed), whole or not at all.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        path = Path(path)
+        content = self.to_xarray().to_netcdf(engine="scipy")  # the file's bytes
+        with replacing(path, "wb") as handle:
+            handle.write(bytes(content))
+        return path
+
     def save(self, path: str | Path) -> Path:
         """Save to a ``.npz`` file that :func:`load` restores exactly."""
         path = Path(path)

@@ -19,6 +19,7 @@ the same method (RK45) and tolerances. Nothing is dropped or returned wrong:
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import warnings
@@ -212,6 +213,42 @@ class EnsembleResult(Report):
                                         "variable": name, "state": first[column],
                                         "partner": second[column], "value": array.ravel()}))
         return pd.concat(frames, ignore_index=True)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the tidy table of :meth:`to_dataframe` (member, time, variable, state,
+        partner, value; cohesion once per pair), floats exactly (as repr), ``nan`` after a
+        member's stop, whole or not at all; no pandas needed. Each member's status and
+        message are in :meth:`as_dict`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        path = Path(path)
+        states = self.states
+        upper = list(zip(*np.triu_indices(len(states), 1), strict=True))
+        with replacing(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["member", "time", "variable", "state", "partner", "value"])
+            for member in range(self.members):
+                for name, array in self.values.items():
+                    data = np.asarray(array[member])
+                    for k, time in enumerate(self.t):
+                        if data.ndim == 3:
+                            writer.writerows([member, repr(float(time)), name, states[i],
+                                              states[j], repr(float(data[k, i, j]))]
+                                             for i, j in upper)
+                        else:
+                            writer.writerows([member, repr(float(time)), name, state, "",
+                                              repr(float(data[k, i]))]
+                                             for i, state in enumerate(states))
+        return path
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF

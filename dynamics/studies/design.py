@@ -12,7 +12,8 @@ build on this module (and sensitivity on sweep), so neither imports the other's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from dynamics.scenarios import Scenario
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
            "run_design", "run_values", "member_metrics", "Metric", "metric_function",
-           "refuse_failures", "design_interventions"]
+           "refuse_failures", "design_interventions", "progress_bar"]
 
 
 @dataclass(frozen=True)
@@ -355,3 +356,41 @@ def refuse_failures(status: Sequence[str], messages: Sequence[str]) -> None:
         raise DynamicsError(f"{len(failed)} of {len(status)} members did not succeed "
                             f"(first: member {failed[0]}, {messages[failed[0]]}); "
                             "narrow the bounds")
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, initial: int = 0, unit: str = "chunk",
+                 shown: bool = True) -> Iterator[Callable[[], None]]:
+    """A tqdm progress bar of ``total`` steps, closed on leaving (so that an error is
+    printed on a line of its own); without tqdm (the ``[parallel]`` extra) or when not
+    ``shown``, nothing is drawn.
+
+    Parameters
+    ----------
+    total : int
+        The steps.
+    initial : int
+        The steps already done (a resumed study).
+    unit : str
+        What a step is.
+    shown : bool
+        Whether to draw it.
+
+    Yields
+    ------
+    callable
+        Call it once per step done.
+    """
+    bar = None
+    if shown:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            bar = None
+        else:
+            bar = tqdm(total=total, initial=initial, unit=unit)
+    try:
+        yield (lambda: bar.update(1)) if bar is not None else (lambda: None)
+    finally:
+        if bar is not None:
+            bar.close()

@@ -17,7 +17,7 @@ somewhere, the input and threshold that best separate where it holds from where 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from dynamics.results.report import Report
 from dynamics.run.ensemble import EnsembleResult
 from dynamics.scenarios import Scenario
 from dynamics.studies.claims import Claim, Runs, claims_of
-from dynamics.studies.design import run_values
+from dynamics.studies.design import progress_bar, run_values
 
 __all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_values",
            "free_inputs", "metadata_block", "metadata_file", "write_metadata", "neighbourhood",
@@ -255,7 +255,8 @@ def _stump(factors: np.ndarray, holds: np.ndarray, names: tuple[str, ...]
 
 
 def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members: int = 256,
-               spread: float = 0.25, seed: int = 0, **options: Any) -> Robustness:
+               spread: float = 0.25, seed: int = 0, progress: bool = False,
+               **options: Any) -> Robustness:
     """How often each claim of ``scenario`` holds over a neighbourhood of its values (see the
     module docstring).
 
@@ -271,6 +272,9 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         Each free value is multiplied by a factor in [1 - spread, 1 + spread], spread in (0, 1).
     seed : int
         The seed of the design.
+    progress : bool
+        Show a bar, one step per ensemble (the scenario's, then each variant's; the
+        ``[parallel]`` extra's tqdm).
     **options
         Those of the ensembles (``solver``).
 
@@ -287,15 +291,8 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         raise ParameterValueError(f"members must be at least 2, got {members}")
     inputs, factors, values = neighbourhood(scenario, members, spread, seed)
     variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
-    runs: dict[str, EnsembleResult] = {
-        "base": run_values(scenario, restricted(values, scenario), **options)}
-    for name, variant in variants.items():
-        changed = variant(scenario)
-        # a value the variant sets is its own, not varied: the variant is that change
-        own = {k for k in changed.parameters
-               if repr(changed.parameters[k]) != repr(scenario.parameters.get(k))}
-        kept = {k: v for k, v in restricted(values, changed).items() if k not in own}
-        runs[name] = run_values(changed, kept, **options)
+    with progress_bar(1 + len(variants), unit="ensemble", shown=progress) as step:
+        runs = _runs(scenario, variants, values, step, options)
     labels = tuple(item.label for item in inputs)
     failed = sum(int((~run.ok).sum()) for run in runs.values())
     shares = []
@@ -311,6 +308,22 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         shares.append(ClaimShare(claim.name, claim.text, claim.kind, float(holds.mean()),
                                  within, failed, _stump(factors, holds, labels)))
     return Robustness(scenario.name, members, spread, seed, labels, shares)
+
+
+def _runs(scenario: Scenario, variants: Mapping[str, Any], values: Mapping[str, np.ndarray],
+          step: Callable[[], None], options: Mapping[str, Any]) -> dict[str, EnsembleResult]:
+    """The neighbourhood run as the scenario and as each variant, one ensemble each."""
+    runs = {"base": run_values(scenario, restricted(values, scenario), **options)}
+    step()
+    for name, variant in variants.items():
+        changed = variant(scenario)
+        # a value the variant sets is its own, not varied: the variant is that change
+        own = {k for k in changed.parameters
+               if repr(changed.parameters[k]) != repr(scenario.parameters.get(k))}
+        kept = {k: v for k, v in restricted(values, changed).items() if k not in own}
+        runs[name] = run_values(changed, kept, **options)
+        step()
+    return runs
 
 
 def at_values(scenario: Scenario, claims: list[Claim] | None = None, **options: Any

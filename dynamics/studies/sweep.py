@@ -32,7 +32,7 @@ from dynamics.results.files import is_device, replacing, write_text
 from dynamics.results.labelled import Status, environment
 from dynamics.results.report import Report
 from dynamics.scenarios import Scenario
-from dynamics.studies.design import Metric, Problem, metric_function, run_design
+from dynamics.studies.design import Metric, Problem, metric_function, progress_bar, run_design
 
 __all__ = ["SweepResult", "sweep", "process_pool"]
 
@@ -329,29 +329,26 @@ def sweep(scenario: Scenario, problem: Problem, design: np.ndarray,
                          "status": status.astype(str), "messages": np.array(messages)})
 
     pending = [k for k in range(len(chunks)) if not done[k]]
-    bar = _progress(len(chunks), int(done.sum())) if progress else None
-    if executor is None:
-        for k in pending:
-            record(k, _chunk(scenario, problem, design[chunks[k]], list(metrics), options))
-            bar and bar.update(1)
-    else:
-        futures = {executor.submit(_chunk, scenario, problem, design[chunks[k]],
-                                   list(metrics), options): k for k in pending}
-        errors = []
-        for future in as_completed(futures):
-            try:
-                outcome = future.result()
-            except Exception as error:  # a lost task: keep every chunk that did finish
-                errors.append(error)
-                continue
-            record(futures[future], outcome)
-            bar and bar.update(1)
-        if errors:
-            if bar:
-                bar.close()
-            raise errors[0]
-    if bar:
-        bar.close()
+    with progress_bar(len(chunks), int(done.sum()), shown=progress) as step:
+        if executor is None:
+            for k in pending:
+                record(k, _chunk(scenario, problem, design[chunks[k]], list(metrics),
+                                 options))
+                step()
+        else:
+            futures = {executor.submit(_chunk, scenario, problem, design[chunks[k]],
+                                       list(metrics), options): k for k in pending}
+            errors = []
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except Exception as error:  # a lost task: keep every chunk that did finish
+                    errors.append(error)
+                    continue
+                record(futures[future], outcome)
+                step()
+            if errors:
+                raise errors[0]
     return SweepResult(problem, design,
                        {_name(n): values[:, j] for j, n in enumerate(metrics)},
                        status, messages)
@@ -367,11 +364,3 @@ def _refuse_forking_pool(executor: Executor | None) -> None:
                             "kernel's threads do not survive; create it with "
                             "ProcessPoolExecutor(k, mp_context=multiprocessing.get_context("
                             "'spawn'))")
-
-
-def _progress(total: int, initial: int):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # the [parallel] extra brings tqdm; without it, no bar
-        return None
-    return tqdm(total=total, initial=initial, unit="chunk")
