@@ -257,7 +257,7 @@ def _cmd_calibrate_scenario(args: argparse.Namespace) -> None:
     found = calibrate(problem, intervals=args.method, replicates=args.replicates,
                       kind=args.kind, walkers=args.walkers, steps=args.steps, burn=args.burn,
                       last_training_year=args.holdout, rivals=rivals, starts=args.starts,
-                      seed=args.seed)
+                      seed=args.seed, progress=sys.stderr.isatty())
     print(json.dumps(found.as_dict(), indent=2, default=str) if args.json
           else found.summary())
     if args.plot:

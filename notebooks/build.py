@@ -366,7 +366,8 @@ bayes = {}
 for label, chosen in (("+ economy + alliances", scenario),
                       ("+ alliances", variants["+ alliances"])):
     sampled = FitProblem(chosen, observed, ["reaction.*"], error="ar1")
-    bayes[label] = posterior(fit(sampled), walkers=walkers, steps=steps, burn=burn)
+    bayes[label] = posterior(fit(sampled), walkers=walkers, steps=steps, burn=burn,
+                             progress=True)
 print(bayes["+ economy + alliances"].summary())"""),
     ("code", """plot_corner(bayes["+ economy + alliances"]);"""),
     ("code", """bands = predictive(bayes["+ economy + alliances"], draws=200)

@@ -599,6 +599,31 @@ def test_an_interrupted_figure_leaves_the_committed_one(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["f.png"]
 
 
+def test_a_figure_saved_twice_is_the_same_file_byte_for_byte(tmp_path):
+    """Regenerating the figures leaves a clean checkout: a PDF (and a PNG) carries no date
+    and no version, so the same figure written twice, a second apart, is the same bytes
+    (the PDFs differed by their creation dates)."""
+    import time
+
+    import matplotlib.pyplot as plt
+
+    from dynamics.views.plotting import save_figure
+
+    def draw(folder):
+        figure, ax = plt.subplots()
+        ax.plot([0, 1, 2], [0, 1, 4], label="m")
+        ax.legend()
+        return save_figure(figure, folder / "figure")
+
+    first = draw(tmp_path / "a")
+    time.sleep(1.1)  # a creation date to the second would differ
+    second = draw(tmp_path / "b")
+    assert [p.suffix for p in first] == [".pdf", ".png"]
+    for one, other in zip(first, second, strict=True):
+        assert one.read_bytes() == other.read_bytes(), one.name
+    assert b"CreationDate" not in first[0].read_bytes()
+
+
 @pytest.mark.parametrize(("target", "reason"), [
     ("/dev/full", "No space left on device"),
     ("{tmp}/no such folder/out.csv", "No such file or directory"),

@@ -202,8 +202,8 @@ class Posterior(Report):
 
 
 def posterior(fitted: Fit, *, walkers: int = 32, steps: int = 3000, burn: int = 1000,
-              seed: int = 0, criteria: bool = True, draws_for_criteria: int = 800
-              ) -> Posterior:
+              seed: int = 0, criteria: bool = True, draws_for_criteria: int = 800,
+              progress: bool = False) -> Posterior:
     """Sample the posterior of ``fitted.problem`` starting around ``fitted``'s estimates.
 
     Parameters
@@ -222,6 +222,8 @@ def posterior(fitted: Fit, *, walkers: int = 32, steps: int = 3000, burn: int = 
         Compute WAIC and PSIS-LOO.
     draws_for_criteria : int
         The draws they are computed on (thinned).
+    progress : bool
+        Show emcee's progress bar over the steps (tqdm).
 
     Returns
     -------
@@ -264,7 +266,7 @@ def posterior(fitted: Fit, *, walkers: int = 32, steps: int = 3000, burn: int = 
     sampler = emcee.EnsembleSampler(walkers, dimension, log_probability, vectorize=True)
     # emcee draws its proposals from a legacy RandomState: seed it for reproducibility
     sampler.random_state = np.random.RandomState(int(rng.integers(2 ** 31))).get_state()
-    sampler.run_mcmc(start, steps, progress=False)
+    sampler.run_mcmc(start, steps, progress=progress)
     chain = sampler.get_chain(discard=burn)  # (kept, walkers, dimension)
     tau = sampler.get_autocorr_time(discard=burn, tol=0)
     with warnings.catch_warnings():

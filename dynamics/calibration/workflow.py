@@ -72,7 +72,7 @@ def calibrate(problem: FitProblem, *, intervals: str = "lsq", replicates: int = 
               kind: str = "parametric", walkers: int = 32, steps: int = 3000,
               burn: int = 1000, last_training_year: int | None = None,
               rivals: Mapping[str, Scenario] | None = None, starts: int = 4,
-              seed: int = 0) -> Calibration:
+              seed: int = 0, progress: bool = False) -> Calibration:
     """Fit a problem, with the intervals, holdout and rival models asked for.
 
     Parameters
@@ -98,6 +98,8 @@ def calibrate(problem: FitProblem, *, intervals: str = "lsq", replicates: int = 
         Starting points of each fit.
     seed : int
         Seed of the starts, the bootstrap and the sampler.
+    progress : bool
+        Show the sampler's progress bar (``intervals="mcmc"``).
 
     Returns
     -------
@@ -115,7 +117,8 @@ def calibrate(problem: FitProblem, *, intervals: str = "lsq", replicates: int = 
     if intervals == "mcmc":
         from dynamics.calibration.posterior import posterior
 
-        sample = posterior(found, walkers=walkers, steps=steps, burn=burn, seed=seed)
+        sample = posterior(found, walkers=walkers, steps=steps, burn=burn, seed=seed,
+                           progress=progress)
     held = (None if last_training_year is None
             else holdout(problem, last_training_year, starts=starts, seed=seed))
     comparison = None

@@ -149,7 +149,8 @@ def _title(name: str) -> str:
 
 
 #: mkdocs.yml before its navigation (mkdocs-material; mkdocstrings for the API reference,
-#: mkdocs-jupyter for the notebooks, executed at build time so that they show outputs)
+#: mkdocs-jupyter for the notebooks, executed once and kept until they change; the maths
+#: as MathML and the docstrings' roles as links: the hooks of dynamics/docgen/hooks.py)
 CONFIG = """# The documentation site: pip install -e '.[docs]' && mkdocs build --strict
 # (mkdocs-material, mkdocstrings for the API reference, mkdocs-jupyter for the notebooks)
 site_name: balancing-dynamics
@@ -178,6 +179,8 @@ markdown_extensions:
       check_paths: true
   - pymdownx.arithmatex:
       generic: true
+hooks:
+  - dynamics/docgen/hooks.py
 plugins:
   - search
   - mkdocstrings:
@@ -190,8 +193,8 @@ plugins:
             show_root_heading: true
             filters: ["!^_"]
   - mkdocs-jupyter:
-      include: ["notebooks/*.ipynb"]
-      execute: true
+      include: ["*.ipynb"]  # the tutorials, read from their executed copies in the cache
+      execute: false
       allow_errors: false
       include_source: true
 exclude_docs: |
