@@ -156,8 +156,11 @@ def test_bad_solver_and_state_names():
         Model(["A"])
     with pytest.raises(ShapeError, match="must be unique"):
         Model(["A", "A"])
-    with pytest.raises(ShapeError, match="letters and digits"):
+    with pytest.raises(ShapeError, match=r"letters \(A-Z, a-z\) and digits"):
         Model(["United States", "China"])
+    # a name in another script is refused saying what is accepted (it said only "letters")
+    with pytest.raises(ShapeError, match=r"'Россия' must be ASCII letters .* transliteration"):
+        Model(["Россия", "China"])
 
 
 def test_every_error_is_a_dynamics_error_and_a_builtin():

@@ -144,3 +144,27 @@ def test_cow_skips_missing_values():
     assert series.years.tolist() == [1817, 1818, 1819, 1820, 1821, 1822]
     assert series.notes == ("1816 skipped: no milex for AUH",)
     assert richardson_differences(series).intervals == 5
+
+
+def test_a_unit_change_inside_a_file_is_named_not_fitted(tmp_path):
+    """A bloc's value a thousand times the year before's (thousands against millions) is
+    refused naming row and column, unless accepted explicitly."""
+    from dynamics.data import JUMP_FACTOR, SeriesError, read_series
+
+    path = tmp_path / "race.csv"
+    path.write_text("year,A,B\n1900,10,12\n1901,11,13\n1902,11000,14\n1903,12000,15\n")
+    with pytest.raises(SeriesError, match=r"row 4, column 'A': 11000 is 1000 times the year "
+                                          r"before's 11, more than 100"):
+        read_series(path)
+    assert read_series(path, allow_unit_change=True).values["A"][2] == 11000
+    path.write_text("year,A,B\n1914,10,12\n1915,90,13\n1916,95,14\n")  # a war: ninefold
+    assert JUMP_FACTOR > 9 and read_series(path).values["A"][1] == 90
+
+
+def test_both_richardson_methods_refuse_one_bloc():
+    from dynamics.data import Series, SeriesError
+
+    one = Series(np.arange(1900, 1910), {"A": np.linspace(1.0, 2.0, 10)})
+    for method in (richardson_differences, richardson_trajectory):
+        with pytest.raises(SeriesError, match="at least two blocs"):
+            method(one)

@@ -254,3 +254,17 @@ def test_calibrate_is_the_fit_with_the_parts_asked_for():
     assert "no alliances" in found.comparison.summary()
     with pytest.raises(UnknownNameError, match="interval method"):
         calibrate(problem, intervals="jackknife")
+
+
+def test_observed_zeros_left_out_of_a_fit_are_named():
+    """A year of zeros was dropped from a fit without notice (22 to 20 observations): the
+    cells left out are named in a warning and kept on the problem."""
+    scenario = load_scenario("europe-1870")
+    observed = fitting.cow_observations(scenario, ["milex"], (1870, 1890))
+    name = next(iter(observed.values))
+    observed.values[name][3, :] = 0.0  # a year of zeros: 1873
+    with pytest.warns(UserWarning, match=r"6 observed values of zero or less are left out.*"
+                                         r"UKG 1873"):
+        problem = fitting.FitProblem(scenario, observed, ["reaction.UKG"], years=(1870, 1890))
+    assert problem.dropped[0] == (name, "UKG", 1873) and len(problem.dropped) == 6
+    assert problem.log_y.size == 21 * 6 - 6

@@ -169,6 +169,8 @@ def richardson_differences(series: Series) -> DifferencesFit:
     DifferencesFit
         The estimates with their standard errors.
     """
+    if len(series.blocs) < 2:  # as the trajectory method: a race needs two sides
+        raise SeriesError("Richardson's model needs at least two blocs")
     index = _intervals(series)
     if len(index) < 3:
         raise SeriesError(f"{len(index)} consecutive-year intervals; Richardson's method "

@@ -7,6 +7,7 @@ Part of the fitting toolkit described in :mod:`dynamics.calibration.fitting`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,12 @@ class FitProblem:
     solver : Solver
         The integration options (tight by default, so that finite differences are clean).
 
+    Attributes
+    ----------
+    dropped : list of (str, str, int)
+        The observed cells left out as zero or less (series, state, year), also named in
+        a warning.
+
     Raises
     ------
     SeriesError
@@ -155,6 +162,19 @@ class FitProblem:
                               f"scenario's span {first:g}-{last:g}")
         self.data = data
         self.series = list(data.values)
+        # an observed zero (or less) cannot enter a log-normal likelihood: say which cells
+        # are left out rather than fit fewer observations silently
+        self.dropped = [(name, data.states[i], int(data.years[k]))
+                        for name in self.series for k in range(data.years.size)
+                        for i in range(len(data.states))
+                        if np.isfinite(data.values[name][k, i]) and data.values[name][k, i] <= 0]
+        if self.dropped:
+            listed = ", ".join(f"{state} {year} ({name})" for name, state, year
+                               in self.dropped[:8])
+            more = len(self.dropped) - 8
+            warnings.warn(f"{len(self.dropped)} observed values of zero or less are left out "
+                          f"of the fit (a log-normal error needs positive values): {listed}"
+                          + (f" and {more} more" if more > 0 else ""), stacklevel=2)
         cells = [(s, k, i) for s, name in enumerate(self.series)
                  for i in range(len(data.states)) for k in range(data.years.size)
                  if np.isfinite(data.values[name][k, i]) and data.values[name][k, i] > 0]

@@ -78,6 +78,11 @@ class Series:
 
 #: the missing-value codes of the Correlates of War files (and their longer variants)
 MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0)
+#: the largest change of one bloc's value from one year to the next that is read as data:
+#: beyond it (a hundredfold rise or fall) a unit change is the likelier cause (thousands
+#: against millions); war mobilisation, the largest real change, stays within it, as
+#: the United States' tenfold rise of 1941-1943 does
+JUMP_FACTOR = 100.0
 
 
 def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
@@ -91,7 +96,9 @@ def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
     path : str or Path
         The file (UTF-8, with or without a byte-order mark).
     allow_unit_change : bool
-        Accept a change of unit inside the file (refused otherwise).
+        Accept a change of unit inside the file, declared in a ``unit`` column or shown by
+        a bloc's value changing more than :data:`JUMP_FACTOR` times from one year to the
+        next (refused otherwise, naming the row).
 
     Returns
     -------
@@ -145,6 +152,14 @@ def read_series(path: str | Path, *, allow_unit_change: bool = False) -> Series:
                 raise SeriesError(f"{path}, row {number}, column {bloc!r}: {cells[bloc]} is "
                                   f"negative{code}; fill it from another source or end the "
                                   "series before it")
+            before = data[bloc][-1] if data[bloc] else None
+            if (before is not None and before > 0 and value > 0 and not allow_unit_change
+                    and max(value / before, before / value) > JUMP_FACTOR):
+                raise SeriesError(f"{path}, row {number}, column {bloc!r}: {cells[bloc]} is "
+                                  f"{max(value / before, before / value):.0f} times the year "
+                                  f"before's {before:g}, more than {JUMP_FACTOR:g}: a change "
+                                  "of unit? Fix the file, or accept it explicitly "
+                                  "(allow_unit_change, --allow-unit-change)")
             data[bloc].append(value)
         if "unit" in cells:
             if units and cells["unit"] != units[-1] and not allow_unit_change:

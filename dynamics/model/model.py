@@ -27,7 +27,9 @@ from dynamics.results.html import PARAMETER_HEADER, escape, parameter_rows, tabl
 
 __all__ = ["Model", "Slot", "rate_of", "STATE_NAME", "MAX_STATES"]
 
-#: what a state name may be: letters and digits, starting with a letter
+#: what a state name may be: ASCII letters and digits, starting with a letter (a name
+#: travels into parameter names such as ``reaction.USA``, TOML bare keys, CSV headers
+#: and netCDF-3 files, which are ASCII)
 STATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 
@@ -106,7 +108,7 @@ class Model:
 
     Parameters
     ----------
-    states : names of the N >= 2 states (letters and digits, starting with a letter), for
+    states : names of the N >= 2 states (ASCII letters and digits, starting with a letter), for
         example ``["USA", "CHN", "RUS"]``.
     mechanisms : ``"all"`` (the shipped mechanisms, the default), one mechanism or an
         iterable of them: names of known mechanisms, ``"module:attribute"`` for a
@@ -141,8 +143,10 @@ class Model:
             raise ShapeError(f"a model needs at least 2 states, got {len(states)}: {states}")
         for name in states:
             if not isinstance(name, str) or not STATE_NAME.match(name):
-                raise ShapeError(f"state name {name!r} must be letters and digits starting "
-                                 "with a letter (for example 'USA' or 'Entente')")
+                raise ShapeError(f"state name {name!r} must be ASCII letters (A-Z, a-z) and "
+                                 "digits, starting with a letter (for example 'USA', "
+                                 "'Entente' or 'RUS'; a name in another script needs a "
+                                 "transliteration)")
         if len(set(states)) != len(states):
             raise ShapeError(f"state names must be unique, got {states}")
         self.states = states
