@@ -86,3 +86,24 @@ def test_no_docstring_of_the_package_holds_a_timing():
                 doc = ast.get_docstring(node) or ""
                 found += [f"{path.name}: {m.group(0)}" for m in TIMING.finditer(doc)]
     assert not found
+
+
+def test_every_command_of_the_readme_parses():
+    """Each line of the README's command-line block is a command the parser accepts (its
+    options exist and take the values shown), so that the README cannot drift from the
+    CLI; the commands are parsed, not run."""
+    import shlex
+
+    from dynamics.cli import _parser
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Command line", 1)[1].split("```", 2)[1]
+    text = re.sub(r"\\\n\s*", " ", block)  # continued lines
+    commands = [line.split("  #")[0] for line in text.splitlines()
+                if line.startswith("balancing ")]
+    assert len(commands) > 25
+    parser = _parser()
+    for command in commands:
+        words = [w for w in shlex.split(command)[1:] if not (w.startswith("[") or
+                                                             w.endswith("]"))]
+        parser.parse_args(words)  # argparse exits (SystemExit) on a bad one
