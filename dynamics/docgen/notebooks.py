@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["digest", "executed", "use_executed"]
+__all__ = ["digest", "package_digest", "executed", "use_executed"]
 
 #: the package whose source decides whether a notebook's outputs are still current
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ CELL_TIMEOUT = 900
 ATTEMPTS = 2
 
 
-def digest(notebook: Path) -> str:
+def digest(notebook: Path, package: bytes | None = None) -> str:
     """The key of a notebook's executed copy: its text, every source file of the package
     and ``DYNAMICS_QUICK``.
 
@@ -39,6 +39,8 @@ def digest(notebook: Path) -> str:
     ----------
     notebook : Path
         The notebook.
+    package : bytes, optional
+        :func:`package_digest`, when already computed for this build.
 
     Returns
     -------
@@ -46,15 +48,28 @@ def digest(notebook: Path) -> str:
         A SHA-256 hex digest.
     """
     hasher = hashlib.sha256(notebook.read_bytes())
-    for path in sorted(PACKAGE.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".toml", ".csv"):
-            hasher.update(str(path.relative_to(PACKAGE)).encode())
-            hasher.update(path.read_bytes())
+    hasher.update(package_digest() if package is None else package)
     hasher.update(os.environ.get("DYNAMICS_QUICK", "").encode())
     return hasher.hexdigest()
 
 
-def executed(notebook: Path, cache: Path) -> Path:
+def package_digest() -> bytes:
+    """A digest of every source and data file of the package.
+
+    Returns
+    -------
+    bytes
+        The SHA-256 digest.
+    """
+    hasher = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".toml", ".csv"):
+            hasher.update(str(path.relative_to(PACKAGE)).encode())
+            hasher.update(path.read_bytes())
+    return hasher.digest()
+
+
+def executed(notebook: Path, cache: Path, package: bytes | None = None) -> Path:
     """The notebook executed, from the cache when its key is there.
 
     Parameters
@@ -63,6 +78,8 @@ def executed(notebook: Path, cache: Path) -> Path:
         The notebook (without outputs).
     cache : Path
         The cache folder.
+    package : bytes, optional
+        :func:`package_digest`, when already computed for this build.
 
     Returns
     -------
@@ -76,7 +93,7 @@ def executed(notebook: Path, cache: Path) -> Path:
     """
     # the copy keeps the notebook's name (the site offers it for download) in a folder
     # named by its key
-    target = cache / digest(notebook)[:16] / notebook.name
+    target = cache / digest(notebook, package)[:16] / notebook.name
     if target.is_file():
         return target
     import nbformat
@@ -125,7 +142,8 @@ def use_executed(files: Any, config: Any) -> Any:
     """
     root = Path(config["config_file_path"]).resolve().parent
     cache = Path(os.environ.get("BALANCING_DOCS_CACHE") or root / ".cache" / "notebooks")
+    package = package_digest()  # read once per build, not once per notebook
     for file in files:
         if file.src_uri.startswith("notebooks/") and file.src_uri.endswith(".ipynb"):
-            file.abs_src_path = str(executed(Path(file.abs_src_path), cache))
+            file.abs_src_path = str(executed(Path(file.abs_src_path), cache, package))
     return files

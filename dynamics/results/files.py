@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from dynamics.errors import DynamicsError
 
-__all__ = ["OutputError", "replacing", "write_text", "is_device"]
+__all__ = ["OutputError", "replacing", "write_text", "write_netcdf", "is_device"]
 
 
 class OutputError(DynamicsError, OSError):
@@ -113,6 +113,28 @@ def write_text(path: str | Path, text: str) -> Path:
     """
     with replacing(path, "w", encoding="utf-8") as handle:
         handle.write(text)
+    return Path(path)
+
+
+def write_netcdf(dataset: Any, path: str | Path) -> Path:
+    """Write an ``xarray.Dataset`` as netCDF-3 (by scipy, so no netCDF library is needed),
+    whole or not at all.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        The data.
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    Path
+        The file.
+    """
+    content = dataset.to_netcdf(engine="scipy")  # the file's bytes
+    with replacing(path, "wb") as handle:
+        handle.write(bytes(content))
     return Path(path)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.errors import UnknownNameError, require
-from dynamics.results.files import replacing
+from dynamics.results.files import replacing, write_netcdf
 from dynamics.results.html import escape, table
 from dynamics.results.report import Report
 
@@ -278,11 +278,7 @@ class Result(Report):
         Path
             The file written.
         """
-        path = Path(path)
-        content = self.to_xarray().to_netcdf(engine="scipy")  # the file's bytes
-        with replacing(path, "wb") as handle:
-            handle.write(bytes(content))
-        return path
+        return write_netcdf(self.to_xarray(), path)
 
     def save(self, path: str | Path) -> Path:
         """Save to a ``.npz`` file that :func:`load` restores exactly."""

@@ -39,7 +39,7 @@ from dynamics.model.values import (
     kind_of,
     trailing_dims,
 )
-from dynamics.results.files import replacing
+from dynamics.results.files import replacing, write_netcdf
 from dynamics.results.labelled import LazyValues, Result, Status, environment, jsonable
 from dynamics.results.report import Report
 from dynamics.run.engines import Members, choose_engine
@@ -253,11 +253,7 @@ class EnsembleResult(Report):
     def to_netcdf(self, path: str | Path) -> Path:
         """Write :meth:`to_xarray` to a netCDF file (netCDF-3 by scipy, so no netCDF
         library is needed); ``xarray.open_dataset(path)`` reads it back."""
-        path = Path(path)
-        content = self.to_xarray().to_netcdf(engine="scipy")  # the file's bytes
-        with replacing(path, "wb") as handle:
-            handle.write(bytes(content))
-        return path
+        return write_netcdf(self.to_xarray(), path)
 
 
 def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,

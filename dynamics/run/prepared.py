@@ -60,7 +60,7 @@ class Resolved(NamedTuple):
 
 
 def resolve_values(model: Model, params: Mapping[str, Any] | None = None,
-            initial: Mapping[str, Any] | None = None) -> Resolved:
+                   initial: Mapping[str, Any] | None = None) -> Resolved:
     """Resolve parameter and initial values against a model: the one place that does.
 
     Parameters
