@@ -120,8 +120,13 @@ def _cmd_equilibria(args: argparse.Namespace) -> None:
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     model = scenario.model()
-    found = find_equilibria(model, scenario.values(model), initial=scenario.initial,
-                            starts=args.starts)
+    from dynamics.studies.design import progress_bar
+
+    # the Sobol starts (rounded up to a power of two) and the scenario's own start
+    total = 1 + 2 ** max(1, (args.starts - 1).bit_length())
+    with progress_bar(total, unit="start", shown=sys.stderr.isatty()) as step:
+        found = find_equilibria(model, scenario.values(model), initial=scenario.initial,
+                                starts=args.starts, progress=step)
     if args.json:
         print(json.dumps([eq.as_dict() for eq in found], indent=2))
         return
@@ -354,6 +359,13 @@ def _execution_options(parser: argparse.ArgumentParser) -> None:
                              "chunks to give each worker four)")
     parser.add_argument("--checkpoint", metavar="FILE.npz",
                         help="write progress to FILE and resume from it when rerun")
+    _force_option(parser)
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="run a study that would hold more than half of this machine's "
+                             "memory (refused without it)")
 
 
 #: members per chunk in-process: the checkpoint's granularity
@@ -379,7 +391,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     ranges = _ranges(args.param, 3)
     problem = Problem(tuple(n for n, _ in ranges), tuple((a, b) for _, (a, b, _) in ranges))
-    design = grid(problem, [int(k) for _, (_, _, k) in ranges])
+    design = grid(problem, [int(k) for _, (_, _, k) in ranges], force=args.force)
     with _executor(args) as executor:
         result = sweep(scenario, problem, design, args.metric or ["peak_share"],
                        chunk=chunk_size(args, len(design)), executor=executor,
@@ -438,7 +450,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
     with _executor(args) as executor:
         result = study(scenario, problem, args.metric, args.method, n=args.n, seed=args.seed,
                        resamples=args.resamples, second_order=args.second_order,
-                       convergence=args.convergence, executor=executor,
+                       convergence=args.convergence, force=args.force, executor=executor,
                        checkpoint=args.checkpoint, chunk=chunk_size(args, runs),
                        progress=executor is not None or args.checkpoint is not None)
     print(f"{args.metric} in {scenario.name}: {result.summary()}")
@@ -469,7 +481,7 @@ def _cmd_discover(args: argparse.Namespace) -> None:
     problem = Problem(tuple(n for n, _ in ranges), tuple((v[0], v[1]) for _, v in ranges))
     with _executor(args) as executor:
         result = discover(scenario, problem, args.outcome, n=args.n, seed=args.seed,
-                          threshold=args.threshold, executor=executor,
+                          threshold=args.threshold, force=args.force, executor=executor,
                           checkpoint=args.checkpoint, chunk=chunk_size(args, args.n),
                           progress=executor is not None or args.checkpoint is not None)
     print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
@@ -508,7 +520,7 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     target = metadata_file(scenario) if args.write else None  # refused before the work
     result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed,
-                        progress=sys.stderr.isatty())
+                        progress=sys.stderr.isatty(), force=args.force)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -821,6 +833,7 @@ def _parser() -> argparse.ArgumentParser:
     _options(robust, "plot", plot="write a figure of the shares to FILE")
     robust.add_argument("--write", action="store_true",
                         help="record the shares in the scenario file's [robustness] table")
+    _force_option(robust)
     robust.set_defaults(func=_cmd_robustness)
     ev = sub.add_parser("evaluate", help="a historical scenario's forecasts against "
                                          "baselines, as shipped and out of sample")

@@ -4,6 +4,8 @@ time with a status; values that would do nothing are refused."""
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from dynamics import (
     simulate_ensemble,
 )
 from dynamics.cli import main
+from dynamics.studies.design import Problem
 from dynamics.scenarios import load_scenario
 
 HERE = Path(__file__).resolve().parent
@@ -350,6 +353,45 @@ def test_a_run_past_its_step_budget_or_time_limit_stops_and_says_so():
     assert time.monotonic() - start < 30
 
 
+def test_a_run_that_will_exhaust_its_budget_says_so_early(caplog, monkeypatch):
+    """The same stiff run: after 5 % of its budget it has covered almost none of its span,
+    and a warning says so then, not when the budget is spent; a run on pace says nothing."""
+    import dynamics.run.solver as solver_module
+
+    monkeypatch.setattr(solver_module, "_last_told", [-math.inf])
+    model = Model(["A", "B"], ["perception"])
+    told: list[int] = []
+    real = solver_module.logger.warning
+    monkeypatch.setattr(solver_module.logger, "warning",
+                        lambda *a: (told.append(counter[0]), real(*a)))
+    counter = [0]
+
+    def rate_counting(run_rate):
+        def counted(t, y):
+            counter[0] += 1
+            return run_rate(t, y)
+        return counted
+
+    original = solver_module._counted
+    monkeypatch.setattr(solver_module, "_counted",
+                        lambda rate, solver, span=None: original(rate_counting(rate), solver,
+                                                                 span))
+    with caplog.at_level(logging.WARNING, logger="dynamics"):
+        res = simulate(model, {"perception_delay": 1e-7}, (0.0, 1e3),
+                       solver=Solver(method="RK45", max_steps=1000))
+    assert res.status is Status.FAILED and "step budget" in res.message
+    budget = solver_module.EVALUATIONS_PER_STEP * 1000
+    assert told == [int(solver_module.PACE_CHECK * budget) - 1]  # told before that call
+    assert "at this pace it will stop" in caplog.text and "max_steps = 1,000" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(solver_module, "_last_told", [-math.inf])
+    with caplog.at_level(logging.WARNING, logger="dynamics"):
+        assert simulate(model, {}, (0.0, 50.0), solver=Solver(method="RK45")).ok
+    assert "at this pace" not in caplog.text
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert f"says so after {100 * solver_module.PACE_CHECK:g} % of it" in readme
+
+
 # --- values that would do nothing are refused ------------------------------------------------
 
 def test_set_of_a_switched_off_mechanisms_parameter_is_refused(capsys):
@@ -643,3 +685,65 @@ def test_a_failed_write_is_one_line_naming_the_file(tmp_path, target, reason):
         result.to_csv(path)
     if path == "/dev/full":
         assert not Path(path).is_file()  # still the device
+
+
+# --- resource bounds: a study too large for the machine is refused before any work ----------
+
+def test_a_grid_too_large_for_the_machine_is_refused_before_it_is_built(capsys):
+    """100 million members of one input would hold about 15 GB (the 14.5 GB measured when
+    this was not checked); on a machine of 1 GB the CLI refuses at once, naming the size
+    and what fits."""
+    import dynamics.studies.design as design
+
+    start = time.monotonic()
+    original = design.machine_memory
+    try:
+        design.machine_memory = lambda: 10**9
+        assert main(["sweep", "richardson-stable", "--param", "reaction=0:1:100000000"]) == 2
+    finally:
+        design.machine_memory = original
+    assert time.monotonic() - start < 5
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    needed = 10**8 * (design.BYTES_PER_MEMBER + 24)
+    assert f"100,000,000 members would hold about {needed / 1e9:.3g} GB" in err
+    assert f"at most about {int(0.5 * 10**9 // (design.BYTES_PER_MEMBER + 24)):,}" in err
+    assert "--force" in err
+
+
+def test_force_runs_what_the_memory_check_would_refuse(monkeypatch):
+    import dynamics.studies.design as design
+
+    monkeypatch.setattr(design, "machine_memory", lambda: 10_000)
+    problem = Problem(("reaction", "fatigue"), ((0.0, 1.0), (0.1, 0.5)))
+    with pytest.raises(ParameterValueError, match="a grid of 400 members"):
+        design.grid(problem, 20)
+    assert design.grid(problem, 20, force=True).shape == (400, 2)
+    with pytest.raises(ParameterValueError, match="a Latin hypercube of 400 members"):
+        design.latin_hypercube(problem, 400)
+    with pytest.raises(ParameterValueError, match="a Sobol sequence of 512 members"):
+        design.sobol_design(problem, 512)
+    monkeypatch.setattr(design, "machine_memory", lambda: None)  # the system does not say
+    assert design.grid(problem, 20).shape == (400, 2)
+
+
+def test_a_robustness_study_counts_the_trajectories_it_holds(monkeypatch):
+    """Robustness keeps every member's whole run: 8 bytes per variable and output time of
+    each member (richardson-stable has no variant runs), beside the per-member overhead."""
+    import dynamics.studies.design as design
+    from dynamics.studies.robustness import robustness
+
+    scenario = load_scenario("richardson-stable")
+    held = 8 * len(scenario.model().variables) * scenario.output + design.BYTES_PER_MEMBER
+    monkeypatch.setattr(design, "machine_memory", lambda: int(2 * 64 * held))  # 64 fit
+    with pytest.raises(ParameterValueError, match="a robustness study of 65 members") as e:
+        robustness(scenario, members=65)
+    assert "at most about 64 members" in str(e.value)
+
+
+def test_equilibria_report_each_start_they_try():
+    from dynamics.analysis.equilibria import find_equilibria
+
+    calls: list[int] = []
+    find_equilibria(Model(["A", "B"]), starts=5, progress=lambda: calls.append(1))
+    assert len(calls) == 1 + 8  # the run's own start, and 5 rounded up to 2^3 Sobol points

@@ -9,7 +9,7 @@ analytic Jacobian) from many quasi-random starts in a region (a scrambled Sobol 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,8 +200,8 @@ def _newton_polish(system: FixedSystem, y: np.ndarray, steps: int = 3) -> np.nda
 def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
                     initial: Mapping[str, Any] | None = None,
                     region: np.ndarray | Sequence[Sequence[float]] | None = None,
-                    starts: int = 128, seed: int = 0, inside: bool = True
-                    ) -> list[Equilibrium]:
+                    starts: int = 128, seed: int = 0, inside: bool = True,
+                    progress: Callable[[], None] | None = None) -> list[Equilibrium]:
     """All equilibria found in ``region`` (n_variables x 2 bounds), each reported once.
 
     Parameters
@@ -214,6 +214,7 @@ def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
         of two), plus the simulation start.
     seed : seed of the Sobol scrambling (results are reproducible).
     inside : keep only equilibria inside ``region`` (with 1e-9 slack).
+    progress : called once per start tried (a progress bar's step).
 
     Returns
     -------
@@ -240,6 +241,8 @@ def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         for start in [system.y0, *points]:
+            if progress is not None:
+                progress()
             sol = root(system.rate, start, jac=system.jacobian, method="hybr")
             y = _newton_polish(system, sol.x)
             if not np.all(np.isfinite(y)) or system.residual(y) > RESIDUAL_TOLERANCE:

@@ -12,6 +12,7 @@ values of a run are resolved once, by :func:`dynamics.run.prepared.prepare`.)
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -231,15 +232,43 @@ class _OverBudget(Exception):
         self.t = t
 
 
-def _counted(rate: Callable, solver: Solver) -> Callable:
-    """``rate`` that raises _OverBudget past the solver's step budget or time limit."""
+#: the share of the step budget after which a run checks its pace: one that has covered
+#: less of its span than of its budget is told (logged) that it will exhaust the budget
+PACE_CHECK = 0.05
+
+logger = logging.getLogger("dynamics")
+#: at most one such warning per this many seconds (an ensemble's failing members)
+PACE_QUIET = 30.0
+_last_told = [-math.inf]
+
+
+def _counted(rate: Callable, solver: Solver, span: tuple[float, float] | None = None
+             ) -> Callable:
+    """``rate`` that raises _OverBudget past the solver's step budget or time limit, and
+    logs a warning early (after :data:`PACE_CHECK` of the budget) when the run's pace
+    through ``span`` says that the budget will not reach its end."""
     limit = EVALUATIONS_PER_STEP * solver.max_steps
     deadline = time.monotonic() + solver.time_limit
+    check = max(1, int(PACE_CHECK * limit))
     calls = 0
+    furthest = None if span is None else span[0]
 
     def counted(t, y):
-        nonlocal calls
+        nonlocal calls, furthest
         calls += 1
+        if furthest is not None:
+            furthest = max(furthest, t) if span[1] >= span[0] else min(furthest, t)
+            if calls == check:
+                done = abs(furthest - span[0]) / max(abs(span[1] - span[0]), 1e-300)
+                if done < PACE_CHECK and time.monotonic() > _last_told[0] + PACE_QUIET:
+                    _last_told[0] = time.monotonic()
+                    logger.warning(
+                        "a run has used %.0f %% of its step budget (Solver.max_steps = %s) "
+                        "to cover %.2g %% of its span (t = %g of %g to %g): at this pace it "
+                        "will stop when the budget is spent, long before its end (Ctrl-C stops it "
+                        "now; [solver] time_limit bounds it)",
+                        100 * PACE_CHECK, f"{solver.max_steps:,}", 100 * done, furthest,
+                        span[0], span[1])
         if calls > limit:
             raise _OverBudget(f"stopped after {limit:,} evaluations of the rate (the step "
                               f"budget, Solver.max_steps = {solver.max_steps:,})", t)
@@ -282,7 +311,7 @@ def solve(rate: Callable, jacobian: Callable | None, y0: Any, span: tuple[float,
     kwargs = {"jac": jacobian} if jacobian is not None and method in _IMPLICIT else {}
     try:
         with np.errstate(all="ignore"):
-            sol = solve_ivp(_counted(rate, solver), span, y0, method=method, t_eval=t_eval,
+            sol = solve_ivp(_counted(rate, solver, span), span, y0, method=method, t_eval=t_eval,
                             rtol=solver.rtol, atol=solver.atol, max_step=solver.max_step,
                             events=list(events), **kwargs)
         if not isinstance(sol.t, np.ndarray):

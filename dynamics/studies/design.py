@@ -13,6 +13,8 @@ build on this module (and sensitivity on sweep), so neither imports the other's 
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +33,8 @@ from dynamics.scenarios import Scenario
 
 __all__ = ["Problem", "grid", "latin_hypercube", "sobol_design", "design_values",
            "run_design", "run_values", "member_metrics", "Metric", "metric_function",
-           "refuse_failures", "design_interventions", "progress_bar"]
+           "refuse_failures", "design_interventions", "progress_bar", "check_size",
+           "machine_memory"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,56 @@ class Problem:
         return np.array([b[1] for b in self.bounds])
 
 
-def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
+#: the memory a study holds per member beyond its numbers (the member's status and message,
+#: the arrays' temporaries), in bytes: a grid of 1e8 members over one input grew to 14.5 GB
+#: (145 bytes a member) before this check
+BYTES_PER_MEMBER = 128
+#: the share of the machine's memory a study may plan to hold without ``force``
+MEMORY_SHARE = 0.5
+
+
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _size(count: float) -> str:
+    for unit, factor in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if count >= factor:
+            return f"{count / factor:.3g} {unit}"
+    return f"{count / 1e3:.3g} kB"
+
+
+def check_size(members: int, per_member: float, what: str, force: bool = False) -> None:
+    """Refuse, before any work, a study whose members would hold more than
+    :data:`MEMORY_SHARE` of this machine's memory.
+
+    Parameters
+    ----------
+    members : int
+        The members the study would run.
+    per_member : float
+        The bytes it holds per member (its inputs, outputs and :data:`BYTES_PER_MEMBER`).
+    what : str
+        The study, for the message ("a grid", "a robustness study").
+    force : bool
+        Run it anyway (``--force``).
+    """
+    total = machine_memory()
+    if force or total is None or members * per_member <= MEMORY_SHARE * total:
+        return
+    fits = int(MEMORY_SHARE * total // per_member)
+    raise ParameterValueError(
+        f"{what} of {members:,} members would hold about {_size(members * per_member)} in "
+        f"memory, more than half of this machine's {_size(total)}: use at most about "
+        f"{fits:,} members, or force=True (--force) to run it anyway")
+
+
+def grid(problem: Problem, levels: int | Sequence[int], *, force: bool = False
+         ) -> np.ndarray:
     """Full-factorial design, levels evenly spaced in the bounds.
 
     Parameters
@@ -106,6 +158,9 @@ def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
         The inputs.
     levels : int or sequence of int
         Levels per input (one number for all).
+    force : bool
+        Build it even if it would hold more than half of the machine's memory
+        (:func:`check_size`).
 
     Returns
     -------
@@ -115,11 +170,15 @@ def grid(problem: Problem, levels: int | Sequence[int]) -> np.ndarray:
     levels = [levels] * len(problem.names) if isinstance(levels, int) else list(levels)
     for name, k in zip(problem.names, levels, strict=False):
         at_least(k, 1, f"the grid's levels of {name!r}")
+    # the design and the meshgrid's temporaries: three numbers per input and member
+    check_size(math.prod(int(k) for k in levels), BYTES_PER_MEMBER + 24 * len(levels),
+               "a grid", force)
     axes = [np.linspace(lo, hi, k) for (lo, hi), k in zip(problem.bounds, levels, strict=True)]
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
 
 
-def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
+def latin_hypercube(problem: Problem, n: int, seed: int = 0, *, force: bool = False
+                    ) -> np.ndarray:
     """Latin hypercube design (scipy.stats.qmc).
 
     Parameters
@@ -130,6 +189,9 @@ def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
         The number of points.
     seed : int
         The seed of the scrambling.
+    force : bool
+        Build it even if it would hold more than half of the machine's memory
+        (:func:`check_size`).
 
     Returns
     -------
@@ -137,11 +199,13 @@ def latin_hypercube(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
         The design, shape (n, d).
     """
     at_least(n, 1, "a Latin hypercube's number of points")
+    check_size(n, BYTES_PER_MEMBER + 16 * len(problem.names), "a Latin hypercube", force)
     sample = qmc.LatinHypercube(len(problem.names), seed=seed).random(n)
     return qmc.scale(sample, problem.lower, problem.upper)
 
 
-def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
+def sobol_design(problem: Problem, n: int, seed: int = 0, *, force: bool = False
+                 ) -> np.ndarray:
     """Scrambled Sobol sequence (scipy.stats.qmc).
 
     Parameters
@@ -152,6 +216,9 @@ def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
         The number of points, a power of two.
     seed : int
         The seed of the scrambling.
+    force : bool
+        Build it even if it would hold more than half of the machine's memory
+        (:func:`check_size`).
 
     Returns
     -------
@@ -161,6 +228,7 @@ def sobol_design(problem: Problem, n: int, seed: int = 0) -> np.ndarray:
     at_least(n, 1, "a Sobol sequence's number of points")
     if n & (n - 1):
         raise ParameterValueError(f"a Sobol sequence needs a power of two points, got {n}")
+    check_size(n, BYTES_PER_MEMBER + 16 * len(problem.names), "a Sobol sequence", force)
     sample = qmc.Sobol(len(problem.names), scramble=True, seed=seed).random_base2(
         int(np.log2(n)))
     return qmc.scale(sample, problem.lower, problem.upper)

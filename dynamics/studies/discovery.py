@@ -338,7 +338,7 @@ def _with_box(discovery: Discovery, index: int) -> Discovery:
 
 def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, *,
              seed: int = 0, threshold: float = 0.8, mass_min: float = 0.05,
-             **options: Any) -> Discovery:
+             force: bool = False, **options: Any) -> Discovery:
     """Where in ``problem``'s ranges ``outcome`` happens for ``scenario``.
 
     Parameters
@@ -357,6 +357,9 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
         The density PRIM aims for, in (0, 1].
     mass_min : float
         The smallest box (and CART leaf), as a share of the members, in (0, 1).
+    force : bool
+        Run it even if its design would hold more than half of the machine's memory
+        (:func:`~dynamics.studies.design.check_size`).
     **options
         Those of :func:`dynamics.studies.sweep.sweep` (chunk, executor, checkpoint,
         progress, solver settings).
@@ -369,7 +372,7 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     name, test, text = parse_outcome(outcome)
     _check_box(threshold, mass_min)
     _require_workbench()  # before the sweep, not after it
-    design = latin_hypercube(problem, n, seed=seed)
+    design = latin_hypercube(problem, n, seed=seed, force=force)
     swept: SweepResult = sweep(scenario, problem, design, [name], **options)
     ok = np.array([str(s) == Status.SUCCESS.value for s in swept.status])
     values = swept.metrics[name]

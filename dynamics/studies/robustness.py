@@ -32,7 +32,7 @@ from dynamics.results.report import Report
 from dynamics.run.ensemble import EnsembleResult
 from dynamics.scenarios import Scenario
 from dynamics.studies.claims import Claim, Runs, claims_of
-from dynamics.studies.design import progress_bar, run_values
+from dynamics.studies.design import BYTES_PER_MEMBER, check_size, progress_bar, run_values
 
 __all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_values",
            "free_inputs", "metadata_block", "metadata_file", "write_metadata", "neighbourhood",
@@ -256,7 +256,7 @@ def _stump(factors: np.ndarray, holds: np.ndarray, names: tuple[str, ...]
 
 def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members: int = 256,
                spread: float = 0.25, seed: int = 0, progress: bool = False,
-               **options: Any) -> Robustness:
+               force: bool = False, **options: Any) -> Robustness:
     """How often each claim of ``scenario`` holds over a neighbourhood of its values (see the
     module docstring).
 
@@ -275,6 +275,9 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     progress : bool
         Show a bar, one step per ensemble (the scenario's, then each variant's; the
         ``[parallel]`` extra's tqdm).
+    force : bool
+        Run it even if its runs would hold more than half of the machine's memory
+        (:func:`~dynamics.studies.design.check_size`).
     **options
         Those of the ensembles (``solver``).
 
@@ -289,8 +292,11 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     check_spread(spread)
     if members < 2:
         raise ParameterValueError(f"members must be at least 2, got {members}")
-    inputs, factors, values = neighbourhood(scenario, members, spread, seed)
     variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
+    # every run of every member is held whole (the claims read trajectories)
+    held = (1 + len(variants)) * 8 * len(scenario.model().variables) * int(scenario.output)
+    check_size(members, BYTES_PER_MEMBER + held, "a robustness study", force)
+    inputs, factors, values = neighbourhood(scenario, members, spread, seed)
     with progress_bar(1 + len(variants), unit="ensemble", shown=progress) as step:
         runs = _runs(scenario, variants, values, step, options)
     labels = tuple(item.label for item in inputs)

@@ -54,8 +54,10 @@ from dynamics.results.labelled import finite_json
 from dynamics.results.report import Report
 from dynamics.scenarios import Scenario
 from dynamics.studies.design import (
+    BYTES_PER_MEMBER,
     Metric,
     Problem,
+    check_size,
     design_values,
     grid,
     latin_hypercube,
@@ -1017,7 +1019,7 @@ _convergence = convergence
 
 def study(scenario: Scenario, problem: Problem, metric: Metric, method: str = "sobol", *,
           n: int = 256, seed: int = 0, resamples: int = 200, second_order: bool = False,
-          convergence: bool = False, **options: Any) -> Report:
+          convergence: bool = False, force: bool = False, **options: Any) -> Report:
     """A global sensitivity study of a scenario metric by ``method``: the one call behind
     ``balancing sensitivity`` (sampling, running and analysing, see the functions it
     dispatches to).
@@ -1045,6 +1047,9 @@ def study(scenario: Scenario, problem: Problem, metric: Metric, method: str = "s
         Sobol: second-order indices too.
     convergence : bool
         Sobol: the indices against the sample size (nested subsamples).
+    force : bool
+        Run it even if its design would hold more than half of the machine's memory
+        (:func:`~dynamics.studies.design.check_size`).
     **options
         Those of :func:`metric_values` (an executor, a checkpoint, the chunk size,
         progress).
@@ -1055,7 +1060,9 @@ def study(scenario: Scenario, problem: Problem, metric: Metric, method: str = "s
         :class:`SobolIndices`, :class:`Convergence`, :class:`MorrisIndices` or
         :class:`GivenDataIndices`.
     """
-    runs_of(problem, method, n, second_order)  # an unknown method is refused here
+    runs = runs_of(problem, method, n, second_order)  # an unknown method is refused here
+    check_size(runs, BYTES_PER_MEMBER + 16 * len(problem.names),
+               f"a {method} study", force)
     if second_order and method != "sobol":
         raise ParameterValueError("second-order indices are for method sobol")
     if convergence and method != "sobol":
@@ -1067,7 +1074,7 @@ def study(scenario: Scenario, problem: Problem, metric: Metric, method: str = "s
     if method == "fast":
         return fast(scenario, problem, metric, n=n, seed=seed, **options)
     if method in GIVEN_DATA:
-        design = latin_hypercube(problem, n, seed=seed)
+        design = latin_hypercube(problem, n, seed=seed, force=force)
         values = metric_values(scenario, problem, design, metric, **options)
         return given_data(problem, design, values, method, seed=seed)
     if convergence:
