@@ -94,7 +94,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
 
         added = tuple(parse_event(text) for text in args.event)
         scenario = scenario.with_values(events=(*scenario.events, *added))
-    result = scenario.run()
+    result = scenario.run(error_estimate=args.error_estimate)
     print(result.summary())
     if args.out:
         out = Path(args.out)  # (its suffix was checked before the run)
@@ -715,6 +715,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--event", action="append", metavar="NAME@WHEN:CHANGES",
                      help="add an intervention, e.g. 'treaty@30:reaction*0.5/5' "
                           "(repeatable)")
+    run.add_argument("--error-estimate", action="store_true",
+                     help="solve again at tolerances 100 times tighter and report the "
+                          "estimated global error")
     _options(run, "out", out="write results to FILE.csv (tidy table) or FILE.npz")
     _options(run, "plot")
     run.set_defaults(func=_cmd_run)

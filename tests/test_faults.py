@@ -27,8 +27,8 @@ from dynamics import (
     simulate_ensemble,
 )
 from dynamics.cli import main
-from dynamics.studies.design import Problem
 from dynamics.scenarios import load_scenario
+from dynamics.studies.design import Problem
 
 HERE = Path(__file__).resolve().parent
 
@@ -729,16 +729,19 @@ def test_force_runs_what_the_memory_check_would_refuse(monkeypatch):
 
 def test_a_robustness_study_counts_the_trajectories_it_holds(monkeypatch):
     """Robustness keeps every member's whole run: 8 bytes per variable and output time of
-    each member (richardson-stable has no variant runs), beside the per-member overhead."""
+    each member (richardson-stable has no variant runs), twice with the solver check (the
+    runs at tighter tolerances), beside the per-member overhead."""
     import dynamics.studies.design as design
     from dynamics.studies.robustness import robustness
 
     scenario = load_scenario("richardson-stable")
-    held = 8 * len(scenario.model().variables) * scenario.output + design.BYTES_PER_MEMBER
-    monkeypatch.setattr(design, "machine_memory", lambda: int(2 * 64 * held))  # 64 fit
+    runs = 8 * len(scenario.model().variables) * scenario.output
+    monkeypatch.setattr(design, "machine_memory",  # 64 members fit with the check
+                        lambda: int(2 * 64 * (2 * runs + design.BYTES_PER_MEMBER)))
     with pytest.raises(ParameterValueError, match="a robustness study of 65 members") as e:
         robustness(scenario, members=65)
     assert "at most about 64 members" in str(e.value)
+    assert robustness(scenario, members=65, solver_check=False).members == 65
 
 
 def test_equilibria_report_each_start_they_try():

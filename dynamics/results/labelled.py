@@ -13,7 +13,8 @@ import datetime as _dt
 import json
 import math
 import platform
-from collections.abc import Callable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -26,7 +27,8 @@ from dynamics.results.files import replacing, write_netcdf
 from dynamics.results.html import escape, table
 from dynamics.results.report import Report
 
-__all__ = ["Status", "Result", "LazyValues", "environment", "load"]
+__all__ = ["Status", "Result", "LazyValues", "environment", "load", "largest_difference",
+           "member_differences"]
 
 _FORMAT = "balancing-dynamics/result/1"
 
@@ -98,6 +100,71 @@ class LazyValues(Mapping):
     def __reduce__(self):
         # the builders are closures: a pickled copy (to another process) is computed
         return dict, (dict(self.items()),)
+
+
+def largest_difference(values: Mapping[str, Any], reference: Mapping[str, Any],
+                       names: Iterable[str], floor: float) -> float:
+    """The largest difference between two runs of the same variables, relative to each
+    variable's largest magnitude in the reference run (at least ``floor``): an estimate of
+    the global error of ``values`` when ``reference`` is the same run solved at a tighter
+    tolerance.
+
+    Parameters
+    ----------
+    values, reference : mapping
+        The runs' arrays by variable name (times first).
+    names : iterable of str
+        The variables compared (those of them that both runs have: a variant without a
+        mechanism has no variable of it).
+    floor : float
+        The smallest magnitude a variable is measured against (the absolute tolerance: a
+        variable that stays near zero is not measured against zero).
+
+    Returns
+    -------
+    float
+        The largest relative difference.
+    """
+    return float(_differences(values, reference, names, floor, members=False))
+
+
+def member_differences(values: Mapping[str, Any], reference: Mapping[str, Any],
+                       names: Iterable[str], floor: float) -> np.ndarray:
+    """:func:`largest_difference` of each member of two ensembles.
+
+    Parameters
+    ----------
+    values, reference : mapping
+        The ensembles' arrays by variable name (members first, then times).
+    names : iterable of str
+        The variables compared (those of them that both have).
+    floor : float
+        The smallest magnitude a variable is measured against.
+
+    Returns
+    -------
+    ndarray
+        Each member's largest relative difference (NaN where a member has no values).
+    """
+    return np.asarray(_differences(values, reference, names, floor, members=True),
+                      dtype=float)
+
+
+def _differences(values: Mapping[str, Any], reference: Mapping[str, Any],
+                 names: Iterable[str], floor: float, members: bool) -> Any:
+    worst: Any = np.nan
+    for name in names:
+        if name not in values or name not in reference:
+            continue
+        a = np.asarray(values[name], dtype=float)
+        b = np.asarray(reference[name], dtype=float)
+        axes = tuple(range(1, a.ndim)) if members else None
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a member with no values
+            scale = np.fmax(np.nanmax(np.abs(b), axis=axes), floor)
+            gap = np.nanmax(np.abs(a - b), axis=axes) / scale
+        worst = np.fmax(worst, gap)
+    return worst
 
 
 @dataclass
@@ -177,6 +244,15 @@ class Result(Report):
     def effective_poles(self) -> np.ndarray:
         """Effective number of poles 1 / sum_i S_i^2, shape (T,)."""
         return 1.0 / np.sum(self.share ** 2, axis=1)
+
+    @property
+    def global_error(self) -> float | None:
+        """The run's estimated global error, when it was run with ``error_estimate``: its
+        largest difference from the same run solved at tolerances 100 times tighter,
+        relative to each variable's largest magnitude (:func:`largest_difference`); else
+        None."""
+        found = self.provenance.get("global_error")
+        return None if found is None else float(found["estimate"])
 
     @property
     def ok(self) -> bool:
@@ -301,7 +377,11 @@ class Result(Report):
                 f"({len(self.t)} times){': ' + self.message if self.message else ''}\n"
                 + "".join(f"intervention {e['name']} at t = {e['time']:g}: {e['change']}\n"
                           for e in self.events) +
-                f"final shares: {shares}; leader {self.leader[-1]}")
+                f"final shares: {shares}; leader {self.leader[-1]}"
+                + ("" if self.global_error is None else
+                   f"\nestimated global error {self.global_error:.1e} (the largest "
+                   "difference from a solve at tolerances 100 times tighter, relative to "
+                   "each variable's largest magnitude)"))
 
     def _repr_html_(self) -> str:
         """Notebook view: status and the final value of each state."""

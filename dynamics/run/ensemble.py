@@ -40,7 +40,14 @@ from dynamics.model.values import (
     trailing_dims,
 )
 from dynamics.results.files import replacing, write_netcdf
-from dynamics.results.labelled import LazyValues, Result, Status, environment, jsonable
+from dynamics.results.labelled import (
+    LazyValues,
+    Result,
+    Status,
+    environment,
+    jsonable,
+    member_differences,
+)
 from dynamics.results.report import Report
 from dynamics.run.engines import Members, choose_engine
 from dynamics.run.interventions import Intervention, Plan, plan
@@ -118,6 +125,16 @@ class EnsembleResult(Report):
     @property
     def members(self) -> int:
         return len(self.status)
+
+    @property
+    def global_error(self) -> np.ndarray | None:
+        """Each member's estimated global error (NaN where it did not succeed), when the
+        ensemble was run with ``error_estimate``: its largest difference from the same
+        member solved at tolerances 100 times tighter, relative to each variable's largest
+        magnitude (:func:`~dynamics.results.labelled.largest_difference`); else None."""
+        found = self.provenance.get("global_error")
+        return None if found is None else np.array(
+            [np.nan if v is None else v for v in found["members"]], dtype=float)
 
     def as_dict(self) -> dict[str, Any]:
         return {"members": self.members, "engine": self.engine, "states": list(self.states),
@@ -261,7 +278,8 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                       initial: Mapping[str, Any] | None = None,
                       output: int | Sequence[float] = 401, solver: Solver = Solver(),
                       events: Events = Events(),
-                      interventions: Sequence[Intervention] = ()) -> EnsembleResult:
+                      interventions: Sequence[Intervention] = (),
+                      error_estimate: bool = False) -> EnsembleResult:
     """Integrate every member of an ensemble; see the module docstring.
 
     Parameters
@@ -288,6 +306,10 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     interventions : sequence of Intervention
         Run in every member, each with its own date and size where these are given per
         member (a member whose own date or value is inadmissible fails alone).
+    error_estimate : bool
+        Solve every member again at tolerances 100 times tighter and store each member's
+        largest difference from that reference (:attr:`EnsembleResult.global_error`), an
+        estimate of its global error; the run then costs about three times as much.
 
     Returns
     -------
@@ -295,6 +317,13 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
         Every member's trajectory and status (SUCCESS, DIVERGED, LEFT_DOMAIN or FAILED); a
         failed member does not stop the others.
     """
+    if error_estimate:
+        options: dict[str, Any] = {"initial": initial, "output": output, "events": events,
+                   "interventions": interventions}
+        result = simulate_ensemble(model, params, t_span, solver=solver, **options)
+        reference = simulate_ensemble(model, params, t_span, solver=solver.tightened(),
+                                      **options)
+        return with_error(result, reference, model, solver)
     check_arguments(model, params, initial)
     params, initial = dict(params or {}), dict(initial or {})
     t0, t1, t_out = time_grid(t_span, output)
@@ -371,6 +400,23 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
                                      if status[i] is not Status.FAILED else ()
                                      for i in range(members)] if schedule is not None
                           else [()] * members)
+
+
+def with_error(result: EnsembleResult, reference: EnsembleResult, model: Model,
+               solver: Solver) -> EnsembleResult:
+    """``result`` with each member's estimated global error in its provenance: the largest
+    difference from ``reference`` (the same members at tighter tolerances), NaN for a
+    member that did not succeed in either."""
+    names = tuple(dict.fromkeys(v.name for v in model.variables))
+    error = member_differences(result.values, reference.values, names, solver.atol)
+    done = np.array([a is Status.SUCCESS and b is Status.SUCCESS
+                     for a, b in zip(result.status, reference.status, strict=True)])
+    error[~done] = np.nan
+    tight = solver.tightened()
+    result.provenance["global_error"] = {
+        "members": [None if np.isnan(v) else float(v) for v in error],
+        "reference": {"rtol": tight.rtol, "atol": tight.atol}}
+    return result
 
 
 def _inputs_along(schedule: Plan, p: np.ndarray, fired: list, t_out: np.ndarray

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dynamics.model.model import Model
-from dynamics.results.labelled import Result, Status
+from dynamics.results.labelled import Result, Status, largest_difference
 from dynamics.run.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.run.interventions import Intervention, plan
 from dynamics.run.prepared import check_arguments, has_members, prepare, time_grid
@@ -41,7 +41,8 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
              output: int | Sequence[float] | None = 401,
              solver: Solver | str = Solver(),
              events: Events = Events(),
-             interventions: Sequence[Intervention] = ()) -> Result | EnsembleResult:
+             interventions: Sequence[Intervention] = (),
+             error_estimate: bool = False) -> Result | EnsembleResult:
     """Integrate ``model`` over ``t_span`` (years) and return labelled results.
 
     Parameters
@@ -61,6 +62,10 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     events : the terminal :class:`Events`.
     interventions : dated and triggered changes (:class:`~dynamics.Intervention`); a date
         or size given as an array (one per member) makes an ensemble.
+    error_estimate : solve again at tolerances 100 times tighter (``Solver.tightened``)
+        and store the largest difference, relative to each variable's largest magnitude,
+        as an estimate of the global error (``Result.global_error``, per member
+        ``EnsembleResult.global_error``); the run costs about three times as much.
 
     Returns
     -------
@@ -90,7 +95,25 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         times = time_grid(t_span, 401)[2] if t_eval is None else t_eval
         assert times is not None  # a number of outputs gives the times
         return simulate_ensemble(model, params, (t0, t1), initial=initial, output=list(times),
-                                 solver=solver, events=events, interventions=interventions)
+                                 solver=solver, events=events, interventions=interventions,
+                                 error_estimate=error_estimate)
+    if error_estimate:
+        options: dict[str, Any] = {"initial": initial, "output": output, "events": events,
+                   "interventions": interventions}
+        result = simulate(model, params, t_span, solver=solver, **options)
+        assert isinstance(result, Result)
+        if result.ok:
+            # the reference runs the method the first run used, tighter
+            method = result.provenance["solver"]["method"]
+            tight = replace(solver, method=method).tightened()
+            reference = simulate(model, params, t_span, solver=tight, **options)
+            if reference.ok and reference.t.shape == result.t.shape:
+                names = tuple(dict.fromkeys(v.name for v in model.variables))
+                result.provenance["global_error"] = {
+                    "estimate": largest_difference(result.values, reference.values, names,
+                                                   solver.atol),
+                    "reference": {"rtol": tight.rtol, "atol": tight.atol}}
+        return result
     run = prepare(model, params, initial, solver.code)
     compiled, y0, p = run.compiled, run.y0, run.p
     # provenance records the method run

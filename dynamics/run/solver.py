@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -113,6 +113,13 @@ class Solver:
                 and self.max_steps > 0):
             raise ParameterValueError(f"solver max_steps must be a positive integer, got "
                                       f"{self.max_steps!r}")
+
+    def tightened(self, factor: float = 100.0) -> Solver:
+        """The same solver with both tolerances ``factor`` times tighter (the relative one no
+        tighter than :data:`RTOL_RANGE` allows): the reference an estimate of the global
+        error solves against."""
+        return replace(self, rtol=max(self.rtol / factor, RTOL_RANGE[0]),
+                       atol=self.atol / factor)
 
     def single(self, code: str = "unrolled") -> str:
         """The method for one run of compiled ``code``: for ``auto``, LSODA with the

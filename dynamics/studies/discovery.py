@@ -40,7 +40,7 @@ import operator
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -135,6 +135,12 @@ class Discovery(Report):
         The scenario's name.
     extra : dict
         Provenance.
+    unsure : int or None
+        Members decided within the solver's error: the outcome changes when they are
+        solved again at tolerances 100 times tighter (None: not checked).
+    solver_error : float or None
+        The largest change of the outcome's metric between the two tolerances, in the
+        metric's unit (None: not checked).
     """
 
     problem: Problem
@@ -149,6 +155,8 @@ class Discovery(Report):
     failed: int = 0
     scenario: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    unsure: int | None = None
+    solver_error: float | None = None
 
     @property
     def coverage(self) -> float:
@@ -185,6 +193,7 @@ class Discovery(Report):
                 "p_values": {r.input: finite_json([r.p_low, r.p_high])
                              for r in self.restrictions},
                 "cart_first_split": list(self.first_split) if self.first_split else None,
+                "unsure": self.unsure, "solver_error": self.solver_error,
                 "trajectory": {k: v.tolist() for k, v in self.trajectory.items()}}
 
     def rows(self) -> list[dict[str, Any]]:
@@ -210,6 +219,11 @@ class Discovery(Report):
         if self.first_split:
             lines.append(f"  CART's first split: {self.first_split[0]} at "
                          f"{self.first_split[1]:.4g}")
+        if self.unsure is not None:
+            lines.append(f"  solver: every member solved again at tolerances 100 times "
+                         f"tighter; {self.unsure} decided within the solver's error (the "
+                         f"outcome changes), the metric moves by {self.solver_error:.1e} at "
+                         "most")
         return "\n".join(lines)
 
 
@@ -330,15 +344,13 @@ def _with_box(discovery: Discovery, index: int) -> Discovery:
                                         float(values[2]), float(values[3])))
     order = list(discovery.problem.names)
     restrictions.sort(key=lambda r: order.index(r.input))
-    return Discovery(discovery.problem, discovery.outcome_text, discovery.design,
-                     discovery.outcome, discovery.trajectory, discovery.limits, index,
-                     restrictions, discovery.first_split, discovery.failed,
-                     discovery.scenario, discovery.extra)
+    return replace(discovery, chosen=index, restrictions=restrictions)
 
 
 def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, *,
              seed: int = 0, threshold: float = 0.8, mass_min: float = 0.05,
-             force: bool = False, **options: Any) -> Discovery:
+             force: bool = False, solver_check: bool = True, **options: Any
+             ) -> Discovery:
     """Where in ``problem``'s ranges ``outcome`` happens for ``scenario``.
 
     Parameters
@@ -360,6 +372,10 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     force : bool
         Run it even if its design would hold more than half of the machine's memory
         (:func:`~dynamics.studies.design.check_size`).
+    solver_check : bool
+        Sweep the design again at tolerances 100 times tighter (on the same executor,
+        without the checkpoint) and report the members whose outcome changes (``Discovery.unsure``);
+        about three times the work.
     **options
         Those of :func:`dynamics.studies.sweep.sweep` (chunk, executor, checkpoint,
         progress, solver settings).
@@ -377,9 +393,19 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     ok = np.array([str(s) == Status.SUCCESS.value for s in swept.status])
     values = swept.metrics[name]
     ok &= np.isfinite(values)
-    return discover_of(problem, design[ok], test(values[ok]), outcome_text=text,
-                       threshold=threshold, mass_min=mass_min, scenario=scenario.name,
-                       failed=int((~ok).sum()))
+    found = discover_of(problem, design[ok], test(values[ok]), outcome_text=text,
+                        threshold=threshold, mass_min=mass_min, scenario=scenario.name,
+                        failed=int((~ok).sum()))
+    if not solver_check:
+        return found
+    solver = options.get("solver", scenario.solver)
+    again = sweep(scenario, problem, design, [name],
+                  **{**options, "solver": solver.tightened(), "checkpoint": None})
+    tight = again.metrics[name]
+    both = ok & np.isfinite(tight)
+    moved = np.abs(values[both] - tight[both])
+    return replace(found, unsure=int(np.sum(test(values[both]) != test(tight[both]))),
+                   solver_error=float(moved.max()) if moved.size else 0.0)
 
 
 def __getattr__(name: str) -> Any:

@@ -28,6 +28,7 @@ from scipy.stats import qmc
 from dynamics.errors import DynamicsError, ParameterValueError
 from dynamics.model.registry import REGISTRY
 from dynamics.results.files import write_text
+from dynamics.results.labelled import member_differences
 from dynamics.results.report import Report
 from dynamics.run.ensemble import EnsembleResult
 from dynamics.scenarios import Scenario
@@ -105,6 +106,9 @@ class ClaimShare:
         Runs (of the scenario and its variants) that did not finish.
     condition : Condition or None
         The single split of one input that best separates where it holds.
+    unsure : int or None
+        Members decided within the solver's error: the claim's verdict changes when they
+        are solved again at tolerances 100 times tighter (None: not checked).
     """
 
     name: str
@@ -114,6 +118,7 @@ class ClaimShare:
     within: float | None
     failed_runs: int
     condition: Condition | None
+    unsure: int | None = None
 
     @property
     def meets_its_promise(self) -> bool:
@@ -143,6 +148,10 @@ class Robustness(Report):
         The labels of the varied inputs.
     claims : list of ClaimShare
         How often each claim holds.
+    solver_error : (float, float) or None
+        The median and the largest estimated global error of the members' runs (their
+        largest difference from the same runs at tolerances 100 times tighter, relative
+        to each variable's largest magnitude; None: not checked).
     """
 
     scenario: str
@@ -151,15 +160,19 @@ class Robustness(Report):
     seed: int
     inputs: tuple[str, ...]
     claims: list[ClaimShare]
+    solver_error: tuple[float, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "members": self.members, "spread": self.spread,
                 "seed": self.seed, "inputs": list(self.inputs),
                 "claims": [{"name": c.name, "text": c.text, "kind": c.kind,
                             "share": c.share, "within": c.within,
-                            "failed_runs": c.failed_runs,
+                            "failed_runs": c.failed_runs, "unsure": c.unsure,
                             "condition": None if c.condition is None else vars(c.condition)}
-                           for c in self.claims]}
+                           for c in self.claims],
+                "solver_error": (None if self.solver_error is None
+                                 else dict(zip(("median", "max"), self.solver_error,
+                                               strict=True)))}
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"claim": c.name, "kind": c.kind, "share": c.share, "within": c.within,
@@ -176,6 +189,14 @@ class Robustness(Report):
                 lines.append(f"          {c.within:.1%} where its condition holds")
             if c.condition is not None and c.share < 1:
                 lines.append(f"          best single split: {c.condition.text()}")
+            if c.unsure:
+                lines.append(f"          {c.unsure} members decided within the solver's error "
+                             "(their verdict changes at tolerances 100 times tighter)")
+        if self.solver_error is not None:
+            lines.append(f"  solver: every member solved again at tolerances 100 times "
+                         f"tighter; estimated global error median {self.solver_error[0]:.1e}, "
+                         f"largest {self.solver_error[1]:.1e}; "
+                         f"{sum(c.unsure or 0 for c in self.claims)} verdicts change")
         return "\n".join(lines)
 
 
@@ -256,7 +277,8 @@ def _stump(factors: np.ndarray, holds: np.ndarray, names: tuple[str, ...]
 
 def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members: int = 256,
                spread: float = 0.25, seed: int = 0, progress: bool = False,
-               force: bool = False, **options: Any) -> Robustness:
+               force: bool = False, solver_check: bool = True, **options: Any
+               ) -> Robustness:
     """How often each claim of ``scenario`` holds over a neighbourhood of its values (see the
     module docstring).
 
@@ -278,6 +300,10 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     force : bool
         Run it even if its runs would hold more than half of the machine's memory
         (:func:`~dynamics.studies.design.check_size`).
+    solver_check : bool
+        Solve every run again at tolerances 100 times tighter, and report each claim's
+        members whose verdict changes (``ClaimShare.unsure``) and the runs' estimated
+        global error (``Robustness.solver_error``); about three times the work.
     **options
         Those of the ensembles (``solver``).
 
@@ -295,16 +321,31 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
     # every run of every member is held whole (the claims read trajectories)
     held = (1 + len(variants)) * 8 * len(scenario.model().variables) * int(scenario.output)
-    check_size(members, BYTES_PER_MEMBER + held, "a robustness study", force)
+    check_size(members, BYTES_PER_MEMBER + held * (1 + solver_check), "a robustness study",
+               force)
     inputs, factors, values = neighbourhood(scenario, members, spread, seed)
-    with progress_bar(1 + len(variants), unit="ensemble", shown=progress) as step:
+    solver = options.get("solver", scenario.solver)
+    with progress_bar((1 + len(variants)) * (1 + solver_check), unit="ensemble",
+                      shown=progress) as step:
         runs = _runs(scenario, variants, values, step, options)
+        tight = (_runs(scenario, variants, values, step,
+                       {**options, "solver": solver.tightened()}) if solver_check else None)
     labels = tuple(item.label for item in inputs)
     failed = sum(int((~run.ok).sum()) for run in runs.values())
     shares = []
     trial = Runs(runs, values)
+    error = None
+    if tight is not None:
+        names = tuple(dict.fromkeys(v.name for v in scenario.model().variables))
+        gaps = np.concatenate([member_differences(runs[k].values, tight[k].values, names,
+                                                  solver.atol)
+                               [runs[k].ok & tight[k].ok] for k in runs])
+        if gaps.size:
+            error = (float(np.median(gaps)), float(np.max(gaps)))
     for claim in claims:
         holds = np.asarray(claim.holds(trial), dtype=bool)
+        unsure = (None if tight is None else int(np.sum(
+            holds != np.asarray(claim.holds(Runs(tight, values)), dtype=bool))))
         within = None
         if claim.condition is not None:
             label, op, factor = claim.condition
@@ -312,8 +353,8 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
             inside = column >= factor if op == ">=" else column <= factor
             within = float(holds[inside].mean()) if inside.any() else None
         shares.append(ClaimShare(claim.name, claim.text, claim.kind, float(holds.mean()),
-                                 within, failed, _stump(factors, holds, labels)))
-    return Robustness(scenario.name, members, spread, seed, labels, shares)
+                                 within, failed, _stump(factors, holds, labels), unsure))
+    return Robustness(scenario.name, members, spread, seed, labels, shares, error)
 
 
 def _runs(scenario: Scenario, variants: Mapping[str, Any], values: Mapping[str, np.ndarray],
