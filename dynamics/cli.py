@@ -43,14 +43,14 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dynamics.errors import DynamicsError, UnknownNameError
-from dynamics.results.files import is_device
+from dynamics.results.files import fallback, fallen_back, is_device
 
 __all__ = ["main"]
 
@@ -452,7 +452,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> None:
                        resamples=args.resamples, second_order=args.second_order,
                        convergence=args.convergence, force=args.force, executor=executor,
                        checkpoint=args.checkpoint, chunk=chunk_size(args, runs),
-                       progress=executor is not None or args.checkpoint is not None)
+                       progress=(sys.stderr.isatty() or executor is not None
+                                 or args.checkpoint is not None))
     print(f"{args.metric} in {scenario.name}: {result.summary()}")
     record |= result.as_dict()
     _write_json(args.out, record)
@@ -483,7 +484,8 @@ def _cmd_discover(args: argparse.Namespace) -> None:
         result = discover(scenario, problem, args.outcome, n=args.n, seed=args.seed,
                           threshold=args.threshold, force=args.force, executor=executor,
                           checkpoint=args.checkpoint, chunk=chunk_size(args, args.n),
-                          progress=executor is not None or args.checkpoint is not None)
+                          progress=(sys.stderr.isatty() or executor is not None
+                                    or args.checkpoint is not None))
     print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
     if args.out:
         _write_json(args.out, {**_run_provenance(args, scenario), **result.as_dict()})
@@ -704,6 +706,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="balancing", description="Balancing in international relations as coupled ODEs.")
     parser.add_argument("--version", action="version", version=f"balancing {__version__}")
+    parser.add_argument("--fallback", metavar="FOLDER",
+                        help="write an output that cannot be written where asked (a full "
+                             "disk) to FOLDER instead, and exit with status 3")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the shipped scenarios").set_defaults(func=_cmd_list)
     describe = sub.add_parser("describe", help="parameters, equations and sources of a scenario")
@@ -1011,7 +1016,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0, 2 for bad input or a failed write (one line naming the culprit
-        on stderr), 130 when interrupted.
+        on stderr), 3 when every output was written but some to the ``--fallback`` folder
+        instead of where asked (a line each, naming both), 130 when interrupted.
     """
     args = _parser().parse_args(argv)
     # long steps (generating a large model's code) say what they are doing on stderr
@@ -1020,9 +1026,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger = logging.getLogger("dynamics")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    before = len(fallen_back())
     try:
         _check_outputs(args)
-        args.func(args)
+        with fallback(args.fallback) if args.fallback else nullcontext():
+            args.func(args)
+        if len(fallen_back()) > before:
+            return 3  # (each one said so, naming both paths)
     except DynamicsError as error:
         print(f"balancing: error: {error}", file=sys.stderr)
         return 2

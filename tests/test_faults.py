@@ -687,6 +687,66 @@ def test_a_failed_write_is_one_line_naming_the_file(tmp_path, target, reason):
         assert not Path(path).is_file()  # still the device
 
 
+needs_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+
+
+@needs_full
+@pytest.mark.parametrize("kind", ["csv", "npz", "figure"])
+def test_with_a_fallback_a_failed_write_loses_nothing(tmp_path, caplog, kind):
+    """A file that a full disk refuses (a link to /dev/full) is written to the fallback
+    folder instead, byte for byte what a write to a good disk gives, with a warning naming
+    both paths; the target stays the device."""
+    from dynamics.results.files import fallback, fallen_back
+
+    result = load_scenario("hegemonic-rise").with_values(output=5).run()
+    good, full = tmp_path / f"good.{kind}", tmp_path / f"full.{kind}"
+    if kind == "figure":
+        from dynamics.views.plotting import plot_run, save_figure
+        good, full = good.with_suffix(".png"), full.with_suffix(".png")
+        write = lambda path: save_figure(plot_run(result), path)  # noqa: E731
+    else:
+        write = result.to_csv if kind == "csv" else result.save
+    write(good)
+    full.symlink_to("/dev/full")
+    before = len(fallen_back())
+    with caplog.at_level(logging.WARNING, logger="dynamics"), fallback(tmp_path / "fb") as folder:
+        write(full)
+    saved = folder / full.name
+    if kind == "figure":  # (a figure is drawn again: compare its size, not its bytes)
+        assert saved.stat().st_size == pytest.approx(good.stat().st_size, rel=0.01)
+    else:
+        assert saved.read_bytes() == good.read_bytes()
+    assert fallen_back()[before:] == [(full, saved)]
+    assert f"cannot write {full}: No space left on device; written to {saved} instead" \
+        in caplog.text
+    assert full.is_symlink() and not full.resolve().is_file()
+
+
+@needs_full
+def test_the_fallback_of_the_command_line_exits_3(tmp_path, capsys):
+    full = tmp_path / "run.csv"
+    full.symlink_to("/dev/full")
+    assert main(["--fallback", str(tmp_path / "kept"), "run", "richardson-stable", "--out",
+                 str(full)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err == (f"balancing: cannot write {full}: No space left on device; written to "
+                   f"{tmp_path / 'kept' / 'run.csv'} instead")
+    assert (tmp_path / "kept" / "run.csv").read_text().startswith("time,variable,")
+    # without a fallback: one error line, exit 2, and nothing written anywhere
+    assert main(["run", "richardson-stable", "--out", str(full)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_fallback_folder_that_cannot_be_made_is_refused_before_the_work(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["--fallback", str(blocker / "kept"), "run", "richardson-stable"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # (no run)
+    assert captured.err.strip() == (f"balancing: error: cannot make the fallback folder "
+                                    f"{blocker / 'kept'}: Not a directory")
+
+
 # --- resource bounds: a study too large for the machine is refused before any work ----------
 
 def test_a_grid_too_large_for_the_machine_is_refused_before_it_is_built(capsys):

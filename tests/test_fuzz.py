@@ -179,3 +179,28 @@ def test_command_lines_end_in_a_result_or_one_line_error(capsys, monkeypatch, tm
         errors = [line for line in err.splitlines() if line.startswith("balancing: error")
                   or "error:" in line]
         assert len(errors) == 1, err
+
+
+def test_the_reliability_page_states_what_the_code_does():
+    """Every number of docs/reliability.md, read from the code that uses it."""
+    import inspect
+    from pathlib import Path
+
+    from dynamics.data import JUMP_FACTOR
+    from dynamics.run.solver import PACE_CHECK, Solver
+    from dynamics.studies.design import MEMORY_SHARE
+
+    page = " ".join((Path(__file__).parent.parent / "docs" / "reliability.md").read_text()
+                    .split())
+    tighter = inspect.signature(Solver.tightened).parameters["factor"].default
+    budgets = [test._hypothesis_internal_use_settings.max_examples for test in
+               (test_scenario_documents_with_events_are_read_and_run_or_refused,
+                test_command_lines_end_in_a_result_or_one_line_error)]
+    assert MEMORY_SHARE == 0.5 and "more than half of the machine's memory" in page
+    for text in (f"less than {100 * PACE_CHECK:g} % of its span after {100 * PACE_CHECK:g} %",
+                 f"at tolerances {tighter:g} times tighter",
+                 f"more than a factor of {JUMP_FACTOR:g} from one year",
+                 f"an alarm of {LIMIT} seconds",
+                 f"({budgets[0]} scenario documents, {budgets[1]} command lines)",
+                 "exits with status 3", "(-9)"):
+        assert text in page, text

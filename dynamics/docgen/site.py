@@ -208,7 +208,8 @@ HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
          ("Calibrate your own data", "howto/calibrate.md"),
          ("Run a study on a Dask cluster", "howto/dask.md"),
          ("Run the polarity-durability experiment", "howto/durability.md"),
-         ("Evaluate forecasts against baselines", "forecast-evaluation.md"))
+         ("Evaluate forecasts against baselines", "forecast-evaluation.md"),
+         ("Reliability: bad input, faults, interrupted work", "reliability.md"))
 
 
 def mkdocs_config(root: str | Path = ".") -> str:

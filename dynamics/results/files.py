@@ -7,11 +7,18 @@ complete (``os.replace``, atomic on one file system), so an interrupted or faile
 that exists and is not a regular file (``/dev/null``, a pipe) is written in place: it is
 never replaced by a file. A failed write raises :class:`OutputError` naming the file and
 the reason, one line, instead of an ``OSError`` traceback after the work.
+
+Inside ``with fallback(folder):`` (``balancing --fallback FOLDER``) nothing computed is
+lost to a failed write: each file is made in memory first, and one that cannot be written
+where it was asked is written to the folder instead, under the same name, with a warning
+naming both; :func:`fallen_back` lists them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +27,54 @@ from typing import IO, Any
 
 from dynamics.errors import DynamicsError
 
-__all__ = ["OutputError", "replacing", "write_text", "write_netcdf", "is_device"]
+__all__ = ["OutputError", "replacing", "write_text", "write_netcdf", "is_device", "fallback",
+           "fallen_back"]
+
+logger = logging.getLogger("dynamics")
+#: the folder a file that cannot be written goes to (set by :func:`fallback`), and the
+#: (asked, written) paths of those that went there
+_FALLBACK: list[Path] = []
+_FALLEN: list[tuple[Path, Path]] = []
+
+
+@contextlib.contextmanager
+def fallback(folder: str | Path) -> Iterator[Path]:
+    """Within the block, a file that cannot be written where it was asked is written to
+    ``folder`` instead (under its own name), with a warning; nothing computed is lost.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder (made if missing; it must be writable).
+
+    Yields
+    ------
+    Path
+        The folder.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be made or written.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the fallback folder {folder}: "
+                          f"{error.strerror or error}") from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"the fallback folder {folder} is not writable")
+    _FALLBACK.append(folder)
+    try:
+        yield folder
+    finally:
+        _FALLBACK.pop()
+
+
+def fallen_back() -> list[tuple[Path, Path]]:
+    """The files written to the fallback folder so far: (asked, written) paths."""
+    return list(_FALLEN)
 
 
 class OutputError(DynamicsError, OSError):
@@ -50,9 +104,31 @@ def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[
     Raises
     ------
     OutputError
-        Naming the file and the reason it cannot be written.
+        Naming the file and the reason it cannot be written (within :func:`fallback`,
+        only if the fallback folder cannot take it either).
     """
     path = Path(path)
+    if _FALLBACK:
+        # made in memory first, so that a failed write can be made again elsewhere
+        buffer: Any = io.BytesIO() if "b" in mode else io.StringIO(
+            newline=options.get("newline"))
+        yield buffer
+        content = buffer.getvalue()
+        try:
+            _write_whole(path, mode, content, options)
+        except OutputError as error:
+            instead = _FALLBACK[-1] / path.name
+            _write_whole(instead, mode, content, options)
+            _FALLEN.append((path, instead))
+            logger.warning("%s; written to %s instead", error, instead)
+        return
+    with _replacing(path, mode, **options) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _replacing(path: Path, mode: str, **options: Any) -> Iterator[IO[Any]]:
+    """:func:`replacing` without a fallback."""
     if is_device(path) or path.is_dir():  # a device or a pipe: written in place
         try:
             with path.open(mode, **options) as handle:
@@ -76,6 +152,11 @@ def replacing(path: str | Path, mode: str = "w", **options: Any) -> Iterator[IO[
     except BaseException:  # an error of the writer, or Ctrl-C: no partial file
         _remove(temporary)
         raise
+
+
+def _write_whole(path: Path, mode: str, content: Any, options: dict[str, Any]) -> None:
+    with _replacing(path, mode, **options) as handle:
+        handle.write(content)
 
 
 def is_device(path: str | Path) -> bool:
