@@ -521,12 +521,23 @@ def _cmd_robustness(args: argparse.Namespace) -> None:
                             "values instead, then run --write)")
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     target = metadata_file(scenario) if args.write else None  # refused before the work
+    if args.prim:  # an unknown claim, or no PRIM installed: before the work
+        from dynamics.studies.claims import claims_of
+        from dynamics.studies.discovery import require_workbench
+
+        names = [claim.name for claim in claims_of(scenario)]
+        if args.prim not in names:
+            raise UnknownNameError(f"claim of {scenario.name}", args.prim, names)
+        require_workbench()
     result = robustness(scenario, members=args.members, spread=args.spread, seed=args.seed,
                         progress=sys.stderr.isatty(), force=args.force)
+    box = result.prim(args.prim) if args.prim else None
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(json.dumps({**result.as_dict(), **({"prim": box.as_dict()} if box else {})},
+                         indent=2))
     else:
-        print(result.summary())
+        print(result.summary() + (f"\nwhat decides {args.prim!r}, by PRIM:\n"
+                                  + box.summary() if box else ""))
     if target is not None:
         print(f"wrote {write_metadata(target, result)}")
     if args.plot:
@@ -841,6 +852,9 @@ def _parser() -> argparse.ArgumentParser:
     _options(robust, "plot", plot="write a figure of the shares to FILE")
     robust.add_argument("--write", action="store_true",
                         help="record the shares in the scenario file's [robustness] table")
+    robust.add_argument("--prim", metavar="CLAIM",
+                        help="what decides CLAIM: PRIM and CART over the members' inputs "
+                             "(the [discovery] extra)")
     _force_option(robust)
     robust.set_defaults(func=_cmd_robustness)
     ev = sub.add_parser("evaluate", help="a historical scenario's forecasts against "

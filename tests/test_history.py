@@ -14,7 +14,7 @@ from dynamics.calibration import history
 from dynamics.errors import ScenarioError
 from dynamics.scenarios import load_scenario, parse_scenario
 
-HISTORIES = ("europe-1870", "cold-war-1949", "europe-1908")
+HISTORIES = ("europe-1870", "cold-war-1949", "europe-1908", "great-powers-2005")
 
 
 def _cow() -> dict[tuple[str, int], dict[str, str]]:
@@ -163,3 +163,73 @@ def test_europe_1908_has_every_european_state_of_the_record_and_its_stated_proxi
             expected = (0.0 if i == j else 1.0 if linked(BORDERS_1908, a, b)
                         else 0.6 if linked(SEAS_1908, a, b) else 0.3 if b in great else 0.1)
             assert w[i, j] == expected, (a, b)
+
+
+# --- a bloc of states, output as GDP, levels in current dollars (great-powers-2005) --------
+
+def _bank() -> dict[tuple[str, int], float]:
+    text = (resources.files("dynamics.data") / "world-bank-gdp.csv").read_text()
+    return {(r["Country Code"], int(r["Year"])): float(r["Value"])
+            for r in csv.DictReader(text.splitlines())}
+
+
+BANK = _bank()
+
+
+def test_a_bloc_is_the_sum_of_its_members_in_the_record():
+    scenario = load_scenario("great-powers-2005")
+    years, spending, _ = history.observed(scenario)
+    eur = scenario.states.index("EUR")
+    for k, year in enumerate(years):
+        expected = sum(float(COW[(c, int(year))]["milex"]) for c in ("UKG", "FRN", "GMY"))
+        assert spending[k, eur] == pytest.approx(expected / 1e3, rel=1e-12)
+    lines = history.record(scenario, "milex", years)[3]
+    assert set(lines[:, eur]) == {"UKG+FRN+GMY"}
+
+
+def test_output_as_gdp_is_the_trend_of_the_world_banks_current_dollars():
+    """Growth is the slope of log GDP (current US$, 2005-2016) and the initial output the
+    line's value in 2005, in US$ million; EUR is the United Kingdom, France and Germany."""
+    scenario = load_scenario("great-powers-2005")
+    years = np.arange(2005, 2017)
+    codes = {"EUR": ("GBR", "FRA", "DEU")}
+    for i, state in enumerate(scenario.states):
+        gdp = np.array([sum(BANK[(c, int(y))] for c in codes.get(state, (state,)))
+                        for y in years]) / 1e6
+        slope, intercept = np.polyfit(years - 2005, np.log(gdp), 1)
+        assert float(scenario.parameter("growth")[i]) == pytest.approx(slope, rel=1e-5)
+        assert float(scenario.initial["e"][i]) == pytest.approx(np.exp(intercept), rel=1e-5)
+
+
+def test_levels_are_fitted_only_where_output_is_in_current_dollars():
+    from dynamics.calibration.fitting import cow_observations
+    from dynamics.data import SeriesError
+
+    scenario = load_scenario("great-powers-2005")
+    found = cow_observations(scenario, levels=True)
+    china = scenario.states.index("CHN")
+    assert found.values["spending"][3, china] == pytest.approx(
+        float(COW[("CHN", 2008)]["milex"]) / 1e3, rel=1e-12)
+    with pytest.raises(SeriesError, match="need a deflator"):
+        cow_observations(load_scenario("cold-war-1949"), levels=True)
+
+
+def test_china_in_the_record_is_what_the_docs_report():
+    """COW's change of basis in 2005, China's budget growth in 2008 and 2009 (current
+    dollars) and its GDP growth, recomputed here from the shipped files, are those of
+    docs/forecast-evaluation.md's generated block."""
+    from pathlib import Path
+
+    from dynamics.docgen.reference import china_markdown, china_record
+
+    found = china_record()
+    for state in ("CHN", "RUS"):
+        ratio = float(COW[(state, 2005)]["milex"]) / float(COW[(state, 2004)]["milex"])
+        assert found["break"][state] == pytest.approx(ratio, rel=1e-12)
+    for year in (2008, 2009):
+        record = float(COW[("CHN", year)]["milex"]) / float(COW[("CHN", year - 1)]["milex"])
+        output = BANK[("CHN", year)] / BANK[("CHN", year - 1)]
+        assert found["growth"][year]["record"] == pytest.approx(100 * (record - 1), rel=1e-9)
+        assert found["growth"][year]["output"] == pytest.approx(100 * (output - 1), rel=1e-9)
+    root = Path(__file__).resolve().parent.parent
+    assert china_markdown() in (root / "docs" / "forecast-evaluation.md").read_text()

@@ -87,6 +87,22 @@ def _final(name: str, variable: str, state: str, without: str = "") -> float:
     return float(run(name, without)[variable, state][-1])
 
 
+@functools.cache
+def _china_burdens() -> np.ndarray:
+    """China's military burden 2005-2016: COW milex (thousands of current US$) over World
+    Bank GDP (current US$), read from the shipped files here."""
+    import csv
+    from importlib import resources
+
+    cow = (resources.files("dynamics.data") / "cow-nmc-v6.0.csv").read_text()
+    milex = {int(r["year"]): float(r["milex"]) * 1e3 for r in csv.DictReader(cow.splitlines())
+             if r["stateabb"] == "CHN"}
+    bank = (resources.files("dynamics.data") / "world-bank-gdp.csv").read_text()
+    gdp = {int(r["Year"]): float(r["Value"]) for r in csv.DictReader(bank.splitlines())
+           if r["Country Code"] == "CHN"}
+    return np.array([milex[year] / gdp[year] for year in range(2005, 2017)])
+
+
 def _transition_year() -> float:
     found = transition_time(run("power-transition"))
     return math.nan if found is None else found[0]
@@ -232,7 +248,9 @@ CODED: dict[str, dict[str, Callable[[], float]]] = {
                             / _post_cold_war("soft_balancing").share[-1, 0]),
     },
     "power-transition": {
-        "2040s": lambda: _transition_year(),
+        "2030s": lambda: _transition_year(),
+        "1.17 %": lambda: float(_china_burdens().min()),
+        "1.38 %": lambda: float(_china_burdens().max()),
     },
     "europe-1908": {
         "19": lambda: len(load_scenario("europe-1908").states),
@@ -388,7 +406,7 @@ README_ROWS: dict[str, tuple[str, dict[str, Callable[[], float]], str]] = {
                             for k in ("0.016", "0.023", "0.008")}, ""),
     "post-cold-war": ("", {k: _of("post-cold-war", k) for k in ("28 %", "4 %")},
                       "2000 2016 2003"),
-    "power-transition": ("", {"2048": _transition_year}, "2016"),  # the data's year
+    "power-transition": ("", {"2038": _transition_year}, "2016"),  # the data's year
     "europe-1870": ("", {"0.050": lambda: _history("europe-1870").error,
                          "0.081": lambda: _history("europe-1870").persistence}, "1870 1913"),
     "cold-war-1949": ("", {"0.053": lambda: _history("cold-war-1949").error,

@@ -5,16 +5,20 @@ by their Correlates of War abbreviations, or mapped to them in its ``[history]``
 
     [history]
     codes = {GMY = ["GMY", "GFR"]}   # per state, COW abbreviations in order of preference
+    members = {EUR = ["UKG", "FRN", "GMY"]}   # a bloc: the sum of these states' values
     variable = "milex"               # the compared series
     scale = 1e-3                     # from COW units (thousands) to the scenario's unit
     calibration = 5                  # years of each state's spending it is calibrated to
     burden = 0.03                    # the mean burden that fixes the unit of output
     threat_share = 0.5               # the part of spending at rest that answers threat
+    output = "capability"            # or "gdp": output is World Bank GDP in current US$
+    economies = {EUR = ["GBR", "FRA", "DEU"]}   # with "gdp": each state's ISO codes
 
 What the file takes from the data, :func:`derive` recomputes (and a test checks the file
 against it):
 
-- output: each state's economic capability index (the mean, over COW's iron and steel
+- output (``output = "capability"``, the default): each state's economic capability index
+  (the mean, over COW's iron and steel
   production, energy consumption, total and urban population, of its value relative to
   the states' total in the first year: the economic and demographic half of CINC) has a
   log-linear trend; output follows that trend exactly (``growth`` is its slope, the
@@ -23,6 +27,12 @@ against it):
   states' initial spending is that share of their initial output. Spending shares do not
   depend on it, because every equation is then homogeneous of degree one in spending and
   output together.
+- output (``output = "gdp"``, for years from 1960): each state's GDP in current US$ from
+  the World Bank file (the sum of its ``economies``; by default the ISO code that is its
+  name), in the scenario's unit (millions where spending is COW's thousands times
+  ``scale`` 1e-3), with a log-linear trend as above and ``burden`` unused: spending and
+  output are then both in current dollars, so that levels of spending, not only shares,
+  can be fitted without a deflator.
 - spending: each state's observed spending in the first year (0 for a state not yet in
   the system, such as West Germany before 1955).
 - reaction and grievance: each state's spending stands still at the mean of its first
@@ -59,14 +69,17 @@ from dynamics.run.interventions import plan
 from dynamics.run.prepared import prepare
 from dynamics.scenarios import Scenario
 
-__all__ = ["HistoryFit", "Derivation", "observed", "record", "capability_index", "derive",
+__all__ = ["HistoryFit", "Derivation", "observed", "record", "capability_index", "gdp", "derive",
            "fit_history", "CAPABILITY", "DEFAULTS", "collapse_ratio", "spending_shares"]
 
 #: COW's economic and demographic capabilities (the half of CINC that is not military)
 CAPABILITY = ("irst", "pec", "tpop", "upop")
 #: what a [history] table may say, with its defaults
-DEFAULTS: dict[str, Any] = {"codes": {}, "variable": "milex", "scale": 1e-3, "calibration": 5,
-                            "burden": 0.03, "threat_share": 0.5}
+DEFAULTS: dict[str, Any] = {"codes": {}, "members": {}, "variable": "milex", "scale": 1e-3,
+                            "calibration": 5, "burden": 0.03, "threat_share": 0.5,
+                            "output": "capability", "economies": {}}
+#: the output a historical scenario may take
+OUTPUTS = ("capability", "gdp")
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +111,9 @@ def _series(scenario: Scenario, variable: str, years: np.ndarray) -> np.ndarray:
 def record(scenario: Scenario, variable: str, years: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A COW variable per year and state as the file has it. A scenario without a [history]
-    table names its states by their COW abbreviations.
+    table names its states by their COW abbreviations; a bloc of its ``members`` table is
+    the sum of its members' values (missing where any member present is missing; in the
+    system where any member is).
 
     Parameters
     ----------
@@ -114,23 +129,30 @@ def record(scenario: Scenario, variable: str, years: np.ndarray
     (ndarray, ndarray, ndarray, ndarray)
         The values (Y, N; NaN where missing, -9); whether the state is in the system that
         year; the line of the file each value is on (header = 1; 0 where the state is not in
-        the system); and the abbreviation used (the first of the state's codes with a row
-        that year; "" where none).
+        the system; for a bloc, its first member's line that year); and the abbreviation
+        used (the first of the state's codes with a row that year; for a bloc, its members
+        joined by "+"; "" where none).
     """
-    codes = {**DEFAULTS, **scenario.history}["codes"]
+    settings = {**DEFAULTS, **scenario.history}
+    codes, blocs = settings["codes"], settings["members"]
     table = _cow()
     shape = (years.size, len(scenario.states))
     values, lines = np.full(shape, np.nan), np.zeros(shape, dtype=int)
     used = np.full(shape, "", dtype=object)
     for i, state in enumerate(scenario.states):
         for k, year in enumerate(years):
-            for code in codes.get(state, [state]):
-                row = table.get((code, int(year)))
-                if row is not None:
-                    value = float(row[variable])
-                    values[k, i] = value if value >= 0 else np.nan
-                    lines[k, i], used[k, i] = int(row["line"]), code
-                    break
+            rows = ([(code, table.get((code, int(year)))) for code in blocs[state]]
+                    if state in blocs else
+                    [next(((code, table[(code, int(year))]) for code in
+                           codes.get(state, [state]) if (code, int(year)) in table),
+                          (state, None))])
+            found = [(code, row) for code, row in rows if row is not None]
+            if not found:
+                continue
+            parts = [float(row[variable]) for _, row in found]
+            values[k, i] = sum(parts) if min(parts) >= 0 else np.nan
+            lines[k, i] = int(found[0][1]["line"])
+            used[k, i] = "+".join(code for code, _ in found)
     return values, lines > 0, lines, used
 
 
@@ -183,6 +205,37 @@ def capability_index(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
             raise DynamicsError(f"no COW {variable} for the states in {years[0]}")
         parts.append(values / total)
     return years, np.mean(parts, axis=0)
+
+
+def gdp(scenario: Scenario, years: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each state's GDP in current US$ from the shipped World Bank file, in the scenario's
+    unit (US$ million where ``scale`` is 1e-3: COW's thousands times ``scale``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A historical scenario (its ``economies``: each state's ISO codes, summed).
+    years : ndarray, optional
+        The years (default: the span).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The years and the GDP (Y, N).
+    """
+    from dynamics.data import world_bank_gdp
+
+    settings = _settings(scenario)
+    years = _years(scenario) if years is None else years
+    economies = {state: list(settings["economies"].get(state, [state]))
+                 for state in scenario.states}
+    codes = [code for state in scenario.states for code in economies[state]]
+    # US$ billion to the scenario's unit: COW's thousands of dollars times scale
+    unit = 1e6 * settings["scale"]
+    table = np.array([[sum(levels[code] for code in economies[state]) * unit
+                       for state in scenario.states]
+                      for levels in (world_bank_gdp(codes, int(year)) for year in years)])
+    return years, table
 
 
 def _trend(years: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -241,8 +294,11 @@ def derive(scenario: Scenario, through: int | None = None) -> Derivation:
         Growth, initial output and spending, reaction and grievance of every state.
     """
     settings = _settings(scenario)
+    if settings["output"] not in OUTPUTS:
+        raise ScenarioError(f"[history] output must be one of {', '.join(OUTPUTS)}, got "
+                            f"{settings['output']!r}")
     years, spending, _ = observed(scenario)
-    _, index = capability_index(scenario)
+    _, index = (gdp(scenario) if settings["output"] == "gdp" else capability_index(scenario))
     states = scenario.states
     windows: dict[str, tuple[int, int]] = {}
     for i, state in enumerate(states):
@@ -262,8 +318,9 @@ def derive(scenario: Scenario, through: int | None = None) -> Derivation:
     slopes, starts = _trend(years[known], index[known])
     first_window = slice(0, settings["calibration"])
     # the unit of output: the states' spending in the first window is ``burden`` of it
-    scale = np.nansum(np.nanmean(spending[first_window], axis=0)) / (
-        settings["burden"] * starts.sum())
+    # (GDP comes in the scenario's unit already)
+    scale = 1.0 if settings["output"] == "gdp" else np.nansum(
+        np.nanmean(spending[first_window], axis=0)) / (settings["burden"] * starts.sum())
     output = starts * scale
     grievance: dict[str, float] = {}
     reaction: dict[str, float] = {}
@@ -465,9 +522,11 @@ def fit_history(scenario: Scenario, **options: Any) -> HistoryFit:
 
 
 def mapping_of(scenario: Scenario) -> Mapping[str, Sequence[str]]:
-    """Each state's COW abbreviations (its own name unless ``codes`` says otherwise)."""
-    codes = _settings(scenario)["codes"]
-    return {state: list(codes.get(state, [state])) for state in scenario.states}
+    """Each state's COW abbreviations (its own name unless ``codes`` says otherwise; a
+    bloc's members)."""
+    settings = _settings(scenario)
+    return {state: list(settings["members"].get(state, settings["codes"].get(state, [state])))
+            for state in scenario.states}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.calibration.history import record
+from dynamics.calibration.history import DEFAULTS, record
 from dynamics.data import COW_CITATION, COW_FILE, COW_UNITS, SeriesError, read_series
 from dynamics.errors import UnknownNameError
 from dynamics.scenarios import Scenario
@@ -81,8 +81,10 @@ def cow_observations(scenario: Scenario, variables: Sequence[str] = ("milex",),
     years : (int, int), optional
         First and last year (default: the scenario's span).
     levels : bool
-        Spending levels instead of shares: refused, because COW's milex is in current
-        pounds to 1913 and current dollars from 1914 and the package ships no deflator.
+        Spending levels (``spending``, in the scenario's unit) instead of shares: only for a
+        scenario whose output is GDP in current US$ (``[history] output = "gdp"``), over
+        years of current dollars (from 1914), where spending and output are in the same
+        current prices; otherwise refused, because the package ships no deflator.
 
     Returns
     -------
@@ -103,15 +105,18 @@ def cow_observations(scenario: Scenario, variables: Sequence[str] = ("milex",),
         if variable not in COW_SERIES:
             raise UnknownNameError("COW series", variable, COW_SERIES)
         values, present, lines, codes = record(scenario, variable, span)
-        if levels and variable == "milex":
+        nominal = levels and variable == "milex" and (
+            scenario.history.get("output") == "gdp" and first >= 1914)
+        if levels and variable == "milex" and not nominal:
             unit = COW_UNITS["milex"]
             change = [k for k in range(1, span.size) if unit(span[k]) != unit(span[k - 1])]
             where = (f"years {first}-{last} cross the change of currency at line "
                      f"{_line_of(lines, change[0])} ({span[change[0]]}), column 'milex' "
                      f"({unit(first)} to {unit(last)}); " if change else "")
             raise SeriesError(f"{COW_FILE}: {where}spending levels need a deflator and the "
-                              "package ships none: fit shares (cow:milex) or give levels "
-                              "in constant prices in a CSV file")
+                              "package ships none: fit shares (cow:milex), give levels "
+                              "in constant prices in a CSV file, or compare with output in "
+                              "current dollars ([history] output = \"gdp\")")
         missing = np.argwhere(present & np.isnan(values))
         if missing.size:
             k, i = missing[0]
@@ -119,6 +124,9 @@ def cow_observations(scenario: Scenario, variables: Sequence[str] = ("milex",),
                               f"column {variable!r}: missing (-9) inside the window "
                               f"{first}-{last}; choose years the record covers")
         values[~present] = np.nan
+        if nominal:  # current dollars, as the scenario's output
+            out["spending"] = values * float({**DEFAULTS, **scenario.history}["scale"])
+            continue
         out[COW_SERIES[variable]] = _shares(values)
     return Observations(span, out, scenario.states, COW_CITATION)
 

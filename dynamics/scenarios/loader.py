@@ -15,7 +15,8 @@ A scenario file has these tables (only ``[model]`` is required)::
     [robustness]  members, spread, seed, share = {claim = share}, within = {...}: how often
                   the claims of a shipped scenario hold (written by ``balancing robustness
                   NAME --write``)
-    [history]     codes, variable, scale, calibration, burden: how a historical scenario
+    [history]     codes, members, variable, scale, calibration, burden, output,
+                  economies: how a historical scenario
                   (in calendar years) is compared with the Correlates of War record
                   (:mod:`dynamics.calibration.history`)
     [assumptions] "name" = {parameters = {...}, initial = {...}, without = ["mechanism"]}:
@@ -95,7 +96,8 @@ _TABLES = {
     "sources": None,  # free keys
     "robustness": {"members", "spread", "seed", "share", "within"},
     "events": set(FIELDS),
-    "history": {"codes", "variable", "scale", "calibration", "burden", "threat_share"},
+    "history": {"codes", "members", "variable", "scale", "calibration", "burden",
+                "threat_share", "output", "economies"},
     "assumptions": None,  # free keys: the assumptions' names
     "variants": None,  # free keys: the variants' names
     "claims": set(CLAIM_KEYS),
@@ -587,6 +589,13 @@ _TYPES: dict[tuple[str, str], tuple[Any, str]] = {
                               "a whole number"),
     ("history", "codes"): (lambda v: isinstance(v, dict) and all(_texts(c) for c in v.values()),
                            "a table of lists of COW abbreviations per state"),
+    ("history", "members"): (lambda v: isinstance(v, dict) and all(_texts(c) and c
+                                                                 for c in v.values()),
+                             "a table of non-empty lists of COW abbreviations per bloc"),
+    ("history", "output"): (lambda v: v in ("capability", "gdp"), '"capability" or "gdp"'),
+    ("history", "economies"): (lambda v: isinstance(v, dict) and all(_texts(c) and c
+                                                                   for c in v.values()),
+                               "a table of non-empty lists of ISO country codes per state"),
     ("history", "variable"): (lambda v: v in ("milex", "milper", "cinc"),
                               '"milex", "milper" or "cinc"'),
     ("history", "scale"): (lambda v: _number(v) and v > 0, "a positive number"),

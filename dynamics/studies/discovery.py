@@ -177,6 +177,36 @@ class Discovery(Report):
         return {name: (float(limits[0, k]), float(limits[1, k]))
                 for k, name in enumerate(self.problem.names)}
 
+    def pruned(self, alpha: float = 0.05) -> tuple[list[BoxLimit], dict[str, float]]:
+        """The chosen box with only its significant restrictions: those with a quasi-p-value
+        below ``alpha`` at either limit (PRIM's box over many inputs restricts some by
+        chance); the others are widened to their whole range, and the box's coverage,
+        density and mass are counted again over the members.
+
+        Parameters
+        ----------
+        alpha : float
+            The significance level, in (0, 1).
+
+        Returns
+        -------
+        (list of BoxLimit, dict)
+            The kept restrictions; ``coverage``, ``density`` and ``mass`` of the box.
+        """
+        if not 0 < alpha < 1:
+            raise ParameterValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        kept = [r for r in self.restrictions
+                if any(math.isfinite(q) and q < alpha for q in (r.p_low, r.p_high))]
+        inside = np.ones(self.outcome.size, dtype=bool)
+        for r in kept:
+            column = self.design[:, list(self.problem.names).index(r.input)]
+            inside &= (column >= r.low) & (column <= r.high)
+        cases = self.outcome.sum()
+        found = float(self.outcome[inside].sum())
+        return kept, {"coverage": found / cases if cases else math.nan,
+                      "density": found / inside.sum() if inside.any() else math.nan,
+                      "mass": float(inside.mean())}
+
     def select(self, index: int) -> Discovery:
         """The same discovery with box ``index`` of the trajectory chosen."""
         if not 0 <= index < len(self.limits):
@@ -185,6 +215,7 @@ class Discovery(Report):
         return _with_box(self, index)
 
     def as_dict(self) -> dict[str, Any]:
+        kept, measures = self.pruned()
         return {"scenario": self.scenario, "outcome": self.outcome_text,
                 "members": int(self.outcome.size), "failed": self.failed,
                 "cases": int(self.outcome.sum()), "chosen": self.chosen,
@@ -194,6 +225,8 @@ class Discovery(Report):
                              for r in self.restrictions},
                 "cart_first_split": list(self.first_split) if self.first_split else None,
                 "unsure": self.unsure, "solver_error": self.solver_error,
+                "significant": {"box": {r.input: [r.low, r.high] for r in kept},
+                                **measures},
                 "trajectory": {k: v.tolist() for k, v in self.trajectory.items()}}
 
     def rows(self) -> list[dict[str, Any]]:
@@ -216,6 +249,12 @@ class Discovery(Report):
         for r in self.restrictions:
             lines.append(f"  {r.input:24s} {r.low:10.4g} to {r.high:10.4g}  (quasi-p "
                          f"{_p_text(r.p_low)}, {_p_text(r.p_high)})")
+        kept, measures = self.pruned()
+        if kept and len(kept) < len(self.restrictions):
+            lines.append(f"  its restrictions with a quasi-p below 0.05 alone: coverage "
+                         f"{measures['coverage']:.3f}, density {measures['density']:.3f}, "
+                         f"mass {measures['mass']:.3f}")
+            lines.extend(f"    {r.input:22s} {r.low:10.4g} to {r.high:10.4g}" for r in kept)
         if self.first_split:
             lines.append(f"  CART's first split: {self.first_split[0]} at "
                          f"{self.first_split[1]:.4g}")
@@ -233,14 +272,15 @@ def _p_text(value: float) -> str:
 
 def _workbench():
     """EMA Workbench's PRIM and CART (the [discovery] extra), imported quietly."""
-    _require_workbench()
+    require_workbench()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its optional parallel back ends announce themselves
         from ema_workbench.analysis import cart, prim
     return prim, cart
 
 
-def _require_workbench() -> None:
+def require_workbench() -> None:
+    """Raise, naming the ``[discovery]`` extra, where EMA Workbench is not installed."""
     require("discovery", "scenario discovery (PRIM and CART)", "ema_workbench", "sklearn",
             "pandas")
 
@@ -387,7 +427,7 @@ def discover(scenario: Scenario, problem: Problem, outcome: str, n: int = 1000, 
     """
     name, test, text = parse_outcome(outcome)
     _check_box(threshold, mass_min)
-    _require_workbench()  # before the sweep, not after it
+    require_workbench()  # before the sweep, not after it
     design = latin_hypercube(problem, n, seed=seed, force=force)
     swept: SweepResult = sweep(scenario, problem, design, [name], **options)
     ok = np.array([str(s) == Status.SUCCESS.value for s in swept.status])

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
 
-from dynamics.errors import DynamicsError, ParameterValueError
+from dynamics.errors import DynamicsError, ParameterValueError, UnknownNameError
 from dynamics.model.registry import REGISTRY
 from dynamics.results.files import write_text
 from dynamics.results.labelled import member_differences
@@ -33,7 +33,14 @@ from dynamics.results.report import Report
 from dynamics.run.ensemble import EnsembleResult
 from dynamics.scenarios import Scenario
 from dynamics.studies.claims import Claim, Runs, claims_of
-from dynamics.studies.design import BYTES_PER_MEMBER, check_size, progress_bar, run_values
+from dynamics.studies.design import (
+    BYTES_PER_MEMBER,
+    Problem,
+    check_size,
+    progress_bar,
+    run_values,
+)
+from dynamics.studies.discovery import Discovery, discover_of
 
 __all__ = ["Input", "Condition", "ClaimShare", "Robustness", "robustness", "at_values",
            "free_inputs", "metadata_block", "metadata_file", "write_metadata", "neighbourhood",
@@ -152,6 +159,12 @@ class Robustness(Report):
         The median and the largest estimated global error of the members' runs (their
         largest difference from the same runs at tolerances 100 times tighter, relative
         to each variable's largest magnitude; None: not checked).
+    factors : ndarray or None
+        Each member's factor on each input's value (members, inputs), for :meth:`prim`.
+    bounds : tuple of (float, float)
+        The range each input's factor was drawn over.
+    verdicts : dict
+        Per claim, whether it holds in each member.
     """
 
     scenario: str
@@ -161,6 +174,45 @@ class Robustness(Report):
     inputs: tuple[str, ...]
     claims: list[ClaimShare]
     solver_error: tuple[float, float] | None = None
+    factors: np.ndarray | None = field(default=None, repr=False, compare=False)
+    bounds: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
+    verdicts: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def prim(self, claim: str, threshold: float = 0.8, mass_min: float = 0.05,
+             where: str = "rarer") -> Discovery:
+        """What decides a claim: PRIM (and CART's first split) over the members' factors,
+        the outcome being where the claim holds, or where it fails (the ``[discovery]``
+        extra).
+
+        Parameters
+        ----------
+        claim : str
+            The claim's name.
+        where : str
+            ``"holds"``, ``"fails"``, or ``"rarer"`` (default): whichever of the two happens
+            in fewer members, the region PRIM can find.
+        threshold : float
+            The density PRIM aims for, in (0, 1].
+        mass_min : float
+            The smallest box, as a share of the members, in (0, 1).
+
+        Returns
+        -------
+        Discovery
+            The box of factors (on each input's value) where the claim holds most densely.
+        """
+        if claim not in self.verdicts or self.factors is None:
+            raise UnknownNameError("claim", claim, tuple(self.verdicts))
+        if where not in ("holds", "fails", "rarer"):
+            raise UnknownNameError("outcome of a claim", where, ("holds", "fails", "rarer"))
+        holds = self.verdicts[claim]
+        if where == "rarer":
+            where = "holds" if holds.mean() <= 0.5 else "fails"
+        problem = Problem(self.inputs, self.bounds)
+        return discover_of(problem, self.factors, holds if where == "holds" else ~holds,
+                           outcome_text=f"claim {claim!r} {where} (inputs as factors on the "
+                                        "scenario's values)",
+                           threshold=threshold, mass_min=mass_min, scenario=self.scenario)
 
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "members": self.members, "spread": self.spread,
@@ -334,6 +386,7 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     failed = sum(int((~run.ok).sum()) for run in runs.values())
     shares = []
     trial = Runs(runs, values)
+    verdicts: dict[str, np.ndarray] = {}
     error = None
     if tight is not None:
         names = tuple(dict.fromkeys(v.name for v in scenario.model().variables))
@@ -344,6 +397,7 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
             error = (float(np.median(gaps)), float(np.max(gaps)))
     for claim in claims:
         holds = np.asarray(claim.holds(trial), dtype=bool)
+        verdicts[claim.name] = holds
         unsure = (None if tight is None else int(np.sum(
             holds != np.asarray(claim.holds(Runs(tight, values)), dtype=bool))))
         within = None
@@ -354,7 +408,11 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
             within = float(holds[inside].mean()) if inside.any() else None
         shares.append(ClaimShare(claim.name, claim.text, claim.kind, float(holds.mean()),
                                  within, failed, _stump(factors, holds, labels), unsure))
-    return Robustness(scenario.name, members, spread, seed, labels, shares, error)
+    bounds = tuple((item.uncertain[0] / item.value, item.uncertain[1] / item.value)
+                   if item.uncertain is not None else (1 - spread, 1 + spread)
+                   for item in inputs)
+    return Robustness(scenario.name, members, spread, seed, labels, shares, error, factors,
+                      bounds, verdicts)
 
 
 def _runs(scenario: Scenario, variants: Mapping[str, Any], values: Mapping[str, np.ndarray],

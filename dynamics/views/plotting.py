@@ -18,6 +18,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
+from matplotlib.ticker import MaxNLocator
 
 from dynamics.errors import require
 from dynamics.results.files import is_device, replacing
@@ -737,6 +738,7 @@ def plot_evaluation(evaluation) -> plt.Figure:
                     label="record")
             ax.set_title(state, pad=2)
             ax.set_ylim(bottom=0)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # calendar years
         for ax in axes[-1]:
             ax.set_xlabel("year")
         for ax in axes[:, 0]:
