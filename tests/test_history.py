@@ -5,6 +5,7 @@ error the README reports."""
 from __future__ import annotations
 
 import csv
+import math
 from importlib import resources
 
 import numpy as np
@@ -14,7 +15,8 @@ from dynamics.calibration import history
 from dynamics.errors import ScenarioError
 from dynamics.scenarios import load_scenario, parse_scenario
 
-HISTORIES = ("europe-1870", "cold-war-1949", "europe-1908", "great-powers-2005")
+HISTORIES = ("europe-1870", "cold-war-1949", "cold-war-1949-economic-collapse", "europe-1908",
+             "great-powers-2005")
 
 
 def _cow() -> dict[tuple[str, int], dict[str, str]]:
@@ -233,3 +235,43 @@ def test_china_in_the_record_is_what_the_docs_report():
         assert found["growth"][year]["output"] == pytest.approx(100 * (output - 1), rel=1e-9)
     root = Path(__file__).resolve().parent.parent
     assert china_markdown() in (root / "docs" / "forecast-evaluation.md").read_text()
+
+
+def test_the_collapse_as_a_change_of_economy_is_the_trend_after_the_break():
+    """cold-war-1949-economic-collapse: Russia's growth before 1991 is the slope of its
+    capability index over 1949-1990, and at the collapse its output moves to the line
+    fitted on 1991-2016 (in the file's unit: its 1949 output over the first line's 1949
+    value) with that line's slope."""
+    scenario = load_scenario("cold-war-1949-economic-collapse")
+    years, index = history.capability_index(scenario)
+    column = index[:, scenario.states.index("RUS")]
+    before, after = years < 1991, years >= 1991
+    slope, intercept = np.polyfit(years[before] - 1949, np.log(column[before]), 1)
+    late_slope, late_intercept = np.polyfit(years[after] - 1949, np.log(column[after]), 1)
+    growth = scenario.parameter("growth")[scenario.states.index("RUS")]
+    assert float(growth) == pytest.approx(slope, rel=1e-5)
+    unit = float(scenario.initial["e"][scenario.states.index("RUS")]) / math.exp(intercept)
+    collapse = next(e for e in scenario.events if e.name == "Soviet collapse")
+    assert float(collapse.set["growth.RUS"]) == pytest.approx(late_slope, rel=1e-5)
+    assert float(collapse.set["e.RUS"]) == pytest.approx(
+        unit * math.exp(late_intercept + late_slope * (1991 - 1949)), rel=1e-5)
+    assert not collapse.scale  # nothing cut: spending answers through the model
+
+
+def test_the_economic_collapse_alone_does_not_give_the_unipolar_moment():
+    """docs/forecast-evaluation.md: with the Soviet economy's own growth the years
+    1949-1990 come closer to the record, but without the imposed cut the United States'
+    share of the six's spending in 1992 stays below one half, and Russia's above its
+    share under the cut."""
+    imposed = history.fit_history(load_scenario("cold-war-1949"))
+    economy = history.fit_history(load_scenario("cold-war-1949-economic-collapse"))
+    early = imposed.years <= 1990
+    k = list(imposed.years).index(1992)
+    usa, rus = imposed.states.index("USA"), imposed.states.index("RUS")
+
+    def error(found):
+        return np.abs(found.simulated[early] - found.observed[early]).mean()
+
+    assert error(economy) < error(imposed)
+    assert economy.simulated[k, usa] < 0.5 < imposed.simulated[k, usa]
+    assert economy.simulated[k, rus] > imposed.simulated[k, rus]

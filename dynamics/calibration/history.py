@@ -13,6 +13,7 @@ by their Correlates of War abbreviations, or mapped to them in its ``[history]``
     threat_share = 0.5               # the part of spending at rest that answers threat
     output = "capability"            # or "gdp": output is World Bank GDP in current US$
     economies = {EUR = ["GBR", "FRA", "DEU"]}   # with "gdp": each state's ISO codes
+    breaks = {RUS = 1991}            # a state whose economy changes course that year
 
 What the file takes from the data, :func:`derive` recomputes (and a test checks the file
 against it):
@@ -33,6 +34,11 @@ against it):
   ``scale`` 1e-3), with a log-linear trend as above and ``burden`` unused: spending and
   output are then both in current dollars, so that levels of spending, not only shares,
   can be fitted without a deflator.
+- a break (``breaks = {RUS = 1991}``): that state's trend of output is fitted on the years
+  before the break year only, and again on the years from it; the scenario's intervention
+  at the break sets its output to the second line's value then and its growth to the
+  second line's slope (:attr:`Derivation.breaks`): the collapse as a change of the
+  economy's level and course, with spending left to answer it through the model.
 - spending: each state's observed spending in the first year (0 for a state not yet in
   the system, such as West Germany before 1955).
 - reaction and grievance: each state's spending stands still at the mean of its first
@@ -77,7 +83,7 @@ CAPABILITY = ("irst", "pec", "tpop", "upop")
 #: what a [history] table may say, with its defaults
 DEFAULTS: dict[str, Any] = {"codes": {}, "members": {}, "variable": "milex", "scale": 1e-3,
                             "calibration": 5, "burden": 0.03, "threat_share": 0.5,
-                            "output": "capability", "economies": {}}
+                            "output": "capability", "economies": {}, "breaks": {}}
 #: the output a historical scenario may take
 OUTPUTS = ("capability", "gdp")
 
@@ -266,6 +272,9 @@ class Derivation:
         Each state's grievance g and reaction k.
     windows : dict
         The years each state's reaction and grievance are calibrated on.
+    breaks : dict
+        For a state whose economy breaks (``[history] breaks``): the year, its output then
+        on the trend fitted from that year (in the scenario's unit), and that trend's slope.
     """
 
     growth: dict[str, float]
@@ -274,6 +283,7 @@ class Derivation:
     grievance: dict[str, float]
     reaction: dict[str, float]
     windows: dict[str, tuple[int, int]]
+    breaks: dict[str, tuple[int, float, float]] = field(default_factory=dict)
 
 
 def derive(scenario: Scenario, through: int | None = None) -> Derivation:
@@ -315,7 +325,23 @@ def derive(scenario: Scenario, through: int | None = None) -> Derivation:
                                     f"{through}, the last year the derivation may read")
             windows[state] = (windows[state][0], min(windows[state][1], int(through)))
     known = years <= (years[-1] if through is None else through)
-    slopes, starts = _trend(years[known], index[known])
+    unknown = {state: year for state, year in settings["breaks"].items() if state not in states}
+    if unknown:
+        raise ScenarioError(f"[history] breaks names {', '.join(unknown)}, not a state of "
+                            f"{scenario.name}")
+    before = np.ones(index.shape, dtype=bool)
+    for state, year in settings["breaks"].items():
+        before[years >= year, states.index(state)] = False  # the trend up to the break
+    slopes, starts = _trend(years[known], np.where(before, index, np.nan)[known])
+    after: dict[str, tuple[int, float, float]] = {}
+    for state, year in settings["breaks"].items():
+        i, kept = states.index(state), known & (years >= year)
+        if kept.sum() < 2:
+            continue  # (a forecast made before the break: nothing after it to fit)
+        slope, start = _trend(years[kept], index[kept][:, [i]])
+        # the second line's value at the break year, from its value at its first year
+        after[state] = (int(year), float(start[0] * math.exp(
+            slope[0] * (year - years[kept][0]))), float(slope[0]))
     first_window = slice(0, settings["calibration"])
     # the unit of output: the states' spending in the first window is ``burden`` of it
     # (GDP comes in the scenario's unit already)
@@ -351,7 +377,9 @@ def derive(scenario: Scenario, through: int | None = None) -> Derivation:
     m0 = np.nan_to_num(spending[0])
     return Derivation(dict(zip(states, slopes.tolist(), strict=True)),
                    dict(zip(states, output.tolist(), strict=True)),
-                   dict(zip(states, m0.tolist(), strict=True)), grievance, reaction, windows)
+                   dict(zip(states, m0.tolist(), strict=True)), grievance, reaction, windows,
+                   {state: (year, level * scale, slope)
+                    for state, (year, level, slope) in after.items()})
 
 
 def _rate(scenario: Scenario, window: tuple, i: int, reaction: float) -> float:

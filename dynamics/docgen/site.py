@@ -209,7 +209,7 @@ HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
          ("Run a study on a Dask cluster", "howto/dask.md"),
          ("Run the polarity-durability experiment", "howto/durability.md"),
          ("Evaluate forecasts against baselines", "forecast-evaluation.md"),
-         ("Reliability: bad input, faults, interrupted work", "reliability.md"))
+         ("Reliability, bad input and interrupted work", "reliability.md"))
 
 
 def mkdocs_config(root: str | Path = ".") -> str:

@@ -16,7 +16,7 @@ A scenario file has these tables (only ``[model]`` is required)::
                   the claims of a shipped scenario hold (written by ``balancing robustness
                   NAME --write``)
     [history]     codes, members, variable, scale, calibration, burden, output,
-                  economies: how a historical scenario
+                  economies, breaks: how a historical scenario
                   (in calendar years) is compared with the Correlates of War record
                   (:mod:`dynamics.calibration.history`)
     [assumptions] "name" = {parameters = {...}, initial = {...}, without = ["mechanism"]}:
@@ -97,7 +97,7 @@ _TABLES = {
     "robustness": {"members", "spread", "seed", "share", "within"},
     "events": set(FIELDS),
     "history": {"codes", "members", "variable", "scale", "calibration", "burden",
-                "threat_share", "output", "economies"},
+                "threat_share", "output", "economies", "breaks"},
     "assumptions": None,  # free keys: the assumptions' names
     "variants": None,  # free keys: the variants' names
     "claims": set(CLAIM_KEYS),
@@ -593,6 +593,9 @@ _TYPES: dict[tuple[str, str], tuple[Any, str]] = {
                                                                  for c in v.values()),
                              "a table of non-empty lists of COW abbreviations per bloc"),
     ("history", "output"): (lambda v: v in ("capability", "gdp"), '"capability" or "gdp"'),
+    ("history", "breaks"): (lambda v: isinstance(v, dict) and all(
+        isinstance(y, int) and not isinstance(y, bool) for y in v.values()),
+                            "a table of years (whole numbers) per state"),
     ("history", "economies"): (lambda v: isinstance(v, dict) and all(_texts(c) and c
                                                                    for c in v.values()),
                                "a table of non-empty lists of ISO country codes per state"),

@@ -127,6 +127,8 @@ def scenario_schema() -> dict[str, Any]:
         "history": _table({"codes": {"type": "object", "additionalProperties": _STRINGS},
                            "members": {"type": "object", "additionalProperties": _STRINGS},
                            "output": {"enum": ["capability", "gdp"]},
+                           "breaks": {"type": "object",
+                                      "additionalProperties": {"type": "integer"}},
                            "economies": {"type": "object", "additionalProperties": _STRINGS},
                            "variable": {"enum": ["milex", "milper", "cinc"]},
                            "scale": {"type": "number", "exclusiveMinimum": 0},

@@ -363,7 +363,8 @@ def _history_figure(name: str, counterfactual: str, label: str) -> Figure:
 
 
 #: the historical scenarios whose forecasts are evaluated (README, docs/forecast-evaluation.md)
-EVALUATIONS = ("europe-1870", "cold-war-1949", "europe-1908", "great-powers-2005")
+EVALUATIONS = ("europe-1870", "cold-war-1949", "cold-war-1949-economic-collapse", "europe-1908",
+               "great-powers-2005")
 
 
 def _evaluation_figure(name: str) -> Figure:
