@@ -335,13 +335,13 @@ def derive(scenario: Scenario, through: int | None = None) -> Derivation:
     slopes, starts = _trend(years[known], np.where(before, index, np.nan)[known])
     after: dict[str, tuple[int, float, float]] = {}
     for state, year in settings["breaks"].items():
-        i, kept = states.index(state), known & (years >= year)
+        column, kept = states.index(state), known & (years >= year)
         if kept.sum() < 2:
             continue  # (a forecast made before the break: nothing after it to fit)
-        slope, start = _trend(years[kept], index[kept][:, [i]])
+        late_slope, late_start = _trend(years[kept], index[kept][:, [column]])
         # the second line's value at the break year, from its value at its first year
-        after[state] = (int(year), float(start[0] * math.exp(
-            slope[0] * (year - years[kept][0]))), float(slope[0]))
+        after[state] = (int(year), float(late_start[0] * math.exp(
+            late_slope[0] * (year - years[kept][0]))), float(late_slope[0]))
     first_window = slice(0, settings["calibration"])
     # the unit of output: the states' spending in the first window is ``burden`` of it
     # (GDP comes in the scenario's unit already)
