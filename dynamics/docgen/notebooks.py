@@ -23,9 +23,10 @@ __all__ = ["digest", "package_digest", "executed", "use_executed"]
 
 #: the package whose source decides whether a notebook's outputs are still current
 PACKAGE = Path(__file__).resolve().parents[1]
-#: the longest a cell may run (seconds; the longest cell, notebook 08's sampler, takes a
-#: fraction of it): a kernel that hangs is stopped instead of waited on
-CELL_TIMEOUT = 900
+#: the longest a cell may run (seconds; the longest cell, notebook 08's sampler, takes
+#: under a minute on 2 cores): a kernel that hangs (seen once in a local build: both the
+#: kernel and the client idle) is stopped and the notebook run again in a fresh one
+CELL_TIMEOUT = 300
 #: executions of a notebook whose kernel hangs before the build fails: an idle kernel that
 #: dropped an execute request (intermittent, ipykernel#1554) is replaced by a fresh one
 ATTEMPTS = 2

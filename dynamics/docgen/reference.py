@@ -486,7 +486,8 @@ def china_markdown() -> str:
         "The record's growth in current dollars includes the yuan's rise against the dollar "
         "in 2008; the seed's figures are the official budget in yuan. The fitted model "
         "follows the trend of the record, not its year-to-year changes; the model as "
-        "shipped starts China's spending at rest, and grows it with its output only.",
+        "shipped starts China's spending at rest at its 2005-2009 mean, so that its "
+        "spending lags its output.",
         "",
         f"`power-transition` takes its grievances from the same record: each power's "
         f"2016 spending grows at the rate of its output plus the trend of its burden over "
