@@ -460,8 +460,12 @@ def china_markdown() -> str:
         f"| {year} | {g[year]['record']:.1f} % | {g[year]['output']:.1f} % | "
         f"{g[year]['fitted']:.1f} % | {g[year]['shipped']:.1f} % | {g[year]['seed']:.1f} % |"
         for year in g)
-    estimates = ", ".join(f"{name} {value:.4g}" for name, value in found["fit"].estimates.items()
-                          if name.endswith(".CHN"))
+    fitted = found["fit"]
+    estimates = ", ".join(f"{name} {value:.4g} (standard error {fitted.stderr[name]:.2g})"
+                          for name, value in fitted.estimates.items() if name.endswith(".CHN"))
+    # the powers with a coefficient the fit reports as not identified
+    unpinned = sorted({name.strip().split(".")[-1] for line in fitted.identifiability
+                       for name in line.split(":")[0].split(",")})
     year, _, _ = found["overtake"]
     box = " and ".join(f"{name} between {low:.2f} and {high:.2f} times its value"
                        for name, (low, high) in found["box"].items())
@@ -477,8 +481,12 @@ def china_markdown() -> str:
         f"Fitted to the levels of the six powers' spending over 2005-2016 (both spending and "
         f"output in current dollars, so no deflator is needed; unknowns "
         f"{', '.join(CHINA_FIT)}, log-likelihood {found['loglik']:.1f}), the model gives "
-        f"China's own coefficients {estimates}. China's budget growth over the year "
-        f"before:", "",
+        f"China's own coefficients {estimates}"
+        + (f"; for {', '.join(unpinned)} the record does not pin both (a combination "
+           f"only, or one on its bound: `balancing calibrate scenario great-powers-2005 "
+           f"--data cow:milex --levels --fit 'grievance.*' --fit 'reaction.*'` says which)"
+           if unpinned else "")
+        + ". China's budget growth over the year before:", "",
         "| year | record (COW, current US$) | China's GDP (World Bank, current US$) | "
         "model fitted 2005-2016 | model as shipped (calibrated 2005-2009) | seed (official "
         "budget, yuan) |",
