@@ -162,3 +162,24 @@ def test_no_historical_scenario_claims_the_fit_the_evaluation_does_not_support()
     for name in list_scenarios():
         scenario = load_scenario(name)
         assert all(claim.test != "beats_persistence" for claim in scenario.claims), name
+
+
+def test_a_break_is_fitted_only_on_the_years_the_origin_knows():
+    """Out of sample, the output and growth the collapse sets come from the years 1991 to
+    the origin (recomputed here by a line through Russia's capability index), never from
+    the later record; with one year after the break known, the change of output waits."""
+    from dynamics.calibration.evaluation import recalibrated
+    from dynamics.calibration.history import capability_index
+
+    scenario = load_scenario("cold-war-1949-economic-collapse")
+    found = recalibrated(scenario, 1996)
+    collapse = next(e for e in found.events if e.name == "Soviet collapse")
+    years, index = capability_index(scenario)
+    kept = (years >= 1991) & (years <= 1996)
+    slope = np.polyfit(years[kept], np.log(index[kept, scenario.states.index("RUS")]), 1)[0]
+    assert collapse.set["growth.RUS"] == pytest.approx(slope, rel=1e-9)
+    assert collapse.set["growth.RUS"] != pytest.approx(
+        next(e for e in scenario.events if e.name == "Soviet collapse").set["growth.RUS"])
+    early = next(e for e in recalibrated(scenario, 1991).events if e.name == "Soviet collapse")
+    assert "e.RUS" not in early.set and "growth.RUS" not in early.set
+    assert "proximity.GMY.RUS" in early.set  # the withdrawal still happens

@@ -115,7 +115,9 @@ def recalibrated(scenario: Scenario, origin: int) -> Scenario:
     Scenario
         The scenario with growth, initial output and spending, reaction and grievance
         derived again (a state that enters by a dated event takes its reaction and
-        grievance there, as in the shipped files).
+        grievance there, as in the shipped files), and the output and growth its event at
+        a break sets fitted on the years from the break to ``origin`` (the break's change
+        of output dropped where fewer than two such years are known).
     """
     first = int(round(scenario.t_span[0]))
     history = {**DEFAULTS, **scenario.history, "calibration": int(origin) - first + 1}
@@ -126,8 +128,13 @@ def recalibrated(scenario: Scenario, origin: int) -> Scenario:
     states = scenario.states
     own = {f"{name}.{state}": getattr(found, name)[state]
            for name in ("reaction", "grievance") for state in states}
-    events = tuple(replace(event, set={k: own.get(k, v) for k, v in event.set.items()})
-                   if event.at is not None else event for event in known)
+    for state, (_, level, slope) in found.breaks.items():
+        own.update({f"e.{state}": level, f"growth.{state}": slope})
+    unknown = {f"{name}.{state}" for state in history["breaks"] if state not in found.breaks
+               for name in ("e", "growth")}  # (a break too recent to fit a line after it)
+    events = tuple(event for event in (
+        replace(event, set={k: own.get(k, v) for k, v in event.set.items() if k not in unknown})
+        if event.at is not None else event for event in known) if event.set or event.scale)
     entering = {k for event in events for k in event.set if k in own}
     parameters = {name: {s: getattr(found, name)[s] for s in states
                          if f"{name}.{s}" not in entering}
