@@ -206,20 +206,31 @@ def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
 
     Parameters
     ----------
-    model, params, initial : as for :func:`~dynamics.simulate`; ``initial`` fixes the held
-        variables (output without the economy, cohesion without alliances).
-    region : lower and upper bound of every dynamic variable (default: the admissible
-        domain, see :meth:`FixedSystem.default_region`).
-    starts : number of quasi-random starts (scrambled Sobol points; rounded up to a power
-        of two), plus the simulation start.
-    seed : seed of the Sobol scrambling (results are reproducible).
-    inside : keep only equilibria inside ``region`` (with 1e-9 slack).
-    progress : called once per start tried (a progress bar's step).
+    model : Model
+        The assembled model.
+    params : mapping, optional
+        Parameter values by registry name, as for :func:`~dynamics.simulate`.
+    initial : mapping, optional
+        Initial values, as for :func:`~dynamics.simulate`: they fix the held variables
+        (output without the economy, cohesion without alliances).
+    region : array_like, optional
+        The lower and upper bound of every dynamic variable (n_variables x 2; default: the
+        admissible domain, see :meth:`FixedSystem.default_region`).
+    starts : int
+        The number of quasi-random starts (scrambled Sobol points; rounded up to a power
+        of two), besides the simulation's start.
+    seed : int
+        The seed of the Sobol scrambling (results are reproducible).
+    inside : bool
+        Keep only equilibria inside ``region`` (with 1e-9 slack).
+    progress : callable, optional
+        Called once per start tried (a progress bar's step).
 
     Returns
     -------
-    list of :class:`Equilibrium`, sorted by spending, each with scaled residual below
-    ``RESIDUAL_TOLERANCE`` and distinct from the others.
+    list of Equilibrium
+        Sorted by spending, each with scaled residual below ``RESIDUAL_TOLERANCE`` and
+        distinct from the others.
 
     Notes
     -----

@@ -47,24 +47,33 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
 
     Parameters
     ----------
-    model : the assembled :class:`~dynamics.Model`.
-    params : parameter values by registry name (see ``dynamics.REGISTRY``); the others
-        take their defaults. Scalars apply to every state; per-state values may be a
-        sequence of length N or a mapping from state name. A leading member axis
-        (``(M,)`` scalar, ``(M, N)`` or ``(M, 1)`` per state) makes an ensemble.
-    t_span : (start, end) in years.
-    initial : initial values by variable (``m``, ``e``, ``theta``, ``c``, ``v``); default
-        output 1, spending 3 % of output, cohesion 0, effort 0, perceived threat equal
-        to the actual threat at the start.
-    output : number of evenly spaced output times, or the times themselves, or None for
+    model : Model
+        The assembled :class:`~dynamics.Model`.
+    params : mapping, optional
+        Parameter values by registry name (see ``dynamics.REGISTRY``); the others take
+        their defaults. Scalars apply to every state; per-state values may be a sequence of
+        length N or a mapping from state name. A leading member axis (``(M,)`` scalar,
+        ``(M, N)`` or ``(M, 1)`` per state) makes an ensemble.
+    t_span : (float, float)
+        Start and end, in years.
+    initial : mapping, optional
+        Initial values by variable (``m``, ``e``, ``theta``, ``c``, ``v``); by default
+        output 1, spending 3 % of output, cohesion 0, effort 0, perceived threat equal to
+        the actual threat at the start.
+    output : int, sequence of float or None
+        The number of evenly spaced output times, or the times themselves, or None for
         the solver's own steps.
-    solver : the :class:`Solver` options (or a method name).
-    events : the terminal :class:`Events`.
-    interventions : dated and triggered changes (:class:`~dynamics.Intervention`); a date
-        or size given as an array (one per member) makes an ensemble.
-    error_estimate : solve again at tolerances 100 times tighter (``Solver.tightened``)
-        and store the largest difference, relative to each variable's largest magnitude,
-        as an estimate of the global error (``Result.global_error``, per member
+    solver : Solver or str
+        The :class:`Solver` options (or a method name).
+    events : Events
+        The terminal :class:`Events`.
+    interventions : sequence of Intervention
+        Dated and triggered changes (:class:`~dynamics.Intervention`); a date or size
+        given as an array (one per member) makes an ensemble.
+    error_estimate : bool
+        Solve again at tolerances 100 times tighter (``Solver.tightened``) and store the
+        largest difference, relative to each variable's largest magnitude, as an estimate
+        of the global error (``Result.global_error``, per member
         ``EnsembleResult.global_error``); the run costs about three times as much.
 
     Returns
