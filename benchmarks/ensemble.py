@@ -113,28 +113,42 @@ def lanes_from(members: int):
         kernel.LANE_MIN = saved
 
 
-def lanes_rate(model: Model, params: dict, general: bool = False):
+def lanes_rate(model: Model, params: dict, general: bool = False, hoist: bool = True):
     """The lanes' rate of the first member's values (compiled as the ensembles compile it:
-    the power of an exponent that is 1 in every member is its base, unless ``general``),
-    a buffer that it reads and writes for ``LANES`` copies of that member (states, rates,
-    inputs), and where the rates begin in it."""
+    the power of an exponent that is 1 in every member is its base, unless ``general``;
+    its member constants hoisted unless not ``hoist``), a buffer that it reads and writes
+    for ``LANES`` copies of that member (states, rates, inputs and constants), and where
+    the rates begin in it."""
     from dynamics.run.kernel.body import LANES
 
     compiled = compile_model(model, "unrolled")
     y0, p = (a[0] for a in inputs(model, params, 1))
     unit = frozenset() if general else kernel.unit_exponents(compiled, p)
-    rate = kernel.lanes_rate(compiled, unit)
+    rate, wide = kernel.lanes_rate(compiled, unit, hoist)
     buffer = np.concatenate([np.repeat(y0, LANES), np.zeros(y0.size * LANES),
-                             np.repeat(p, LANES)])
+                             np.repeat(wide(p[None])[0], LANES)])
     return rate, buffer, y0.size * LANES
 
 
+@contextlib.contextmanager
+def hoisting(hoist: bool):
+    """Members side by side compute their constants once (``hoist``) or at every
+    evaluation, for a while."""
+    saved = kernel.HOIST
+    kernel.HOIST = hoist
+    try:
+        yield
+    finally:
+        kernel.HOIST = saved
+
+
 def evaluation_cost(model: Model, params: dict, calls: int = 20_000
-                    ) -> tuple[float, float, float, float]:
+                    ) -> tuple[float, float, float, float, float]:
     """Nanoseconds per evaluation of one member's rate: numpy (the loop), numba (the
     kernel, one member) and numba for ``LANES`` members side by side, per member, in the
     variant the ensembles run (the power of an exponent that is 1 in every member is its
-    base) and in the general one (``power``, where members differ). The per-member cost of
+    base), in the general one (``power``, where members differ) and without hoisting the
+    member constants. The per-member cost of
     each path is about this times the evaluations."""
     import numba
 
@@ -163,8 +177,8 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
     repeat(y0, p, calls * 10)
     numba_ns = (time.perf_counter() - began) / (calls * 10) * 1e9
     lane_ns = []
-    for general in (False, True):
-        lanes, buffer, first_rate = lanes_rate(model, params, general)
+    for general, hoist in ((False, True), (True, True), (False, False)):
+        lanes, buffer, first_rate = lanes_rate(model, params, general, hoist)
 
         @numba.njit
         def repeat_lanes(b, k, lanes=lanes, first_rate=first_rate):
@@ -178,7 +192,22 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
         began = time.perf_counter()
         repeat_lanes(buffer, calls)
         lane_ns.append((time.perf_counter() - began) / (calls * LANES) * 1e9)
-    return numpy_ns, numba_ns, lane_ns[0], lane_ns[1]
+    return numpy_ns, numba_ns, lane_ns[0], lane_ns[1], lane_ns[2]
+
+
+def constant_share(model: Model) -> tuple[int, int, int]:
+    """The member constants of the rate's program (the subexpressions that read parameters
+    only, which the lanes compute once per member), the operations in them, and the
+    operations of the whole program (sympy's ``count_ops``)."""
+    import sympy as sp
+
+    from dynamics.codegen.program import program_of
+
+    program = program_of(model)
+    common, reduced = program.cse(model.rates)
+    total = sum(sp.count_ops(e) for _, e in common) + sum(sp.count_ops(e) for e in reduced)
+    constants = program.hoisted(model.rates)
+    return len(constants), sum(sp.count_ops(node) for node, _ in constants), total
 
 
 class _Columns:
@@ -297,6 +326,25 @@ def main() -> None:
             print(f"{n:>3} {members:>8} {loop_rate:>10.1f} {kernel_rate:>11.1f} "
                   f"{kernel_rate / loop_rate:>8.1f} {deviation(ours, reference):>9.2e}")
         members = max(args.members)
+        with hoisting(False):
+            simulate_ensemble(model, {k: v[:8] for k, v in params.items()}, (0.0, 50.0),
+                              output=t_out, solver=kernel_solver)  # its compilation
+            with lanes_from(0):
+                simulate_ensemble(model, {k: v[:8] for k, v in params.items()},
+                                  (0.0, 50.0), output=t_out, solver=kernel_solver)
+            began = time.perf_counter()
+            unhoisted = simulate_ensemble(model, params, (0.0, 50.0), output=t_out,
+                                          solver=kernel_solver)
+            unhoisted_rate = members / (time.perf_counter() - began)
+        plain = np.stack([unhoisted.values[s.name][(slice(None), slice(None), *s.index)]
+                          for s in model.variables], axis=-1)
+        ours = np.stack([result.values[s.name][(slice(None), slice(None), *s.index)]
+                         for s in model.variables], axis=-1)
+        print(f"{n:>3} {members:>8} {'unhoisted':>10} {unhoisted_rate:>11.1f} "
+              f"{kernel_rate / unhoisted_rate:>8.2f}  (members side by side computing "
+              f"their constants at every evaluation; ratio: hoisted over unhoisted; largest "
+              f"difference {deviation(ours, plain):.1e} of a variable's scale)")
+        ours = ours[:args.loop_sample]
         with lanes_from(members + 1):
             began = time.perf_counter()
             simulate_ensemble(model, params, (0.0, 50.0), output=t_out, solver=kernel_solver)
@@ -336,14 +384,17 @@ def main() -> None:
             print(f"{n:>3} {members:>8} {'threads':>10} {speeds[threads]:>11.1f} "
                   f"{speeds[threads] / speeds[1]:>8.2f}  ({threads} threads against one: "
                   f"{speeds[1]:.1f} members/s)")
-        numpy_ns, numba_ns, lane_ns, general_ns = evaluation_cost(model, params)
+        numpy_ns, numba_ns, lane_ns, general_ns, plain_ns = evaluation_cost(model, params)
         touch_seconds, touch_bytes = touched[max(args.members)]
+        constants, constant_ops, ops = constant_share(model)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s and {lanes_warmup:.1f} s for the lanes' rate, paid once per "
               f"model shape; one evaluation of the rate: {numpy_ns / 1e3:.0f} us in numpy, "
               f"{numba_ns:.0f} ns compiled, {lane_ns:.0f} ns per member side by side "
               f"({general_ns:.0f} ns with the general power, where the exponent eta is not "
-              f"1 in every member); "
+              f"1 in every member; {plain_ns:.0f} ns without hoisting the member constants, "
+              f"{constants} subexpressions holding {constant_ops:,} of the program's "
+              f"{ops:,} operations); "
               f"the first touch of the largest ensemble's {touch_bytes / 1e6:.0f} MB of "
               f"outputs took {touch_seconds:.2f} s, paid by a process's first ensemble of "
               f"that size and not by those timed above)")

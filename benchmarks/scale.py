@@ -1,7 +1,8 @@
-"""Benchmark: how the model scales with the number of states, unrolled against array code.
+"""Benchmark: how the model scales with the number of states, new path against old in one run.
 
     python benchmarks/scale.py [--states 5 10 20 50 100 190] [--unrolled-max 10]
-                               [--years 50] [--record]
+                               [--years 50] [--old-runs-up-to 100] [--default-tolerances]
+                               [--record]
 
 For each number of states N (every mechanism on, default values, outputs drawn log-normal
 with sigma 1 from a fixed seed, so that the states differ), it measures in this process:
@@ -9,11 +10,18 @@ with sigma 1 from a fixed seed, so that the states differ), it measures in this 
 - **build**: assembling the model and compiling its code, cold (an empty code cache, the
   in-memory caches cleared): the array code at every N, the unrolled code up to
   ``--unrolled-max`` (its generation grows as N^3: 19 s at 12 states, minutes at 20);
-- **rate**: one evaluation of the rate for one member (median of repeated calls), both
-  paths where both are built, and their ratio;
-- **run**: one run of ``--years`` years with ``simulate`` as a user calls it (the automatic
-  path and method: LSODA on unrolled code, RK45 on array code; rtol 1e-6, atol 1e-9),
-  and its status.
+  and, above the unrolled code, numba's compilation of the loops (once per machine and
+  number of states; kept in the cache afterwards);
+- **rate**: one evaluation of the rate for one member (median of repeated calls): the
+  numpy array program (the old path above ten states), the loops that a single run now
+  evaluates (serial below ``PARALLEL_MIN_STATES``, in numba's threads from there) and
+  their ratio; the unrolled code where it is built;
+- **run**: one run of ``--years`` years as ``simulate`` does it (rtol 1e-6, atol 1e-9;
+  with ``--default-tolerances`` also at the solver's defaults), with its evaluations of
+  the rate, against the old path (scipy's RK45 on the numpy array program) run in the
+  same process up to ``--old-runs-up-to`` states, and beyond estimated as the new run's
+  evaluations times the old rate (marked "est.": a lower bound, without scipy's own
+  work per step).
 
 With ``--record`` it writes the table into docs/performance.md (its ``scale`` block). Not a
 test: timings on shared machines are noisy; ratios are measured in the same run.
@@ -29,9 +37,12 @@ import time
 
 import numpy as np
 from record import write_block
+from scipy.integrate import solve_ivp
 
 from dynamics import Model, simulate
 from dynamics.codegen import compile as compiler
+from dynamics.codegen.loopcode import PARALLEL_MIN_STATES
+from dynamics.run.kernel import build as kernel
 from dynamics.run.prepared import prepare
 from dynamics.run.solver import Solver
 
@@ -44,19 +55,40 @@ def _cold_build(n: int, path: str) -> float:
     return time.perf_counter() - began
 
 
-def _rate_seconds(compiled, y: np.ndarray, p: np.ndarray) -> float:
-    compiled.rate(0.0, y, p)
+def _rate_seconds(rate, y: np.ndarray, p: np.ndarray) -> float:
+    rate(0.0, y, p)
     times = []
     for _ in range(7):
         calls, began = 0, time.perf_counter()
         while time.perf_counter() - began < 0.05 or calls < 3:
-            compiled.rate(0.0, y, p)
+            rate(0.0, y, p)
             calls += 1
         times.append((time.perf_counter() - began) / calls)
     return statistics.median(times)
 
 
-def measure(n: int, unrolled_max: int, years: float) -> dict:
+def _run(model: Model, output: np.ndarray, years: float, solver: Solver) -> tuple[float, int]:
+    began = time.perf_counter()
+    result = simulate(model, {}, (0.0, years), initial={"e": output}, output=51,
+                      solver=solver)
+    seconds = time.perf_counter() - began
+    assert result.ok, result.message
+    return seconds, result.provenance["evaluations"]
+
+
+def _old_run(run, years: float, solver: Solver) -> float:
+    """scipy's RK45 on the numpy array program: the path of a single run above ten states
+    before the loops."""
+    began = time.perf_counter()
+    sol = solve_ivp(lambda t, y: run.compiled.rate(t, y, run.p), (0.0, years), run.y0,
+                    method="RK45", rtol=solver.rtol, atol=solver.atol,
+                    t_eval=np.linspace(0.0, years, 51))
+    assert sol.success, sol.message
+    return time.perf_counter() - began
+
+
+def measure(n: int, unrolled_max: int, years: float, old_max: int,
+            tolerances: list[Solver]) -> dict:
     row: dict = {"N": n}
     row["array build"] = _cold_build(n, "array")
     if n <= unrolled_max:
@@ -64,19 +96,30 @@ def measure(n: int, unrolled_max: int, years: float) -> dict:
     model = Model([f"S{i}" for i in range(n)])
     output = np.random.default_rng(0).lognormal(0.0, 1.0, n)
     row["variables"] = len(model.variables)
-    for path in ("array", "unrolled"):
-        if path == "unrolled" and n > unrolled_max:
-            continue
-        run = prepare(model, {}, {"e": output}, path)
-        compiled, y0, p = run.compiled, run.y0, run.p
-        row[f"{path} rate"] = _rate_seconds(compiled, y0, p)
-    began = time.perf_counter()
-    result = simulate(model, {}, (0.0, years), initial={"e": output}, output=51,
-                      solver=Solver(rtol=1e-6, atol=1e-9))
-    row["run"] = time.perf_counter() - began
+    run = prepare(model, {}, {"e": output}, "array")
+    row["array rate"] = _rate_seconds(run.compiled.rate, run.y0, run.p)
+    if n > unrolled_max:
+        began = time.perf_counter()
+        loops = kernel.with_compiled_rate(run.compiled)
+        loops.rate(0.0, run.y0, run.p)
+        row["loops build"] = time.perf_counter() - began
+        row["loops rate"] = _rate_seconds(loops.rate, run.y0, run.p)
+        row["threads"] = n >= PARALLEL_MIN_STATES
+    else:
+        unrolled = prepare(model, {}, {"e": output}, "unrolled")
+        row["unrolled rate"] = _rate_seconds(unrolled.compiled.rate, unrolled.y0, unrolled.p)
+    row["runs"] = []
+    for solver in tolerances:
+        seconds, evaluations = _run(model, output, years, solver)
+        if n > unrolled_max and n <= old_max:
+            old, estimated = _old_run(run, years, solver), False
+        elif n > unrolled_max:
+            old, estimated = evaluations * row["array rate"], True
+        else:
+            old, estimated = None, False
+        row["runs"].append({"rtol": solver.rtol, "seconds": seconds,
+                            "evaluations": evaluations, "old": old, "estimated": estimated})
     row["path"] = compiler.choose_path(n)
-    row["method"] = result.provenance["solver"]["method"]
-    row["status"] = result.status.value
     return row
 
 
@@ -91,18 +134,35 @@ def _time(seconds: float | None) -> str:
 
 
 def table(rows: list[dict], years: float) -> str:
-    lines = ["| N | variables | build: array (unrolled) | one rate: array (unrolled; "
-             f"ratio) | one {years:g}-year run (path, method) |", "|---|---|---|---|---|"]
+    lines = ["| N | variables | build: array (loops compiled; unrolled) | one rate: array "
+             "program → loops (ratio; unrolled) | one "
+             f"{years:g}-year run: old → new (ratio), evaluations |",
+             "|---|---|---|---|---|"]
     for row in rows:
-        build = _time(row["array build"]) + (f" ({_time(row['unrolled build'])})"
-                                             if "unrolled build" in row else "")
-        rate = _time(row["array rate"])
-        if "unrolled rate" in row:
-            rate += (f" ({_time(row['unrolled rate'])}; "
-                     f"{row['unrolled rate'] / row['array rate']:.2f}x)")
+        build = _time(row["array build"])
+        if "loops build" in row:
+            build += f" ({_time(row['loops build'])})"
+        if "unrolled build" in row:
+            build += f" ({_time(row['unrolled build'])})"
+        if "loops rate" in row:
+            rate = (f"{_time(row['array rate'])} → {_time(row['loops rate'])} "
+                    f"({row['array rate'] / row['loops rate']:.1f}x"
+                    f"{', 2 threads' if row['threads'] else ''})")
+        else:
+            rate = (f"{_time(row['array rate'])} (unrolled "
+                    f"{_time(row['unrolled rate'])})")
+        runs = []
+        for r in row["runs"]:
+            text = f"rtol {r['rtol']:g}: "
+            if r["old"] is not None:
+                text += (f"{'≥ ' if r['estimated'] else ''}{_time(r['old'])}"
+                         f"{' est.' if r['estimated'] else ''} → {_time(r['seconds'])} "
+                         f"({r['old'] / r['seconds']:.0f}x)")
+            else:
+                text += f"{_time(r['seconds'])} (unrolled, LSODA)"
+            runs.append(text + f", {r['evaluations']:,}")
         lines.append(f"| {row['N']} | {row['variables']:,} | {build} | {rate} | "
-                     f"{_time(row['run'])} ({row['path']}, {row['method']}, "
-                     f"{row['status']}) |")
+                     f"{'; '.join(runs)} |")
     return "\n".join(lines)
 
 
@@ -111,13 +171,21 @@ def main() -> None:
     parser.add_argument("--states", type=int, nargs="+", default=[5, 10, 20, 50, 100, 190])
     parser.add_argument("--unrolled-max", type=int, default=10)
     parser.add_argument("--years", type=float, default=50.0)
+    parser.add_argument("--old-runs-up-to", type=int, default=100,
+                        help="run the old path up to this many states (estimate beyond)")
+    parser.add_argument("--default-tolerances", action="store_true",
+                        help="also run at the solver's default tolerances")
     parser.add_argument("--record", action="store_true",
                         help="write the table into docs/performance.md")
     args = parser.parse_args()
     os.environ["BALANCING_CACHE_DIR"] = tempfile.mkdtemp(prefix="scale-")
+    tolerances = [Solver(rtol=1e-6, atol=1e-9)]
+    if args.default_tolerances:
+        tolerances.append(Solver())
     rows = []
     for n in args.states:
-        rows.append(measure(n, args.unrolled_max, args.years))
+        rows.append(measure(n, args.unrolled_max, args.years, args.old_runs_up_to,
+                            tolerances))
         print(rows[-1], flush=True)
     text = table(rows, args.years)
     print(text)

@@ -73,6 +73,37 @@ def test_lanes_give_the_same_numbers_and_statuses_as_one_member_at_a_time(monkey
 
 
 @needs_numba
+@pytest.mark.parametrize("power_weight", [1.0, 0.7])
+def test_hoisted_member_constants_change_no_number(power_weight, monkeypatch):
+    """Members side by side with their constants computed once (the default) and at every
+    evaluation: the same outputs and statuses to the last bit, with the general power and
+    with the base for it; and there are constants to hoist (products and powers of the
+    parameters, a greater number of inputs per lane)."""
+    model = Model(["A", "B", "C"])
+    members = 40
+    rng = np.random.default_rng(8)
+    params = {"reaction": rng.uniform(0.05, 0.6, (members, 3)),
+              "proximity": rng.uniform(0.2, 1.0, (members, 3, 3)) * (1 - np.eye(3)),
+              "power_weight": power_weight}
+    run = prepare(model, params, None)
+    compiled, p = run.compiled, run.p
+    y0 = np.ascontiguousarray(np.broadcast_to(run.y0, (members, run.y0.shape[-1])))
+    t_out = np.linspace(1.0, 30.0, 30)
+    bounds = 1e6 * np.max(np.abs(y0), axis=1)
+    monkeypatch.setattr(kernel, "LANE_MIN", 0)  # side by side
+    unit = kernel.unit_exponents(compiled, p)
+    _, wide = kernel.lanes_rate(compiled, unit, hoist=True)
+    assert wide(p).shape[1] > p.shape[1]
+    runs = [kernel.integrate_members(compiled, y0, p, (0.0, 30.0), t_out, rtol=1e-7,
+                                     atol=1e-10, bounds=bounds, hoist=hoist)
+            for hoist in (False, True)]
+    for (plain, plain_status, _), (hoisted, hoisted_status, _) in [runs]:
+        np.testing.assert_array_equal(hoisted_status, plain_status)
+        np.testing.assert_array_equal(hoisted, plain)
+    assert (runs[0][1] == kernel.FINISHED).all()
+
+
+@needs_numba
 def test_lanes_run_a_researchers_mechanism(monkeypatch):
     """The plug-in mechanism of tests/plugins/arms_control.py with Richardson's: the lanes'
     rate is made from the scalar rate whatever the mechanisms, with the same result; the
@@ -140,7 +171,7 @@ def test_the_lanes_rate_is_the_scalar_rate_in_every_lane(power_weight):
     assert compiled.exponents == (eta,)
     for chosen in {frozenset(), unit}:
         assert ("power(" in compiled.lanes_source(LANES, chosen)) == (not chosen)
-        lanes = kernel.lanes_rate(compiled, chosen)
+        lanes, inputs = kernel.lanes_rate(compiled, chosen)
 
         @numba.njit
         def run(buffer, y, p, out, lanes=lanes):
@@ -148,7 +179,7 @@ def test_the_lanes_rate_is_the_scalar_rate_in_every_lane(power_weight):
             for lane in range(LANES):
                 scalar(y[lane], p[lane], out[lane])
 
-        buffer = np.concatenate([ys.T.ravel(), np.zeros(n * LANES), ps.T.ravel()])
+        buffer = np.concatenate([ys.T.ravel(), np.zeros(n * LANES), inputs(ps).T.ravel()])
         expected = np.empty_like(ys)
         run(buffer, np.ascontiguousarray(ys), np.ascontiguousarray(ps), expected)
         ours = buffer[n * LANES:2 * n * LANES].reshape(n, LANES).T

@@ -9,8 +9,10 @@ Two paths from the one definition, chosen by the number of states (``path="auto"
   for 1,000 members at N = 10) and is what the kernel needs.
 - **array** (larger N): the equations as array reductions (:mod:`dynamics.codegen.arraycode`),
   built in a fraction of a second at any N, with an exact complex-step Jacobian. For one
-  member it is already the faster from N = 5 on (measured in ``benchmarks/scale.py``);
-  ensembles of it run on scipy's engine.
+  member it is already the faster from N = 5 on (measured in ``benchmarks/scale.py``).
+  The same definitions are also printed as loops (:mod:`dynamics.codegen.loopcode`): the
+  ``scalar`` rate that the compiled kernel runs for ensembles, and a parallel one for a
+  single run of many states (:func:`dynamics.run.kernel.build.with_compiled_rate`).
 
 The rest of this docstring is about the unrolled path.
 
@@ -56,6 +58,7 @@ import sympy as sp
 
 from dynamics.codegen import cache, printers, program
 from dynamics.codegen.arraycode import ArrayProgram, array_program
+from dynamics.codegen.loopcode import PARALLEL_MIN_STATES, loop_source
 from dynamics.codegen.printers import NumpyPrinter
 from dynamics.codegen.program import program_of
 from dynamics.model.model import MAX_STATES, Model
@@ -114,8 +117,12 @@ class CompiledModel:
     source : the generated numpy source of the functions above, for inspection.
     path : ``"unrolled"`` or ``"array"``.
     program : the array program (its exact ``jvp`` and ``sparsity``) on the array path.
-    scalar : on the unrolled path, the source of ``rate_into(y, p, out)``, the rate of one
-        member as scalar code, which :mod:`dynamics.run.kernel.build` compiles with numba.
+    scalar : the source of ``rate_into(y, p, out)``, the rate of one member, which
+        :mod:`dynamics.run.kernel.build` compiles with numba: straight-line scalar code on
+        the unrolled path, loops on the array path (:mod:`dynamics.codegen.loopcode`).
+    parallel_source : on the array path from ``PARALLEL_MIN_STATES`` states, a function
+        returning the source of the loops' rate with the outer loop of each nest of three
+        loops a ``numba.prange``, for one run of many states.
     exponents : the inputs (columns of ``p``) that are the exponent of a power in the
         rate (the lanes' rate has the base in place of the power where one is 1 in every
         member).
@@ -124,10 +131,12 @@ class CompiledModel:
         (scalar code for the kernel's implicit method), generated on its first call and
         cached like the rest: it is needed only when a member turns out stiff, and its
         generation would add about 40 % to every cold build.
-    lanes_source : on the unrolled path, a function of the number of lanes and the set
-        of unit ``exponents`` returning the source of ``rate_lanes(b, m)``, the rate of
-        members side by side (:meth:`dynamics.codegen.program.Program.lanes`), generated
-        on its first call and cached like the rest: only large ensembles run it.
+    lanes_source : on the unrolled path, a function of the number of lanes, the set of
+        unit ``exponents`` and ``hoist`` returning the source of ``rate_lanes(b, m)``, the
+        rate of members side by side, and with ``hoist`` (the default) of
+        ``lane_constants(ps, out)``, the member constants it reads
+        (:meth:`dynamics.codegen.program.Program.lanes`), generated on its first call and
+        cached like the rest: only large ensembles run it.
     """
 
     n_variables: int
@@ -141,7 +150,8 @@ class CompiledModel:
     scalar: str | None = None
     exponents: tuple[int, ...] = ()
     jvp_source: Callable[[], str] | None = None
-    lanes_source: Callable[[int, frozenset[int]], str] | None = None
+    lanes_source: Callable[..., str] | None = None
+    parallel_source: Callable[[], str] | None = None
 
     @property
     def threat(self) -> Function:
@@ -202,10 +212,14 @@ def compile_model(model: Model, path: str = "auto") -> CompiledModel:
 
 @functools.lru_cache(maxsize=32)
 def _compile_array(n_states: int, mechanisms: tuple[Mechanism, ...]) -> CompiledModel:
-    program = array_program(Model([f"S{i}" for i in range(n_states)], mechanisms))
+    model = Model([f"S{i}" for i in range(n_states)], mechanisms)
+    program = array_program(model)
     return CompiledModel(program.n_variables, program.inputs, program.rate,
                          program.jacobian, program.outputs, program.source, "array",
-                         program)
+                         program, scalar=loop_source(model),
+                         parallel_source=functools.cache(
+                             functools.partial(loop_source, model, parallel=True))
+                         if n_states >= PARALLEL_MIN_STATES else None)
 
 
 def fingerprint(model: Model) -> str:
@@ -315,16 +329,18 @@ def _jvp_source(n_states: int, mechanisms: tuple[Mechanism, ...]) -> str:
 
 @functools.lru_cache(maxsize=32)
 def _lanes_source(n_states: int, mechanisms: tuple[Mechanism, ...], exponents: tuple[int, ...],
-                  lanes: int, unit: frozenset[int] = frozenset()) -> str:
+                  lanes: int, unit: frozenset[int] = frozenset(), hoist: bool = True) -> str:
     """Source of ``rate_lanes(b, m)`` for one model shape (whose rate has powers of the
-    inputs ``exponents``), number of lanes and set of unit exponents (see
-    :attr:`CompiledModel.lanes_source`), cached on disk beside the model's code."""
+    inputs ``exponents``), number of lanes and set of unit exponents, with its member
+    constants hoisted into ``lane_constants`` or not (see :attr:`CompiledModel.lanes_source`),
+    cached on disk beside the model's code."""
     model, key = _shape(n_states, mechanisms)
     unit = frozenset(unit) & frozenset(exponents)
-    name = f"lanes-{key}-{lanes}{''.join(f'-{k}' for k in sorted(unit))}.py"
+    name = (f"lanes-{key}-{lanes}{''.join(f'-{k}' for k in sorted(unit))}"
+            f"{'-hoisted' if hoist else ''}.py")
     source = cache.read(name)
     if source is None:
-        source = program_of(model).lanes(model.rates, lanes, unit) + "\n"
+        source = program_of(model).lanes(model.rates, lanes, unit, hoist) + "\n"
         cache.write(name, source)
     return source
 

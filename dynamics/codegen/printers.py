@@ -122,12 +122,22 @@ class LanesPrinter(ScalarPrinter):
         Symbol -> the name printed.
     unit : frozenset of sympy.Symbol
         The exponents whose powers are printed as their bases.
+    hoisted : mapping, optional
+        Subexpression -> the text that reads its value, computed beforehand (a member
+        constant: :meth:`dynamics.codegen.program.Program.lanes`).
     """
 
     def __init__(self, names: Mapping[sp.Symbol, str] | None = None,
-                 unit: frozenset[sp.Symbol] = frozenset()):
+                 unit: frozenset[sp.Symbol] = frozenset(),
+                 hoisted: Mapping[sp.Expr, str] | None = None):
         super().__init__(names)
         self.unit = unit
+        self.hoisted = dict(hoisted or {})
+
+    def _print(self, expr, **kwargs):
+        # a member constant computed once is read where its subtree stood
+        text = self.hoisted.get(expr) if self.hoisted else None
+        return text if text is not None else super()._print(expr, **kwargs)
 
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args

@@ -130,7 +130,44 @@ class Program:
         return "\n".join([f"def {name}(y, p, out):",
                           *self.preamble(common, reduced, _member, printer), *body])
 
-    def lanes(self, exprs: Sequence[sp.Expr], lanes: int, unit: frozenset[int]) -> str:
+    def hoisted(self, exprs: Sequence[sp.Expr]) -> list[tuple[sp.Expr, sp.Symbol | None]]:
+        """The member constants of ``exprs``'s program: each largest part of a statement or
+        a result that reads inputs only (a statement whole, then its symbol too, or a
+        subexpression: a power of parameters, a product or sum of them that the tree holds
+        as one node), in the order the program computes them. Found on the expression
+        tree (a part is constant when its free symbols are inputs), so the constants are
+        found however the mechanisms write them; computed once per list."""
+        key = ("hoisted", *exprs)
+        if key not in self._reduced:
+            common, reduced = self.cse(exprs)
+            inputs = set(self.p)
+            found: dict[sp.Expr, sp.Symbol | None] = {}
+
+            def constant(node: sp.Expr) -> bool:
+                return bool(node.free_symbols) and node.free_symbols <= inputs
+
+            def visit(node: sp.Expr) -> None:
+                if not node.args or node in found:
+                    return
+                if constant(node):
+                    found[node] = None
+                    return
+                for arg in node.args:
+                    visit(arg)
+
+            for symbol, expr in common:
+                if constant(expr):
+                    found[expr] = symbol
+                    inputs.add(symbol)  # read by later statements as a constant
+                else:
+                    visit(expr)
+            for expr in reduced:
+                visit(expr)
+            self._reduced[key] = list(found.items())  # type: ignore[assignment]
+        return self._reduced[key]  # type: ignore[return-value]
+
+    def lanes(self, exprs: Sequence[sp.Expr], lanes: int, unit: frozenset[int],
+              hoist: bool = True) -> str:
         """``def rate_lanes(b, m)``: :meth:`scalar`'s program for ``m`` members side by
         side, each in one of ``lanes`` lanes, in one loop over the lanes that the compiler
         vectorises (the same operations, so the same numbers in every lane; a power whose
@@ -139,24 +176,52 @@ class Program:
         values per slot: the variables (rows 0..n-1), the rates (rows n..2n-1), then the
         inputs (see :func:`dynamics.run.kernel.body.lanes`).
 
+        With ``hoist``, the member constants (:meth:`hoisted`) are not computed in the
+        loop: the printer reads each from its row of ``b`` (the rows after the inputs), and
+        ``def lane_constants(ps, out)``, printed beside it by the same printer, writes each
+        member's inputs and then its constants into its row of ``out`` (``lane_inputs``
+        columns), once per member. Every constant is printed as the same subtree it
+        replaces, and every other node as it was, so the operations and their order are
+        those of the program without hoisting: the numbers are the same to the last bit
+        (tests/test_kernel_lanes.py).
+
         The lane index and the offsets are unsigned: numba does not then emit the negative
         index check that it emits for a signed index, whose select on every load kept LLVM
         from vectorising the loop. One buffer rather than three arrays spares the runtime
         checks for overlap that LLVM would otherwise need between every store and load."""
         common, reduced = self.cse(exprs)
         n = len(self.y)
-        printer = LanesPrinter(self.names, frozenset(self.p[k] for k in unit))
+        exponents = frozenset(self.p[k] for k in unit)
         row = {"y": 0, "p": 2 * n}
 
         def slot(array: str, k: int) -> str:
             return f"b[lane + numpy.uint64({(row[array] + k) * lanes})]"
 
-        lines = self.preamble(common, reduced, slot, printer)
+        constants = self.hoisted(exprs) if hoist else []
+        read = {node: slot("p", len(self.p) + k) for k, (node, _) in enumerate(constants)}
+        whole = {symbol for _, symbol in constants if symbol is not None}
+        names = self.names | {symbol: read[node] for node, symbol in constants
+                              if symbol is not None}
+        printer = LanesPrinter(names, exponents, read)
+        lines = self.preamble([(s, e) for s, e in common if s not in whole], reduced, slot,
+                              printer)
         lines += [f"    b[lane + numpy.uint64({(n + k) * lanes})] = {printer.doprint(e)}"
                   for k, e in enumerate(reduced)]
+        tail: list[str] = []
+        if hoist:
+            member = LanesPrinter(self.names, exponents)
+            values = []
+            for k, (node, symbol) in enumerate(constants):
+                name = str(symbol) if symbol is not None else f"c{k}"
+                values += [f"        {name} = {member.doprint(node)}",
+                           f"        out[m, {len(self.p) + k}] = {name}"]
+            tail = ["", "", f"lane_inputs = {len(self.p) + len(constants)}", "", "",
+                    "def lane_constants(ps, out):", "    for m in range(ps.shape[0]):",
+                    *(f"        p{k} = ps[m, {k}]" for k in range(len(self.p))),
+                    *(f"        out[m, {k}] = p{k}" for k in range(len(self.p))), *values]
         return "\n".join(["def rate_lanes(b, m):", "    for k in range(m):",
                           "        lane = numpy.uint64(k)",
-                          *("    " + line for line in lines)])
+                          *("    " + line for line in lines), *tail])
 
     def jvp(self, exprs: Sequence[sp.Expr]) -> str:
         """``def jvp_into(y, p, v, out)``: the exact derivative of ``exprs`` along ``v``

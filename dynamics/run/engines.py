@@ -5,14 +5,15 @@ trajectories and the interventions each fired, recording each member's status an
 in place. :data:`ENGINES` holds them by name (the values of ``Solver(engine=...)``):
 
 - :class:`KernelEngine` (``"kernel"``): the compiled Dormand-Prince kernel of
-  :mod:`dynamics.run.kernel.build` (numba), RK45 on unrolled code; its integer codes are
+  :mod:`dynamics.run.kernel.build` (numba), RK45 on the model's scalar rate (straight-line
+  code up to ten states, loops above); its integer codes are
   mapped to a status and message by one table (``kernel.OUTCOMES``), and the members it
   leaves suspected stiff are re-run with scipy's Radau;
 - :class:`ScipyEngine` (``"scipy"``): one ``solve_ivp`` call per member, with the same
   terminal events as a single run; an explicit method's failure is retried with Radau.
 
 :func:`choose_engine` picks one for a solver and a number of states (``engine="auto"``:
-the kernel where numba is installed and the code is unrolled RK45).
+the kernel where numba is installed and the method is RK45).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dynamics.codegen.compile import choose_path
 from dynamics.errors import DynamicsError, require
 from dynamics.model.model import Model
 from dynamics.results.labelled import Status
@@ -102,8 +102,6 @@ class KernelEngine(Engine):
 
     name = "kernel"
 
-    def code(self, solver: Solver) -> str:
-        return "unrolled"
 
     def integrate(self, members: Members) -> tuple[np.ndarray, list[Fired]]:
         compiled, y0, p, solver = members.run.compiled, members.y0, members.p, members.solver
@@ -157,17 +155,15 @@ class ScipyEngine(Engine):
 ENGINES: dict[str, Engine] = {"kernel": KernelEngine(), "scipy": ScipyEngine()}
 
 
-def choose_engine(solver: Solver, n_states: int) -> Engine:
-    """The engine that runs the members: the kernel integrates RK45 with unrolled code, so
-    ``auto`` picks it only where that is the code ``solver.code`` asks for (and says once
-    what an ensemble without numba gives up).
+def choose_engine(solver: Solver) -> Engine:
+    """The engine that runs the members: the kernel integrates RK45 on either path's scalar
+    rate, so ``auto`` picks it wherever numba is installed and the method is RK45 (and says
+    once what an ensemble without numba gives up).
 
     Parameters
     ----------
     solver : Solver
-        The integration options (``engine``, method, ``code``).
-    n_states : int
-        The model's number of states.
+        The integration options (``engine``, method).
 
     Returns
     -------
@@ -177,24 +173,20 @@ def choose_engine(solver: Solver, n_states: int) -> Engine:
     Raises
     ------
     DynamicsError
-        For the kernel asked for with another method or array code, or without numba.
+        For the kernel asked for with another method, or without numba.
     """
     method = solver.members()
     if solver.engine == "kernel":
         if method != "RK45":
             raise DynamicsError(f"the compiled kernel integrates RK45 only, not {method}; "
                                 "use engine 'scipy' or method 'auto'")
-        if solver.code == "array":
-            raise DynamicsError("the compiled kernel runs unrolled code, not array code; "
-                                "use engine 'scipy' or code 'auto'")
         require("fast", "the compiled kernel", "numba")
         return ENGINES["kernel"]
     if solver.engine == "scipy":
         return ENGINES["scipy"]
-    unrolled = choose_path(n_states, solver.code) == "unrolled"
-    if method == "RK45" and unrolled and not kernel.AVAILABLE:
+    if method == "RK45" and not kernel.AVAILABLE:
         _warn_without_numba()
-    return ENGINES["kernel" if kernel.AVAILABLE and method == "RK45" and unrolled else "scipy"]
+    return ENGINES["kernel" if kernel.AVAILABLE and method == "RK45" else "scipy"]
 
 
 @functools.cache

@@ -352,7 +352,7 @@ def simulate_ensemble(model: Model, params: Mapping[str, Any] | None = None,
     status = [Status.SUCCESS] * members
     for i, why in (schedule.problems.items() if schedule is not None else ()):
         status[i], messages[i] = Status.FAILED, f"invalid intervention: {why}"
-    engine = choose_engine(solver, model.N)
+    engine = choose_engine(solver)
     code = engine.code(solver)
     requested = params
     try:

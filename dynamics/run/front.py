@@ -10,6 +10,7 @@ finished, diverged, left the admissible domain or failed.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -20,6 +21,7 @@ from dynamics.model.model import Model
 from dynamics.results.labelled import Result, Status, largest_difference
 from dynamics.run.ensemble import EnsembleResult, simulate_ensemble
 from dynamics.run.interventions import Intervention, plan
+from dynamics.run.kernel import build as kernel
 from dynamics.run.prepared import check_arguments, has_members, prepare, time_grid
 from dynamics.run.solver import (
     Events,
@@ -128,8 +130,16 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     # provenance records the method run
     solver = replace(solver, method=solver.single(compiled.path))
     found = event_functions(model, y0, events, solver.divergence)
-    sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found, schedule)
+    threads: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if compiled.path == "array" and kernel.AVAILABLE:
+        # many states: the rate's loops compiled, in parallel threads (the Jacobian of an
+        # implicit method stays the array program's)
+        compiled, threads = kernel.with_compiled_rate(compiled), kernel.one_blas_thread()
+    with threads:
+        sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
+                                    schedule)
     status, message = run_status(sol, found, model)
+    evaluations = int(getattr(sol, "nfev", 0))
     if (status is Status.FAILED and solver.single() == "LSODA"
             and not getattr(sol, "over_budget", False)):
         # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is the
@@ -138,6 +148,7 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
         sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
                                     schedule)
         status, retried = run_status(sol, found, model)
+        evaluations += int(getattr(sol, "nfev", 0))
         message = f"LSODA failed ({message}); retried with Radau" + (
             f": {retried}" if retried else "")
     times, ys = sol.t, sol.y.T
@@ -149,6 +160,7 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
             times = np.append(times, ends[0][0])
             ys = np.vstack([ys, ends[0][1]])
     record = provenance(model, run.values, run.start, (t0, t1), solver, events, schedule)
+    record["evaluations"] = evaluations  # of the rate, by every method that ran
     timed = schedule is not None and schedule.changes_inputs and bool(fired)
     inputs = schedule.inputs_along(p, fired, times) if timed and schedule else p
     return Result(t=times, values=dict(labelled(model, compiled, ys, inputs, run.start, timed)),

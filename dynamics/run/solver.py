@@ -421,8 +421,9 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
     Returns
     -------
     (scipy.integrate.OdeResult, list)
-        The joined solution (its terminal events those of ``found``) and the interventions
-        fired, ``(time, index in plan)`` in order.
+        The joined solution (its terminal events those of ``found``, its ``nfev`` the
+        evaluations of the rate by every segment) and the interventions fired, ``(time,
+        index in plan)`` in order.
     """
     if plan is None or plan.size == 0:
         return integrate(compiled, p, y0, span, t_eval, solver, found), []
@@ -441,9 +442,12 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
     states: list[np.ndarray] = []
     scratch = np.empty(max(plan.triggered, 1))
 
+    evaluations = 0  # of the rate, by the segments before the last
+
     def joined(sol: Any) -> Any:
         sol.t = np.concatenate([*times, sol.t])
         sol.y = np.concatenate([*states, sol.y], axis=1)
+        sol.nfev = evaluations + getattr(sol, "nfev", 0)
         return sol
 
     while True:
@@ -501,6 +505,8 @@ def integrate_plan(compiled: CompiledModel, p: np.ndarray, y0: np.ndarray,
             sol.t_events, sol.y_events = sol.t_events[:len(found)], sol.y_events[:len(found)]
             return joined(sol), fired
         hit = [(float(te[0]), n) for n, te in enumerate(ours) if len(te)]
+        if hit or not last:
+            evaluations += sol.nfev
         if hit:
             when, n = min(hit)
             k, _ = triggers[n]

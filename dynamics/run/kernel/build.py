@@ -5,7 +5,9 @@ with the same tableau, error estimator, step-size control and 4th-order dense ou
 scipy's ``RK45`` (the coefficients are read from scipy, so the two cannot differ); members
 run in parallel threads (``numba.prange``, in chunks of members taken as threads free up).
 The model's rate is the scalar ``rate_into`` that the code generator prints from the
-symbolic model (:attr:`dynamics.codegen.compile.CompiledModel.scalar`). Division follows
+symbolic model (:attr:`dynamics.codegen.compile.CompiledModel.scalar`): straight-line code
+up to ten states, loops above (:mod:`dynamics.codegen.loopcode`, compiled with
+``LOOP_FASTMATH``). Division follows
 numpy's error model (inf or NaN, caught by the status checks) rather than raising
 ZeroDivisionError, which also spares a branch per division.
 
@@ -53,8 +55,9 @@ method: Shampine's (1982) four-stage Rosenbrock method of order 4 with an embedd
 error estimate, whose Jacobian columns are exact directional derivatives of the rate
 (``jvp_into``, forward mode over the generated program), its steps ending on the output
 times. Its step budget is ``IMPLICIT_STEPS`` times the solver's. A member it cannot
-finish either, or one with interventions, is left STIFF for the caller to re-run with
-scipy's Radau. The Jacobian-vector product is generated and compiled only when the first
+finish either, or one with interventions, or one of a model on loop code (which has no
+Jacobian-vector product), is left STIFF for the caller to re-run with scipy's Radau. The
+Jacobian-vector product is generated and compiled only when the first
 stiff member of a model shape appears, once per machine.
 
 The integrators (:mod:`dynamics.run.kernel.body`) are compiled once per machine and kept in
@@ -73,11 +76,13 @@ numba is an optional dependency (``pip install 'balancing-dynamics[fast]'``);
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +93,8 @@ from dynamics.run.interventions import Plan
 
 __all__ = ["AVAILABLE", "FINISHED", "DIVERGED", "STIFF", "NONFINITE", "TOO_MANY", "IMPLICIT",
            "integrate_members", "with_compiled_rate", "LOGGED", "IMPLICIT_STEPS", "RATE", "JVP",
-           "module_text", "unit_exponents", "lanes_rate", "OUTCOMES"]
+           "module_text", "unit_exponents", "lanes_rate", "OUTCOMES", "LOOP_FASTMATH",
+           "one_blas_thread", "HOIST"]
 
 #: explicit steps a member takes before the stiffness test may send it to the implicit
 #: method (benchmarks/wide.py, 10,000 members drawn over the registry's ranges: 1,000
@@ -114,6 +120,16 @@ LANE_MIN = 1024
 #: states: about 20 s against 13 s), whose compilation alone takes 79 s at twenty states;
 #: beyond ten states the lanes were not measured
 LANE_MAX_VARIABLES = 100
+#: the fast-math flags of loop code (:mod:`dynamics.codegen.loopcode`): ``reassoc`` lets
+#: LLVM vectorise a sum by adding in another order (the common threat's sum over a third
+#: state: 2.5 times faster at 190 states), ``contract`` fuse a product and a sum; none lets it
+#: assume finite values or drop a signed zero. The sums therefore differ from numpy's
+#: pairwise sums by rounding only (tests/test_loopcode.py: 1e-10).
+LOOP_FASTMATH = ("contract", "reassoc")
+#: whether members side by side compute their constants once rather than at every
+#: evaluation (:meth:`dynamics.codegen.program.Program.lanes`; ``benchmarks/ensemble.py``
+#: measures both)
+HOIST = True
 #: members per task handed to a thread by the side-by-side integrator (a task's last
 #: members leave lanes idle: about (LANES - 1) / 2 members' time per task)
 _LANE_TASK = 128
@@ -148,14 +164,21 @@ OUTCOMES: dict[int, tuple[Status, str] | None] = {
 }
 
 
-def _compiled(function: str, name: str, signature: str):
+def _compiled(function: str, name: str, signature: str, loops: bool = False):
     """The numba cfunc of the function ``name`` whose generated source is ``function``: a
     module in the compiled-code cache (:func:`dynamics.codegen.cache.compiled_module`),
     so that numba compiles it once per machine, not once per process."""
-    return cache.compiled_module(module_text(function, name, signature)).compiled
+    return cache.compiled_module(module_text(function, name, signature, loops)).compiled
 
 
-def module_text(function: str, name: str, signature: str) -> str:
+def _rate(compiled: CompiledModel):
+    """The cfunc of the model's scalar rate, ``rate_into``."""
+    assert compiled.scalar is not None  # both paths have one
+    return _compiled(compiled.scalar, "rate_into", RATE, compiled.path == "array")
+
+
+def module_text(function: str, name: str, signature: str, loops: bool = False,
+                parallel: bool = False) -> str:
     """The module of one compiled function: its text and the cfunc of it; the versions of numba
     and numpy are stamped in, so that a new version never loads an old compilation, and in
     the lanes' rate, which calls :func:`~dynamics.run.kernel.maths.power`, a digest of that
@@ -170,6 +193,12 @@ def module_text(function: str, name: str, signature: str) -> str:
         Its name.
     signature : str
         Its numba signature (:data:`RATE`, :data:`JVP`, ``LANE_RATE``).
+    loops : bool
+        The function is loop code (:mod:`dynamics.codegen.loopcode`): compiled with
+        ``LOOP_FASTMATH``, so that its sums vectorise.
+    parallel : bool
+        Its ``prange`` loops run in parallel threads: the module has the jitted function
+        only (a cfunc cannot start threads).
 
     Returns
     -------
@@ -177,6 +206,8 @@ def module_text(function: str, name: str, signature: str) -> str:
         The module's source.
     """
     lanes = name == "rate_lanes"
+    options = "cache=True, error_model=\"numpy\"" + (
+        f", fastmath={set(LOOP_FASTMATH)!r}" if loops else "")
     return "\n".join([
         f"# generated by dynamics.run.kernel.build for numba {numba.__version__}, numpy "
         f"{np.__version__}" + (f", dynamics.run.kernel.maths {_math_digest()}" if lanes
@@ -184,8 +215,12 @@ def module_text(function: str, name: str, signature: str) -> str:
         "import numba", "import numpy",
         *(["from dynamics.run.kernel.maths import power"] if lanes else []), "",
         function, "",
-        f"compiled = numba.cfunc({signature!r}, cache=True, error_model=\"numpy\")({name})",
-        f"jitted = numba.njit(cache=True, error_model=\"numpy\")({name})", ""])
+        *([] if parallel else
+          [f"compiled = numba.cfunc({signature!r}, {options})({name})"]),
+        *([f"constants = numba.njit({options})(lane_constants)"]
+          if "def lane_constants(" in function else []),
+        f"jitted = numba.njit({options}{', parallel=True' if parallel else ''})({name})",
+        ""])
 
 
 @functools.cache
@@ -213,8 +248,10 @@ def unit_exponents(compiled: CompiledModel, p: np.ndarray) -> frozenset[int]:
     return frozenset(k for k in compiled.exponents if np.all(p[..., k] == 1.0))
 
 
-def lanes_rate(compiled: CompiledModel, unit: frozenset[int] = frozenset()):
-    """The compiled rate of members side by side, ``rate_lanes(b, m)``.
+def lanes_rate(compiled: CompiledModel, unit: frozenset[int] = frozenset(),
+               hoist: bool = True) -> tuple[Any, Callable[[np.ndarray], np.ndarray]]:
+    """The compiled rate of members side by side, ``rate_lanes(b, m)``, and the function that
+    gives the members' inputs it reads.
 
     Parameters
     ----------
@@ -222,20 +259,37 @@ def lanes_rate(compiled: CompiledModel, unit: frozenset[int] = frozenset()):
         The model on the unrolled path.
     unit : frozenset of int
         The exponent inputs whose powers are their bases (:func:`unit_exponents`).
+    hoist : bool
+        Compute each member's constants once, not at every evaluation
+        (:meth:`dynamics.codegen.program.Program.lanes`); False is the baseline of
+        ``benchmarks/ensemble.py``.
 
     Returns
     -------
-    numba cfunc
-        The rate.
+    (numba cfunc, callable)
+        The rate, and ``inputs(p)``: the members' inputs (members by rows) followed by
+        their constants, as the rate reads them (``p`` itself without hoisting).
     """
     assert compiled.lanes_source is not None  # the kernel runs unrolled code
-    return _compiled(compiled.lanes_source(kernel_body.LANES, unit), "rate_lanes", LANE_RATE)
+    source = compiled.lanes_source(kernel_body.LANES, unit, hoist)
+    module = cache.compiled_module(module_text(source, "rate_lanes", LANE_RATE))
+    if not hoist:
+        return module.compiled, _array
+
+    def inputs(p: np.ndarray) -> np.ndarray:
+        wide = np.empty((p.shape[0], module.lane_inputs))
+        module.constants(_array(p), wide)
+        return wide
+
+    return module.compiled, inputs
 
 
 def with_compiled_rate(compiled: CompiledModel) -> CompiledModel:
-    """The compiled model with its rate of one member compiled by numba, for scipy's re-runs of
-    the members the kernel leaves to it (``Radau``), whose numpy rate costs far more per
-    evaluation for one member (docs/performance.md). Compiled on its first call, once per machine.
+    """The compiled model with its rate of one member compiled by numba: for scipy's re-runs
+    of the members the kernel leaves to it (``Radau``), whose numpy rate costs far more per
+    evaluation for one member (docs/performance.md), and for one run of many states, whose
+    rate is the loop code with its outer loops in parallel threads (array path). Compiled on
+    its first call, once per machine.
 
     Parameters
     ----------
@@ -247,8 +301,13 @@ def with_compiled_rate(compiled: CompiledModel) -> CompiledModel:
     CompiledModel
         The same, its ``rate(t, y, p)`` the kernel's scalar rate.
     """
-    assert compiled.scalar is not None  # the kernel runs unrolled code
-    jitted = cache.compiled_module(module_text(compiled.scalar, "rate_into", RATE)).jitted
+    if compiled.parallel_source is not None:
+        text = module_text(compiled.parallel_source(), "rate_into", RATE, loops=True,
+                           parallel=True)
+    else:
+        assert compiled.scalar is not None  # both paths have one
+        text = module_text(compiled.scalar, "rate_into", RATE, loops=compiled.path == "array")
+    jitted = cache.compiled_module(text).jitted
     n = compiled.n_variables
 
     def rate(t: float, y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -257,6 +316,18 @@ def with_compiled_rate(compiled: CompiledModel) -> CompiledModel:
         return out
 
     return dataclasses.replace(compiled, rate=rate)
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """A context in which BLAS runs on one thread (threadpoolctl, where installed): around a
+    run whose rate's loops run in numba's threads, for scipy's solvers call BLAS between
+    evaluations, and BLAS's idle threads wait busily on the cores numba's need (at 190 states
+    an evaluation took four times as long beside them: docs/performance.md)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with numba by the [fast] extra
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _array(values, dtype: type = float) -> np.ndarray:
@@ -269,7 +340,7 @@ def _array(values, dtype: type = float) -> np.ndarray:
 def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
                       t_span: tuple[float, float], t_out: np.ndarray, *, rtol: float,
                       atol: float, bounds: np.ndarray, max_steps: int = 50_000,
-                      plan: Plan | None = None
+                      plan: Plan | None = None, hoist: bool | None = None
                       ) -> tuple[np.ndarray, np.ndarray, list[Sequence[tuple[float, int]]]]:
     """Integrate every member by the compiled kernel (module docstring).
 
@@ -291,6 +362,9 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         Each member's step budget.
     plan : Plan, optional
         The interventions.
+    hoist : bool, optional
+        Members side by side compute their constants once (:func:`lanes_rate`); by
+        default :data:`HOIST`.
 
     Returns
     -------
@@ -307,7 +381,6 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     out = np.empty((members, t_out.size, y0.shape[1]))  # filled by the kernel
     status = np.zeros(members, dtype=np.int64)
     conditions = plan.conditions if plan is not None else NO_CONDITIONS
-    assert compiled.scalar is not None  # the kernel runs unrolled code
 
     def per_member(array: np.ndarray | None, columns: int) -> np.ndarray:
         if array is None:
@@ -324,11 +397,13 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     log_t = np.zeros((members, LOGGED))
     log_e = np.zeros((members, LOGGED), dtype=np.int64)
     log_n = np.zeros(members, dtype=np.int64)
-    if plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES:
-        lane_rate = lanes_rate(compiled, unit_exponents(compiled, p))
+    if (plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES
+            and compiled.lanes_source is not None):
+        lane_rate, inputs = lanes_rate(compiled, unit_exponents(compiled, p),
+                                       HOIST if hoist is None else hoist)
         with numba.parallel_chunksize(1):
             kernel_body.many_lanes(
-                lane_rate, _array(y0), _array(p), float(t_span[0]), float(t_span[1]),
+                lane_rate, _array(y0), inputs(p), float(t_span[0]), float(t_span[1]),
                 _array(t_out), float(rtol), float(atol), _array(bounds), int(max_steps),
                 min(int(max_steps), PATIENCE), out, status, _LANE_TASK)
     else:
@@ -338,24 +413,22 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
         # thread.
         with numba.parallel_chunksize(_CHUNK):
             kernel_body.many(  # type: ignore[call-arg]  # (numba's typing of a dispatcher)
-                _compiled(compiled.scalar, "rate_into", RATE),
-                _compiled(conditions, "conditions", RATE),
+                _rate(compiled), _compiled(conditions, "conditions", RATE),
                 _array(y0), _array(p), float(t_span[0]), float(t_span[1]), _array(t_out),
                 float(rtol), float(atol), _array(bounds), int(max_steps),
                 min(int(max_steps), PATIENCE), out, status,
                 times, ramps, *rows, values, log_t, log_e, log_n)
     stiff = np.flatnonzero(status == STIFF)
-    if stiff.size and plan is None:
+    if stiff.size and plan is None and compiled.jvp_source is not None:
         # integrated again, from the start, by the implicit method (its Jacobian-vector
         # product is generated and compiled only now, on the first stiff member of the shape)
         y_stiff = _array(np.broadcast_to(y0, (members, y0.shape[1]))[stiff])
         p_stiff = _array(np.broadcast_to(p, (members, p.shape[-1]))[stiff])
         again = np.empty((stiff.size, t_out.size, y0.shape[1]))
         codes = np.zeros(stiff.size, dtype=np.int64)
-        assert compiled.jvp_source is not None  # the kernel runs unrolled code
         with numba.parallel_chunksize(1):
             kernel_body.implicit_many(
-                _compiled(compiled.scalar, "rate_into", RATE),
+                _rate(compiled),
                 _compiled(compiled.jvp_source(), "jvp_into", JVP), y_stiff, p_stiff,
                 float(t_span[0]), float(t_span[1]), _array(t_out), float(rtol), float(atol),
                 _array(np.asarray(bounds)[stiff]), int(max_steps) * IMPLICIT_STEPS, again,

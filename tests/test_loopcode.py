@@ -1,0 +1,169 @@
+"""The loop code of many states (dynamics/codegen/loopcode.py) against the array program it
+is printed from (dynamics/codegen/arraycode.py, itself checked against the unrolled code in
+tests/test_arraycode.py): rates to 1e-10 of each row's largest entry, runs to 1e-6, the
+ensemble kernel on loop code against single runs, and Richardson's closed form at 190
+states."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import scipy.linalg
+from scipy.integrate import solve_ivp
+
+from dynamics import Model, simulate
+from dynamics.analysis.checks import _random_point
+from dynamics.codegen import cache
+from dynamics.codegen.compile import compile_model
+from dynamics.codegen.loopcode import PARALLEL_MIN_STATES, _Writer, loop_source
+from dynamics.run.kernel import build as kernel
+from dynamics.run.prepared import prepare
+from dynamics.run.solver import Solver
+
+needs_numba = pytest.mark.skipif(not kernel.AVAILABLE, reason="compiled by numba")
+
+
+def _relative(got: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference relative to the largest entry (an exact zero where every
+    entry is zero)."""
+    return float(np.max(np.abs(got - expected)) / max(np.max(np.abs(expected)), 1e-300))
+
+
+def _python(source: str):
+    """The loop code run by Python itself (``prange`` as ``range``): no compiler between
+    the printed program and its numbers."""
+    namespace = {"numpy": np, "numba": types.SimpleNamespace(prange=range)}
+    exec(source, namespace)  # noqa: S102 - the generated program under test
+    return namespace["rate_into"]
+
+
+def _compiled(model: Model, parallel: bool):
+    source = loop_source(model, parallel=parallel)
+    text = kernel.module_text(source, "rate_into", kernel.RATE, loops=True, parallel=parallel)
+    return cache.compiled_module(text).jitted
+
+
+def _agrees(rate, model: Model, points: int = 3, seed: int = 0) -> float:
+    """The largest relative difference from the array program at random admissible
+    points."""
+    compiled = compile_model(model, "array")
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(points):
+        y, p = _random_point(model, rng)
+        out = np.full_like(y, np.nan)
+        rate(y, p, out)
+        worst = max(worst, _relative(out, compiled.rate(0.0, y, p)))
+    return worst
+
+
+@pytest.mark.parametrize("n", [6, 7])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_printed_loops_compute_the_array_programs_rate(n, parallel):
+    """Both printed forms (the parallel one with its triangles' rows taken short and long in
+    turn, at an even and an odd number of states), run by Python, against the array
+    program: every mechanism, random admissible points."""
+    model = Model([f"S{i}" for i in range(n)])
+    assert _agrees(_python(loop_source(model, parallel=parallel)), model) < 1e-12
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [20, pytest.param(50, marks=pytest.mark.slow)])
+def test_the_compiled_loops_equal_the_array_program_to_1e_10(n):
+    model = Model([f"S{i}" for i in range(n)])
+    assert _agrees(_compiled(model, parallel=False), model) < 1e-10
+
+
+@needs_numba
+@pytest.mark.slow
+def test_the_parallel_loops_equal_the_array_program_to_1e_10():
+    model = Model([f"S{i}" for i in range(20)])
+    assert _agrees(_compiled(model, parallel=True), model) < 1e-10
+
+
+@needs_numba
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [20, 50])
+def test_a_run_on_the_loops_equals_a_run_on_the_array_program_to_1e_6(n):
+    """``simulate`` (the loops, compiled) against scipy's RK45 on the numpy array program,
+    the same start and tolerances (tight, so that the two runs' own errors, about the
+    tolerance times the steps, stay below the bound): every variable at every output time
+    to 1e-6 of its largest magnitude."""
+    model = Model([f"S{i}" for i in range(n)])
+    e = np.random.default_rng(n).lognormal(0.0, 1.0, n)
+    solver = Solver(rtol=1e-10, atol=1e-12)
+    result = simulate(model, {}, (0.0, 20.0), initial={"e": e}, output=21, solver=solver)
+    assert result.ok and result.provenance["solver"]["method"] == "RK45"
+    run = prepare(model, {}, {"e": e}, "array")
+    reference = solve_ivp(lambda t, y: run.compiled.rate(t, y, run.p), (0.0, 20.0), run.y0,
+                          method="RK45", rtol=1e-10, atol=1e-12, t_eval=result.t)
+    assert reference.success
+    got = np.stack([result[slot.name][(slice(None), *slot.index)]
+                    for slot in model.variables], axis=1)
+    for name in dict.fromkeys(slot.name for slot in model.variables):
+        columns = [k for k, slot in enumerate(model.variables) if slot.name == name]
+        assert _relative(got[:, columns], reference.y.T[:, columns]) < 1e-6, name
+
+
+@needs_numba
+@pytest.mark.slow
+def test_the_ensemble_kernel_runs_the_loops_of_many_states():
+    """Twelve states are past the unrolled code: the kernel integrates its members on the
+    loop code, and each member equals its own single run to 1e-6."""
+    n = 12
+    model = Model([f"S{i}" for i in range(n)])
+    growth = np.array([0.01, 0.02, 0.03])
+    ensemble = simulate(model, {"growth": growth[:, None]}, (0.0, 15.0), output=16,
+                        solver=Solver(rtol=1e-8, atol=1e-10))
+    assert ensemble.engine == "kernel"
+    for k, rate in enumerate(growth):
+        single = simulate(model, {"growth": rate}, (0.0, 15.0), output=16,
+                          solver=Solver(rtol=1e-8, atol=1e-10))
+        for name in ("m", "e", "c"):
+            assert _relative(ensemble.member(k)[name], single[name]) < 1e-6, name
+
+
+def test_the_loops_compute_what_is_read_and_no_more():
+    """The rate of cohesion and the quantities read only by it (the common threat, its sum
+    over third states) run over the upper triangle; the threat, read at (j, i) and summed,
+    over every pair; the designs on the spoils are a matrix product."""
+    model = Model([f"S{i}" for i in range(4)])
+    upper = {q.name for q in _Writer(model, parallel=False).upper()}
+    assert "common_threat" in upper and "threat" not in upper
+    source = loop_source(model)
+    block = source[source.index("# common_threat"):source.index("# mutual_threat")]
+    assert block.count("+ 1, N):") == 2  # the sum and the quantity: triangles
+    designs = source[source.index("# designs"):]
+    assert "_row[" in designs.split("# ")[1]
+
+
+@needs_numba
+@pytest.mark.slow
+def test_richardson_closed_form_at_190_states_through_the_loops():
+    """The linear system of tests/test_arraycode.py at 190 states, whose single run takes
+    the parallel loops: m(t) = expm(At)(m0 + A^-1 b) - A^-1 b to 1e-7 relative."""
+    n = 190
+    assert n >= PARALLEL_MIN_STATES
+    model = Model([f"S{i}" for i in range(n)], mechanisms="richardson")
+    compiled = compile_model(model)
+    assert compiled.path == "array" and compiled.parallel_source is not None
+    rng = np.random.default_rng(190)
+    k, alpha = rng.uniform(0.001, 0.004, n), rng.uniform(0.3, 0.8, n)
+    w = rng.uniform(0.0, 1.0, (n, n))
+    np.fill_diagonal(w, 0.0)
+    e, g, big_g = rng.uniform(0.5, 2.0, n), rng.uniform(0.0, 0.02, n), rng.uniform(0, 0.01, n)
+    m0 = rng.uniform(0.01, 0.1, n)
+    params = {"reaction": k, "fatigue": alpha, "proximity": w, "grievance": g,
+              "grievance_level": big_g, "distinguishability": 0.0, "power_weight": 0.0,
+              "offence_defence": 1.0}
+    result = simulate(model, params, (0.0, 10.0), initial={"m": m0, "e": e}, output=11,
+                      solver=Solver(method="DOP853", rtol=1e-12, atol=1e-14))
+    a = k[:, None] * w - np.diag(alpha)
+    assert np.max(np.linalg.eigvals(a).real) < 0  # a stable system, away from zero
+    b = g * e + big_g
+    steady = np.linalg.solve(a, b)
+    expected = np.stack([scipy.linalg.expm(a * t) @ (m0 + steady) - steady
+                         for t in result.t])
+    assert np.max(np.abs(result["m"] - expected) / np.abs(expected)) < 1e-7
