@@ -291,7 +291,7 @@ def main() -> None:
                         help="write what is printed into docs/performance.md")
     args = parser.parse_args()
     t_out = np.linspace(0.0, 50.0, 51)
-    # the kernel whatever the size (above 10 states it runs unrolled code generated for it)
+    # the kernel whatever the size (above 10 states on the loops of the array code)
     kernel_solver = Solver(rtol=args.rtol, atol=args.atol, engine="kernel")
     print(f"{'N':>3} {'members':>8} {'loop /s':>10} {'kernel /s':>11} {'ratio':>8} "
           f"{'max dev':>9}  (rtol {args.rtol:g}, atol {args.atol:g}, 50 years)")

@@ -20,8 +20,14 @@ with sigma 1 from a fixed seed, so that the states differ), it measures in this 
   with ``--default-tolerances`` also at the solver's defaults), with its evaluations of
   the rate, against the old path (scipy's RK45 on the numpy array program) run in the
   same process up to ``--old-runs-up-to`` states, and beyond estimated as the new run's
-  evaluations times the old rate (marked "est.": a lower bound, without scipy's own
-  work per step).
+  evaluations times the old rate (marked "est.": scipy's own work per step left out, and
+  the old rate's cost varying by tens of per cent between runs).
+
+With ``--ensemble M`` it then runs an ensemble of M members at ``--ensemble-states`` states
+(reaction and growth drawn per member and state; rtol 1e-6, 50 years) through the front
+door, which integrates them in the compiled kernel on the loops, and prints its members
+per second and the memory each member holds (its outputs, which the result keeps, and the
+kernel's working arrays of one evaluation, which each thread holds while it integrates).
 
 With ``--record`` it writes the table into docs/performance.md (its ``scale`` block). Not a
 test: timings on shared machines are noisy; ratios are measured in the same run.
@@ -34,6 +40,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections import Counter
 
 import numpy as np
 from record import write_block
@@ -123,6 +130,38 @@ def measure(n: int, unrolled_max: int, years: float, old_max: int,
     return row
 
 
+def ensemble(n: int, members: int, years: float) -> str:
+    """The line of an ensemble of ``members`` at ``n`` states (see the module docstring)."""
+    model = Model([f"S{i}" for i in range(n)])
+    rng = np.random.default_rng(1)
+    params = {"reaction": rng.uniform(0.05, 0.4, (members, n)),
+              "growth": rng.uniform(0.01, 0.05, (members, n))}
+    output = np.random.default_rng(0).lognormal(0.0, 1.0, n)
+    solver = Solver(rtol=1e-6, atol=1e-9)
+    began = time.perf_counter()
+    simulate(model, {k: v[:2] for k, v in params.items()}, (0.0, years),
+             initial={"e": output}, output=51, solver=solver)
+    warm = time.perf_counter() - began
+    began = time.perf_counter()
+    result = simulate(model, params, (0.0, years), initial={"e": output}, output=51,
+                      solver=solver)
+    seconds = time.perf_counter() - began
+    variables = len(model.variables)
+    outputs = 51 * variables * 8
+    # the loops' arrays of one evaluation: one per derived quantity, sum and part computed
+    # beforehand, N or N^2 elements each (counted in the generated source)
+    source = prepare(model, {}, {"e": output}, "array").compiled.scalar or ""
+    square = source.count("numpy.empty((N, N, ))") + source.count("numpy.zeros((N, N))")
+    line = source.count("numpy.empty((N, ))")
+    working = (square * n * n + line * n) * 8
+    statuses = dict(Counter(s.value for s in result.status))
+    return (f"ensemble of {members:,} members at N = {n} ({variables:,} variables; engine "
+            f"{result.engine}; first call with numba's compilation {warm:.1f} s): "
+            f"{seconds:.1f} s, {members / seconds:.1f} members/s; per member "
+            f"{outputs / 1e6:.2f} MB of outputs (51 times), and {working / 1e6:.2f} MB of "
+            f"working arrays per thread while it integrates; statuses {statuses}")
+
+
 def _time(seconds: float | None) -> str:
     if seconds is None:
         return "–"
@@ -155,8 +194,8 @@ def table(rows: list[dict], years: float) -> str:
         for r in row["runs"]:
             text = f"rtol {r['rtol']:g}: "
             if r["old"] is not None:
-                text += (f"{'≥ ' if r['estimated'] else ''}{_time(r['old'])}"
-                         f"{' est.' if r['estimated'] else ''} → {_time(r['seconds'])} "
+                text += (f"{_time(r['old'])}{' est.' if r['estimated'] else ''} → "
+                         f"{_time(r['seconds'])} "
                          f"({r['old'] / r['seconds']:.0f}x)")
             else:
                 text += f"{_time(r['seconds'])} (unrolled, LSODA)"
@@ -175,6 +214,9 @@ def main() -> None:
                         help="run the old path up to this many states (estimate beyond)")
     parser.add_argument("--default-tolerances", action="store_true",
                         help="also run at the solver's default tolerances")
+    parser.add_argument("--ensemble", type=int, default=0, metavar="M",
+                        help="also run an ensemble of M members (0: none)")
+    parser.add_argument("--ensemble-states", type=int, default=50)
     parser.add_argument("--record", action="store_true",
                         help="write the table into docs/performance.md")
     args = parser.parse_args()
@@ -188,6 +230,8 @@ def main() -> None:
                             tolerances))
         print(rows[-1], flush=True)
     text = table(rows, args.years)
+    if args.ensemble:
+        text += "\n\n" + ensemble(args.ensemble_states, args.ensemble, args.years)
     print(text)
     if args.record:
         write_block("scale", text)

@@ -86,9 +86,13 @@ def test_each_function_of_the_unrolled_path_is_one_definition():
              if isinstance(node, ast.FunctionDef)}
     assert {"rate", "jacobian", "output_0"} <= names and "rate_into" not in names
     for text, name in ((compiled.scalar, "rate_into"), (compiled.jvp_source(), "jvp_into"),
-                       (compiled.lanes_source(8, frozenset()), "rate_lanes")):
+                       (compiled.lanes_source(8, frozenset(), False), "rate_lanes")):
         (node,) = ast.parse(text).body
         assert isinstance(node, ast.FunctionDef) and node.name == name
+    # with its member constants hoisted: the rate, their count, and what computes them
+    body = ast.parse(compiled.lanes_source(8, frozenset())).body
+    assert [type(node).__name__ for node in body] == ["FunctionDef", "Assign", "FunctionDef"]
+    assert [body[0].name, body[2].name] == ["rate_lanes", "lane_constants"]
 
 
 @needs_numba

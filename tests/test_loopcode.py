@@ -167,3 +167,37 @@ def test_richardson_closed_form_at_190_states_through_the_loops():
     expected = np.stack([scipy.linalg.expm(a * t) @ (m0 + steady) - steady
                          for t in result.t])
     assert np.max(np.abs(result["m"] - expected) / np.abs(expected)) < 1e-7
+
+
+@pytest.mark.slow
+def test_what_bounds_the_steps_of_many_states_is_cohesions_stiffness():
+    """docs/performance.md: at the start of the 20-state run of benchmarks/scale.py the
+    Jacobian's most negative eigenvalue is about -71 with its eigenvector in the cohesion
+    block; and at 50 states RK45 takes about as many evaluations at rtol 1e-4 as at 1e-6
+    (within a fifth), the mark of steps bounded by stability rather than accuracy."""
+    model = Model([f"S{i}" for i in range(20)])
+    output = np.random.default_rng(0).lognormal(0.0, 1.0, 20)
+    run = prepare(model, {}, {"e": output}, "array")
+    values, vectors = np.linalg.eig(run.compiled.jacobian(0.0, run.y0, run.p))
+    k = int(np.argmin(values.real))
+    assert -75 < values[k].real < -67
+    weight = np.abs(vectors[:, k]) ** 2
+    cohesion = [i for i, slot in enumerate(model.variables) if slot.name == "c"]
+    assert weight[cohesion].sum() > 0.99 * weight.sum()
+    model = Model([f"S{i}" for i in range(50)])
+    output = np.random.default_rng(0).lognormal(0.0, 1.0, 50)
+    counts = [simulate(model, {}, (0.0, 50.0), initial={"e": output}, output=51,
+                       solver=Solver(rtol=rtol, atol=rtol * 1e-3)).provenance["evaluations"]
+              for rtol in (1e-4, 1e-6)]
+    assert abs(counts[0] / counts[1] - 1) < 0.2, counts
+
+
+def test_the_readme_states_when_the_loops_run():
+    from pathlib import Path
+
+    from dynamics.codegen.compile import UNROLLED_MAX
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = " ".join(readme.split())
+    assert f"in two threads from {PARALLEL_MIN_STATES} states" in text
+    assert f"ensembles of more than {UNROLLED_MAX} states run them in the compiled kernel" in text

@@ -413,7 +413,8 @@ def loop_source(model, name: str = "rate_into", parallel: bool = False) -> str:
     name : str
         The function's name.
     parallel : bool
-        Make the outermost loop of each nest of two or more loops a ``numba.prange``.
+        Make the outermost loop of each nest of three loops, and of each matrix product, a
+        ``numba.prange``.
 
     Returns
     -------

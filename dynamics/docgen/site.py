@@ -33,7 +33,8 @@ API_MODULES = ("dynamics.calibration.fitting", "dynamics.calibration.posterior",
                "dynamics.studies.discovery", "dynamics.studies.robustness",
                "dynamics.studies.durability", "dynamics.data", "dynamics.results.labelled",
                "dynamics.views.plotting", "dynamics.views.figures", "dynamics.codegen.compile",
-               "dynamics.codegen.arraycode", "dynamics.codegen.printers",
+               "dynamics.codegen.arraycode", "dynamics.codegen.loopcode",
+               "dynamics.codegen.printers",
                "dynamics.codegen.cache", "dynamics.run.prepared", "dynamics.run.engines",
                "dynamics.analysis.checks")
 

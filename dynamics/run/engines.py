@@ -12,7 +12,7 @@ in place. :data:`ENGINES` holds them by name (the values of ``Solver(engine=...)
 - :class:`ScipyEngine` (``"scipy"``): one ``solve_ivp`` call per member, with the same
   terminal events as a single run; an explicit method's failure is retried with Radau.
 
-:func:`choose_engine` picks one for a solver and a number of states (``engine="auto"``:
+:func:`choose_engine` picks one for a solver (``engine="auto"``:
 the kernel where numba is installed and the method is RK45).
 """
 
@@ -101,7 +101,6 @@ class KernelEngine(Engine):
     """The compiled per-member Dormand-Prince kernel (see the module docstring)."""
 
     name = "kernel"
-
 
     def integrate(self, members: Members) -> tuple[np.ndarray, list[Fired]]:
         compiled, y0, p, solver = members.run.compiled, members.y0, members.p, members.solver

@@ -72,8 +72,9 @@ class Solver:
         that takes longer ends FAILED, saying so.
     code : the compiled code, ``"auto"`` (unrolled up to
         :data:`~dynamics.codegen.compile.UNROLLED_MAX` states, array code above), ``"unrolled"``
-        or ``"array"`` (:mod:`dynamics.codegen.compile`). The compiled kernel runs unrolled code
-        only: an ensemble on the kernel engine uses it whatever the size.
+        or ``"array"`` (:mod:`dynamics.codegen.compile`). The compiled kernel runs either
+        path's scalar rate: straight-line code on the unrolled path, loops on the array
+        path (:mod:`dynamics.codegen.loopcode`).
     """
 
     method: str = "auto"
