@@ -115,16 +115,14 @@ def _cmd_run(args: argparse.Namespace) -> None:
 def _cmd_equilibria(args: argparse.Namespace) -> None:
     import json
 
-    from dynamics.analysis.equilibria import find_equilibria
+    from dynamics.analysis.equilibria import find_equilibria, starts_tried
     from dynamics.scenarios import load_scenario
+    from dynamics.studies.design import progress_bar
 
     scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
     model = scenario.model()
-    from dynamics.studies.design import progress_bar
-
-    # the Sobol starts (rounded up to a power of two) and the scenario's own start
-    total = 1 + 2 ** max(1, (args.starts - 1).bit_length())
-    with progress_bar(total, unit="start", shown=sys.stderr.isatty()) as step:
+    with progress_bar(starts_tried(args.starts), unit="start",
+                      shown=sys.stderr.isatty()) as step:
         found = find_equilibria(model, scenario.values(model), initial=scenario.initial,
                                 starts=args.starts, progress=step)
     if args.json:

@@ -142,3 +142,29 @@ def test_names_imported_on_first_use_are_listed_for_tab_completion():
     listed = dir(dynamics)
     assert {"load_scenario", "explore", "sobol", "decompose", "Model"} <= set(listed)
     assert set(dynamics.__all__) <= set(listed)
+
+
+def test_a_run_records_how_many_times_it_evaluated_the_rate():
+    """``provenance["evaluations"]``: scipy's own count for the same integration, and the
+    sum over the segments of a run that an intervention splits."""
+    from scipy.integrate import solve_ivp
+
+    from dynamics import Intervention
+    from dynamics.run.prepared import prepare
+
+    model = Model(["A", "B"], mechanisms="richardson")
+    solver = Solver(method="RK45", rtol=1e-8, atol=1e-10)
+    result = simulate(model, {}, (0.0, 20.0), output=21, solver=solver)
+    run = prepare(model, {}, None)
+    direct = solve_ivp(lambda t, y: run.compiled.rate(t, y, run.p), (0.0, 20.0), run.y0,
+                       method="RK45", rtol=1e-8, atol=1e-10, t_eval=np.linspace(0, 20, 21))
+    assert result.provenance["evaluations"] == direct.nfev > 0
+    first = solve_ivp(lambda t, y: run.compiled.rate(t, y, run.p), (0.0, 10.0), run.y0,
+                      method="RK45", rtol=1e-8, atol=1e-10, t_eval=np.linspace(0, 10, 11))
+    after = prepare(model, {"reaction": 0.5 * run.values["reaction"]}, None)
+    second = solve_ivp(lambda t, y: after.compiled.rate(t, y, after.p), (10.0, 20.0),
+                       first.y[:, -1], method="RK45", rtol=1e-8, atol=1e-10,
+                       t_eval=np.linspace(10, 20, 11))
+    split = simulate(model, {}, (0.0, 20.0), output=21, solver=solver,
+                     interventions=[Intervention("cut", at=10.0, scale={"reaction": 0.5})])
+    assert split.provenance["evaluations"] == first.nfev + second.nfev

@@ -805,8 +805,11 @@ def test_a_robustness_study_counts_the_trajectories_it_holds(monkeypatch):
 
 
 def test_equilibria_report_each_start_they_try():
-    from dynamics.analysis.equilibria import find_equilibria
+    """The progress of find_equilibria, and the count the command line sizes its bar by."""
+    from dynamics.analysis.equilibria import find_equilibria, starts_tried
 
     calls: list[int] = []
     find_equilibria(Model(["A", "B"]), starts=5, progress=lambda: calls.append(1))
     assert len(calls) == 1 + 8  # the run's own start, and 5 rounded up to 2^3 Sobol points
+    assert starts_tried(5) == len(calls)
+    assert [starts_tried(k) for k in (1, 2, 3, 4, 8, 9)] == [3, 3, 5, 5, 9, 17]

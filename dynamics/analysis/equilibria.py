@@ -22,7 +22,8 @@ from dynamics.model.model import Model
 from dynamics.results.report import Report
 from dynamics.run.prepared import prepare
 
-__all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "RESIDUAL_TOLERANCE"]
+__all__ = ["Equilibrium", "FixedSystem", "classify", "find_equilibria", "starts_tried",
+           "RESIDUAL_TOLERANCE"]
 
 #: an equilibrium is accepted when max_i |f_i(x*)| / max(1, max_i |x*_i|) is below this
 RESIDUAL_TOLERANCE = 1e-9
@@ -197,6 +198,29 @@ def _newton_polish(system: FixedSystem, y: np.ndarray, steps: int = 3) -> np.nda
     return y
 
 
+def _sobol_power(starts: int) -> int:
+    """The power of two of the Sobol starts for ``starts`` asked (rounded up, at least 2)."""
+    return max(1, (starts - 1).bit_length())
+
+
+def starts_tried(starts: int) -> int:
+    """How many starts :func:`find_equilibria` tries for ``starts`` asked (and calls its
+    ``progress`` for): the run's own start, then the Sobol points, rounded up to a power of
+    two.
+
+    Parameters
+    ----------
+    starts : int
+        The starts asked for.
+
+    Returns
+    -------
+    int
+        The starts tried.
+    """
+    return 1 + 2 ** _sobol_power(starts)
+
+
 def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
                     initial: Mapping[str, Any] | None = None,
                     region: np.ndarray | Sequence[Sequence[float]] | None = None,
@@ -246,8 +270,8 @@ def find_equilibria(model: Model, params: Mapping[str, Any] | None = None, *,
         raise ParameterValueError(f"region must have shape ({len(system.labels)}, 2): one "
                                   f"(low, high) per variable {list(system.labels)}")
     sampler = qmc.Sobol(len(system.labels), scramble=True, seed=seed)
-    points = qmc.scale(sampler.random_base2(int(np.ceil(np.log2(max(starts, 2))))),
-                       bounds[:, 0], bounds[:, 1] + 1e-300)
+    points = qmc.scale(sampler.random_base2(_sobol_power(starts)), bounds[:, 0],
+                       bounds[:, 1] + 1e-300)
     found: list[np.ndarray] = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)

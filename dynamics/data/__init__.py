@@ -11,6 +11,7 @@ pounds to dollars between 1913 and 1914), unless the change is explicitly allowe
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -206,14 +207,23 @@ def world_bank_gdp(codes: Sequence[str], year: int) -> dict[str, float]:
         Code -> GDP; an economy or year not in the file raises :class:`SeriesError` naming
         it.
     """
-    text = (resources.files("dynamics.data") / WORLD_BANK_FILE).read_text()
-    found = {row["Country Code"]: float(row["Value"]) / 1e9
-             for row in csv.DictReader(text.splitlines()) if row["Year"] == str(year)}
+    found = _world_bank().get(int(year), {})
     missing = [code for code in codes if code not in found]
     if missing:
         raise SeriesError(f"{WORLD_BANK_FILE}: no GDP for {', '.join(missing)} in {year}; "
                           f"the file holds {', '.join(sorted(found)) or 'nothing'} then")
     return {code: found[code] for code in codes}
+
+
+@functools.cache
+def _world_bank() -> dict[int, dict[str, float]]:
+    """The shipped World Bank file as year -> code -> GDP in US$ billion, read once per
+    process (callers ask year by year)."""
+    text = (resources.files("dynamics.data") / WORLD_BANK_FILE).read_text()
+    table: dict[int, dict[str, float]] = {}
+    for row in csv.DictReader(text.splitlines()):
+        table.setdefault(int(row["Year"]), {})[row["Country Code"]] = float(row["Value"]) / 1e9
+    return table
 
 
 def _cow_rows() -> list[dict[str, str]]:

@@ -292,6 +292,11 @@ class Model:
         """Names of the parameters that appear in this model's equations."""
         return tuple(dict.fromkeys(slot.name for slot in self.parameters))
 
+    @cached_property
+    def variable_names(self) -> tuple[str, ...]:
+        """Names of the variables integrated (each once, in slot order)."""
+        return tuple(dict.fromkeys(slot.name for slot in self.variables))
+
     def state_index(self, state: str) -> int:
         """Position of ``state``; an unknown name raises with the closest match."""
         try:

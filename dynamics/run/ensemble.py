@@ -407,7 +407,7 @@ def with_error(result: EnsembleResult, reference: EnsembleResult, model: Model,
     """``result`` with each member's estimated global error in its provenance: the largest
     difference from ``reference`` (the same members at tighter tolerances), NaN for a
     member that did not succeed in either."""
-    names = tuple(dict.fromkeys(v.name for v in model.variables))
+    names = model.variable_names
     error = member_differences(result.values, reference.values, names, solver.atol)
     done = np.array([a is Status.SUCCESS and b is Status.SUCCESS
                      for a, b in zip(result.status, reference.status, strict=True)])

@@ -119,7 +119,7 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
             tight = replace(solver, method=method).tightened()
             reference = simulate(model, params, t_span, solver=tight, **options)
             if reference.ok and reference.t.shape == result.t.shape:
-                names = tuple(dict.fromkeys(v.name for v in model.variables))
+                names = model.variable_names
                 result.provenance["global_error"] = {
                     "estimate": largest_difference(result.values, reference.values, names,
                                                    solver.atol),

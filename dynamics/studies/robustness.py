@@ -372,7 +372,8 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
         raise ParameterValueError(f"members must be at least 2, got {members}")
     variants = {name: variant for claim in claims for name, variant in claim.variants.items()}
     # every run of every member is held whole (the claims read trajectories)
-    held = (1 + len(variants)) * 8 * len(scenario.model().variables) * int(scenario.output)
+    model = scenario.model()
+    held = (1 + len(variants)) * 8 * len(model.variables) * int(scenario.output)
     check_size(members, BYTES_PER_MEMBER + held * (1 + solver_check), "a robustness study",
                force)
     inputs, factors, values = neighbourhood(scenario, members, spread, seed)
@@ -389,7 +390,7 @@ def robustness(scenario: Scenario, claims: list[Claim] | None = None, *, members
     verdicts: dict[str, np.ndarray] = {}
     error = None
     if tight is not None:
-        names = tuple(dict.fromkeys(v.name for v in scenario.model().variables))
+        names = model.variable_names
         gaps = np.concatenate([member_differences(runs[k].values, tight[k].values, names,
                                                   solver.atol)
                                [runs[k].ok & tight[k].ok] for k in runs])
