@@ -31,7 +31,8 @@ API_MODULES = ("dynamics.calibration.fitting", "dynamics.calibration.posterior",
                "dynamics.run.interventions", "dynamics.run.ensemble",
                "dynamics.studies.counterfactual", "dynamics.studies.sensitivity",
                "dynamics.studies.discovery", "dynamics.studies.robustness",
-               "dynamics.studies.durability", "dynamics.data", "dynamics.results.labelled",
+               "dynamics.studies.durability", "dynamics.studies.ema", "dynamics.data",
+               "dynamics.results.labelled",
                "dynamics.views.plotting", "dynamics.views.figures", "dynamics.codegen.compile",
                "dynamics.codegen.arraycode", "dynamics.codegen.loopcode",
                "dynamics.codegen.printers",
@@ -210,6 +211,7 @@ HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
          ("Run a study on a Dask cluster", "howto/dask.md"),
          ("Run the polarity-durability experiment", "howto/durability.md"),
          ("Evaluate forecasts against baselines", "forecast-evaluation.md"),
+         ("Run a scenario in the EMA Workbench", "howto/ema.md"),
          ("Reliability, bad input and interrupted work", "reliability.md"))
 
 
