@@ -69,6 +69,19 @@ def test_the_printed_loops_compute_the_array_programs_rate(n, parallel):
     assert _agrees(_python(loop_source(model, parallel=parallel)), model) < 1e-12
 
 
+def test_the_loops_of_a_researchers_mechanism():
+    """The plug-in mechanism of tests/plugins/arms_control.py with Richardson's: the loops
+    are printed from whatever definitions the model holds."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins"))
+    arms_control = importlib.import_module("arms_control")
+    model = Model([f"S{i}" for i in range(6)], ["richardson", arms_control.ARMS_CONTROL])
+    assert _agrees(_python(loop_source(model)), model) < 1e-12
+
+
 @needs_numba
 @pytest.mark.parametrize("n", [20, pytest.param(50, marks=pytest.mark.slow)])
 def test_the_compiled_loops_equal_the_array_program_to_1e_10(n):

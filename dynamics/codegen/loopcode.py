@@ -57,9 +57,8 @@ from dynamics.model.parts import Derived, Parameter, Variable
 
 __all__ = ["loop_source", "PARALLEL_MIN_STATES"]
 
-#: the fewest states whose single run evaluates the rate's loops in parallel threads: at
-#: 120 states one evaluation took 0.74 ms in two threads against 1.08 ms in one, at 50
-#: states 0.15 ms against 0.11 ms (this project's 2-core machine)
+#: the fewest states whose single run evaluates the rate's loops in parallel threads (below,
+#: starting the threads cost more than they saved: docs/performance.md)
 PARALLEL_MIN_STATES = 100
 
 

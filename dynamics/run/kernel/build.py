@@ -122,8 +122,8 @@ LANE_MIN = 1024
 LANE_MAX_VARIABLES = 100
 #: the fast-math flags of loop code (:mod:`dynamics.codegen.loopcode`): ``reassoc`` lets
 #: LLVM vectorise a sum by adding in another order (the common threat's sum over a third
-#: state: 2.5 times faster at 190 states), ``contract`` fuse a product and a sum; none lets it
-#: assume finite values or drop a signed zero. The sums therefore differ from numpy's
+#: state; docs/performance.md has the measurement), ``contract`` fuse a product and a sum;
+#: none lets it assume finite values or drop a signed zero. The sums therefore differ from numpy's
 #: pairwise sums by rounding only (tests/test_loopcode.py: 1e-10).
 LOOP_FASTMATH = ("contract", "reassoc")
 #: whether members side by side compute their constants once rather than at every
