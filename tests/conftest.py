@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -44,6 +46,30 @@ def closed_form(params: dict, m0: np.ndarray, t: np.ndarray, e: np.ndarray) -> n
     matrix = params["reaction"][:, None] * params["proximity"] - np.diag(params["fatigue"])
     star = np.linalg.solve(matrix, -params["grievance"] * e)
     return np.array([star + expm(matrix * time) @ (m0 - star) for time in t])
+
+
+def linear_richardson(n: int, seed: int, reaction: tuple[float, float]
+                      ) -> tuple[dict, dict, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Richardson's linear system of ``n`` states, dm/dt = (K W - diag(alpha)) m + g e + G
+    (no distinguishability, no power weight, neutral balance), drawn from ``seed`` with
+    reaction coefficients K in ``reaction``: its parameters, its start, A = K W -
+    diag(alpha), and its closed form m(t) = expm(At)(m0 + A^-1 b) - A^-1 b at given times."""
+    rng = np.random.default_rng(seed)
+    k, alpha = rng.uniform(*reaction, n), rng.uniform(0.3, 0.8, n)
+    w = rng.uniform(0.0, 1.0, (n, n))
+    np.fill_diagonal(w, 0.0)
+    e, g, big_g = rng.uniform(0.5, 2.0, n), rng.uniform(0.0, 0.02, n), rng.uniform(0, 0.01, n)
+    m0 = rng.uniform(0.01, 0.1, n)
+    params = {"reaction": k, "fatigue": alpha, "proximity": w, "grievance": g,
+              "grievance_level": big_g, "distinguishability": 0.0, "power_weight": 0.0,
+              "offence_defence": 1.0}
+    a = k[:, None] * w - np.diag(alpha)
+    steady = np.linalg.solve(a, g * e + big_g)
+
+    def exact(times: np.ndarray) -> np.ndarray:
+        return np.stack([expm(a * t) @ (m0 + steady) - steady for t in times])
+
+    return params, {"m": m0, "e": e}, a, exact
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.linalg
 import sympy as sp
+from conftest import linear_richardson
 
 from dynamics import Model, simulate
 from dynamics.analysis.checks import ARRAY_TOLERANCE, _random_point
@@ -83,23 +83,11 @@ def test_richardson_closed_form_at_fifty_states_through_the_array_code():
     - A^-1 b; the run matches it to 1e-7 relative."""
     n = 50
     model = Model([f"S{i}" for i in range(n)], mechanisms="richardson")
-    rng = np.random.default_rng(50)
-    k, alpha = rng.uniform(0.01, 0.05, n), rng.uniform(0.3, 0.8, n)
-    w = rng.uniform(0.0, 1.0, (n, n))
-    np.fill_diagonal(w, 0.0)
-    e, g, big_g = rng.uniform(0.5, 2.0, n), rng.uniform(0.0, 0.02, n), rng.uniform(0, 0.01, n)
-    m0 = rng.uniform(0.01, 0.1, n)
-    params = {"reaction": k, "fatigue": alpha, "proximity": w, "grievance": g,
-              "grievance_level": big_g, "distinguishability": 0.0, "power_weight": 0.0,
-              "offence_defence": 1.0}
-    result = simulate(model, params, (0.0, 10.0), initial={"m": m0, "e": e}, output=11,
+    params, initial, _, exact = linear_richardson(n, 50, (0.01, 0.05))
+    result = simulate(model, params, (0.0, 10.0), initial=initial, output=11,
                       solver=Solver(method="DOP853", rtol=1e-12, atol=1e-14))
     assert compile_model(model).path == "array"
-    a = k[:, None] * w - np.diag(alpha)
-    b = g * e + big_g
-    steady = np.linalg.solve(a, b)
-    expected = np.stack([scipy.linalg.expm(a * t) @ (m0 + steady) - steady
-                         for t in result.t])
+    expected = exact(result.t)
     assert np.max(np.abs(result["m"] - expected) / np.abs(expected)) < 1e-7
 
 

@@ -10,7 +10,7 @@ import types
 
 import numpy as np
 import pytest
-import scipy.linalg
+from conftest import linear_richardson
 from scipy.integrate import solve_ivp
 
 from dynamics import Model, simulate
@@ -162,23 +162,11 @@ def test_richardson_closed_form_at_190_states_through_the_loops():
     model = Model([f"S{i}" for i in range(n)], mechanisms="richardson")
     compiled = compile_model(model)
     assert compiled.path == "array" and compiled.parallel_source is not None
-    rng = np.random.default_rng(190)
-    k, alpha = rng.uniform(0.001, 0.004, n), rng.uniform(0.3, 0.8, n)
-    w = rng.uniform(0.0, 1.0, (n, n))
-    np.fill_diagonal(w, 0.0)
-    e, g, big_g = rng.uniform(0.5, 2.0, n), rng.uniform(0.0, 0.02, n), rng.uniform(0, 0.01, n)
-    m0 = rng.uniform(0.01, 0.1, n)
-    params = {"reaction": k, "fatigue": alpha, "proximity": w, "grievance": g,
-              "grievance_level": big_g, "distinguishability": 0.0, "power_weight": 0.0,
-              "offence_defence": 1.0}
-    result = simulate(model, params, (0.0, 10.0), initial={"m": m0, "e": e}, output=11,
+    params, initial, a, exact = linear_richardson(n, 190, (0.001, 0.004))
+    result = simulate(model, params, (0.0, 10.0), initial=initial, output=11,
                       solver=Solver(method="DOP853", rtol=1e-12, atol=1e-14))
-    a = k[:, None] * w - np.diag(alpha)
     assert np.max(np.linalg.eigvals(a).real) < 0  # a stable system, away from zero
-    b = g * e + big_g
-    steady = np.linalg.solve(a, b)
-    expected = np.stack([scipy.linalg.expm(a * t) @ (m0 + steady) - steady
-                         for t in result.t])
+    expected = exact(result.t)
     assert np.max(np.abs(result["m"] - expected) / np.abs(expected)) < 1e-7
 
 
