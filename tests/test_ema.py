@@ -23,9 +23,11 @@ def test_perform_experiments_runs_a_scenario_and_reports_its_metrics():
     from ema_workbench import perform_experiments
 
     scenario = load_scenario("hegemonic-rise")
+    # coercion up to 0.2: every corner of this box runs to its end (beyond, the Riser's
+    # extraction can collapse a neighbour's output, which the last lines check apart)
     model = scenario_model(scenario, uncertainties={"growth.Riser": (0.03, 0.07),
                                                     "reaction": (0.0, 0.3)},
-                           levers=["coercion"])
+                           levers={"coercion": (0.02, 0.2)})
     assert model.name == "HegemonicRise"
     assert [u.name for u in model.uncertainties] == ["growth_Riser", "reaction"]
     assert model.uncertainties[0].variable_name == ["growth.Riser"]
@@ -55,6 +57,9 @@ def test_perform_experiments_runs_a_scenario_and_reports_its_metrics():
         np.testing.assert_array_equal(
             [outcomes[f"final_share_{s}"][row] for s in scenario.states], final)
     assert checked
+    # a run that stops (output collapsed: left the domain) gives NaN for every outcome
+    stopped = model.function(**{"growth.Riser": 0.05, "reaction": 0.0, "coercion": 0.9})
+    assert set(stopped) == set(outcomes) and all(math.isnan(v) for v in stopped.values())
 
 
 def test_the_default_uncertainties_are_the_plausible_ranges():
