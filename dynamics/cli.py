@@ -28,6 +28,8 @@
                     [--range P=A:B ...] [--json] [--csv FILE] [--plot FILE]
     balancing compare NAME [--intervention FILE] [--event NAME@WHEN:CHANGES ...]
                     [--without NAME ...] [--members M] [--json] [--csv FILE] [--plot FILE]
+    balancing export NAME|FILE --format xmile [--out FILE.xmile [--check]] [--set P=V]
+                    [--dt STEP]
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -648,6 +650,34 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         print("wrote " + ", ".join(map(str, save_figure(figure, Path(args.plot)))))
 
 
+def _cmd_export(args: argparse.Namespace) -> None:
+    from dynamics.errors import require
+    from dynamics.results.xmile import DEFAULT_DT, compare_with_pysd
+    from dynamics.run.solver import Solver
+    from dynamics.scenarios import load_scenario
+
+    if args.check:  # before any work
+        if not args.out:
+            raise DynamicsError("--check runs the written file: give --out FILE.xmile")
+        require("interop", "--check (running the document in PySD)", "pysd")
+    scenario = _apply_sets(load_scenario(args.scenario), args.set or [])
+    dt = DEFAULT_DT if args.dt is None else args.dt
+    text = scenario.to_xmile(args.out, dt=dt)
+    if not args.out:
+        sys.stdout.write(text)
+        return
+    print(f"wrote {args.out}")
+    if args.check:
+        t0, t1 = scenario.t_span
+        times = t0 + dt * np.round(np.linspace(0.0, (t1 - t0) / dt, 9))
+        result = scenario.run(output=times, solver=Solver(rtol=1e-10, atol=1e-12))
+        differences = compare_with_pysd(args.out, scenario.model(), result, dt)
+        worst = max(differences, key=differences.__getitem__)
+        print(f"PySD ran {args.out} at the steps {dt:g} and {dt / 2:g} (Euler, extrapolated): "
+              f"largest difference from this run {differences[worst]:.1e} of the stock's "
+              f"largest value, in {worst}")
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.model.registry import resolve_mechanisms
     from dynamics.views.display import parameter_table
@@ -940,6 +970,19 @@ def _parser() -> argparse.ArgumentParser:
     _options(dur, "csv", csv="write one row per system (inputs, durations) to FILE.csv")
     _options(dur, "plot", plot="write the survival curves to FILE")
     dur.set_defaults(func=_cmd_durability)
+    export = sub.add_parser("export", help="a scenario as a model file for other tools "
+                            "(XMILE: Stella, Vensim, PySD)")
+    _options(export, "scenario", "set")
+    export.add_argument("--format", choices=["xmile"], required=True,
+                        help="the file's format: xmile (OASIS XMILE 1.0)")
+    _options(export, "out", out="write the model to FILE.xmile (or .xml, .stmx; without it, "
+                                "to standard output)")
+    export.add_argument("--dt", type=_step, metavar="STEP",
+                        help="Euler's step in years written into the file (default 1/64)")
+    export.add_argument("--check", action="store_true",
+                        help="run the file in PySD and report its largest difference from "
+                             "this project's run (needs the [interop] extra)")
+    export.set_defaults(func=_cmd_export)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",
@@ -966,6 +1009,19 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _step(text: str) -> float:
+    """An argparse type: a positive, finite step in years (``0.01`` or ``1/64``)."""
+    try:
+        top, _, bottom = text.partition("/")
+        value = float(top) / float(bottom) if bottom else float(top)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected a step in years such as 0.01 or 1/64, got "
+                                         f"{text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive step in years, got {text}")
+    return value
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number of at least 1 (a count: members, chunks, workers)."""
     try:
@@ -984,7 +1040,7 @@ _SUFFIXES = {("run", "out"): (".csv", ".npz"), ("continue", "out"): (".csv",),
              ("sweep", "out"): (".csv",), ("sensitivity", "out"): (".json",),
              ("discover", "out"): (".json",), ("durability", "out"): (".json",),
              ("durability", "csv"): (".csv",), ("compare", "csv"): (".csv",),
-             ("evaluate", "csv"): (".csv",)}
+             ("evaluate", "csv"): (".csv",), ("export", "out"): (".xmile", ".xml", ".stmx")}
 FIGURES = ("", ".pdf", ".png", ".svg")
 
 

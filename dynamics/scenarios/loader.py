@@ -251,6 +251,34 @@ class Scenario:
                                       "dynamics.run.front")
         return result
 
+    def to_xmile(self, path: str | Path | None = None, dt: float | None = None) -> str:
+        """The scenario as an XMILE document (:mod:`dynamics.results.xmile`): its model,
+        values, span and dated interventions; written to ``path`` (whole or not at all)
+        where given.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            The file to write.
+        dt : float, optional
+            Euler's step, in years (default :data:`~dynamics.results.xmile.DEFAULT_DT`).
+
+        Returns
+        -------
+        str
+            The document.
+        """
+        from dynamics.results.files import write_text
+        from dynamics.results.xmile import DEFAULT_DT, to_xmile
+
+        model = self.model()
+        text = to_xmile(model, self.values(model), self.initial, self.t_span, self.events,
+                        dt=DEFAULT_DT if dt is None else dt, name=self.name,
+                        description=self.title)
+        if path is not None:
+            write_text(path, text)
+        return text
+
     def switched_off(self, *assumptions: str) -> Scenario:
         """The scenario with the named assumptions switched off (their ``[assumptions]``
         entries applied one after another)."""
