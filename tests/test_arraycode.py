@@ -105,6 +105,7 @@ def test_the_switch_is_automatic_and_runs_agree():
     assert np.allclose(runs[0].share, runs[1].share, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.slow  # numba compiles the loops of 50 states afresh in CI (about 15 s)
 def test_fifty_states_with_every_mechanism_run():
     """Once refused (it would have taken half an hour to generate): now array code."""
     model = Model([f"S{i}" for i in range(50)])

@@ -83,7 +83,8 @@ def test_the_loops_of_a_researchers_mechanism():
 
 
 @needs_numba
-@pytest.mark.parametrize("n", [20, pytest.param(50, marks=pytest.mark.slow)])
+@pytest.mark.slow  # numba compiles loops of 20 and 50 states afresh in CI: 10-30 s
+@pytest.mark.parametrize("n", [20, 50])
 def test_the_compiled_loops_equal_the_array_program_to_1e_10(n):
     model = Model([f"S{i}" for i in range(n)])
     assert _agrees(_compiled(model, parallel=False), model) < 1e-10

@@ -78,7 +78,18 @@ class Element:
 
 def identifier(*parts: str) -> str:
     """An XMILE name from its parts: joined by underscores, any other character than a
-    letter, digit or underscore made an underscore."""
+    letter, digit or underscore made an underscore.
+
+    Parameters
+    ----------
+    *parts : str
+        The parts (a registry name, state names); empty ones are left out.
+
+    Returns
+    -------
+    str
+        The name (``identifier("m", "USA")`` is ``m_USA``).
+    """
     return re.sub(r"\W", "_", "_".join(p for p in parts if p), flags=re.ASCII)
 
 

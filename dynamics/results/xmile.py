@@ -208,7 +208,18 @@ def run_with_pysd(path: str | Path, names: Sequence[str], times: np.ndarray,
 def for_pysd(document: str) -> str:
     """The document as PySD reads it: XMILE's builtin ``DT`` (the solver's step, which a
     stock's pulse at a date refers to) is named ``TIME_STEP`` there (PySD 3.14 names the
-    step after Vensim's TIME STEP and does not know DT); nothing else changes."""
+    step after Vensim's TIME STEP and does not know DT); nothing else changes.
+
+    Parameters
+    ----------
+    document : str
+        An XMILE document.
+
+    Returns
+    -------
+    str
+        The same, ``DT`` in its equations named ``TIME_STEP``.
+    """
     return re.sub(r"(<eqn>[^<]*</eqn>)",
                   lambda m: re.sub(r"\bDT\b", "TIME_STEP", m.group(1)), document)
 
