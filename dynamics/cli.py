@@ -30,6 +30,7 @@
                     [--without NAME ...] [--members M] [--json] [--csv FILE] [--plot FILE]
     balancing export NAME|FILE --format xmile [--out FILE.xmile [--check]] [--set P=V]
                     [--dt STEP]
+    balancing serve [--port 5006] [--scenario NAME] [--show]   the web explorer
     balancing parameters [--markdown]      the parameter registry
     balancing equations [--mechanisms ...] the model in index notation (LaTeX)
     balancing figures [--out DIR]          regenerate the paper figures
@@ -678,6 +679,14 @@ def _cmd_export(args: argparse.Namespace) -> None:
               f"largest value, in {worst}")
 
 
+def _cmd_serve(args: argparse.Namespace) -> None:
+    from dynamics.views.web import serve
+
+    print(f"balancing: serving the explorer at http://{args.address}:{args.port}/ "
+          "(Ctrl+C stops it)", flush=True)
+    serve(port=args.port, scenario=args.scenario, show=args.show, address=args.address)
+
+
 def _cmd_parameters(args: argparse.Namespace) -> None:
     from dynamics.model.registry import resolve_mechanisms
     from dynamics.views.display import parameter_table
@@ -983,6 +992,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="run the file in PySD and report its largest difference from "
                              "this project's run (needs the [interop] extra)")
     export.set_defaults(func=_cmd_export)
+    web = sub.add_parser("serve", help="the web explorer: a scenario's sliders, runs and "
+                         "claims in a browser (needs the [web] extra)")
+    web.add_argument("--port", type=_port, default=5006, help="the port (default 5006)")
+    web.add_argument("--address", default="localhost",
+                     help="the address to listen on (default localhost: this machine only)")
+    web.add_argument("--scenario", help="the scenario shown first")
+    web.add_argument("--show", action="store_true", help="open it in the default browser")
+    web.set_defaults(func=_cmd_serve)
     params = sub.add_parser("parameters", help="the parameter registry")
     params.add_argument("--markdown", action="store_true", help="as a Markdown table")
     params.add_argument("--mechanisms", nargs="*", metavar="MECHANISM",
@@ -1006,6 +1023,17 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
     return value
 
 

@@ -150,6 +150,7 @@ _COMMANDS = st.sampled_from([
     ["continue", "richardson-stable", "--param", "reaction", "--range", "0.1:0.3"],
     ["sensitivity", "richardson-stable", "--method", "morris", "--param",
      "reaction=0.1:0.3", "--param", "fatigue=0.3:0.5", "--metric", "peak_share", "--n", "2"],
+    ["export", "richardson-stable", "--format", "xmile"],
     ["discover", "external-balancing", "--param", "grievance.Riser=0.006:0.018",
      "--outcome", "peak_share > 0.5", "--n", "32"],
     ["bogus"], []])

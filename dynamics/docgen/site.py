@@ -32,7 +32,7 @@ API_MODULES = ("dynamics.calibration.fitting", "dynamics.calibration.posterior",
                "dynamics.studies.counterfactual", "dynamics.studies.sensitivity",
                "dynamics.studies.discovery", "dynamics.studies.robustness",
                "dynamics.studies.durability", "dynamics.studies.ema", "dynamics.data",
-               "dynamics.results.labelled", "dynamics.results.xmile",
+               "dynamics.results.labelled", "dynamics.results.xmile", "dynamics.views.web",
                "dynamics.views.plotting", "dynamics.views.figures", "dynamics.codegen.compile",
                "dynamics.codegen.arraycode", "dynamics.codegen.loopcode",
                "dynamics.codegen.printers",
@@ -213,6 +213,7 @@ HOWTO = (("Add a mechanism", "adding-a-mechanism.md"),
          ("Evaluate forecasts against baselines", "forecast-evaluation.md"),
          ("Run a scenario in the EMA Workbench", "howto/ema.md"),
          ("Export a scenario to Stella, Vensim or PySD (XMILE)", "howto/xmile.md"),
+         ("Explore a scenario in a web browser", "howto/web.md"),
          ("Reliability, bad input and interrupted work", "reliability.md"))
 
 

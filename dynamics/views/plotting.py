@@ -27,7 +27,7 @@ from dynamics.results.labelled import Result
 __all__ = ["PALETTE", "ONE_COLUMN", "TWO_COLUMN", "paper_style", "plot_run", "plot_shares",
            "save_figure", "state_colours", "figure_data", "plot_sobol", "plot_morris",
            "plot_fit", "plot_corner", "plot_predictive", "plot_survival", "identical_states",
-           "plot_evaluation"]
+           "plot_evaluation", "plot_beside", "beside_limits"]
 
 #: Okabe-Ito colours, black last
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -872,3 +872,72 @@ def plot_survival(durability, title: str = "") -> plt.Figure:
         ax.set_title(title or "How long each configuration lasts (Kaplan-Meier, 95 % band)")
         fig.legend(loc="outside lower center", ncols=1)
     return fig
+
+
+def beside_limits(baseline: Result) -> dict[str, tuple[float, float]]:
+    """Axes fixed by a baseline run, so that runs drawn over it (:func:`plot_beside`) can be
+    compared move by move: power share 0 to 1, spending from 0 to one and a half times the
+    baseline's largest.
+
+    Parameters
+    ----------
+    baseline : Result
+        The run the axes are fixed by.
+
+    Returns
+    -------
+    dict
+        ``"share"`` and ``"m"`` -> (low, high).
+    """
+    top = float(np.nanmax(baseline["m"])) if baseline["m"].size else 1.0
+    return {"share": (0.0, 1.0), "m": (0.0, 1.5 * top if top > 0 else 1.0)}
+
+
+def plot_beside(result: Result, baseline: Result, title: str = "", unit: str = "",
+                limits: dict[str, tuple[float, float]] | None = None):
+    """Two panels, power share and military spending, of a run (solid lines) over its
+    baseline (dashed, paler), on fixed axes. A figure of its own (not pyplot's), so that a
+    server can draw in several threads at once.
+
+    Parameters
+    ----------
+    result, baseline : Result
+        The run and the run it is compared with (same states).
+    title : str
+        The figure's title.
+    unit : str
+        The currency unit of spending (a scenario's ``unit``).
+    limits : dict, optional
+        ``"share"`` and ``"m"`` -> (low, high); default :func:`beside_limits` of the baseline.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    from matplotlib.figure import Figure
+
+    limits = limits or beside_limits(baseline)
+    colours = _run_colours(baseline)
+    figure = Figure(figsize=(TWO_COLUMN, 3.0), dpi=110, layout="constrained")
+    share, spending = figure.subplots(1, 2, sharex=True)
+    for i, state in enumerate(result.states):
+        colour = colours[state]
+        share.plot(baseline.t, baseline.share[:, i], color=colour, linestyle="--",
+                   alpha=0.55, linewidth=1.0)
+        spending.plot(baseline.t, baseline["m"][:, i], color=colour, linestyle="--",
+                      alpha=0.55, linewidth=1.0)
+        share.plot(result.t, result.share[:, i], color=colour, linewidth=1.6,
+                   label=state if colour != OTHERS or state == result.states[-1] else None)
+        spending.plot(result.t, result["m"][:, i], color=colour, linewidth=1.6)
+    share.set(ylabel="power share", ylim=limits["share"], xlim=(baseline.t[0], baseline.t[-1]),
+              xlabel="year")
+    readable = unit.replace("$", r"\$")
+    spending.set(ylabel=f"military spending ({readable or 'arbitrary units'})",
+                 ylim=limits["m"], xlabel="year")
+    share.legend(fontsize="small", frameon=False, ncols=2)
+    spending.text(0.99, 0.98, "solid: now; dashed: the scenario", transform=spending.transAxes,
+                  ha="right", va="top", fontsize="small", color="0.35")
+    if title:
+        figure.suptitle(title, fontsize="medium")
+    return figure
