@@ -4,7 +4,7 @@
 
 For each shipped scenario of at most ``--max-states`` states it measures, in this process,
 the median of ``--repeats`` moves of the explorer's first slider (to 0.9 and 1.1 times its
-value in turn): the whole answer on the server (:meth:`dynamics.views.web.Explorer.update`:
+value in turn): the whole answer on the server (:meth:`dynamics.views.web.WebExplorer.update`:
 the run, the claims judged again with their variants' runs, the figure drawn and rendered
 as the PNG that the page shows) against the baseline of the scenario's run alone, and
 their ratio. With ``--browser`` it also serves the explorer and measures, in Debian's
@@ -27,7 +27,7 @@ import urllib.request
 from record import write_block
 
 from dynamics.scenarios import list_scenarios, load_scenario
-from dynamics.views.web import Explorer
+from dynamics.views.web import WebExplorer
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -61,7 +61,7 @@ def server_side(max_states: int, repeats: int) -> list[dict]:
         scenario = load_scenario(name)
         if len(scenario.states) > max_states:
             continue
-        explorer = Explorer(name)
+        explorer = WebExplorer(name)
         key, slider = next(iter(explorer.sliders.items()))
         start = float(slider.value)
 

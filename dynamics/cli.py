@@ -653,8 +653,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> None:
     from dynamics.errors import require
-    from dynamics.results.xmile import DEFAULT_DT, compare_with_pysd
     from dynamics.run.solver import Solver
+    from dynamics.run.xmile import DEFAULT_DT, compare_with_pysd
     from dynamics.scenarios import load_scenario
 
     if args.check:  # before any work

@@ -26,7 +26,7 @@ from dynamics.studies.robustness import at_values
 
 pytest.importorskip("panel")
 
-from dynamics.views.web import Explorer, label, story_parameters  # noqa: E402
+from dynamics.views.web import WebExplorer, label, story_parameters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -50,7 +50,7 @@ def test_every_scenario_gets_labelled_sliders_for_values_its_file_sets():
 
 
 def test_a_move_reruns_redraws_and_judges_the_claims_again():
-    explorer = Explorer("hegemonic-rise")
+    explorer = WebExplorer("hegemonic-rise")
     scenario = load_scenario("hegemonic-rise")
     assert np.array_equal(explorer.result["m"], scenario.run()["m"])
     assert "hegemony**: with nobody balancing" in explorer.claims.object

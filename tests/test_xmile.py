@@ -1,4 +1,4 @@
-"""The XMILE export (dynamics/codegen/xmile.py, dynamics/results/xmile.py), checked by an
+"""The XMILE export (dynamics/codegen/xmile.py, dynamics/run/xmile.py), checked by an
 independent engine: PySD reads the document and runs it with Euler's method at two steps,
 and their Richardson extrapolation (2 y(dt/2) - y(dt), which cancels Euler's first-order
 error) must lie within 1e-4 of the project's run, relative to each stock's largest
@@ -16,9 +16,9 @@ import pytest
 from dynamics import Model, simulate
 from dynamics.cli import main
 from dynamics.errors import MissingExtraError
-from dynamics.results.xmile import NAMESPACE, XmileError, for_pysd, to_xmile, write_xmile
 from dynamics.run.interventions import Intervention
 from dynamics.run.solver import Solver
+from dynamics.run.xmile import NAMESPACE, XmileError, for_pysd, to_xmile, write_xmile
 from dynamics.scenarios import list_scenarios, load_scenario
 
 #: the largest difference allowed, relative to a stock's largest magnitude over the run
@@ -247,7 +247,7 @@ def test_without_pysd_the_check_names_the_interop_extra(monkeypatch, tmp_path, c
                  "--check"]) == 2
     assert "pip install 'balancing-dynamics[interop]'" in capsys.readouterr().err
     assert not path.exists()  # refused before any work
-    from dynamics.results.xmile import run_with_pysd
+    from dynamics.run.xmile import run_with_pysd
 
     with pytest.raises(MissingExtraError, match=r"\[interop\]"):
         run_with_pysd(path, ["m_Riser"], np.array([0.0, 1.0]))

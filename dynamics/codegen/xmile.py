@@ -5,7 +5,7 @@ PySD, BPTK-Py) exchange models. This module is the target-specific half of the e
 :func:`stock_and_flow` lays the model out as the elements of such a diagram, from the
 same mechanism definitions that the compiled code comes from, and :class:`XmilePrinter`
 prints one expression in XMILE's equation syntax. The document itself (values, events,
-the XML) is written by :mod:`dynamics.results.xmile`.
+the XML) is written by :mod:`dynamics.run.xmile`.
 
 The layout, per state (or pair) of states, in the state names' order:
 
@@ -38,7 +38,7 @@ from dynamics.errors import ShapeError
 from dynamics.model.contexts import Concrete
 from dynamics.model.parts import EPSILON, GUARD, Derived
 
-__all__ = ["Element", "Layout", "stock_and_flow", "XmilePrinter", "identifier"]
+__all__ = ["Element", "Layout", "stock_and_flow", "XmilePrinter", "xmile_name"]
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Element:
     outflows: tuple[str, ...] = ()
 
 
-def identifier(*parts: str) -> str:
+def xmile_name(*parts: str) -> str:
     """An XMILE name from its parts: joined by underscores, any other character than a
     letter, digit or underscore made an underscore.
 
@@ -88,7 +88,7 @@ def identifier(*parts: str) -> str:
     Returns
     -------
     str
-        The name (``identifier("m", "USA")`` is ``m_USA``).
+        The name (``xmile_name("m", "USA")`` is ``m_USA``).
     """
     return re.sub(r"\W", "_", "_".join(p for p in parts if p), flags=re.ASCII)
 
@@ -163,7 +163,7 @@ def stock_and_flow(model) -> Layout:
     names: dict[sp.Symbol, str] = {EPSILON: repr(GUARD)}
 
     def label(base: str, index: tuple[int, ...]) -> str:
-        return identifier(base, *(states[i] for i in index))
+        return xmile_name(base, *(states[i] for i in index))
 
     elements: list[Element] = []
     for k, slot in enumerate(model.parameters):

@@ -252,7 +252,7 @@ class Scenario:
         return result
 
     def to_xmile(self, path: str | Path | None = None, dt: float | None = None) -> str:
-        """The scenario as an XMILE document (:mod:`dynamics.results.xmile`): its model,
+        """The scenario as an XMILE document (:mod:`dynamics.run.xmile`): its model,
         values, span and dated interventions; written to ``path`` (whole or not at all)
         where given.
 
@@ -261,7 +261,7 @@ class Scenario:
         path : str or Path, optional
             The file to write.
         dt : float, optional
-            Euler's step, in years (default :data:`~dynamics.results.xmile.DEFAULT_DT`).
+            Euler's step, in years (default :data:`~dynamics.run.xmile.DEFAULT_DT`).
 
         Returns
         -------
@@ -269,7 +269,7 @@ class Scenario:
             The document.
         """
         from dynamics.results.files import write_text
-        from dynamics.results.xmile import DEFAULT_DT, to_xmile
+        from dynamics.run.xmile import DEFAULT_DT, to_xmile
 
         model = self.model()
         text = to_xmile(model, self.values(model), self.initial, self.t_span, self.events,

@@ -32,7 +32,7 @@ from dynamics.results.labelled import Result
 from dynamics.scenarios import Scenario, list_scenarios, load_scenario, parse_assignment
 from dynamics.studies.robustness import at_values
 
-__all__ = ["Explorer", "story_parameters", "label", "serve", "DEFAULT_PORT"]
+__all__ = ["WebExplorer", "story_parameters", "label", "serve", "DEFAULT_PORT"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def _range(name: str, value: float) -> tuple[float, float]:
     return max(low, bound_low), min(high, bound_high)
 
 
-class Explorer:
+class WebExplorer:
     """One reader's page: the widgets and what they show (module docstring).
 
     Parameters
@@ -275,7 +275,7 @@ def serve(port: int = DEFAULT_PORT, scenario: str | None = None, show: bool = Fa
 
     if scenario is not None:
         load_scenario(scenario)  # an unknown name fails here, before the server starts
-    return pn.serve({"/": lambda: Explorer(scenario).layout}, port=port, address=address,
+    return pn.serve({"/": lambda: WebExplorer(scenario).layout}, port=port, address=address,
                     show=show, threaded=threaded, title="Balancing dynamics",
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}",
                                       f"127.0.0.1:{port}"], **options)

@@ -19,7 +19,7 @@ at the same date.
 
 The document declares Euler's method with the step ``dt`` (XMILE's default method, and
 the only one PySD runs). Euler is first order: its trajectories approach the run's as the
-step shrinks, by about ``dt`` times a constant; :func:`dynamics.results.xmile.extrapolate`
+step shrinks, by about ``dt`` times a constant; :func:`dynamics.run.xmile.extrapolate`
 combines two steps to cancel that term (Richardson extrapolation), which is how the tests
 check a document against the project's own runs (tests/test_xmile.py).
 """
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from dynamics._version import __version__
-from dynamics.codegen.xmile import Element, identifier, stock_and_flow
+from dynamics.codegen.xmile import Element, stock_and_flow, xmile_name
 from dynamics.errors import DynamicsError, ParameterValueError, require
 from dynamics.model.model import Model
 from dynamics.results.files import write_text
@@ -249,7 +249,7 @@ def compare_with_pysd(path: str | Path, model: Model, result: Any,
     names, columns = [], []
     for slot in model.variables:
         states = [model.states[i] for i in slot.index]
-        names.append(identifier(slot.name, *states))
+        names.append(xmile_name(slot.name, *states))
         columns.append(np.asarray(result[(slot.name, *states)], dtype=float))
     ours = np.column_stack(columns)
     theirs = run_with_pysd(path, names, result.t, dt)
@@ -327,7 +327,7 @@ def _changes(model: Model, elements: Sequence[Element], schedule, p0: np.ndarray
             stock = names[("y", slot)]
             volume = (f"{stock} * {_number(value)} - {stock}" if scale
                       else f"{_number(value)} - {stock}")
-            flow = identifier(intervention.name or f"intervention_{d}", stock)
+            flow = xmile_name(intervention.name or f"intervention_{d}", stock)
             pulses.setdefault(slot, []).append(
                 (flow, f"PULSE({volume}, {_number(when)} - DT)",
                  f"{intervention.label}: {stock} {'times' if scale else 'set to'} "
