@@ -67,7 +67,9 @@ def test_a_move_reruns_redraws_and_judges_the_claims_again():
     final = [r for r in rows if r["variable"] == "share" and r["state"] == "Riser"][-1]
     assert float(final["value"]) == explorer.result.share[-1, 0]
     assert explorer._png().read(8) == b"\x89PNG\r\n\x1a\n"
-    explorer.reset.clicks += 1  # the reset button, as a click
+    updates = explorer.updates
+    explorer.reset.clicks += 1  # the reset button, as a click: one run, not one per slider
+    assert explorer.updates == updates + 1
     assert explorer.sliders["coercion"].value == scenario.parameters["coercion"]
     assert np.array_equal(explorer.result["m"], scenario.run()["m"])
     explorer.picker.value = "security-dilemma"

@@ -208,6 +208,10 @@ def test_what_xmile_cannot_express_is_refused_by_name(tmp_path):
         to_xmile(model, {}, {}, (0.0, 10.0), twice)
     with pytest.raises(XmileError, match="one run"):
         to_xmile(model, {"reaction": np.array([[0.1], [0.2]])}, {}, (0.0, 10.0))
+    scenario = load_scenario("security-dilemma")
+    with pytest.raises(XmileError, match=r"security-dilemma.*\[solver\] option\(s\) rtol = "
+                                         r"1e-09, max_step = 0.5 have no XMILE form"):
+        scenario.with_values(solver=Solver(rtol=1e-9, max_step=0.5)).to_xmile()
     path = tmp_path / "kept.xmile"
     path.write_text("before")
     with pytest.raises(XmileError):

@@ -64,6 +64,8 @@ class Element:
         variable, ``("p", k)`` for the k-th input (parameters, then held variables).
     inflows, outflows : tuple of str
         A stock's flows, by name.
+    outflow : bool
+        A flow that its stock loses (its expression is then the term negated).
     """
 
     kind: str
@@ -74,6 +76,7 @@ class Element:
     slot: tuple[str, int] | None = None
     inflows: tuple[str, ...] = ()
     outflows: tuple[str, ...] = ()
+    outflow: bool = False
 
 
 def xmile_name(*parts: str) -> str:
@@ -186,10 +189,9 @@ def stock_and_flow(model) -> Layout:
         flows = _flows(model, ctx, variable, slot.index, label)
         stock = Element("stock", names[slot.symbol], doc=variable.meaning,
                         units=variable.unit, slot=("y", k),
-                        inflows=tuple(f.name for f in flows if not f.doc.startswith("-")),
-                        outflows=tuple(f.name for f in flows if f.doc.startswith("-")))
-        stocks.append((stock, [Element(f.kind, f.name, f.expression, f.doc.lstrip("-"),
-                                       f.units) for f in flows]))
+                        inflows=tuple(f.name for f in flows if not f.outflow),
+                        outflows=tuple(f.name for f in flows if f.outflow))
+        stocks.append((stock, flows))
     for symbol, (quantity, index, _) in ctx.definitions.items():
         names[symbol] = label(quantity.name, index)
     for symbol, (quantity, _, body) in ctx.definitions.items():
@@ -215,8 +217,8 @@ def stock_and_flow(model) -> Layout:
 def _flows(model, ctx: _Named, variable, index: tuple[int, ...], label) -> list[Element]:
     """The flows of one stock: one per term, and for each modifier of a role an auxiliary
     summing the role's terms (by their flows' names) and a flow of the change the modifier
-    makes to that sum. A flow's ``doc`` starts with "-" where it is an outflow (its
-    expression then the term negated)."""
+    makes to that sum. A term that removes (its expression has a minus sign to take out)
+    is an outflow."""
     by_role: dict[str, list[tuple[str, sp.Expr]]] = {}
     for mechanism in model.components:
         for term in mechanism.terms:
@@ -234,7 +236,7 @@ def _flows(model, ctx: _Named, variable, index: tuple[int, ...], label) -> list[
             flows.append(flow)
             symbol = sp.Symbol(f"flow:{flow.name}", real=True)
             ctx.flow_names[symbol] = flow.name
-            signed.append(-symbol if flow.doc.startswith("-") else symbol)
+            signed.append(-symbol if flow.outflow else symbol)
         if not modifiers[role]:
             continue
         total = sp.Symbol(f"role:{variable.name}:{role}:{index}", real=True)
@@ -254,8 +256,8 @@ def _flows(model, ctx: _Named, variable, index: tuple[int, ...], label) -> list[
 
 def _flow(name: str, expression: sp.Expr, doc: str) -> Element:
     if expression.could_extract_minus_sign():
-        return Element("flow", name, -expression, "-" + doc, "")
-    return Element("flow", name, expression, doc, "")
+        return Element("flow", name, -expression, doc, outflow=True)
+    return Element("flow", name, expression, doc)
 
 
 class XmilePrinter:

@@ -92,6 +92,9 @@ def to_xmile(model: Model, params: Mapping[str, Any] | None = None,
         Naming what XMILE cannot express.
     """
     t0, t1 = (float(t) for t in t_span)
+    if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
+        raise ParameterValueError(f"t_span must be (start, stop) in years with stop after "
+                                  f"start, got {tuple(t_span)!r}")
     if not (math.isfinite(dt) and 0 < dt <= t1 - t0):
         raise ParameterValueError(f"dt must be a step in years between 0 and the span "
                                   f"{t1 - t0:g}, got {dt!r}")
@@ -301,12 +304,9 @@ def _changes(model: Model, elements: Sequence[Element], schedule, p0: np.ndarray
                              "solver would apply it part of a step late; choose a dt that "
                              "divides its distance from the start")
     names = {e.slot: e.name for e in elements if e.slot is not None}
-    inputs = {}
-    changed = sorted({int(s) for r, s in enumerate(schedule.row_slot)
-                      if schedule.row_target[r] != IN_Y})
-    if changed:
-        for slot in changed:
-            inputs[slot] = _path(schedule, p0, fired, slot, (t0, t1))
+    changed = sorted({int(slot) for slot, target in zip(schedule.row_slot, schedule.row_target,
+                                                         strict=True) if target != IN_Y})
+    inputs = {slot: _path(schedule, p0, fired, slot, (t0, t1)) for slot in changed}
     pulses: dict[int, list[tuple[str, str, str]]] = {}
     starts: dict[int, float] = {}
     seen: set[tuple[int, float]] = set()

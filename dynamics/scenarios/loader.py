@@ -51,7 +51,7 @@ import contextvars
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -267,10 +267,23 @@ class Scenario:
         -------
         str
             The document.
+
+        Raises
+        ------
+        XmileError
+            Naming what XMILE cannot express: a triggered intervention, a solver option
+            (the scenario's ``[solver]`` table, whose settings an XMILE tool does not read).
         """
         from dynamics.results.files import write_text
-        from dynamics.run.xmile import DEFAULT_DT, to_xmile
+        from dynamics.run.xmile import DEFAULT_DT, XmileError, to_xmile
 
+        default = Solver()
+        options = [f"{f.name} = {getattr(self.solver, f.name)!r}" for f in fields(Solver)
+                   if getattr(self.solver, f.name) != getattr(default, f.name)]
+        if options:
+            raise XmileError(f"scenario {self.name!r}: its [solver] option(s) "
+                             f"{', '.join(options)} have no XMILE form (the document declares "
+                             "Euler's method with its step dt); export a copy without them")
         model = self.model()
         text = to_xmile(model, self.values(model), self.initial, self.t_span, self.events,
                         dt=DEFAULT_DT if dt is None else dt, name=self.name,

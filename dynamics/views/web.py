@@ -15,7 +15,6 @@ server (Voila renders notebooks, which this app does not need). Needs the ``[web
 from __future__ import annotations
 
 import io
-import logging
 import math
 import re
 import tempfile
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.errors import require
+from dynamics.errors import DynamicsError, require
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results.labelled import Result
@@ -33,8 +32,6 @@ from dynamics.scenarios import Scenario, list_scenarios, load_scenario, parse_as
 from dynamics.studies.robustness import at_values
 
 __all__ = ["WebExplorer", "story_parameters", "label", "serve", "DEFAULT_PORT"]
-
-logger = logging.getLogger(__name__)
 
 #: the port ``balancing serve`` listens on unless told
 DEFAULT_PORT = 5006
@@ -152,6 +149,7 @@ class WebExplorer:
                       self.reset, self.csv, self.png, width=330),
             pn.Column(self.heading, self.figure, self.claims, self.status))
         self.updates = 0
+        self._holding = False  # while the reset moves every slider: one update, not one each
         self.load(self.picker.value)
 
     # --- the scenario --------------------------------------------------------------
@@ -170,7 +168,8 @@ class WebExplorer:
                 label=label(key), start=low, end=high, value=value,
                 step=(high - low) / 100 if high > low else 1e-3, width=280,
                 format="0[.]0000", css_classes=["story"])
-            slider.param.watch(lambda _event: self.update(), "value")
+            slider.param.watch(lambda _event: None if self._holding else self.update(),
+                               "value")
             self.sliders[key] = slider
         self.controls.objects = [
             self._pn.Row(slider, self._pn.widgets.TooltipIcon(
@@ -197,8 +196,12 @@ class WebExplorer:
         return out
 
     def _reset(self) -> None:
-        for key, slider in self.sliders.items():
-            slider.param.update(value=self._value(key))
+        self._holding = True
+        try:
+            for key, slider in self.sliders.items():
+                slider.value = self._value(key)
+        finally:
+            self._holding = False
         self.update()
 
     # --- a move ----------------------------------------------------------------------
@@ -206,8 +209,13 @@ class WebExplorer:
         """Run the scenario at the sliders' values; redraw the figure and the claims."""
         from dynamics.views.plotting import plot_beside
 
-        changed = self.scenario.with_values(self.values())
-        self.result: Result = changed.run()
+        try:
+            changed = self.scenario.with_values(self.values())
+            result = changed.run()
+        except DynamicsError as error:  # shown on the page, which keeps the last run
+            self.status.object = f"**These values cannot run:** {error}"
+            return
+        self.result: Result = result
         self.updates += 1
         self.figure.object = plot_beside(self.result, self.baseline, title=self.scenario.name,
                                          unit=self.scenario.unit, limits=self.limits)
