@@ -184,6 +184,9 @@ def test_the_document_is_stocks_with_a_flow_per_term():
                        "m_saturation_Riser"]
     assert outflows == ["m_fatigue_Riser"]
     assert flows["m_fatigue_Riser"] == "fatigue_Riser * m_Riser"  # a removal, unsigned
+    units = {e.get("name"): e.findtext("x:units", None, NS) for e in variables}
+    assert (units["m_Riser"], units["reaction_Riser"], units["threat_Riser_West"]) == (
+        "money", "1/years", "money")
     assert auxes["m_drive_Riser"] == ("m_constant_grievance_Riser + m_grievance_Riser + "
                                       "m_reaction_Riser")
     assert auxes["reaction_Riser"] == repr(scenario.parameters["reaction"]["Riser"])

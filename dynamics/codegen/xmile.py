@@ -38,7 +38,8 @@ from dynamics.errors import ShapeError
 from dynamics.model.contexts import Concrete
 from dynamics.model.parts import EPSILON, GUARD, Derived
 
-__all__ = ["Element", "Layout", "stock_and_flow", "XmilePrinter", "xmile_name"]
+__all__ = ["Element", "Layout", "stock_and_flow", "XmilePrinter", "xmile_name",
+           "xmile_units"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,26 @@ def xmile_name(*parts: str) -> str:
         The name (``xmile_name("m", "USA")`` is ``m_USA``).
     """
     return re.sub(r"\W", "_", "_".join(p for p in parts if p), flags=re.ASCII)
+
+
+def xmile_units(unit: str) -> str:
+    """A registry unit as an XMILE unit expression: ``[m]`` (the unit of spending and
+    output, a scenario's currency) is ``money``, ``yr`` is ``years`` (the documents' time
+    unit), a pure number (``1``) has none.
+
+    Parameters
+    ----------
+    unit : str
+        The registry's unit (``1/yr``, ``[m]/yr``).
+
+    Returns
+    -------
+    str
+        The XMILE unit (``1/years``, ``money/years``), or ``""``.
+    """
+    if unit in ("", "1"):
+        return ""
+    return re.sub(r"\byr\b", "years", unit.replace("[m]", "money"))
 
 
 class _Named(Concrete):
@@ -173,7 +194,7 @@ def stock_and_flow(model) -> Layout:
         spec = model.parameter_specs[slot.name]
         name = label(slot.name, slot.index)
         names[slot.symbol] = name
-        elements.append(Element("constant", name, doc=spec.meaning, units=spec.unit,
+        elements.append(Element("constant", name, doc=spec.meaning, units=xmile_units(spec.unit),
                                 slot=("p", k)))
     for k, slot in enumerate(model.held):
         variable = model.variable(slot.name)
@@ -181,14 +202,15 @@ def stock_and_flow(model) -> Layout:
         names[slot.symbol] = name
         elements.append(Element("constant", name, doc=f"{variable.meaning} (held at its "
                                 "start: no mechanism of this model changes it)",
-                                units=variable.unit, slot=("p", len(model.parameters) + k)))
+                                units=xmile_units(variable.unit),
+                                slot=("p", len(model.parameters) + k)))
     stocks: list[tuple[Element, list[Element]]] = []
     for k, slot in enumerate(model.variables):
         variable = model.variable(slot.name)
         names[slot.symbol] = label(slot.name, slot.index)
         flows = _flows(model, ctx, variable, slot.index, label)
         stock = Element("stock", names[slot.symbol], doc=variable.meaning,
-                        units=variable.unit, slot=("y", k),
+                        units=xmile_units(variable.unit), slot=("y", k),
                         inflows=tuple(f.name for f in flows if not f.outflow),
                         outflows=tuple(f.name for f in flows if f.outflow))
         stocks.append((stock, flows))
@@ -196,7 +218,7 @@ def stock_and_flow(model) -> Layout:
         names[symbol] = label(quantity.name, index)
     for symbol, (quantity, _, body) in ctx.definitions.items():
         elements.append(Element("aux", names[symbol], body, doc=quantity.meaning,
-                                units=quantity.unit))
+                                units=xmile_units(quantity.unit)))
     names.update(ctx.flow_names)
     for symbol, (name, total, doc) in ctx.roles.items():
         names[symbol] = name

@@ -269,7 +269,7 @@ def _tag(name: str) -> str:
 def _add(parent: ET.Element, kind: str, element: Element, equation: str) -> ET.Element:
     node = ET.SubElement(parent, _tag(kind), {"name": element.name})
     ET.SubElement(node, _tag("eqn")).text = equation
-    if element.units and element.units != "1":
+    if element.units:
         ET.SubElement(node, _tag("units")).text = element.units
     if element.doc:
         ET.SubElement(node, _tag("doc")).text = element.doc
