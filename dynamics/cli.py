@@ -680,6 +680,12 @@ def _cmd_export(args: argparse.Namespace) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> None:
+    from dynamics.errors import require
+    from dynamics.scenarios import load_scenario
+
+    require("web", "the web explorer", "panel")  # before the server says it is serving
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # an unknown name: one line, not a page that fails
     from dynamics.views.web import serve
 
     print(f"balancing: serving the explorer at http://{args.address}:{args.port}/ "

@@ -87,6 +87,13 @@ def test_serve_without_panel_names_the_web_extra(monkeypatch, capsys):
     assert "pip install 'balancing-dynamics[web]'" in capsys.readouterr().err
 
 
+def test_serve_refuses_an_unknown_scenario_before_serving(capsys):
+    assert main(["serve", "--scenario", "hegemonic-rsie", "--port", "5999"]) == 2
+    captured = capsys.readouterr()
+    assert "unknown scenario 'hegemonic-rsie'" in captured.err
+    assert "serving" not in captured.out
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
