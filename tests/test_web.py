@@ -77,6 +77,16 @@ def test_a_move_reruns_redraws_and_judges_the_claims_again():
     assert set(explorer.sliders) == set(story_parameters(load_scenario("security-dilemma")))
 
 
+def test_the_figure_names_each_coloured_state_and_the_grey_ones_once():
+    from dynamics.views.plotting import PALETTE, plot_beside
+
+    run = load_scenario("europe-1908").run()  # 19 states: more than the palette's colours
+    labels = [t.get_text() for t in plot_beside(run, run).axes[0].get_legend().get_texts()]
+    assert labels.count("other states") == 1
+    assert len(labels) == len(PALETTE)  # the largest states named, one colour each
+    assert set(labels) - {"other states"} <= set(run.states)
+
+
 def test_serve_without_panel_names_the_web_extra(monkeypatch, capsys):
     import importlib.util
 

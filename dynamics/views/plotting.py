@@ -919,6 +919,7 @@ def plot_beside(result: Result, baseline: Result, title: str = "", unit: str = "
 
     limits = limits or beside_limits(baseline)
     colours = _run_colours(baseline)
+    seen: set[str] = set()  # (the grey states share one label, "other states")
     figure = Figure(figsize=(TWO_COLUMN, 3.0), dpi=110, layout="constrained")
     share, spending = figure.subplots(1, 2, sharex=True)
     for i, state in enumerate(result.states):
@@ -928,7 +929,7 @@ def plot_beside(result: Result, baseline: Result, title: str = "", unit: str = "
         spending.plot(baseline.t, baseline["m"][:, i], color=colour, linestyle="--",
                       alpha=0.55, linewidth=1.0)
         share.plot(result.t, result.share[:, i], color=colour, linewidth=1.6,
-                   label=state if colour != OTHERS or state == result.states[-1] else None)
+                   label=_label(state, colours, seen))
         spending.plot(result.t, result["m"][:, i], color=colour, linewidth=1.6)
     share.set(ylabel="power share", ylim=limits["share"], xlim=(baseline.t[0], baseline.t[-1]),
               xlabel="year")
