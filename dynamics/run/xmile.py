@@ -8,7 +8,7 @@ Dated interventions become the XMILE builtins that express them exactly:
 - a change to a parameter or a held variable is its constant plus a ``STEP`` per jump and
   a ``RAMP`` per change of slope (a ramped change is linear in time, as in a run);
 - a change to a stock at a date is a ``PULSE`` inflow whose volume is the jump, delivered
-  in the solver's step that ends at that date (``PULSE(m_RUS * 0.53 - m_RUS, 1991 - DT)``),
+  in the solver's step that ends at that date (``PULSE(m_RUS * 0.53 - m_RUS, 1991.0 - DT)``),
   so that the stock has its new value at the date, as a run reports it; a change at the
   start changes the stock's start.
 
