@@ -214,9 +214,8 @@ def stock_and_flow(model) -> Layout:
                         inflows=tuple(f.name for f in flows if not f.outflow),
                         outflows=tuple(f.name for f in flows if f.outflow))
         stocks.append((stock, flows))
-    for symbol, (quantity, index, _) in ctx.definitions.items():
+    for symbol, (quantity, index, body) in ctx.definitions.items():
         names[symbol] = label(quantity.name, index)
-    for symbol, (quantity, _, body) in ctx.definitions.items():
         elements.append(Element("aux", names[symbol], body, doc=quantity.meaning,
                                 units=xmile_units(quantity.unit)))
     names.update(ctx.flow_names)

@@ -98,7 +98,8 @@ def to_xmile(model: Model, params: Mapping[str, Any] | None = None,
     if not (math.isfinite(dt) and 0 < dt <= t1 - t0):
         raise ParameterValueError(f"dt must be a step in years between 0 and the span "
                                   f"{t1 - t0:g}, got {dt!r}")
-    run = prepare(model, params, initial)
+    run = prepare(model, params, initial, "array")  # (built at once at any size: the
+    # document needs only the packed values and derived starts, the same on either path)
     if run.y0.ndim != 1 or run.p.ndim != 1:
         raise XmileError("an XMILE document holds one run; give one value per parameter, "
                          "not an ensemble's members")

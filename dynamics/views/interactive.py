@@ -10,7 +10,7 @@ scenario's static figure instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from dynamics.model.registry import REGISTRY
 from dynamics.results.labelled import Result
 from dynamics.scenarios import Scenario, load_scenario, parse_assignment
 
-__all__ = ["Explorer", "explore", "WIDGETS_MISSING"]
+__all__ = ["Explorer", "explore", "slider_value", "slider_overrides", "WIDGETS_MISSING"]
 
 WIDGETS_MISSING = ("explore needs ipywidgets, which is not installed: pip install "
                    "'balancing-dynamics[notebook]'. Showing the static figure instead.")
@@ -40,6 +40,52 @@ def _slider_range(name: str, value: float) -> tuple[float, float]:
         low = max(low, value - 3 * max(abs(value), 1e-3))
         high = min(high, value + 3 * max(abs(value), 1e-3))
     return low, high
+
+
+def slider_value(scenario: Scenario, name: str) -> float:
+    """The scenario's value (or the default) of a slider's ``name`` or ``name.STATE``; a
+    per-state parameter named without a state gives the first state's value.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    name : str
+        The slider's name.
+
+    Returns
+    -------
+    float
+        The value.
+    """
+    parsed = parse_name(name, scenario.states)
+    value = np.atleast_1d(scenario.parameter(parsed.base))
+    return float(value[scenario.states.index(parsed.states[0])] if parsed.states
+                 else value[0])
+
+
+def slider_overrides(scenario: Scenario, values: Mapping[str, float]) -> dict[str, Any]:
+    """Sliders' values as the scenario's parameter overrides, a parameter's states merged.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    values : mapping
+        Slider name (``name`` or ``name.STATE``) -> its value.
+
+    Returns
+    -------
+    dict
+        Parameter name -> value (a mapping by state for per-state entries).
+    """
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        key, parsed = parse_assignment(f"{name}={float(value)!r}", scenario)
+        if isinstance(parsed, dict) and isinstance(out.get(key), dict):
+            parsed = {**out[key], **parsed}
+        out[key] = parsed
+    return out
 
 
 class Explorer:
@@ -76,25 +122,11 @@ class Explorer:
         self.widget = widgets.VBox([*self.sliders.values(), self.output])
 
     def _current(self, name: str) -> float:
-        """Current value of ``name`` or ``name.STATE`` in the scenario (or its default);
-        a per-state parameter named without a state shows the first state's value."""
-        parsed = parse_name(name, self.scenario.states)
-        base, state = parsed.base, parsed.state
-        value = self.scenario.parameter(base)
-        if np.ndim(value) == 0:
-            return float(value)
-        array = np.asarray(value)
-        return float(array[self.scenario.states.index(state)] if state else array[0])
+        return slider_value(self.scenario, name)
 
     def values(self) -> dict[str, Any]:
         """The slider values as scenario overrides."""
-        out: dict[str, Any] = {}
-        for name, slider in self.sliders.items():
-            key, value = parse_assignment(f"{name}={slider.value!r}", self.scenario)
-            if isinstance(value, dict) and isinstance(out.get(key), dict):
-                value = {**out[key], **value}
-            out[key] = value
-        return out
+        return slider_overrides(self.scenario, {n: s.value for n, s in self.sliders.items()})
 
     def _run(self) -> Result:
         self.result = self.scenario.with_values(self.values()).run()

@@ -28,8 +28,9 @@ from dynamics.errors import DynamicsError, require
 from dynamics.model.names import parse_name
 from dynamics.model.registry import REGISTRY
 from dynamics.results.labelled import Result
-from dynamics.scenarios import Scenario, list_scenarios, load_scenario, parse_assignment
+from dynamics.scenarios import Scenario, list_scenarios, load_scenario
 from dynamics.studies.robustness import at_values
+from dynamics.views.interactive import slider_overrides, slider_value
 
 __all__ = ["WebExplorer", "story_parameters", "label", "serve", "DEFAULT_PORT"]
 
@@ -180,20 +181,11 @@ class WebExplorer:
         self.update()
 
     def _value(self, key: str) -> float:
-        parsed = parse_name(key, self.scenario.states)
-        value = np.atleast_1d(self.scenario.parameter(parsed.base))
-        state = self.scenario.states.index(parsed.states[0]) if parsed.states else 0
-        return float(value[state])  # (a parameter without a state: the same for all)
+        return slider_value(self.scenario, key)
 
     def values(self) -> dict[str, Any]:
         """The sliders' values as the scenario's parameters (per state merged)."""
-        out: dict[str, Any] = {}
-        for key, slider in self.sliders.items():
-            name, value = parse_assignment(f"{key}={float(slider.value)!r}", self.scenario)
-            if isinstance(value, dict) and isinstance(out.get(name), dict):
-                value = {**out[name], **value}
-            out[name] = value
-        return out
+        return slider_overrides(self.scenario, {k: s.value for k, s in self.sliders.items()})
 
     def _reset(self) -> None:
         self._holding = True
