@@ -23,6 +23,13 @@ with sigma 1 from a fixed seed, so that the states differ), it measures in this 
   evaluations times the old rate (marked "est.": scipy's own work per step left out, and
   the old rate's cost varying by tens of per cent between runs).
 
+With ``--loose RTOL ...`` it also runs, above ``--unrolled-max`` states, one run at each of
+those relative tolerances (atol a thousandth of it) as ``simulate`` runs it there (from
+``DIAGONAL_BDF_RTOL`` BDF with the Jacobian's diagonal, whose compilation is timed apart, as
+"diagonal build") against RK45 on the same loops, with each one's evaluations, time,
+status and largest difference from the row's tightest run (relative to each variable's
+largest value, over spending, output and cohesion).
+
 With ``--ensemble M`` it then runs an ensemble of M members at ``--ensemble-states`` states
 (reaction and growth drawn per member and state; rtol 1e-6, 50 years) through the front
 door, which integrates them in the compiled kernel on the loops, and prints its members
@@ -75,12 +82,65 @@ def _rate_seconds(rate, y: np.ndarray, p: np.ndarray) -> float:
 
 
 def _run(model: Model, output: np.ndarray, years: float, solver: Solver) -> tuple[float, int]:
+    seconds, result = _timed(model, output, years, solver)
+    assert result.ok, result.message
+    return seconds, result.provenance["evaluations"]
+
+
+def _timed(model: Model, output: np.ndarray, years: float, solver: Solver):
     began = time.perf_counter()
     result = simulate(model, {}, (0.0, years), initial={"e": output}, output=51,
                       solver=solver)
-    seconds = time.perf_counter() - began
-    assert result.ok, result.message
-    return seconds, result.provenance["evaluations"]
+    return time.perf_counter() - began, result
+
+
+def _difference(result, reference) -> float:
+    """The largest difference from ``reference`` relative to each variable's largest value
+    (spending, output, cohesion)."""
+    return max(float(np.max(np.abs(result.values[name] - reference.values[name])
+                            / np.max(np.abs(reference.values[name]))))
+               for name in ("m", "e", "c"))
+
+
+def loose(n: int, years: float, tolerances: list[float]) -> dict:
+    """The runs of ``n`` states at loose tolerances (module docstring)."""
+    model = Model([f"S{i}" for i in range(n)])
+    output = np.random.default_rng(0).lognormal(0.0, 1.0, n)
+    run = prepare(model, {}, {"e": output}, "array")
+    began = time.perf_counter()
+    kernel.with_compiled_rate(run.compiled, diagonal=True).jacobian(0.0, run.y0, run.p)
+    row: dict = {"N": n, "diagonal build": time.perf_counter() - began, "runs": []}
+    _, reference = _timed(model, output, years, Solver(method="RK45", rtol=1e-8,
+                                                       atol=1e-11))
+    assert reference.ok, reference.message
+    for rtol in tolerances:
+        for method in ("auto", "RK45"):
+            seconds, result = _timed(model, output, years,
+                                     Solver(method=method, rtol=rtol, atol=rtol * 1e-3))
+            row["runs"].append({
+                "rtol": rtol, "method": result.provenance["solver"]["method"],
+                "diagonal": result.provenance.get("jacobian") == "diagonal",
+                "seconds": seconds, "evaluations": result.provenance["evaluations"],
+                "status": result.status.value,
+                "difference": _difference(result, reference) if result.ok else None})
+    return row
+
+
+def loose_table(rows: list[dict], years: float) -> str:
+    lines = [f"Loose tolerances (atol = rtol / 1000): one {years:g}-year run as `simulate` "
+             "runs it against RK45 on the same loops; the difference is the largest from "
+             "RK45 at rtol 1e-8, relative to each variable's largest value.", "",
+             "| N | diagonal build | rtol | method | evaluations | time | status | "
+             "difference |", "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        for k, r in enumerate(row["runs"]):
+            difference = "–" if r["difference"] is None else f"{r['difference']:.1e}"
+            method = r["method"] + (" with the diagonal" if r["diagonal"] else "")
+            build = _time(row["diagonal build"]) if k == 0 else ""
+            lines.append(f"| {row['N'] if k == 0 else ''} | {build} | {r['rtol']:g} | "
+                         f"{method} | {r['evaluations']:,} | {_time(r['seconds'])} | "
+                         f"{r['status']} | {difference} |")
+    return "\n".join(lines)
 
 
 def _old_run(run, years: float, solver: Solver) -> float:
@@ -214,6 +274,9 @@ def main() -> None:
                         help="run the old path up to this many states (estimate beyond)")
     parser.add_argument("--default-tolerances", action="store_true",
                         help="also run at the solver's default tolerances")
+    parser.add_argument("--loose", type=float, nargs="*", default=[], metavar="RTOL",
+                        help="also run at these loose tolerances, BDF with the diagonal "
+                        "against RK45 (above --unrolled-max states)")
     parser.add_argument("--ensemble", type=int, default=0, metavar="M",
                         help="also run an ensemble of M members (0: none)")
     parser.add_argument("--ensemble-states", type=int, default=50)
@@ -230,6 +293,13 @@ def main() -> None:
                             tolerances))
         print(rows[-1], flush=True)
     text = table(rows, args.years)
+    if args.loose:
+        loose_rows = []
+        for n in args.states:
+            if n > args.unrolled_max:
+                loose_rows.append(loose(n, args.years, args.loose))
+                print(loose_rows[-1], flush=True)
+        text += "\n\n" + loose_table(loose_rows, args.years)
     if args.ensemble:
         text += "\n\n" + ensemble(args.ensemble_states, args.ensemble, args.years)
     print(text)

@@ -144,13 +144,16 @@ def test_the_loops_compute_what_is_read_and_no_more():
     over third states) run over the upper triangle; the threat, read at (j, i) and summed,
     over every pair; the designs on the spoils are a matrix product."""
     model = Model([f"S{i}" for i in range(4)])
-    upper = {q.name for q in _Writer(model, parallel=False).upper()}
+    rates = {variable: model.array_rates[variable] for variable in model.dynamic}
+    upper = {q.name for q in _Writer(model, parallel=False).upper(rates)}
     assert "common_threat" in upper and "threat" not in upper
     source = loop_source(model)
     block = source[source.index("# common_threat"):source.index("# mutual_threat")]
     assert block.count("+ 1, N):") == 2  # the sum and the quantity: triangles
     designs = source[source.index("# designs"):]
     assert "_row[" in designs.split("# ")[1]
+    parallel = loop_source(model, parallel=True)  # (one run of many states: BLAS's product)
+    assert "numpy.dot(" in parallel[parallel.index("# designs"):].split("# ")[1]
 
 
 @needs_numba
@@ -189,7 +192,8 @@ def test_what_bounds_the_steps_of_many_states_is_cohesions_stiffness():
     model = Model([f"S{i}" for i in range(50)])
     output = np.random.default_rng(0).lognormal(0.0, 1.0, 50)
     counts = [simulate(model, {}, (0.0, 50.0), initial={"e": output}, output=51,
-                       solver=Solver(rtol=rtol, atol=rtol * 1e-3)).provenance["evaluations"]
+                       solver=Solver(method="RK45", rtol=rtol, atol=rtol * 1e-3)
+                       ).provenance["evaluations"]
               for rtol in (1e-4, 1e-6)]
     assert abs(counts[0] / counts[1] - 1) < 0.2, counts
 

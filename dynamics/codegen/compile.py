@@ -58,6 +58,7 @@ import sympy as sp
 
 from dynamics.codegen import cache, printers, program
 from dynamics.codegen.arraycode import ArrayProgram, array_program
+from dynamics.codegen.diagonal import diagonal_source
 from dynamics.codegen.loopcode import PARALLEL_MIN_STATES, loop_source
 from dynamics.codegen.printers import NumpyPrinter
 from dynamics.codegen.program import program_of
@@ -123,6 +124,10 @@ class CompiledModel:
     parallel_source : on the array path from ``PARALLEL_MIN_STATES`` states, a function
         returning the source of the loops' rate with the outer loop of each nest of three
         loops a ``numba.prange``, for one run of many states.
+    diagonal_source : on the array path, a function returning the source of
+        ``diagonal_into(y, p, out)``, the diagonal of the rate's Jacobian as loops
+        (:mod:`dynamics.codegen.diagonal`; in parallel threads where ``parallel_source`` is
+        set), for the Newton iterations of BDF in one run; generated on its first call.
     exponents : the inputs (columns of ``p``) that are the exponent of a power in the
         rate (the lanes' rate has the base in place of the power where one is 1 in every
         member).
@@ -152,6 +157,7 @@ class CompiledModel:
     jvp_source: Callable[[], str] | None = None
     lanes_source: Callable[..., str] | None = None
     parallel_source: Callable[[], str] | None = None
+    diagonal_source: Callable[[], str] | None = None
 
     @property
     def threat(self) -> Function:
@@ -219,7 +225,9 @@ def _compile_array(n_states: int, mechanisms: tuple[Mechanism, ...]) -> Compiled
                          program, scalar=loop_source(model),
                          parallel_source=functools.cache(
                              functools.partial(loop_source, model, parallel=True))
-                         if n_states >= PARALLEL_MIN_STATES else None)
+                         if n_states >= PARALLEL_MIN_STATES else None,
+                         diagonal_source=functools.cache(functools.partial(
+                             diagonal_source, model, n_states >= PARALLEL_MIN_STATES)))
 
 
 def fingerprint(model: Model) -> str:

@@ -30,7 +30,8 @@ pairwise), so the rates agree to rounding (tests/test_loopcode.py: 1e-10 relativ
 
 A sum over k of a product A_ik B_kj of two arrays (the designs on a state's spoils) is a
 matrix product: its loops run over i, k and j, the innermost along rows of B and of the
-result, which vectorises without reordering a sum.
+result, which vectorises without reordering a sum; in the parallel form below it is
+BLAS's ``numpy.dot``, on one thread (docs/performance.md).
 
 Two functions are printed from one body: ``rate_into(y, p, out)``, plain loops for the
 compiled kernel (one member per thread, members in parallel), and the same with the
@@ -154,6 +155,15 @@ class _Writer:
             return expr
         if (expr, upper) in done:
             return done[expr, upper]
+        if isinstance(expr, Total):
+            outside, summand = self.constant_factors(expr.args[0], int(expr.args[1]))
+            if outside:
+                # taken out of the sum: a nest of fewer loops, or a matrix product (the
+                # derivatives of the diagonal make such sums)
+                lifted = self.lift(sp.Mul(*outside, Total(summand, expr.args[1])), done,
+                                   upper)
+                done[expr, upper] = lifted
+                return lifted
         inside = None if isinstance(expr, Total) else upper
         args = [self.lift(a, done, inside) for a in expr.args]
         if isinstance(expr, Total):
@@ -174,6 +184,31 @@ class _Writer:
             expr.func(*args))
         done[expr, upper] = lifted
         return lifted
+
+    def constant_factors(self, summand: sp.Expr, axis: int) -> tuple[list[sp.Expr], sp.Expr]:
+        """The factors of ``summand`` that do not vary along ``axis`` (of a product, and of
+        its factors that are sums, those common to every term), and what is left of it
+        without them."""
+        if isinstance(summand, sp.Mul):
+            outside: list[sp.Expr] = []
+            left = []
+            for factor in summand.args:
+                if not factor.is_Number and axis not in self.live(factor):
+                    outside.append(factor)
+                    continue
+                taken, rest = self.constant_factors(factor, axis)
+                outside += taken
+                left.append(rest)
+            return outside, sp.Mul(*left)
+        if isinstance(summand, sp.Add):
+            parts = [self.constant_factors(term, axis) for term in summand.args]
+            common = set(parts[0][0]).intersection(*(set(taken) for taken, _ in parts[1:]))
+            if not common:
+                return [], summand
+            outside = [f for f in parts[0][0] if f in common]
+            return outside, sp.Add(*(sp.Mul(*(f for f in taken if f not in common), rest)
+                                     for taken, rest in parts))
+        return [], summand
 
     def reduction(self, name: str, own: list[int], axis: int, summand: sp.Expr,
                   triangular: bool = False) -> None:
@@ -198,17 +233,21 @@ class _Writer:
         self.write(nest)
 
     def multiply(self, name: str, own: list[int], axis: int, left: str, right: str) -> None:
-        """``name`` = ``left`` times ``right`` (matrices over (i, k) and (k, j)), by loops
-        over i, k and j: the innermost runs along rows of both ``right`` and the result,
-        which vectorises without reordering a sum (BLAS would do it faster, but its own
-        threads contend with numba's)."""
+        """``name`` = ``left`` times ``right`` (matrices over (i, k) and (k, j)): in the
+        parallel form BLAS's (one run of many states, which holds BLAS to one thread:
+        :func:`dynamics.run.kernel.build.one_blas_thread`), otherwise loops over i, k and
+        j, the innermost along rows of both ``right`` and the result, which vectorises
+        without reordering a sum (members integrated in numba's threads each call the
+        serial form, where BLAS's own threads would contend with numba's)."""
         i, j = own
         if right.endswith(".T"):
             self.lines.append(f"    {name}_right = numpy.ascontiguousarray({right})")
             right = f"{name}_right"
-        loop = "numba.prange" if self.parallel else "range"
+        if self.parallel:
+            self.lines.append(f"    {name} = numpy.dot({left}, {right})")
+            return
         self.lines += [f"    {name} = numpy.zeros((N, N))",
-                       f"    for i{i} in {loop}(N):",
+                       f"    for i{i} in range(N):",
                        f"        {name}_row = {name}[i{i}]",
                        f"        for i{axis} in range(N):",
                        f"            {name}_left = {left}[i{i}, i{axis}]",
@@ -327,7 +366,7 @@ class _Writer:
         self.arrays[symbol] = (name, tuple(axes))
         return symbol
 
-    def upper(self) -> set[Derived]:
+    def upper(self, rates) -> set[Derived]:
         """The derived quantities over two axes read only at (i, j) with i < j: read
         outside a sum by the rate of a pair variable (computed over the upper triangle)
         or by another such quantity, at its own axes in order. They are computed over the
@@ -349,8 +388,7 @@ class _Writer:
                     (upper if at_own else full).add(leaf.part)
                 stack.extend((a, summed) for a in node.args)
 
-        for variable in self.model.dynamic:
-            axes, expr = self.model.array_rates[variable]
+        for variable, (axes, expr) in rates.items():
             visit(expr, axes, variable.pair)
         found: set[Derived] = set()
         for quantity in reversed(list(ctx.definitions)):
@@ -401,9 +439,10 @@ class _Writer:
         self.write(nest)
 
 
-def loop_source(model, name: str = "rate_into", parallel: bool = False) -> str:
+def loop_source(model, name: str = "rate_into", parallel: bool = False,
+                rates: dict | None = None) -> str:
     """The source of ``name(y, p, out)``, the rate of one member of ``model`` as loops (see
-    the module docstring).
+    the module docstring), or other expressions over the variables' axes in its place.
 
     Parameters
     ----------
@@ -412,21 +451,27 @@ def loop_source(model, name: str = "rate_into", parallel: bool = False) -> str:
     name : str
         The function's name.
     parallel : bool
-        Make the outermost loop of each nest of three loops, and of each matrix product, a
-        ``numba.prange``.
+        Make the outermost loop of each nest of three loops a ``numba.prange``, and each
+        matrix product BLAS's.
+    rates : dict, optional
+        Dynamic variable -> (its axes, an array-context expression) written into ``out``
+        where its rate would be (the diagonal of the Jacobian:
+        :func:`dynamics.codegen.diagonal.diagonal_rates`); by default the model's rates.
 
     Returns
     -------
     str
         The source; it needs ``numpy`` (and ``numba`` where ``parallel``) in its namespace.
     """
+    if rates is None:
+        rates = {v: model.array_rates[v] for v in model.dynamic}
     writer = _Writer(model, parallel)
     ctx = model.array_context
     writer.lines = [f"def {name}(y, p, out):", f"    N = {model.N}"]
     parts = [f.part for f in writer.families
              if f.part in ctx.parameters_used or f.part in ctx.variables_used]
     writer.unpack(parts)
-    upper = writer.upper()
+    upper = writer.upper(rates)
     for quantity, (axes, body) in ctx.definitions.items():
         assert isinstance(quantity, Derived)
         target = writer.array[quantity]
@@ -437,10 +482,9 @@ def loop_source(model, name: str = "rate_into", parallel: bool = False) -> str:
         else:
             store = target
         writer.body(body, axes, store, triangular=quantity in upper)
-    for variable in model.dynamic:
-        axes, expr = model.array_rates[variable]
+    for variable, (axes, expr) in rates.items():
         f = writer.family[variable]
-        writer.lines.append(f"    # the rate of {variable.name}")
+        writer.lines.append(f"    # {variable.name}")
         if variable.pair:
             a, b = axes
             store = f"out[{f.start} + i{a} * (2 * N - i{a} - 1) // 2 + i{b} - i{a} - 1]"

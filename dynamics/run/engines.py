@@ -132,8 +132,9 @@ class KernelEngine(Engine):
                 # kernel logs, re-run so that its record is complete
                 if rerun is None:
                     rerun = kernel.with_compiled_rate(compiled)
-                ys[i], status[i], messages[i], fired[i] = _stiff(
-                    rerun, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
+                with kernel.one_blas_thread():  # (the parallel loops call BLAS)
+                    ys[i], status[i], messages[i], fired[i] = _stiff(
+                        rerun, y0[i], p[i], (t0, t1), t_out, solver, schedule, i)
         return ys, fired
 
 

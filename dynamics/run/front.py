@@ -128,13 +128,15 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     run = prepare(model, params, initial, solver.code)
     compiled, y0, p = run.compiled, run.y0, run.p
     # provenance records the method run
-    solver = replace(solver, method=solver.single(compiled.path))
+    solver = replace(solver, method=solver.single(compiled.path, kernel.AVAILABLE))
     found = event_functions(model, y0, events, solver.divergence)
     threads: contextlib.AbstractContextManager = contextlib.nullcontext()
+    diagonal = compiled.path == "array" and kernel.AVAILABLE and solver.method == "BDF"
     if compiled.path == "array" and kernel.AVAILABLE:
-        # many states: the rate's loops compiled, in parallel threads (the Jacobian of an
-        # implicit method stays the array program's)
-        compiled, threads = kernel.with_compiled_rate(compiled), kernel.one_blas_thread()
+        # many states: the rate's loops compiled, in parallel threads; BDF's Jacobian the
+        # diagonal's loops (Radau's and LSODA's stays the array program's)
+        compiled = kernel.with_compiled_rate(compiled, diagonal)
+        threads = kernel.one_blas_thread()
     with threads:
         sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
                                     schedule)
@@ -161,6 +163,8 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
             ys = np.vstack([ys, ends[0][1]])
     record = provenance(model, run.values, run.start, (t0, t1), solver, events, schedule)
     record["evaluations"] = evaluations  # of the rate, by every method that ran
+    if diagonal:
+        record["jacobian"] = "diagonal"  # (dynamics.codegen.diagonal)
     timed = schedule is not None and schedule.changes_inputs and bool(fired)
     inputs = schedule.inputs_along(p, fired, times) if timed and schedule else p
     return Result(t=times, values=dict(labelled(model, compiled, ys, inputs, run.start, timed)),

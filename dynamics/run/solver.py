@@ -31,8 +31,8 @@ from dynamics.results.labelled import LazyValues, Status, environment, jsonable
 from dynamics.run.interventions import MAX_FIRED, Plan, settle
 from dynamics.run.prepared import check_arguments, prepare, time_grid
 
-__all__ = ["Solver", "Events", "METHODS", "ENGINES", "prepare", "labelled", "time_grid",
-           "solve", "integrate", "integrate_plan", "check_arguments"]
+__all__ = ["Solver", "Events", "METHODS", "ENGINES", "DIAGONAL_BDF_RTOL", "prepare", "labelled",
+           "time_grid", "solve", "integrate", "integrate_plan", "check_arguments"]
 
 METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853", "RK23")
 _IMPLICIT = {"LSODA", "Radau", "BDF"}
@@ -40,6 +40,15 @@ _IMPLICIT = {"LSODA", "Radau", "BDF"}
 
 #: the relative tolerances a run accepts: from scipy's floor (100 machine epsilons) to 0.1
 RTOL_RANGE = (100 * np.finfo(float).eps, 0.1)
+
+#: the loosest relative tolerance at which one run on array code is RK45's (``auto``); from
+#: this one up it is BDF's with the Jacobian's diagonal (:mod:`dynamics.codegen.diagonal`):
+#: many states make RK45's steps stay on its stability boundary (the cohesion of a pair
+#: decays at a rate that grows with the number of third states), where at loose tolerances
+#: its error estimate swings and its steps are rejected; BDF with the diagonal took fewer
+#: evaluations and less time, and was closer to a tight reference, at 20 to 190 states from
+#: rtol 1e-5 up, and more time at 1e-6 (docs/performance.md, ``benchmarks/scale.py``)
+DIAGONAL_BDF_RTOL = 1e-5
 
 #: integration engines: the compiled per-member kernel (numba, Dormand-Prince) or scipy
 ENGINES = ("auto", "kernel", "scipy")
@@ -53,8 +62,8 @@ class Solver:
     ----------
     method : ``"auto"`` (default), or one of ``METHODS`` (scipy's ``solve_ivp``). Auto means
         LSODA with the analytic Jacobian for one run (it switches between a non-stiff Adams
-        and a stiff BDF method as the problem requires; RK45 on the array code of many
-        states, see :meth:`single`), and Dormand-Prince 5(4) (RK45) for
+        and a stiff BDF method as the problem requires; on the array code of many states
+        RK45, or BDF at loose tolerances, see :meth:`single`), and Dormand-Prince 5(4) (RK45) for
         the members of an ensemble, each member that looks stiff integrated again by the
         kernel's implicit Rosenbrock method with the exact Jacobian (scipy's Radau where
         it has interventions or that fails too; :mod:`dynamics.run.kernel.build`).
@@ -74,7 +83,9 @@ class Solver:
         :data:`~dynamics.codegen.compile.UNROLLED_MAX` states, array code above), ``"unrolled"``
         or ``"array"`` (:mod:`dynamics.codegen.compile`). The compiled kernel runs either
         path's scalar rate: straight-line code on the unrolled path, loops on the array
-        path (:mod:`dynamics.codegen.loopcode`).
+        path (:mod:`dynamics.codegen.loopcode`). On the array path with numba installed,
+        BDF's Newton iterations use the Jacobian's diagonal
+        (:mod:`dynamics.codegen.diagonal`), Radau and LSODA the whole Jacobian.
     """
 
     method: str = "auto"
@@ -122,15 +133,19 @@ class Solver:
         return replace(self, rtol=max(self.rtol / factor, RTOL_RANGE[0]),
                        atol=self.atol / factor)
 
-    def single(self, code: str = "unrolled") -> str:
+    def single(self, code: str = "unrolled", diagonal: bool = False) -> str:
         """The method for one run of compiled ``code``: for ``auto``, LSODA with the
-        Jacobian on unrolled code, RK45 on array code, where an exact Jacobian costs one
+        Jacobian on unrolled code; on array code, where an exact Jacobian costs one
         evaluation of the program per variable (seconds at fifty states:
         docs/performance.md), so that LSODA's switches to its stiff method cost more than
-        they save."""
+        they save, RK45, or where the Jacobian's diagonal is compiled (``diagonal``: numba
+        installed) and ``rtol`` is at least :data:`DIAGONAL_BDF_RTOL`, BDF with that
+        diagonal in its Newton iterations."""
         if self.method != "auto":
             return self.method
-        return "LSODA" if code == "unrolled" else "RK45"
+        if code == "unrolled":
+            return "LSODA"
+        return "BDF" if diagonal and self.rtol >= DIAGONAL_BDF_RTOL else "RK45"
 
     def members(self) -> str:
         """The method for the members of an ensemble."""
