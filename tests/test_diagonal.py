@@ -6,6 +6,7 @@ differences in tests/test_jacobian.py), and one run of many states by BDF with i
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import types
 from pathlib import Path
@@ -87,8 +88,8 @@ def _run(model: Model, output: np.ndarray, solver: Solver):
 @needs_numba
 @pytest.mark.slow  # numba compiles the rate and the diagonal of 50 states: about 40 s
 def test_one_run_of_many_states_at_a_loose_tolerance_is_bdfs_with_the_diagonal():
-    """At 50 states (benchmarks/scale.py's run) and rtol 1e-3, RK45's steps sit on its
-    stability boundary: BDF with the diagonal takes fewer than a third of its evaluations
+    """README.md: at 50 states (benchmarks/scale.py's run) and rtol 1e-3, RK45's steps sit
+    on its stability boundary: BDF with the diagonal takes fewer than a third of its evaluations
     and ends nearer a tight reference (RK45 at rtol 1e-9: measured 0.3 % against 12 % of a
     variable's largest value); at 1e-6 ``auto`` keeps RK45."""
     model = Model([f"S{i}" for i in range(50)])
@@ -121,3 +122,32 @@ def test_the_diagonals_sums_take_out_what_their_index_does_not_reach():
     rate, diagonal = loop_source(model, parallel=True), diagonal_source(model, True)
     assert diagonal.count("numba.prange") == rate.count("numba.prange") == 1
     assert diagonal.count("numpy.dot(") == rate.count("numpy.dot(") + 2
+
+
+def test_the_readme_states_where_bdf_takes_over():
+    """The README's tolerance is the constant's (its other numbers are the test of one run
+    at a loose tolerance above)."""
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    stated = re.search(r"from rtol (\S+) \(`DIAGONAL_BDF_RTOL`\)", readme)
+    assert stated is not None and float(stated.group(1)) == DIAGONAL_BDF_RTOL
+
+
+@needs_numba
+@pytest.mark.slow  # numba compiles the rate and the diagonal of 100 states: about 30 s
+def test_where_bdfs_steps_leave_the_domain_rk45_runs_again_and_says_so():
+    """At 100 states and rtol 1e-3 BDF's larger steps carry a variable past its domain's edge
+    (docs/performance.md's loose-tolerance table), RK45's do not: ``auto`` runs RK45 again,
+    and the result's message and method say so; asked for by name, BDF is not replaced."""
+    model = Model([f"S{i}" for i in range(100)])
+    output = np.random.default_rng(0).lognormal(0.0, 1.0, 100)
+    options = {"initial": {"e": output}, "output": 51}
+    automatic = simulate(model, {}, (0.0, 50.0), solver=Solver(rtol=1e-3, atol=1e-6), **options)
+    assert automatic.ok
+    assert automatic.provenance["solver"]["method"] == "RK45"
+    assert "jacobian" not in automatic.provenance
+    assert automatic.message.startswith("BDF with the Jacobian's diagonal: ")
+    assert automatic.message.endswith("retried with RK45")
+    named = simulate(model, {}, (0.0, 50.0), solver=Solver(method="BDF", rtol=1e-3, atol=1e-6),
+                     **options)
+    assert named.status.value == "left_domain"
+    assert named.provenance["jacobian"] == "diagonal"

@@ -35,6 +35,7 @@ API_MODULES = ("dynamics.calibration.fitting", "dynamics.calibration.posterior",
                "dynamics.results.labelled", "dynamics.run.xmile", "dynamics.views.web",
                "dynamics.views.plotting", "dynamics.views.figures", "dynamics.codegen.compile",
                "dynamics.codegen.arraycode", "dynamics.codegen.loopcode",
+               "dynamics.codegen.diagonal",
                "dynamics.codegen.printers",
                "dynamics.codegen.cache", "dynamics.run.prepared", "dynamics.run.engines",
                "dynamics.analysis.checks")

@@ -41,14 +41,16 @@ _IMPLICIT = {"LSODA", "Radau", "BDF"}
 #: the relative tolerances a run accepts: from scipy's floor (100 machine epsilons) to 0.1
 RTOL_RANGE = (100 * np.finfo(float).eps, 0.1)
 
-#: the loosest relative tolerance at which one run on array code is RK45's (``auto``); from
-#: this one up it is BDF's with the Jacobian's diagonal (:mod:`dynamics.codegen.diagonal`):
-#: many states make RK45's steps stay on its stability boundary (the cohesion of a pair
-#: decays at a rate that grows with the number of third states), where at loose tolerances
-#: its error estimate swings and its steps are rejected; BDF with the diagonal took fewer
-#: evaluations and less time, and was closer to a tight reference, at 20 to 190 states from
-#: rtol 1e-5 up, and more time at 1e-6 (docs/performance.md, ``benchmarks/scale.py``)
-DIAGONAL_BDF_RTOL = 1e-5
+#: the relative tolerance from which one run on array code is BDF's with the Jacobian's
+#: diagonal (:mod:`dynamics.codegen.diagonal`) rather than RK45's (``auto``): many states
+#: make RK45's steps stay on its stability boundary (the cohesion of a pair decays at a rate
+#: that grows with the number of third states), where at loose tolerances its error
+#: estimate swings and its steps are rejected. From rtol 1e-4 BDF ended nearer a tight
+#: reference at 20 to 190 states and took less time from 50 states (at 20 both take
+#: hundredths of a second); at 1e-5 it was about even with RK45 at 50 states and faster at
+#: 190; at 1e-6 slower (docs/performance.md, ``benchmarks/scale.py``). Where it leaves the
+#: domain or fails, ``simulate`` runs RK45 again, and says so.
+DIAGONAL_BDF_RTOL = 1e-4
 
 #: integration engines: the compiled per-member kernel (numba, Dormand-Prince) or scipy
 ENGINES = ("auto", "kernel", "scipy")
