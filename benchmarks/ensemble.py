@@ -195,10 +195,14 @@ def evaluation_cost(model: Model, params: dict, calls: int = 20_000
     return numpy_ns, numba_ns, lane_ns[0], lane_ns[1], lane_ns[2]
 
 
-def constant_share(model: Model) -> tuple[int, int, int]:
+def constant_share(model: Model) -> tuple[int, int, int, int]:
     """The member constants of the rate's program (the subexpressions that read parameters
-    only, which the lanes compute once per member), the operations in them, and the
-    operations of the whole program (sympy's ``count_ops``)."""
+    only, which the lanes compute once per member), the operations in them, the operations
+    of the whole program (sympy's ``count_ops``), and the operations that a hoisting could
+    take at most: every product's and sum's arguments that read parameters only split off
+    into a constant of their own (partial evaluation to the last argument). The last bounds
+    the share of an evaluation's operations that hoisting can spare (counted alike: a power
+    is one operation, and costs more)."""
     import sympy as sp
 
     from dynamics.codegen.program import program_of
@@ -207,7 +211,37 @@ def constant_share(model: Model) -> tuple[int, int, int]:
     common, reduced = program.cse(model.rates)
     total = sum(sp.count_ops(e) for _, e in common) + sum(sp.count_ops(e) for e in reduced)
     constants = program.hoisted(model.rates)
-    return len(constants), sum(sp.count_ops(node) for node, _ in constants), total
+    inputs = set(program.p)
+    split: dict[sp.Expr, int] = {}
+
+    def constant(node: sp.Expr) -> bool:
+        return bool(node.free_symbols) and node.free_symbols <= inputs
+
+    def visit(node: sp.Expr) -> None:
+        if not node.args or node in split:
+            return
+        if constant(node):
+            split[node] = sp.count_ops(node)
+            return
+        if isinstance(node, sp.Add | sp.Mul):
+            parts = [a for a in node.args if constant(a)]
+            if len(parts) > 1 or (parts and parts[0].args):
+                part = node.func(*parts)
+                split.setdefault(part, sp.count_ops(part))
+        for arg in node.args:
+            if not constant(arg):
+                visit(arg)
+
+    for symbol, expr in common:
+        if constant(expr):
+            split[expr] = sp.count_ops(expr)
+            inputs.add(symbol)
+        else:
+            visit(expr)
+    for expr in reduced:
+        visit(expr)
+    return (len(constants), sum(sp.count_ops(node) for node, _ in constants), total,
+            sum(split.values()))
 
 
 class _Columns:
@@ -386,7 +420,7 @@ def main() -> None:
                   f"{speeds[1]:.1f} members/s)")
         numpy_ns, numba_ns, lane_ns, general_ns, plain_ns = evaluation_cost(model, params)
         touch_seconds, touch_bytes = touched[max(args.members)]
-        constants, constant_ops, ops = constant_share(model)
+        constants, constant_ops, ops, most = constant_share(model)
         print(f"    (N = {n}: sympy compilation {sympy_seconds:.1f} s, numba warm-up "
               f"{warmup:.1f} s and {lanes_warmup:.1f} s for the lanes' rate, paid once per "
               f"model shape; one evaluation of the rate: {numpy_ns / 1e3:.0f} us in numpy, "
@@ -394,7 +428,9 @@ def main() -> None:
               f"({general_ns:.0f} ns with the general power, where the exponent eta is not "
               f"1 in every member; {plain_ns:.0f} ns without hoisting the member constants, "
               f"{constants} subexpressions holding {constant_ops:,} of the program's "
-              f"{ops:,} operations); "
+              f"{ops:,} operations, and {most:,} with every product's and sum's constant "
+              f"arguments split off: hoisting can spare at most {most / ops:.1%} of an "
+              "evaluation's operations); "
               f"the first touch of the largest ensemble's {touch_bytes / 1e6:.0f} MB of "
               f"outputs took {touch_seconds:.2f} s, paid by a process's first ensemble of "
               f"that size and not by those timed above)")

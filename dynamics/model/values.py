@@ -365,14 +365,31 @@ def pack_inputs(model: Model, params: Mapping[str, np.ndarray],
         ``y0`` of shape ``(*ensemble, n_variables)`` and ``p`` of shape ``(*ensemble,
         n_inputs)``: the parameter slots, then the held variables.
     """
-    def column(source: Mapping[str, np.ndarray], slot) -> np.ndarray:
-        return source[slot.name][(Ellipsis, *slot.index)]
+    def runs(pairs: list) -> list[tuple[Mapping[str, np.ndarray], str, list]]:
+        """The slots in order, as runs of one name's slots from one source."""
+        found: list[tuple[Mapping[str, np.ndarray], str, list]] = []
+        for source, slot in pairs:
+            if found and found[-1][0] is source and found[-1][1] == slot.name:
+                found[-1][2].append(slot.index)
+            else:
+                found.append((source, slot.name, [slot.index]))
+        return found
+
+    def columns(pairs: list, shape: tuple[int, ...]) -> np.ndarray:
+        """Each slot's values as a last axis: one name's slots taken at once."""
+        blocks = []
+        for source, name, indices in runs(pairs):
+            at: tuple[Any, ...] = tuple(np.array(axis, dtype=np.intp)
+                                        for axis in zip(*indices, strict=True))
+            values = np.asarray(source[name])
+            block = values[(Ellipsis, *at)] if at else values[..., None]
+            blocks.append(np.broadcast_to(block, (*shape, len(indices))))
+        if not blocks:
+            return np.zeros((*shape, 0))
+        return np.concatenate(blocks, axis=-1, dtype=float)
 
     inputs = [(params, s) for s in model.parameters] + [(initial, s) for s in model.held]
-    shape = ensemble_shape(*[(source[s.name], trailing_dims(s.name))
-                             for source, s in inputs + [(initial, s) for s in model.variables]])
-    y0 = np.stack([np.broadcast_to(column(initial, s), shape) for s in model.variables], -1,
-                  dtype=float)
-    p = np.stack([np.broadcast_to(column(source, s), shape) for source, s in inputs], -1,
-                 dtype=float)
-    return y0, p
+    variables = [(initial, s) for s in model.variables]
+    shape = ensemble_shape(*[(source[name], trailing_dims(name))
+                             for source, name, _ in runs(inputs + variables)])
+    return columns(variables, shape), columns(inputs, shape)

@@ -209,17 +209,21 @@ def event_functions(model: Model, y0: np.ndarray, events: Events, divergence: fl
                     watched, lambda values: np.argmax(np.abs(values)))]
     if not events.domain:
         return _terminal(found)
-    currency = np.array([k for k, s in enumerate(model.variables)
-                         if not same_dimension(parse_unit(model.variable(s.name).unit),
-                                               DIMENSIONLESS)], dtype=int)
+    has_unit = {name: not same_dimension(parse_unit(model.variable(name).unit), DIMENSIONLESS)
+                for name in model.variable_names}
+    currency = np.array([k for k, s in enumerate(model.variables) if has_unit[s.name]],
+                        dtype=int)
     # a variable with a unit is measured against the run's scale in that unit, not its own
     # start (a perceived threat that starts at 0 has no scale of its own)
     run_scale = float(np.max(np.abs(y0[currency]))) if currency.size else 1.0
+    slots: dict[str, list[int]] = {}
+    for k, s in enumerate(model.variables):
+        slots.setdefault(s.name, []).append(k)
     for variable in model.dynamic:
-        idx = np.array([k for k, s in enumerate(model.variables) if s.name == variable.name])
+        idx = np.array(slots[variable.name])
         low, high = model.domain(variable)
         size = 1.0
-        if not same_dimension(parse_unit(variable.unit), DIMENSIONLESS):
+        if has_unit[variable.name]:
             size = run_scale or 1.0
         slack = events.tolerance * size
         if math.isfinite(low):
