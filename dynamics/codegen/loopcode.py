@@ -28,10 +28,9 @@ program (a pair parameter's diagonal is 0, a pair variable's is 1), so that the 
 programs compute the same terms; only the order of the additions differs (numpy sums
 pairwise), so the rates agree to rounding (tests/test_loopcode.py: 1e-10 relative).
 
-A sum over k of a product A_ik B_kj of two arrays (the designs on a state's spoils) is a
-matrix product: its loops run over i, k and j, the innermost along rows of B and of the
-result, which vectorises without reordering a sum; in the parallel form below it is
-BLAS's ``numpy.dot``, on one thread (docs/performance.md).
+A sum over k of a product A_ik B_kj of two arrays (the designs on a state's spoils, and
+the sums of the Jacobian's diagonal) is a matrix product, BLAS's ``numpy.dot``: whoever
+runs the loops holds BLAS to one thread (docs/performance.md).
 
 Two functions are printed from one body: ``rate_into(y, p, out)``, plain loops for the
 compiled kernel (one member per thread, members in parallel), and the same with the
@@ -215,7 +214,7 @@ class _Writer:
         target = f"{name}[{', '.join(f'i{a}' for a in own)}]" if own else name
         product = self.product(own, axis, summand)
         if product is not None:
-            self.multiply(name, own, axis, *product)
+            self.multiply(name, *product)
             return
         if own:
             self.lines.append(f"    {name} = numpy.empty(({'N, ' * len(own)}))")
@@ -232,28 +231,15 @@ class _Writer:
             nest.after[len(own)] = [f"{target} = {acc}"]
         self.write(nest)
 
-    def multiply(self, name: str, own: list[int], axis: int, left: str, right: str) -> None:
-        """``name`` = ``left`` times ``right`` (matrices over (i, k) and (k, j)): in the
-        parallel form BLAS's (one run of many states, which holds BLAS to one thread:
-        :func:`dynamics.run.kernel.build.one_blas_thread`), otherwise loops over i, k and
-        j, the innermost along rows of both ``right`` and the result, which vectorises
-        without reordering a sum (members integrated in numba's threads each call the
-        serial form, where BLAS's own threads would contend with numba's)."""
-        i, j = own
+    def multiply(self, name: str, left: str, right: str) -> None:
+        """``name`` = ``left`` times ``right`` (matrices over (i, k) and (k, j)) by BLAS's
+        ``numpy.dot``, held to one thread by whoever runs the loops
+        (:func:`dynamics.run.kernel.build.one_blas_thread`): its own threads would contend
+        with numba's (docs/performance.md)."""
         if right.endswith(".T"):
             self.lines.append(f"    {name}_right = numpy.ascontiguousarray({right})")
             right = f"{name}_right"
-        if self.parallel:
-            self.lines.append(f"    {name} = numpy.dot({left}, {right})")
-            return
-        self.lines += [f"    {name} = numpy.zeros((N, N))",
-                       f"    for i{i} in range(N):",
-                       f"        {name}_row = {name}[i{i}]",
-                       f"        for i{axis} in range(N):",
-                       f"            {name}_left = {left}[i{i}, i{axis}]",
-                       f"            {name}_with = {right}[i{axis}]",
-                       f"            for i{j} in range(N):",
-                       f"                {name}_row[i{j}] += {name}_left * {name}_with[i{j}]"]
+        self.lines.append(f"    {name} = numpy.dot({left}, {right})")
 
     def product(self, own: list[int], axis: int, summand: sp.Expr) -> tuple[str, str] | None:
         """The two matrices whose product is the sum over ``axis`` of ``summand`` where,
@@ -451,8 +437,7 @@ def loop_source(model, name: str = "rate_into", parallel: bool = False,
     name : str
         The function's name.
     parallel : bool
-        Make the outermost loop of each nest of three loops a ``numba.prange``, and each
-        matrix product BLAS's.
+        Make the outermost loop of each nest of three loops a ``numba.prange``.
     rates : dict, optional
         Dynamic variable -> (its axes, an array-context expression) written into ``out``
         where its rate would be (the diagonal of the Jacobian:

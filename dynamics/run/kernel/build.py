@@ -421,6 +421,26 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     log_t = np.zeros((members, LOGGED))
     log_e = np.zeros((members, LOGGED), dtype=np.int64)
     log_n = np.zeros(members, dtype=np.int64)
+    # the loops of many states call BLAS in numba's threads
+    with one_blas_thread() if compiled.path == "array" else contextlib.nullcontext():
+        _integrate(compiled, y0, p, t_span, t_out, rtol, atol, bounds, max_steps, plan, hoist,
+                   out, status, conditions, (times, ramps, rows, values), (log_t, log_e, log_n))
+    fired: list[Sequence[tuple[float, int]]] = [()] * members
+    for i in np.flatnonzero(log_n).tolist():  # (a count past LOGGED logged LOGGED)
+        k = min(int(log_n[i]), LOGGED)
+        fired[i] = list(zip(log_t[i, :k].tolist(), log_e[i, :k].tolist(), strict=True))
+    return out, status, fired
+
+
+def _integrate(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
+               t_span: tuple[float, float], t_out: np.ndarray, rtol: float, atol: float,
+               bounds: np.ndarray, max_steps: int, plan: Plan | None, hoist: bool | None,
+               out: np.ndarray, status: np.ndarray, conditions: str, schedule: tuple,
+               log: tuple) -> None:
+    """The body of :func:`integrate_members`: every member into ``out`` and ``status``."""
+    members = y0.shape[0]
+    times, ramps, rows, values = schedule
+    log_t, log_e, log_n = log
     if (plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES
             and compiled.lanes_source is not None):
         lane_rate, inputs = lanes_rate(compiled, unit_exponents(compiled, p),
@@ -459,8 +479,3 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
                 codes)
         out[stiff] = again
         status[stiff] = np.where(codes == FINISHED, IMPLICIT, codes)
-    fired: list[Sequence[tuple[float, int]]] = [()] * members
-    for i in np.flatnonzero(log_n).tolist():  # (a count past LOGGED logged LOGGED)
-        k = min(int(log_n[i]), LOGGED)
-        fired[i] = list(zip(log_t[i, :k].tolist(), log_e[i, :k].tolist(), strict=True))
-    return out, status, fired
