@@ -213,7 +213,8 @@ def ensemble(n: int, members: int, years: float) -> str:
     # the loops' arrays of one evaluation: one per derived quantity, sum and part computed
     # beforehand, N or N^2 elements each (counted in the generated source)
     source = prepare(model, {}, {"e": output}, "array").compiled.scalar or ""
-    square = source.count("numpy.empty((N, N, ))") + source.count("numpy.zeros((N, N))")
+    square = (source.count("numpy.empty((N, N, ))") + source.count("numpy.zeros((N, N))")
+              + source.count("numpy.dot(") + source.count("numpy.ascontiguousarray("))
     line = source.count("numpy.empty((N, ))")
     working = (square * n * n + line * n) * 8
     statuses = dict(Counter(s.value for s in result.status))

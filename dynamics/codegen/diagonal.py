@@ -11,11 +11,12 @@ A leaf of x read inside a sum at the summed axis (x_k in sum_k g(x_i, x_k)) is a
 symbol than x_A, so the sum's derivative is taken twice: over every k as if k never met A,
 and then, for each of A's axes a, the term k = a differentiated as what it is (x_a is x_A)
 less what the first took for it. The result is the Jacobian's diagonal exactly, as the
-array program computes the rate (its conventions on a pair's diagonal included):
-tests/test_diagonal.py checks it against finite differences of the rate. The stiffness of
-many states is in this diagonal (the cohesion of a pair decays at a rate that grows with
-the common threat, a sum over every third state), and it costs about one evaluation of
-the rate, where the whole Jacobian costs one per variable (docs/performance.md).
+array program computes the rate (its conventions on a pair's diagonal included; a kink's
+derivative taken as the printer's Heaviside takes it): tests/test_diagonal.py checks it
+against the array program's whole Jacobian. The stiffness of many states is mostly in this
+diagonal (the cohesion of a pair decays at a rate that grows with the common threat, a sum
+over every third state), and it costs two to three evaluations of the rate, where the whole
+Jacobian costs one per variable (docs/performance.md).
 
 A pair variable is symmetric: read at (j, i) it is the same variable as at (i, j), and is
 differentiated as such.
@@ -112,7 +113,8 @@ class _Differentiator:
             leaf = self.ctx.leaves.get(symbol)
             if leaf is not None and any(a in rename for a in leaf.axes):
                 moved = tuple(rename.get(a, a) for a in leaf.axes)
-                swap[symbol] = self.ctx._leaf(leaf.kind, leaf.part, moved)
+                read = {"var": self.ctx.var, "par": self.ctx.par, "derived": self.ctx.get}
+                swap[symbol] = read[leaf.kind](leaf.part, *moved)
         return expr.xreplace(swap)
 
     def of(self, expr: sp.Expr) -> sp.Expr:
