@@ -151,3 +151,24 @@ def test_where_bdfs_steps_leave_the_domain_rk45_runs_again_and_says_so():
                      **options)
     assert named.status.value == "left_domain"
     assert named.provenance["jacobian"] == "diagonal"
+
+
+def test_a_researchers_pieces_and_steps_are_differentiated_piece_by_piece():
+    """A mechanism may write a rate with ``Piecewise`` or ``Heaviside``: the diagonal is the
+    derivative of the piece that holds, and a step's is 0 (away from its kink), checked by
+    central differences at points on both sides of each kink."""
+    import sympy as sp
+
+    from dynamics.codegen.diagonal import _Differentiator
+
+    model = Model(["A", "B"])
+    ctx = model.array_context
+    spending = next(v for v in model.dynamic if v.name == "m")
+    axes = model.array_rates[spending][0]
+    x = ctx.var(spending, *axes)
+    rate = sp.Piecewise((x**2, x > 1), (3 * x, True)) + sp.Heaviside(x - 2) * x
+    derivative = _Differentiator(ctx, spending, axes).of(rate)
+    value, slope = sp.lambdify(x, rate), sp.lambdify(x, derivative)
+    for point in (0.5, 1.5, 2.5):
+        central = (value(point + 1e-6) - value(point - 1e-6)) / 2e-6
+        assert abs(slope(point) - central) < 1e-6

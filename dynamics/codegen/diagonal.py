@@ -145,6 +145,10 @@ class _Differentiator:
                 value += self.of(self.renamed(summand, {axis: a})) - taken
         elif isinstance(expr, sp.Add):
             value = sp.Add(*map(self.of, expr.args))
+        elif isinstance(expr, sp.Piecewise):
+            # the derivative of the piece that holds (a condition's own change is a kink)
+            value = sp.Piecewise(*((self.of(piece), condition)
+                                   for piece, condition in expr.args))
         else:
             # the chain rule over the node's own arguments, each a placeholder
             places = [sp.Dummy(real=True) for _ in expr.args]
@@ -155,6 +159,9 @@ class _Differentiator:
                 inner = self.of(arg)
                 if inner != 0:
                     value += node.diff(place).xreplace(back) * inner
+            # a step's derivative is 0 wherever it is defined (a Jacobian's, as the whole
+            # Jacobian of the array program takes it)
+            value = value.replace(sp.DiracDelta, lambda *_: sp.Integer(0))
         self.memo[expr] = value
         return value
 
