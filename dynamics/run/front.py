@@ -131,42 +131,39 @@ def simulate(model: Model, params: Mapping[str, Any] | None = None,
     automatic = solver.method == "auto"
     solver = replace(solver, method=solver.single(compiled.path, kernel.AVAILABLE))
     found = event_functions(model, y0, events, solver.divergence)
-    threads: contextlib.AbstractContextManager = contextlib.nullcontext()
-    diagonal = compiled.path == "array" and kernel.AVAILABLE and solver.method == "BDF"
-    if compiled.path == "array" and kernel.AVAILABLE:
-        # many states: the rate's loops compiled, in parallel threads; BDF's Jacobian the
-        # diagonal's loops (Radau's and LSODA's stays the array program's)
+    array = compiled.path == "array" and kernel.AVAILABLE
+    diagonal = array and solver.method == "BDF"
+    if array:
+        # many states: the rate's loops compiled, in parallel threads, BLAS on one thread;
+        # BDF's Jacobian the diagonal's loops (Radau's and LSODA's stays the array program's)
         compiled = kernel.with_compiled_rate(compiled, diagonal)
-        threads = kernel.one_blas_thread()
-    with threads:
-        sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
-                                    schedule)
+
+    def integrated(solver: Solver) -> tuple[Any, list]:
+        with kernel.one_blas_thread() if array else contextlib.nullcontext():
+            return integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found, schedule)
+
+    sol, fired = integrated(solver)
     status, message = run_status(sol, found, model)
     evaluations = int(getattr(sol, "nfev", 0))
-    if (status is Status.FAILED and solver.single() == "LSODA"
-            and not getattr(sol, "over_budget", False)):
-        # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is the
-        # slower, more robust implicit method. The fallback is recorded, never silent.
-        solver = replace(solver, method="Radau")
-        sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
-                                    schedule)
+    fallback = None
+    if not getattr(sol, "over_budget", False):
+        if status is Status.FAILED and solver.method == "LSODA":
+            # LSODA's automatic stiffness switch can fail on abrupt transients; Radau is
+            # the slower, more robust implicit method
+            fallback = "Radau", f"LSODA failed ({message})"
+        elif automatic and diagonal and status in (Status.FAILED, Status.LEFT_DOMAIN):
+            # BDF's larger steps at a loose tolerance can carry a variable past its domain's
+            # edge by more than the events allow, where RK45's smaller ones did not (100
+            # states at rtol 1e-3: docs/performance.md)
+            fallback = "RK45", f"BDF with the Jacobian's diagonal: {message}"
+    if fallback is not None:
+        # the fallback is recorded, never silent
+        method, failed = fallback
+        solver = replace(solver, method=method)
+        sol, fired = integrated(solver)
         status, retried = run_status(sol, found, model)
         evaluations += int(getattr(sol, "nfev", 0))
-        message = f"LSODA failed ({message}); retried with Radau" + (
-            f": {retried}" if retried else "")
-    if (automatic and diagonal and status in (Status.FAILED, Status.LEFT_DOMAIN)
-            and not getattr(sol, "over_budget", False)):
-        # BDF's larger steps at a loose tolerance can carry a variable past its domain's
-        # edge by more than the events allow, where RK45's smaller ones did not (100
-        # states at rtol 1e-3: docs/performance.md); RK45 runs it again, recorded
-        solver = replace(solver, method="RK45")
-        with kernel.one_blas_thread():
-            sol, fired = integrate_plan(compiled, p, y0, (t0, t1), t_eval, solver, found,
-                                        schedule)
-        status, retried = run_status(sol, found, model)
-        evaluations += int(getattr(sol, "nfev", 0))
-        message = f"BDF with the Jacobian's diagonal: {message}; retried with RK45" + (
-            f": {retried}" if retried else "")
+        message = f"{failed}; retried with {method}" + (f": {retried}" if retried else "")
     times, ys = sol.t, sol.y.T
     if t_eval is not None and status is not Status.SUCCESS and sol.t_events is not None:
         # keep the state where the run ended, after the requested times before it

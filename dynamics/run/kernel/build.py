@@ -423,59 +423,46 @@ def integrate_members(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
     log_n = np.zeros(members, dtype=np.int64)
     # the loops of many states call BLAS in numba's threads
     with one_blas_thread() if compiled.path == "array" else contextlib.nullcontext():
-        _integrate(compiled, y0, p, t_span, t_out, rtol, atol, bounds, max_steps, plan, hoist,
-                   out, status, conditions, (times, ramps, rows, values), (log_t, log_e, log_n))
+        if (plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES
+                and compiled.lanes_source is not None):
+            lane_rate, inputs = lanes_rate(compiled, unit_exponents(compiled, p),
+                                           HOIST if hoist is None else hoist)
+            with numba.parallel_chunksize(1):
+                kernel_body.many_lanes(
+                    lane_rate, _array(y0), inputs(p), float(t_span[0]), float(t_span[1]),
+                    _array(t_out), float(rtol), float(atol), _array(bounds), int(max_steps),
+                    min(int(max_steps), PATIENCE), out, status, _LANE_TASK)
+        else:
+            # Members differ in cost (a stiff or diverging one takes many more steps), so
+            # threads take small chunks of members as they free up rather than one fixed half
+            # each: on two cores this raised the throughput from 1.6 to 2.0 times that of one
+            # thread.
+            with numba.parallel_chunksize(_CHUNK):
+                kernel_body.many(  # type: ignore[call-arg]  # (numba's typing of a dispatcher)
+                    _rate(compiled), _compiled(conditions, "conditions", RATE),
+                    _array(y0), _array(p), float(t_span[0]), float(t_span[1]), _array(t_out),
+                    float(rtol), float(atol), _array(bounds), int(max_steps),
+                    min(int(max_steps), PATIENCE), out, status,
+                    times, ramps, *rows, values, log_t, log_e, log_n)
+        stiff = np.flatnonzero(status == STIFF)
+        if stiff.size and plan is None and compiled.jvp_source is not None:
+            # integrated again, from the start, by the implicit method (its Jacobian-vector
+            # product is generated and compiled only now, on the first stiff member of the shape)
+            y_stiff = _array(np.broadcast_to(y0, (members, y0.shape[1]))[stiff])
+            p_stiff = _array(np.broadcast_to(p, (members, p.shape[-1]))[stiff])
+            again = np.empty((stiff.size, t_out.size, y0.shape[1]))
+            codes = np.zeros(stiff.size, dtype=np.int64)
+            with numba.parallel_chunksize(1):
+                kernel_body.implicit_many(
+                    _rate(compiled),
+                    _compiled(compiled.jvp_source(), "jvp_into", JVP), y_stiff, p_stiff,
+                    float(t_span[0]), float(t_span[1]), _array(t_out), float(rtol), float(atol),
+                    _array(np.asarray(bounds)[stiff]), int(max_steps) * IMPLICIT_STEPS, again,
+                    codes)
+            out[stiff] = again
+            status[stiff] = np.where(codes == FINISHED, IMPLICIT, codes)
     fired: list[Sequence[tuple[float, int]]] = [()] * members
     for i in np.flatnonzero(log_n).tolist():  # (a count past LOGGED logged LOGGED)
         k = min(int(log_n[i]), LOGGED)
         fired[i] = list(zip(log_t[i, :k].tolist(), log_e[i, :k].tolist(), strict=True))
     return out, status, fired
-
-
-def _integrate(compiled: CompiledModel, y0: np.ndarray, p: np.ndarray,
-               t_span: tuple[float, float], t_out: np.ndarray, rtol: float, atol: float,
-               bounds: np.ndarray, max_steps: int, plan: Plan | None, hoist: bool | None,
-               out: np.ndarray, status: np.ndarray, conditions: str, schedule: tuple,
-               log: tuple) -> None:
-    """The body of :func:`integrate_members`: every member into ``out`` and ``status``."""
-    members = y0.shape[0]
-    times, ramps, rows, values = schedule
-    log_t, log_e, log_n = log
-    if (plan is None and members >= LANE_MIN and compiled.n_variables <= LANE_MAX_VARIABLES
-            and compiled.lanes_source is not None):
-        lane_rate, inputs = lanes_rate(compiled, unit_exponents(compiled, p),
-                                       HOIST if hoist is None else hoist)
-        with numba.parallel_chunksize(1):
-            kernel_body.many_lanes(
-                lane_rate, _array(y0), inputs(p), float(t_span[0]), float(t_span[1]),
-                _array(t_out), float(rtol), float(atol), _array(bounds), int(max_steps),
-                min(int(max_steps), PATIENCE), out, status, _LANE_TASK)
-    else:
-        # Members differ in cost (a stiff or diverging one takes many more steps), so
-        # threads take small chunks of members as they free up rather than one fixed half
-        # each: on two cores this raised the throughput from 1.6 to 2.0 times that of one
-        # thread.
-        with numba.parallel_chunksize(_CHUNK):
-            kernel_body.many(  # type: ignore[call-arg]  # (numba's typing of a dispatcher)
-                _rate(compiled), _compiled(conditions, "conditions", RATE),
-                _array(y0), _array(p), float(t_span[0]), float(t_span[1]), _array(t_out),
-                float(rtol), float(atol), _array(bounds), int(max_steps),
-                min(int(max_steps), PATIENCE), out, status,
-                times, ramps, *rows, values, log_t, log_e, log_n)
-    stiff = np.flatnonzero(status == STIFF)
-    if stiff.size and plan is None and compiled.jvp_source is not None:
-        # integrated again, from the start, by the implicit method (its Jacobian-vector
-        # product is generated and compiled only now, on the first stiff member of the shape)
-        y_stiff = _array(np.broadcast_to(y0, (members, y0.shape[1]))[stiff])
-        p_stiff = _array(np.broadcast_to(p, (members, p.shape[-1]))[stiff])
-        again = np.empty((stiff.size, t_out.size, y0.shape[1]))
-        codes = np.zeros(stiff.size, dtype=np.int64)
-        with numba.parallel_chunksize(1):
-            kernel_body.implicit_many(
-                _rate(compiled),
-                _compiled(compiled.jvp_source(), "jvp_into", JVP), y_stiff, p_stiff,
-                float(t_span[0]), float(t_span[1]), _array(t_out), float(rtol), float(atol),
-                _array(np.asarray(bounds)[stiff]), int(max_steps) * IMPLICIT_STEPS, again,
-                codes)
-        out[stiff] = again
-        status[stiff] = np.where(codes == FINISHED, IMPLICIT, codes)
