@@ -6,6 +6,7 @@ states."""
 
 from __future__ import annotations
 
+import re
 import types
 
 import numpy as np
@@ -152,6 +153,64 @@ def test_the_loops_compute_what_is_read_and_no_more():
     assert block.count("+ 1, N):") == 2  # the sum and the quantity: triangles
     designs = source[source.index("# designs"):]
     assert "numpy.dot(" in designs.split("# ")[1]
+
+
+def _quotients() -> Model:
+    """Seven states (an odd number) of one quantity x_i whose rate is sum_k x_k / (x_i + x_k):
+    a sum of quotients whose divisor varies along the summed axis, as the common threat's."""
+    from dynamics.model import Mechanism, Term, Variable
+
+    x = Variable("x", "x", "a test quantity", "1", default=1.0, domain=(-np.inf, np.inf))
+    term = Term("quotients", x, lambda ctx, i: ctx.total(
+        lambda k: ctx.var(x, k) / (ctx.var(x, i) + ctx.var(x, k)), "k"))
+    return Model([f"S{i}" for i in range(7)],
+                 [Mechanism(name="quotients", summary="A sum of quotients.", parameters=(),
+                            variables=(x,), terms=(term,), references=(), works={})])
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_sum_of_quotients_takes_one_division_per_pair_of_terms(parallel):
+    """The loop printer sums quotients two at a time over one division
+    (``_Writer.paired``); where the product of a pair's divisors is not a normal number
+    (here 2e-200 times 4e-200, and 2e200 times 1e200 overflowing) the sum is taken again by
+    plain division. Each entry equals the array program's to 1e-13 of itself, on rows that
+    take either way; a zero divisor gives numpy's NaN in the same places."""
+    model = _quotients()
+    source = loop_source(model, parallel=parallel)
+    block = source[source.index("    # x"):]
+    # one division per pair; plain ones only in the fallback and for the odd last term
+    assert len(re.findall(r"w\d+ = 1\.0 / w\d+", block)) == 1 and block.count("/(") == 2
+    rate = _python(source)
+    for x in ([1e-200, 3e-200, 1.0, 2.0, 1e200, 0.5, 7.0],       # tiny and huge rows
+              [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],               # every pair normal
+              [0.0, 0.0, 1.0, 2.0, 3.0, -1.5, 4.0]):              # 0 / 0 and a negative
+        got, expected = _quotients_rate(rate, model, x)
+        assert np.array_equal(np.isnan(got), np.isnan(expected))
+        finite = ~np.isnan(expected)
+        assert np.all(np.abs(got - expected)[finite] <= 1e-13 * np.abs(expected)[finite])
+
+
+def _quotients_rate(rate, model: Model, x: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The rate of x by ``rate`` and by the array program (the states' spending at its
+    default)."""
+    with np.errstate(all="ignore"):
+        run = prepare(model, {}, {"x": np.array(x)}, "array")
+        got = np.full_like(run.y0, np.nan)
+        rate(run.y0, run.p, got)
+        expected = run.compiled.rate(0.0, run.y0, run.p)
+    return got[7:], expected[7:]
+
+
+@needs_numba
+@pytest.mark.slow
+def test_the_compiled_sum_of_quotients_equals_the_array_program():
+    """The same, compiled by numba (its fast-math flags: reassociation and contraction)."""
+    model = _quotients()
+    for parallel in (False, True):
+        rate = _compiled(model, parallel)
+        for x in ([1e-200, 3e-200, 1.0, 2.0, 1e200, 0.5, 7.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]):
+            got, expected = _quotients_rate(rate, model, x)
+            assert np.all(np.abs(got - expected) <= 1e-13 * np.abs(expected))
 
 
 @needs_numba
