@@ -34,8 +34,8 @@ runs the loops holds BLAS to one thread (docs/performance.md).
 
 A sum of quotients whose divisor varies along the summed index (the harmonic mean of the
 common threat, a division per triple of states) takes its terms two at a time over one
-division (:meth:`_Writer.paired`): the divider's throughput bounded that nest, and an
-evaluation at 190 states took 1.6 ms against 1.9 ms (docs/performance.md).
+division (:meth:`_Writer.paired`): the divider's throughput bounded that nest (its
+measurement is in docs/performance.md).
 
 Two functions are printed from one body: ``rate_into(y, p, out)``, plain loops for the
 compiled kernel (one member per thread, members in parallel), and the same with the
