@@ -172,8 +172,8 @@ def _quotients() -> Model:
 def test_a_sum_of_quotients_takes_one_division_per_pair_of_terms(parallel):
     """The loop printer sums quotients two at a time over one division
     (``_Writer.paired``); where the product of a pair's divisors is not a normal number
-    (here 2e-200 times 4e-200, and 2e200 times 1e200 overflowing) the sum is taken again by
-    plain division. Each entry equals the array program's to 1e-13 of itself, on rows that
+    (here 2e-200 times 3e-200 underflowing, 2e200 times 1e200 overflowing) the sum is taken
+    again by plain division. Each entry equals the array program's to 1e-13 of itself, on rows that
     take either way; a zero divisor gives numpy's NaN in the same places."""
     model = _quotients()
     source = loop_source(model, parallel=parallel)
@@ -181,7 +181,7 @@ def test_a_sum_of_quotients_takes_one_division_per_pair_of_terms(parallel):
     # one division per pair; plain ones only in the fallback and for the odd last term
     assert len(re.findall(r"w\d+ = 1\.0 / w\d+", block)) == 1 and block.count("/(") == 2
     rate = _python(source)
-    for x in ([1e-200, 3e-200, 1.0, 2.0, 1e200, 0.5, 7.0],       # tiny and huge rows
+    for x in ([1e-200, 3e-200, 1.0, 2e-200, 1e200, 0.5, 7.0],    # tiny and huge rows
               [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],               # every pair normal
               [0.0, 0.0, 1.0, 2.0, 3.0, -1.5, 4.0]):              # 0 / 0 and a negative
         got, expected = _quotients_rate(rate, model, x)
@@ -208,7 +208,8 @@ def test_the_compiled_sum_of_quotients_equals_the_array_program():
     model = _quotients()
     for parallel in (False, True):
         rate = _compiled(model, parallel)
-        for x in ([1e-200, 3e-200, 1.0, 2.0, 1e200, 0.5, 7.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]):
+        for x in ([1e-200, 3e-200, 1.0, 2e-200, 1e200, 0.5, 7.0],
+                  [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]):
             got, expected = _quotients_rate(rate, model, x)
             assert np.all(np.abs(got - expected) <= 1e-13 * np.abs(expected))
 
